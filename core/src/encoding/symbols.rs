@@ -1,0 +1,1 @@
+//! Recovery and decoding symbols (filled in below).

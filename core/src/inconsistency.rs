@@ -1,0 +1,1 @@
+//! Inconsistency proofs.
