@@ -1,1 +1,37 @@
-fn main() {}
+//! `floe`: one binary for every floe role. Today it computes blob ids; the
+//! devnet, storage node, indexer, coordinator and client commands join it as
+//! their components land.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+
+/// floe: a Walrus-compatible decentralized blob store.
+#[derive(Debug, Parser)]
+#[command(name = "floe", version, about, long_about = None)]
+struct Cli {
+    /// Print machine-readable JSON instead of human-friendly text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compute the Walrus-compatible blob id of a file (or `-` for stdin)
+    /// without storing it.
+    BlobId(commands::blob_id::BlobIdArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::BlobId(args) => commands::blob_id::run(args, cli.json),
+    };
+    if let Err(err) = result {
+        output::print_error(&err, cli.json);
+        std::process::exit(1);
+    }
+}

@@ -238,16 +238,26 @@ impl MerkleProof {
         n_leaves.max(1).next_power_of_two().trailing_zeros() as usize
     }
 
-    /// Checks that `leaf_data` is leaf `index` of a tree with root `root`.
-    pub fn verify(&self, root: &Node, leaf_data: &[u8], index: usize) -> bool {
-        self.verify_leaf_hash(root, &leaf_hash(leaf_data), index)
+    /// Checks that `leaf_data` is leaf `index` of a tree over `n_leaves`
+    /// leaves with root `root`.
+    pub fn verify(&self, root: &Node, leaf_data: &[u8], index: usize, n_leaves: usize) -> bool {
+        self.verify_leaf_hash(root, &leaf_hash(leaf_data), index, n_leaves)
     }
 
     /// Like [`verify`](Self::verify) with an already hashed leaf.
-    pub fn verify_leaf_hash(&self, root: &Node, leaf: &Digest, index: usize) -> bool {
-        // An index must be consumed entirely by the path, or two different
+    pub fn verify_leaf_hash(
+        &self,
+        root: &Node,
+        leaf: &Digest,
+        index: usize,
+        n_leaves: usize,
+    ) -> bool {
+        if index >= n_leaves || self.path.len() > Self::max_path_len(n_leaves) {
+            return false;
+        }
+        // The index must be consumed entirely by the path, or two different
         // indices would verify with the same proof.
-        if self.path.len() < usize::BITS as usize && (index >> self.path.len()) != 0 {
+        if (index >> self.path.len()) != 0 {
             return false;
         }
         let mut current = *leaf;
@@ -293,11 +303,12 @@ mod tests {
             for (i, leaf) in leaves.iter().enumerate() {
                 let proof = tree.proof(i).unwrap();
                 assert!(proof.path.len() <= MerkleProof::max_path_len(n));
-                assert!(proof.verify(&root, leaf, i));
-                assert!(!proof.verify(&root, b"other", i));
-                assert!(!proof.verify(&root, leaf, i + (1 << proof.path.len())));
+                assert!(proof.verify(&root, leaf, i, n));
+                assert!(!proof.verify(&root, b"other", i, n));
+                assert!(!proof.verify(&root, leaf, i + (1 << proof.path.len()), usize::MAX));
+                assert!(!proof.verify(&root, leaf, i, i));
                 if n > 1 {
-                    assert!(!proof.verify(&root, leaf, (i + 1) % n));
+                    assert!(!proof.verify(&root, leaf, (i + 1) % n, n));
                 }
             }
             assert!(tree.proof(n).is_none());
