@@ -40,11 +40,26 @@ impl EncodingAxis for Secondary {
     type Orthogonal = Primary;
 }
 
-/// A run of equally sized symbols (BCS `{data, symbol_size}`).
+/// A run of equally sized symbols (BCS `{data, symbol_size}`). Parsing
+/// rejects a zero symbol size and data that are not whole symbols.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawSymbols")]
 pub struct Symbols {
     data: Vec<u8>,
     symbol_size: u16,
+}
+
+#[derive(Deserialize)]
+struct RawSymbols {
+    data: Vec<u8>,
+    symbol_size: u16,
+}
+
+impl TryFrom<RawSymbols> for Symbols {
+    type Error = EncodingError;
+    fn try_from(raw: RawSymbols) -> Result<Self, Self::Error> {
+        Symbols::new(raw.data, raw.symbol_size)
+    }
 }
 
 impl Symbols {
