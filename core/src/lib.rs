@@ -7,10 +7,16 @@
 #![warn(missing_docs)]
 
 pub mod blob_id;
+pub mod bls;
+pub mod committee;
 pub mod encoding;
+pub mod epoch;
 pub mod inconsistency;
 pub mod merkle;
+pub mod messages;
 pub mod metadata;
+pub mod move_types;
+pub mod price;
 
 pub use blob_id::{BlobId, BlobIdParseError, pair_to_shard, shard_to_pair};
 pub use encoding::{
