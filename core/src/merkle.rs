@@ -7,8 +7,8 @@
 //! many-input API of `blake2b_simd`.
 
 use blake2b_simd::{
-    Params,
-    many::{HashManyJob, hash_many},
+    Params, State,
+    many::{HashManyJob, hash_many, update_many},
 };
 use serde::{Deserialize, Serialize};
 
@@ -81,11 +81,55 @@ pub fn inner_hash(left: &Digest, right: &Digest) -> Digest {
     blake2b256(&input)
 }
 
+/// Leaves at least this long are hashed in place (streaming states) rather
+/// than copied behind their prefix byte.
+const STREAM_LEAF_LEN: usize = 512;
+/// Leaves hashed in lockstep when streaming.
+const STREAM_BATCH: usize = 8;
+
 /// Hashes many leaves at once: `out[i] = H(0x00 || leaves[i])`.
 ///
 /// `leaves` yields the leaf contents in order; `out` must have one slot per
-/// leaf. Uses the SIMD many-input hasher in batches.
+/// leaf. Uses the SIMD many-input hasher in batches: short leaves are copied
+/// behind their prefix into one buffer; long ones are fed to SIMD states in
+/// place, which saves copying every symbol of a large blob.
 pub fn leaf_hashes<'a>(leaves: impl IntoIterator<Item = &'a [u8]>, out: &mut [Digest]) {
+    let mut leaves = leaves.into_iter().peekable();
+    if leaves.peek().is_some_and(|l| l.len() >= STREAM_LEAF_LEN) {
+        return leaf_hashes_streaming(leaves, out);
+    }
+    leaf_hashes_copying(leaves, out);
+}
+
+fn leaf_hashes_streaming<'a>(leaves: impl Iterator<Item = &'a [u8]>, out: &mut [Digest]) {
+    let mut prefixed = params().to_state();
+    prefixed.update(&[LEAF_PREFIX]);
+    let mut states: Vec<State> = Vec::with_capacity(STREAM_BATCH);
+    let mut inputs: Vec<&[u8]> = Vec::with_capacity(STREAM_BATCH);
+    let mut written = 0;
+    let mut flush = |states: &mut Vec<State>, inputs: &mut Vec<&[u8]>, written: &mut usize| {
+        update_many(states.iter_mut().zip(inputs.iter()));
+        for (state, slot) in states.iter().zip(&mut out[*written..]) {
+            *slot = to_digest(state.finalize().as_bytes());
+        }
+        *written += states.len();
+        states.clear();
+        inputs.clear();
+    };
+    for leaf in leaves {
+        states.push(prefixed.clone());
+        inputs.push(leaf);
+        if states.len() == STREAM_BATCH {
+            flush(&mut states, &mut inputs, &mut written);
+        }
+    }
+    if !states.is_empty() {
+        flush(&mut states, &mut inputs, &mut written);
+    }
+    debug_assert_eq!(written, out.len());
+}
+
+fn leaf_hashes_copying<'a>(leaves: impl Iterator<Item = &'a [u8]>, out: &mut [Digest]) {
     let p = params();
     let mut scratch: Vec<u8> = Vec::new();
     let mut lens: Vec<usize> = Vec::with_capacity(HASH_BATCH);
@@ -235,7 +279,11 @@ pub struct MerkleProof {
 impl MerkleProof {
     /// Longest path a tree over `n_leaves` leaves has: `ceil(log2(n_leaves))`.
     pub fn max_path_len(n_leaves: usize) -> usize {
-        n_leaves.max(1).next_power_of_two().trailing_zeros() as usize
+        if n_leaves <= 1 {
+            0
+        } else {
+            (usize::BITS - (n_leaves - 1).leading_zeros()) as usize
+        }
     }
 
     /// Checks that `leaf_data` is leaf `index` of a tree over `n_leaves`
@@ -295,6 +343,23 @@ mod tests {
     }
 
     #[test]
+    fn max_path_len_is_ceil_log2() {
+        for (n, len) in [
+            (0, 0),
+            (1, 0),
+            (2, 1),
+            (3, 2),
+            (4, 2),
+            (5, 3),
+            (9, 4),
+            (1000, 10),
+        ] {
+            assert_eq!(MerkleProof::max_path_len(n), len, "n={n}");
+        }
+        assert_eq!(MerkleProof::max_path_len(usize::MAX), 64);
+    }
+
+    #[test]
     fn proofs_verify_and_reject() {
         for n in 1..40usize {
             let leaves: Vec<Vec<u8>> = (0..n).map(|i| (i as u32).to_le_bytes().to_vec()).collect();
@@ -321,6 +386,13 @@ mod tests {
         let mut out = vec![EMPTY_NODE; leaves.len()];
         leaf_hashes(leaves.iter().map(Vec::as_slice), &mut out);
         for (leaf, h) in leaves.iter().zip(&out) {
+            assert_eq!(*h, leaf_hash(leaf));
+        }
+        // Long leaves take the streaming path.
+        let long: Vec<Vec<u8>> = (0..21).map(|i| vec![i as u8; 512 + i * 100]).collect();
+        let mut out = vec![EMPTY_NODE; long.len()];
+        leaf_hashes(long.iter().map(Vec::as_slice), &mut out);
+        for (leaf, h) in long.iter().zip(&out) {
             assert_eq!(*h, leaf_hash(leaf));
         }
     }

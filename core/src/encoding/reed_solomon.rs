@@ -151,8 +151,15 @@ impl RsWorkspace {
         mut source: impl FnMut(usize, usize) -> &'s [u8],
         mut sink: impl FnMut(usize, usize, &[u8]),
     ) -> Result<(), EncodingError> {
+        // One codeword: the crate's own layout of a short last chunk is the
+        // packing, so symbols go in and come out as they are (no copies).
+        let direct = count == 1;
         let layout = Layout::new(symbol_size, count);
-        let packed_len = layout.packed_len();
+        let packed_len = if direct {
+            symbol_size
+        } else {
+            layout.packed_len()
+        };
         let recovery = code.n - code.k;
         let encoder = match self.encoder.as_mut() {
             Some(enc) => {
@@ -163,6 +170,16 @@ impl RsWorkspace {
                 .encoder
                 .insert(ReedSolomonEncoder::new(code.k, recovery, packed_len).map_err(rs_err)?),
         };
+        if direct {
+            for i in 0..code.k {
+                encoder.add_original_shard(source(i, 0)).map_err(rs_err)?;
+            }
+            let result = encoder.encode().map_err(rs_err)?;
+            for (r, shard) in result.recovery_iter().enumerate() {
+                sink(r, 0, shard);
+            }
+            return Ok(());
+        }
         self.packed.clear();
         self.packed.resize(packed_len, 0);
         for i in 0..code.k {
@@ -215,8 +232,13 @@ impl RsWorkspace {
                 return Err(EncodingError::InvalidSymbolSet);
             }
         }
+        let direct = count == 1;
         let layout = Layout::new(symbol_size, count);
-        let packed_len = layout.packed_len();
+        let packed_len = if direct {
+            symbol_size
+        } else {
+            layout.packed_len()
+        };
         let recovery = code.n - code.k;
         // Positions of source symbols we already hold, by source index.
         let mut held: Vec<Option<usize>> = vec![None; code.k];
@@ -248,19 +270,22 @@ impl RsWorkspace {
         self.packed.clear();
         self.packed.resize(packed_len, 0);
         for (j, &pos) in available.iter().enumerate() {
-            if layout.tail_elems != 0 {
-                self.packed[count * layout.head_bytes()..].fill(0);
-            }
-            for t in 0..count {
-                layout.pack_symbol(&mut self.packed, t, symbol(j, t));
-            }
+            let shard: &[u8] = if direct {
+                symbol(j, 0)
+            } else {
+                if layout.tail_elems != 0 {
+                    self.packed[count * layout.head_bytes()..].fill(0);
+                }
+                for t in 0..count {
+                    layout.pack_symbol(&mut self.packed, t, symbol(j, t));
+                }
+                &self.packed
+            };
             if pos < code.k {
-                decoder
-                    .add_original_shard(pos, &self.packed)
-                    .map_err(rs_err)?;
+                decoder.add_original_shard(pos, shard).map_err(rs_err)?;
             } else {
                 decoder
-                    .add_recovery_shard(pos - code.k, &self.packed)
+                    .add_recovery_shard(pos - code.k, shard)
                     .map_err(rs_err)?;
             }
         }
@@ -277,6 +302,7 @@ impl RsWorkspace {
                         sink(i, t, symbol(j, t));
                     }
                 }
+                (None, Some(shard)) if direct => sink(i, 0, shard),
                 (None, Some(shard)) => {
                     for t in 0..count {
                         layout.unpack_symbol(shard, t, &mut self.symbol);
