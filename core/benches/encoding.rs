@@ -140,9 +140,11 @@ fn bench_encoding(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("blob_id", label), &data, |b, d| {
             b.iter(|| black_box(compute_metadata(&config, d).unwrap()))
         });
-        group.bench_with_input(BenchmarkId::new("encode_with_metadata", label), &data, |b, d| {
-            b.iter(|| black_box(encode_blob(&config, d).unwrap()))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("encode_with_metadata", label),
+            &data,
+            |b, d| b.iter(|| black_box(encode_blob(&config, d).unwrap())),
+        );
         let inputs = rs_inputs(&config, symbol_size);
         group.bench_function(BenchmarkId::new("floor_reed_solomon", label), |b| {
             b.iter(|| rs_floor(&config, symbol_size, &inputs))
