@@ -43,7 +43,7 @@ impl<'a> MessageMatrix<'a> {
         let row_len = usize::from(config.n_secondary_source_symbols()) * symbol_size;
         let partial_index = blob.len() / row_len;
         let mut partial_row = Vec::new();
-        if blob.len() % row_len != 0 {
+        if !blob.len().is_multiple_of(row_len) {
             partial_row = vec![0u8; row_len];
             let start = partial_index * row_len;
             partial_row[..blob.len() - start].copy_from_slice(&blob[start..]);

@@ -34,7 +34,7 @@ struct Layout {
 
 impl Layout {
     fn new(symbol_size: usize, count: usize) -> Self {
-        debug_assert!(symbol_size % 2 == 0 && symbol_size > 0);
+        debug_assert!(symbol_size.is_multiple_of(2) && symbol_size > 0);
         Self {
             symbol_size,
             whole: symbol_size / CHUNK,

@@ -65,7 +65,7 @@ impl TryFrom<RawSymbols> for Symbols {
 impl Symbols {
     /// Wraps bytes; the length must be a multiple of a non-zero symbol size.
     pub fn new(data: Vec<u8>, symbol_size: u16) -> Result<Self, EncodingError> {
-        if symbol_size == 0 || data.len() % usize::from(symbol_size) != 0 {
+        if symbol_size == 0 || !data.len().is_multiple_of(usize::from(symbol_size)) {
             return Err(EncodingError::BadSymbolLayout {
                 len: data.len(),
                 symbol_size,
