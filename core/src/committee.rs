@@ -90,6 +90,9 @@ pub enum CommitteeError {
         /// Sum of weights.
         computed: u32,
     },
+    /// On-chain `total_aggregated_key` is not the sum of the member keys.
+    #[error("on-chain total_aggregated_key is not the sum of the member keys")]
+    TotalKeyMismatch,
     /// A member key does not parse.
     #[error("member {node_id} has an invalid key: {source}")]
     InvalidKey {
@@ -287,6 +290,13 @@ impl Committee {
                 stated: committee.n_shards,
                 computed: u32::from(built.n_shards),
             });
+        }
+        // The contract verifies against its stored total; a mismatch would
+        // make floe and the chain disagree on every certificate.
+        if let Some(total) = built.total_aggregated_key()
+            && total.as_bytes().as_slice() != committee.total_aggregated_key.bytes.as_slice()
+        {
+            return Err(CommitteeError::TotalKeyMismatch);
         }
         Ok(built)
     }

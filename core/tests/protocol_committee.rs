@@ -253,6 +253,12 @@ fn from_move_mirror() {
         Committee::from_move(&wrong_total),
         Err(CommitteeError::ShardCountMismatch { .. })
     ));
+    let mut wrong_key = mirror.clone();
+    wrong_key.total_aggregated_key.bytes = built.members()[0].public_key.to_bytes().to_vec();
+    assert_eq!(
+        Committee::from_move(&wrong_key).unwrap_err(),
+        CommitteeError::TotalKeyMismatch
+    );
     let mut bad_key = mirror;
     bad_key.members[0].public_key.bytes[5] ^= 0xff;
     assert!(matches!(
