@@ -1,0 +1,2 @@
+//! floe-chain: the client side of the chain, over Sui's gRPC v2 API, so the
+//! same code talks to floe's embedded ledger and to a real Sui full node.
