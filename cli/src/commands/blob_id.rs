@@ -92,6 +92,28 @@ fn read_input(path: &PathBuf, max: u64) -> anyhow::Result<Input> {
     Ok(Input::Mapped(map))
 }
 
+/// Blobs at least this large get a spinner while they are encoded.
+const SPINNER_MIN_BYTES: u64 = 64 << 20;
+
+/// A spinner on stderr for long encodes, only when a person is watching.
+fn progress_spinner(len: u64, n_shards: u16, json: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if json || len < SPINNER_MIN_BYTES || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(format!(
+        "encoding {} for {n_shards} shards",
+        human_bytes(len)
+    ));
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}
+
 /// Runs the command.
 pub fn run(args: BlobIdArgs, json: bool) -> anyhow::Result<()> {
     let config = EncodingConfig::new(args.n_shards)
@@ -122,7 +144,12 @@ pub fn run(args: BlobIdArgs, json: bool) -> anyhow::Result<()> {
             human_bytes(max),
         );
     }
-    let metadata = compute_metadata(&config, data).with_context(|| {
+    let spinner = progress_spinner(data.len() as u64, args.n_shards, json);
+    let result = compute_metadata(&config, data);
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let metadata = result.with_context(|| {
         format!(
             "cannot encode {} for {} shards (maximum blob size {} = {max} bytes)",
             args.file.display(),
