@@ -153,4 +153,18 @@ mod tests {
         }
         assert_eq!(pair_to_shard(0, &id, 10), 3);
     }
+
+    #[test]
+    fn rotation_examples_from_the_fact_sheet() {
+        // n = 7: an id worth 15 rotates by 1, one worth 16 by 2.
+        let mut bytes = [0u8; 32];
+        bytes[31] = 15;
+        let id = BlobId(bytes);
+        assert_eq!(pair_to_shard(0, &id, 7), 1);
+        assert_eq!(pair_to_shard(6, &id, 7), 0);
+        bytes[31] = 16;
+        let id = BlobId(bytes);
+        assert_eq!(shard_to_pair(0, &id, 7), 5);
+        assert_eq!(shard_to_pair(6, &id, 7), 4);
+    }
 }

@@ -36,6 +36,34 @@ fn symbols_for<S: EncodingAxis>(
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// Larger committees, fewer cases: every sliver count path of the batched
+    /// coder (many codewords per call) is exercised.
+    #[test]
+    fn large_committees_decode_from_repair_slivers(
+        data in prop::collection::vec(any::<u8>(), 0..40_000),
+        n in 100u16..=400,
+    ) {
+        let (config, encoded) = encode(&data, n);
+        let k_p = usize::from(config.n_primary_source_symbols());
+        let k_s = usize::from(config.n_secondary_source_symbols());
+        let nn = usize::from(n);
+        let primary: Vec<PrimarySliver> = encoded.primary[nn - k_p..].to_vec();
+        let secondary: Vec<SecondarySliver> = encoded.secondary[nn - k_s..].to_vec();
+        prop_assert_eq!(&decode_primary(&config, &encoded.metadata, &primary, ConsistencyCheck::Default).unwrap(), &data);
+        prop_assert_eq!(&decode_secondary(&config, &encoded.metadata, &secondary, ConsistencyCheck::Default).unwrap(), &data);
+        let t = (nn / 2) as u16;
+        let sources: Vec<&PrimarySliver> = encoded.primary.iter().collect();
+        let symbols = symbols_for(&config, &sources, t);
+        match recover_verified::<Secondary>(&config, &encoded.metadata, t, symbols).unwrap() {
+            Recovered::Sliver(s) => prop_assert_eq!(&s, &encoded.secondary[usize::from(t)]),
+            Recovered::Inconsistent(_) => prop_assert!(false, "consistent blob"),
+        }
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
