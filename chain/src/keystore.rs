@@ -159,7 +159,10 @@ enum Entry {
     Ed25519(Box<KeyPair>),
     /// A key of another scheme, kept as the original text so it survives a
     /// save.
-    Other { flag: u8, raw: String },
+    Other {
+        flag: u8,
+        raw: String,
+    },
 }
 
 fn decode_entry(entry: &str) -> Result<Entry, String> {
@@ -354,8 +357,8 @@ impl Keystore {
                 if let Some(key) = self.keys.iter().find(|k| k.alias.as_deref() == Some(sel)) {
                     return Ok(key);
                 }
-                let address = parse_address(sel)
-                    .ok_or_else(|| KeystoreError::UnknownKey(sel.to_owned()))?;
+                let address =
+                    parse_address(sel).ok_or_else(|| KeystoreError::UnknownKey(sel.to_owned()))?;
                 self.keys
                     .iter()
                     .find(|k| k.address == address)

@@ -120,13 +120,25 @@ fn malformed_files_say_which_entry_and_why() {
     check("{}", None, "not a JSON array");
     check("not json", None, "not a JSON array");
     let good = SUI_VECTORS[0].0;
-    check(&format!(r#"["{good}", 7]"#), Some(1), "expected a base64 string");
-    check(&format!(r#"["{good}", "!!!"]"#), Some(1), "not valid base64");
+    check(
+        &format!(r#"["{good}", 7]"#),
+        Some(1),
+        "expected a base64 string",
+    );
+    check(
+        &format!(r#"["{good}", "!!!"]"#),
+        Some(1),
+        "not valid base64",
+    );
     check(r#"[""]"#, Some(0), "empty entry");
     // 0x00 flag but only 31 key bytes.
     let short = B64.encode([0u8; 32]);
     check(&format!(r#"["{short}"]"#), Some(0), "31 key bytes");
-    check(&format!(r#"["{good}", "{good}"]"#), Some(1), "duplicate key");
+    check(
+        &format!(r#"["{good}", "{good}"]"#),
+        Some(1),
+        "duplicate key",
+    );
 }
 
 #[test]

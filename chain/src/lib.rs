@@ -2,7 +2,26 @@
 //! same code talks to floe's embedded ledger and to a real Sui full node.
 //!
 //! - [`keystore`]: ed25519 keys in the Sui CLI keystore format.
+//! - [`connection`]: endpoints, timeouts, retry with backoff and failover.
+//! - [`reads`]: objects, owned listings, balances, dynamic fields,
+//!   transactions, checkpoints.
+//! - [`types`]: typed results (transaction status, checkpoints, objects) and
+//!   BCS decoding into caller-provided serde types.
 
+pub mod connection;
+pub mod error;
 pub mod keystore;
+pub mod reads;
+pub mod types;
 
+pub use connection::{ChainClient, ClientConfig, RetryPolicy};
+pub use error::ChainError;
 pub use keystore::{KeyPair, Keystore, KeystoreError};
+pub use types::{
+    Balance, Checkpoint, DynamicFieldInfo, ExecutedTx, ObjectInfo, Page, PageToken, ServiceInfo,
+    TxStatus, WrittenObject, decode_bcs,
+};
+
+/// Re-exported so callers build transactions with the same types we use.
+pub use sui_sdk_types;
+pub use sui_transaction_builder;
