@@ -1,0 +1,87 @@
+// Shared helpers of floe's unit tests: values from `test_vectors` as Move
+// types, the test committee and a system around it.
+#[test_only]
+module floe::test_helpers;
+
+use floe::bls_aggregate::{Self, BlsCommittee};
+use floe::system::{Self, System};
+use floe::system_state_inner;
+use floe::test_vectors;
+use sui::bcs;
+use sui::coin::{Self, Coin};
+use wal::wal::WAL;
+
+/// Capacity of the test system (encoded bytes).
+const CAPACITY: u64 = 1_000_000_000;
+/// FROST per MiB per epoch.
+const STORAGE_PRICE: u64 = 5;
+/// FROST per MiB, once.
+const WRITE_PRICE: u64 = 7;
+/// Ring length of the test system.
+const MAX_EPOCHS_AHEAD: u32 = 10;
+
+public fun capacity(): u64 { CAPACITY }
+
+public fun storage_price(): u64 { STORAGE_PRICE }
+
+public fun write_price(): u64 { WRITE_PRICE }
+
+public fun max_epochs_ahead(): u32 { MAX_EPOCHS_AHEAD }
+
+/// Reads 32 bytes as a little-endian u256 (as Move sees blob ids).
+public fun u256_from_le(bytes: vector<u8>): u256 {
+    let mut reader = bcs::new(bytes);
+    reader.peel_u256()
+}
+
+public fun blob_id(): u256 { u256_from_le(test_vectors::blob_id_bytes()) }
+
+public fun root_hash(): u256 { u256_from_le(test_vectors::root_hash_bytes()) }
+
+public fun other_blob_id(): u256 { u256_from_le(test_vectors::other_blob_id_bytes()) }
+
+/// Blob size of the vectors (1000 bytes, 10680 encoded over 10 shards).
+public fun blob_size(): u64 { test_vectors::blob_size() }
+
+public fun encoded_size(): u64 { test_vectors::encoded_length_1000_n10() }
+
+public fun node_ids(): vector<ID> {
+    vector[
+        object::id_from_address(@0x1),
+        object::id_from_address(@0x2),
+        object::id_from_address(@0x3),
+        object::id_from_address(@0x4),
+    ]
+}
+
+public fun public_keys(): vector<vector<u8>> {
+    vector[test_vectors::pk_0(), test_vectors::pk_1(), test_vectors::pk_2(), test_vectors::pk_3()]
+}
+
+/// The test committee (weights 1, 2, 3, 4) in `epoch`.
+public fun committee(epoch: u32): BlsCommittee {
+    bls_aggregate::new_bls_committee_for_testing(
+        epoch,
+        public_keys(),
+        test_vectors::weights(),
+        node_ids(),
+    )
+}
+
+/// A system in epoch 0 with the test committee.
+public fun new_system(ctx: &mut TxContext): System {
+    let inner = system_state_inner::create(
+        committee(0),
+        MAX_EPOCHS_AHEAD,
+        CAPACITY,
+        STORAGE_PRICE,
+        WRITE_PRICE,
+        ctx,
+    );
+    system::new_for_testing(inner, ctx)
+}
+
+/// WAL for tests.
+public fun wal(amount: u64, ctx: &mut TxContext): Coin<WAL> {
+    coin::mint_for_testing<WAL>(amount, ctx)
+}
