@@ -1,0 +1,431 @@
+//! The ledger handle: opens or creates the chain, executes transactions
+//! durably, seals checkpoints, and hands out read access.
+//!
+//! Writers (transactions, faucet, checkpoints) are serialised by one mutex
+//! around the log. A transaction is executed against a read view, appended
+//! and fsynced, and only then applied to the state, so readers never see
+//! anything that a crash could take back.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sui_sdk_types::{
+    Address, Identifier, MovePackage, Object, ObjectData, Owner, StructTag, Transaction, TypeTag,
+    UserSignature,
+};
+use tokio::sync::watch;
+
+use crate::error::{LedgerError, StoreError, TxError};
+use crate::exec::{self, system};
+use crate::genesis::Genesis;
+use crate::native::framework::{CoinData, coin_tag};
+use crate::native::{NativePackage, Registry};
+use crate::state::{CheckpointEntry, State, TxEntry};
+use crate::store::{Record, TxRecord, Wal};
+
+/// How to open a ledger.
+#[derive(Clone)]
+pub struct LedgerConfig {
+    pub data_dir: PathBuf,
+    pub genesis: Genesis,
+    /// Native packages the binary offers; the genesis file picks which to
+    /// install (the framework at `0x2` is always installed).
+    pub natives: Vec<Arc<dyn NativePackage>>,
+}
+
+struct Inner {
+    registry: Registry,
+    state: RwLock<State>,
+    wal: Mutex<Wal>,
+    latest: watch::Sender<u64>,
+    chain_name: String,
+    faucet_amount: u64,
+    /// Set when a write to the log failed: the in-memory state can no longer
+    /// be trusted to match the disk, so every further write is refused.
+    failed: AtomicBool,
+    nonce: AtomicU64,
+}
+
+/// A running ledger; cheap to clone.
+#[derive(Clone)]
+pub struct Ledger {
+    inner: Arc<Inner>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn lock_err<T>(_: T) -> TxError {
+    TxError::Storage("ledger lock poisoned".into())
+}
+
+impl Ledger {
+    /// Opens the chain in `config.data_dir`, creating it from genesis if the
+    /// directory holds none, otherwise replaying its log.
+    pub fn open(config: LedgerConfig) -> Result<Self, LedgerError> {
+        let (mut wal, records) = Wal::open(&config.data_dir)?;
+        let mut registry = Registry::with_framework();
+        let mut installs = Vec::new();
+        for spec in &config.genesis.packages {
+            let native = config
+                .natives
+                .iter()
+                .find(|n| n.address() == spec.address)
+                .ok_or_else(|| {
+                    LedgerError::Genesis(format!(
+                        "package {} is not a native package of this binary",
+                        spec.address
+                    ))
+                })?;
+            registry.install(native.clone());
+            installs.push((native.clone(), spec.init_sender.unwrap_or(Address::ZERO)));
+        }
+        let mut state = State::default();
+        if records.is_empty() {
+            let genesis_records = build_genesis(&config.genesis, &registry, &installs)?;
+            let refs: Vec<&Record> = genesis_records.iter().collect();
+            wal.append(&refs)?;
+            for r in genesis_records {
+                replay(&mut state, r)?;
+            }
+        } else {
+            let n = records.len();
+            for r in records {
+                replay(&mut state, r)?;
+            }
+            tracing::info!(records = n, "replayed ledger log");
+        }
+        let latest = state
+            .latest_checkpoint()
+            .map(|c| c.summary.sequence_number)
+            .unwrap_or(0);
+        let (tx, _) = watch::channel(latest);
+        let nonce = state.counts().1 as u64;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                registry,
+                state: RwLock::new(state),
+                wal: Mutex::new(wal),
+                latest: tx,
+                chain_name: config.genesis.chain_name.clone(),
+                faucet_amount: config.genesis.faucet_amount,
+                failed: AtomicBool::new(false),
+                nonce: AtomicU64::new(nonce),
+            }),
+        })
+    }
+
+    /// Read access to the state. Hold it briefly: writers wait for it.
+    pub fn state(&self) -> RwLockReadGuard<'_, State> {
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The installed packages.
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The chain's name from the genesis file.
+    pub fn chain_name(&self) -> &str {
+        &self.inner.chain_name
+    }
+
+    /// SUI per faucet request.
+    pub fn faucet_amount(&self) -> u64 {
+        self.inner.faucet_amount
+    }
+
+    /// The chain id (genesis checkpoint digest, base58).
+    pub fn chain_id(&self) -> String {
+        self.state()
+            .chain_id()
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Notifies the latest sealed checkpoint sequence number.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.latest.subscribe()
+    }
+
+    fn check_healthy(&self) -> Result<(), TxError> {
+        if self.inner.failed.load(Ordering::SeqCst) {
+            return Err(TxError::Storage(
+                "a previous write to the ledger log failed; restart the ledger".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Persists `records` then applies them. On a log failure the ledger
+    /// refuses further writes.
+    fn commit(&self, wal: &mut Wal, records: Vec<Record>) -> Result<Vec<Arc<TxEntry>>, TxError> {
+        let refs: Vec<&Record> = records.iter().collect();
+        if let Err(e) = wal.append(&refs) {
+            self.inner.failed.store(true, Ordering::SeqCst);
+            tracing::error!(error = %e, "ledger log write failed; refusing further writes");
+            return Err(TxError::Storage(e.to_string()));
+        }
+        let mut state = self.inner.state.write().map_err(lock_err)?;
+        let mut out = Vec::new();
+        for r in records {
+            match r {
+                Record::Transaction(t) => out.push(state.apply_transaction(*t)),
+                Record::Checkpoint(c) => {
+                    let entry = state.apply_checkpoint(*c).map_err(TxError::Storage)?;
+                    self.inner
+                        .latest
+                        .send_replace(entry.summary.sequence_number);
+                }
+                Record::Marker(_) => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Verifies, executes and durably records a transaction. `Ok` means the
+    /// transaction is in the log (successful or aborted); `Err` means it was
+    /// refused and nothing happened.
+    pub fn execute(
+        &self,
+        tx: Transaction,
+        signatures: Vec<UserSignature>,
+    ) -> Result<Arc<TxEntry>, TxError> {
+        self.check_healthy()?;
+        exec::verify_signatures(&tx, &signatures)?;
+        let digest = tx.digest();
+        let mut wal = self.inner.wal.lock().map_err(lock_err)?;
+        let record = {
+            let state = self.state();
+            if let Some(existing) = state.transaction(&digest) {
+                // Re-submission of an executed transaction: answer with the
+                // original outcome, as Sui does.
+                return Ok(existing.clone());
+            }
+            exec::execute(&state, &self.inner.registry, tx, signatures, now_ms())?
+        };
+        let mut entries = self.commit(&mut wal, vec![Record::Transaction(Box::new(record))])?;
+        entries
+            .pop()
+            .ok_or_else(|| TxError::Storage("transaction vanished".into()))
+    }
+
+    /// Executes without signatures and without recording anything.
+    pub fn simulate(&self, tx: Transaction) -> Result<TxRecord, TxError> {
+        let state = self.state();
+        exec::execute(&state, &self.inner.registry, tx, vec![], now_ms())
+    }
+
+    /// Sends `amount` (default: the genesis `faucet_amount`) of a coin type
+    /// to `recipient` as a recorded system transaction.
+    pub fn faucet(
+        &self,
+        recipient: Address,
+        coin_type: Option<TypeTag>,
+        amount: Option<u64>,
+    ) -> Result<(Address, u64, sui_sdk_types::Digest), TxError> {
+        self.check_healthy()?;
+        let amount = amount.unwrap_or(self.inner.faucet_amount);
+        let coin_type = coin_type.unwrap_or_else(|| StructTag::sui().into());
+        let mut wal = self.inner.wal.lock().map_err(lock_err)?;
+        let nonce = self.inner.nonce.fetch_add(1, Ordering::SeqCst);
+        let record = system::mint(
+            &self.state(),
+            &coin_type,
+            recipient,
+            amount,
+            nonce,
+            now_ms(),
+        )
+        .ok_or_else(|| TxError::Invalid("cannot build the faucet transaction".into()))?;
+        let id = record
+            .output_objects
+            .first()
+            .map(Object::object_id)
+            .ok_or_else(|| TxError::Invalid("faucet created nothing".into()))?;
+        let entries = self.commit(&mut wal, vec![Record::Transaction(Box::new(record))])?;
+        let digest = entries.first().map(|e| e.digest).unwrap_or_default();
+        Ok((id, amount, digest))
+    }
+
+    /// Seals a checkpoint: updates the Clock and checkpoints every pending
+    /// transaction with it.
+    pub fn seal_checkpoint(&self) -> Result<Arc<CheckpointEntry>, TxError> {
+        self.check_healthy()?;
+        let mut wal = self.inner.wal.lock().map_err(lock_err)?;
+        let (clock, checkpoint) = {
+            let state = self.state();
+            let seq = state
+                .latest_checkpoint()
+                .map(|c| c.summary.sequence_number + 1)
+                .unwrap_or(0);
+            let timestamp = now_ms().max(state.clock_ms());
+            let clock = system::clock_update(&state, seq, timestamp)
+                .ok_or_else(|| TxError::Storage("the Clock object is missing".into()))?;
+            // Build the checkpoint over a scratch copy of the pending list
+            // plus the clock update, without touching the shared state.
+            let mut scratch = ScratchPending::new(&state);
+            scratch.push(&clock);
+            (clock, scratch.checkpoint(&state, timestamp))
+        };
+        self.commit(
+            &mut wal,
+            vec![
+                Record::Transaction(Box::new(clock)),
+                Record::Checkpoint(Box::new(checkpoint)),
+            ],
+        )?;
+        self.state()
+            .latest_checkpoint()
+            .cloned()
+            .ok_or_else(|| TxError::Storage("checkpoint vanished".into()))
+    }
+
+    /// Seals checkpoints every `interval` until `shutdown` fires.
+    pub async fn run_checkpointer(self, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = shutdown.changed() => break,
+            }
+            let ledger = self.clone();
+            match tokio::task::spawn_blocking(move || ledger.seal_checkpoint()).await {
+                Ok(Ok(c)) => {
+                    tracing::debug!(
+                        seq = c.summary.sequence_number,
+                        txs = c.transactions.len(),
+                        "checkpoint sealed"
+                    );
+                    crate::metrics::checkpoint_sealed(c.transactions.len());
+                }
+                Ok(Err(e)) => tracing::error!(error = %e, "sealing a checkpoint failed"),
+                Err(e) => tracing::error!(error = %e, "checkpoint task panicked"),
+            }
+        }
+    }
+}
+
+/// Builds a checkpoint record over the state's pending transactions plus
+/// extra not-yet-applied ones.
+struct ScratchPending {
+    extra: Vec<(sui_sdk_types::Digest, sui_sdk_types::Digest, u64)>,
+}
+
+impl ScratchPending {
+    fn new(_state: &State) -> Self {
+        Self { extra: Vec::new() }
+    }
+
+    fn push(&mut self, record: &TxRecord) {
+        let gas = if record.transaction.gas_payment.budget > 0 {
+            let g = record.effects.gas_summary();
+            g.computation_cost + g.storage_cost
+        } else {
+            0
+        };
+        self.extra
+            .push((record.transaction.digest(), record.effects.digest(), gas));
+    }
+
+    fn checkpoint(&self, state: &State, timestamp_ms: u64) -> crate::store::CheckpointRecord {
+        let mut record = state.next_checkpoint(timestamp_ms);
+        let mut infos: Vec<sui_sdk_types::CheckpointTransactionInfo> =
+            record.contents.transactions().to_vec();
+        for (d, e, _) in &self.extra {
+            infos.push(sui_sdk_types::CheckpointTransactionInfo::new(
+                *d,
+                *e,
+                vec![],
+            ));
+        }
+        record.contents = sui_sdk_types::CheckpointContents::new_v1(infos);
+        record.summary.content_digest = record.contents.digest();
+        record.summary.network_total_transactions += self.extra.len() as u64;
+        record
+    }
+}
+
+fn replay(state: &mut State, record: Record) -> Result<(), StoreError> {
+    match record {
+        Record::Transaction(t) => {
+            state.apply_transaction(*t);
+        }
+        Record::Checkpoint(c) => {
+            state.apply_checkpoint(*c).map_err(StoreError::Replay)?;
+        }
+        Record::Marker(_) => {}
+    }
+    Ok(())
+}
+
+fn build_genesis(
+    genesis: &Genesis,
+    registry: &Registry,
+    installs: &[(Arc<dyn NativePackage>, Address)],
+) -> Result<Vec<Record>, LedgerError> {
+    let now = now_ms();
+    let mut objects: Vec<(ObjectData, Owner)> = Vec::new();
+    for address in registry.addresses() {
+        let modules: BTreeMap<Identifier, Vec<u8>> = registry
+            .modules(address)
+            .into_iter()
+            .filter_map(|m| Identifier::new(m).ok())
+            .map(|m| (m, Vec::new()))
+            .collect();
+        objects.push((
+            ObjectData::Package(MovePackage {
+                id: *address,
+                version: 1,
+                modules,
+                type_origin_table: vec![],
+                linkage_table: BTreeMap::new(),
+            }),
+            Owner::Immutable,
+        ));
+    }
+    objects.push(system::initial_clock(now));
+    let sui: TypeTag = StructTag::sui().into();
+    let mut counter: u64 = 0;
+    for account in &genesis.accounts {
+        let per = account.balance / account.coins;
+        let mut rest = account.balance % account.coins;
+        for _ in 0..account.coins {
+            // Genesis coin ids are derived from a fixed seed and a counter,
+            // so they are stable for a given genesis file.
+            let id = Address::derive_id(sui_sdk_types::Digest::ZERO, counter);
+            counter += 1;
+            let value = per + std::mem::take(&mut rest);
+            let contents = bcs::to_bytes(&CoinData { id, value })
+                .map_err(|e| LedgerError::Genesis(e.to_string()))?;
+            let data = sui_sdk_types::MoveStruct::new(coin_tag(sui.clone()), true, 1, contents)
+                .ok_or_else(|| LedgerError::Genesis("coin without id".into()))?;
+            objects.push((ObjectData::Struct(data), Owner::Address(account.address)));
+        }
+    }
+    let mut state = State::default();
+    let mut records = Vec::new();
+    let tx = system::genesis(objects, now);
+    state.apply_transaction(tx.clone());
+    records.push(Record::Transaction(Box::new(tx)));
+    for (native, sender) in installs {
+        let init = system::package_init(&state, registry, native.as_ref(), *sender, now)?;
+        state.apply_transaction(init.clone());
+        records.push(Record::Transaction(Box::new(init)));
+    }
+    let checkpoint = state.next_checkpoint(now);
+    records.push(Record::Checkpoint(Box::new(checkpoint)));
+    Ok(records)
+}

@@ -1,0 +1,288 @@
+//! Native packages: Move packages implemented in Rust.
+//!
+//! The ledger has no Move VM. A package is a [`NativePackage`] that
+//! registers its functions (module, name, type parameters, parameter and
+//! return types) and structs (abilities) with a [`PackageBuilder`]; a
+//! `MoveCall` is type-checked against the registered signature, its
+//! arguments are handed to the Rust body as BCS [`Value`]s inside a [`Call`],
+//! and the body acts on the chain through the [`Runtime`] (objects, dynamic
+//! fields, events, sender, epoch, clock). The Sui framework pieces the devnet
+//! needs live in [`framework`]; floe's own package plugs in the same way.
+
+pub mod framework;
+mod runtime;
+mod types;
+
+pub(crate) use runtime::NewOwner;
+pub use runtime::{MAX_CREATED, MAX_EVENTS, ObjectSource, Runtime, RuntimeEnv};
+pub use types::{Abilities, Param, Ty, Value, validate_bcs};
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};
+
+/// The body of a native function.
+pub type NativeFn = Arc<dyn Fn(&mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> + Send + Sync>;
+
+/// Why a native function stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NativeError {
+    /// A Move `abort` with this code; reported with module and function.
+    #[error("aborted with code {0}")]
+    Abort(u64),
+    /// An argument did not decode as the declared type.
+    #[error("argument {index}: {reason}")]
+    InvalidArgument { index: usize, reason: String },
+    /// A broken assumption inside the native implementation itself.
+    #[error("native invariant violated: {0}")]
+    Invariant(String),
+}
+
+/// One registered function.
+#[derive(Clone)]
+pub struct Function {
+    pub module: Identifier,
+    pub name: Identifier,
+    /// Index in registration order; reported as the function index of an
+    /// abort location, as Move reports the function definition index.
+    pub index: u16,
+    pub type_params: u16,
+    pub params: Vec<Param>,
+    pub returns: Vec<Ty>,
+    pub body: NativeFn,
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}::{}", self.module, self.name)
+    }
+}
+
+/// A package's functions and structs, as registered.
+#[derive(Debug, Clone, Default)]
+pub struct PackageDef {
+    functions: BTreeMap<(String, String), Function>,
+    structs: BTreeMap<(String, String), Abilities>,
+}
+
+/// Collects a package's registrations.
+pub struct PackageBuilder {
+    address: Address,
+    def: PackageDef,
+}
+
+impl PackageBuilder {
+    fn new(address: Address) -> Self {
+        Self {
+            address,
+            def: PackageDef::default(),
+        }
+    }
+
+    /// The package's address.
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    /// Registers `module::name<T0..Tn>(params): returns`.
+    ///
+    /// # Panics
+    /// If `module` or `name` is not a valid Move identifier: registration
+    /// runs once at startup with literals, so this is a programming error.
+    pub fn function<F>(
+        &mut self,
+        module: &str,
+        name: &str,
+        type_params: u16,
+        params: Vec<Param>,
+        returns: Vec<Ty>,
+        body: F,
+    ) -> &mut Self
+    where
+        F: Fn(&mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> + Send + Sync + 'static,
+    {
+        let index = u16::try_from(self.def.functions.len()).unwrap_or(u16::MAX);
+        let function = Function {
+            module: Identifier::new(module).expect("valid module identifier"),
+            name: Identifier::new(name).expect("valid function identifier"),
+            index,
+            type_params,
+            params,
+            returns,
+            body: Arc::new(body),
+        };
+        self.def
+            .functions
+            .insert((module.to_owned(), name.to_owned()), function);
+        self
+    }
+
+    /// Declares the abilities of `module::name`; undeclared structs are
+    /// treated as having none (no drop, no public transfer).
+    pub fn datatype(&mut self, module: &str, name: &str, abilities: Abilities) -> &mut Self {
+        self.def
+            .structs
+            .insert((module.to_owned(), name.to_owned()), abilities);
+        self
+    }
+}
+
+/// A Move package implemented natively.
+pub trait NativePackage: Send + Sync + 'static {
+    /// The fixed address the package lives at.
+    fn address(&self) -> Address;
+    /// Registers every function callable from a transaction and every
+    /// struct's abilities.
+    fn register(&self, builder: &mut PackageBuilder);
+    /// Runs once at genesis, as Move runs module initialisers at publish.
+    fn init(&self, _rt: &mut Runtime<'_>) -> Result<(), NativeError> {
+        Ok(())
+    }
+}
+
+/// Every installed package, by address.
+#[derive(Clone, Default)]
+pub struct Registry {
+    packages: BTreeMap<Address, PackageDef>,
+    natives: BTreeMap<Address, Arc<dyn NativePackage>>,
+}
+
+impl Registry {
+    /// A registry holding the Sui framework (`0x2`).
+    pub fn with_framework() -> Self {
+        let mut registry = Self::default();
+        registry.install(Arc::new(framework::SuiFramework));
+        registry
+    }
+
+    /// Installs (or replaces) a package.
+    pub fn install(&mut self, package: Arc<dyn NativePackage>) {
+        let mut builder = PackageBuilder::new(package.address());
+        package.register(&mut builder);
+        self.packages.insert(builder.address, builder.def);
+        self.natives.insert(package.address(), package);
+    }
+
+    /// Installed package addresses.
+    pub fn addresses(&self) -> impl Iterator<Item = &Address> {
+        self.packages.keys()
+    }
+
+    /// The package at `address`.
+    pub fn native(&self, address: &Address) -> Option<&Arc<dyn NativePackage>> {
+        self.natives.get(address)
+    }
+
+    /// Looks up a function.
+    pub fn function(&self, package: &Address, module: &str, name: &str) -> Option<&Function> {
+        self.packages
+            .get(package)?
+            .functions
+            .get(&(module.to_owned(), name.to_owned()))
+    }
+
+    /// Whether a package is installed.
+    pub fn has_package(&self, package: &Address) -> bool {
+        self.packages.contains_key(package)
+    }
+
+    /// Registered module names of a package.
+    pub fn modules(&self, package: &Address) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .packages
+            .get(package)
+            .map(|p| p.functions.keys().map(|(m, _)| m.clone()).collect())
+            .unwrap_or_default();
+        names.dedup();
+        names
+    }
+
+    /// Abilities of a struct type (none if undeclared).
+    pub fn abilities(&self, tag: &StructTag) -> Abilities {
+        self.packages
+            .get(tag.address())
+            .and_then(|p| {
+                p.structs.get(&(
+                    tag.module().as_str().to_owned(),
+                    tag.name().as_str().to_owned(),
+                ))
+            })
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Whether a value of `ty` may be silently dropped.
+    pub fn has_drop(&self, ty: &TypeTag) -> bool {
+        match ty {
+            TypeTag::Vector(inner) => self.has_drop(inner),
+            TypeTag::Struct(tag) => {
+                self.abilities(tag).drop && tag.type_params().iter().all(|t| self.has_drop(t))
+            }
+            _ => true,
+        }
+    }
+}
+
+/// One invocation of a native function: its type arguments, its arguments
+/// (transaction context excluded) and the runtime.
+pub struct Call<'r, 'a> {
+    pub rt: &'r mut Runtime<'a>,
+    pub(crate) type_args: Vec<TypeTag>,
+    pub(crate) args: Vec<Value>,
+}
+
+impl<'r, 'a> Call<'r, 'a> {
+    /// The `i`th type argument.
+    pub fn type_arg(&self, i: usize) -> Result<&TypeTag, NativeError> {
+        self.type_args
+            .get(i)
+            .ok_or_else(|| NativeError::Invariant(format!("no type argument {i}")))
+    }
+
+    /// All type arguments.
+    pub fn type_args(&self) -> &[TypeTag] {
+        &self.type_args
+    }
+
+    /// Number of arguments.
+    pub fn arg_count(&self) -> usize {
+        self.args.len()
+    }
+
+    /// The raw `i`th argument.
+    pub fn value(&self, i: usize) -> Result<&Value, NativeError> {
+        self.args.get(i).ok_or(NativeError::InvalidArgument {
+            index: i,
+            reason: "missing".into(),
+        })
+    }
+
+    /// Decodes the `i`th argument from BCS; the whole value must be consumed.
+    pub fn arg<T: DeserializeOwned>(&self, i: usize) -> Result<T, NativeError> {
+        let value = self.value(i)?;
+        bcs::from_bytes(&value.bytes).map_err(|e| NativeError::InvalidArgument {
+            index: i,
+            reason: format!("not a valid {}: {e}", value.ty),
+        })
+    }
+
+    /// Replaces the `i`th argument's value; for `&mut` parameters this is
+    /// written back to the caller's value when the function returns.
+    pub fn set_arg<T: Serialize>(&mut self, i: usize, value: &T) -> Result<(), NativeError> {
+        let bytes = bcs::to_bytes(value).map_err(|e| NativeError::Invariant(e.to_string()))?;
+        let slot = self.args.get_mut(i).ok_or(NativeError::InvalidArgument {
+            index: i,
+            reason: "missing".into(),
+        })?;
+        slot.bytes = bytes;
+        Ok(())
+    }
+}
+
+/// Shorthand for a Move abort.
+pub fn abort(code: u64) -> NativeError {
+    NativeError::Abort(code)
+}
