@@ -12,11 +12,13 @@ pub mod connection;
 pub mod error;
 pub mod keystore;
 pub mod reads;
+pub mod tx;
 pub mod types;
 
 pub use connection::{ChainClient, ClientConfig, RetryPolicy};
 pub use error::ChainError;
 pub use keystore::{KeyPair, Keystore, KeystoreError};
+pub use tx::{GasConfig, Simulation};
 pub use types::{
     Balance, Checkpoint, DynamicFieldInfo, ExecutedTx, ObjectInfo, Page, PageToken, ServiceInfo,
     TxStatus, WrittenObject, decode_bcs,
