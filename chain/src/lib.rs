@@ -7,17 +7,21 @@
 //!   transactions, checkpoints.
 //! - [`types`]: typed results (transaction status, checkpoints, objects) and
 //!   BCS decoding into caller-provided serde types.
+//! - [`tx`]: build, sign, execute and simulate programmable transactions.
+//! - [`stream`]: a resumable, gap-free checkpoint stream.
 
 pub mod connection;
 pub mod error;
 pub mod keystore;
 pub mod reads;
+pub mod stream;
 pub mod tx;
 pub mod types;
 
 pub use connection::{ChainClient, ClientConfig, RetryPolicy};
 pub use error::ChainError;
 pub use keystore::{KeyPair, Keystore, KeystoreError};
+pub use stream::{CheckpointStream, StreamConfig};
 pub use tx::{GasConfig, Simulation};
 pub use types::{
     Balance, Checkpoint, DynamicFieldInfo, ExecutedTx, ObjectInfo, Page, PageToken, ServiceInfo,
