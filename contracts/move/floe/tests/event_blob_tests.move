@@ -6,7 +6,8 @@ use floe::event_blob;
 #[test]
 fun tallies_and_certification() {
     let mut state = event_blob::create_with_empty_state();
-    assert!(state.get_latest_certified_checkpoint_sequence_number().is_none());
+    let latest_checkpoint = state.get_latest_certified_checkpoint_sequence_number();
+    assert!(latest_checkpoint.is_none());
     assert!(!state.is_blob_already_certified(0));
     assert!(state.update_aggregate_weight(11, 100, 3) == 3);
     assert!(state.update_aggregate_weight(11, 100, 4) == 7);

@@ -16,7 +16,8 @@ fun insert_update_and_remove() {
     assert!(m.metadata().get(&s(b"a")) == &s(b"3"));
     let (key, value) = m.remove(&s(b"a"));
     assert!(key == s(b"a") && value == s(b"3"));
-    assert!(m.remove_if_exists(&s(b"a")).is_none());
+    let missing = m.remove_if_exists(&s(b"a"));
+    assert!(missing.is_none());
     assert!(m.remove_if_exists(&s(b"b")) == option::some(s(b"2")));
     assert!(m.metadata().is_empty());
 }
