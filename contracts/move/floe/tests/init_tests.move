@@ -1,0 +1,156 @@
+#[test_only]
+module floe::init_tests;
+
+use floe::blob::Blob;
+use floe::init;
+use floe::system::System;
+use floe::test_helpers::{Self, blob_id, root_hash, blob_size, encoded_size, wal};
+use floe::test_vectors;
+use sui::package::Publisher;
+use sui::test_scenario;
+
+const GENESIS: address = @0x6e;
+const USER: address = @0xa11ce;
+
+fun initialize(scenario: &mut test_scenario::Scenario) {
+    let cap = init::new_init_cap_for_testing(scenario.ctx());
+    init::initialize_floe(
+        cap,
+        0,
+        test_helpers::node_ids(),
+        test_helpers::public_keys(),
+        test_vectors::weights(),
+        10,
+        test_helpers::max_epochs_ahead(),
+        test_helpers::capacity(),
+        test_helpers::storage_price(),
+        test_helpers::write_price(),
+        scenario.ctx(),
+    );
+}
+
+#[test]
+fun initialize_floe_shares_the_system() {
+    let mut scenario = test_scenario::begin(GENESIS);
+    initialize(&mut scenario);
+    scenario.next_tx(GENESIS);
+
+    let system = scenario.take_shared<System>();
+    assert!(system.epoch() == 0);
+    assert!(system.n_shards() == 10);
+    assert!(system.version() == 1);
+    assert!(system.max_epochs_ahead() == test_helpers::max_epochs_ahead());
+    assert!(system.total_capacity_size() == test_helpers::capacity());
+    assert!(system.storage_price_per_unit_size() == test_helpers::storage_price());
+    assert!(system.write_price_per_unit_size() == test_helpers::write_price());
+    assert!(system.committee() == &test_helpers::committee(0));
+    assert!(system.new_package_id().is_none());
+    test_scenario::return_shared(system);
+
+    // The publisher goes back to the caller.
+    let publisher = scenario.take_from_sender<Publisher>();
+    scenario.return_to_sender(publisher);
+    scenario.end();
+}
+
+#[test]
+fun store_through_the_shared_system() {
+    let mut scenario = test_scenario::begin(GENESIS);
+    initialize(&mut scenario);
+
+    // A user buys storage and registers a blob.
+    scenario.next_tx(USER);
+    let mut system = scenario.take_shared<System>();
+    let mut payment = wal(1_000_000, scenario.ctx());
+    let storage = system.reserve_space(encoded_size(), 2, &mut payment, scenario.ctx());
+    let blob = system.register_blob(
+        storage,
+        blob_id(),
+        root_hash(),
+        blob_size(),
+        1,
+        false,
+        &mut payment,
+        scenario.ctx(),
+    );
+    transfer::public_transfer(blob, USER);
+    transfer::public_transfer(payment, USER);
+    test_scenario::return_shared(system);
+
+    // Anyone can certify it with the committee's certificate.
+    scenario.next_tx(USER);
+    let system = scenario.take_shared<System>();
+    let mut blob = scenario.take_from_sender<Blob>();
+    system.certify_blob(
+        &mut blob,
+        test_vectors::cert_sig_123(),
+        test_vectors::bitmap_123(),
+        test_vectors::cert_msg(),
+    );
+    assert!(blob.certified_epoch().is_some());
+    scenario.return_to_sender(blob);
+    test_scenario::return_shared(system);
+    scenario.end();
+}
+
+#[test, expected_failure(abort_code = init::EInvalidCommitteeInput)]
+fun mismatched_committee_vectors_abort() {
+    let mut scenario = test_scenario::begin(GENESIS);
+    let cap = init::new_init_cap_for_testing(scenario.ctx());
+    init::initialize_floe(
+        cap,
+        0,
+        test_helpers::node_ids(),
+        test_helpers::public_keys(),
+        vector[1, 2, 3],
+        6,
+        10,
+        1_000,
+        1,
+        1,
+        scenario.ctx(),
+    );
+    scenario.end();
+}
+
+#[test, expected_failure(abort_code = init::EUnsortedNodeIds)]
+fun unsorted_node_ids_abort() {
+    let mut scenario = test_scenario::begin(GENESIS);
+    let cap = init::new_init_cap_for_testing(scenario.ctx());
+    let mut node_ids = test_helpers::node_ids();
+    node_ids.swap(1, 2);
+    init::initialize_floe(
+        cap,
+        0,
+        node_ids,
+        test_helpers::public_keys(),
+        test_vectors::weights(),
+        10,
+        10,
+        1_000,
+        1,
+        1,
+        scenario.ctx(),
+    );
+    scenario.end();
+}
+
+#[test, expected_failure(abort_code = init::EShardCountMismatch)]
+fun wrong_shard_count_aborts() {
+    let mut scenario = test_scenario::begin(GENESIS);
+    let cap = init::new_init_cap_for_testing(scenario.ctx());
+    init::initialize_floe(
+        cap,
+        0,
+        test_helpers::node_ids(),
+        test_helpers::public_keys(),
+        test_vectors::weights(),
+        11,
+        10,
+        1_000,
+        1,
+        1,
+        scenario.ctx(),
+    );
+    scenario.end();
+}
