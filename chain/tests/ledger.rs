@@ -1,0 +1,342 @@
+//! floe-chain against a real `floe ledger run` process, through the gRPC
+//! API only. Build the binary first: `cargo build -p floe`.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use floe_chain::sui_sdk_types::{Address, Digest, Owner};
+use floe_chain::tx::SUI_COIN_TYPE;
+use floe_chain::{ChainClient, Checkpoint, CheckpointStream, KeyPair, StreamConfig, TxStatus};
+use support::{LedgerProcess, funded};
+
+const SUI: u64 = 1_000_000_000;
+/// Bound on every wait for the chain, so a broken ledger fails the test
+/// instead of hanging it.
+const WAIT: Duration = Duration::from_secs(60);
+
+async fn sui_coins(client: &ChainClient, owner: Address) -> Vec<(Address, u64)> {
+    client
+        .list_all_owned_objects(owner, Some(SUI_COIN_TYPE), 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| (o.id(), o.balance.expect("coin balance")))
+        .collect()
+}
+
+#[tokio::test]
+async fn transfer_sui_between_accounts() {
+    let alice = funded(100 * SUI, 4);
+    let ledger = LedgerProcess::start(&[&alice]);
+    let client = ledger.ready().await;
+    let bob = KeyPair::generate();
+
+    assert_eq!(
+        client
+            .get_balance(alice.key.address(), "0x2::sui::SUI")
+            .await
+            .unwrap()
+            .total,
+        100 * SUI
+    );
+    let tx = client
+        .transfer_sui(&alice.key, bob.address(), 3 * SUI)
+        .await
+        .unwrap();
+    assert_eq!(tx.status, TxStatus::Success, "{}", ledger.log());
+    assert!(tx.net_gas_used() > 0, "gas is never free");
+
+    // Bob owns exactly the new coin.
+    let created = tx.created();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].owner, Owner::Address(bob.address()));
+    let bob_coins = sui_coins(&client, bob.address()).await;
+    assert_eq!(
+        bob_coins,
+        vec![(*created[0].reference.object_id(), 3 * SUI)]
+    );
+    let coin = client
+        .get_object(*created[0].reference.object_id())
+        .await
+        .unwrap();
+    assert_eq!(coin.reference, created[0].reference);
+    assert_eq!(coin.balance, Some(3 * SUI));
+
+    // Alice paid the amount and the gas.
+    let alice_total = client
+        .get_balance(alice.key.address(), "0x2::sui::SUI")
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(
+        i128::from(alice_total),
+        i128::from(97 * SUI) - tx.net_gas_used()
+    );
+
+    // The transaction reads back with the same effects and its data.
+    let read = client.get_transaction(&tx.digest).await.unwrap();
+    assert_eq!(read.effects, tx.effects);
+    assert_eq!(read.transaction.unwrap().sender, alice.key.address());
+    assert!(matches!(
+        client.get_transaction(&Digest::new([7; 32])).await,
+        Err(floe_chain::ChainError::TransactionNotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn split_and_merge_coins() {
+    let alice = funded(50 * SUI, 2);
+    let ledger = LedgerProcess::start(&[&alice]);
+    let client = ledger.ready().await;
+    let me = alice.key.address();
+
+    let split = client
+        .split_coin(&alice.key, None, &[100, 200, 300])
+        .await
+        .unwrap()
+        .ensure_success()
+        .unwrap();
+    let new: Vec<Address> = split
+        .created()
+        .iter()
+        .map(|c| *c.reference.object_id())
+        .collect();
+    assert_eq!(new.len(), 3);
+    let mut amounts = Vec::new();
+    for id in &new {
+        let o = client.get_object(*id).await.unwrap();
+        assert_eq!(o.object.owner(), &Owner::Address(me));
+        amounts.push(o.balance.unwrap());
+    }
+    amounts.sort();
+    assert_eq!(amounts, vec![100, 200, 300]);
+
+    // Split from a specific (non-gas) coin too.
+    let before = client.get_object(new[2]).await.unwrap().balance.unwrap();
+    let split_again = client
+        .split_coin(&alice.key, Some(new[2]), &[50])
+        .await
+        .unwrap()
+        .ensure_success()
+        .unwrap();
+    let extra = *split_again.created()[0].reference.object_id();
+    assert_eq!(client.get_object(extra).await.unwrap().balance, Some(50));
+    let after = client.get_object(new[2]).await.unwrap().balance.unwrap();
+    assert_eq!(after, before - 50);
+
+    let merged = client
+        .merge_coins(&alice.key, new[0], &[new[1], new[2], extra])
+        .await
+        .unwrap()
+        .ensure_success()
+        .unwrap();
+    let deleted: BTreeSet<Address> = merged.deleted().into_iter().collect();
+    assert_eq!(deleted, BTreeSet::from([new[1], new[2], extra]));
+    assert_eq!(client.get_object(new[0]).await.unwrap().balance, Some(600));
+    let gone = client.get_objects(&[new[1], new[2], extra]).await.unwrap();
+    assert!(gone.iter().all(Option::is_none));
+    assert!(matches!(
+        client.get_object(extra).await,
+        Err(floe_chain::ChainError::ObjectNotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn owned_listing_with_type_filter_and_pages() {
+    let alice = funded(40 * SUI, 5);
+    let ledger = LedgerProcess::start(&[&alice]);
+    let client = ledger.ready().await;
+    let me = alice.key.address();
+
+    let all = sui_coins(&client, me).await;
+    assert_eq!(all.len(), 5);
+    assert_eq!(all.iter().map(|(_, b)| b).sum::<u64>(), 40 * SUI);
+
+    // Short, long and wildcard forms of the coin type all match.
+    let long = format!("{}::coin::Coin<{}::sui::SUI>", Address::TWO, Address::TWO);
+    for filter in [SUI_COIN_TYPE, long.as_str(), "0x2::coin::Coin"] {
+        let listed = client
+            .list_all_owned_objects(me, Some(filter), 100)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 5, "filter {filter}");
+    }
+    // A type nobody owns.
+    let none = client
+        .list_all_owned_objects(me, Some("0x2::coin::Coin<0x2::sui::NOPE>"), 100)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+
+    // Page by page, every coin exactly once.
+    let mut seen = BTreeSet::new();
+    let mut token = None;
+    let mut pages = 0;
+    loop {
+        let page = client
+            .list_owned_objects(me, Some(SUI_COIN_TYPE), token, 2)
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        pages += 1;
+        for o in page.items {
+            assert!(seen.insert(o.id()), "{} listed twice", o.id());
+        }
+        match page.next {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+        assert!(pages < 10, "pagination does not end");
+    }
+    assert_eq!(seen.len(), 5);
+    assert_eq!(seen, all.iter().map(|(id, _)| *id).collect::<BTreeSet<_>>());
+}
+
+/// Reads from `stream` until `done` says so, checking sequence numbers are
+/// consecutive from `expect`.
+async fn read_until(
+    stream: &mut CheckpointStream,
+    expect: &mut u64,
+    seen: &mut Vec<Checkpoint>,
+    mut done: impl FnMut(&[Checkpoint]) -> bool,
+) {
+    let result = tokio::time::timeout(WAIT, async {
+        while !done(seen) {
+            let checkpoint = stream
+                .next()
+                .await
+                .expect("stream ended")
+                .expect("stream error");
+            assert_eq!(checkpoint.sequence_number, *expect, "gap or repeat");
+            *expect += 1;
+            seen.push(checkpoint);
+        }
+    })
+    .await;
+    assert!(result.is_ok(), "timed out; read up to {expect}");
+}
+
+fn contains_tx(seen: &[Checkpoint], digest: &Digest) -> bool {
+    seen.iter()
+        .flat_map(|c| &c.transactions)
+        .any(|t| &t.digest == digest)
+}
+
+#[tokio::test]
+async fn checkpoint_stream_from_zero_sees_every_checkpoint_once() {
+    let alice = funded(100 * SUI, 3);
+    let ledger = LedgerProcess::start(&[&alice]);
+    let client = ledger.ready().await;
+    let bob = KeyPair::generate();
+
+    // Some history before the stream starts (the backlog) ...
+    let mut digests = Vec::new();
+    for _ in 0..3 {
+        let tx = client
+            .transfer_sui(&alice.key, bob.address(), SUI)
+            .await
+            .unwrap();
+        digests.push(tx.digest);
+    }
+    let config = StreamConfig {
+        buffer: 2,
+        ..StreamConfig::default()
+    };
+    let mut stream = client.checkpoint_stream(0, config);
+    // ... and some while it runs.
+    for _ in 0..3 {
+        let tx = client
+            .transfer_sui(&alice.key, bob.address(), SUI)
+            .await
+            .unwrap();
+        digests.push(tx.digest);
+    }
+    let mut expect = 0;
+    let mut seen = Vec::new();
+    read_until(&mut stream, &mut expect, &mut seen, |seen| {
+        digests.iter().all(|d| contains_tx(seen, d))
+    })
+    .await;
+
+    // Every transaction exactly once across all checkpoints, each carrying
+    // effects and its checkpoint number.
+    let mut all = Vec::new();
+    for c in &seen {
+        for t in &c.transactions {
+            assert_eq!(t.checkpoint, Some(c.sequence_number));
+            all.push(t.digest);
+        }
+    }
+    let unique: BTreeSet<_> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "a transaction appears twice");
+    // Chained digests and consistent summaries.
+    for pair in seen.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if let (Some(sa), Some(sb)) = (&a.summary, &b.summary) {
+            assert_eq!(sb.previous_digest, Some(sa.digest()));
+            assert!(sb.timestamp_ms >= sa.timestamp_ms);
+        }
+    }
+    // Restarting the stream mid-way resumes exactly at the asked number.
+    drop(stream);
+    let mut resumed = client.checkpoint_stream(2, StreamConfig::default());
+    let first = tokio::time::timeout(WAIT, resumed.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.sequence_number, 2);
+    assert_eq!(first.digest, seen[2].digest);
+}
+
+#[tokio::test]
+async fn checkpoint_stream_survives_a_ledger_restart() {
+    let alice = funded(100 * SUI, 3);
+    let mut ledger = LedgerProcess::start(&[&alice]);
+    let client = ledger.ready().await;
+    let bob = KeyPair::generate();
+
+    let mut stream = client.checkpoint_stream(0, StreamConfig::default());
+    let before = client
+        .transfer_sui(&alice.key, bob.address(), SUI)
+        .await
+        .unwrap()
+        .digest;
+    let mut expect = 0;
+    let mut seen = Vec::new();
+    read_until(&mut stream, &mut expect, &mut seen, |s| {
+        contains_tx(s, &before)
+    })
+    .await;
+
+    // kill -9 and restart on the same data directory and port.
+    ledger.restart();
+    let client = ledger.ready().await;
+    let after = client
+        .transfer_sui(&alice.key, bob.address(), SUI)
+        .await
+        .unwrap()
+        .digest;
+    read_until(&mut stream, &mut expect, &mut seen, |s| {
+        contains_tx(s, &after)
+    })
+    .await;
+    assert!(contains_tx(&seen, &before));
+    let all: Vec<_> = seen
+        .iter()
+        .flat_map(|c| c.transactions.iter().map(|t| t.digest))
+        .collect();
+    let unique: BTreeSet<_> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "a transaction appears twice");
+    // Bob got both transfers.
+    assert_eq!(
+        client
+            .get_balance(bob.address(), "0x2::sui::SUI")
+            .await
+            .unwrap()
+            .total,
+        2 * SUI
+    );
+}
