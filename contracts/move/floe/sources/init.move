@@ -6,7 +6,8 @@
 /// Publishing the package sends an `InitCap` (holding the package's
 /// `Publisher`) to the publisher. The devnet genesis then calls
 /// `initialize_floe` once with the genesis committee: it consumes the
-/// `InitCap`, returns the `Publisher` to the caller, and creates and shares
+/// `InitCap`, returns its `Publisher` (for the caller to keep, e.g. for
+/// Display objects later), and creates and shares
 /// `System` with that committee in `epoch`, its capacity and prices, and a
 /// ring of `max_epochs_ahead` future epochs. (Staking and committee
 /// selection come later; until then the genesis committee stays.)
@@ -45,7 +46,8 @@ fun init(otw: INIT, ctx: &mut TxContext) {
 /// Creates and shares `System` with the genesis committee: member `i` has
 /// node id `node_ids[i]`, compressed BLS public key `public_keys[i]` (48
 /// bytes) and `shard_counts[i]` shards. Node ids must be strictly
-/// ascending; `n_shards` must equal the sum of the shard counts.
+/// ascending; `n_shards` must equal the sum of the shard counts. Returns
+/// the package's `Publisher`.
 public fun initialize_floe(
     init_cap: InitCap,
     epoch: u32,
@@ -58,10 +60,9 @@ public fun initialize_floe(
     storage_price_per_unit_size: u64,
     write_price_per_unit_size: u64,
     ctx: &mut TxContext,
-) {
+): Publisher {
     let InitCap { id, publisher } = init_cap;
     id.delete();
-    transfer::public_transfer(publisher, ctx.sender());
 
     let n_members = node_ids.length();
     assert!(
@@ -99,6 +100,7 @@ public fun initialize_floe(
     );
     let package_id = object::id_from_address(type_name::original_id<System>());
     system::share(system::create(inner, package_id, ctx));
+    publisher
 }
 
 #[test_only]

@@ -21,7 +21,7 @@ public fun new(): Metadata {
 /// Sets `key` to `value`, inserting or replacing.
 public fun insert_or_update(self: &mut Metadata, key: String, value: String) {
     if (self.metadata.contains(&key)) {
-        self.metadata.remove(&key);
+        let (_, _) = self.metadata.remove(&key);
     };
     self.metadata.insert(key, value);
 }

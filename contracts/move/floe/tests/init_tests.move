@@ -14,7 +14,7 @@ const USER: address = @0xa11ce;
 
 fun initialize(scenario: &mut test_scenario::Scenario) {
     let cap = init::new_init_cap_for_testing(scenario.ctx());
-    init::initialize_floe(
+    let publisher = init::initialize_floe(
         cap,
         0,
         test_helpers::node_ids(),
@@ -27,6 +27,7 @@ fun initialize(scenario: &mut test_scenario::Scenario) {
         test_helpers::write_price(),
         scenario.ctx(),
     );
+    transfer::public_transfer(publisher, GENESIS);
 }
 
 #[test]
@@ -47,7 +48,7 @@ fun initialize_floe_shares_the_system() {
     assert!(system.new_package_id().is_none());
     test_scenario::return_shared(system);
 
-    // The publisher goes back to the caller.
+    // The publisher was kept by the caller.
     let publisher = scenario.take_from_sender<Publisher>();
     scenario.return_to_sender(publisher);
     scenario.end();
@@ -97,7 +98,7 @@ fun store_through_the_shared_system() {
 fun mismatched_committee_vectors_abort() {
     let mut scenario = test_scenario::begin(GENESIS);
     let cap = init::new_init_cap_for_testing(scenario.ctx());
-    init::initialize_floe(
+    let publisher = init::initialize_floe(
         cap,
         0,
         test_helpers::node_ids(),
@@ -110,6 +111,7 @@ fun mismatched_committee_vectors_abort() {
         1,
         scenario.ctx(),
     );
+    transfer::public_transfer(publisher, GENESIS);
     scenario.end();
 }
 
@@ -119,7 +121,7 @@ fun unsorted_node_ids_abort() {
     let cap = init::new_init_cap_for_testing(scenario.ctx());
     let mut node_ids = test_helpers::node_ids();
     node_ids.swap(1, 2);
-    init::initialize_floe(
+    let publisher = init::initialize_floe(
         cap,
         0,
         node_ids,
@@ -132,6 +134,7 @@ fun unsorted_node_ids_abort() {
         1,
         scenario.ctx(),
     );
+    transfer::public_transfer(publisher, GENESIS);
     scenario.end();
 }
 
@@ -139,7 +142,7 @@ fun unsorted_node_ids_abort() {
 fun wrong_shard_count_aborts() {
     let mut scenario = test_scenario::begin(GENESIS);
     let cap = init::new_init_cap_for_testing(scenario.ctx());
-    init::initialize_floe(
+    let publisher = init::initialize_floe(
         cap,
         0,
         test_helpers::node_ids(),
@@ -152,5 +155,6 @@ fun wrong_shard_count_aborts() {
         1,
         scenario.ctx(),
     );
+    transfer::public_transfer(publisher, GENESIS);
     scenario.end();
 }
