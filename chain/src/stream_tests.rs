@@ -1,0 +1,161 @@
+//! The stream against a deliberately unreliable in-process server: the
+//! subscription skips and repeats sequence numbers and drops the
+//! connection, the first subscribe fails, and the chain keeps growing.
+
+use super::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use proto::ledger_service_server::{LedgerService, LedgerServiceServer};
+use proto::subscription_service_server::{SubscriptionService, SubscriptionServiceServer};
+use tonic::codegen::BoxStream;
+use tonic::{Request, Response, Status};
+
+use crate::connection::ClientConfig;
+
+#[derive(Clone, Default)]
+struct Flaky {
+    /// Highest existing checkpoint.
+    tip: Arc<AtomicU64>,
+    subscriptions: Arc<AtomicU32>,
+    /// Fail every subscribe call (for the give-up test).
+    always_fail: bool,
+}
+
+fn checkpoint(seq: u64) -> proto::Checkpoint {
+    proto::Checkpoint::default().with_sequence_number(seq)
+}
+
+#[tonic::async_trait]
+impl LedgerService for Flaky {
+    async fn get_checkpoint(
+        &self,
+        request: Request<proto::GetCheckpointRequest>,
+    ) -> Result<Response<proto::GetCheckpointResponse>, Status> {
+        use proto::get_checkpoint_request::CheckpointId;
+        let tip = self.tip.load(Ordering::SeqCst);
+        let seq = match &request.get_ref().checkpoint_id {
+            Some(CheckpointId::SequenceNumber(s)) if *s <= tip => *s,
+            Some(_) => return Err(Status::not_found("no such checkpoint")),
+            None => tip,
+        };
+        Ok(Response::new(proto::GetCheckpointResponse::new(
+            checkpoint(seq),
+        )))
+    }
+}
+
+#[tonic::async_trait]
+impl SubscriptionService for Flaky {
+    async fn subscribe_checkpoints(
+        &self,
+        _request: Request<proto::SubscribeCheckpointsRequest>,
+    ) -> Result<Response<BoxStream<proto::SubscribeCheckpointsResponse>>, Status> {
+        let n = self.subscriptions.fetch_add(1, Ordering::SeqCst);
+        if self.always_fail || n == 0 {
+            return Err(Status::unavailable("starting up"));
+        }
+        let tip = self.tip.clone();
+        let start = tip.load(Ordering::SeqCst) + 1;
+        // Frames: skip some, repeat some, then drop the connection.
+        let stream = futures::stream::unfold((start, 0u32), move |(next, sent)| {
+            let tip = tip.clone();
+            async move {
+                if sent >= 6 {
+                    return Some((
+                        Err(Status::unavailable("connection reset")),
+                        (next, sent + 1),
+                    ))
+                    .filter(|_| sent == 6);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                // The chain grows by three; we announce only the last one
+                // (a gap of two), and every other frame repeats itself.
+                let seq = next + 2;
+                tip.fetch_max(seq, Ordering::SeqCst);
+                let frame = proto::SubscribeCheckpointsResponse::default()
+                    .with_cursor(seq)
+                    .with_checkpoint(checkpoint(seq));
+                let following = if sent % 2 == 0 { next } else { seq + 1 };
+                Some((Ok(frame), (following, sent + 1)))
+            }
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+}
+
+async fn serve(flaky: Flaky) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let incoming = futures::stream::unfold(listener, |l| async move {
+        let accepted = l.accept().await.map(|(s, _)| s);
+        Some((accepted, l))
+    });
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(LedgerServiceServer::new(flaky.clone()))
+            .add_service(SubscriptionServiceServer::new(flaky))
+            .serve_with_incoming(incoming),
+    );
+    format!("http://{addr}")
+}
+
+fn fast() -> StreamConfig {
+    StreamConfig {
+        buffer: 3,
+        backoff: RetryPolicy {
+            max_attempts: u32::MAX,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(20),
+        },
+        max_failures: None,
+    }
+}
+
+#[tokio::test]
+async fn delivers_every_checkpoint_once_in_order_despite_a_flaky_server() {
+    let flaky = Flaky::default();
+    flaky.tip.store(10, Ordering::SeqCst);
+    let url = serve(flaky.clone()).await;
+    let client = ChainClient::new(ClientConfig::new([url])).unwrap();
+    let mut stream = client.checkpoint_stream(3, fast());
+    let mut expect = 3;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while expect < 120 {
+            let c = stream.next().await.unwrap().unwrap();
+            assert_eq!(c.sequence_number, expect);
+            expect += 1;
+            // A slow consumer now and then exercises the backpressure.
+            if expect % 17 == 0 {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+        }
+    })
+    .await
+    .expect("stream stalled");
+    // It had to reconnect several times to get this far.
+    assert!(flaky.subscriptions.load(Ordering::SeqCst) > 3);
+}
+
+#[tokio::test]
+async fn gives_up_after_max_failures_with_the_error() {
+    let flaky = Flaky {
+        always_fail: true,
+        ..Flaky::default()
+    };
+    let url = serve(flaky.clone()).await;
+    let client = ChainClient::new(ClientConfig::new([url])).unwrap();
+    let config = StreamConfig {
+        max_failures: Some(3),
+        ..fast()
+    };
+    let mut stream = client.checkpoint_stream(0, config);
+    let err = tokio::time::timeout(Duration::from_secs(30), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert!(err.to_string().contains("starting up"), "{err}");
+    assert!(stream.next().await.is_none());
+    assert_eq!(flaky.subscriptions.load(Ordering::SeqCst), 4);
+}
