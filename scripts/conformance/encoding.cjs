@@ -92,7 +92,26 @@ function main() {
   try {
     for (let i = 0; i < a.cases; i++) {
       const n = pickN(r, i);
-      const size = pickSize(r, n, i, a.maxSize);
+      const f = Math.floor((n - 1) / 3);
+      const maxBlob = (n - 2 * f) * (n - f) * 65534;
+      let size = pickSize(r, n, i, a.maxSize);
+      if (size > maxBlob) {
+        // Both encoders must refuse a blob one byte over the maximum for n.
+        const over = new Uint8Array(maxBlob + 1);
+        const file = path.join(dir, `over-${i}.bin`);
+        fs.writeFileSync(file, over);
+        let theirsRejected = false, oursRejected = false;
+        try { officialHashes(over, n); } catch (e) { theirsRejected = /too large/.test(String(e)); }
+        try {
+          execFileSync(a.floe, ['blob-id', '--json', '--n-shards', String(n), file], { stdio: 'pipe' });
+        } catch (e) { oursRejected = /maximum blob size/.test(String(e.stderr)); }
+        fs.unlinkSync(file);
+        done++;
+        const line = `case ${i}: n=${n} size=${maxBlob + 1} (one byte over the maximum)`;
+        if (theirsRejected && oursRejected) console.log(`ok   ${line}: both reject`);
+        else { failures++; console.log(`FAIL ${line}: official rejects=${theirsRejected}, floe rejects=${oursRejected}`); }
+        size = maxBlob; // and the largest blob must agree
+      }
       const data = new Uint8Array(size);
       for (let b = 0; b < size; b += 4) {
         const w = (r() * 4294967296) >>> 0;
