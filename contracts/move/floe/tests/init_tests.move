@@ -4,7 +4,7 @@ module floe::init_tests;
 use floe::blob::Blob;
 use floe::init;
 use floe::system::System;
-use floe::test_helpers::{Self, blob_id, root_hash, blob_size, encoded_size, wal};
+use floe::test_helpers::{Self, blob_id, root_hash, blob_size, encoded_size, mint_wal};
 use floe::test_vectors;
 use sui::package::Publisher;
 use sui::test_scenario;
@@ -62,7 +62,7 @@ fun store_through_the_shared_system() {
     // A user buys storage and registers a blob.
     scenario.next_tx(USER);
     let mut system = scenario.take_shared<System>();
-    let mut payment = wal(1_000_000, scenario.ctx());
+    let mut payment = mint_wal(1_000_000, scenario.ctx());
     let storage = system.reserve_space(encoded_size(), 2, &mut payment, scenario.ctx());
     let blob = system.register_blob(
         storage,

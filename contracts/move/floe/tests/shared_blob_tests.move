@@ -4,7 +4,7 @@ module floe::shared_blob_tests;
 use floe::blob;
 use floe::shared_blob::{Self, SharedBlob};
 use floe::system::System;
-use floe::test_helpers::{Self, blob_id, root_hash, blob_size, encoded_size, wal};
+use floe::test_helpers::{Self, blob_id, root_hash, blob_size, encoded_size, mint_wal};
 use floe::test_vectors;
 use sui::test_scenario::{Self, Scenario};
 
@@ -19,7 +19,7 @@ fun setup(scenario: &mut Scenario, certified: bool, funds: u64) {
     scenario.next_tx(USER);
 
     let mut system = scenario.take_shared<System>();
-    let mut payment = wal(1_000_000, scenario.ctx());
+    let mut payment = mint_wal(1_000_000, scenario.ctx());
     let storage = system.reserve_space(encoded_size(), 3, &mut payment, scenario.ctx());
     let mut blob = system.register_blob(
         storage,
@@ -42,7 +42,7 @@ fun setup(scenario: &mut Scenario, certified: bool, funds: u64) {
     if (funds == 0) {
         shared_blob::new(blob, scenario.ctx());
     } else {
-        let coin = wal(funds, scenario.ctx());
+        let coin = mint_wal(funds, scenario.ctx());
         shared_blob::new_funded(blob, coin, scenario.ctx());
     };
     payment.burn_for_testing();
@@ -59,7 +59,7 @@ fun anyone_funds_and_extends() {
     let mut shared = scenario.take_shared<SharedBlob>();
     assert!(shared.funds() == 100);
     assert!(shared.blob().end_epoch() == 3);
-    let coin = wal(50, scenario.ctx());
+    let coin = mint_wal(50, scenario.ctx());
     shared.fund(coin);
     assert!(shared.funds() == 150);
     // Two more epochs at 5 FROST each (one storage unit).

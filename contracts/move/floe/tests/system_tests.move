@@ -7,7 +7,7 @@ use floe::events::InvalidBlobID;
 use floe::messages;
 use floe::system::{Self, System};
 use floe::system_state_inner;
-use floe::test_helpers::{Self, blob_id, root_hash, blob_size, encoded_size, wal};
+use floe::test_helpers::{Self, blob_id, root_hash, blob_size, encoded_size, mint_wal};
 use floe::test_vectors;
 use sui::balance;
 use sui::coin::Coin;
@@ -65,7 +65,7 @@ fun store_lifecycle_and_payments() {
     assert!(system.storage_price_per_unit_size() == 5);
     assert!(system.write_price_per_unit_size() == 7);
     assert!(system.committee().n_members() == 4);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
 
     // Reserve [0, 3): 5 FROST per epoch (one unit); register: 7 FROST.
     let storage = system.reserve_space(encoded_size(), 3, &mut payment, &mut ctx);
@@ -115,7 +115,7 @@ fun store_lifecycle_and_payments() {
     assert!(events.length() == 1 && events[0].invalid_blob_id_blob_id() == blob_id());
 
     // Subsidies: 103 over 4 epochs is 25 each plus 3 now.
-    system.add_subsidy(wal(103, &mut ctx), 4);
+    system.add_subsidy(mint_wal(103, &mut ctx), 4);
     assert!(rewards(&system, 0) == 40);
     assert!(rewards(&system, 3) == 30 && rewards(&system, 4) == 5);
     system.add_per_epoch_subsidies(vector[
@@ -159,7 +159,7 @@ fun store_lifecycle_and_payments() {
 fun delete_returns_reusable_storage() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let blob = register(&mut system, true, &mut payment, &mut ctx);
     let storage = system.delete_blob(blob);
     // The storage registers the same blob again (paying only the write fee).
@@ -186,7 +186,7 @@ fun free_prices_need_no_payment() {
     let mut ctx = tx_context::dummy();
     let inner = system_state_inner::create(test_helpers::committee(0), 5, 1_000_000, 0, 0, &mut ctx);
     let mut system = system::new_for_testing(inner, &mut ctx);
-    let mut payment = wal(0, &mut ctx);
+    let mut payment = mint_wal(0, &mut ctx);
     let blob = register(&mut system, false, &mut payment, &mut ctx);
     blob.burn();
     payment.destroy_zero();
@@ -220,7 +220,7 @@ fun too_many_max_epochs_ahead_aborts() {
 fun reserving_beyond_capacity_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let storage = system.reserve_space(test_helpers::capacity() + 1, 1, &mut payment, &mut ctx);
     storage.destroy();
     payment.burn_for_testing();
@@ -239,7 +239,7 @@ fun extending_beyond_capacity_aborts() {
         &mut ctx,
     );
     let mut system = system::new_for_testing(inner, &mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let mut blob = register(&mut system, false, &mut payment, &mut ctx);
     certify(&system, &mut blob);
     // Epoch 3 is full already.
@@ -255,7 +255,7 @@ fun extending_beyond_capacity_aborts() {
 fun reserving_zero_epochs_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let storage = system.reserve_space(1000, 0, &mut payment, &mut ctx);
     storage.destroy();
     payment.burn_for_testing();
@@ -266,7 +266,7 @@ fun reserving_zero_epochs_aborts() {
 fun reserving_too_far_ahead_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let storage = system.reserve_space(1000, 11, &mut payment, &mut ctx);
     storage.destroy();
     payment.burn_for_testing();
@@ -277,7 +277,7 @@ fun reserving_too_far_ahead_aborts() {
 fun reserving_empty_epoch_range_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let storage = system.reserve_space_for_epochs(1000, 3, 3, &mut payment, &mut ctx);
     storage.destroy();
     payment.burn_for_testing();
@@ -288,7 +288,7 @@ fun reserving_empty_epoch_range_aborts() {
 fun reserving_epochs_too_far_ahead_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let storage = system.reserve_space_for_epochs(1000, 3, 11, &mut payment, &mut ctx);
     storage.destroy();
     payment.burn_for_testing();
@@ -299,7 +299,7 @@ fun reserving_epochs_too_far_ahead_aborts() {
 fun extending_by_zero_epochs_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let mut blob = register(&mut system, false, &mut payment, &mut ctx);
     certify(&system, &mut blob);
     system.extend_blob(&mut blob, 0, &mut payment);
@@ -312,7 +312,7 @@ fun extending_by_zero_epochs_aborts() {
 fun extending_too_far_ahead_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let mut blob = register(&mut system, false, &mut payment, &mut ctx);
     certify(&system, &mut blob);
     // Ends at 3; 3 + 8 = 11 > 10 epochs ahead.
@@ -326,7 +326,7 @@ fun extending_too_far_ahead_aborts() {
 fun subsidy_over_zero_epochs_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    system.add_subsidy(wal(100, &mut ctx), 0);
+    system.add_subsidy(mint_wal(100, &mut ctx), 0);
     system.destroy_for_testing();
 }
 
@@ -348,7 +348,7 @@ fun too_many_per_epoch_subsidies_abort() {
 fun reserving_zero_bytes_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let storage = system.reserve_space(0, 1, &mut payment, &mut ctx);
     storage.destroy();
     payment.burn_for_testing();
@@ -368,7 +368,7 @@ fun advancing_to_a_committee_of_another_epoch_aborts() {
 fun insufficient_payment_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(14, &mut ctx);
+    let mut payment = mint_wal(14, &mut ctx);
     let storage = system.reserve_space(1000, 3, &mut payment, &mut ctx);
     storage.destroy();
     payment.burn_for_testing();
@@ -392,7 +392,7 @@ fun wrong_version_blocks_mutation() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
     system.set_version_for_testing(0);
-    system.add_subsidy(wal(1, &mut ctx), 1);
+    system.add_subsidy(mint_wal(1, &mut ctx), 1);
     system.set_version_for_testing(1);
     system.destroy_for_testing();
 }
@@ -413,7 +413,7 @@ fun migrating_to_the_same_version_aborts() {
 fun certificate_of_another_epoch_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let mut blob = register(&mut system, false, &mut payment, &mut ctx);
     system.certify_blob(
         &mut blob,
@@ -430,7 +430,7 @@ fun certificate_of_another_epoch_aborts() {
 fun certificate_without_quorum_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let mut blob = register(&mut system, false, &mut payment, &mut ctx);
     system.certify_blob(
         &mut blob,
@@ -447,7 +447,7 @@ fun certificate_without_quorum_aborts() {
 fun forged_certificate_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let mut blob = register(&mut system, false, &mut payment, &mut ctx);
     system.certify_blob(
         &mut blob,
@@ -464,7 +464,7 @@ fun forged_certificate_aborts() {
 fun certificate_for_another_blob_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let mut blob = register(&mut system, false, &mut payment, &mut ctx);
     system.certify_blob(
         &mut blob,
@@ -481,7 +481,7 @@ fun certificate_for_another_blob_aborts() {
 fun certifying_twice_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let mut blob = register(&mut system, false, &mut payment, &mut ctx);
     certify(&system, &mut blob);
     certify(&system, &mut blob);
@@ -518,7 +518,7 @@ fun invalidation_with_a_blob_certificate_aborts() {
 fun extending_an_uncertified_blob_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let mut blob = register(&mut system, false, &mut payment, &mut ctx);
     system.extend_blob(&mut blob, 1, &mut payment);
     blob.burn();
@@ -530,7 +530,7 @@ fun extending_an_uncertified_blob_aborts() {
 fun deleting_a_permanent_blob_aborts() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
-    let mut payment = wal(INITIAL_FUNDS, &mut ctx);
+    let mut payment = mint_wal(INITIAL_FUNDS, &mut ctx);
     let blob = register(&mut system, false, &mut payment, &mut ctx);
     let storage = system.delete_blob(blob);
     storage.destroy();

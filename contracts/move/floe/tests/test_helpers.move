@@ -82,6 +82,6 @@ public fun new_system(ctx: &mut TxContext): System {
 }
 
 /// WAL for tests.
-public fun wal(amount: u64, ctx: &mut TxContext): Coin<WAL> {
+public fun mint_wal(amount: u64, ctx: &mut TxContext): Coin<WAL> {
     coin::mint_for_testing<WAL>(amount, ctx)
 }
