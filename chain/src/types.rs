@@ -518,3 +518,7 @@ pub struct ServiceInfo {
     pub checkpoint_height: Option<u64>,
     pub lowest_available_checkpoint: Option<u64>,
 }
+
+#[cfg(test)]
+#[path = "types_tests.rs"]
+mod tests;
