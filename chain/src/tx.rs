@@ -37,6 +37,9 @@ pub struct GasConfig {
     pub price: Option<u64>,
     /// Pay with exactly these coins instead of choosing.
     pub coins: Option<Vec<ObjectReference>>,
+    /// Dry-run first and lower the budget to what the run used plus a
+    /// margin (the configured budget stays the cap). Costs one extra call.
+    pub estimate: bool,
 }
 
 impl GasConfig {
@@ -44,6 +47,20 @@ impl GasConfig {
         self.budget = Some(budget);
         self
     }
+
+    pub fn estimated(mut self) -> Self {
+        self.estimate = true;
+        self
+    }
+}
+
+/// A budget covering a dry run's cost with 20% to spare (and at least 1000
+/// gas units at `price`, Sui's minimum), capped at `cap`.
+pub fn budget_from_dry_run(gas: &sui_sdk_types::GasCostSummary, price: u64, cap: u64) -> u64 {
+    let used = gas.computation_cost.saturating_add(gas.storage_cost);
+    used.saturating_add(used / 5)
+        .max(price.saturating_mul(1000))
+        .min(cap)
 }
 
 /// Result of a dry run: effects and events as execution would produce them,
@@ -141,6 +158,11 @@ impl ChainClient {
                     .await?
             }
         };
+        if gas.estimate {
+            let dry_run = self.simulate(&tx, true).await?;
+            tx.gas_payment.budget =
+                budget_from_dry_run(dry_run.tx.effects.gas_summary(), price, budget);
+        }
         Ok(tx)
     }
 

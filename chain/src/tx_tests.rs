@@ -92,3 +92,22 @@ fn inputs_are_excluded_from_gas() {
         vec![Address::from_static("0xc0"), Address::from_static("0x5a")]
     );
 }
+
+#[test]
+fn dry_run_budget_has_margin_floor_and_cap() {
+    let gas = sui_sdk_types::GasCostSummary {
+        computation_cost: 1_000_000,
+        storage_cost: 2_000_000,
+        storage_rebate: 1_500_000,
+        non_refundable_storage_fee: 0,
+    };
+    assert_eq!(budget_from_dry_run(&gas, 1000, u64::MAX), 3_600_000);
+    assert_eq!(budget_from_dry_run(&gas, 1000, 3_000_000), 3_000_000);
+    let tiny = sui_sdk_types::GasCostSummary {
+        computation_cost: 10,
+        storage_cost: 0,
+        storage_rebate: 0,
+        non_refundable_storage_fee: 0,
+    };
+    assert_eq!(budget_from_dry_run(&tiny, 1000, u64::MAX), 1_000_000);
+}
