@@ -83,6 +83,8 @@ impl LedgerProcess {
             .arg("--genesis")
             .arg(self.dir.path().join("genesis.toml"))
             .args(["--listen", &self.listen])
+            // Frequent checkpoints keep the tests short.
+            .args(["--checkpoint-interval-ms", "200"])
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
