@@ -17,8 +17,8 @@ use floe_core::committee::{Committee, CommitteeMember, RequiredWeight, signers_t
 use floe_core::encoding::EncodingConfig;
 use floe_core::merkle::blake2b256;
 use floe_core::messages::{
-    BlobPersistenceType, InvalidBlobIdBody, MessageBody, ProtocolMessage, ProtocolMessageCertificate,
-    SignedMessage, StorageConfirmationBody, proof_of_possession,
+    BlobPersistenceType, InvalidBlobIdBody, MessageBody, ProtocolMessage,
+    ProtocolMessageCertificate, SignedMessage, StorageConfirmationBody, proof_of_possession,
 };
 use floe_core::move_types::ObjectId;
 
@@ -126,8 +126,13 @@ fn main() {
         certificate(&keys, &committee, &cert_msg, &[0, 1, 2], validity);
     let (_, cert_sig_all, bitmap_all) =
         certificate(&keys, &committee, &cert_msg, &[0, 1, 2, 3], quorum);
-    let (cert_bytes_e1, cert_sig_e1, _) =
-        certificate(&keys, &committee_epoch_1, &cert_msg_epoch_1, &[1, 2, 3], quorum);
+    let (cert_bytes_e1, cert_sig_e1, _) = certificate(
+        &keys,
+        &committee_epoch_1,
+        &cert_msg_epoch_1,
+        &[1, 2, 3],
+        quorum,
+    );
     let (cert_bytes_other, cert_sig_other, _) =
         certificate(&keys, &committee, &cert_msg_other, &[1, 2, 3], quorum);
     let (invalid_bytes, invalid_sig_03, bitmap_03) =
@@ -165,7 +170,11 @@ fn main() {
     func("blob_size", "u64", BLOB_SIZE.to_string());
     func("root_hash_bytes", "vector<u8>", hex_lit(&root_hash));
     func("blob_id_bytes", "vector<u8>", hex_lit(&blob_id.0));
-    func("other_blob_id_bytes", "vector<u8>", hex_lit(&other_blob_id.0));
+    func(
+        "other_blob_id_bytes",
+        "vector<u8>",
+        hex_lit(&other_blob_id.0),
+    );
     func("encoded_length_1000_n10", "u64", encoded_1000.to_string());
     func("encoded_length_1gib_n1000", "u64", encoded_big.to_string());
     func("max_blob_size_n10", "u64", max_10.to_string());
@@ -178,8 +187,16 @@ fn main() {
     func("bitmap_all", "vector<u8>", hex_lit(&bitmap_all));
     func("cert_msg_epoch_1", "vector<u8>", hex_lit(&cert_bytes_e1));
     func("cert_sig_epoch_1_123", "vector<u8>", hex_lit(&cert_sig_e1));
-    func("cert_msg_other_blob", "vector<u8>", hex_lit(&cert_bytes_other));
-    func("cert_sig_other_blob_123", "vector<u8>", hex_lit(&cert_sig_other));
+    func(
+        "cert_msg_other_blob",
+        "vector<u8>",
+        hex_lit(&cert_bytes_other),
+    );
+    func(
+        "cert_sig_other_blob_123",
+        "vector<u8>",
+        hex_lit(&cert_sig_other),
+    );
     func("invalid_msg", "vector<u8>", hex_lit(&invalid_bytes));
     func("invalid_sig_03", "vector<u8>", hex_lit(&invalid_sig_03));
     func("bitmap_03", "vector<u8>", hex_lit(&bitmap_03));
