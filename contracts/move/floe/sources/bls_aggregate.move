@@ -113,7 +113,8 @@ public fun find_index(self: &BlsCommittee, node_id: &ID): Option<u64> {
 
 /// True if `node_id` is a member.
 public fun contains(self: &BlsCommittee, node_id: &ID): bool {
-    self.find_index(node_id).is_some()
+    let index = self.find_index(node_id);
+    index.is_some()
 }
 
 /// Shards of `node_id` (0 for non-members).

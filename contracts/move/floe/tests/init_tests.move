@@ -45,7 +45,8 @@ fun initialize_floe_shares_the_system() {
     assert!(system.storage_price_per_unit_size() == test_helpers::storage_price());
     assert!(system.write_price_per_unit_size() == test_helpers::write_price());
     assert!(system.committee() == &test_helpers::committee(0));
-    assert!(system.new_package_id().is_none());
+    let new_package_id = system.new_package_id();
+    assert!(new_package_id.is_none());
     test_scenario::return_shared(system);
 
     // The publisher was kept by the caller.
