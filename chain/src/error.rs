@@ -63,6 +63,9 @@ pub enum ChainError {
         digest: String,
         status: Box<crate::types::TxStatus>,
     },
+    /// A listing is longer than the caller's bound.
+    #[error("{what}: more than {limit} entries")]
+    TooMany { what: String, limit: usize },
     #[error("checkpoint stream: {0}")]
     Stream(String),
 }

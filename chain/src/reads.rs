@@ -218,10 +218,13 @@ impl ChainClient {
                 .await?;
             all.extend(page.items);
             if all.len() > limit {
-                return Err(ChainError::Build(format!(
-                    "{owner} owns more than {limit} objects of type {}",
-                    object_type.unwrap_or("*")
-                )));
+                return Err(ChainError::TooMany {
+                    what: format!(
+                        "objects of type {} owned by {owner}",
+                        object_type.unwrap_or("*")
+                    ),
+                    limit,
+                });
             }
             match page.next {
                 Some(next) => token = Some(next),
@@ -295,7 +298,10 @@ impl ChainClient {
                 });
             }
             if out.len() > limit {
-                return Err(self.malformed("ListBalances", format!("more than {limit} coin types")));
+                return Err(ChainError::TooMany {
+                    what: format!("coin types held by {owner}"),
+                    limit,
+                });
             }
             match next_token(response.next_page_token) {
                 Some(PageToken(t)) => token = Some(t),
