@@ -23,12 +23,15 @@ enum Command {
     /// Compute the Walrus-compatible blob id of a file (or `-` for stdin)
     /// without storing it.
     BlobId(commands::blob_id::BlobIdArgs),
+    /// The embedded development chain (Sui gRPC v2 API).
+    Ledger(commands::ledger::LedgerArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::BlobId(args) => commands::blob_id::run(args, cli.json),
+        Command::Ledger(args) => commands::ledger::run(args, cli.json),
     };
     if let Err(err) = result {
         output::print_error(&err, cli.json);

@@ -222,9 +222,9 @@ impl Ledger {
     }
 
     /// Executes without signatures and without recording anything.
-    pub fn simulate(&self, tx: Transaction) -> Result<TxRecord, TxError> {
+    pub fn simulate(&self, tx: Transaction) -> Result<(TxRecord, exec::CommandResults), TxError> {
         let state = self.state();
-        exec::execute(&state, &self.inner.registry, tx, vec![], now_ms())
+        exec::execute_with_results(&state, &self.inner.registry, tx, vec![], now_ms())
     }
 
     /// Sends `amount` (default: the genesis `faucet_amount`) of a coin type

@@ -1,3 +1,4 @@
 //! One module per command.
 
 pub mod blob_id;
+pub mod ledger;

@@ -56,6 +56,9 @@ pub fn verify_signatures(tx: &Transaction, signatures: &[UserSignature]) -> Resu
         .map_err(|e| TxError::Signature(format!("signature does not verify: {e}")))
 }
 
+/// Values each command returned (`None` where a later command moved them).
+pub type CommandResults = Vec<Vec<Option<crate::native::Value>>>;
+
 /// Executes a checked user transaction against `state` without changing it.
 pub(crate) fn execute(
     state: &State,
@@ -64,6 +67,18 @@ pub(crate) fn execute(
     signatures: Vec<UserSignature>,
     now_ms: u64,
 ) -> Result<TxRecord, TxError> {
+    execute_with_results(state, registry, tx, signatures, now_ms).map(|(r, _)| r)
+}
+
+/// [`execute`], also returning what each command returned (for
+/// SimulateTransaction's view calls).
+pub(crate) fn execute_with_results(
+    state: &State,
+    registry: &Registry,
+    tx: Transaction,
+    signatures: Vec<UserSignature>,
+    now_ms: u64,
+) -> Result<(TxRecord, CommandResults), TxError> {
     if !matches!(tx.kind, TransactionKind::ProgrammableTransaction(_)) {
         return Err(TxError::Unsupported(
             "only programmable transactions can be submitted".into(),
@@ -101,6 +116,7 @@ pub(crate) fn execute(
         .and_then(|_| ptb.check_unused());
     let slots: Vec<ObjSlot> = ptb.object_slots().cloned().collect();
     let gas_slot = ptb.gas.clone();
+    let results = ptb.results().to_vec();
     drop(ptb);
     let outcome = Outcome {
         state,
@@ -117,10 +133,13 @@ pub(crate) fn execute(
         },
         Err(failure) => outcome.failure(failure),
     };
-    Ok(TxRecord {
-        signatures,
-        ..record
-    })
+    Ok((
+        TxRecord {
+            signatures,
+            ..record
+        },
+        results,
+    ))
 }
 
 #[cfg(test)]

@@ -627,6 +627,11 @@ impl<'r, 'a> Ptb<'r, 'a> {
         Ok(())
     }
 
+    /// What each command returned so far.
+    pub fn results(&self) -> &[Vec<Option<Value>>] {
+        &self.results
+    }
+
     /// Object inputs as they stand after the commands.
     pub fn object_slots(&self) -> impl Iterator<Item = &ObjSlot> {
         self.inputs.iter().filter_map(|i| match i {

@@ -15,7 +15,7 @@ mod types;
 
 pub(crate) use runtime::NewOwner;
 pub use runtime::{MAX_CREATED, MAX_EVENTS, ObjectSource, Runtime, RuntimeEnv};
-pub use types::{Abilities, Param, Ty, Value, validate_bcs};
+pub use types::{Abilities, Param, Ty, Value, bcs_prefix_len, validate_bcs};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -201,6 +201,13 @@ pub fn validate_bcs(ty: &TypeTag, bytes: &[u8]) -> bool {
     walk(ty, bytes, &mut at, 0) && at == bytes.len()
 }
 
+/// Length of the BCS value of `ty` at the start of `bytes`, for the types
+/// [`validate_bcs`] understands; `None` otherwise.
+pub fn bcs_prefix_len(ty: &TypeTag, bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    walk(ty, bytes, &mut at, 0).then_some(at)
+}
+
 fn take(bytes: &[u8], at: &mut usize, n: usize) -> Option<()> {
     let end = at.checked_add(n)?;
     if end > bytes.len() {

@@ -1,0 +1,254 @@
+//! `sui.rpc.v2.LedgerService`: service info, objects, transactions,
+//! checkpoints, epochs.
+
+use sui_rpc::proto::google::rpc::Status as RpcStatus;
+use sui_rpc::proto::sui::rpc::v2 as pb;
+use tonic::{Request, Response, Status};
+
+use super::{
+    MAX_BATCH, checkpoint_proto, executed_proto, mask, object_proto, parse_address, parse_digest,
+    timestamp,
+};
+use crate::Ledger;
+use crate::exec::gas::REFERENCE_GAS_PRICE;
+
+/// LedgerService over a ledger.
+pub struct LedgerApi(pub Ledger);
+
+fn not_found(message: String) -> RpcStatus {
+    RpcStatus {
+        code: tonic::Code::NotFound as i32,
+        message,
+        details: vec![],
+    }
+}
+
+fn invalid(message: String) -> RpcStatus {
+    RpcStatus {
+        code: tonic::Code::InvalidArgument as i32,
+        message,
+        details: vec![],
+    }
+}
+
+impl LedgerApi {
+    fn get_one(
+        &self,
+        req: &pb::GetObjectRequest,
+        m: &sui_rpc::field::FieldMaskTree,
+    ) -> Result<pb::Object, RpcStatus> {
+        let id = parse_address("object_id", req.object_id.as_deref())
+            .map_err(|s| invalid(s.message().into()))?;
+        let state = self.0.state();
+        let object = match req.version {
+            Some(v) => state.object_at(&id, v),
+            None => state.object(&id),
+        };
+        match object {
+            Some(o) => Ok(object_proto(o, m)),
+            None => Err(not_found(match req.version {
+                Some(v) => format!("object {id} at version {v} not found"),
+                None => format!("object {id} not found"),
+            })),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::ledger_service_server::LedgerService for LedgerApi {
+    async fn get_service_info(
+        &self,
+        _: Request<pb::GetServiceInfoRequest>,
+    ) -> Result<Response<pb::GetServiceInfoResponse>, Status> {
+        let state = self.0.state();
+        let mut r = pb::GetServiceInfoResponse::default();
+        r.chain_id = state.chain_id().map(|d| d.to_string());
+        r.chain = Some(self.0.chain_name().to_owned());
+        r.epoch = Some(state.epoch());
+        if let Some(c) = state.latest_checkpoint() {
+            r.checkpoint_height = Some(c.summary.sequence_number);
+            r.timestamp = Some(timestamp(c.summary.timestamp_ms));
+        }
+        r.lowest_available_checkpoint = Some(0);
+        r.lowest_available_checkpoint_objects = Some(0);
+        r.server = Some(format!("floe-ledger/{}", env!("CARGO_PKG_VERSION")));
+        Ok(Response::new(r))
+    }
+
+    async fn get_object(
+        &self,
+        request: Request<pb::GetObjectRequest>,
+    ) -> Result<Response<pb::GetObjectResponse>, Status> {
+        let req = request.into_inner();
+        let m = mask(req.read_mask.as_ref(), "object_id,version,digest");
+        match self.get_one(&req, &m) {
+            Ok(o) => Ok(Response::new(pb::GetObjectResponse::new(o))),
+            Err(s) if s.code == tonic::Code::NotFound as i32 => Err(Status::not_found(s.message)),
+            Err(s) => Err(Status::invalid_argument(s.message)),
+        }
+    }
+
+    async fn batch_get_objects(
+        &self,
+        request: Request<pb::BatchGetObjectsRequest>,
+    ) -> Result<Response<pb::BatchGetObjectsResponse>, Status> {
+        let req = request.into_inner();
+        if req.requests.len() > MAX_BATCH {
+            return Err(Status::invalid_argument(format!(
+                "at most {MAX_BATCH} objects per batch"
+            )));
+        }
+        let m = mask(req.read_mask.as_ref(), "object_id,version,digest");
+        let results = req
+            .requests
+            .iter()
+            .map(|r| match self.get_one(r, &m) {
+                Ok(o) => pb::GetObjectResult::new_object(o),
+                Err(e) => pb::GetObjectResult::new_error(e),
+            })
+            .collect();
+        Ok(Response::new(pb::BatchGetObjectsResponse::new(results)))
+    }
+
+    async fn get_transaction(
+        &self,
+        request: Request<pb::GetTransactionRequest>,
+    ) -> Result<Response<pb::GetTransactionResponse>, Status> {
+        let req = request.into_inner();
+        let digest = parse_digest("digest", req.digest.as_deref())?;
+        let m = mask(req.read_mask.as_ref(), "digest");
+        let state = self.0.state();
+        let entry = state
+            .transaction(&digest)
+            .ok_or_else(|| Status::not_found(format!("transaction {digest} not found")))?;
+        Ok(Response::new(pb::GetTransactionResponse::new(
+            executed_proto(&state, entry, &m),
+        )))
+    }
+
+    async fn batch_get_transactions(
+        &self,
+        request: Request<pb::BatchGetTransactionsRequest>,
+    ) -> Result<Response<pb::BatchGetTransactionsResponse>, Status> {
+        let req = request.into_inner();
+        if req.digests.len() > MAX_BATCH {
+            return Err(Status::invalid_argument(format!(
+                "at most {MAX_BATCH} transactions per batch"
+            )));
+        }
+        let m = mask(req.read_mask.as_ref(), "digest");
+        let state = self.0.state();
+        let results = req
+            .digests
+            .iter()
+            .map(|d| match parse_digest("digest", Some(d)) {
+                Err(e) => pb::GetTransactionResult::new_error(invalid(e.message().into())),
+                Ok(digest) => match state.transaction(&digest) {
+                    Some(e) => {
+                        pb::GetTransactionResult::new_transaction(executed_proto(&state, e, &m))
+                    }
+                    None => pb::GetTransactionResult::new_error(not_found(format!(
+                        "transaction {digest} not found"
+                    ))),
+                },
+            })
+            .collect();
+        Ok(Response::new(pb::BatchGetTransactionsResponse::new(
+            results,
+        )))
+    }
+
+    async fn get_checkpoint(
+        &self,
+        request: Request<pb::GetCheckpointRequest>,
+    ) -> Result<Response<pb::GetCheckpointResponse>, Status> {
+        use pb::get_checkpoint_request::CheckpointId;
+        let req = request.into_inner();
+        let m = mask(req.read_mask.as_ref(), "sequence_number,digest");
+        let state = self.0.state();
+        let entry = match &req.checkpoint_id {
+            None => state.latest_checkpoint(),
+            Some(CheckpointId::SequenceNumber(s)) => state.checkpoint(*s),
+            Some(CheckpointId::Digest(d)) => {
+                state.checkpoint_by_digest(&parse_digest("digest", Some(d))?)
+            }
+            Some(_) => return Err(Status::invalid_argument("unknown checkpoint id kind")),
+        };
+        let entry = entry.ok_or_else(|| {
+            let latest = state
+                .latest_checkpoint()
+                .map(|c| c.summary.sequence_number)
+                .unwrap_or(0);
+            Status::not_found(format!(
+                "checkpoint {:?} not found (latest is {latest})",
+                req.checkpoint_id
+            ))
+        })?;
+        Ok(Response::new(pb::GetCheckpointResponse::new(
+            checkpoint_proto(&state, entry, &m),
+        )))
+    }
+
+    async fn get_epoch(
+        &self,
+        request: Request<pb::GetEpochRequest>,
+    ) -> Result<Response<pb::GetEpochResponse>, Status> {
+        let req = request.into_inner();
+        let state = self.0.state();
+        if let Some(e) = req.epoch
+            && e != state.epoch()
+        {
+            return Err(Status::not_found(format!(
+                "epoch {e} not found (the devnet is in epoch {})",
+                state.epoch()
+            )));
+        }
+        let m = mask(req.read_mask.as_ref(), "epoch");
+        let mut e = pb::Epoch::default();
+        if m.contains("epoch") {
+            e.epoch = Some(state.epoch());
+        }
+        if m.contains("first_checkpoint") {
+            e.first_checkpoint = Some(0);
+        }
+        if m.contains("start") {
+            e.start = Some(timestamp(state.epoch_start_ms()));
+        }
+        if m.contains("reference_gas_price") {
+            e.reference_gas_price = Some(REFERENCE_GAS_PRICE);
+        }
+        if m.contains("protocol_config") {
+            let mut p = pb::ProtocolConfig::default();
+            p.protocol_version = Some(1);
+            e.protocol_config = Some(p);
+        }
+        Ok(Response::new(pb::GetEpochResponse::new(e)))
+    }
+
+    async fn list_checkpoints(
+        &self,
+        _: Request<pb::ListCheckpointsRequest>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::ListCheckpointsResponse>>, Status> {
+        Err(Status::unimplemented(
+            "ListCheckpoints is not served by the floe devnet ledger; use GetCheckpoint",
+        ))
+    }
+
+    async fn list_transactions(
+        &self,
+        _: Request<pb::ListTransactionsRequest>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::ListTransactionsResponse>>, Status> {
+        Err(Status::unimplemented(
+            "ListTransactions is not served by the floe devnet ledger",
+        ))
+    }
+
+    async fn list_events(
+        &self,
+        _: Request<pb::ListEventsRequest>,
+    ) -> Result<Response<tonic::codegen::BoxStream<pb::ListEventsResponse>>, Status> {
+        Err(Status::unimplemented(
+            "ListEvents is not served by the floe devnet ledger",
+        ))
+    }
+}

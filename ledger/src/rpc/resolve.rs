@@ -1,0 +1,157 @@
+//! Completing a partially specified transaction for SimulateTransaction,
+//! as Sui's clients expect: object inputs given by id only, missing gas
+//! price, gas coins or budget.
+
+use sui_rpc::proto::sui::rpc::v2 as pb;
+use sui_sdk_types::{Address, Object, ObjectReference, Owner, StructTag, Transaction};
+use tonic::Status;
+
+use crate::exec::gas::{MAX_BUDGET, REFERENCE_GAS_PRICE};
+use crate::exec::{MAX_TX_BYTES, sui_balance};
+use crate::state::State;
+
+/// Gas coins selected at most, largest first.
+const MAX_SELECTED_COINS: usize = 256;
+
+/// The completed transaction, and whether its budget was chosen here (and
+/// so should be re-estimated from a first simulation).
+pub(crate) struct Resolved {
+    pub tx: Transaction,
+    pub budget_estimated: bool,
+}
+
+fn fill_input(state: &State, i: usize, input: &mut pb::Input) -> Result<(), Status> {
+    use pb::input::InputKind;
+    if input.literal.is_some() {
+        return Err(Status::unimplemented(format!(
+            "input {i}: unresolved literal inputs are not supported; send BCS pure bytes"
+        )));
+    }
+    if input.kind.is_some() && input.kind() != InputKind::Unknown {
+        // Complete object references given without version or digest.
+        let needs = matches!(
+            input.kind(),
+            InputKind::ImmutableOrOwned | InputKind::Shared
+        ) && (input.version.is_none()
+            || (input.kind() == InputKind::ImmutableOrOwned && input.digest.is_none()));
+        if !needs {
+            return Ok(());
+        }
+    }
+    if input.pure.is_some() {
+        input.kind = Some(InputKind::Pure as i32);
+        return Ok(());
+    }
+    let id: Address =
+        super::parse_address(&format!("input {i} object_id"), input.object_id.as_deref())?;
+    let object = state
+        .object(&id)
+        .ok_or_else(|| Status::not_found(format!("input {i}: object {id} not found")))?;
+    match object.owner() {
+        Owner::Shared(initial) => {
+            input.kind = Some(InputKind::Shared as i32);
+            input.version = Some(*initial);
+            if input.mutable.is_none() && input.mutability.is_none() {
+                input.mutable = Some(true);
+            }
+        }
+        Owner::Address(_) | Owner::Immutable => {
+            input.kind = Some(InputKind::ImmutableOrOwned as i32);
+            input.version = Some(object.version());
+            input.digest = Some(object.digest().to_string());
+        }
+        other => {
+            return Err(Status::invalid_argument(format!(
+                "input {i}: object {id} ({other:?}) cannot be a transaction input"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn used_ids(ptb: &pb::ProgrammableTransaction) -> Vec<String> {
+    ptb.inputs
+        .iter()
+        .filter_map(|i| i.object_id.clone())
+        .collect()
+}
+
+/// Completes `tx` against current state.
+pub(crate) fn resolve(state: &State, mut tx: pb::Transaction) -> Result<Resolved, Status> {
+    let mut budget_estimated = false;
+    if tx.bcs.is_none() {
+        if tx.version.is_none() {
+            tx.version = Some(1);
+        }
+        let sender = super::parse_address("sender", tx.sender.as_deref())?;
+        let mut used = Vec::new();
+        if let Some(kind) = tx.kind.as_mut()
+            && let Some(pb::transaction_kind::Data::ProgrammableTransaction(ptb)) =
+                kind.data.as_mut()
+        {
+            if ptb.inputs.len() > crate::exec::checks::MAX_INPUTS {
+                return Err(Status::invalid_argument("too many inputs"));
+            }
+            for (i, input) in ptb.inputs.iter_mut().enumerate() {
+                fill_input(state, i, input)?;
+            }
+            used = used_ids(ptb);
+        }
+        if tx.expiration.is_none() {
+            tx.expiration = Some(sui_sdk_types::TransactionExpiration::None.into());
+        }
+        let gas = tx.gas_payment.get_or_insert_with(Default::default);
+        if gas.owner.is_none() {
+            gas.owner = Some(sender.to_string());
+        }
+        if gas.price.is_none() {
+            gas.price = Some(REFERENCE_GAS_PRICE);
+        }
+        if gas.objects.is_empty() {
+            let mut coins: Vec<&Object> = state
+                .owned_objects(&sender)
+                .filter(|o| *o.owner() == Owner::Address(sender))
+                .filter(|o| sui_balance(o).is_some())
+                .filter(|o| {
+                    !used
+                        .iter()
+                        .any(|u| u.parse::<Address>().ok() == Some(o.object_id()))
+                })
+                .collect();
+            coins.sort_by_key(|o| std::cmp::Reverse(sui_balance(o).unwrap_or(0)));
+            coins.truncate(MAX_SELECTED_COINS);
+            if coins.is_empty() {
+                return Err(Status::failed_precondition(format!(
+                    "{sender} owns no {} coins to pay gas with",
+                    StructTag::gas_coin()
+                )));
+            }
+            gas.objects = coins
+                .iter()
+                .map(|o| ObjectReference::new(o.object_id(), o.version(), o.digest()).into())
+                .collect();
+        }
+        if gas.budget.is_none() {
+            let total: u64 = gas
+                .objects
+                .iter()
+                .filter_map(|r| r.object_id.as_deref()?.parse::<Address>().ok())
+                .filter_map(|id| state.object(&id).and_then(sui_balance))
+                .fold(0, u64::saturating_add);
+            gas.budget = Some(total.min(MAX_BUDGET));
+            budget_estimated = true;
+        }
+    }
+    let tx: Transaction = (&tx)
+        .try_into()
+        .map_err(|e| Status::invalid_argument(format!("malformed transaction: {e}")))?;
+    if bcs::serialized_size(&tx).unwrap_or(usize::MAX) > MAX_TX_BYTES {
+        return Err(Status::invalid_argument(format!(
+            "transaction over {MAX_TX_BYTES} bytes"
+        )));
+    }
+    Ok(Resolved {
+        tx,
+        budget_estimated,
+    })
+}
