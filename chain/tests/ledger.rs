@@ -340,3 +340,71 @@ async fn checkpoint_stream_survives_a_ledger_restart() {
         2 * SUI
     );
 }
+
+#[tokio::test]
+async fn view_calls_and_move_aborts() {
+    use floe_chain::sui_sdk_types::{Identifier, StructTag, TypeTag};
+    use floe_chain::sui_transaction_builder::{Function, TransactionBuilder};
+    let alice = funded(20 * SUI, 2);
+    let ledger = LedgerProcess::start(&[&alice]);
+    let client = ledger.ready().await;
+    let me = alice.key.address();
+    let sui = TypeTag::from(StructTag::sui());
+    let call = |module: &'static str, name: &'static str| {
+        Function::new(
+            Address::TWO,
+            Identifier::from_static(module),
+            Identifier::from_static(name),
+        )
+    };
+
+    // coin::value on an owned coin, as a dry run.
+    let (coin_id, balance) = sui_coins(&client, me).await[0];
+    let mut b = TransactionBuilder::new();
+    let coin = b.object(client.object_input(coin_id, false).await.unwrap());
+    b.move_call(
+        call("coin", "value").with_type_args(vec![sui.clone()]),
+        vec![coin],
+    );
+    let view = client.view(me, b).await.unwrap();
+    assert!(view.tx.is_success(), "{}", view.tx.status);
+    assert_eq!(view.return_value::<u64>(0, 0).unwrap(), balance);
+
+    // clock::timestamp_ms on the shared Clock (0x6).
+    let mut b = TransactionBuilder::new();
+    let clock = b.object(
+        client
+            .object_input(Address::from_static("0x6"), false)
+            .await
+            .unwrap(),
+    );
+    b.move_call(call("clock", "timestamp_ms"), vec![clock]);
+    let view = client.view(me, b).await.unwrap();
+    assert!(view.return_value::<u64>(0, 0).unwrap() > 0);
+
+    // destroy_zero on a non-zero coin aborts: gas is charged, nothing else
+    // changes, and the status says where.
+    let before = client.get_balance(me, "0x2::sui::SUI").await.unwrap().total;
+    let mut b = TransactionBuilder::new();
+    let gas = b.gas();
+    let five = b.pure(&5u64);
+    let coins = b.split_coins(gas, vec![five]);
+    b.move_call(
+        call("coin", "destroy_zero").with_type_args(vec![sui]),
+        coins,
+    );
+    let tx = client
+        .sign_and_execute(&alice.key, b, &Default::default())
+        .await
+        .unwrap();
+    match &tx.status {
+        TxStatus::MoveAbort { package, .. } => assert_eq!(*package, Address::TWO),
+        other => panic!("expected a Move abort, got {other}"),
+    }
+    assert!(tx.created().is_empty());
+    let after = client.get_balance(me, "0x2::sui::SUI").await.unwrap().total;
+    assert_eq!(i128::from(before) - i128::from(after), tx.net_gas_used());
+    assert!(tx.net_gas_used() > 0);
+    let err = tx.ensure_success().unwrap_err();
+    assert!(err.to_string().contains("Move abort"), "{err}");
+}
