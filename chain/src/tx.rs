@@ -266,8 +266,16 @@ impl ChainClient {
     /// Dry-runs `tx`. With `checks` off the node skips signature, gas and
     /// ownership checks, which is how read-only view calls are made.
     pub async fn simulate(&self, tx: &Transaction, checks: bool) -> Result<Simulation, ChainError> {
+        self.simulate_proto(tx.clone().into(), checks).await
+    }
+
+    async fn simulate_proto(
+        &self,
+        tx: proto::Transaction,
+        checks: bool,
+    ) -> Result<Simulation, ChainError> {
         use proto::simulate_transaction_request::TransactionChecks;
-        let request = proto::SimulateTransactionRequest::new(tx.clone().into())
+        let request = proto::SimulateTransactionRequest::new(tx)
             .with_checks(if checks {
                 TransactionChecks::Enabled
             } else {
@@ -315,9 +323,13 @@ impl ChainClient {
         })
     }
 
-    /// A read-only call: builds `builder` for `sender` without gas coins and
-    /// simulates it with checks off; read results with
-    /// [`Simulation::return_value`].
+    /// A read-only call: builds `builder` for `sender` and simulates it with
+    /// checks off; read results with [`Simulation::return_value`].
+    ///
+    /// The transaction goes out as structured fields without BCS and
+    /// without gas coins: a Sui full node needs no gas when checks are off,
+    /// and floe's ledger (like Sui for partial transactions) picks the
+    /// sender's coins itself.
     pub async fn view(
         &self,
         sender: Address,
@@ -331,7 +343,9 @@ impl ChainClient {
             .try_build()
             .map_err(|e| ChainError::Build(e.to_string()))?;
         tx.gas_payment.objects.clear();
-        self.simulate(&tx, false).await
+        let mut message = proto::Transaction::from(tx);
+        message.bcs = None;
+        self.simulate_proto(message, false).await
     }
 
     /// Sends `amount` MIST to `recipient`, split off the gas coin.
