@@ -6,7 +6,10 @@ use sui_rpc::proto::sui::rpc::v2 as pb;
 use sui_sdk_types::{Address, Object, ObjectReference, Owner, StructTag, Transaction};
 use tonic::Status;
 
-use crate::exec::gas::{MAX_BUDGET, REFERENCE_GAS_PRICE};
+use crate::exec::gas::{MAX_BUDGET, REFERENCE_GAS_PRICE, computation_cost};
+
+/// Storage allowance in a first budget guess (room for ~300 small objects).
+const ESTIMATE_STORAGE_HEADROOM: u64 = 5_000_000;
 use crate::exec::{MAX_TX_BYTES, sui_balance};
 use crate::state::State;
 
@@ -101,6 +104,7 @@ pub(crate) fn resolve(state: &State, mut tx: pb::Transaction) -> Result<Resolved
             tx.expiration = Some(sui_sdk_types::TransactionExpiration::None.into());
         }
         let gas = tx.gas_payment.get_or_insert_with(Default::default);
+        let price = gas.price.unwrap_or(REFERENCE_GAS_PRICE);
         if gas.owner.is_none() {
             gas.owner = Some(sender.to_string());
         }
@@ -131,14 +135,28 @@ pub(crate) fn resolve(state: &State, mut tx: pb::Transaction) -> Result<Resolved
                 .map(|o| ObjectReference::new(o.object_id(), o.version(), o.digest()).into())
                 .collect();
         }
-        if gas.budget.is_none() {
-            let total: u64 = gas
-                .objects
+        let needs_budget = gas.budget.is_none();
+        if needs_budget {
+            let total: u64 = tx
+                .gas_payment
+                .as_ref()
+                .map(|g| g.objects.as_slice())
+                .unwrap_or_default()
                 .iter()
                 .filter_map(|r| r.object_id.as_deref()?.parse::<Address>().ok())
                 .filter_map(|id| state.object(&id).and_then(sui_balance))
                 .fold(0, u64::saturating_add);
-            gas.budget = Some(total.min(MAX_BUDGET));
+            // A first guess that leaves most of the balance usable by the
+            // commands themselves (the budget is reserved from the gas coin
+            // while they run); the caller re-simulates with the real cost.
+            let commands = match tx.kind.as_ref().and_then(|k| k.data.as_ref()) {
+                Some(pb::transaction_kind::Data::ProgrammableTransaction(p)) => p.commands.len(),
+                _ => 0,
+            };
+            let guess = computation_cost(price, commands).saturating_add(ESTIMATE_STORAGE_HEADROOM);
+            if let Some(gas) = tx.gas_payment.as_mut() {
+                gas.budget = Some(total.min(guess).min(MAX_BUDGET));
+            }
             budget_estimated = true;
         }
     }
