@@ -408,3 +408,31 @@ async fn view_calls_and_move_aborts() {
     let err = tx.ensure_success().unwrap_err();
     assert!(err.to_string().contains("Move abort"), "{err}");
 }
+
+#[tokio::test]
+async fn fails_over_from_a_dead_endpoint() {
+    use floe_chain::{ClientConfig, RetryPolicy};
+    let alice = funded(10 * SUI, 1);
+    let ledger = LedgerProcess::start(&[&alice]);
+    ledger.ready().await;
+    // Port 1 refuses connections; the live ledger is second.
+    let client = ChainClient::new(
+        ClientConfig::new(["http://127.0.0.1:1".to_string(), ledger.url()]).with_retry(
+            RetryPolicy {
+                max_attempts: 4,
+                initial_backoff: Duration::from_millis(10),
+                max_backoff: Duration::from_millis(50),
+            },
+        ),
+    )
+    .unwrap();
+    let balance = client
+        .get_balance(alice.key.address(), "0x2::sui::SUI")
+        .await
+        .unwrap();
+    assert_eq!(balance.total, 10 * SUI);
+    assert_eq!(client.current_endpoint(), ledger.url());
+    let info = client.service_info().await.unwrap();
+    assert_eq!(info.chain.as_deref(), Some("floe-chain-tests"));
+    assert!(info.chain_id.is_some());
+}
