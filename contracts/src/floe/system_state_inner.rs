@@ -1,0 +1,472 @@
+//! Twin of `floe::system_state_inner`: the state behind `System` and every
+//! storage operation on it. Payments go into the reward buckets of the
+//! epochs they pay for, so the ring buffer always holds what users paid.
+
+use floe_core::move_types::{
+    Blob, BlsCommittee, ExtendedField, FutureAccountingRingBuffer, InvalidBlobID, MoveType,
+    MoveTypeInfo, Storage, SystemStateInnerV1, U256Le, VecMap,
+};
+use floe_ledger::native::framework::CoinData;
+use floe_ledger::native::{NativeError, Runtime, Value};
+
+use crate::floe::storage_accounting::{self as accounting, increase_used_capacity, join_rewards};
+use crate::floe::{blob, bls_aggregate, encoding, event_blob, events, messages, storage_resource};
+use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
+use crate::util::{ensure, mul_u64, split_coin, sub_u32};
+
+/// Upper bound of `max_epochs_ahead`.
+pub const MAX_MAX_EPOCHS_AHEAD: u32 = 1000;
+/// Bytes of one storage unit (prices are per unit).
+pub const BYTES_PER_UNIT_SIZE: u64 = floe_core::price::BYTES_PER_UNIT_SIZE;
+
+abort_codes! {
+    EInvalidMaxEpochsAhead = 0,
+    EStorageExceeded = 1,
+    EInvalidEpochsAhead = 2,
+    EInvalidIdEpoch = 3,
+    EIncorrectCommittee = 4,
+    EInvalidAccountingEpoch = 5,
+    EInvalidResourceSize = 11,
+}
+
+/// Every `public` and `entry` function of the Move module, in source order.
+pub const FUNCTIONS: &[FnSig] = &[
+    FnSig::new(
+        "epoch",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["u32"],
+    ),
+    FnSig::new(
+        "committee",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["&BlsCommittee"],
+    ),
+    FnSig::new(
+        "n_shards",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["u16"],
+    ),
+    FnSig::new(
+        "total_capacity_size",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["u64"],
+    ),
+    FnSig::new(
+        "used_capacity_size",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["u64"],
+    ),
+    FnSig::new(
+        "storage_price_per_unit_size",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["u64"],
+    ),
+    FnSig::new(
+        "write_price_per_unit_size",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["u64"],
+    ),
+    FnSig::new(
+        "future_accounting",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["&FutureAccountingRingBuffer"],
+    ),
+    FnSig::new(
+        "event_blob_certification_state",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["&EventBlobCertificationState"],
+    ),
+    FnSig::new(
+        "deny_list_sizes",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["&VecMap<ID, u64>"],
+    ),
+    FnSig::new(
+        "max_epochs_ahead",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1")],
+        &["u32"],
+    ),
+    FnSig::new(
+        "storage_units_from_size",
+        Vis::Public,
+        &[],
+        &[("size", "u64")],
+        &["u64"],
+    ),
+    FnSig::new(
+        "storage_price_for_size",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1"), ("encoded_size", "u64")],
+        &["u64"],
+    ),
+    FnSig::new(
+        "write_price_for_size",
+        Vis::Public,
+        &[],
+        &[("self", "&SystemStateInnerV1"), ("encoded_size", "u64")],
+        &["u64"],
+    ),
+];
+
+const STRUCTS: &[MoveTypeInfo] = &[SystemStateInnerV1::INFO];
+
+/// The module declaration.
+pub const MODULE: ModuleDecl = ModuleDecl {
+    package: Package::Floe,
+    name: "system_state_inner",
+    functions: FUNCTIONS,
+    abort_codes: ABORT_CODES,
+    structs: STRUCTS,
+    native,
+};
+
+fn native(name: &str) -> Option<NativeBody> {
+    let f: NativeBody = match name {
+        "storage_units_from_size" => |c| Ok(vec![Value::u64(storage_units_from_size(c.arg(0)?))]),
+        _ => return None,
+    };
+    Some(f)
+}
+
+/// `create`: the state of a new system whose first epoch is the
+/// committee's. `deny_list_sizes` gets a fresh object id and its (empty)
+/// map in a dynamic field, as `extended_field::new` does.
+pub fn create(
+    rt: &mut Runtime<'_>,
+    committee: BlsCommittee,
+    max_epochs_ahead: u32,
+    total_capacity_size: u64,
+    storage_price_per_unit_size: u64,
+    write_price_per_unit_size: u64,
+) -> Result<SystemStateInnerV1, NativeError> {
+    ensure(
+        max_epochs_ahead > 0 && max_epochs_ahead <= MAX_MAX_EPOCHS_AHEAD,
+        EInvalidMaxEpochsAhead,
+    )?;
+    let epoch = committee.epoch;
+    let deny_list_sizes = crate::util::new_id(rt)?;
+    let empty: VecMap<floe_core::move_types::ObjectId, u64> = VecMap::default();
+    let map_ty = Value::new(
+        "0x2::vec_map::VecMap<0x2::object::ID, u64>"
+            .parse()
+            .map_err(|_| NativeError::Invariant("VecMap tag".into()))?,
+        &empty,
+    );
+    let key = Value::new(
+        crate::util::floe_tag("extended_field", "Key", vec![]).into(),
+        &false,
+    );
+    rt.df_add(crate::util::to_address(deny_list_sizes), key, map_ty)?;
+    Ok(SystemStateInnerV1 {
+        committee,
+        total_capacity_size,
+        used_capacity_size: 0,
+        storage_price_per_unit_size,
+        write_price_per_unit_size,
+        future_accounting: accounting::ring_new(epoch, max_epochs_ahead)?,
+        event_blob_certification_state: event_blob::create_with_empty_state(),
+        deny_list_sizes: ExtendedField {
+            id: deny_list_sizes,
+        },
+    })
+}
+
+/// `epoch`: the committee's epoch.
+pub fn epoch(s: &SystemStateInnerV1) -> u32 {
+    s.committee.epoch
+}
+
+/// `max_epochs_ahead`: the ring length.
+pub fn max_epochs_ahead(s: &SystemStateInnerV1) -> u32 {
+    s.future_accounting.length
+}
+
+/// `storage_units_from_size`: 1 MiB units, rounded up.
+pub fn storage_units_from_size(size: u64) -> u64 {
+    floe_core::price::storage_units(size)
+}
+
+/// `storage_price_for_size`.
+pub fn storage_price_for_size(
+    s: &SystemStateInnerV1,
+    encoded_size: u64,
+) -> Result<u64, NativeError> {
+    mul_u64(
+        s.storage_price_per_unit_size,
+        storage_units_from_size(encoded_size),
+    )
+}
+
+/// `write_price_for_size`.
+pub fn write_price_for_size(s: &SystemStateInnerV1, encoded_size: u64) -> Result<u64, NativeError> {
+    mul_u64(
+        s.write_price_per_unit_size,
+        storage_units_from_size(encoded_size),
+    )
+}
+
+/// `reserve_space`.
+pub fn reserve_space(
+    rt: &mut Runtime<'_>,
+    s: &mut SystemStateInnerV1,
+    storage_amount: u64,
+    epochs_ahead: u32,
+    payment: &mut CoinData,
+) -> Result<Storage, NativeError> {
+    ensure(epochs_ahead > 0, EInvalidEpochsAhead)?;
+    ensure(epochs_ahead <= max_epochs_ahead(s), EInvalidEpochsAhead)?;
+    process_storage_payments(s, storage_amount, 0, epochs_ahead, payment)?;
+    reserve_space_without_payment(rt, s, storage_amount, 0, epochs_ahead, true)
+}
+
+/// `reserve_space_for_epochs`: a past start moves to the current epoch.
+pub fn reserve_space_for_epochs(
+    rt: &mut Runtime<'_>,
+    s: &mut SystemStateInnerV1,
+    storage_amount: u64,
+    start_epoch: u32,
+    end_epoch: u32,
+    payment: &mut CoinData,
+) -> Result<Storage, NativeError> {
+    let current = epoch(s);
+    let start_epoch = start_epoch.max(current);
+    ensure(end_epoch > start_epoch, EInvalidEpochsAhead)?;
+    ensure(
+        end_epoch - current <= max_epochs_ahead(s),
+        EInvalidEpochsAhead,
+    )?;
+    let start_offset = start_epoch - current;
+    let end_offset = end_epoch - current;
+    process_storage_payments(s, storage_amount, start_offset, end_offset, payment)?;
+    reserve_space_without_payment(rt, s, storage_amount, start_offset, end_offset, true)
+}
+
+/// `reserve_space_without_payment`.
+pub fn reserve_space_without_payment(
+    rt: &mut Runtime<'_>,
+    s: &mut SystemStateInnerV1,
+    storage_amount: u64,
+    start_offset: u32,
+    end_offset: u32,
+    check_capacity: bool,
+) -> Result<Storage, NativeError> {
+    ensure(storage_amount > 0, EInvalidResourceSize)?;
+    add_used_capacity(s, storage_amount, start_offset, end_offset, check_capacity)?;
+    let current = epoch(s);
+    storage_resource::create_storage(
+        rt,
+        crate::util::add_u32(current, start_offset)?,
+        crate::util::add_u32(current, end_offset)?,
+        storage_amount,
+    )
+}
+
+/// `register_blob`: the blob, then the write price into the current epoch.
+#[allow(clippy::too_many_arguments)]
+pub fn register_blob(
+    rt: &mut Runtime<'_>,
+    s: &mut SystemStateInnerV1,
+    storage: Storage,
+    blob_id: U256Le,
+    root_hash: U256Le,
+    size: u64,
+    encoding_type: u8,
+    deletable: bool,
+    write_payment: &mut CoinData,
+) -> Result<Blob, NativeError> {
+    let n_shards = s.committee.n_shards;
+    let new = blob::new(
+        rt,
+        storage,
+        blob_id,
+        root_hash,
+        size,
+        encoding_type,
+        deletable,
+        epoch(s),
+        n_shards,
+    )?;
+    let encoded_size = encoding::encoded_blob_length(size, encoding_type, n_shards)?;
+    let price = write_price_for_size(s, encoded_size)?;
+    let paid = split_coin(write_payment, price)?;
+    join_rewards(
+        accounting::ring_lookup_mut(&mut s.future_accounting, 0)?,
+        paid,
+    )?;
+    Ok(new)
+}
+
+/// `certify_blob`.
+pub fn certify_blob(
+    rt: &mut Runtime<'_>,
+    s: &SystemStateInnerV1,
+    b: &mut Blob,
+    signature: &[u8],
+    signers_bitmap: &[u8],
+    message: &[u8],
+) -> Result<(), NativeError> {
+    let certified =
+        bls_aggregate::verify_quorum_in_epoch(&s.committee, signature, signers_bitmap, message)?;
+    ensure(certified.cert_epoch == epoch(s), EInvalidIdEpoch)?;
+    let blob_message = messages::certify_blob_message(certified)?;
+    blob::certify_with_certified_msg(rt, b, epoch(s), blob_message)
+}
+
+/// `extend_blob`: pays `storage_price * units(storage size)` per added
+/// epoch into the buckets of the added epochs.
+pub fn extend_blob(
+    rt: &mut Runtime<'_>,
+    s: &mut SystemStateInnerV1,
+    b: &mut Blob,
+    extended_epochs: u32,
+    payment: &mut CoinData,
+) -> Result<(), NativeError> {
+    let current = epoch(s);
+    blob::assert_certified_not_expired(b, current)?;
+    ensure(extended_epochs > 0, EInvalidEpochsAhead)?;
+    let start_offset = sub_u32(b.storage.end_epoch, current)?;
+    let end_offset = crate::util::add_u32(start_offset, extended_epochs)?;
+    ensure(end_offset <= max_epochs_ahead(s), EInvalidEpochsAhead)?;
+    let storage_size = b.storage.storage_size;
+    process_storage_payments(s, storage_size, start_offset, end_offset, payment)?;
+    add_used_capacity(s, storage_size, start_offset, end_offset, true)?;
+    blob::extend_storage_end_epoch(rt, b, extended_epochs, current)
+}
+
+/// `invalidate_blob_id`: f + 1 certificate; emits `InvalidBlobID`.
+pub fn invalidate_blob_id(
+    rt: &mut Runtime<'_>,
+    s: &SystemStateInnerV1,
+    signature: &[u8],
+    members_bitmap: &[u8],
+    message: &[u8],
+) -> Result<U256Le, NativeError> {
+    let certified = bls_aggregate::verify_one_correct_node_in_epoch(
+        &s.committee,
+        signature,
+        members_bitmap,
+        message,
+    )?;
+    let cert_epoch = certified.cert_epoch;
+    let blob_id = messages::invalid_blob_id_message(certified)?;
+    ensure(cert_epoch == epoch(s), EInvalidIdEpoch)?;
+    events::emit(
+        rt,
+        &InvalidBlobID {
+            epoch: cert_epoch,
+            blob_id,
+        },
+    )?;
+    Ok(blob_id)
+}
+
+/// `add_subsidy`: split equally over `epochs_ahead` epochs, the remainder
+/// to the current one.
+pub fn add_subsidy(
+    s: &mut SystemStateInnerV1,
+    amount: u64,
+    epochs_ahead: u32,
+) -> Result<(), NativeError> {
+    ensure(epochs_ahead > 0, EInvalidEpochsAhead)?;
+    ensure(epochs_ahead <= max_epochs_ahead(s), EInvalidEpochsAhead)?;
+    let per_epoch = amount / u64::from(epochs_ahead);
+    for i in 0..epochs_ahead {
+        join_rewards(
+            accounting::ring_lookup_mut(&mut s.future_accounting, i)?,
+            per_epoch,
+        )?;
+    }
+    let remainder = amount - per_epoch * u64::from(epochs_ahead);
+    join_rewards(
+        accounting::ring_lookup_mut(&mut s.future_accounting, 0)?,
+        remainder,
+    )
+}
+
+/// `add_per_epoch_subsidies`: element `i` to epoch `current + i`.
+pub fn add_per_epoch_subsidies(
+    s: &mut SystemStateInnerV1,
+    subsidies: &[u64],
+) -> Result<(), NativeError> {
+    ensure(
+        subsidies.len() as u64 <= u64::from(max_epochs_ahead(s)),
+        EInvalidEpochsAhead,
+    )?;
+    for (i, amount) in subsidies.iter().enumerate() {
+        join_rewards(
+            accounting::ring_lookup_mut(&mut s.future_accounting, i as u32)?,
+            *amount,
+        )?;
+    }
+    Ok(())
+}
+
+/// `process_storage_payments`: `storage_price * units(size)` into each
+/// epoch at offsets `[start_offset, end_offset)`.
+fn process_storage_payments(
+    s: &mut SystemStateInnerV1,
+    storage_size: u64,
+    start_offset: u32,
+    end_offset: u32,
+    payment: &mut CoinData,
+) -> Result<(), NativeError> {
+    let per_epoch = storage_price_for_size(s, storage_size)?;
+    for i in start_offset..end_offset {
+        let part = split_coin(payment, per_epoch)?;
+        join_rewards(
+            accounting::ring_lookup_mut(&mut s.future_accounting, i)?,
+            part,
+        )?;
+    }
+    Ok(())
+}
+
+/// `add_used_capacity`.
+fn add_used_capacity(
+    s: &mut SystemStateInnerV1,
+    amount: u64,
+    start_offset: u32,
+    end_offset: u32,
+    check_capacity: bool,
+) -> Result<(), NativeError> {
+    for i in start_offset..end_offset {
+        let entry = accounting::ring_lookup_mut(&mut s.future_accounting, i)?;
+        let used = increase_used_capacity(entry, amount)?;
+        ensure(
+            !check_capacity || used <= s.total_capacity_size,
+            EStorageExceeded,
+        )?;
+    }
+    if start_offset == 0 && end_offset > 0 {
+        s.used_capacity_size = accounting::ring_lookup(&s.future_accounting, 0)?.used_capacity;
+    }
+    Ok(())
+}
+
+/// The ring buffer (for reads and conservation checks).
+pub fn future_accounting(s: &SystemStateInnerV1) -> &FutureAccountingRingBuffer {
+    &s.future_accounting
+}
