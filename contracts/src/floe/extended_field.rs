@@ -60,7 +60,15 @@ pub const KEY: MoveTypeInfo = MoveTypeInfo {
     kind: MoveTypeKind::Struct(&[] as &[MoveField]),
 };
 
-const STRUCTS: &[MoveTypeInfo] = &[ExtendedField::INFO, KEY];
+/// `ExtendedField<phantom T: store> has key, store { id: UID }`. The
+/// layout is core's mirror; the abilities are the Move source's (core's
+/// registry lists only `store`: reported, to be settled there).
+pub const EXTENDED_FIELD: MoveTypeInfo = MoveTypeInfo {
+    abilities: &[Ability::Key, Ability::Store],
+    ..ExtendedField::INFO
+};
+
+const STRUCTS: &[MoveTypeInfo] = &[EXTENDED_FIELD, KEY];
 
 /// The module declaration.
 pub const MODULE: ModuleDecl = ModuleDecl {
