@@ -311,9 +311,15 @@ async fn checkpoint_stream_survives_a_ledger_restart() {
     })
     .await;
 
-    // kill -9 and restart on the same data directory and port.
+    // kill -9 and restart on the same data directory and port: the same
+    // chain comes back.
+    let chain_id = client.service_info().await.unwrap().chain_id;
     ledger.restart();
     let client = ledger.ready().await;
+    assert_eq!(client.service_info().await.unwrap().chain_id, chain_id);
+    if std::env::var_os("FLOE_TEST_SHOW_LOG").is_some() {
+        eprintln!("{}", ledger.log());
+    }
     let after = client
         .transfer_sui(&alice.key, bob.address(), SUI)
         .await
