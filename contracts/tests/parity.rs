@@ -14,12 +14,15 @@ use floe_core::move_types::{Ability, MoveTypeKind};
 use move_syn::unsynn::{IParse as _, ToTokens as _};
 use move_syn::{File, ItemKind, Visibility};
 
+/// Field names and normalized types, in order.
+type Fields = Vec<(String, String)>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct StructShape {
     type_params: Vec<String>,
     abilities: BTreeSet<String>,
     /// `(variant, fields)`; structs have one entry with variant `None`.
-    layout: Vec<(Option<String>, Vec<(String, String)>)>,
+    layout: Vec<(Option<String>, Fields)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +100,7 @@ fn module_shape(module: &move_syn::Module) -> ModuleShape {
                     .as_ref()
                     .map(|g| g.generics().map(|g| g.ident.to_string()).collect())
                     .unwrap_or_default();
-                let abilities = s.abilities().map(|a| tokens(a)).collect();
+                let abilities = s.abilities().map(tokens).collect();
                 let fields = match &s.kind {
                     move_syn::StructKind::Braced(b) => b
                         .fields()
@@ -124,7 +127,7 @@ fn module_shape(module: &move_syn::Module) -> ModuleShape {
                     .as_ref()
                     .map(|g| g.generics().map(|g| g.ident.to_string()).collect())
                     .unwrap_or_default();
-                let abilities = e.abilities().map(|a| tokens(a)).collect();
+                let abilities = e.abilities().map(tokens).collect();
                 let layout = e
                     .variants()
                     .map(|v| {
