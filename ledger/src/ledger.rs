@@ -168,30 +168,52 @@ impl Ledger {
         Ok(())
     }
 
-    /// Persists `records` then applies them. On a log failure the ledger
-    /// refuses further writes.
-    fn commit(&self, wal: &mut Wal, records: Vec<Record>) -> Result<Vec<Arc<TxEntry>>, TxError> {
+    /// Writes `records` to the log and applies them, then releases the
+    /// writer lock and waits for the fsync before returning, so transactions
+    /// submitted concurrently share one fsync (group commit). Nothing is
+    /// acknowledged, and no checkpoint is announced, before it is durable;
+    /// reads may see a transaction whose fsync is still in flight, and any
+    /// transaction built on it is durable only together with it (the log is
+    /// sequential). On a log failure the ledger refuses further writes.
+    fn commit(
+        &self,
+        mut wal: std::sync::MutexGuard<'_, Wal>,
+        records: Vec<Record>,
+    ) -> Result<Vec<Arc<TxEntry>>, TxError> {
         let refs: Vec<&Record> = records.iter().collect();
-        if let Err(e) = wal.append(&refs) {
-            self.inner.failed.store(true, Ordering::SeqCst);
-            tracing::error!(error = %e, "ledger log write failed; refusing further writes");
-            return Err(TxError::Storage(e.to_string()));
-        }
-        let mut state = self.inner.state.write().map_err(lock_err)?;
+        let written = wal.write(&refs);
+        let syncer = wal.syncer();
+        let end = match written {
+            Ok(end) => end,
+            Err(e) => return Err(self.fail(e)),
+        };
         let mut out = Vec::new();
-        for r in records {
-            match r {
-                Record::Transaction(t) => out.push(state.apply_transaction(*t)),
-                Record::Checkpoint(c) => {
-                    let entry = state.apply_checkpoint(*c).map_err(TxError::Storage)?;
-                    self.inner
-                        .latest
-                        .send_replace(entry.summary.sequence_number);
+        let mut sealed = None;
+        {
+            let mut state = self.inner.state.write().map_err(lock_err)?;
+            for r in records {
+                match r {
+                    Record::Transaction(t) => out.push(state.apply_transaction(*t)),
+                    Record::Checkpoint(c) => {
+                        let entry = state.apply_checkpoint(*c).map_err(TxError::Storage)?;
+                        sealed = Some(entry.summary.sequence_number);
+                    }
+                    Record::Marker(_) => {}
                 }
-                Record::Marker(_) => {}
             }
         }
+        drop(wal);
+        syncer.sync_to(end).map_err(|e| self.fail(e))?;
+        if let Some(seq) = sealed {
+            self.inner.latest.send_replace(seq);
+        }
         Ok(out)
+    }
+
+    fn fail(&self, e: StoreError) -> TxError {
+        self.inner.failed.store(true, Ordering::SeqCst);
+        tracing::error!(error = %e, "ledger log write failed; refusing further writes");
+        TxError::Storage(e.to_string())
     }
 
     /// Verifies, executes and durably records a transaction. `Ok` means the
@@ -205,17 +227,22 @@ impl Ledger {
         self.check_healthy()?;
         exec::verify_signatures(&tx, &signatures)?;
         let digest = tx.digest();
-        let mut wal = self.inner.wal.lock().map_err(lock_err)?;
+        let wal = self.inner.wal.lock().map_err(lock_err)?;
         let record = {
             let state = self.state();
             if let Some(existing) = state.transaction(&digest) {
                 // Re-submission of an executed transaction: answer with the
-                // original outcome, as Sui does.
-                return Ok(existing.clone());
+                // original outcome, as Sui does, once it is durable.
+                let existing = existing.clone();
+                drop(state);
+                let (syncer, end) = (wal.syncer(), wal.len());
+                drop(wal);
+                syncer.sync_to(end).map_err(|e| self.fail(e))?;
+                return Ok(existing);
             }
             exec::execute(&state, &self.inner.registry, tx, signatures, now_ms())?
         };
-        let mut entries = self.commit(&mut wal, vec![Record::Transaction(Box::new(record))])?;
+        let mut entries = self.commit(wal, vec![Record::Transaction(Box::new(record))])?;
         entries
             .pop()
             .ok_or_else(|| TxError::Storage("transaction vanished".into()))
@@ -238,7 +265,7 @@ impl Ledger {
         self.check_healthy()?;
         let amount = amount.unwrap_or(self.inner.faucet_amount);
         let coin_type = coin_type.unwrap_or_else(|| StructTag::sui().into());
-        let mut wal = self.inner.wal.lock().map_err(lock_err)?;
+        let wal = self.inner.wal.lock().map_err(lock_err)?;
         let nonce = self.inner.nonce.fetch_add(1, Ordering::SeqCst);
         let record = system::mint(
             &self.state(),
@@ -254,7 +281,7 @@ impl Ledger {
             .first()
             .map(Object::object_id)
             .ok_or_else(|| TxError::Invalid("faucet created nothing".into()))?;
-        let entries = self.commit(&mut wal, vec![Record::Transaction(Box::new(record))])?;
+        let entries = self.commit(wal, vec![Record::Transaction(Box::new(record))])?;
         let digest = entries.first().map(|e| e.digest).unwrap_or_default();
         Ok((id, amount, digest))
     }
@@ -263,7 +290,7 @@ impl Ledger {
     /// transaction with it.
     pub fn seal_checkpoint(&self) -> Result<Arc<CheckpointEntry>, TxError> {
         self.check_healthy()?;
-        let mut wal = self.inner.wal.lock().map_err(lock_err)?;
+        let wal = self.inner.wal.lock().map_err(lock_err)?;
         let (clock, checkpoint) = {
             let state = self.state();
             let seq = state
@@ -280,7 +307,7 @@ impl Ledger {
             (clock, scratch.checkpoint(&state, timestamp))
         };
         self.commit(
-            &mut wal,
+            wal,
             vec![
                 Record::Transaction(Box::new(clock)),
                 Record::Checkpoint(Box::new(checkpoint)),

@@ -4,7 +4,7 @@
 
 mod wal;
 
-pub use wal::{MAX_FRAME, Wal};
+pub use wal::{MAX_FRAME, Syncer, Wal};
 
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::{

@@ -20,6 +20,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::Record;
 use crate::error::StoreError;
@@ -35,6 +37,44 @@ pub struct Wal {
     file: File,
     path: PathBuf,
     len: u64,
+    sync: Arc<Syncer>,
+}
+
+/// Makes written frames durable; shared so that fsync runs outside the
+/// writer's lock and one fsync serves every frame written before it.
+pub struct Syncer {
+    file: File,
+    path: PathBuf,
+    written: AtomicU64,
+    synced: Mutex<u64>,
+}
+
+impl Syncer {
+    fn new(file: &File, path: &Path, len: u64) -> Result<Arc<Self>, StoreError> {
+        Ok(Arc::new(Self {
+            file: file.try_clone().map_err(|e| StoreError::io(path, e))?,
+            path: path.to_owned(),
+            written: AtomicU64::new(len),
+            synced: Mutex::new(len),
+        }))
+    }
+
+    /// Returns once the log is durable up to `end` bytes.
+    pub fn sync_to(&self, end: u64) -> Result<(), StoreError> {
+        let mut synced = self
+            .synced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *synced >= end {
+            return Ok(());
+        }
+        let target = self.written.load(Ordering::SeqCst);
+        self.file
+            .sync_data()
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        *synced = target.max(end);
+        Ok(())
+    }
 }
 
 impl Wal {
@@ -58,7 +98,16 @@ impl Wal {
                 .map_err(|e| StoreError::io(&path, e))?;
             sync_dir(dir)?;
             let len = MAGIC.len() as u64;
-            return Ok((Self { file, path, len }, Vec::new()));
+            let sync = Syncer::new(&file, &path, len)?;
+            return Ok((
+                Self {
+                    file,
+                    path,
+                    len,
+                    sync,
+                },
+                Vec::new(),
+            ));
         }
         if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
             return Err(StoreError::Corrupt {
@@ -80,11 +129,13 @@ impl Wal {
         }
         file.seek(SeekFrom::End(0))
             .map_err(|e| StoreError::io(&path, e))?;
+        let sync = Syncer::new(&file, &path, valid_len)?;
         Ok((
             Self {
                 file,
                 path,
                 len: valid_len,
+                sync,
             },
             records,
         ))
@@ -93,6 +144,15 @@ impl Wal {
     /// Appends records as one durable write: they are on disk when this
     /// returns `Ok`, so the caller may acknowledge them.
     pub fn append(&mut self, records: &[&Record]) -> Result<(), StoreError> {
+        let end = self.write(records)?;
+        self.syncer().sync_to(end)
+    }
+
+    /// Writes records without waiting for the disk; returns the log length
+    /// to pass to [`Syncer::sync_to`] before acknowledging them. Frames are
+    /// written whole and in order, so one fsync makes every earlier frame
+    /// durable too: concurrent writers share fsyncs (group commit).
+    pub fn write(&mut self, records: &[&Record]) -> Result<u64, StoreError> {
         let mut buf = Vec::new();
         for record in records {
             let payload = bcs::to_bytes(record).map_err(StoreError::Encode)?;
@@ -103,18 +163,20 @@ impl Wal {
             buf.extend_from_slice(&crc32(&payload).to_le_bytes());
             buf.extend_from_slice(&payload);
         }
-        let result = self
-            .file
-            .write_all(&buf)
-            .and_then(|_| self.file.sync_data());
-        if let Err(e) = result {
+        if let Err(e) = self.file.write_all(&buf) {
             // Leave no partial frame behind for the next append to follow:
             // a torn frame in the middle would read as corruption.
             let _ = self.file.set_len(self.len);
             return Err(StoreError::io(&self.path, e));
         }
         self.len += buf.len() as u64;
-        Ok(())
+        self.sync.written.store(self.len, Ordering::SeqCst);
+        Ok(self.len)
+    }
+
+    /// The handle that makes written frames durable.
+    pub fn syncer(&self) -> Arc<Syncer> {
+        self.sync.clone()
     }
 
     /// Bytes in the log, header included.
