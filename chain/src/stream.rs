@@ -94,6 +94,7 @@ impl ChainClient {
         let follower = Follower {
             client: self.clone(),
             next: from,
+            last_digest: None,
             tx,
         };
         let task = tokio::spawn(follower.run(config));
@@ -118,6 +119,9 @@ struct Follower {
     client: ChainClient,
     /// The next sequence number to deliver.
     next: u64,
+    /// Digest of the checkpoint delivered last, when known, to check that
+    /// the next one links to it.
+    last_digest: Option<sui_sdk_types::Digest>,
     tx: mpsc::Sender<Result<Checkpoint, ChainError>>,
 }
 
@@ -266,7 +270,29 @@ impl Follower {
     }
 
     async fn deliver(&mut self, checkpoint: Checkpoint) -> Result<(), Stop> {
-        debug_assert_eq!(checkpoint.sequence_number, self.next);
+        if checkpoint.sequence_number != self.next {
+            return Err(Stop::Failed(self.client.malformed(
+                "GetCheckpoint",
+                format!(
+                    "expected checkpoint {}, got {}",
+                    self.next, checkpoint.sequence_number
+                ),
+            )));
+        }
+        // Chained digests: a checkpoint from another chain (or a rewritten
+        // history after a restart) is refused rather than delivered.
+        if let (Some(last), Some(summary)) = (self.last_digest, &checkpoint.summary)
+            && summary.previous_digest != Some(last)
+        {
+            return Err(Stop::Failed(self.client.malformed(
+                "SubscribeCheckpoints",
+                format!(
+                    "checkpoint {} does not follow the previous one (previous digest {:?}, expected {last})",
+                    self.next, summary.previous_digest
+                ),
+            )));
+        }
+        self.last_digest = checkpoint.digest;
         self.tx
             .send(Ok(checkpoint))
             .await

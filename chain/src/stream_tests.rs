@@ -159,3 +159,105 @@ async fn gives_up_after_max_failures_with_the_error() {
     assert!(stream.next().await.is_none());
     assert_eq!(flaky.subscriptions.load(Ordering::SeqCst), 4);
 }
+
+/// A chain whose checkpoint `break_at` does not link to its predecessor.
+#[derive(Clone)]
+struct Forked {
+    summaries: Arc<Vec<sui_sdk_types::CheckpointSummary>>,
+}
+
+impl Forked {
+    fn new(len: u64, break_at: u64) -> Self {
+        let mut summaries: Vec<sui_sdk_types::CheckpointSummary> = Vec::new();
+        for seq in 0..len {
+            let previous = summaries.last().map(|s| s.digest());
+            summaries.push(sui_sdk_types::CheckpointSummary {
+                epoch: 0,
+                sequence_number: seq,
+                network_total_transactions: seq,
+                content_digest: sui_sdk_types::Digest::new([seq as u8; 32]),
+                previous_digest: if seq == break_at {
+                    Some(sui_sdk_types::Digest::new([0xee; 32]))
+                } else {
+                    previous
+                },
+                epoch_rolling_gas_cost_summary: Default::default(),
+                timestamp_ms: 1000 + seq,
+                checkpoint_commitments: vec![],
+                end_of_epoch_data: None,
+                version_specific_data: vec![],
+            });
+        }
+        Self {
+            summaries: Arc::new(summaries),
+        }
+    }
+
+    fn message(&self, seq: u64) -> Option<proto::Checkpoint> {
+        let summary = self.summaries.get(usize::try_from(seq).ok()?)?.clone();
+        Some(
+            proto::Checkpoint::default()
+                .with_sequence_number(seq)
+                .with_digest(summary.digest().to_string())
+                .with_summary(proto::CheckpointSummary::from(summary)),
+        )
+    }
+}
+
+#[tonic::async_trait]
+impl LedgerService for Forked {
+    async fn get_checkpoint(
+        &self,
+        request: Request<proto::GetCheckpointRequest>,
+    ) -> Result<Response<proto::GetCheckpointResponse>, Status> {
+        use proto::get_checkpoint_request::CheckpointId;
+        let seq = match &request.get_ref().checkpoint_id {
+            Some(CheckpointId::SequenceNumber(s)) => *s,
+            _ => self.summaries.len() as u64 - 1,
+        };
+        self.message(seq)
+            .map(|c| Response::new(proto::GetCheckpointResponse::new(c)))
+            .ok_or_else(|| Status::not_found("no such checkpoint"))
+    }
+}
+
+#[tonic::async_trait]
+impl SubscriptionService for Forked {
+    async fn subscribe_checkpoints(
+        &self,
+        _request: Request<proto::SubscribeCheckpointsRequest>,
+    ) -> Result<Response<BoxStream<proto::SubscribeCheckpointsResponse>>, Status> {
+        Ok(Response::new(Box::pin(futures::stream::pending())))
+    }
+}
+
+#[tokio::test]
+async fn a_checkpoint_that_does_not_link_to_its_predecessor_ends_the_stream() {
+    let forked = Forked::new(8, 5);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let incoming = futures::stream::unfold(listener, |l| async move {
+        Some((l.accept().await.map(|(s, _)| s), l))
+    });
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(LedgerServiceServer::new(forked.clone()))
+            .add_service(SubscriptionServiceServer::new(forked))
+            .serve_with_incoming(incoming),
+    );
+    let client = ChainClient::new(ClientConfig::new([format!("http://{addr}")])).unwrap();
+    let mut stream = client.checkpoint_stream(0, fast());
+    for expect in 0..5 {
+        let c = stream.next().await.unwrap().unwrap();
+        assert_eq!(c.sequence_number, expect);
+        assert!(c.summary.is_some());
+    }
+    let err = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, ChainError::Malformed { .. }), "{err}");
+    assert!(err.to_string().contains("does not follow"), "{err}");
+    assert!(stream.next().await.is_none());
+}
