@@ -12,6 +12,7 @@
 
 pub mod connection;
 pub mod error;
+pub mod floe;
 pub mod keystore;
 pub mod reads;
 pub mod stream;
