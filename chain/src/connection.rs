@@ -94,6 +94,32 @@ pub(crate) struct Endpoint {
 
 /// A chain client over one or more endpoints. Cheap to clone; clones share
 /// connections and the current-endpoint choice.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use floe_chain::{ChainClient, ClientConfig, Keystore, StreamConfig};
+///
+/// let keys = Keystore::open("/home/me/.sui/sui_config/sui.keystore")?;
+/// let me = keys.select(None)?; // the default key; or an alias / address
+/// let client = ChainClient::new(ClientConfig::new([
+///     "http://127.0.0.1:9000",
+///     "http://127.0.0.1:9001", // used when the first is unreachable
+/// ]))?;
+///
+/// let coins = client
+///     .list_all_owned_objects(me.address(), Some("0x2::coin::Coin<0x2::sui::SUI>"), 1000)
+///     .await?;
+/// let tx = client.transfer_sui(me, "0x2".parse()?, 1_000).await?.ensure_success()?;
+/// println!("{} coins; sent in {}", coins.len(), tx.digest);
+///
+/// let mut checkpoints = client.checkpoint_stream(0, StreamConfig::default());
+/// while let Some(checkpoint) = checkpoints.next().await {
+///     let checkpoint = checkpoint?;
+///     println!("{}: {} txs", checkpoint.sequence_number, checkpoint.transactions.len());
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct ChainClient {
     pub(crate) endpoints: Arc<[Endpoint]>,
