@@ -476,16 +476,43 @@ async fn simulate_completes_a_partial_transaction() {
     let (_, b) = key(2);
     let ledger = start(dir.path(), Some(&genesis_for(a)));
     let mut c = client(&ledger);
-    // Gas left unset, as the TypeScript SDK sends it.
-    let mut t: pb::Transaction = transfer_all(
+    // Gas left unset, literals and an object given by id only, as the
+    // TypeScript SDK sends them.
+    let mine = coins(&mut c, a).await;
+    let t = tx(
         a,
         ObjectReference::new(Address::ZERO, 0, Default::default()),
-        b,
-        3,
-    )
-    .into();
+        vec![],
+        vec![
+            PtbCommand::SplitCoins(SplitCoins {
+                coin: Argument::Gas,
+                amounts: vec![Argument::Input(0)],
+            }),
+            PtbCommand::TransferObjects(TransferObjects {
+                objects: vec![Argument::Result(0), Argument::Input(2)],
+                address: Argument::Input(1),
+            }),
+        ],
+    );
+    let mut t: pb::Transaction = t.into();
     t.bcs = None;
     t.gas_payment = None;
+    let literal = |k: prost_types::value::Kind| {
+        let mut i = pb::Input::default();
+        i.literal = Some(Box::new(prost_types::Value { kind: Some(k) }));
+        i
+    };
+    let mut by_id = pb::Input::default();
+    by_id.object_id = Some(mine[2].0.object_id().to_string());
+    if let Some(pb::transaction_kind::Data::ProgrammableTransaction(p)) =
+        t.kind.as_mut().and_then(|k| k.data.as_mut())
+    {
+        p.inputs = vec![
+            literal(prost_types::value::Kind::NumberValue(3.0)),
+            literal(prost_types::value::Kind::StringValue(b.to_string())),
+            by_id,
+        ];
+    }
     let mut req = pb::SimulateTransactionRequest::new(t);
     req.do_gas_selection = Some(true);
     req.read_mask = Some(mask(

@@ -88,7 +88,7 @@ impl pb::transaction_execution_service_server::TransactionExecutionService for E
         let ledger = self.0.clone();
         let gas_selection = req.do_gas_selection.unwrap_or(false);
         let (record, results) = tokio::task::spawn_blocking(move || {
-            let resolved = resolve(&ledger.state(), proto)?;
+            let resolved = resolve(&ledger.state(), ledger.registry(), proto)?;
             let mut tx = resolved.tx;
             let (mut record, mut results) = ledger.simulate(tx.clone()).map_err(tx_status)?;
             if resolved.budget_estimated || gas_selection {

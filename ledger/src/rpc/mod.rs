@@ -4,6 +4,7 @@
 
 mod execution;
 mod ledger_service;
+mod literal;
 mod resolve;
 mod state_service;
 mod subscription;

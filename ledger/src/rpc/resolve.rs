@@ -10,7 +10,9 @@ use crate::exec::gas::{MAX_BUDGET, REFERENCE_GAS_PRICE, computation_cost};
 
 /// Storage allowance in a first budget guess (room for ~300 small objects).
 const ESTIMATE_STORAGE_HEADROOM: u64 = 5_000_000;
+use super::literal::{Use, resolve_literal, uses};
 use crate::exec::{MAX_TX_BYTES, sui_balance};
+use crate::native::Registry;
 use crate::state::State;
 
 /// Gas coins selected at most, largest first.
@@ -23,12 +25,15 @@ pub(crate) struct Resolved {
     pub budget_estimated: bool,
 }
 
-fn fill_input(state: &State, i: usize, input: &mut pb::Input) -> Result<(), Status> {
+fn fill_input(
+    state: &State,
+    i: usize,
+    input: &mut pb::Input,
+    use_: Option<&Use>,
+) -> Result<(), Status> {
     use pb::input::InputKind;
     if input.literal.is_some() {
-        return Err(Status::unimplemented(format!(
-            "input {i}: unresolved literal inputs are not supported; send BCS pure bytes"
-        )));
+        return resolve_literal(i, input, use_);
     }
     if input.kind.is_some() && input.kind() != InputKind::Unknown {
         // Complete object references given without version or digest.
@@ -55,7 +60,7 @@ fn fill_input(state: &State, i: usize, input: &mut pb::Input) -> Result<(), Stat
             input.kind = Some(InputKind::Shared as i32);
             input.version = Some(*initial);
             if input.mutable.is_none() && input.mutability.is_none() {
-                input.mutable = Some(true);
+                input.mutable = Some(use_.is_none_or(|u| u.mutates));
             }
         }
         Owner::Address(_) | Owner::Immutable => {
@@ -80,7 +85,11 @@ fn used_ids(ptb: &pb::ProgrammableTransaction) -> Vec<String> {
 }
 
 /// Completes `tx` against current state.
-pub(crate) fn resolve(state: &State, mut tx: pb::Transaction) -> Result<Resolved, Status> {
+pub(crate) fn resolve(
+    state: &State,
+    registry: &Registry,
+    mut tx: pb::Transaction,
+) -> Result<Resolved, Status> {
     let mut budget_estimated = false;
     if tx.bcs.is_none() {
         if tx.version.is_none() {
@@ -95,8 +104,9 @@ pub(crate) fn resolve(state: &State, mut tx: pb::Transaction) -> Result<Resolved
             if ptb.inputs.len() > crate::exec::checks::MAX_INPUTS {
                 return Err(Status::invalid_argument("too many inputs"));
             }
+            let uses = uses(registry, &ptb.commands);
             for (i, input) in ptb.inputs.iter_mut().enumerate() {
-                fill_input(state, i, input)?;
+                fill_input(state, i, input, uses.get(&(i as u16)))?;
             }
             used = used_ids(ptb);
         }
