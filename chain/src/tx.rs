@@ -251,6 +251,37 @@ impl ChainClient {
         Ok(executed)
     }
 
+    /// Waits until transaction `digest` is in a checkpoint and returns it
+    /// with its checkpoint number. After this, every index of the node
+    /// (owned objects, balances) reflects the transaction, which a full node
+    /// does not promise right after ExecuteTransaction returns.
+    pub async fn wait_for_checkpoint(
+        &self,
+        digest: &Digest,
+        timeout: std::time::Duration,
+    ) -> Result<ExecutedTx, ChainError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut delay = std::time::Duration::from_millis(50);
+        loop {
+            match self.get_transaction(digest).await {
+                Ok(tx) if tx.checkpoint.is_some() => return Ok(tx),
+                Ok(_) | Err(ChainError::TransactionNotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+            if tokio::time::Instant::now() + delay > deadline {
+                return Err(ChainError::Exhausted {
+                    op: "wait for checkpoint",
+                    attempts: 0,
+                    endpoint: self.current_endpoint().to_owned(),
+                    code: tonic::Code::DeadlineExceeded,
+                    message: format!("{digest} not checkpointed within {timeout:?}"),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(std::time::Duration::from_secs(1));
+        }
+    }
+
     /// Prepares `builder` for `key`'s address, signs it and executes it.
     pub async fn sign_and_execute(
         &self,

@@ -75,6 +75,17 @@ async fn transfer_sui_between_accounts() {
         i128::from(97 * SUI) - tx.net_gas_used()
     );
 
+    // It lands in a checkpoint.
+    let checkpointed = client.wait_for_checkpoint(&tx.digest, WAIT).await.unwrap();
+    let seq = checkpointed.checkpoint.unwrap();
+    let checkpoint = client.get_checkpoint(seq).await.unwrap();
+    assert!(
+        checkpoint
+            .transactions
+            .iter()
+            .any(|t| t.digest == tx.digest)
+    );
+
     // The transaction reads back with the same effects and its data.
     let read = client.get_transaction(&tx.digest).await.unwrap();
     assert_eq!(read.effects, tx.effects);
