@@ -63,6 +63,14 @@ pub enum ChainError {
         digest: String,
         status: Box<crate::types::TxStatus>,
     },
+    /// A wait for the chain to reach some state ran out of time.
+    #[error("{op} on {endpoint}: {what} not reached within {waited:?}")]
+    Timeout {
+        op: &'static str,
+        endpoint: String,
+        what: String,
+        waited: std::time::Duration,
+    },
     /// A listing is longer than the caller's bound.
     #[error("{what}: more than {limit} entries")]
     TooMany { what: String, limit: usize },

@@ -269,12 +269,11 @@ impl ChainClient {
                 Err(e) => return Err(e),
             }
             if tokio::time::Instant::now() + delay > deadline {
-                return Err(ChainError::Exhausted {
+                return Err(ChainError::Timeout {
                     op: "wait for checkpoint",
-                    attempts: 0,
                     endpoint: self.current_endpoint().to_owned(),
-                    code: tonic::Code::DeadlineExceeded,
-                    message: format!("{digest} not checkpointed within {timeout:?}"),
+                    what: format!("transaction {digest} in a checkpoint"),
+                    waited: timeout,
                 });
             }
             tokio::time::sleep(delay).await;
