@@ -6,6 +6,11 @@
 //! from the sender's SUI coins that the transaction does not already use.
 //! Execution returns a typed [`ExecutedTx`] whose [`TxStatus`] says whether
 //! it succeeded or where a Move abort happened.
+//!
+//! Gas coins are chosen from the chain's current view, so two transactions
+//! of one sender prepared concurrently may pick the same coin; the second is
+//! then refused for a stale object version. Senders that submit in parallel
+//! should pass disjoint coins in [`GasConfig::coins`].
 
 use sui_rpc::proto::sui::rpc::v2 as proto;
 use sui_sdk_types::{
