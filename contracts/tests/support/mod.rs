@@ -1,0 +1,217 @@
+//! An in-process devnet for the twin's tests: the ledger with both native
+//! packages, served over gRPC on a free local port, a funded user who owns
+//! the whole WAL supply, and a committee of four BLS keys (shards 1, 2, 3,
+//! 4: quorum 7 of 10, validity 4) that signs real certificates.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use floe_chain::floe::calls::CertificateArgs;
+use floe_chain::floe::{Floe, FloeIds};
+use floe_chain::sui_sdk_types::Address;
+use floe_chain::{ChainClient, ExecutedTx, KeyPair};
+use floe_contracts::genesis::{FloeGenesis, GenesisNodeSpec};
+use floe_contracts::{FLOE_PACKAGE_ID, WAL_PACKAGE_ID};
+use floe_core::bls::{BlsSecretKey, aggregate_signatures};
+use floe_core::committee::signers_to_bitmap;
+use floe_core::move_types::{ObjectId, U256Le};
+use floe_ledger::genesis::{Account, PackageSpec};
+use floe_ledger::{Genesis, Ledger, LedgerConfig};
+use tokio::sync::oneshot;
+
+pub const SUI: u64 = 1_000_000_000;
+pub const STORAGE_PRICE: u64 = 1_000;
+pub const WRITE_PRICE: u64 = 500;
+pub const MAX_EPOCHS_AHEAD: u32 = 10;
+/// 64 MiB of encoded capacity.
+pub const CAPACITY: u64 = 64 << 20;
+pub const SHARDS: [u16; 4] = [1, 2, 3, 4];
+
+pub struct Devnet {
+    pub floe: Floe,
+    pub user: KeyPair,
+    /// Secret keys in committee order (ascending node id).
+    pub signers: Vec<BlsSecretKey>,
+    /// Shards per member, in committee order.
+    pub weights: Vec<u16>,
+    /// The user's `Coin<WAL>` (the whole supply at genesis).
+    pub wal: Address,
+    _dir: tempfile::TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+pub async fn devnet() -> Devnet {
+    let user = KeyPair::generate();
+    let keys: Vec<BlsSecretKey> = (0..4u8)
+        .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
+        .collect();
+    let floe_genesis = FloeGenesis {
+        epoch: 0,
+        max_epochs_ahead: MAX_EPOCHS_AHEAD,
+        total_capacity_size: CAPACITY,
+        storage_price_per_unit_size: STORAGE_PRICE,
+        write_price_per_unit_size: WRITE_PRICE,
+        nodes: keys
+            .iter()
+            .zip(SHARDS)
+            .map(|(k, shards)| GenesisNodeSpec {
+                public_key: hex::encode(k.public_key().to_bytes()),
+                shards,
+                node_id: None,
+            })
+            .collect(),
+    };
+    let nodes = floe_genesis.sorted_nodes().expect("genesis nodes");
+    let mut signers = Vec::new();
+    let mut weights = Vec::new();
+    for node in &nodes {
+        let key = keys
+            .iter()
+            .find(|k| k.public_key() == node.public_key)
+            .expect("key of node");
+        signers.push(BlsSecretKey::from_bytes(&key.to_bytes()[..]).expect("key copy"));
+        weights.push(node.shards);
+    }
+    let genesis = Genesis {
+        accounts: vec![Account {
+            address: user.address(),
+            balance: 100 * SUI,
+            coins: 4,
+        }],
+        packages: vec![
+            PackageSpec {
+                address: WAL_PACKAGE_ID,
+                init_sender: Some(user.address()),
+            },
+            PackageSpec {
+                address: FLOE_PACKAGE_ID,
+                init_sender: None,
+            },
+        ],
+        ..Genesis::default()
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(LedgerConfig {
+        data_dir: dir.path().join("ledger"),
+        genesis,
+        natives: floe_contracts::natives(floe_genesis),
+    })
+    .expect("open ledger");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("local addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(floe_ledger::server::serve(
+        ledger,
+        listener,
+        Duration::from_millis(50),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let client = ChainClient::connect_single(&format!("http://{address}")).expect("client");
+    let ids = FloeIds::discover(&client, WAL_PACKAGE_ID, FLOE_PACKAGE_ID)
+        .await
+        .expect("floe objects in genesis");
+    let floe = Floe::new(client, ids);
+    let wal = floe.wal_coins(user.address()).await.expect("wal coins")[0].0;
+    Devnet {
+        floe,
+        user,
+        signers,
+        weights,
+        wal,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+/// A protocol message: header (type, version, app, epoch LE) and body.
+pub fn message(intent: u8, version: u8, app: u8, epoch: u32, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![intent, version, app];
+    m.extend_from_slice(&epoch.to_le_bytes());
+    m.extend_from_slice(body);
+    m
+}
+
+/// BLOB_CERT body: permanent (`None`) or deletable for `object`.
+pub fn blob_cert_body(blob_id: U256Le, object: Option<Address>) -> Vec<u8> {
+    let mut body = blob_id.0.to_vec();
+    match object {
+        None => body.push(0),
+        Some(id) => {
+            body.push(1);
+            body.extend_from_slice(id.as_bytes());
+        }
+    }
+    body
+}
+
+impl Devnet {
+    /// A certificate over `message` signed by the members at `signers`
+    /// (committee order).
+    pub fn certify(&self, message: Vec<u8>, signers: &[u16]) -> CertificateArgs {
+        let signatures: Vec<_> = signers
+            .iter()
+            .map(|i| self.signers[usize::from(*i)].sign(&message))
+            .collect();
+        let signature = aggregate_signatures(&signatures).expect("aggregate");
+        CertificateArgs {
+            signature: signature.0.to_vec(),
+            signers_bitmap: signers_to_bitmap(signers, self.signers.len()).expect("bitmap"),
+            message,
+        }
+    }
+
+    /// Every member signs.
+    pub fn all(&self) -> Vec<u16> {
+        (0..self.signers.len() as u16).collect()
+    }
+
+    /// Members whose weights sum to less than a quorum (7 of 10): the
+    /// ones holding 1, 2 and 3 shards (6).
+    pub fn below_quorum(&self) -> Vec<u16> {
+        (0..self.weights.len() as u16)
+            .filter(|i| self.weights[usize::from(*i)] != 4)
+            .collect()
+    }
+
+    /// The single member with 1 shard (below validity, 4 of 10).
+    pub fn lightest(&self) -> Vec<u16> {
+        (0..self.weights.len() as u16)
+            .filter(|i| self.weights[usize::from(*i)] == 1)
+            .collect()
+    }
+
+    pub fn address(&self) -> Address {
+        self.user.address()
+    }
+}
+
+/// The single object of type `name` a transaction created.
+pub async fn created_of(
+    floe: &Floe,
+    tx: &ExecutedTx,
+    module: &'static str,
+    name: &'static str,
+) -> Address {
+    let tag = floe.ids.floe_tag(module, name);
+    for c in tx.created() {
+        let id = *c.reference.object_id();
+        let info = floe.client.get_object(id).await.expect("created object");
+        if info.struct_type() == Some(&tag) {
+            return id;
+        }
+    }
+    panic!(
+        "no {module}::{name} created by {}: {:?}",
+        tx.digest, tx.status
+    );
+}
+
+/// Object id bytes as Move's `ID`.
+pub fn object_id(a: Address) -> ObjectId {
+    ObjectId(a.into_inner())
+}
