@@ -255,6 +255,38 @@ async fn transfers_splits_merges_and_reads() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::NotFound);
+
+    // sui-rpc's execute-and-wait helper sees the transaction checkpointed.
+    let t = transfer_all(a, mine[0].0.clone(), b, 1);
+    let sig = k.sign_transaction(&t).unwrap();
+    let mut req = pb::ExecuteTransactionRequest::new(t.into());
+    req.signatures = vec![sig.into()];
+    let r = c
+        .execute_transaction_and_wait_for_checkpoint(req, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(r.into_inner().transaction.unwrap().checkpoint.is_some());
+
+    // The same port speaks gRPC-Web over HTTP/1.1, with CORS.
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(&ledger.addr).unwrap();
+    write!(
+        s,
+        "POST /sui.rpc.v2.LedgerService/GetServiceInfo HTTP/1.1\r\nHost: x\r\nOrigin: http://app.test\r\n\
+         Content-Type: application/grpc-web+proto\r\nX-Grpc-Web: 1\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    s.write_all(&[0, 0, 0, 0, 0]).unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let text = String::from_utf8_lossy(&resp).to_lowercase();
+    assert!(text.starts_with("http/1.1 200"), "{text}");
+    assert!(
+        text.contains("access-control-allow-origin: http://app.test"),
+        "{text}"
+    );
+    assert!(text.contains("grpc-status:0"), "{text}");
+    assert!(text.contains("e2e"), "{text}");
 }
 
 #[tokio::test]
