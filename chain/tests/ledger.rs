@@ -202,6 +202,18 @@ async fn owned_listing_with_type_filter_and_pages() {
         assert!(pages < 10, "pagination does not end");
     }
     assert_eq!(seen.len(), 5);
+
+    // A coin has no dynamic fields; the listing says so and ends.
+    let fields = client
+        .list_dynamic_fields(all[0].0, None, 10)
+        .await
+        .unwrap();
+    assert!(fields.items.is_empty());
+    assert!(fields.next.is_none());
+    // Every coin type with its total.
+    let balances = client.list_balances(me, 100).await.unwrap();
+    assert_eq!(balances.len(), 1);
+    assert_eq!(balances[0].total, 40 * SUI);
     assert_eq!(seen, all.iter().map(|(id, _)| *id).collect::<BTreeSet<_>>());
 }
 
