@@ -1,0 +1,349 @@
+//! Every abort code a transaction can reach, through the ledger with
+//! signed transactions, checked against the twin's constants (which the
+//! parity test ties to the Move sources).
+//!
+//! Not reachable from a transaction, by design of the contract (callers
+//! check first, or the path is genesis/package-internal):
+//! `system::{EInvalidMigration, EWrongVersion}`,
+//! `system_state_inner::{EInvalidMaxEpochsAhead, EInvalidIdEpoch,
+//! EIncorrectCommittee, EInvalidAccountingEpoch}`,
+//! `storage_resource::EInvalidEpochRange`, `storage_accounting::ETooFarInFuture`,
+//! `messages::{ENotDeletable, EInvalidKeyLength}`,
+//! `bls_aggregate::EIncorrectCommittee`, `init::*`, `event_blob::*`.
+//!
+//! The ledger reports an abort at the module of the function the
+//! transaction called (a native cannot name the inner Move module), so the
+//! checks are on the code, each from a scenario that can only hit one
+//! assertion.
+
+mod support;
+
+use floe_chain::ExecutedTx;
+use floe_chain::floe::abort_of;
+use floe_chain::floe::calls::BlobRegistration;
+use floe_chain::sui_sdk_types::Address;
+use floe_contracts::floe::{
+    blob, bls_aggregate, encoding, messages, redstuff, storage_resource, system_state_inner,
+};
+use floe_core::BlobId;
+use floe_core::encoding::{EncodingConfig, EncodingType};
+use floe_core::merkle::Node;
+use floe_core::move_types::U256Le;
+use support::*;
+
+const SIZE: u64 = 1000;
+
+fn registration(seed: u8, size: u64, deletable: bool) -> BlobRegistration {
+    let root = [seed; 32];
+    let id = BlobId::derive(EncodingType::Rs2, size, &Node::Digest(root));
+    BlobRegistration {
+        blob_id: U256Le(id.0),
+        root_hash: U256Le(root),
+        size,
+        encoding_type: 1,
+        deletable,
+    }
+}
+
+fn encoded() -> u64 {
+    EncodingConfig::new(10)
+        .and_then(|c| c.encoded_blob_length(SIZE))
+        .expect("encoded length")
+}
+
+#[track_caller]
+fn aborted(tx: &ExecutedTx, code: u64, what: &str) {
+    let got = abort_of(tx);
+    assert_eq!(
+        got.as_ref().map(|(_, c)| *c),
+        Some(code),
+        "{what}: expected abort {code}, got {}",
+        tx.status
+    );
+}
+
+#[track_caller]
+fn ok(tx: &ExecutedTx) {
+    assert!(tx.status.is_success(), "{}", tx.status);
+}
+
+async fn storage(net: &Devnet, amount: u64, start: u32, end: u32) -> Address {
+    let tx = net
+        .floe
+        .reserve_space_for_epochs(&net.user, amount, start, end, net.wal)
+        .await
+        .unwrap();
+    ok(&tx);
+    created_of(&net.floe, &tx, "storage_resource", "Storage").await
+}
+
+async fn registered(
+    net: &Devnet,
+    seed: u8,
+    deletable: bool,
+    epochs: u32,
+) -> (Address, BlobRegistration) {
+    let reg = registration(seed, SIZE, deletable);
+    let tx = net
+        .floe
+        .reserve_and_register(&net.user, encoded(), epochs, &reg, net.wal)
+        .await
+        .unwrap();
+    ok(&tx);
+    (created_of(&net.floe, &tx, "blob", "Blob").await, reg)
+}
+
+#[tokio::test]
+async fn every_reachable_abort_code() {
+    let net = devnet().await;
+    let f = &net.floe;
+    let u = &net.user;
+    let size = encoded();
+
+    // --- system_state_inner ---
+    let tx = f.reserve_space(u, size, 0, net.wal).await.unwrap();
+    aborted(&tx, system_state_inner::EInvalidEpochsAhead, "zero epochs");
+    let tx = f
+        .reserve_space(u, size, MAX_EPOCHS_AHEAD + 1, net.wal)
+        .await
+        .unwrap();
+    aborted(
+        &tx,
+        system_state_inner::EInvalidEpochsAhead,
+        "too many epochs",
+    );
+    let tx = f
+        .reserve_space_for_epochs(u, size, 3, 3, net.wal)
+        .await
+        .unwrap();
+    aborted(&tx, system_state_inner::EInvalidEpochsAhead, "empty range");
+    let tx = f.add_subsidy(u, net.wal, 10, 0).await.unwrap();
+    aborted(
+        &tx,
+        system_state_inner::EInvalidEpochsAhead,
+        "subsidy over 0 epochs",
+    );
+    let tx = f.reserve_space(u, 0, 1, net.wal).await.unwrap();
+    aborted(&tx, system_state_inner::EInvalidResourceSize, "zero bytes");
+    let tx = f.reserve_space(u, CAPACITY + 1, 1, net.wal).await.unwrap();
+    aborted(&tx, system_state_inner::EStorageExceeded, "over capacity");
+
+    // Not enough WAL in the payment coin: `sui::balance::ENotEnough`.
+    let split = f.client.split_coin(u, Some(net.wal), &[10]).await.unwrap();
+    ok(&split);
+    let poor = *split.created()[0].reference.object_id();
+    let tx = f.reserve_space(u, size, 1, poor).await.unwrap();
+    aborted(&tx, 2, "payment too small");
+
+    // --- registration: blob, encoding, redstuff ---
+    let small = storage(&net, 100, 0, 2).await;
+    let tx = f
+        .register_blob(u, small, &registration(1, SIZE, false), net.wal)
+        .await
+        .unwrap();
+    aborted(&tx, blob::EResourceSize, "storage too small");
+    let later = storage(&net, size, 2, 3).await;
+    let tx = f
+        .register_blob(u, later, &registration(1, SIZE, false), net.wal)
+        .await
+        .unwrap();
+    aborted(&tx, blob::EResourceBounds, "storage starts later");
+    let fitting = storage(&net, size, 0, 2).await;
+    let mut wrong_id = registration(1, SIZE, false);
+    wrong_id.blob_id.0[0] ^= 1;
+    let tx = f
+        .register_blob(u, fitting, &wrong_id, net.wal)
+        .await
+        .unwrap();
+    aborted(&tx, blob::EInvalidBlobId, "blob id does not derive");
+    let mut rs3 = registration(1, SIZE, false);
+    rs3.encoding_type = 2;
+    let tx = f.register_blob(u, fitting, &rs3, net.wal).await.unwrap();
+    aborted(&tx, encoding::EInvalidEncodingType, "encoding type 2");
+    let huge = registration(1, 1 << 40, false);
+    let tx = f.register_blob(u, fitting, &huge, net.wal).await.unwrap();
+    aborted(&tx, redstuff::EBlobTooLarge, "blob too large");
+
+    // --- certificates: bls_aggregate, messages, blob ---
+    let (deletable, dreg) = registered(&net, 2, true, 3).await;
+    let (permanent, preg) = registered(&net, 3, false, 3).await;
+    let good = blob_cert_body(dreg.blob_id, Some(deletable));
+    let cert = |m: Vec<u8>, s: &[u16]| net.certify(m, s);
+
+    let tx = f
+        .certify_blob(
+            u,
+            deletable,
+            &cert(message(1, 0, 3, 0, &good), &net.below_quorum()),
+        )
+        .await
+        .unwrap();
+    aborted(&tx, bls_aggregate::ENotEnoughStake, "below quorum");
+    let mut long = cert(message(1, 0, 3, 0, &good), &net.all());
+    long.signers_bitmap.push(0);
+    let tx = f.certify_blob(u, deletable, &long).await.unwrap();
+    aborted(&tx, bls_aggregate::EInvalidBitmap, "bitmap too long");
+    let mut forged = cert(message(1, 0, 3, 0, &good), &net.all());
+    forged.message = message(1, 0, 3, 0, &blob_cert_body(preg.blob_id, Some(deletable)));
+    let tx = f.certify_blob(u, deletable, &forged).await.unwrap();
+    aborted(
+        &tx,
+        bls_aggregate::ESigVerification,
+        "signature over other bytes",
+    );
+
+    for (m, code, what) in [
+        (
+            message(1, 1, 3, 0, &good),
+            messages::EIncorrectIntentVersion,
+            "version 1",
+        ),
+        (
+            message(1, 0, 4, 0, &good),
+            messages::EIncorrectAppId,
+            "app 4",
+        ),
+        (
+            message(1, 0, 3, 1, &good),
+            messages::EIncorrectEpoch,
+            "epoch 1",
+        ),
+        (
+            message(2, 0, 3, 0, &good),
+            messages::EInvalidMsgType,
+            "INVALID_BLOB_ID type",
+        ),
+    ] {
+        let tx = f
+            .certify_blob(u, deletable, &cert(m, &net.all()))
+            .await
+            .unwrap();
+        aborted(&tx, code, what);
+    }
+    let mut bad_tag = good.clone();
+    bad_tag[32] = 2;
+    let tx = f
+        .certify_blob(
+            u,
+            deletable,
+            &cert(message(1, 0, 3, 0, &bad_tag), &net.all()),
+        )
+        .await
+        .unwrap();
+    aborted(
+        &tx,
+        messages::EInvalidBlobPersistenceType,
+        "persistence tag 2",
+    );
+
+    let other = blob_cert_body(preg.blob_id, Some(deletable));
+    let tx = f
+        .certify_blob(u, deletable, &cert(message(1, 0, 3, 0, &other), &net.all()))
+        .await
+        .unwrap();
+    aborted(&tx, blob::EInvalidBlobId, "certificate for another blob id");
+    let as_permanent = blob_cert_body(dreg.blob_id, None);
+    let tx = f
+        .certify_blob(
+            u,
+            deletable,
+            &cert(message(1, 0, 3, 0, &as_permanent), &net.all()),
+        )
+        .await
+        .unwrap();
+    aborted(
+        &tx,
+        blob::EInvalidBlobPersistenceType,
+        "permanent cert, deletable blob",
+    );
+    let for_other_object = blob_cert_body(dreg.blob_id, Some(permanent));
+    let tx = f
+        .certify_blob(
+            u,
+            deletable,
+            &cert(message(1, 0, 3, 0, &for_other_object), &net.all()),
+        )
+        .await
+        .unwrap();
+    aborted(
+        &tx,
+        blob::EInvalidBlobObject,
+        "deletable cert for another object",
+    );
+
+    // --- blob lifecycle ---
+    let tx = f.extend_blob(u, permanent, 1, net.wal).await.unwrap();
+    aborted(&tx, blob::ENotCertified, "extend uncertified");
+    let pcert = cert(
+        message(1, 0, 3, 0, &blob_cert_body(preg.blob_id, None)),
+        &net.all(),
+    );
+    ok(&f.certify_blob(u, permanent, &pcert).await.unwrap());
+    let tx = f.certify_blob(u, permanent, &pcert).await.unwrap();
+    aborted(&tx, blob::EAlreadyCertified, "certify twice");
+    let tx = f.delete_blob(u, permanent).await.unwrap();
+    aborted(&tx, blob::EBlobNotDeletable, "delete permanent");
+    let gap = storage(&net, size, 5, 6).await;
+    let tx = f
+        .extend_blob_with_resource(u, permanent, gap)
+        .await
+        .unwrap();
+    aborted(&tx, blob::EResourceBounds, "extension not adjacent");
+    let tx = f
+        .extend_blob(u, permanent, MAX_EPOCHS_AHEAD, net.wal)
+        .await
+        .unwrap();
+    aborted(
+        &tx,
+        system_state_inner::EInvalidEpochsAhead,
+        "extend past the ring",
+    );
+    let tx = f.extend_blob(u, permanent, 0, net.wal).await.unwrap();
+    aborted(&tx, system_state_inner::EInvalidEpochsAhead, "extend by 0");
+    let tx = f.take_attributes(u, permanent).await.unwrap();
+    aborted(&tx, blob::EMissingMetadata, "take without attributes");
+    ok(&f.add_attributes(u, permanent, &[("a", "b")]).await.unwrap());
+    let tx = f.add_attributes(u, permanent, &[("c", "d")]).await.unwrap();
+    aborted(&tx, blob::EDuplicateMetadata, "attributes twice");
+
+    // --- storage_resource ---
+    let s = storage(&net, size, 0, 4).await;
+    let tx = f.split_storage_by_epoch(u, s, 0).await.unwrap();
+    aborted(&tx, storage_resource::EInvalidEpoch, "split at the start");
+    let tx = f.split_storage_by_size(u, s, size + 1).await.unwrap();
+    aborted(
+        &tx,
+        storage_resource::EIncompatibleAmount,
+        "split larger than size",
+    );
+    let apart = storage(&net, size, 6, 7).await;
+    let tx = f.fuse_storage(u, s, apart).await.unwrap();
+    aborted(
+        &tx,
+        storage_resource::EIncompatibleEpochs,
+        "fuse non-adjacent",
+    );
+    let other_size = storage(&net, size + 1, 4, 5).await;
+    let tx = f.fuse_storage(u, s, other_size).await.unwrap();
+    aborted(
+        &tx,
+        storage_resource::EIncompatibleAmount,
+        "fuse periods of other sizes",
+    );
+    // And the happy paths of the same functions.
+    ok(&f.split_storage_by_epoch(u, s, 2).await.unwrap());
+    ok(&f.split_storage_by_size(u, s, 10).await.unwrap());
+    ok(&f.destroy_storage(u, apart).await.unwrap());
+
+    // --- invalidation below validity ---
+    let m = message(2, 0, 3, 0, &preg.blob_id.0);
+    let tx = f
+        .invalidate_blob_id(u, &cert(m, &net.lightest()))
+        .await
+        .unwrap();
+    aborted(
+        &tx,
+        bls_aggregate::ENotEnoughStake,
+        "invalidation below f + 1",
+    );
+}
