@@ -126,6 +126,11 @@ pub async fn serve(
         .fallback_service(grpc)
         .layer(cors());
     let stop = stop_tx.clone();
+    // Without TCP_NODELAY small HTTP/2 frames wait on delayed ACKs (~40 ms
+    // per request).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
