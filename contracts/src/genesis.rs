@@ -202,3 +202,39 @@ pub fn split_genesis(
         Ok((rest, floe))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../devnet-genesis.example.toml");
+
+    #[test]
+    fn example_splits_and_parses() {
+        let (rest, floe) = split_genesis(EXAMPLE, false).unwrap();
+        let floe = floe.expect("[floe] table");
+        assert!(!rest.contains("[floe]"));
+        assert!(rest.contains("0xf10e"));
+        let nodes = floe.sorted_nodes().unwrap();
+        assert_eq!(nodes.len(), 4);
+        assert!(nodes.windows(2).all(|w| w[0].node_id < w[1].node_id));
+        assert_eq!(nodes.iter().map(|n| u32::from(n.shards)).sum::<u32>(), 10);
+    }
+
+    #[test]
+    fn rejects_bad_nodes() {
+        let bad_key = "[floe]\n[[floe.nodes]]\npublic_key = \"00\"\nshards = 1\n";
+        assert!(matches!(
+            split_genesis(bad_key, false),
+            Err(GenesisError::Key { .. })
+        ));
+        let unknown = "[floe]\nbogus = 1\n";
+        assert!(matches!(
+            split_genesis(unknown, false),
+            Err(GenesisError::Parse(_))
+        ));
+        let (rest, floe) = split_genesis("{\"chain_name\": \"x\"}", true).unwrap();
+        assert!(floe.is_none());
+        assert!(rest.contains("chain_name"));
+    }
+}

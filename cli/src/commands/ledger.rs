@@ -9,6 +9,10 @@
 //! checkpoint_interval_ms = 1000
 //! ```
 //!
+//! The genesis file may carry a `[floe]` table (genesis storage nodes,
+//! capacity, prices) for the floe packages `0x3a1` (WAL) and `0xf10e`; see
+//! `contracts/devnet-genesis.example.toml`.
+//!
 //! On start it prints one line with the bound address and chain id (JSON
 //! with `--json`), so scripts and tests can use `--listen 127.0.0.1:0`.
 
@@ -133,9 +137,18 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
     if !(10..=3_600_000).contains(&interval_ms) {
         bail!("checkpoint interval must be between 10 ms and one hour");
     }
-    let genesis = match args.genesis.or(file.genesis) {
-        Some(path) => Genesis::load(&path)?,
-        None => Genesis::default(),
+    // The `[floe]` table (genesis committee, capacity, prices) belongs to
+    // the floe packages; the ledger gets the rest of the file.
+    let (genesis, floe_genesis) = match args.genesis.or(file.genesis) {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading genesis {}", path.display()))?;
+            let json = path.extension().is_some_and(|e| e == "json");
+            let (rest, floe) = floe_contracts::genesis::split_genesis(&text, json)
+                .with_context(|| format!("genesis {}", path.display()))?;
+            (Genesis::parse(&rest, json)?, floe.unwrap_or_default())
+        }
+        None => (Genesis::default(), Default::default()),
     };
     init_logs(json);
 
@@ -147,7 +160,7 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
         let ledger = Ledger::open(LedgerConfig {
             data_dir: data_dir.clone(),
             genesis,
-            natives: vec![],
+            natives: floe_contracts::natives(floe_genesis),
         })
         .with_context(|| format!("opening the ledger in {}", data_dir.display()))?;
         let listener = tokio::net::TcpListener::bind(listen)
