@@ -399,3 +399,67 @@ fn abort_charges_gas_and_changes_nothing_else() {
     );
     assert!(entry.record.events.is_none());
 }
+
+#[tokio::test]
+async fn dynamic_fields_are_listed_with_name_and_value() {
+    use sui_rpc::proto::sui::rpc::v2 as pb;
+    use sui_rpc::proto::sui::rpc::v2::state_service_server::StateService;
+    let dir = tempfile::tempdir().unwrap();
+    let (k, a) = key(1);
+    let ledger = open(dir.path(), a);
+    let c = coins(&ledger, a);
+    let counter = ledger.state().checkpoint(0).unwrap().transactions[1]
+        .record
+        .output_objects[0]
+        .clone();
+    let Owner::Shared(initial) = *counter.owner() else {
+        panic!("counter is shared")
+    };
+    let t = tx(
+        a,
+        &c[0],
+        vec![
+            Input::Shared(sui_sdk_types::SharedInput::new(
+                counter.object_id(),
+                initial,
+                true,
+            )),
+            pure(&5u64),
+        ],
+        vec![Command::MoveCall(MoveCall {
+            package: PKG,
+            module: Identifier::new("counter").unwrap(),
+            function: Identifier::new("bump").unwrap(),
+            type_arguments: vec![],
+            arguments: vec![Argument::Input(0), Argument::Input(1)],
+        })],
+    );
+    assert_eq!(run(&ledger, &k, t).unwrap(), ExecutionStatus::Success);
+    let api = crate::rpc::StateApi(ledger.clone());
+    let mut req = pb::ListDynamicFieldsRequest::default();
+    req.parent = Some(counter.object_id().to_string());
+    req.read_mask = Some(prost_types::FieldMask {
+        paths: vec![
+            "field_id".into(),
+            "name".into(),
+            "value".into(),
+            "value_type".into(),
+        ],
+    });
+    let resp = api
+        .list_dynamic_fields(tonic::Request::new(req))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resp.dynamic_fields.len(), 1);
+    let f = &resp.dynamic_fields[0];
+    assert_eq!(
+        f.name.as_ref().unwrap().value.as_deref(),
+        Some(&105u64.to_le_bytes()[..])
+    );
+    assert_eq!(
+        f.value.as_ref().unwrap().value.as_deref(),
+        Some(&5u64.to_le_bytes()[..])
+    );
+    assert_eq!(f.value_type.as_deref(), Some("u64"));
+}
