@@ -77,8 +77,4 @@ pub enum LedgerError {
     Store(#[from] StoreError),
     #[error("genesis: {0}")]
     Genesis(String),
-    #[error("configuration: {0}")]
-    Config(String),
-    #[error("the data directory holds chain {found}, the genesis file describes {expected}")]
-    ChainMismatch { expected: String, found: String },
 }
