@@ -152,3 +152,38 @@ pub fn encoded_blob_length(unencoded_length: u64, n_shards: u16) -> Result<u64, 
     let slivers = (u64::from(p) + u64::from(s)) * symbol;
     Ok(u64::from(n_shards) * (slivers + metadata_size(n_shards)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Move formula and the encoder agree on every committee size the
+    /// encoder supports and across symbol-size boundaries.
+    #[test]
+    fn move_formula_matches_the_encoder() {
+        for n in [4u16, 7, 10, 13, 100, 301, 1000] {
+            let config = EncodingConfig::new(n).unwrap();
+            let (p, s) = source_symbols(n).unwrap();
+            let per = u64::from(p) * u64::from(s);
+            let max = u64::from(p) * u64::from(s) * MAX_SYMBOL_SIZE;
+            for size in [0, 1, per - 1, per, per + 1, 2 * per + 1, 1 << 20, max] {
+                if size > max {
+                    continue;
+                }
+                let symbol = u64::from(symbol_size(size, n).unwrap());
+                let formula =
+                    u64::from(n) * ((u64::from(p) + u64::from(s)) * symbol + metadata_size(n));
+                assert_eq!(
+                    encoded_blob_length(size, n).unwrap(),
+                    formula,
+                    "n={n} size={size}"
+                );
+                assert_eq!(config.encoded_blob_length(size).unwrap(), formula);
+            }
+            assert_eq!(
+                encoded_blob_length(max + 1, n),
+                Err(NativeError::Abort(EBlobTooLarge))
+            );
+        }
+    }
+}
