@@ -561,4 +561,33 @@ async fn simulate_completes_a_partial_transaction() {
     let gas = executed.transaction.unwrap().gas_payment.unwrap();
     assert!(!gas.objects.is_empty());
     assert!(gas.budget.unwrap() >= 1_000_000);
+
+    // A view call from an address without coins, checks disabled.
+    let (_, nobody) = key(9);
+    let view = tx(
+        nobody,
+        ObjectReference::new(Address::ZERO, 0, Default::default()),
+        vec![],
+        vec![PtbCommand::MoveCall(MoveCall {
+            package: Address::TWO,
+            module: Identifier::new("tx_context").unwrap(),
+            function: Identifier::new("sender").unwrap(),
+            type_arguments: vec![],
+            arguments: vec![],
+        })],
+    );
+    let mut view: pb::Transaction = view.into();
+    view.bcs = None;
+    view.gas_payment = None;
+    let mut req = pb::SimulateTransactionRequest::new(view);
+    req.checks = Some(pb::simulate_transaction_request::TransactionChecks::Disabled as i32);
+    req.read_mask = Some(mask("command_outputs"));
+    let r = c
+        .execution_client()
+        .simulate_transaction(req)
+        .await
+        .unwrap()
+        .into_inner();
+    let out = r.command_outputs[0].return_values[0].value.clone().unwrap();
+    assert_eq!(out.value.as_deref(), Some(&nobody.into_inner()[..]));
 }

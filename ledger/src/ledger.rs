@@ -240,7 +240,7 @@ impl Ledger {
                 syncer.sync_to(end).map_err(|e| self.fail(e))?;
                 return Ok(existing);
             }
-            exec::execute(&state, &self.inner.registry, tx, signatures, now_ms())?
+            exec::execute(&*state, &self.inner.registry, tx, signatures, now_ms())?
         };
         let mut entries = self.commit(wal, vec![Record::Transaction(Box::new(record))])?;
         entries
@@ -249,9 +249,22 @@ impl Ledger {
     }
 
     /// Executes without signatures and without recording anything.
-    pub fn simulate(&self, tx: Transaction) -> Result<(TxRecord, exec::CommandResults), TxError> {
+    pub fn simulate(
+        &self,
+        tx: Transaction,
+        extra: Option<Object>,
+    ) -> Result<(TxRecord, exec::CommandResults), TxError> {
         let state = self.state();
-        exec::execute_with_results(&state, &self.inner.registry, tx, vec![], now_ms())
+        match extra {
+            None => exec::execute_with_results(&*state, &self.inner.registry, tx, vec![], now_ms()),
+            Some(extra) => {
+                let view = crate::state::WithExtra {
+                    base: &state,
+                    extra,
+                };
+                exec::execute_with_results(&view, &self.inner.registry, tx, vec![], now_ms())
+            }
+        }
     }
 
     /// Sends `amount` (default: the genesis `faucet_amount`) of a coin type

@@ -54,6 +54,41 @@ impl ObjectSource for State {
     fn object(&self, id: &Address) -> Option<&Object> {
         self.objects.get(id)
     }
+    fn epoch(&self) -> u64 {
+        State::epoch(self)
+    }
+    fn epoch_start_ms(&self) -> u64 {
+        State::epoch_start_ms(self)
+    }
+    fn clock_ms(&self) -> u64 {
+        State::clock_ms(self)
+    }
+}
+
+/// The state plus one object that exists only for a dry run (a gas coin
+/// for SimulateTransaction with checks disabled).
+pub struct WithExtra<'a> {
+    pub base: &'a State,
+    pub extra: Object,
+}
+
+impl ObjectSource for WithExtra<'_> {
+    fn object(&self, id: &Address) -> Option<&Object> {
+        if *id == self.extra.object_id() {
+            Some(&self.extra)
+        } else {
+            self.base.object(id)
+        }
+    }
+    fn epoch(&self) -> u64 {
+        self.base.epoch()
+    }
+    fn epoch_start_ms(&self) -> u64 {
+        self.base.epoch_start_ms()
+    }
+    fn clock_ms(&self) -> u64 {
+        self.base.clock_ms()
+    }
 }
 
 fn owner_key(owner: &Owner) -> Option<Address> {

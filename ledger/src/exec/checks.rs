@@ -11,8 +11,8 @@ use sui_sdk_types::{
 
 use super::gas::{MAX_BUDGET, MIN_BUDGET, REFERENCE_GAS_PRICE};
 use crate::error::TxError;
+use crate::native::ObjectSource;
 use crate::native::framework::CoinData;
-use crate::state::State;
 
 /// Bounds on what one transaction may ask for (Sui's protocol limits or
 /// tighter).
@@ -53,7 +53,7 @@ fn short(id: &Address) -> String {
     id.to_string()
 }
 
-fn check_ref(state: &State, r: &ObjectReference) -> Result<Object, TxError> {
+fn check_ref(state: &dyn ObjectSource, r: &ObjectReference) -> Result<Object, TxError> {
     let id = *r.object_id();
     let object = state
         .object(&id)
@@ -98,7 +98,7 @@ pub fn sui_balance(object: &Object) -> Option<u64> {
 }
 
 /// Checks `tx` against `state`.
-pub(crate) fn check(state: &State, tx: &Transaction) -> Result<Checked, TxError> {
+pub(crate) fn check(state: &dyn ObjectSource, tx: &Transaction) -> Result<Checked, TxError> {
     let TransactionKind::ProgrammableTransaction(ptb) = &tx.kind else {
         return Err(TxError::Unsupported(
             "only programmable transactions can be submitted".into(),

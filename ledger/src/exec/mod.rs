@@ -17,8 +17,7 @@ use sui_sdk_types::{Transaction, TransactionKind, TypeTag, UserSignature};
 
 use crate::error::TxError;
 use crate::native::framework::{CoinData, coin_value};
-use crate::native::{Registry, Runtime, RuntimeEnv};
-use crate::state::State;
+use crate::native::{ObjectSource, Registry, Runtime, RuntimeEnv};
 use crate::store::TxRecord;
 
 pub use checks::{MAX_TX_BYTES, sui_balance};
@@ -61,7 +60,7 @@ pub type CommandResults = Vec<Vec<Option<crate::native::Value>>>;
 
 /// Executes a checked user transaction against `state` without changing it.
 pub(crate) fn execute(
-    state: &State,
+    state: &dyn ObjectSource,
     registry: &Registry,
     tx: Transaction,
     signatures: Vec<UserSignature>,
@@ -73,7 +72,7 @@ pub(crate) fn execute(
 /// [`execute`], also returning what each command returned (for
 /// SimulateTransaction's view calls).
 pub(crate) fn execute_with_results(
-    state: &State,
+    state: &dyn ObjectSource,
     registry: &Registry,
     tx: Transaction,
     signatures: Vec<UserSignature>,

@@ -13,9 +13,9 @@ use sui_sdk_types::{
 use super::checks::Checked;
 use super::gas::{computation_cost, storage_cost};
 use super::ptb::{Failure, ObjSlot};
+use crate::native::ObjectSource;
 use crate::native::framework::CoinData;
 use crate::native::{Registry, Runtime};
-use crate::state::State;
 use crate::store::TxRecord;
 
 /// A pending write: the new owner, type and contents of one object.
@@ -28,7 +28,7 @@ pub(crate) struct Write {
 
 /// Context shared by the success and failure paths.
 pub(crate) struct Outcome<'a> {
-    pub state: &'a State,
+    pub state: &'a dyn ObjectSource,
     pub registry: &'a Registry,
     pub checked: &'a Checked,
     pub tx: &'a Transaction,

@@ -15,6 +15,18 @@ use super::{NativeError, Registry, Value};
 pub trait ObjectSource {
     /// The current version of an object.
     fn object(&self, id: &Address) -> Option<&Object>;
+    /// The current epoch.
+    fn epoch(&self) -> u64 {
+        0
+    }
+    /// When the current epoch started.
+    fn epoch_start_ms(&self) -> u64 {
+        0
+    }
+    /// The Clock's time.
+    fn clock_ms(&self) -> u64 {
+        0
+    }
 }
 
 /// The transaction context natives can read.

@@ -87,10 +87,15 @@ impl pb::transaction_execution_service_server::TransactionExecutionService for E
             .ok_or_else(|| Status::invalid_argument("missing transaction"))?;
         let ledger = self.0.clone();
         let gas_selection = req.do_gas_selection.unwrap_or(false);
+        let checks_disabled = req.checks
+            == Some(pb::simulate_transaction_request::TransactionChecks::Disabled as i32);
         let (record, results) = tokio::task::spawn_blocking(move || {
-            let resolved = resolve(&ledger.state(), ledger.registry(), proto)?;
+            let resolved = resolve(&ledger.state(), ledger.registry(), proto, checks_disabled)?;
+            let extra = resolved.dry_run_gas.clone();
             let mut tx = resolved.tx;
-            let (mut record, mut results) = ledger.simulate(tx.clone()).map_err(tx_status)?;
+            let (mut record, mut results) = ledger
+                .simulate(tx.clone(), extra.clone())
+                .map_err(tx_status)?;
             if resolved.budget_estimated || gas_selection {
                 // Re-run with the budget the transaction actually needs, so
                 // the returned transaction can be signed as is.
@@ -101,7 +106,7 @@ impl pb::transaction_execution_service_server::TransactionExecutionService for E
                     .max(MIN_BUDGET);
                 if needed <= tx.gas_payment.budget {
                     tx.gas_payment.budget = needed;
-                    (record, results) = ledger.simulate(tx).map_err(tx_status)?;
+                    (record, results) = ledger.simulate(tx, extra).map_err(tx_status)?;
                 }
             }
             Ok::<_, Status>((record, results))
