@@ -289,3 +289,70 @@ async fn attribute_removal() {
         tx.status
     );
 }
+
+/// Plain-value functions a transaction (here a read-only view) can call:
+/// a proof of possession built and verified on chain, and event-blob
+/// values.
+#[tokio::test]
+async fn proof_of_possession_and_event_blob_values() {
+    use floe_chain::sui_sdk_types::Identifier;
+    use floe_chain::sui_transaction_builder::{Function, TransactionBuilder};
+
+    let net = devnet().await;
+    let floe = &net.floe;
+    let me = net.address();
+    let key = &net.signers[0];
+    let mut message = vec![0u8, 0, 3];
+    message.extend_from_slice(&7u32.to_le_bytes());
+    message.extend_from_slice(me.as_bytes());
+    message.extend_from_slice(&key.public_key().to_bytes());
+    let good = key.sign(&message).0.to_vec();
+    let bad = net.signers[1].sign(&message).0.to_vec();
+    let f = |module: &'static str, name: &'static str| {
+        Function::new(
+            floe.ids.floe_package,
+            Identifier::from_static(module),
+            Identifier::from_static(name),
+        )
+    };
+    for (signature, expected) in [(good, true), (bad, false)] {
+        let mut b = TransactionBuilder::new();
+        let args = vec![
+            b.pure(&7u32),
+            b.pure(&me),
+            b.pure(&key.public_key().to_bytes().to_vec()),
+        ];
+        let msg = b.move_call(f("messages", "new_proof_of_possession_msg"), args);
+        b.move_call(f("messages", "to_bcs"), vec![msg]);
+        let sig = b.pure(&signature);
+        b.move_call(f("messages", "verify_proof_of_possession"), vec![msg, sig]);
+        let view = floe.client.view(me, b).await.unwrap();
+        assert!(view.tx.status.is_success(), "{}", view.tx.status);
+        let bytes: Vec<u8> = view.return_value(1, 0).unwrap();
+        assert_eq!(bytes, message);
+        let verified: bool = view.return_value(2, 0).unwrap();
+        assert_eq!(verified, expected);
+    }
+
+    let mut b = TransactionBuilder::new();
+    let args = vec![b.pure(&U256Le::from_u64(9)), b.pure(&42u64)];
+    let blob = b.move_call(f("event_blob", "new_event_blob"), args);
+    b.move_call(
+        f("event_blob", "ending_checkpoint_sequence_number"),
+        vec![blob],
+    );
+    let view = floe.client.view(me, b).await.unwrap();
+    assert!(view.tx.status.is_success(), "{}", view.tx.status);
+    let seq: u64 = view.return_value(1, 0).unwrap();
+    assert_eq!(seq, 42);
+
+    // A 47-byte key aborts EInvalidKeyLength.
+    let mut b = TransactionBuilder::new();
+    let args = vec![b.pure(&7u32), b.pure(&me), b.pure(&vec![0u8; 47])];
+    b.move_call(f("messages", "new_proof_of_possession_msg"), args);
+    let view = floe.client.view(me, b).await.unwrap();
+    assert_eq!(
+        abort_of(&view.tx).map(|(_, c)| c),
+        Some(floe_contracts::floe::messages::EInvalidKeyLength)
+    );
+}

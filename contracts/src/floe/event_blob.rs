@@ -5,7 +5,11 @@ use floe_core::move_types::{
     EventBlob, EventBlobAttestation, EventBlobCertificationState, MoveType, MoveTypeInfo, VecMap,
 };
 
+use floe_ledger::native::Value;
+use sui_sdk_types::TypeTag;
+
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
+use crate::util::floe_value;
 
 abort_codes! {
     EInvalidSequenceNumber = 0,
@@ -107,9 +111,49 @@ pub const MODULE: ModuleDecl = ModuleDecl {
     native,
 };
 
-/// Pure constructors and accessors of values no transaction needs yet.
-fn native(_name: &str) -> Option<NativeBody> {
-    None
+/// The pure constructors and accessors of `EventBlob` and
+/// `EventBlobAttestation` (plain values a transaction can build); the
+/// certification state itself is only reachable through `System`.
+fn native(name: &str) -> Option<NativeBody> {
+    let f: NativeBody = match name {
+        "new_event_blob" => |c| {
+            let blob = EventBlob {
+                blob_id: c.arg(0)?,
+                ending_checkpoint_sequence_number: c.arg(1)?,
+            };
+            Ok(vec![floe_value("event_blob", "EventBlob", &blob)])
+        },
+        "blob_id" => |c| Ok(vec![crate::util::u256(c.arg::<EventBlob>(0)?.blob_id)]),
+        "ending_checkpoint_sequence_number" => |c| {
+            Ok(vec![Value::u64(
+                c.arg::<EventBlob>(0)?.ending_checkpoint_sequence_number,
+            )])
+        },
+        "new_attestation" => |c| {
+            let attestation = EventBlobAttestation {
+                checkpoint_sequence_num: c.arg(0)?,
+                epoch: c.arg(1)?,
+            };
+            Ok(vec![floe_value(
+                "event_blob",
+                "EventBlobAttestation",
+                &attestation,
+            )])
+        },
+        "last_attested_event_blob_checkpoint_seq_num" => |c| {
+            Ok(vec![Value::u64(
+                c.arg::<EventBlobAttestation>(0)?.checkpoint_sequence_num,
+            )])
+        },
+        "last_attested_event_blob_epoch" => |c| {
+            Ok(vec![Value::new(
+                TypeTag::U32,
+                &c.arg::<EventBlobAttestation>(0)?.epoch,
+            )])
+        },
+        _ => return None,
+    };
+    Some(f)
 }
 
 /// `create_with_empty_state`.

@@ -7,7 +7,9 @@ use floe_core::move_types::Ability::{Copy, Drop};
 use floe_core::move_types::{
     MoveField, MovePackage, MoveRole, MoveTypeInfo, MoveTypeKind, MoveVariant, ObjectId, U256Le,
 };
-use floe_ledger::native::NativeError;
+use floe_ledger::native::{NativeError, Value};
+use serde::{Deserialize, Serialize};
+use sui_sdk_types::TypeTag;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::ensure;
@@ -354,11 +356,90 @@ pub const MODULE: ModuleDecl = ModuleDecl {
     native,
 };
 
-/// Certified messages only come out of `bls_aggregate` with a committee
-/// reference, which no transaction can hold, so nothing here is callable
-/// from a transaction; the system uses the parsers below directly.
-fn native(_name: &str) -> Option<NativeBody> {
-    None
+/// Proofs of possession are plain values a transaction can build. The
+/// certified-message types only come out of `bls_aggregate` with a
+/// committee reference, which no transaction can hold, so their parsers and
+/// accessors are used by the system directly, not from transactions.
+fn native(name: &str) -> Option<NativeBody> {
+    let f: NativeBody = match name {
+        "new_proof_of_possession_msg" => |c| {
+            let msg = new_proof_of_possession_msg(c.arg(0)?, c.arg(1)?, c.arg(2)?)?;
+            Ok(vec![crate::util::floe_value(
+                "messages",
+                "ProofOfPossessionMessage",
+                &msg,
+            )])
+        },
+        "to_bcs" => |c| {
+            let msg: ProofOfPossessionMessage = c.arg(0)?;
+            Ok(vec![Value::new(
+                TypeTag::Vector(Box::new(TypeTag::U8)),
+                &msg.to_bcs(),
+            )])
+        },
+        "verify_proof_of_possession" => |c| {
+            let msg: ProofOfPossessionMessage = c.arg(0)?;
+            let signature: Vec<u8> = c.arg(1)?;
+            Ok(vec![Value::bool(msg.verify(&signature))])
+        },
+        _ => return None,
+    };
+    Some(f)
+}
+
+/// `ProofOfPossessionMessage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofOfPossessionMessage {
+    pub intent_type: u8,
+    pub intent_version: u8,
+    pub intent_app: u8,
+    pub epoch: u32,
+    pub sui_address: ObjectId,
+    pub bls_key: Vec<u8>,
+}
+
+/// Length of a compressed BLS12-381 G1 public key.
+pub const BLS_KEY_LEN: usize = 48;
+
+/// `new_proof_of_possession_msg`: aborts `EInvalidKeyLength` unless the
+/// key has 48 bytes.
+pub fn new_proof_of_possession_msg(
+    epoch: u32,
+    sui_address: ObjectId,
+    bls_key: Vec<u8>,
+) -> Result<ProofOfPossessionMessage, NativeError> {
+    ensure(bls_key.len() == BLS_KEY_LEN, EInvalidKeyLength)?;
+    Ok(ProofOfPossessionMessage {
+        intent_type: PROOF_OF_POSSESSION_MSG_TYPE,
+        intent_version: INTENT_VERSION,
+        intent_app: APP_ID,
+        epoch,
+        sui_address,
+        bls_key,
+    })
+}
+
+impl ProofOfPossessionMessage {
+    /// `to_bcs`: header, epoch (LE), address, key without length prefix.
+    pub fn to_bcs(&self) -> Vec<u8> {
+        let mut bytes = vec![self.intent_type, self.intent_version, self.intent_app];
+        bytes.extend_from_slice(&self.epoch.to_le_bytes());
+        bytes.extend_from_slice(&self.sui_address.0);
+        bytes.extend_from_slice(&self.bls_key);
+        bytes
+    }
+
+    /// `verify_proof_of_possession`: the signature over [`Self::to_bcs`]
+    /// by the message's own key; false for any malformed key or signature.
+    pub fn verify(&self, signature: &[u8]) -> bool {
+        let (Ok(key), Ok(signature)) = (
+            floe_core::bls::BlsPublicKey::from_bytes(&self.bls_key),
+            floe_core::bls::BlsSignature::from_bytes(signature),
+        ) else {
+            return false;
+        };
+        key.verify(&self.to_bcs(), &signature).is_ok()
+    }
 }
 
 /// A header-checked certified message (`CertifiedMessage`).
