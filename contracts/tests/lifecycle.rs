@@ -356,3 +356,32 @@ async fn proof_of_possession_and_event_blob_values() {
         Some(floe_contracts::floe::messages::EInvalidKeyLength)
     );
 }
+
+/// `extended_field::{new, swap, destroy}` on a `u64`, in one transaction.
+#[tokio::test]
+async fn extended_field_round_trip() {
+    use floe_chain::sui_sdk_types::{Identifier, TypeTag};
+    use floe_chain::sui_transaction_builder::{Function, TransactionBuilder};
+
+    let net = devnet().await;
+    let floe = &net.floe;
+    let f = |name: &'static str| {
+        Function::new(
+            floe.ids.floe_package,
+            Identifier::from_static("extended_field"),
+            Identifier::from_static(name),
+        )
+        .with_type_args(vec![TypeTag::U64])
+    };
+    let mut b = TransactionBuilder::new();
+    let five = b.pure(&5u64);
+    let field = b.move_call(f("new"), vec![five]);
+    let six = b.pure(&6u64);
+    b.move_call(f("swap"), vec![field, six]);
+    b.move_call(f("destroy"), vec![field]);
+    let view = floe.client.view(net.address(), b).await.unwrap();
+    assert!(view.tx.status.is_success(), "{}", view.tx.status);
+    let old: u64 = view.return_value(1, 0).unwrap();
+    let last: u64 = view.return_value(2, 0).unwrap();
+    assert_eq!((old, last), (5, 6));
+}

@@ -5,7 +5,12 @@ use floe_core::move_types::{
     Ability, ExtendedField, MoveField, MovePackage, MoveRole, MoveType, MoveTypeInfo, MoveTypeKind,
 };
 
+use floe_core::move_types::ObjectId;
+use floe_ledger::native::Value;
+use sui_sdk_types::TypeTag;
+
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis};
+use crate::util::{floe_tag, to_address, to_object_id};
 
 /// No abort codes.
 pub const ABORT_CODES: &[crate::registry::AbortCode] = &[];
@@ -80,8 +85,48 @@ pub const MODULE: ModuleDecl = ModuleDecl {
     native,
 };
 
-/// Generic over the stored type and only used inside `System`; nothing is
-/// callable from a transaction.
-fn native(_name: &str) -> Option<NativeBody> {
-    None
+/// `new`, `swap` and `destroy` take and return values a transaction can
+/// hold; `borrow`/`borrow_mut` return references, which Sui does not let a
+/// transaction call.
+fn native(name: &str) -> Option<NativeBody> {
+    let f: NativeBody = match name {
+        "new" => |c| {
+            let t = c.type_arg(0)?.clone();
+            let value = c.value(0)?.clone();
+            let id = c.rt.new_uid()?;
+            c.rt.df_add(id, key(), value)?;
+            Ok(vec![field_value(t, to_object_id(id))])
+        },
+        "swap" => |c| {
+            let t = c.type_arg(0)?.clone();
+            let field: ExtendedField = c.arg(0)?;
+            let new = c.value(1)?.clone();
+            let parent = to_address(field.id);
+            let old = c.rt.df_remove(parent, &key(), &t)?;
+            c.rt.df_add(parent, key(), new)?;
+            Ok(vec![old])
+        },
+        "destroy" => |c| {
+            let t = c.type_arg(0)?.clone();
+            let field: ExtendedField = c.arg(0)?;
+            let parent = to_address(field.id);
+            let value = c.rt.df_remove(parent, &key(), &t)?;
+            c.rt.delete_uid(parent)?;
+            Ok(vec![value])
+        },
+        _ => return None,
+    };
+    Some(f)
+}
+
+/// The `Key {}` name value (an empty struct is one `false` byte).
+pub fn key() -> Value {
+    Value::new(floe_tag("extended_field", "Key", vec![]).into(), &false)
+}
+
+fn field_value(t: TypeTag, id: ObjectId) -> Value {
+    Value::new(
+        floe_tag("extended_field", "ExtendedField", vec![t]).into(),
+        &ExtendedField { id },
+    )
 }
