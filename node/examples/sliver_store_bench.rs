@@ -15,7 +15,7 @@
 //!
 //! ```sh
 //! scripts/bench/sliver-store.sh                  # all engines, 1 GiB
-//! cargo run --release -p floe-node --features bench-fjall --example sliver_store_bench -- \
+//! cargo run --release -p floe-node --features bench-engines --example sliver_store_bench -- \
 //!     --engine redb --total-mib 256 --commit-every 1 --dir /tmp/x
 //! ```
 //!
@@ -89,7 +89,11 @@ fn workload(total: u64, seed: u64) -> Vec<Item> {
             chunk.copy_from_slice(&h.to_le_bytes()[..chunk.len()]);
         }
         key[34] = (i % 2) as u8;
-        items.push(Item { key, len, seed: rng ^ (i << 1) });
+        items.push(Item {
+            key,
+            len,
+            seed: rng ^ (i << 1),
+        });
         i += 1;
     }
     items
@@ -112,7 +116,10 @@ const REDB_TABLE: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::n
 impl Redb {
     fn open(dir: &Path) -> Result<Self> {
         let db = redb::Database::create(dir.join("slivers.redb"))?;
-        Ok(Self { db, pending: Vec::new() })
+        Ok(Self {
+            db,
+            pending: Vec::new(),
+        })
     }
 }
 
@@ -155,7 +162,11 @@ impl Fjall {
             fjall::PartitionCreateOptions::default()
                 .with_kv_separation(fjall::KvSeparationOptions::default()),
         )?;
-        Ok(Self { keyspace, part, batch: None })
+        Ok(Self {
+            keyspace,
+            part,
+            batch: None,
+        })
     }
 }
 
@@ -185,7 +196,9 @@ struct Files {
 impl Files {
     fn path(&self, key: &[u8]) -> PathBuf {
         let shard = u16::from_be_bytes([key[0], key[1]]);
-        self.root.join(format!("shard-{shard}")).join(hex::encode(&key[2..]))
+        self.root
+            .join(format!("shard-{shard}"))
+            .join(hex::encode(&key[2..]))
     }
 }
 
@@ -195,7 +208,11 @@ impl Engine for Files {
         let dir = path.parent().context("no parent")?.to_path_buf();
         fs::create_dir_all(&dir)?;
         let tmp = path.with_extension("tmp");
-        let mut f = OpenOptions::new().create(true).write(true).truncate(true).open(&tmp)?;
+        let mut f = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(&tmp)?;
         f.write_all(value)?;
         f.sync_data()?;
         fs::rename(&tmp, &path)?;
@@ -223,13 +240,18 @@ fn open(engine: &str, dir: &Path) -> Result<Box<dyn Engine>> {
     Ok(match engine {
         "redb" => Box::new(Redb::open(dir)?),
         "fjall" => Box::new(Fjall::open(dir)?),
-        "files" => Box::new(Files { root: dir.join("files"), dirty_dirs: Vec::new() }),
+        "files" => Box::new(Files {
+            root: dir.join("files"),
+            dirty_dirs: Vec::new(),
+        }),
         other => bail!("unknown engine {other} (redb, fjall, files)"),
     })
 }
 
 fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = fs::read_dir(path) else { return 0 };
+    let Ok(entries) = fs::read_dir(path) else {
+        return 0;
+    };
     entries
         .flatten()
         .map(|e| match e.metadata() {
@@ -295,7 +317,9 @@ fn main() -> Result<()> {
     let t = Instant::now();
     for &i in &order {
         let item = &items[i];
-        let got = store.get(&item.key)?.context("sliver missing after reopen")?;
+        let got = store
+            .get(&item.key)?
+            .context("sliver missing after reopen")?;
         fill(item.seed, item.len, &mut buf);
         if got != buf {
             bail!("sliver {i} differs after reopen");

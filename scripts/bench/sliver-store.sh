@@ -8,7 +8,7 @@ set -euo pipefail
 TOTAL_MIB="${1:-1024}"
 DIR="${2:-${TMPDIR:-/tmp}/floe-sliver-bench}"
 cd "$(dirname "$0")/../.."
-cargo build --release -q -p floe-node --features bench-fjall --example sliver_store_bench
+cargo build --release -q -p floe-node --features bench-engines --example sliver_store_bench
 BIN="${CARGO_TARGET_DIR:-target}/release/examples/sliver_store_bench"
 for every in 1 16; do
   for engine in redb fjall files; do

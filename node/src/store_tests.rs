@@ -1,0 +1,253 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use floe_core::{EncodingConfig, encode_blob};
+
+use super::*;
+
+fn blob(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+        .collect()
+}
+
+#[test]
+fn metadata_and_slivers_round_trip_across_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EncodingConfig::new(10).unwrap();
+    let encoded = encode_blob(&config, &blob(5000, 1)).unwrap();
+    let id = *encoded.metadata.blob_id();
+    {
+        let store = NodeStore::open(dir.path()).unwrap();
+        assert!(!store.has_metadata(&id).unwrap());
+        assert!(store.put_metadata(&encoded.metadata).unwrap());
+        assert!(
+            !store.put_metadata(&encoded.metadata).unwrap(),
+            "second put is a no-op"
+        );
+        store.put_primary(3, &id, &encoded.primary[2]).unwrap();
+        store.put_secondary(3, &id, &encoded.secondary[7]).unwrap();
+        store.set_shard_status(3, ShardStatus::Active).unwrap();
+        store.set_shard_status(1, ShardStatus::ActiveSync).unwrap();
+        store.set_event_cursor(b"cp-42").unwrap();
+    }
+    let store = NodeStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store.get_metadata(&id, &config).unwrap().as_ref(),
+        Some(&encoded.metadata)
+    );
+    assert_eq!(
+        store.get_primary(3, &id).unwrap().as_ref(),
+        Some(&encoded.primary[2])
+    );
+    assert_eq!(
+        store.get_secondary(3, &id).unwrap().as_ref(),
+        Some(&encoded.secondary[7])
+    );
+    assert!(store.get_primary(4, &id).unwrap().is_none(), "other shard");
+    assert!(store.has_sliver(3, Axis::Secondary, &id).unwrap());
+    assert!(
+        !store
+            .has_sliver(3, Axis::Primary, &BlobId([9; 32]))
+            .unwrap()
+    );
+    assert_eq!(
+        store.shard_statuses().unwrap(),
+        vec![(1, ShardStatus::ActiveSync), (3, ShardStatus::Active)]
+    );
+    assert_eq!(
+        store.event_cursor().unwrap().as_deref(),
+        Some(&b"cp-42"[..])
+    );
+}
+
+#[test]
+fn stored_metadata_for_another_committee_size_is_reported_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let encoded = encode_blob(&EncodingConfig::new(10).unwrap(), &blob(100, 2)).unwrap();
+    let store = NodeStore::open(dir.path()).unwrap();
+    store.put_metadata(&encoded.metadata).unwrap();
+    let err = store
+        .get_metadata(
+            encoded.metadata.blob_id(),
+            &EncodingConfig::new(13).unwrap(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Corrupt {
+                what: "metadata",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn blob_info_aggregates_objects_and_respects_expiry_deletion_and_invalidity() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = NodeStore::open(dir.path()).unwrap();
+    let id = BlobId([7; 32]);
+    let object = |deletable, end_epoch, certified_epoch| BlobObjectInfo {
+        deletable,
+        registered_epoch: 1,
+        end_epoch,
+        certified_epoch,
+        deleted: false,
+    };
+    assert_eq!(store.blob_info(&id, 1).unwrap(), BlobInfo::default());
+    store
+        .put_blob_object(&id, &ObjectId([1; 32]), &object(false, 5, None), None)
+        .unwrap();
+    store
+        .put_blob_object(&id, &ObjectId([2; 32]), &object(false, 9, Some(3)), None)
+        .unwrap();
+    store
+        .put_blob_object(
+            &id,
+            &ObjectId([3; 32]),
+            &object(true, 4, Some(2)),
+            Some(b"c1"),
+        )
+        .unwrap();
+    // Another blob's object must not leak into this one's status.
+    store
+        .put_blob_object(
+            &BlobId([8; 32]),
+            &ObjectId([4; 32]),
+            &object(false, 99, Some(1)),
+            None,
+        )
+        .unwrap();
+
+    let info = store.blob_info(&id, 3).unwrap();
+    assert_eq!(
+        info.permanent,
+        Counts {
+            total: 2,
+            certified: 1,
+            end_epoch: 9
+        }
+    );
+    assert_eq!(
+        info.deletable,
+        Counts {
+            total: 1,
+            certified: 1,
+            end_epoch: 4
+        }
+    );
+    assert_eq!(info.initial_certified_epoch, Some(2));
+    assert!(info.is_registered() && info.is_certified());
+    assert_eq!(store.event_cursor().unwrap().as_deref(), Some(&b"c1"[..]));
+
+    // At epoch 5 the deletable object (end 4) and permanent object 1 (end 5) expired.
+    let info = store.blob_info(&id, 5).unwrap();
+    assert_eq!(
+        info.permanent,
+        Counts {
+            total: 1,
+            certified: 1,
+            end_epoch: 9
+        }
+    );
+    assert_eq!(info.deletable, Counts::default());
+    assert_eq!(info.initial_certified_epoch, Some(3));
+
+    let mut deleted = object(false, 9, Some(3));
+    deleted.deleted = true;
+    store
+        .put_blob_object(&id, &ObjectId([2; 32]), &deleted, None)
+        .unwrap();
+    assert!(!store.blob_info(&id, 5).unwrap().is_registered());
+    assert_eq!(
+        store.blob_object(&id, &ObjectId([2; 32])).unwrap(),
+        Some(deleted)
+    );
+
+    store.mark_invalid(&id, 3, None).unwrap();
+    let info = store.blob_info(&id, 3).unwrap();
+    assert_eq!(info.invalid_epoch, Some(3));
+    assert!(!info.is_registered() && !info.is_certified());
+}
+
+/// Environment variable that turns [`crash_child`] into the writer process.
+const CRASH_DIR_ENV: &str = "FLOE_NODE_STORE_CRASH_CHILD_DIR";
+
+fn crash_value(i: u32) -> Vec<u8> {
+    // 8 KiB..72 KiB values, so slivers go through key-value separation too.
+    let len = 8 * 1024 + (i as usize * 4099) % (64 * 1024);
+    (0..len)
+        .map(|j| (j as u32 ^ i.wrapping_mul(2654435761)) as u8)
+        .collect()
+}
+
+/// Not a test on its own: when [`CRASH_DIR_ENV`] is set, this is the child
+/// process of [`acknowledged_writes_survive_sigkill`]. It writes slivers
+/// forever and prints `ack i` only after `put_sliver_bytes` returned.
+#[test]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CRASH_DIR_ENV) else {
+        return;
+    };
+    let store = NodeStore::open(Path::new(&dir)).unwrap();
+    for i in 0u32.. {
+        let id = BlobId([(i % 251) as u8; 32]);
+        store
+            .put_sliver_bytes((i / 251) as u16, Axis::Primary, &id, &crash_value(i))
+            .unwrap();
+        store.set_event_cursor(&i.to_be_bytes()).unwrap();
+        println!("ack {i}");
+    }
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(exe)
+        .args([
+            "--exact",
+            "store::tests::crash_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CRASH_DIR_ENV, dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acked = None;
+    for line in lines {
+        let line = line.unwrap();
+        if let Some(i) = line.strip_prefix("ack ") {
+            let i: u32 = i.trim().parse().unwrap();
+            acked = Some(i);
+            if i >= 300 {
+                break;
+            }
+        }
+    }
+    // `Child::kill` sends SIGKILL on Unix: no destructors, no flush.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let acked = acked.expect("child acknowledged writes");
+
+    let store = NodeStore::open(dir.path()).unwrap();
+    for i in 0..=acked {
+        let id = BlobId([(i % 251) as u8; 32]);
+        let got = store
+            .get_sliver_bytes((i / 251) as u16, Axis::Primary, &id)
+            .unwrap();
+        assert_eq!(got, Some(crash_value(i)), "acknowledged sliver {i} lost");
+    }
+    let cursor = store.event_cursor().unwrap().unwrap();
+    let cursor = u32::from_be_bytes(cursor.try_into().unwrap());
+    assert!(
+        cursor >= acked,
+        "cursor {cursor} behind acknowledged {acked}"
+    );
+}
