@@ -562,6 +562,26 @@ async fn simulate_completes_a_partial_transaction() {
     assert!(!gas.objects.is_empty());
     assert!(gas.budget.unwrap() >= 1_000_000);
 
+    // Function signatures for the SDK's argument resolution.
+    let mut gf = pb::GetFunctionRequest::default();
+    gf.package_id = Some("0x2".into());
+    gf.module_name = Some("coin".into());
+    gf.name = Some("split".into());
+    let f = c
+        .package_client()
+        .get_function(gf)
+        .await
+        .unwrap()
+        .into_inner()
+        .function
+        .unwrap();
+    assert_eq!(f.parameters.len(), 3);
+    assert_eq!(
+        f.parameters[0].reference,
+        Some(pb::open_signature::Reference::Mutable as i32)
+    );
+    assert_eq!(f.type_parameters.len(), 1);
+
     // A view call from an address without coins, checks disabled.
     let (_, nobody) = key(9);
     let view = tx(

@@ -5,6 +5,7 @@
 mod execution;
 mod ledger_service;
 mod literal;
+mod package_service;
 mod resolve;
 mod state_service;
 mod subscription;
@@ -24,6 +25,7 @@ use crate::state::{CheckpointEntry, State, TxEntry};
 
 pub use execution::ExecutionApi;
 pub use ledger_service::LedgerApi;
+pub use package_service::PackageApi;
 pub use state_service::StateApi;
 pub use subscription::SubscriptionApi;
 
@@ -58,6 +60,11 @@ impl Services {
         .add_service(
             TransactionExecutionServiceServer::new(ExecutionApi(self.ledger.clone()))
                 .max_decoding_message_size(limit),
+        )
+        .add_service(
+            pb::move_package_service_server::MovePackageServiceServer::new(PackageApi(
+                self.ledger.clone(),
+            )),
         )
         .add_service(SubscriptionServiceServer::new(SubscriptionApi(
             self.ledger.clone(),
