@@ -2,9 +2,13 @@
 //! durably, seals checkpoints, and hands out read access.
 //!
 //! Writers (transactions, faucet, checkpoints) are serialised by one mutex
-//! around the log. A transaction is executed against a read view, appended
-//! and fsynced, and only then applied to the state, so readers never see
-//! anything that a crash could take back.
+//! around the log. A transaction is executed against the state, written to
+//! the log and applied; the mutex is then released and the writer waits for
+//! an fsync that it shares with every writer queued behind it (group
+//! commit). Nothing is acknowledged, and no checkpoint is announced to
+//! subscribers, before it is durable. Reads may briefly see a transaction
+//! whose fsync is in flight; anything built on it lands later in the same
+//! sequential log, so it can only be durable together with it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
