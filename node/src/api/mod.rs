@@ -1,0 +1,248 @@
+//! The REST API, on Walrus's paths (fact sheet section 3.1).
+//!
+//! Binary bodies are BCS (`application/octet-stream`); JSON answers are
+//! wrapped as `{"success": {"code", "data"}}` and errors as
+//! `{"error": {"code", "status", "message", "details": [{"reason", "domain"}]}}`
+//! with an UPPER_SNAKE_CASE reason, as Walrus's node does.
+//!
+//! Bounds: the body limit answers 413 before a handler runs, every request
+//! has a time budget (408), symbol requests share a semaphore (429), and
+//! counts in queries are capped. CPU-heavy checks (sliver verification,
+//! symbol expansion) and store calls run on the blocking pool.
+
+mod blobs;
+mod error;
+mod openapi;
+mod symbols;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use floe_core::bls::BlsSecretKey;
+use prometheus::{Encoder, IntCounterVec, Registry, TextEncoder};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::chain_view::ChainView;
+use crate::config::Limits;
+use crate::pending::PendingMetadata;
+use crate::store::NodeStore;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<NodeStore>,
+    chain: ChainView,
+    key: BlsSecretKey,
+    limits: Limits,
+    pending: PendingMetadata,
+    symbol_permits: Semaphore,
+    started: Instant,
+    metrics: Metrics,
+}
+
+struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+}
+
+impl AppState {
+    /// State over an open store, a chain view and the node's protocol key.
+    pub fn new(store: Arc<NodeStore>, chain: ChainView, key: BlsSecretKey, limits: Limits) -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            prometheus::Opts::new(
+                "floe_node_http_requests_total",
+                "REST requests by route template and status code",
+            ),
+            &["route", "status"],
+        );
+        // Registering a fresh counter in a fresh registry cannot collide.
+        let requests = requests.expect("valid metric definition");
+        registry
+            .register(Box::new(requests.clone()))
+            .expect("metric registers once");
+        Self {
+            inner: Arc::new(Inner {
+                pending: PendingMetadata::new(
+                    limits.pending_metadata_entries,
+                    limits.pending_metadata_bytes,
+                ),
+                symbol_permits: Semaphore::new(limits.max_concurrent_symbol_requests),
+                store,
+                chain,
+                key,
+                limits,
+                started: Instant::now(),
+                metrics: Metrics { registry, requests },
+            }),
+        }
+    }
+
+    /// Runs a blocking store/CPU closure on the blocking pool.
+    async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || f(&state))
+            .await
+            .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
+    }
+}
+
+/// The router with all routes and layers.
+pub fn router(state: AppState) -> Router {
+    let limits = state.inner.limits.clone();
+    let blob = "/v1/blobs/{blob_id}";
+    Router::new()
+        .route(
+            &format!("{blob}/metadata"),
+            get(blobs::get_metadata).put(blobs::put_metadata),
+        )
+        .route(
+            &format!("{blob}/metadata/status"),
+            get(blobs::metadata_status),
+        )
+        .route(
+            &format!("{blob}/slivers/{{pair}}/{{sliver_type}}"),
+            get(blobs::get_sliver).put(blobs::put_sliver),
+        )
+        .route(
+            &format!("{blob}/slivers/{{pair}}/{{sliver_type}}/status"),
+            get(blobs::sliver_status),
+        )
+        .route(
+            &format!("{blob}/confirmation/permanent"),
+            get(blobs::confirm_permanent),
+        )
+        .route(
+            &format!("{blob}/confirmation/deletable/{{object_id}}"),
+            get(blobs::confirm_deletable),
+        )
+        .route(
+            &format!("{blob}/recoverySymbols"),
+            get(symbols::recovery_symbols),
+        )
+        .route(
+            &format!("{blob}/decodingSymbols"),
+            get(symbols::decoding_symbols),
+        )
+        .route(
+            &format!("{blob}/inconsistencyProof/{{sliver_type}}"),
+            post(symbols::inconsistency_proof),
+        )
+        .route(&format!("{blob}/status"), get(blobs::blob_status))
+        .route("/v1/health", get(health))
+        .route("/v1/api", get(openapi::document))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such route") })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_millis(limits.request_timeout_ms),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(req).await;
+    state
+        .inner
+        .metrics
+        .requests
+        .with_label_values(&[route.as_str(), response.status().as_str()])
+        .inc();
+    response
+}
+
+/// `{"success": {"code": 200, "data": ...}}`.
+pub(crate) fn success<T: Serialize>(code: http::StatusCode, data: T) -> Response {
+    (
+        code,
+        axum::Json(serde_json::json!({"success": {"code": code.as_u16(), "data": data}})),
+    )
+        .into_response()
+}
+
+/// BCS body with 200.
+pub(crate) fn bcs_response(bytes: Vec<u8>) -> Response {
+    (
+        [(http::header::CONTENT_TYPE, "application/octet-stream")],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Health {
+    uptime_secs: u64,
+    epoch: u32,
+    public_key: String,
+    node_status: &'static str,
+    /// Hex of the persisted event cursor; `null` until the chain follower
+    /// (not written yet) persists one.
+    event_cursor: Option<String>,
+    n_shards: u16,
+    owned_shards: Vec<u16>,
+    pending_metadata: usize,
+}
+
+async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let cursor = state
+        .blocking(|s| Ok(s.inner.store.event_cursor()?))
+        .await?;
+    let committee = state.inner.chain.committee();
+    Ok(success(
+        http::StatusCode::OK,
+        Health {
+            uptime_secs: state.inner.started.elapsed().as_secs(),
+            epoch: committee.epoch(),
+            public_key: state.inner.key.public_key().to_string(),
+            node_status: "Active",
+            event_cursor: cursor.map(hex::encode),
+            n_shards: committee.n_shards(),
+            owned_shards: committee.owned_shards().iter().copied().collect(),
+            pending_metadata: state.inner.pending.len(),
+        },
+    ))
+}
+
+async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let mut out = Vec::new();
+    TextEncoder::new()
+        .encode(&state.inner.metrics.registry.gather(), &mut out)
+        .map_err(|e| ApiError::internal(format!("metrics: {e}")))?;
+    Ok((
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        out,
+    )
+        .into_response())
+}

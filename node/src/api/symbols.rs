@@ -1,0 +1,228 @@
+//! Recovery symbols, decoding symbols and inconsistency proofs. Each request
+//! expands stored slivers (Reed-Solomon + Merkle), so they share a bounded
+//! number of permits and answer 429 beyond it.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use floe_core::encoding::symbols::{EitherDecodingSymbol, GeneralRecoverySymbol, IntoGeneral};
+use floe_core::encoding::{Primary, Secondary};
+use floe_core::inconsistency::InconsistencyProof;
+use floe_core::messages::invalid_blob_id::InvalidBlobIdMsg;
+use floe_core::messages::{InvalidBlobIdBody, SignedMessage};
+use floe_core::{Axis, BlobId};
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::blobs::{metadata_for, parse_axis, parse_blob_id};
+use super::{ApiError, AppState, bcs_response, success};
+use crate::chain_view::CommitteeView;
+
+fn permit(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    state.inner.symbol_permits.try_acquire().map_err(|_| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_SYMBOL_REQUESTS",
+            "too many concurrent symbol requests; retry later",
+        )
+    })
+}
+
+fn parse_index(text: &str, committee: &CommitteeView) -> Result<u16, ApiError> {
+    let index: u16 = text.trim().parse().map_err(|_| {
+        ApiError::bad_request(
+            "INVALID_SLIVER_INDEX",
+            format!("{text:?} is not a sliver index"),
+        )
+    })?;
+    if index >= committee.n_shards() {
+        return Err(ApiError::bad_request(
+            "INVALID_SLIVER_INDEX",
+            format!(
+                "sliver index {index} is out of range for {} shards",
+                committee.n_shards()
+            ),
+        ));
+    }
+    Ok(index)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RecoveryQuery {
+    target_sliver: Option<String>,
+    target_type: Option<String>,
+}
+
+/// Symbols for one target sliver from every sliver of the other axis this
+/// node stores on its owned shards, each with its Merkle proof.
+fn recovery_for(
+    state: &AppState,
+    committee: &CommitteeView,
+    blob_id: &BlobId,
+    target: u16,
+    target_axis: Axis,
+) -> Result<Vec<GeneralRecoverySymbol>, ApiError> {
+    let store = &state.inner.store;
+    let config = committee.encoding();
+    let mut out = Vec::new();
+    let encoding_error = |e: floe_core::EncodingError| ApiError::internal(e.to_string());
+    for &shard in committee.owned_shards() {
+        match target_axis.orthogonal() {
+            Axis::Primary => {
+                if let Some(s) = store.get_primary(shard, blob_id)? {
+                    let symbols = s
+                        .recovery_symbols(config, &[target])
+                        .map_err(encoding_error)?;
+                    out.extend(symbols.into_iter().map(|x| x.into_general(target)));
+                }
+            }
+            Axis::Secondary => {
+                if let Some(s) = store.get_secondary(shard, blob_id)? {
+                    let symbols = s
+                        .recovery_symbols(config, &[target])
+                        .map_err(encoding_error)?;
+                    out.extend(symbols.into_iter().map(|x| x.into_general(target)));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn recovery_symbols(
+    State(state): State<AppState>,
+    Path(blob_id): Path<String>,
+    Query(query): Query<RecoveryQuery>,
+) -> Result<Response, ApiError> {
+    let blob_id = parse_blob_id(&blob_id)?;
+    let committee = state.inner.chain.committee();
+    let (Some(target), Some(target_type)) = (query.target_sliver, query.target_type) else {
+        // Walrus also accepts `?id=<symbol ids>`; not implemented yet.
+        return Err(ApiError::bad_request(
+            "UNSUPPORTED_QUERY",
+            "give targetSliver and targetType (the `id=` form is not supported yet)",
+        ));
+    };
+    let target = parse_index(&target, &committee)?;
+    let target_axis = parse_axis(&target_type)?;
+    let _permit = permit(&state)?;
+    let symbols = state
+        .blocking(move |s| recovery_for(s, &committee, &blob_id, target, target_axis))
+        .await?;
+    if symbols.is_empty() {
+        return Err(ApiError::not_found(
+            "SYMBOLS_NOT_FOUND",
+            "this node stores no source slivers for that target",
+        ));
+    }
+    let bytes = bcs::to_bytes(&symbols).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(bcs_response(bytes))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct DecodingQuery {
+    target_slivers: String,
+    target_type: String,
+}
+
+/// Decoding symbols (no proofs) for several targets, as a BCS map from
+/// target index to the symbols this node's slivers give for it.
+pub(super) async fn decoding_symbols(
+    State(state): State<AppState>,
+    Path(blob_id): Path<String>,
+    Query(query): Query<DecodingQuery>,
+) -> Result<Response, ApiError> {
+    let blob_id = parse_blob_id(&blob_id)?;
+    let committee = state.inner.chain.committee();
+    let target_axis = parse_axis(&query.target_type)?;
+    let parts: Vec<&str> = query.target_slivers.split(',').collect();
+    let max = state.inner.limits.max_symbol_targets;
+    if parts.len() > max {
+        return Err(ApiError::bad_request(
+            "TOO_MANY_TARGETS",
+            format!("at most {max} target slivers per request"),
+        ));
+    }
+    let targets = parts
+        .iter()
+        .map(|p| parse_index(p, &committee))
+        .collect::<Result<Vec<u16>, _>>()?;
+    let _permit = permit(&state)?;
+    let map = state
+        .blocking(move |s| {
+            let store = &s.inner.store;
+            let config = committee.encoding();
+            let mut map: BTreeMap<u16, Vec<EitherDecodingSymbol>> = BTreeMap::new();
+            let err = |e: floe_core::EncodingError| ApiError::internal(e.to_string());
+            for &shard in committee.owned_shards() {
+                let source_axis = target_axis.orthogonal();
+                let symbols: Vec<EitherDecodingSymbol> = match source_axis {
+                    Axis::Primary => match store.get_primary(shard, &blob_id)? {
+                        Some(s) => s
+                            .decoding_symbols(config, &targets)
+                            .map_err(err)?
+                            .into_iter()
+                            .map(EitherDecodingSymbol::Secondary)
+                            .collect(),
+                        None => continue,
+                    },
+                    Axis::Secondary => match store.get_secondary(shard, &blob_id)? {
+                        Some(s) => s
+                            .decoding_symbols(config, &targets)
+                            .map_err(err)?
+                            .into_iter()
+                            .map(EitherDecodingSymbol::Primary)
+                            .collect(),
+                        None => continue,
+                    },
+                };
+                for (target, symbol) in targets.iter().zip(symbols) {
+                    map.entry(*target).or_default().push(symbol);
+                }
+            }
+            Ok(map)
+        })
+        .await?;
+    let bytes = bcs::to_bytes(&map).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(bcs_response(bytes))
+}
+
+/// Verifies a posted inconsistency proof against the stored metadata and,
+/// if it proves the blob inconsistent, returns this node's signed
+/// invalid-blob-id attestation for the current epoch.
+pub(super) async fn inconsistency_proof(
+    State(state): State<AppState>,
+    Path((blob_id, sliver_type)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let blob_id = parse_blob_id(&blob_id)?;
+    let axis = parse_axis(&sliver_type)?;
+    let committee = state.inner.chain.committee();
+    let _permit = permit(&state)?;
+    state
+        .blocking(move |s| {
+            let metadata = metadata_for(s, &committee, &blob_id)?.ok_or_else(|| {
+                ApiError::not_found("METADATA_NOT_FOUND", "no metadata for this blob")
+            })?;
+            let config = committee.encoding();
+            let bad = |e: String| ApiError::bad_request("INVALID_INCONSISTENCY_PROOF", e);
+            match axis {
+                Axis::Primary => bcs::from_bytes::<InconsistencyProof<Primary>>(&body)
+                    .map_err(|e| bad(format!("not BCS: {e}")))?
+                    .verify(config, &metadata),
+                Axis::Secondary => bcs::from_bytes::<InconsistencyProof<Secondary>>(&body)
+                    .map_err(|e| bad(format!("not BCS: {e}")))?
+                    .verify(config, &metadata),
+            }
+            .map_err(|e| bad(e.to_string()))?;
+            let message = InvalidBlobIdMsg::new(committee.epoch(), InvalidBlobIdBody(blob_id));
+            let signed = SignedMessage::sign(&s.inner.key, &message);
+            Ok(success(StatusCode::OK, json!(signed)))
+        })
+        .await
+}
