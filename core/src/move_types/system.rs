@@ -106,7 +106,7 @@ move_struct! {
 
 move_struct! {
     /// `ExtendedField<phantom T>`: the value lives in a dynamic field of `id`.
-    Walrus "extended_field" ExtendedField<"T">: Value [Store] {
+    Walrus "extended_field" ExtendedField<"T">: Object [Key, Store] {
         id: ObjectId => "UID",
     }
 }
