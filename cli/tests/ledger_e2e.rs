@@ -287,6 +287,22 @@ async fn transfers_splits_merges_and_reads() {
     );
     assert!(text.contains("grpc-status:0"), "{text}");
     assert!(text.contains("e2e"), "{text}");
+
+    // The faucet, in Sui's request format.
+    let (_, fresh) = key(42);
+    let body = format!("{{\"FixedAmountRequest\":{{\"recipient\":\"{fresh}\"}}}}");
+    let mut s = std::net::TcpStream::connect(&ledger.addr).unwrap();
+    write!(
+        s,
+        "POST /v2/gas HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 201"), "{resp}");
+    assert!(resp.contains("\"Success\""), "{resp}");
+    assert_eq!(coins(&mut c, fresh).await.len(), 1);
 }
 
 #[tokio::test]

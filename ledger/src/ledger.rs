@@ -282,6 +282,14 @@ impl Ledger {
         self.check_healthy()?;
         let amount = amount.unwrap_or(self.inner.faucet_amount);
         let coin_type = coin_type.unwrap_or_else(|| StructTag::sui().into());
+        match &coin_type {
+            TypeTag::Struct(t) if self.inner.registry.has_package(t.address()) => {}
+            other => {
+                return Err(TxError::Invalid(format!(
+                    "the faucet only sends coins of installed packages, not {other}"
+                )));
+            }
+        }
         let wal = self.inner.wal.lock().map_err(lock_err)?;
         let nonce = self.inner.nonce.fetch_add(1, Ordering::SeqCst);
         let record = system::mint(

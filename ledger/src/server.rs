@@ -31,6 +31,10 @@ pub enum ServerError {
 #[derive(Deserialize)]
 struct FixedAmountRequest {
     recipient: String,
+    /// floe extension: the coin type to send (default `0x2::sui::SUI`), so
+    /// the faucet can hand out other devnet coins such as WAL.
+    #[serde(default)]
+    coin_type: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,8 +67,20 @@ async fn faucet(
         Ok(a) => a,
         Err(e) => return faucet_failure(StatusCode::BAD_REQUEST, format!("bad recipient: {e}")),
     };
+    let coin_type = match request
+        .FixedAmountRequest
+        .coin_type
+        .as_deref()
+        .map(str::parse)
+    {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            return faucet_failure(StatusCode::BAD_REQUEST, format!("bad coin_type: {e}"));
+        }
+    };
     let l = ledger.clone();
-    match tokio::task::spawn_blocking(move || l.faucet(recipient, None, None)).await {
+    match tokio::task::spawn_blocking(move || l.faucet(recipient, coin_type, None)).await {
         Ok(Ok((id, amount, digest))) => {
             tracing::info!(%recipient, amount, %digest, "faucet");
             (
