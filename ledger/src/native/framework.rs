@@ -85,6 +85,27 @@ fn sub(a: u64, b: u64) -> Result<u64, NativeError> {
     a.checked_sub(b).ok_or(abort(E_NOT_ENOUGH))
 }
 
+/// The Move standard library at `0x1`: no functions yet, but its data
+/// types' abilities, so values like `Option<String>` returned by natives
+/// can be dropped, copied and stored as in Move.
+pub struct MoveStdlib;
+
+impl NativePackage for MoveStdlib {
+    fn address(&self) -> Address {
+        Address::from_static("0x1")
+    }
+
+    fn register(&self, b: &mut PackageBuilder) {
+        b.datatype("string", "String", Abilities::DATA)
+            .datatype("ascii", "String", Abilities::DATA)
+            .datatype("ascii", "Char", Abilities::DATA)
+            .datatype("option", "Option", Abilities::DATA)
+            .datatype("type_name", "TypeName", Abilities::DATA)
+            .datatype("fixed_point32", "FixedPoint32", Abilities::DATA)
+            .datatype("bit_vector", "BitVector", Abilities::DATA);
+    }
+}
+
 /// The Sui framework package at `0x2`.
 pub struct SuiFramework;
 

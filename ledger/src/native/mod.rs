@@ -151,9 +151,11 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry holding the Sui framework (`0x2`).
+    /// A registry holding the Move standard library's types (`0x1`) and
+    /// the Sui framework (`0x2`).
     pub fn with_framework() -> Self {
         let mut registry = Self::default();
+        registry.install(Arc::new(framework::MoveStdlib));
         registry.install(Arc::new(framework::SuiFramework));
         registry
     }
@@ -189,13 +191,20 @@ impl Registry {
         self.packages.contains_key(package)
     }
 
-    /// Registered module names of a package.
+    /// Registered module names of a package (with functions or types).
     pub fn modules(&self, package: &Address) -> Vec<String> {
         let mut names: Vec<String> = self
             .packages
             .get(package)
-            .map(|p| p.functions.keys().map(|(m, _)| m.clone()).collect())
+            .map(|p| {
+                p.functions
+                    .keys()
+                    .chain(p.structs.keys())
+                    .map(|(m, _)| m.clone())
+                    .collect()
+            })
             .unwrap_or_default();
+        names.sort();
         names.dedup();
         names
     }

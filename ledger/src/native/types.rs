@@ -314,6 +314,17 @@ mod tests {
     }
 
     #[test]
+    fn std_types_drop_like_move() {
+        let r = crate::native::Registry::with_framework();
+        let t: TypeTag = "0x1::option::Option<0x1::string::String>".parse().unwrap();
+        assert!(r.has_drop(&t));
+        let c: TypeTag = "0x1::option::Option<0x2::coin::Coin<0x2::sui::SUI>>"
+            .parse()
+            .unwrap();
+        assert!(!r.has_drop(&c));
+    }
+
+    #[test]
     fn instantiate() {
         let coin = Ty::st("0x2::coin::Coin", vec![Ty::Param(0)]);
         let sui: TypeTag = "0x2::sui::SUI".parse().unwrap();
