@@ -25,6 +25,8 @@ enum Command {
     BlobId(commands::blob_id::BlobIdArgs),
     /// The embedded development chain (Sui gRPC v2 API).
     Ledger(commands::ledger::LedgerArgs),
+    /// A storage node (REST API, durable sliver store).
+    Node(commands::node::NodeArgs),
 }
 
 fn main() {
@@ -32,6 +34,7 @@ fn main() {
     let result = match cli.command {
         Command::BlobId(args) => commands::blob_id::run(args, cli.json),
         Command::Ledger(args) => commands::ledger::run(args, cli.json),
+        Command::Node(args) => commands::node::run(args, cli.json),
     };
     if let Err(err) = result {
         output::print_error(&err, cli.json);

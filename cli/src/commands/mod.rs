@@ -2,3 +2,4 @@
 
 pub mod blob_id;
 pub mod ledger;
+pub mod node;

@@ -1,0 +1,157 @@
+//! `floe node ...`: the storage node as a process.
+//!
+//! - `floe node keygen --out FILE` writes a new BLS protocol key in Walrus's
+//!   key-file format.
+//! - `floe node run --config FILE` serves the REST API from the config
+//!   described in `floe_node::config` (relative paths are resolved against
+//!   the config file's directory). On start it prints one line with the bound
+//!   address (JSON with `--json`), so scripts and tests can use port 0.
+//!
+//! Until the chain follower lands the committee comes from the config file
+//! and no blob is registered on a real process (see `floe_node::chain_view`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use floe_core::bls::BlsSecretKey;
+use floe_node::config::NodeConfig;
+use floe_node::server::Node;
+
+/// `floe node ...`
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    #[command(subcommand)]
+    command: NodeCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum NodeCommand {
+    /// Run a storage node from a TOML config file.
+    Run {
+        /// The node's config file.
+        #[arg(long, env = "FLOE_NODE_CONFIG")]
+        config: PathBuf,
+    },
+    /// Write a fresh BLS protocol key (Walrus key-file format).
+    Keygen {
+        /// Where to write the key; refuses to overwrite.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Runs a `floe node` subcommand.
+pub fn run(args: NodeArgs, json: bool) -> Result<()> {
+    match args.command {
+        NodeCommand::Run { config } => run_node(&config, json),
+        NodeCommand::Keygen { out } => keygen(&out, json),
+    }
+}
+
+fn keygen(out: &Path, json: bool) -> Result<()> {
+    if out.exists() {
+        bail!("{} exists; not overwriting a key", out.display());
+    }
+    let key = BlsSecretKey::generate().context("generating a BLS key")?;
+    std::fs::write(out, key.to_key_file_string().as_bytes())
+        .with_context(|| format!("writing {}", out.display()))?;
+    let public = key.public_key().to_string();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"key_file": out, "public_key": public})
+        );
+    } else {
+        println!("wrote {}; public key {public}", out.display());
+    }
+    Ok(())
+}
+
+fn resolve(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+fn run_node(path: &Path, json: bool) -> Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config {}", path.display()))?;
+    let mut config: NodeConfig =
+        toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    config.data_dir = resolve(base, &config.data_dir);
+    config.bls_key_file = resolve(base, &config.bls_key_file);
+    let key_text = std::fs::read_to_string(&config.bls_key_file)
+        .with_context(|| format!("reading BLS key {}", config.bls_key_file.display()))?;
+    let key = BlsSecretKey::from_key_file_string(key_text.trim())
+        .with_context(|| format!("parsing BLS key {}", config.bls_key_file.display()))?;
+    init_logs(json);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let public = key.public_key().to_string();
+        let node = Node::bind(&config, key)
+            .await
+            .with_context(|| format!("starting the node in {}", config.data_dir.display()))?;
+        let local = node.local_addr()?;
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "event": "listening",
+                    "address": local.to_string(),
+                    "epoch": config.committee.epoch,
+                    "public_key": public,
+                })
+            );
+        } else {
+            println!(
+                "floe node listening on http://{local} (epoch {}, key {public})",
+                config.committee.epoch
+            );
+        }
+        tracing::info!(address = %local, "node started");
+        node.serve(shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+fn init_logs(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish in-flight requests. Every
+/// acknowledged write is already durable, so SIGKILL loses nothing either.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,175 @@
+//! `floe node run` as a real process on 127.0.0.1: start, rejections with
+//! their reasons, 413, kill -9 and restart on the same data directory.
+//!
+//! Without the chain follower (not written yet) no blob is registered on a
+//! real process, so acceptance of metadata and slivers is covered by the
+//! in-process tests in `node/tests/api.rs`; the kill -9 guarantee of
+//! acknowledged writes by `node/src/store_tests.rs`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use floe_core::{EncodingConfig, encode_blob, pair_to_shard};
+
+const N: u16 = 10;
+const OWNED: [u16; 3] = [1, 2, 7];
+
+fn floe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floe"))
+}
+
+fn start(config: &Path) -> (Child, SocketAddr) {
+    let mut child = floe()
+        .args(["--json", "node", "run", "--config"])
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    assert_eq!(v["event"], "listening");
+    (child, v["address"].as_str().unwrap().parse().unwrap())
+}
+
+fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, raw[end + 4..].to_vec())
+}
+
+fn reason(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+    v["error"]["details"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn node_process_rejects_with_reasons_and_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("node.bls");
+    let out = floe()
+        .args(["node", "keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\nlisten = \"127.0.0.1:0\"\nbls_key_file = \"node.bls\"\n\
+             [committee]\nepoch = 2\nn_shards = {N}\nowned_shards = {OWNED:?}\n\
+             [limits]\nmax_body_bytes = 65536\n"
+        ),
+    )
+    .unwrap();
+
+    let (mut child, addr) = start(&config);
+    let (status, body) = request(addr, "GET", "/v1/health", b"");
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(health["success"]["data"]["epoch"], 2);
+
+    let blob: Vec<u8> = (0..4000u32).map(|i| (i * 7) as u8).collect();
+    let encoded = encode_blob(&EncodingConfig::new(N).unwrap(), &blob).unwrap();
+    let id = *encoded.metadata.blob_id();
+    let metadata = bcs::to_bytes(encoded.metadata.metadata()).unwrap();
+
+    // Metadata under a wrong blob id.
+    let wrong = floe_core::BlobId([3; 32]);
+    let (status, body) = request(
+        addr,
+        "PUT",
+        &format!("/v1/blobs/{wrong}/metadata"),
+        &metadata,
+    );
+    assert_eq!((status, reason(&body).as_str()), (400, "INVALID_METADATA"));
+    // Right id, but not registered.
+    let (status, body) = request(addr, "PUT", &format!("/v1/blobs/{id}/metadata"), &metadata);
+    assert_eq!(
+        (status, reason(&body).as_str()),
+        (409, "BLOB_NOT_REGISTERED")
+    );
+    let (status, _) = request(
+        addr,
+        "PUT",
+        &format!("/v1/blobs/{id}/metadata?pending=true"),
+        &metadata,
+    );
+    assert_eq!(status, 202);
+    // A sliver for a shard this node does not own.
+    let foreign = (0..N)
+        .find(|&p| !OWNED.contains(&pair_to_shard(p, &id, N)))
+        .unwrap();
+    let sliver = encoded.primary[usize::from(foreign)].to_bcs();
+    let (status, body) = request(
+        addr,
+        "PUT",
+        &format!("/v1/blobs/{id}/slivers/{foreign}/primary"),
+        &sliver,
+    );
+    assert_eq!(
+        (status, reason(&body).as_str()),
+        (421, "SHARD_NOT_ASSIGNED")
+    );
+    // An owned shard, but no stored metadata (only pending).
+    let owned = (0..N)
+        .find(|&p| OWNED.contains(&pair_to_shard(p, &id, N)))
+        .unwrap();
+    let sliver = encoded.primary[usize::from(owned)].to_bcs();
+    let (status, body) = request(
+        addr,
+        "PUT",
+        &format!("/v1/blobs/{id}/slivers/{owned}/primary"),
+        &sliver,
+    );
+    assert_eq!(
+        (status, reason(&body).as_str()),
+        (409, "METADATA_NOT_STORED")
+    );
+    // Oversized body.
+    let (status, _) = request(
+        addr,
+        "PUT",
+        &format!("/v1/blobs/{id}/slivers/{owned}/primary"),
+        &vec![0u8; 100_000],
+    );
+    assert_eq!(status, 413);
+
+    // kill -9, restart on the same directory.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (mut child, addr) = start(&config);
+    let (status, _) = request(addr, "GET", "/v1/health", b"");
+    assert_eq!(status, 200);
+    let (status, body) = request(addr, "GET", &format!("/v1/blobs/{id}/status"), b"");
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["success"]["data"], "nonexistent");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
