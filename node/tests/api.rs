@@ -340,5 +340,21 @@ async fn oversized_bodies_get_413() {
             &vec![0u8; 4096],
         )
         .await;
-    assert_eq!(reply.status, 413, "{}", reply.text());
+    assert_error(&reply, 413, "PAYLOAD_TOO_LARGE");
+    // Extractor rejections carry a reason too.
+    let reply = f
+        .http
+        .get(&format!("/v1/blobs/{id}/slivers/x/primary"))
+        .await;
+    assert_error(&reply, 400, "INVALID_REQUEST");
+    let reply = f
+        .http
+        .get(&format!("/v1/blobs/{id}/slivers/0/tertiary"))
+        .await;
+    assert_error(&reply, 400, "INVALID_SLIVER_TYPE");
+    assert_error(
+        &f.http.post("/v1/health", b"").await,
+        405,
+        "METHOD_NOT_ALLOWED",
+    );
 }

@@ -162,6 +162,7 @@ pub fn router(state: AppState) -> Router {
             http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(limits.request_timeout_ms),
         ))
+        .layer(middleware::from_fn(json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -180,6 +181,37 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
         .with_label_values(&[route.as_str(), response.status().as_str()])
         .inc();
     response
+}
+
+/// Turns the plain-text errors of extractors and tower layers (bad path or
+/// query syntax, 405, 408 timeout, 413 body limit) into the same JSON error
+/// shape with a reason, so clients parse one error format.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let reason = match status.as_u16() {
+        400 => "INVALID_REQUEST",
+        404 => "NOT_FOUND",
+        405 => "METHOD_NOT_ALLOWED",
+        408 => "REQUEST_TIMEOUT",
+        413 => "PAYLOAD_TOO_LARGE",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
+        _ => "HTTP_ERROR",
+    };
+    // These bodies are short messages written by axum/tower; cap the read
+    // anyway so a surprise body cannot grow the error path.
+    let message = match axum::body::to_bytes(response.into_body(), 4096).await {
+        Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    ApiError::new(status, reason, message).into_response()
 }
 
 /// `{"success": {"code": 200, "data": ...}}`.
