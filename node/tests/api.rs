@@ -358,3 +358,79 @@ async fn oversized_bodies_get_413() {
         "METHOD_NOT_ALLOWED",
     );
 }
+
+#[tokio::test]
+async fn inconsistency_proofs_are_checked_and_attested() {
+    use floe_core::encoding::{PrimarySliver, Secondary};
+    use floe_core::inconsistency::{InconsistencyProof, Recovered, recover_verified};
+    use floe_core::messages::InvalidBlobIdBody;
+    use floe_core::{BlobMetadata, UnverifiedBlobMetadataWithId};
+
+    let f = start(Limits::default()).await;
+    let config = EncodingConfig::new(N).unwrap();
+    let honest = encoded(4000, 7);
+    let k_p = usize::from(config.n_primary_source_symbols());
+    // A writer commits to garbage as primary sliver 0 (as in floe-core's
+    // proof property test), making the blob inconsistent.
+    let good = &honest.primary[0];
+    let garbage: Vec<u8> = good.data().iter().map(|b| b.wrapping_add(3)).collect();
+    let garbage = PrimarySliver::new(garbage, good.symbol_size(), 0).unwrap();
+    let BlobMetadata::V1(mut v1) = honest.metadata.metadata().clone();
+    v1.hashes[0].primary_hash = garbage.hash(&config).unwrap();
+    let metadata = BlobMetadata::V1(v1);
+    let forged = UnverifiedBlobMetadataWithId {
+        blob_id: metadata.compute_blob_id(),
+        metadata: metadata.clone(),
+    }
+    .verify(&config)
+    .unwrap();
+    let id = *forged.blob_id();
+    register(&f.store, &id, 1, false);
+    let reply = f
+        .http
+        .put(
+            &format!("/v1/blobs/{id}/metadata"),
+            &bcs::to_bytes(&metadata).unwrap(),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+
+    let mut sources: Vec<&PrimarySliver> = vec![&garbage];
+    sources.extend(honest.primary[1..].iter().take(k_p - 1));
+    let path = format!("/v1/blobs/{id}/inconsistencyProof/secondary");
+    let mut attested = false;
+    for target in 0..N {
+        let symbols = sources
+            .iter()
+            .map(|s| s.recovery_symbols(&config, &[target]).unwrap().remove(0))
+            .collect();
+        let Recovered::Inconsistent(proof) =
+            recover_verified::<Secondary>(&config, &forged, target, symbols).unwrap()
+        else {
+            continue; // the garbage agrees at this column
+        };
+        let reply = f.http.post(&path, &bcs::to_bytes(&proof).unwrap()).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let signed: SignedMessage<InvalidBlobIdBody> =
+            serde_json::from_value(reply.json()["success"]["data"].clone()).unwrap();
+        let message = signed.verify(&f.key.public_key()).unwrap();
+        assert_eq!(
+            (message.epoch, message.body),
+            (EPOCH, InvalidBlobIdBody(id))
+        );
+
+        // The same proof with a symbol missing proves nothing.
+        let mut short: InconsistencyProof<Secondary> = proof.clone();
+        short.recovery_symbols.pop();
+        let reply = f.http.post(&path, &bcs::to_bytes(&short).unwrap()).await;
+        assert_error(&reply, 400, "INVALID_INCONSISTENCY_PROOF");
+        attested = true;
+        break;
+    }
+    assert!(attested, "some column exposes the inconsistency");
+    assert_error(
+        &f.http.post(&path, b"\x00").await,
+        400,
+        "INVALID_INCONSISTENCY_PROOF",
+    );
+}
