@@ -242,11 +242,9 @@ async fn store_lifecycle_and_wal_conservation() {
 }
 
 /// Attribute removal returns `Option<String>` / `(String, String)`; the
-/// transaction drops them, which needs `drop` on the std types. The ledger
-/// does not declare `0x1::option::Option` / `0x1::string::String` yet, so
-/// it refuses the drop (`UnusedValueWithoutDrop`); reported to the ledger.
+/// transaction drops them, which needs `drop` on the std types
+/// (`0x1::option::Option`, `0x1::string::String`) that the ledger declares.
 #[tokio::test]
-#[ignore = "ledger: std Option/String have no abilities yet (UnusedValueWithoutDrop)"]
 async fn attribute_removal() {
     let net = devnet().await;
     let floe = &net.floe;
