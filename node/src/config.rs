@@ -16,6 +16,7 @@
 //! request_timeout_ms = 30000
 //! pending_metadata_entries = 1024
 //! pending_metadata_bytes = 67108864
+//! pending_sliver_bytes = 268435456
 //! max_concurrent_symbol_requests = 64
 //! max_symbol_targets = 1000
 //! ```
@@ -80,6 +81,8 @@ pub struct Limits {
     pub pending_metadata_entries: usize,
     /// ... and total bytes.
     pub pending_metadata_bytes: usize,
+    /// Sliver bytes buffered with `?pending=true` before registration.
+    pub pending_sliver_bytes: usize,
     /// Concurrent recovery/decoding-symbol requests (each expands slivers);
     /// more get 429.
     pub max_concurrent_symbol_requests: usize,
@@ -94,6 +97,7 @@ impl Default for Limits {
             request_timeout_ms: 30_000,
             pending_metadata_entries: 1024,
             pending_metadata_bytes: 64 << 20,
+            pending_sliver_bytes: 256 << 20,
             max_concurrent_symbol_requests: 64,
             max_symbol_targets: 1000,
         }

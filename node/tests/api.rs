@@ -434,3 +434,37 @@ async fn inconsistency_proofs_are_checked_and_attested() {
         "INVALID_INCONSISTENCY_PROOF",
     );
 }
+
+#[tokio::test]
+async fn pending_metadata_and_slivers_are_flushed_after_registration() {
+    let f = start(Limits::default()).await;
+    let blob = encoded(2500, 11);
+    let id = *blob.metadata.blob_id();
+    let owned = pair_on(&id, true);
+    let path = sliver_path(&id, owned, Axis::Secondary);
+    let body = sliver_body(&blob, owned, Axis::Secondary);
+
+    // Without pending, a sliver needs stored metadata.
+    assert_error(&f.http.put(&path, &body).await, 409, "METADATA_NOT_STORED");
+    let reply = f
+        .http
+        .put(
+            &format!("/v1/blobs/{id}/metadata?pending=true"),
+            &metadata_body(&blob),
+        )
+        .await;
+    assert_eq!(reply.status, 202);
+    // A bad sliver is rejected even when buffering.
+    let wrong = sliver_body(&encoded(2500, 12), owned, Axis::Secondary);
+    let reply = f.http.put(&format!("{path}?pending=true"), &wrong).await;
+    assert_error(&reply, 400, "SLIVER_VERIFICATION_FAILED");
+    let reply = f.http.put(&format!("{path}?pending=true"), &body).await;
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    assert_error(&f.http.get(&path).await, 404, "SLIVER_NOT_FOUND");
+
+    register(&f.store, &id, 1, false);
+    let reply = f.http.get(&path).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.body, body);
+    assert!(f.store.has_metadata(&id).unwrap());
+}

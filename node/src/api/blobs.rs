@@ -17,6 +17,7 @@ use serde_json::json;
 
 use super::{ApiError, AppState, bcs_response, success};
 use crate::chain_view::CommitteeView;
+use crate::pending::PendingSliver;
 
 pub(super) fn parse_blob_id(text: &str) -> Result<BlobId, ApiError> {
     text.parse()
@@ -46,7 +47,8 @@ fn check_pair(pair: u16, committee: &CommitteeView) -> Result<(), ApiError> {
 }
 
 /// Stored metadata, or metadata buffered with `pending=true` whose blob has
-/// since been registered (persisted now, so later requests find them).
+/// since been registered (persisted now with the blob's pending slivers, so
+/// later requests find them).
 pub(super) fn metadata_for(
     state: &AppState,
     committee: &CommitteeView,
@@ -61,6 +63,9 @@ pub(super) fn metadata_for(
         && let Some(metadata) = state.inner.pending.take(blob_id)
     {
         store.put_metadata(&metadata)?;
+        for sliver in state.inner.pending_slivers.take(blob_id) {
+            store.put_sliver_bytes(sliver.shard, sliver.axis, blob_id, &sliver.bcs)?;
+        }
         return Ok(Some(metadata));
     }
     Ok(None)
@@ -158,7 +163,8 @@ fn accept_sliver<A: EncodingAxis>(
     pair: u16,
     shard: u16,
     body: &[u8],
-) -> Result<(), ApiError> {
+    pending: bool,
+) -> Result<StatusCode, ApiError> {
     let sliver = SliverData::<A>::from_bcs(body)
         .map_err(|e| ApiError::bad_request("INVALID_SLIVER", format!("not BCS SliverData: {e}")))?;
     let n = committee.n_shards();
@@ -176,25 +182,50 @@ fn accept_sliver<A: EncodingAxis>(
             ),
         ));
     }
-    let metadata = metadata_for(state, committee, blob_id)?.ok_or_else(|| {
-        ApiError::conflict(
-            "METADATA_NOT_STORED",
-            "store the blob's metadata before its slivers",
-        )
-    })?;
+    let (metadata, stored) = match metadata_for(state, committee, blob_id)? {
+        Some(metadata) => (metadata, true),
+        None => match state.inner.pending.get(blob_id).filter(|_| pending) {
+            Some(metadata) => (metadata, false),
+            None => {
+                return Err(ApiError::conflict(
+                    "METADATA_NOT_STORED",
+                    "store the blob's metadata (or buffer them with ?pending=true) first",
+                ));
+            }
+        },
+    };
     sliver
         .verify(committee.encoding(), &metadata)
         .map_err(|e| ApiError::bad_request("SLIVER_VERIFICATION_FAILED", e.to_string()))?;
-    state
-        .inner
-        .store
-        .put_sliver_bytes(shard, A::AXIS, blob_id, &sliver.to_bcs())?;
-    Ok(())
+    if stored {
+        state
+            .inner
+            .store
+            .put_sliver_bytes(shard, A::AXIS, blob_id, &sliver.to_bcs())?;
+        return Ok(StatusCode::OK);
+    }
+    let buffered = state.inner.pending_slivers.insert(
+        *blob_id,
+        PendingSliver {
+            shard,
+            axis: A::AXIS,
+            bcs: sliver.to_bcs(),
+        },
+    );
+    if !buffered {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "PENDING_CACHE_FULL",
+            "the pending-sliver cache cannot take this sliver",
+        ));
+    }
+    Ok(StatusCode::ACCEPTED)
 }
 
 pub(super) async fn put_sliver(
     State(state): State<AppState>,
     Path((blob_id, pair, sliver_type)): Path<(String, u16, String)>,
+    Query(query): Query<PendingQuery>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
@@ -212,15 +243,23 @@ pub(super) async fn put_sliver(
             ),
         )
     })?;
-    state
+    let pending = query.pending;
+    let status = state
         .blocking(move |s| match axis {
-            Axis::Primary => accept_sliver::<Primary>(s, &committee, &blob_id, pair, shard, &body),
+            Axis::Primary => {
+                accept_sliver::<Primary>(s, &committee, &blob_id, pair, shard, &body, pending)
+            }
             Axis::Secondary => {
-                accept_sliver::<Secondary>(s, &committee, &blob_id, pair, shard, &body)
+                accept_sliver::<Secondary>(s, &committee, &blob_id, pair, shard, &body, pending)
             }
         })
         .await?;
-    Ok(success(StatusCode::OK, "sliver stored"))
+    let message = if status == StatusCode::OK {
+        "sliver stored"
+    } else {
+        "sliver buffered until registration"
+    };
+    Ok(success(status, message))
 }
 
 pub(super) async fn get_sliver(
@@ -233,7 +272,16 @@ pub(super) async fn get_sliver(
     check_pair(pair, &committee)?;
     let shard = pair_to_shard(pair, &blob_id, committee.n_shards());
     let bytes = state
-        .blocking(move |s| Ok(s.inner.store.get_sliver_bytes(shard, axis, &blob_id)?))
+        .blocking(move |s| {
+            let store = &s.inner.store;
+            if let Some(bytes) = store.get_sliver_bytes(shard, axis, &blob_id)? {
+                return Ok(Some(bytes));
+            }
+            // Buffered metadata and slivers of a now-registered blob are
+            // flushed on first use; a read is a use.
+            metadata_for(s, &committee, &blob_id)?;
+            Ok(store.get_sliver_bytes(shard, axis, &blob_id)?)
+        })
         .await?
         .ok_or_else(|| ApiError::not_found("SLIVER_NOT_FOUND", "sliver not stored on this node"))?;
     Ok(bcs_response(bytes))

@@ -35,7 +35,7 @@ pub use error::ApiError;
 
 use crate::chain_view::ChainView;
 use crate::config::Limits;
-use crate::pending::PendingMetadata;
+use crate::pending::{PendingMetadata, PendingSlivers};
 use crate::store::NodeStore;
 
 /// Everything a handler needs; cheap to clone.
@@ -50,6 +50,7 @@ struct Inner {
     key: BlsSecretKey,
     limits: Limits,
     pending: PendingMetadata,
+    pending_slivers: PendingSlivers,
     symbol_permits: Semaphore,
     started: Instant,
     metrics: Metrics,
@@ -82,6 +83,7 @@ impl AppState {
                     limits.pending_metadata_entries,
                     limits.pending_metadata_bytes,
                 ),
+                pending_slivers: PendingSlivers::new(limits.pending_sliver_bytes),
                 symbol_permits: Semaphore::new(limits.max_concurrent_symbol_requests),
                 store,
                 chain,
