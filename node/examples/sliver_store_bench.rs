@@ -16,7 +16,7 @@
 //! ```sh
 //! scripts/bench/sliver-store.sh                  # all engines, 1 GiB
 //! cargo run --release -p floe-node --features bench-engines --example sliver_store_bench -- \
-//!     --engine redb --total-mib 256 --commit-every 1 --dir /tmp/x
+//!     --engine redb --total-mib 256 --commit-every 1 [--threads 2] --dir /tmp/x
 //! ```
 //!
 //! The read pass after reopening is served largely from the OS page cache
@@ -236,6 +236,94 @@ impl Engine for Files {
     }
 }
 
+/// Concurrent durable writers (one commit per sliver each), as concurrent
+/// PUTs would drive the store: shows whether an engine shares fsyncs
+/// between writers (group commit) or serialises them.
+fn concurrent_write(engine: &str, dir: &Path, items: &[Item], threads: usize) -> Result<()> {
+    let chunk = items.len().div_ceil(threads);
+    match engine {
+        "redb" => {
+            let db = redb::Database::create(dir.join("slivers.redb"))?;
+            std::thread::scope(|scope| -> Result<()> {
+                let handles: Vec<_> = items
+                    .chunks(chunk)
+                    .map(|part| {
+                        let db = &db;
+                        scope.spawn(move || -> Result<()> {
+                            let mut buf = Vec::new();
+                            for item in part {
+                                fill(item.seed, item.len, &mut buf);
+                                let txn = db.begin_write()?;
+                                txn.open_table(REDB_TABLE)?
+                                    .insert(item.key.as_slice(), buf.as_slice())?;
+                                txn.commit()?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    h.join().map_err(|_| anyhow::anyhow!("writer panicked"))??;
+                }
+                Ok(())
+            })
+        }
+        "fjall" => {
+            let fj = Fjall::open(dir)?;
+            std::thread::scope(|scope| -> Result<()> {
+                let handles: Vec<_> = items
+                    .chunks(chunk)
+                    .map(|part| {
+                        let fj = &fj;
+                        scope.spawn(move || -> Result<()> {
+                            let mut buf = Vec::new();
+                            for item in part {
+                                fill(item.seed, item.len, &mut buf);
+                                let mut batch = fj
+                                    .keyspace
+                                    .batch()
+                                    .durability(Some(fjall::PersistMode::SyncAll));
+                                batch.insert(&fj.part, item.key.as_slice(), buf.as_slice());
+                                batch.commit()?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .collect();
+                for h in handles {
+                    h.join().map_err(|_| anyhow::anyhow!("writer panicked"))??;
+                }
+                Ok(())
+            })
+        }
+        "files" => std::thread::scope(|scope| -> Result<()> {
+            let handles: Vec<_> = items
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || -> Result<()> {
+                        let mut files = Files {
+                            root: dir.join("files"),
+                            dirty_dirs: Vec::new(),
+                        };
+                        let mut buf = Vec::new();
+                        for item in part {
+                            fill(item.seed, item.len, &mut buf);
+                            files.put(&item.key, &buf)?;
+                            files.commit()?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.join().map_err(|_| anyhow::anyhow!("writer panicked"))??;
+            }
+            Ok(())
+        }),
+        other => bail!("unknown engine {other}"),
+    }
+}
+
 fn open(engine: &str, dir: &Path) -> Result<Box<dyn Engine>> {
     Ok(match engine {
         "redb" => Box::new(Redb::open(dir)?),
@@ -271,6 +359,7 @@ fn main() -> Result<()> {
     let mut total_mib = 1024u64;
     let mut commit_every = 1usize;
     let mut dir: Option<PathBuf> = None;
+    let mut threads = 1usize;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().context("missing value");
@@ -279,6 +368,7 @@ fn main() -> Result<()> {
             "--total-mib" => total_mib = val()?.parse()?,
             "--commit-every" => commit_every = val()?.parse()?,
             "--dir" => dir = Some(PathBuf::from(val()?)),
+            "--threads" => threads = val()?.parse()?,
             other => bail!("unknown argument {other}"),
         }
     }
@@ -293,17 +383,21 @@ fn main() -> Result<()> {
 
     let mut buf = Vec::new();
     let t = Instant::now();
-    let mut store = open(&engine, &dir)?;
-    for (i, item) in items.iter().enumerate() {
-        fill(item.seed, item.len, &mut buf);
-        store.put(&item.key, &buf)?;
-        if (i + 1) % commit_every == 0 {
-            store.commit()?;
+    if threads > 1 {
+        concurrent_write(&engine, &dir, &items, threads)?;
+    } else {
+        let mut store = open(&engine, &dir)?;
+        for (i, item) in items.iter().enumerate() {
+            fill(item.seed, item.len, &mut buf);
+            store.put(&item.key, &buf)?;
+            if (i + 1) % commit_every == 0 {
+                store.commit()?;
+            }
         }
+        store.commit()?;
+        drop(store);
     }
-    store.commit()?;
     let write = t.elapsed();
-    drop(store);
 
     let t = Instant::now();
     let store = open(&engine, &dir)?;
@@ -328,7 +422,7 @@ fn main() -> Result<()> {
     let read = t.elapsed();
     let disk = dir_size(&dir);
     println!(
-        "{engine:6} commit_every={commit_every:<3} slivers={} ({n_small} small) data={:.0} MiB | \
+        "{engine:6} threads={threads} commit_every={commit_every:<3} slivers={} ({n_small} small) data={:.0} MiB | \
          write {:.1} MiB/s ({:.0} slivers/s, {:.1}s) | reopen {:.0} ms | read+verify {:.1} MiB/s \
          ({:.0} slivers/s) | disk {:.0} MiB",
         items.len(),

@@ -15,3 +15,7 @@ for every in 1 16; do
     "$BIN" --engine "$engine" --total-mib "$TOTAL_MIB" --commit-every "$every" --dir "$DIR/$engine"
   done
 done
+# Concurrent writers, one durable commit per sliver each (concurrent PUTs).
+for engine in redb fjall files; do
+  "$BIN" --engine "$engine" --total-mib "$TOTAL_MIB" --threads 2 --dir "$DIR/$engine"
+done
