@@ -8,6 +8,12 @@
 //! in the durable store (`NodeStore::blob_info`), which the follower will
 //! write per blob object; nothing writes them yet outside tests, so on a real
 //! process every blob is unregistered.
+//!
+//! Why not read the committee from `floe-chain` at start: `Floe::committee`
+//! gives the epoch, members and their shard *counts* (the BLS committee), but
+//! which shard ids a node holds lives in the staking committee, whose reads
+//! arrive with the staking contracts; a node guessing its shard ids from
+//! counts would accept slivers it does not own.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};

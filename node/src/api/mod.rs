@@ -240,6 +240,8 @@ struct Health {
     uptime_secs: u64,
     epoch: u32,
     public_key: String,
+    /// Always `Active` for now: the recovery and catch-up states arrive with
+    /// the chain follower and self-healing.
     node_status: &'static str,
     /// Hex of the persisted event cursor; `null` until the chain follower
     /// (not written yet) persists one.
