@@ -184,23 +184,34 @@ fn crash_value(i: u32) -> Vec<u8> {
         .collect()
 }
 
+/// Writers in the crash child: concurrent writers exercise group commit
+/// (one writer's fsync covering another's batch).
+const CRASH_WRITERS: u32 = 4;
+
 /// Not a test on its own: when [`CRASH_DIR_ENV`] is set, this is the child
-/// process of [`acknowledged_writes_survive_sigkill`]. It writes slivers
-/// forever and prints `ack i` only after `put_sliver_bytes` returned.
+/// process of [`acknowledged_writes_survive_sigkill`]. Its writers store
+/// slivers forever and print `ack i` only after `put_sliver_bytes` returned.
 #[test]
 fn crash_child() {
     let Ok(dir) = std::env::var(CRASH_DIR_ENV) else {
         return;
     };
     let store = NodeStore::open(Path::new(&dir)).unwrap();
-    for i in 0u32.. {
-        let id = BlobId([(i % 251) as u8; 32]);
-        store
-            .put_sliver_bytes((i / 251) as u16, Axis::Primary, &id, &crash_value(i))
-            .unwrap();
-        store.set_event_cursor(&i.to_be_bytes()).unwrap();
-        println!("ack {i}");
-    }
+    std::thread::scope(|scope| {
+        for writer in 0..CRASH_WRITERS {
+            let store = &store;
+            scope.spawn(move || {
+                for i in (writer..).step_by(CRASH_WRITERS as usize) {
+                    let id = BlobId([(i % 251) as u8; 32]);
+                    store
+                        .put_sliver_bytes((i / 251) as u16, Axis::Primary, &id, &crash_value(i))
+                        .unwrap();
+                    store.set_event_cursor(&i.to_be_bytes()).unwrap();
+                    println!("ack {i}");
+                }
+            });
+        }
+    });
 }
 
 #[test]
@@ -220,15 +231,14 @@ fn acknowledged_writes_survive_sigkill() {
         .spawn()
         .unwrap();
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut acked = None;
+    let mut acked = Vec::new();
     for line in lines {
         let line = line.unwrap();
         if let Some(i) = line.strip_prefix("ack ") {
-            let i: u32 = i.trim().parse().unwrap();
-            acked = Some(i);
+            acked.push(i.trim().parse::<u32>().unwrap());
             // ~60 MiB: past several memtable flushes, so acknowledged slivers
             // live in blob files and the journal when the kill lands.
-            if i >= 1500 {
+            if acked.len() >= 1500 {
                 break;
             }
         }
@@ -236,20 +246,15 @@ fn acknowledged_writes_survive_sigkill() {
     // `Child::kill` sends SIGKILL on Unix: no destructors, no flush.
     child.kill().unwrap();
     child.wait().unwrap();
-    let acked = acked.expect("child acknowledged writes");
+    assert!(!acked.is_empty(), "child acknowledged writes");
 
     let store = NodeStore::open(dir.path()).unwrap();
-    for i in 0..=acked {
+    for &i in &acked {
         let id = BlobId([(i % 251) as u8; 32]);
         let got = store
             .get_sliver_bytes((i / 251) as u16, Axis::Primary, &id)
             .unwrap();
         assert_eq!(got, Some(crash_value(i)), "acknowledged sliver {i} lost");
     }
-    let cursor = store.event_cursor().unwrap().unwrap();
-    let cursor = u32::from_be_bytes(cursor.try_into().unwrap());
-    assert!(
-        cursor >= acked,
-        "cursor {cursor} behind acknowledged {acked}"
-    );
+    assert!(store.event_cursor().unwrap().is_some(), "cursor persisted");
 }
