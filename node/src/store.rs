@@ -4,8 +4,9 @@
 //!
 //! Why fjall (measured by `examples/sliver_store_bench.rs`, 1 GiB of slivers
 //! of 4 KiB..2 MiB, recorded in BENCHMARKS.md): with one fsync'd commit per
-//! sliver it wrote ~3x faster than redb and used 1.0x the data size on disk
-//! against redb's 2.3x (copy-on-write pages), and read back ~2x faster.
+//! sliver it wrote 1.4x-3x faster than redb (runs on a shared, noisy disk),
+//! used 1.0x the data size on disk against redb's 2.3x (copy-on-write pages,
+//! deterministic), and read back 1.2x-2.4x faster.
 //! Plain files were as fast for single writes but give no atomic update of
 //! several records (a blob object and the event cursor that caused it) and
 //! cost an inode per sliver. fjall batches are atomic across partitions.
