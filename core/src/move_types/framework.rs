@@ -252,3 +252,40 @@ impl<N, V> MoveType for DynamicField<N, V> {
         ]),
     };
 }
+
+move_struct! {
+    /// `sui::package::Publisher`: proof of publishing a package (held by `InitCap`).
+    Sui "package" Publisher: Object [Key, Store] {
+        id: ObjectId => "UID",
+        package: String => "String",
+        module_name: String => "String",
+    }
+}
+
+move_struct! {
+    /// `wal::wal::WAL`: the coin's one-time witness and type marker (no fields).
+    #[allow(clippy::upper_case_acronyms)]
+    Wal "wal" WAL: Value [Drop] {}
+}
+
+move_struct! {
+    /// `wal::wal::ProtectedTreasury`: shared; the `TreasuryCap<WAL>` lives in a
+    /// field of `id` under `TreasuryCapKey`, so WAL can be burnt but never minted.
+    Wal "wal" ProtectedTreasury: Object [Key] {
+        id: ObjectId => "UID",
+    }
+}
+
+move_struct! {
+    /// `wal::wal::TreasuryCapKey`: the field key of the treasury cap.
+    Wal "wal" TreasuryCapKey: Value [Copy, Drop, Store] {}
+}
+
+move_struct! {
+    /// `floe::init::InitCap`: sent to the publisher at `init`, consumed by
+    /// `initialize_floe`.
+    Walrus "init" InitCap: Object [Key, Store] {
+        id: ObjectId => "UID",
+        publisher: Publisher => "Publisher",
+    }
+}

@@ -162,7 +162,12 @@ pub const MOVE_TYPES: &[MoveTypeInfo] = &[
     VecMapEntry::<(), ()>::INFO,
     Element::INFO,
     DynamicField::<(), ()>::INFO,
+    Publisher::INFO,
+    WAL::INFO,
+    ProtectedTreasury::INFO,
+    TreasuryCapKey::INFO,
     // Walrus system.
+    InitCap::INFO,
     System::INFO,
     SystemStateInnerV1::INFO,
     BlsCommittee::INFO,
