@@ -54,6 +54,13 @@ fn every_object_and_event_has_a_core_mirror() {
             }
         }
     }
-    assert!(checked >= 15, "only {checked} objects/events found; is the registry read?");
-    assert!(problems.is_empty(), "core mirrors drifted:\n{}", problems.join("\n"));
+    assert!(
+        checked >= 15,
+        "only {checked} objects/events found; is the registry read?"
+    );
+    assert!(
+        problems.is_empty(),
+        "core mirrors drifted:\n{}",
+        problems.join("\n")
+    );
 }
