@@ -4,6 +4,7 @@
 
 mod commands;
 mod output;
+mod service;
 
 use clap::{Parser, Subcommand};
 

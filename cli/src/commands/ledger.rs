@@ -78,41 +78,6 @@ pub fn run(args: LedgerArgs, json: bool) -> Result<()> {
     }
 }
 
-fn init_logs(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    tracing::info!("shutting down");
-}
-
 fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
     let file = match &args.config {
         Some(path) => {
@@ -150,7 +115,7 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
         }
         None => (Genesis::default(), Default::default()),
     };
-    init_logs(json);
+    crate::service::init_logs(json);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -195,7 +160,7 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
             ledger,
             listener,
             Duration::from_millis(interval_ms),
-            shutdown_signal(),
+            crate::service::shutdown_signal(),
         )
         .await?;
         tracing::info!("ledger stopped");

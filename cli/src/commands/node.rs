@@ -88,7 +88,7 @@ fn run_node(path: &Path, json: bool) -> Result<()> {
         .with_context(|| format!("reading BLS key {}", config.bls_key_file.display()))?;
     let key = BlsSecretKey::from_key_file_string(key_text.trim())
         .with_context(|| format!("parsing BLS key {}", config.bls_key_file.display()))?;
-    init_logs(json);
+    crate::service::init_logs(json);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -117,41 +117,7 @@ fn run_node(path: &Path, json: bool) -> Result<()> {
             );
         }
         tracing::info!(address = %local, "node started");
-        node.serve(shutdown_signal()).await?;
+        node.serve(crate::service::shutdown_signal()).await?;
         Ok(())
     })
-}
-
-fn init_logs(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-/// Ctrl-C or SIGTERM: stop accepting, finish in-flight requests. Every
-/// acknowledged write is already durable, so SIGKILL loses nothing either.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    tracing::info!("shutting down");
 }
