@@ -356,6 +356,44 @@ impl Committee {
             .ok()
     }
 
+    /// Index of the member whose protocol key is `key`.
+    pub fn member_by_public_key(&self, key: &BlsPublicKey) -> Option<usize> {
+        self.members
+            .iter()
+            .position(|m| m.public_key.as_bytes() == key.as_bytes())
+    }
+
+    /// The shards member `index` holds under floe's interim assignment:
+    /// members hold contiguous ranges in bitmap (node id) order, member 0
+    /// from shard 0, each as many shards as it weighs.
+    ///
+    /// Why a rule and not a chain read: Walrus keeps shard ids in the
+    /// staking committee, which floe's staking contracts will carry; until
+    /// they land, nodes and clients derive the same assignment from the
+    /// `BlsCommittee` every one of them reads, so they cannot disagree.
+    pub fn interim_shards_of(&self, index: usize) -> Option<std::ops::Range<u16>> {
+        let member = self.members.get(index)?;
+        let start: u32 = self.members[..index]
+            .iter()
+            .map(|m| u32::from(m.weight))
+            .sum();
+        // `from_sorted` checked the total fits a u16.
+        let start = u16::try_from(start).ok()?;
+        Some(start..start + member.weight)
+    }
+
+    /// Which member holds `shard` under [`Committee::interim_shards_of`].
+    pub fn interim_owner_of_shard(&self, shard: u16) -> Option<usize> {
+        let mut end: u32 = 0;
+        for (i, member) in self.members.iter().enumerate() {
+            end += u32::from(member.weight);
+            if u32::from(shard) < end {
+                return Some(i);
+            }
+        }
+        None
+    }
+
     /// The sum of all member keys, `None` for an empty committee.
     pub fn total_aggregated_key(&self) -> Option<BlsPublicKey> {
         self.total_key

@@ -476,3 +476,27 @@ proptest! {
         ));
     }
 }
+
+proptest! {
+    /// The interim shard assignment is a partition of `0..n` into
+    /// contiguous ranges in member order, each as long as its weight, and
+    /// the owner lookup agrees with it.
+    #[test]
+    fn interim_assignment_partitions_shards(weights in prop::collection::vec(1u16..6, 1..8)) {
+        let (committee, _) = committee(&weights);
+        let mut next = 0u16;
+        for (i, member) in committee.members().iter().enumerate() {
+            let range = committee.interim_shards_of(i).expect("member exists");
+            prop_assert_eq!(range.start, next);
+            prop_assert_eq!(range.end - range.start, member.weight);
+            for shard in range.clone() {
+                prop_assert_eq!(committee.interim_owner_of_shard(shard), Some(i));
+            }
+            prop_assert_eq!(committee.member_by_public_key(&member.public_key), Some(i));
+            next = range.end;
+        }
+        prop_assert_eq!(next, committee.n_shards());
+        prop_assert_eq!(committee.interim_owner_of_shard(next), None);
+        prop_assert_eq!(committee.interim_shards_of(committee.n_members()), None);
+    }
+}
