@@ -1,0 +1,424 @@
+//! The client configuration file, `client.yaml`.
+//!
+//! `floe devnet` writes it; every client command (`floe store`, `read`, ...,
+//! `floe daemon`) reads it. It says where the chain is, where floe lives on
+//! it, which wallet pays, and where each storage node serves its REST API
+//! (node endpoints are not on chain until the staking contracts land, so
+//! they come from here, keyed by the node's BLS protocol key).
+//!
+//! ```yaml
+//! chain:
+//!   endpoints: ["http://127.0.0.1:9000"]   # Sui gRPC v2; first is preferred, others fail over
+//!   wal_package: "0x3a1"
+//!   floe_package: "0xf10e"
+//!   system: "0x…"      # optional: the shared floe::system::System
+//!   treasury: "0x…"    # optional: the shared wal::wal::ProtectedTreasury
+//! wallet:
+//!   keystore: sui.keystore   # Sui CLI keystore; relative to this file's directory
+//!   address: "0x…"           # optional: which key of the keystore (default: the first)
+//! nodes:
+//!   - public_key: "95a2…253b"             # hex of the 48-byte compressed BLS key
+//!     url: "http://127.0.0.1:9185"
+//! faucet: "http://127.0.0.1:9000/v2/gas"   # optional: Sui faucet API (the ledger serves one)
+//! daemon: "http://127.0.0.1:31415"         # optional: a publisher/aggregator for `--daemon` use
+//! limits:                                  # optional, every field optional
+//!   max_concurrent_requests: 64
+//!   request_timeout_ms: 30000
+//!   connect_timeout_ms: 5000
+//!   max_sliver_bytes: 268435456
+//!   max_metadata_bytes: 67108864
+//! ```
+//!
+//! When `system`/`treasury` are absent they are discovered in the genesis
+//! checkpoint ([`floe_chain::floe::FloeIds::discover`]), which works on the
+//! devnet; on another chain give them. Unknown keys are rejected so a typo
+//! does not silently fall back to a default.
+//!
+//! Where the file is looked for: `--config FILE`, else `$FLOE_CONFIG`, else
+//! [`default_config_path`] (`<user data dir>/floe/devnet/client.yaml`, the
+//! file `floe devnet` writes by default).
+
+use std::path::{Path, PathBuf};
+
+use floe_chain::sui_sdk_types::Address;
+use floe_core::bls::BlsPublicKey;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Environment variable naming the config file.
+pub const CONFIG_ENV: &str = "FLOE_CONFIG";
+
+/// Largest config file read (a committee of 1000 nodes is ~150 KiB).
+pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
+/// Why the configuration could not be found, read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the client config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the client config {path} is {size} bytes, above the {max}-byte limit")]
+    TooLarge { path: PathBuf, size: u64, max: u64 },
+    #[error("the client config {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_yaml_ng::Error,
+    },
+    #[error("the client config is not valid: {0}")]
+    Invalid(String),
+    #[error("cannot write the client config {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot serialise the client config: {0}")]
+    Serialize(serde_yaml_ng::Error),
+    #[error("no user data directory is known on this system; pass --config or set {CONFIG_ENV}")]
+    NoDataDir,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// The chain and floe's objects on it.
+    pub chain: ChainSection,
+    /// The paying wallet.
+    pub wallet: WalletSection,
+    /// Storage node REST endpoints, matched to committee members by key.
+    #[serde(default)]
+    pub nodes: Vec<NodeEndpoint>,
+    /// Sui faucet API (`POST` with `{"FixedAmountRequest": {...}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faucet: Option<String>,
+    /// A publisher/aggregator daemon's base URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<String>,
+    /// Bounds of the client's network use.
+    #[serde(default, skip_serializing_if = "ClientLimits::is_default")]
+    pub limits: ClientLimits,
+}
+
+/// `chain:`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainSection {
+    /// gRPC endpoints (Sui gRPC v2), in order of preference.
+    pub endpoints: Vec<String>,
+    /// The `wal` package id.
+    pub wal_package: Address,
+    /// The `floe` package id.
+    pub floe_package: Address,
+    /// The shared `System`; discovered from genesis when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<Address>,
+    /// The shared `ProtectedTreasury`; discovered from genesis when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treasury: Option<Address>,
+}
+
+/// `wallet:`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalletSection {
+    /// A Sui CLI `sui.keystore` (JSON array of base64 keys); relative paths
+    /// are relative to the config file's directory.
+    pub keystore: PathBuf,
+    /// The active address; the keystore's first key when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+/// One storage node: its protocol key (as in the on-chain committee) and
+/// where its REST API is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeEndpoint {
+    /// The node's BLS public key, hex of the 48-byte compressed form.
+    #[serde(with = "hex_public_key")]
+    pub public_key: BlsPublicKey,
+    /// Base URL, e.g. `http://127.0.0.1:9185`.
+    pub url: String,
+}
+
+/// `limits:`: every count and wait the client spends on the network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClientLimits {
+    /// Node requests in flight at once (uploads and downloads alike); with
+    /// the encoder's output held in memory this bounds buffered copies too.
+    pub max_concurrent_requests: usize,
+    /// Budget of one node request.
+    pub request_timeout_ms: u64,
+    /// Budget of connecting to a node.
+    pub connect_timeout_ms: u64,
+    /// Largest sliver body accepted from a node (a node could otherwise
+    /// make the client buffer without bound).
+    pub max_sliver_bytes: u64,
+    /// Largest metadata body accepted from a node (n = 1000 metadata are
+    /// ~64 KiB).
+    pub max_metadata_bytes: u64,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        Self {
+            max_concurrent_requests: 64,
+            request_timeout_ms: 30_000,
+            connect_timeout_ms: 5_000,
+            max_sliver_bytes: 256 << 20,
+            max_metadata_bytes: 64 << 20,
+        }
+    }
+}
+
+impl ClientLimits {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+mod hex_public_key {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(key: &BlsPublicKey, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(key.as_bytes()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BlsPublicKey, D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = hex::decode(text.trim_start_matches("0x"))
+            .map_err(|e| serde::de::Error::custom(format!("public_key is not hex: {e}")))?;
+        BlsPublicKey::from_bytes(&bytes)
+            .map_err(|e| serde::de::Error::custom(format!("public_key is not a BLS key: {e}")))
+    }
+}
+
+impl ClientConfig {
+    /// Parses YAML text; relative paths stay as written (see
+    /// [`ClientConfig::load`] for resolution against the file).
+    pub fn from_yaml(text: &str) -> Result<Self, serde_yaml_ng::Error> {
+        serde_yaml_ng::from_str(text)
+    }
+
+    /// The YAML text of this config.
+    pub fn to_yaml(&self) -> Result<String, ConfigError> {
+        serde_yaml_ng::to_string(self).map_err(ConfigError::Serialize)
+    }
+
+    /// Reads and checks a config file; the keystore path is made absolute
+    /// relative to the file's directory.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let read_err = |source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let size = std::fs::metadata(path).map_err(read_err)?.len();
+        if size > MAX_CONFIG_BYTES {
+            return Err(ConfigError::TooLarge {
+                path: path.to_owned(),
+                size,
+                max: MAX_CONFIG_BYTES,
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(read_err)?;
+        let mut config = Self::from_yaml(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        if config.wallet.keystore.is_relative()
+            && let Some(dir) = path.parent()
+        {
+            config.wallet.keystore = dir.join(&config.wallet.keystore);
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Writes the file (what `floe devnet` calls), creating parent
+    /// directories.
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        let write_err = |source| ConfigError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(write_err)?;
+        }
+        std::fs::write(path, self.to_yaml()?).map_err(write_err)
+    }
+
+    /// Checks what serde cannot: endpoints present, URLs parse, no node
+    /// listed twice, limits non-zero.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.chain.endpoints.is_empty() {
+            return invalid("chain.endpoints is empty".into());
+        }
+        for url in self
+            .chain
+            .endpoints
+            .iter()
+            .chain(self.nodes.iter().map(|n| &n.url))
+            .chain(self.faucet.iter())
+            .chain(self.daemon.iter())
+        {
+            if let Err(e) = reqwest::Url::parse(url) {
+                return invalid(format!("{url:?} is not a URL: {e}"));
+            }
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            if self.nodes[..i]
+                .iter()
+                .any(|other| other.public_key == node.public_key)
+            {
+                return invalid(format!("node {} is listed twice", node.public_key));
+            }
+        }
+        let l = &self.limits;
+        if l.max_concurrent_requests == 0
+            || l.request_timeout_ms == 0
+            || l.connect_timeout_ms == 0
+            || l.max_sliver_bytes == 0
+            || l.max_metadata_bytes == 0
+        {
+            return invalid("every value under limits must be above zero".into());
+        }
+        Ok(())
+    }
+
+    /// The URL of the node with this key.
+    pub fn node_url(&self, key: &BlsPublicKey) -> Option<&str> {
+        self.nodes
+            .iter()
+            .find(|n| n.public_key == *key)
+            .map(|n| n.url.as_str())
+    }
+}
+
+/// `<user data dir>/floe/devnet/client.yaml` (on Linux
+/// `~/.local/share/floe/devnet/client.yaml`).
+pub fn default_config_path() -> Result<PathBuf, ConfigError> {
+    dirs::data_dir()
+        .map(|d| d.join("floe").join("devnet").join("client.yaml"))
+        .ok_or(ConfigError::NoDataDir)
+}
+
+/// The config path to use: `explicit`, else `$FLOE_CONFIG`, else the
+/// devnet default.
+pub fn resolve_config_path(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    if let Some(path) = explicit {
+        return Ok(path.to_owned());
+    }
+    if let Some(path) = std::env::var_os(CONFIG_ENV).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    default_config_path()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use floe_core::bls::BlsSecretKey;
+
+    fn key(seed: u8) -> BlsPublicKey {
+        BlsSecretKey::from_seed(&[seed; 32]).public_key()
+    }
+
+    fn sample() -> ClientConfig {
+        ClientConfig {
+            chain: ChainSection {
+                endpoints: vec!["http://127.0.0.1:9000".into()],
+                wal_package: "0x3a1".parse().unwrap(),
+                floe_package: "0xf10e".parse().unwrap(),
+                system: None,
+                treasury: None,
+            },
+            wallet: WalletSection {
+                keystore: "sui.keystore".into(),
+                address: None,
+            },
+            nodes: vec![
+                NodeEndpoint {
+                    public_key: key(1),
+                    url: "http://127.0.0.1:9185".into(),
+                },
+                NodeEndpoint {
+                    public_key: key(2),
+                    url: "http://127.0.0.1:9186".into(),
+                },
+            ],
+            faucet: Some("http://127.0.0.1:9000/v2/gas".into()),
+            daemon: None,
+            limits: ClientLimits::default(),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_yaml_and_a_file() {
+        let config = sample();
+        let yaml = config.to_yaml().unwrap();
+        assert!(yaml.contains(&hex::encode(key(1).as_bytes())), "{yaml}");
+        assert!(!yaml.contains("limits"), "defaults are not written: {yaml}");
+        assert_eq!(ClientConfig::from_yaml(&yaml).unwrap(), config);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("client.yaml");
+        config.save(&path).unwrap();
+        let loaded = ClientConfig::load(&path).unwrap();
+        assert_eq!(
+            loaded.wallet.keystore,
+            dir.path().join("sub").join("sui.keystore"),
+            "relative keystore resolves against the file"
+        );
+        assert_eq!(loaded.nodes, config.nodes);
+        assert_eq!(loaded.node_url(&key(2)), Some("http://127.0.0.1:9186"));
+        assert_eq!(loaded.node_url(&key(3)), None);
+    }
+
+    #[test]
+    fn parses_the_documented_example() {
+        let yaml = format!(
+            "chain:\n  endpoints: [\"http://127.0.0.1:9000\"]\n  wal_package: \"0x3a1\"\n  floe_package: \"0xf10e\"\n\
+             wallet:\n  keystore: /tmp/sui.keystore\n\
+             nodes:\n  - public_key: \"{}\"\n    url: \"http://127.0.0.1:9185\"\n\
+             limits:\n  max_concurrent_requests: 8\n",
+            hex::encode(key(1).as_bytes())
+        );
+        let config = ClientConfig::from_yaml(&yaml).unwrap();
+        config.validate().unwrap();
+        assert_eq!(config.limits.max_concurrent_requests, 8);
+        assert_eq!(config.limits.request_timeout_ms, 30_000);
+        assert_eq!(config.wallet.address, None);
+    }
+
+    #[test]
+    fn rejects_typos_bad_keys_and_bad_values() {
+        let good = sample().to_yaml().unwrap();
+        let typo = good.replace("endpoints", "endpoint");
+        assert!(ClientConfig::from_yaml(&typo).is_err());
+        let bad_key = good.replace(&hex::encode(key(1).as_bytes()), "abcd");
+        let err = ClientConfig::from_yaml(&bad_key).unwrap_err().to_string();
+        assert!(err.contains("BLS"), "{err}");
+
+        let mut twice = sample();
+        twice.nodes[1].public_key = key(1);
+        assert!(matches!(twice.validate(), Err(ConfigError::Invalid(m)) if m.contains("twice")));
+        let mut bad_url = sample();
+        bad_url.nodes[0].url = "not a url".into();
+        assert!(bad_url.validate().is_err());
+        let mut no_endpoint = sample();
+        no_endpoint.chain.endpoints.clear();
+        assert!(no_endpoint.validate().is_err());
+        let mut zero = sample();
+        zero.limits.max_concurrent_requests = 0;
+        assert!(zero.validate().is_err());
+    }
+
+    #[test]
+    fn explicit_path_wins() {
+        let p = Path::new("/x/client.yaml");
+        assert_eq!(resolve_config_path(Some(p)).unwrap(), p);
+    }
+}
