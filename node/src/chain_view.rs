@@ -1,23 +1,19 @@
 //! The node's view of the chain: the current committee's epoch, its size and
 //! the shards this node owns in it.
 //!
-//! This is the seam the chain follower will feed. Today it is filled once,
-//! from the node's config file (`[committee]`), because the follower (issue 6,
-//! item 4: `floe-chain`'s checkpoint stream -> committee and blob events) is
-//! not written yet. Blob registration and certification do not live here but
-//! in the durable store (`NodeStore::blob_info`), which the follower will
-//! write per blob object; nothing writes them yet outside tests, so on a real
-//! process every blob is unregistered.
-//!
-//! Why not read the committee from `floe-chain` at start: `Floe::committee`
-//! gives the epoch, members and their shard *counts* (the BLS committee), but
-//! which shard ids a node holds lives in the staking committee, whose reads
-//! arrive with the staking contracts; a node guessing its shard ids from
-//! counts would accept slivers it does not own.
+//! Filled from `System` on chain (`Floe::committee`) at start and replaced by
+//! the chain follower when the committee changes; in static test mode, from
+//! the config's `[committee]`. Which shard ids a member holds follows floe's
+//! interim rule (`Committee::interim_shards_of`: contiguous ranges in
+//! committee order) until the staking contracts carry shard ids. Blob
+//! registration and certification do not live here but in the durable store
+//! (`NodeStore::blob_info`), which the follower writes per blob object.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 
+use floe_core::bls::BlsPublicKey;
+use floe_core::committee::Committee;
 use floe_core::{BlobId, EncodingConfig, EncodingError, pair_to_shard};
 
 /// The current committee as this node needs it.
@@ -26,6 +22,8 @@ pub struct CommitteeView {
     epoch: u32,
     encoding: EncodingConfig,
     owned_shards: BTreeSet<u16>,
+    /// The on-chain committee, when the view came from the chain.
+    committee: Option<Arc<Committee>>,
 }
 
 /// Why a committee view was rejected.
@@ -61,7 +59,33 @@ impl CommitteeView {
             epoch,
             encoding,
             owned_shards,
+            committee: None,
         })
+    }
+
+    /// The view of an on-chain committee for the node whose protocol key is
+    /// `me`: it owns the interim shards of its member index, or nothing if
+    /// it is not a member (it then serves reads of what it stores but
+    /// accepts no uploads).
+    pub fn from_committee(committee: Committee, me: &BlsPublicKey) -> Result<Self, ChainViewError> {
+        let owned: Vec<u16> = committee
+            .member_by_public_key(me)
+            .and_then(|i| committee.interim_shards_of(i))
+            .map(|r| r.collect())
+            .unwrap_or_default();
+        let mut view = Self::new(committee.epoch(), committee.n_shards(), owned)?;
+        view.committee = Some(Arc::new(committee));
+        Ok(view)
+    }
+
+    /// The on-chain committee (members, keys, weights), if known.
+    pub fn committee(&self) -> Option<&Arc<Committee>> {
+        self.committee.as_ref()
+    }
+
+    /// Whether this node is a member of the committee (owns shards).
+    pub fn is_member(&self) -> bool {
+        !self.owned_shards.is_empty()
     }
 
     /// The committee's epoch (what confirmations and attestations sign).

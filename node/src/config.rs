@@ -1,15 +1,33 @@
 //! The node's TOML config file (`floe node run --config FILE`).
 //!
+//! A node that follows the chain (the normal case; `floe devnet` writes
+//! exactly this):
+//!
 //! ```toml
 //! data_dir = "/var/lib/floe/node"
 //! listen = "127.0.0.1:9185"
 //! bls_key_file = "node.bls"        # Walrus key-file format (base64)
 //!
-//! # Until the chain follower lands, the committee comes from here.
-//! [committee]
-//! epoch = 1
-//! n_shards = 10
-//! owned_shards = [0, 1, 2]
+//! [chain]
+//! endpoints = ["http://127.0.0.1:9000"]   # gRPC, tried in order (failover)
+//! wal_package = "0x3a1"
+//! floe_package = "0xf10e"
+//! # system = "0x…"                # optional; found in the genesis checkpoint
+//! # treasury = "0x…"              # (FloeIds::discover) when absent
+//! # committee_refresh_ms = 10000  # re-read System this often (see below)
+//!
+//! # Every committee member's REST endpoint, by BLS public key (hex of the
+//! # 48-byte compressed key). May include this node itself (it is skipped).
+//! [[peers]]
+//! public_key = "95a2…"
+//! url = "http://127.0.0.1:9185"
+//!
+//! [recovery]                        # all optional
+//! max_concurrent_blobs = 4
+//! max_attempts = 20
+//! initial_backoff_ms = 500
+//! max_backoff_ms = 30000
+//! peer_timeout_ms = 30000
 //!
 //! [limits]                          # all optional
 //! max_body_bytes = 67108864
@@ -19,15 +37,57 @@
 //! pending_sliver_bytes = 268435456
 //! max_concurrent_symbol_requests = 64
 //! max_symbol_targets = 1000
+//! max_registration_wait_ms = 10000
 //! ```
+//!
+//! Why peers come from configuration: node REST endpoints are not on chain
+//! until the staking contracts land (Walrus keeps them in `StakingPool`);
+//! until then the devnet tool writes the same list to every node and client.
+//!
+//! Static mode, for tests of the API without a chain: instead of `[chain]`,
+//! a `[committee]` table (`epoch`, `n_shards`, `owned_shards`) fixes the
+//! committee. Such a node follows nothing, so every blob is unregistered to
+//! it; it exists to exercise validation and rejection paths. Exactly one of
+//! `[chain]` and `[committee]` must be given.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use floe_chain::sui_sdk_types::Address;
+use floe_core::bls::BlsPublicKey;
 use serde::Deserialize;
 
 /// Default REST port, as Walrus's.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9185";
+
+/// Why a config file is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Neither or both of `[chain]` and `[committee]`.
+    #[error("give exactly one of [chain] (follow the chain) and [committee] (static test mode)")]
+    Mode,
+    /// A hex address does not parse.
+    #[error("[chain] {field}: {value:?} is not an address: {reason}")]
+    Address {
+        /// Which key.
+        field: &'static str,
+        /// Its value.
+        value: String,
+        /// Why.
+        reason: String,
+    },
+    /// `[chain] endpoints` is empty.
+    #[error("[chain] endpoints is empty")]
+    NoEndpoints,
+    /// A peer's key or url is unusable.
+    #[error("peer {index}: {reason}")]
+    Peer {
+        /// Position in `[[peers]]`.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+}
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -41,11 +101,42 @@ pub struct NodeConfig {
     /// The BLS protocol key in Walrus's key-file format; relative paths are
     /// resolved against the config file's directory by the binary.
     pub bls_key_file: PathBuf,
-    /// The committee, until the chain follower provides it.
-    pub committee: CommitteeConfig,
+    /// The chain to follow.
+    #[serde(default)]
+    pub chain: Option<ChainConfig>,
+    /// Committee members' REST endpoints (for recovery).
+    #[serde(default)]
+    pub peers: Vec<PeerConfig>,
+    /// Static committee (test mode without a chain).
+    #[serde(default)]
+    pub committee: Option<CommitteeConfig>,
+    /// Self-healing bounds.
+    #[serde(default)]
+    pub recovery: RecoveryConfig,
     /// Bounds on what clients can make the node do.
     #[serde(default)]
     pub limits: Limits,
+}
+
+impl NodeConfig {
+    /// Checks what serde cannot: one mode, parsable addresses and keys.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match (&self.chain, &self.committee) {
+            (Some(chain), None) => {
+                chain.ids()?;
+                if chain.endpoints.is_empty() {
+                    return Err(ConfigError::NoEndpoints);
+                }
+            }
+            (None, Some(_)) => {}
+            _ => return Err(ConfigError::Mode),
+        }
+        for (index, peer) in self.peers.iter().enumerate() {
+            peer.parse()
+                .map_err(|reason| ConfigError::Peer { index, reason })?;
+        }
+        Ok(())
+    }
 }
 
 fn default_listen() -> SocketAddr {
@@ -55,7 +146,99 @@ fn default_listen() -> SocketAddr {
         .expect("default listen address parses")
 }
 
-/// `[committee]`.
+/// `[chain]`: where floe lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// gRPC endpoints (`http://host:port`), tried in order.
+    pub endpoints: Vec<String>,
+    /// The `wal` package, hex.
+    pub wal_package: String,
+    /// The `floe` package, hex; only events of this package are applied.
+    pub floe_package: String,
+    /// The shared `System` object; discovered in genesis when absent.
+    #[serde(default)]
+    pub system: Option<String>,
+    /// The shared `ProtectedTreasury`; discovered with `system`.
+    #[serde(default)]
+    pub treasury: Option<String>,
+    /// How often (ms) the node re-reads `System` for the epoch and committee.
+    /// The contracts emit no epoch-change event yet (epoch change arrives
+    /// with the staking/coordinator work), so a periodic read is what
+    /// notices a new committee; epoch events, once emitted, trigger it too.
+    #[serde(default = "default_refresh")]
+    pub committee_refresh_ms: u64,
+}
+
+fn default_refresh() -> u64 {
+    10_000
+}
+
+/// The parsed addresses of `[chain]`.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainIds {
+    /// `wal` package.
+    pub wal_package: Address,
+    /// `floe` package.
+    pub floe_package: Address,
+    /// `System`, if configured.
+    pub system: Option<Address>,
+    /// `ProtectedTreasury`, if configured.
+    pub treasury: Option<Address>,
+}
+
+impl ChainConfig {
+    /// Parses the configured addresses.
+    pub fn ids(&self) -> Result<ChainIds, ConfigError> {
+        let parse = |field: &'static str, value: &str| {
+            value.parse::<Address>().map_err(|e| ConfigError::Address {
+                field,
+                value: value.to_owned(),
+                reason: e.to_string(),
+            })
+        };
+        Ok(ChainIds {
+            wal_package: parse("wal_package", &self.wal_package)?,
+            floe_package: parse("floe_package", &self.floe_package)?,
+            system: self
+                .system
+                .as_deref()
+                .map(|v| parse("system", v))
+                .transpose()?,
+            treasury: self
+                .treasury
+                .as_deref()
+                .map(|v| parse("treasury", v))
+                .transpose()?,
+        })
+    }
+}
+
+/// `[[peers]]`: one committee member's REST endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// Hex of the member's 48-byte compressed BLS public key.
+    pub public_key: String,
+    /// Base URL of its REST API, e.g. `http://127.0.0.1:9185`.
+    pub url: String,
+}
+
+impl PeerConfig {
+    /// The key and the URL without a trailing slash.
+    pub fn parse(&self) -> Result<(BlsPublicKey, String), String> {
+        let bytes = hex::decode(self.public_key.trim_start_matches("0x"))
+            .map_err(|e| format!("public_key is not hex: {e}"))?;
+        let key = BlsPublicKey::from_bytes(&bytes).map_err(|e| format!("public_key: {e}"))?;
+        let url = self.url.trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("url {url:?} is not http(s)"));
+        }
+        Ok((key, url.to_owned()))
+    }
+}
+
+/// `[committee]` (static test mode only).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommitteeConfig {
@@ -65,6 +248,35 @@ pub struct CommitteeConfig {
     pub n_shards: u16,
     /// Shards this node owns.
     pub owned_shards: Vec<u16>,
+}
+
+/// `[recovery]`: how hard and how wide self-healing works.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecoveryConfig {
+    /// Blobs recovered at the same time (each asks every peer at once).
+    pub max_concurrent_blobs: usize,
+    /// Attempts per blob before it is left in the durable queue until the
+    /// next restart (a blob nobody can serve must not spin forever).
+    pub max_attempts: u32,
+    /// First retry delay; doubled per attempt.
+    pub initial_backoff_ms: u64,
+    /// Retry delay cap.
+    pub max_backoff_ms: u64,
+    /// Time budget of one request to a peer.
+    pub peer_timeout_ms: u64,
+}
+
+impl Default for RecoveryConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent_blobs: 4,
+            max_attempts: 20,
+            initial_backoff_ms: 500,
+            max_backoff_ms: 30_000,
+            peer_timeout_ms: 30_000,
+        }
+    }
 }
 
 /// `[limits]`: every size, count and wait an outsider can influence.
@@ -88,6 +300,9 @@ pub struct Limits {
     pub max_concurrent_symbol_requests: usize,
     /// Targets in one decoding-symbol request.
     pub max_symbol_targets: usize,
+    /// Longest wait a confirmation request may ask for
+    /// (`wait_for_registration=true&wait_millis=N` is capped to this).
+    pub max_registration_wait_ms: u64,
 }
 
 impl Default for Limits {
@@ -100,6 +315,7 @@ impl Default for Limits {
             pending_sliver_bytes: 256 << 20,
             max_concurrent_symbol_requests: 64,
             max_symbol_targets: 1000,
+            max_registration_wait_ms: 10_000,
         }
     }
 }

@@ -181,8 +181,13 @@ pub struct NodeStore {
     blob_objects: PartitionHandle,
     /// Blob id -> epoch (u32 BE) in which the blob was marked invalid.
     invalid_blobs: PartitionHandle,
-    /// Named singletons (`event_cursor`).
+    /// Named singletons (`event_cursor`: the next checkpoint, u64 BE).
     node_state: PartitionHandle,
+    /// Blob ids certified on chain whose slivers this node may lack
+    /// (durable, so recovery resumes after a restart).
+    recovery_queue: PartitionHandle,
+    /// `blob id || axis u8` -> BCS inconsistency proof found in recovery.
+    inconsistency_proofs: PartitionHandle,
     /// Group-commit bookkeeping, see [`NodeStore::commit_durable`].
     sync: GroupSync,
 }
@@ -227,6 +232,8 @@ impl NodeStore {
             blob_objects: keyspace.open_partition("blob_objects", plain())?,
             invalid_blobs: keyspace.open_partition("invalid_blobs", plain())?,
             node_state: keyspace.open_partition("node_state", plain())?,
+            recovery_queue: keyspace.open_partition("recovery_queue", plain())?,
+            inconsistency_proofs: keyspace.open_partition("inconsistency_proofs", plain())?,
             keyspace,
             sync: GroupSync::default(),
         })
@@ -538,6 +545,10 @@ fn parse_status(v: &[u8]) -> Result<ShardStatus, StoreError> {
         _ => Err(corrupt("shard status", "not one byte")),
     }
 }
+
+#[path = "store_chain.rs"]
+mod chain;
+pub use chain::{ChainBatch, GcStats};
 
 #[cfg(test)]
 #[path = "store_tests.rs"]

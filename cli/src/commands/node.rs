@@ -7,8 +7,10 @@
 //!   the config file's directory). On start it prints one line with the bound
 //!   address (JSON with `--json`), so scripts and tests can use port 0.
 //!
-//! Until the chain follower lands the committee comes from the config file
-//! and no blob is registered on a real process (see `floe_node::chain_view`).
+//! The node reads its committee from the chain (`[chain]`), follows the
+//! checkpoint stream, heals missing slivers from `[[peers]]` and collects
+//! garbage; a config with `[committee]` instead runs the API alone (static
+//! test mode, see `floe_node::config`).
 
 use std::path::{Path, PathBuf};
 
@@ -81,6 +83,9 @@ fn run_node(path: &Path, json: bool) -> Result<()> {
         .with_context(|| format!("reading config {}", path.display()))?;
     let mut config: NodeConfig =
         toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+    config
+        .validate()
+        .with_context(|| format!("checking config {}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));
     config.data_dir = resolve(base, &config.data_dir);
     config.bls_key_file = resolve(base, &config.bls_key_file);
@@ -100,21 +105,19 @@ fn run_node(path: &Path, json: bool) -> Result<()> {
             .await
             .with_context(|| format!("starting the node in {}", config.data_dir.display()))?;
         let local = node.local_addr()?;
+        let epoch = node.epoch();
         if json {
             println!(
                 "{}",
                 serde_json::json!({
                     "event": "listening",
                     "address": local.to_string(),
-                    "epoch": config.committee.epoch,
+                    "epoch": epoch,
                     "public_key": public,
                 })
             );
         } else {
-            println!(
-                "floe node listening on http://{local} (epoch {}, key {public})",
-                config.committee.epoch
-            );
+            println!("floe node listening on http://{local} (epoch {epoch}, key {public})");
         }
         tracing::info!(address = %local, "node started");
         node.serve(crate::service::shutdown_signal()).await?;

@@ -306,9 +306,7 @@ pub(super) async fn sliver_status(
 }
 
 /// Signs a confirmation once metadata and both slivers of every owned
-/// shard are stored. `wait_for_registration`/`wait_millis` are accepted but
-/// not honoured yet: without the chain follower there is no registration
-/// event to wait for.
+/// shard are stored.
 fn confirm(
     state: &AppState,
     committee: &Arc<CommitteeView>,
@@ -367,23 +365,71 @@ fn confirm(
     Ok(success(StatusCode::OK, json!({ "signed": signed })))
 }
 
+/// Walrus's confirmation query: with `wait_for_registration=true` the
+/// node waits (at most `wait_millis`, capped by
+/// `limits.max_registration_wait_ms`) for the registration event of the
+/// blob (or of the deletable object) before answering, so a client that
+/// registered and uploaded at once does not have to poll.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[allow(
-    dead_code,
-    reason = "accepted for Walrus clients; waiting needs the chain follower"
-)]
 pub(super) struct ConfirmationQuery {
     wait_for_registration: Option<bool>,
     wait_millis: Option<u64>,
 }
 
+fn is_registered_for(
+    state: &AppState,
+    blob_id: &BlobId,
+    blob_type: BlobPersistenceType,
+) -> Result<bool, ApiError> {
+    let epoch = state.inner.chain.committee().epoch();
+    let store = &state.inner.store;
+    Ok(match blob_type {
+        BlobPersistenceType::Permanent => store.blob_info(blob_id, epoch)?.permanent.total > 0,
+        BlobPersistenceType::Deletable { object_id } => store
+            .blob_object(blob_id, &object_id)?
+            .is_some_and(|o| o.deletable && !o.deleted && o.end_epoch > epoch),
+    })
+}
+
+/// Waits for the registration event if the query asks for it (bounded);
+/// returns without error on timeout (the confirmation then reports what is
+/// missing).
+async fn wait_for_registration(
+    state: &AppState,
+    blob_id: BlobId,
+    blob_type: BlobPersistenceType,
+    query: &ConfirmationQuery,
+) -> Result<(), ApiError> {
+    if query.wait_for_registration != Some(true) {
+        return Ok(());
+    }
+    let max = state.inner.limits.max_registration_wait_ms;
+    let wait = query.wait_millis.unwrap_or(max).min(max);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(wait);
+    let mut applied = state.inner.applied.subscribe();
+    loop {
+        applied.mark_unchanged();
+        if state
+            .blocking(move |s| is_registered_for(s, &blob_id, blob_type))
+            .await?
+        {
+            return Ok(());
+        }
+        match tokio::time::timeout_at(deadline, applied.changed()).await {
+            Ok(Ok(())) => continue,
+            Ok(Err(_)) | Err(_) => return Ok(()),
+        }
+    }
+}
+
 pub(super) async fn confirm_permanent(
     State(state): State<AppState>,
     Path(blob_id): Path<String>,
-    Query(_query): Query<ConfirmationQuery>,
+    Query(query): Query<ConfirmationQuery>,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
+    wait_for_registration(&state, blob_id, BlobPersistenceType::Permanent, &query).await?;
     let committee = state.inner.chain.committee();
     state
         .blocking(move |s| confirm(s, &committee, &blob_id, BlobPersistenceType::Permanent))
@@ -393,12 +439,19 @@ pub(super) async fn confirm_permanent(
 pub(super) async fn confirm_deletable(
     State(state): State<AppState>,
     Path((blob_id, object_id)): Path<(String, String)>,
-    Query(_query): Query<ConfirmationQuery>,
+    Query(query): Query<ConfirmationQuery>,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     let object_id: ObjectId = object_id
         .parse()
         .map_err(|e| ApiError::bad_request("INVALID_OBJECT_ID", format!("{e}")))?;
+    wait_for_registration(
+        &state,
+        blob_id,
+        BlobPersistenceType::Deletable { object_id },
+        &query,
+    )
+    .await?;
     let committee = state.inner.chain.committee();
     state
         .blocking(move |s| {

@@ -23,8 +23,9 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use floe_core::BlobId;
 use floe_core::bls::BlsSecretKey;
-use prometheus::{Encoder, IntCounterVec, Registry, TextEncoder};
+use prometheus::{Encoder, TextEncoder};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -35,8 +36,9 @@ pub use error::ApiError;
 
 use crate::chain_view::ChainView;
 use crate::config::Limits;
+use crate::metrics::NodeMetrics;
 use crate::pending::{PendingMetadata, PendingSlivers};
-use crate::store::NodeStore;
+use crate::store::{NodeStore, StoreError};
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -53,30 +55,18 @@ struct Inner {
     pending_slivers: PendingSlivers,
     symbol_permits: Semaphore,
     started: Instant,
-    metrics: Metrics,
-}
-
-struct Metrics {
-    registry: Registry,
-    requests: IntCounterVec,
+    metrics: NodeMetrics,
+    /// Checkpoints applied by the follower (next sequence number); waiters
+    /// for a registration event watch it.
+    applied: tokio::sync::watch::Sender<u64>,
+    /// Whether the node follows the chain (false in static test mode).
+    following: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
     /// State over an open store, a chain view and the node's protocol key.
     pub fn new(store: Arc<NodeStore>, chain: ChainView, key: BlsSecretKey, limits: Limits) -> Self {
-        let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            prometheus::Opts::new(
-                "floe_node_http_requests_total",
-                "REST requests by route template and status code",
-            ),
-            &["route", "status"],
-        );
-        // Registering a fresh counter in a fresh registry cannot collide.
-        let requests = requests.expect("valid metric definition");
-        registry
-            .register(Box::new(requests.clone()))
-            .expect("metric registers once");
+        let next = store.next_checkpoint().unwrap_or(0);
         Self {
             inner: Arc::new(Inner {
                 pending: PendingMetadata::new(
@@ -90,9 +80,56 @@ impl AppState {
                 key,
                 limits,
                 started: Instant::now(),
-                metrics: Metrics { registry, requests },
+                metrics: NodeMetrics::new(),
+                applied: tokio::sync::watch::Sender::new(next),
+                following: std::sync::atomic::AtomicBool::new(false),
             }),
         }
+    }
+
+    /// The durable store.
+    pub fn store(&self) -> &Arc<NodeStore> {
+        &self.inner.store
+    }
+
+    /// The committee view (replaced by the follower).
+    pub fn chain(&self) -> &ChainView {
+        &self.inner.chain
+    }
+
+    /// This node's protocol public key.
+    pub fn public_key(&self) -> floe_core::bls::BlsPublicKey {
+        self.inner.key.public_key()
+    }
+
+    /// The node's metrics.
+    pub fn metrics(&self) -> &NodeMetrics {
+        &self.inner.metrics
+    }
+
+    /// Called by the follower after each applied checkpoint: wakes requests
+    /// waiting for a registration event.
+    pub fn checkpoint_applied(&self, next: u64) {
+        self.inner
+            .following
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.inner.applied.send_replace(next);
+    }
+
+    /// Persists metadata and slivers buffered with `?pending=true` for
+    /// `blob_id` if the blob is now registered (blocking; the follower calls
+    /// it when the registration event arrives).
+    pub fn flush_pending(&self, blob_id: &BlobId) -> Result<(), StoreError> {
+        let committee = self.inner.chain.committee();
+        if !self.inner.pending.contains(blob_id) {
+            return Ok(());
+        }
+        blobs::metadata_for(self, &committee, blob_id)
+            .map(|_| ())
+            .map_err(|e| StoreError::Corrupt {
+                what: "pending upload",
+                reason: e.to_string(),
+            })
     }
 
     /// Runs a blocking store/CPU closure on the blocking pool.
@@ -240,33 +277,61 @@ struct Health {
     uptime_secs: u64,
     epoch: u32,
     public_key: String,
-    /// Always `Active` for now: the recovery and catch-up states arrive with
-    /// the chain follower and self-healing.
+    /// `Active`; `RecoveryInProgress` while certified blobs wait for
+    /// recovery; `Standby` when this node's key is not in the committee.
     node_status: &'static str,
-    /// Hex of the persisted event cursor; `null` until the chain follower
-    /// (not written yet) persists one.
-    event_cursor: Option<String>,
+    /// Event progress: the next checkpoint the follower applies (`null` in
+    /// static mode, where nothing is followed).
+    event_progress: Option<EventProgress>,
     n_shards: u16,
     owned_shards: Vec<u16>,
     pending_metadata: usize,
+    /// Blob ids waiting in the durable recovery queue.
+    recovery_queue: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventProgress {
+    /// Checkpoints applied (= next checkpoint sequence number).
+    next_checkpoint: u64,
 }
 
 async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let cursor = state
-        .blocking(|s| Ok(s.inner.store.event_cursor()?))
+    let (next, queue) = state
+        .blocking(|s| {
+            Ok((
+                s.inner.store.next_checkpoint()?,
+                s.inner.store.recovery_queue_len()?,
+            ))
+        })
         .await?;
     let committee = state.inner.chain.committee();
+    let following = state
+        .inner
+        .following
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let node_status = if !committee.is_member() {
+        "Standby"
+    } else if queue > 0 {
+        "RecoveryInProgress"
+    } else {
+        "Active"
+    };
     Ok(success(
         http::StatusCode::OK,
         Health {
             uptime_secs: state.inner.started.elapsed().as_secs(),
             epoch: committee.epoch(),
             public_key: state.inner.key.public_key().to_string(),
-            node_status: "Active",
-            event_cursor: cursor.map(hex::encode),
+            node_status,
+            event_progress: following.then_some(EventProgress {
+                next_checkpoint: next,
+            }),
             n_shards: committee.n_shards(),
             owned_shards: committee.owned_shards().iter().copied().collect(),
             pending_metadata: state.inner.pending.len(),
+            recovery_queue: queue,
         },
     ))
 }

@@ -1,0 +1,174 @@
+//! Floe's events in a checkpoint, decoded with `floe_core::move_types`
+//! mirrors. Only events whose type lives in the configured floe package's
+//! `events` module count: a look-alike type from another package (anyone can
+//! publish a module called `events`) is ignored.
+
+use floe_chain::Checkpoint;
+use floe_chain::decode_bcs;
+use floe_chain::sui_sdk_types::{Address, Event};
+use floe_core::BlobId;
+use floe_core::move_types::{
+    BlobCertified, BlobDeleted, BlobRegistered, EpochChangeDone, EpochChangeStart,
+    EpochParametersSelected, InvalidBlobID, ObjectId,
+};
+
+/// One floe event the node acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FloeEvent {
+    /// A blob object was registered.
+    Registered {
+        /// The blob.
+        blob_id: BlobId,
+        /// The `Blob` object.
+        object: ObjectId,
+        /// Epoch of registration.
+        epoch: u32,
+        /// First epoch it is no longer stored.
+        end_epoch: u32,
+        /// Deletable by its owner.
+        deletable: bool,
+    },
+    /// A blob object was certified, or (extension) its lifetime extended.
+    Certified {
+        /// The blob.
+        blob_id: BlobId,
+        /// The `Blob` object.
+        object: ObjectId,
+        /// Epoch of the event.
+        epoch: u32,
+        /// New end epoch.
+        end_epoch: u32,
+        /// Deletable by its owner.
+        deletable: bool,
+        /// An extension of an already certified object.
+        is_extension: bool,
+    },
+    /// A deletable blob object was deleted.
+    Deleted {
+        /// The blob.
+        blob_id: BlobId,
+        /// The `Blob` object.
+        object: ObjectId,
+    },
+    /// The blob id was proven inconsistent.
+    Invalid {
+        /// The blob.
+        blob_id: BlobId,
+        /// Epoch of the event.
+        epoch: u32,
+    },
+    /// An epoch-change event (start, done, parameters selected): the
+    /// committee or epoch is about to change or has changed.
+    Epoch,
+}
+
+impl FloeEvent {
+    /// The blob id the event is about, if any.
+    pub fn blob_id(&self) -> Option<&BlobId> {
+        match self {
+            FloeEvent::Registered { blob_id, .. }
+            | FloeEvent::Certified { blob_id, .. }
+            | FloeEvent::Deleted { blob_id, .. }
+            | FloeEvent::Invalid { blob_id, .. } => Some(blob_id),
+            FloeEvent::Epoch => None,
+        }
+    }
+}
+
+/// A floe event whose contents do not match its mirror: the contracts and
+/// the node disagree on a layout, which must stop the follower rather than
+/// be skipped (skipping would lose state silently).
+#[derive(Debug, thiserror::Error)]
+#[error("checkpoint {checkpoint}: event {name} does not decode: {reason}")]
+pub struct EventError {
+    /// Where.
+    pub checkpoint: u64,
+    /// Event name.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The floe events of `checkpoint`, in execution order.
+pub fn floe_events(
+    checkpoint: &Checkpoint,
+    floe_package: Address,
+) -> Result<Vec<FloeEvent>, EventError> {
+    let mut out = Vec::new();
+    for tx in &checkpoint.transactions {
+        for event in &tx.events {
+            if let Some(e) = decode(event, floe_package, checkpoint.sequence_number)? {
+                out.push(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn decode(
+    event: &Event,
+    floe_package: Address,
+    checkpoint: u64,
+) -> Result<Option<FloeEvent>, EventError> {
+    let tag = &event.type_;
+    if *tag.address() != floe_package || tag.module().as_str() != "events" {
+        return Ok(None);
+    }
+    let name = tag.name().as_str();
+    let bad = |e: floe_chain::ChainError| EventError {
+        checkpoint,
+        name: name.to_owned(),
+        reason: e.to_string(),
+    };
+    let bytes = &event.contents;
+    Ok(Some(match name {
+        "BlobRegistered" => {
+            let e: BlobRegistered = decode_bcs(bytes).map_err(bad)?;
+            FloeEvent::Registered {
+                blob_id: BlobId(e.blob_id.0),
+                object: e.object_id,
+                epoch: e.epoch,
+                end_epoch: e.end_epoch,
+                deletable: e.deletable,
+            }
+        }
+        "BlobCertified" => {
+            let e: BlobCertified = decode_bcs(bytes).map_err(bad)?;
+            FloeEvent::Certified {
+                blob_id: BlobId(e.blob_id.0),
+                object: e.object_id,
+                epoch: e.epoch,
+                end_epoch: e.end_epoch,
+                deletable: e.deletable,
+                is_extension: e.is_extension,
+            }
+        }
+        "BlobDeleted" => {
+            let e: BlobDeleted = decode_bcs(bytes).map_err(bad)?;
+            FloeEvent::Deleted {
+                blob_id: BlobId(e.blob_id.0),
+                object: e.object_id,
+            }
+        }
+        "InvalidBlobID" => {
+            let e: InvalidBlobID = decode_bcs(bytes).map_err(bad)?;
+            FloeEvent::Invalid {
+                blob_id: BlobId(e.blob_id.0),
+                epoch: e.epoch,
+            }
+        }
+        "EpochChangeStart" => {
+            let _: EpochChangeStart = decode_bcs(bytes).map_err(bad)?;
+            FloeEvent::Epoch
+        }
+        "EpochChangeDone" => {
+            let _: EpochChangeDone = decode_bcs(bytes).map_err(bad)?;
+            FloeEvent::Epoch
+        }
+        "EpochParametersSelected" => {
+            let _: EpochParametersSelected = decode_bcs(bytes).map_err(bad)?;
+            FloeEvent::Epoch
+        }
+        _ => return Ok(None),
+    }))
+}

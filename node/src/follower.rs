@@ -1,0 +1,407 @@
+//! The chain follower: every checkpoint from the stored cursor on, through
+//! `floe-chain`'s gap-free `CheckpointStream`, applied to the store.
+//!
+//! Per checkpoint: floe's events (registered, certified/extended, deleted,
+//! invalid) update per-blob-object records (the blob id's status is
+//! aggregated from them on read, see `store`), certified blobs join the
+//! durable recovery queue, and the next checkpoint number is written in the
+//! same atomic batch, so a restarted (or killed) node resumes exactly where
+//! its last batch ended. Afterwards: pending uploads of newly registered
+//! blobs are persisted, deleted and invalid blobs are garbage-collected,
+//! waiters for a registration are woken and the recovery worker is
+//! notified.
+//!
+//! The committee: the contracts emit no epoch-change event yet (epoch
+//! change comes with the staking and coordinator work), so `System` is
+//! re-read every `committee_refresh_ms` and whenever an epoch event of the
+//! floe package appears. When the epoch changes, expired blobs are
+//! garbage-collected.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use floe_chain::floe::Floe;
+use floe_chain::{Checkpoint, StreamConfig};
+use floe_core::BlobId;
+use tokio::sync::Notify;
+
+use crate::api::AppState;
+use crate::chain_view::CommitteeView;
+use crate::config::ChainConfig;
+use crate::events::{FloeEvent, floe_events};
+use crate::store::{BlobObjectInfo, ChainBatch, NodeStore, StoreError};
+
+/// Pause before re-opening the stream after it ended with an error.
+const RESTART_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Why applying a checkpoint failed (the follower stops advancing and
+/// retries; nothing after the failure is applied).
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// A floe event did not decode.
+    #[error(transparent)]
+    Event(#[from] crate::events::EventError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stream delivered an unexpected sequence number.
+    #[error("expected checkpoint {expected}, got {got}")]
+    Sequence {
+        /// Wanted.
+        expected: u64,
+        /// Delivered.
+        got: u64,
+    },
+    /// A blocking worker died.
+    #[error("worker failed: {0}")]
+    Join(String),
+}
+
+/// What applying one checkpoint leaves for after the commit.
+#[derive(Debug, Default)]
+struct Applied {
+    registered: Vec<BlobId>,
+    gone: Vec<BlobId>,
+    certified: bool,
+    epoch_event: bool,
+}
+
+/// The follower task.
+pub struct Follower {
+    state: AppState,
+    floe: Floe,
+    config: ChainConfig,
+    recovery: Arc<Notify>,
+}
+
+impl Follower {
+    /// A follower writing to `state`'s store.
+    pub fn new(state: AppState, floe: Floe, config: ChainConfig, recovery: Arc<Notify>) -> Self {
+        Self {
+            state,
+            floe,
+            config,
+            recovery,
+        }
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&NodeStore) -> Result<T, FollowError> + Send + 'static,
+    ) -> Result<T, FollowError> {
+        let store = self.state.store().clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| FollowError::Join(e.to_string()))?
+    }
+
+    /// Follows the chain until the task is dropped.
+    pub async fn run(self) {
+        self.collect_all().await;
+        let refresh = Duration::from_millis(self.config.committee_refresh_ms.max(100));
+        loop {
+            let next = match self.blocking(|s| Ok(s.next_checkpoint()?)).await {
+                Ok(next) => next,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading the event cursor");
+                    tokio::time::sleep(RESTART_BACKOFF).await;
+                    continue;
+                }
+            };
+            self.state.checkpoint_applied(next);
+            self.state
+                .metrics()
+                .checkpoint_cursor
+                .set(i64::try_from(next).unwrap_or(i64::MAX));
+            tracing::info!(next, "following checkpoints");
+            let mut stream = self
+                .floe
+                .client
+                .checkpoint_stream(next, StreamConfig::default());
+            let mut ticker = tokio::time::interval(refresh);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut expected = next;
+            loop {
+                tokio::select! {
+                    item = stream.next() => match item {
+                        Some(Ok(checkpoint)) => {
+                            if let Err(e) = self.apply(expected, checkpoint).await {
+                                tracing::error!(error = %e, checkpoint = expected, "applying a checkpoint failed");
+                                break;
+                            }
+                            expected += 1;
+                        }
+                        Some(Err(e)) => {
+                            tracing::error!(error = %e, "checkpoint stream ended");
+                            break;
+                        }
+                        None => break,
+                    },
+                    _ = ticker.tick() => self.refresh_committee().await,
+                }
+            }
+            tokio::time::sleep(RESTART_BACKOFF).await;
+        }
+    }
+
+    async fn apply(&self, expected: u64, checkpoint: Checkpoint) -> Result<(), FollowError> {
+        if checkpoint.sequence_number != expected {
+            return Err(FollowError::Sequence {
+                expected,
+                got: checkpoint.sequence_number,
+            });
+        }
+        let events = floe_events(&checkpoint, self.floe.ids.floe_package)?;
+        let member = self.state.chain().committee().is_member();
+        let metrics = self.state.metrics().clone();
+        let applied = self
+            .blocking(move |store| {
+                let (batch, applied) = build_batch(store, &events, expected + 1, member)?;
+                store.apply_chain_batch(&batch)?;
+                for e in &events {
+                    metrics.events.with_label_values(&[event_kind(e)]).inc();
+                }
+                Ok(applied)
+            })
+            .await?;
+        let state = self.state.clone();
+        let committee = state.chain().committee();
+        let shards: Vec<u16> = committee.owned_shards().iter().copied().collect();
+        let epoch = committee.epoch();
+        let Applied {
+            registered, gone, ..
+        } = &applied;
+        let (registered, gone) = (registered.clone(), gone.clone());
+        let gc_state = state.clone();
+        self.blocking(move |store| {
+            for blob_id in &registered {
+                gc_state.flush_pending(blob_id)?;
+            }
+            let shards = shard_list(store, &shards)?;
+            for blob_id in &gone {
+                let s = store.collect_blob(blob_id, epoch, &shards)?;
+                if s.blobs > 0 {
+                    gc_state.metrics().gc_blobs.inc_by(s.blobs);
+                    tracing::info!(%blob_id, slivers = s.slivers, "garbage-collected");
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        let next = expected + 1;
+        state.checkpoint_applied(next);
+        let metrics = state.metrics();
+        metrics
+            .checkpoint_cursor
+            .set(i64::try_from(next).unwrap_or(i64::MAX));
+        if let Some(ts) = checkpoint.timestamp_ms {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            let lag = now.saturating_sub(u128::from(ts));
+            metrics
+                .follower_lag_ms
+                .set(i64::try_from(lag).unwrap_or(i64::MAX));
+        }
+        if applied.certified {
+            self.recovery.notify_one();
+        }
+        if applied.epoch_event {
+            self.refresh_committee().await;
+        }
+        Ok(())
+    }
+
+    /// Re-reads the committee; on a change of epoch or of this node's
+    /// shards, swaps the view, marks new shards and collects garbage.
+    async fn refresh_committee(&self) {
+        let committee = match self.floe.committee().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the committee");
+                return;
+            }
+        };
+        let view = match CommitteeView::from_committee(committee, &self.state.public_key()) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, "the on-chain committee is unusable");
+                return;
+            }
+        };
+        let old = self.state.chain().committee();
+        if old.epoch() == view.epoch()
+            && old.owned_shards() == view.owned_shards()
+            && old.n_shards() == view.n_shards()
+        {
+            return;
+        }
+        tracing::info!(
+            old_epoch = old.epoch(),
+            epoch = view.epoch(),
+            shards = ?view.owned_shards(),
+            "committee changed"
+        );
+        self.state.metrics().committee_changes.inc();
+        let shards: Vec<u16> = view.owned_shards().iter().copied().collect();
+        self.state.chain().set_committee(view);
+        let result = self
+            .blocking(move |store| {
+                for shard in shards {
+                    if store.shard_status(shard)?.is_none() {
+                        store.set_shard_status(shard, crate::store::ShardStatus::Active)?;
+                    }
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "recording new shards");
+        }
+        self.collect_all().await;
+    }
+
+    /// Garbage-collects every blob with no live object at the current epoch.
+    async fn collect_all(&self) {
+        let committee = self.state.chain().committee();
+        let epoch = committee.epoch();
+        let owned: Vec<u16> = committee.owned_shards().iter().copied().collect();
+        let metrics = self.state.metrics().clone();
+        let result = self
+            .blocking(move |store| {
+                let shards = shard_list(store, &owned)?;
+                let stats = store.collect_garbage(epoch, &shards)?;
+                metrics.gc_blobs.inc_by(stats.blobs);
+                Ok(stats)
+            })
+            .await;
+        match result {
+            Ok(stats) if stats.blobs > 0 || stats.objects > 0 => {
+                tracing::info!(
+                    epoch,
+                    blobs = stats.blobs,
+                    slivers = stats.slivers,
+                    objects = stats.objects,
+                    "garbage collection"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "garbage collection failed"),
+        }
+    }
+}
+
+/// Shards slivers may be stored under: owned now or ever given a status.
+fn shard_list(store: &NodeStore, owned: &[u16]) -> Result<Vec<u16>, StoreError> {
+    let mut shards: Vec<u16> = store
+        .shard_statuses()?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    shards.extend_from_slice(owned);
+    shards.sort_unstable();
+    shards.dedup();
+    Ok(shards)
+}
+
+fn event_kind(e: &FloeEvent) -> &'static str {
+    match e {
+        FloeEvent::Registered { .. } => "registered",
+        FloeEvent::Certified {
+            is_extension: true, ..
+        } => "extended",
+        FloeEvent::Certified { .. } => "certified",
+        FloeEvent::Deleted { .. } => "deleted",
+        FloeEvent::Invalid { .. } => "invalid",
+        FloeEvent::Epoch => "epoch",
+    }
+}
+
+/// The batch for one checkpoint's events, reading current records from
+/// `store` (the follower is their only writer).
+fn build_batch(
+    store: &NodeStore,
+    events: &[FloeEvent],
+    next_checkpoint: u64,
+    member: bool,
+) -> Result<(ChainBatch, Applied), StoreError> {
+    let mut batch = ChainBatch {
+        next_checkpoint,
+        ..ChainBatch::default()
+    };
+    let mut applied = Applied::default();
+    for event in events {
+        match *event {
+            FloeEvent::Registered {
+                blob_id,
+                object,
+                epoch,
+                end_epoch,
+                deletable,
+            } => {
+                batch.objects.insert(
+                    (blob_id, object),
+                    BlobObjectInfo {
+                        deletable,
+                        registered_epoch: epoch,
+                        end_epoch,
+                        certified_epoch: None,
+                        deleted: false,
+                    },
+                );
+                applied.registered.push(blob_id);
+            }
+            FloeEvent::Certified {
+                blob_id,
+                object,
+                epoch,
+                end_epoch,
+                deletable,
+                is_extension,
+            } => {
+                let current = match batch.objects.get(&(blob_id, object)) {
+                    Some(info) => Some(info.clone()),
+                    None => store.blob_object(&blob_id, &object)?,
+                };
+                // A certification of an object the node never saw registered
+                // (cursor started later) still makes the blob available.
+                let mut info = current.unwrap_or(BlobObjectInfo {
+                    deletable,
+                    registered_epoch: epoch,
+                    end_epoch,
+                    certified_epoch: None,
+                    deleted: false,
+                });
+                info.certified_epoch.get_or_insert(epoch);
+                info.end_epoch = end_epoch;
+                batch.objects.insert((blob_id, object), info);
+                if member && !is_extension {
+                    batch.recover.push(blob_id);
+                    applied.certified = true;
+                }
+            }
+            FloeEvent::Deleted { blob_id, object } => {
+                let current = match batch.objects.get(&(blob_id, object)) {
+                    Some(info) => Some(info.clone()),
+                    None => store.blob_object(&blob_id, &object)?,
+                };
+                if let Some(mut info) = current {
+                    info.deleted = true;
+                    batch.objects.insert((blob_id, object), info);
+                }
+                applied.gone.push(blob_id);
+            }
+            FloeEvent::Invalid { blob_id, epoch } => {
+                batch.invalid.insert(blob_id, epoch);
+                applied.gone.push(blob_id);
+            }
+            FloeEvent::Epoch => applied.epoch_event = true,
+        }
+    }
+    Ok((batch, applied))
+}
+
+#[cfg(test)]
+#[path = "follower_tests.rs"]
+mod tests;

@@ -1,0 +1,100 @@
+use floe_core::move_types::ObjectId;
+
+use super::*;
+
+fn open() -> (tempfile::TempDir, NodeStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = NodeStore::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn register_certify_delete_in_one_checkpoint_and_across_checkpoints() {
+    let (_dir, store) = open();
+    let id = BlobId([7; 32]);
+    let obj = ObjectId([1; 32]);
+    let registered = FloeEvent::Registered {
+        blob_id: id,
+        object: obj,
+        epoch: 0,
+        end_epoch: 3,
+        deletable: true,
+    };
+    let certified = FloeEvent::Certified {
+        blob_id: id,
+        object: obj,
+        epoch: 1,
+        end_epoch: 3,
+        deletable: true,
+        is_extension: false,
+    };
+    // Register and certify in the same checkpoint: the certification sees
+    // the record the registration created in the batch.
+    let (batch, applied) = build_batch(&store, &[registered.clone(), certified], 5, true).unwrap();
+    assert_eq!(applied.registered, vec![id]);
+    assert!(applied.certified);
+    assert_eq!(batch.recover, vec![id]);
+    store.apply_chain_batch(&batch).unwrap();
+    assert_eq!(store.next_checkpoint().unwrap(), 5);
+    let info = store.blob_info(&id, 1).unwrap();
+    assert_eq!((info.deletable.total, info.deletable.certified), (1, 1));
+    assert_eq!(store.recovery_queue(10).unwrap(), vec![id]);
+
+    // An extension moves the end epoch and does not queue recovery.
+    let extended = FloeEvent::Certified {
+        blob_id: id,
+        object: obj,
+        epoch: 2,
+        end_epoch: 9,
+        deletable: true,
+        is_extension: true,
+    };
+    let (batch, applied) = build_batch(&store, &[extended], 6, true).unwrap();
+    assert!(!applied.certified);
+    store.apply_chain_batch(&batch).unwrap();
+    let object = store.blob_object(&id, &obj).unwrap().unwrap();
+    assert_eq!((object.end_epoch, object.certified_epoch), (9, Some(1)));
+
+    // Deletion: no live object remains, and the blob is a GC candidate.
+    let (batch, applied) = build_batch(
+        &store,
+        &[FloeEvent::Deleted {
+            blob_id: id,
+            object: obj,
+        }],
+        7,
+        true,
+    )
+    .unwrap();
+    assert_eq!(applied.gone, vec![id]);
+    store.apply_chain_batch(&batch).unwrap();
+    assert!(!store.blob_info(&id, 2).unwrap().is_registered());
+    assert_eq!(store.next_checkpoint().unwrap(), 7);
+}
+
+#[test]
+fn non_members_queue_no_recovery_and_invalid_marks_apply() {
+    let (_dir, store) = open();
+    let id = BlobId([9; 32]);
+    let events = [
+        FloeEvent::Certified {
+            blob_id: id,
+            object: ObjectId([2; 32]),
+            epoch: 4,
+            end_epoch: 8,
+            deletable: false,
+            is_extension: false,
+        },
+        FloeEvent::Invalid {
+            blob_id: id,
+            epoch: 5,
+        },
+    ];
+    let (batch, applied) = build_batch(&store, &events, 1, false).unwrap();
+    assert!(batch.recover.is_empty() && !applied.certified);
+    store.apply_chain_batch(&batch).unwrap();
+    let info = store.blob_info(&id, 5).unwrap();
+    assert_eq!(info.invalid_epoch, Some(5));
+    assert!(!info.is_registered());
+    assert_eq!(info.permanent.certified, 1);
+}
