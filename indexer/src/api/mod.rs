@@ -1,0 +1,132 @@
+//! The explorer API (axum; OpenAPI document at `/openapi.json`).
+//!
+//! Every answer is `{"checkpoint": N, "data": ..., "next_cursor": ...}`:
+//! each request reads inside one REPEATABLE READ transaction that also
+//! reads the watermark, so `checkpoint` is exactly the chain state the rows
+//! reflect. Lists are keyset-paginated: `cursor` is the `next_cursor` of
+//! the previous page (an object id, or a position), so a row is returned
+//! once even while the indexer keeps writing. Bad parameters get 400 with
+//! the reason, as JSON.
+
+pub mod params;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use prometheus::Registry;
+use serde_json::{Value, json};
+use sqlx::{PgPool, Postgres, Transaction};
+use utoipa::OpenApi;
+
+use crate::pipeline::{Metrics, PIPELINE};
+use params::ApiError;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct ApiState {
+    pub pool: PgPool,
+    pub registry: Arc<Registry>,
+    pub metrics: Metrics,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "floe explorer API",
+        description = "Blobs, accounts, epochs, nodes and stats indexed from the chain. Every response carries the checkpoint it reflects."
+    ),
+    paths(
+        routes::status,
+        routes::blobs,
+        routes::blob,
+        routes::blob_events,
+        routes::blob_id,
+        routes::account_blobs,
+        routes::account_storage,
+        routes::account_stakes,
+        routes::account_payments,
+        routes::epochs,
+        routes::epoch,
+        routes::nodes,
+        routes::node,
+        routes::stats,
+        routes::governance
+    )
+)]
+pub struct ApiDoc;
+
+/// The router.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/status", get(routes::status))
+        .route("/v1/blobs", get(routes::blobs))
+        .route("/v1/blobs/{object_id}", get(routes::blob))
+        .route("/v1/blobs/{object_id}/events", get(routes::blob_events))
+        .route("/v1/blob-ids/{blob_id}", get(routes::blob_id))
+        .route("/v1/accounts/{address}/blobs", get(routes::account_blobs))
+        .route(
+            "/v1/accounts/{address}/storage",
+            get(routes::account_storage),
+        )
+        .route("/v1/accounts/{address}/stakes", get(routes::account_stakes))
+        .route(
+            "/v1/accounts/{address}/payments",
+            get(routes::account_payments),
+        )
+        .route("/v1/epochs", get(routes::epochs))
+        .route("/v1/epochs/{epoch}", get(routes::epoch))
+        .route("/v1/nodes", get(routes::nodes))
+        .route("/v1/nodes/{node_id}", get(routes::node))
+        .route("/v1/stats", get(routes::stats))
+        .route("/v1/governance", get(routes::governance))
+        .route(
+            "/openapi.json",
+            get(|| async { axum::Json(ApiDoc::openapi()) }),
+        )
+        .route("/metrics", get(routes::metrics))
+        .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        .with_state(state)
+}
+
+/// A read-only snapshot and the checkpoint it reflects.
+pub(crate) struct Snapshot {
+    pub tx: Transaction<'static, Postgres>,
+    pub checkpoint: Option<i64>,
+}
+
+impl Snapshot {
+    pub async fn begin(pool: &PgPool) -> Result<Self, ApiError> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let checkpoint: Option<(i64,)> =
+            sqlx::query_as("SELECT checkpoint FROM watermarks WHERE pipeline = $1")
+                .bind(PIPELINE)
+                .fetch_optional(&mut *tx)
+                .await?;
+        Ok(Self {
+            tx,
+            checkpoint: checkpoint.map(|c| c.0),
+        })
+    }
+
+    /// The current epoch as the index knows it (0 before the first read).
+    pub async fn epoch(&mut self) -> Result<i32, ApiError> {
+        let e: Option<(i32,)> = sqlx::query_as("SELECT epoch FROM system_state WHERE id = 1")
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(e.map_or(0, |e| e.0))
+    }
+
+    /// The answer envelope.
+    pub fn answer(&self, data: Value, next_cursor: Option<String>) -> axum::Json<Value> {
+        axum::Json(json!({
+            "checkpoint": self.checkpoint,
+            "data": data,
+            "next_cursor": next_cursor,
+        }))
+    }
+}

@@ -1,0 +1,590 @@
+//! The processor: checkpoints to rows, with no I/O.
+//!
+//! [`Processor::process`] folds one checkpoint into a [`Batch`]. State
+//! changes are folded per key inside a batch (a blob registered and
+//! certified in the same batch becomes one upsert), and every row carries
+//! the position of the last chain fact behind it, so the committer can
+//! apply a batch with one set-based statement per table and refuse to move
+//! any row backwards.
+//!
+//! Owners come from each transaction's object changes, not from events: a
+//! `Blob` moved by a plain transfer (no floe call, no event) changes owner,
+//! and a `Blob` burnt (deleted with no event) becomes `deleted`.
+
+use std::collections::BTreeMap;
+
+use floe_chain::Checkpoint;
+use floe_chain::sui_sdk_types::{Address, Event, ObjectChange, Owner};
+use floe_core::encoding::EncodingConfig;
+use floe_core::move_types::MovePackage;
+use serde_json::Value;
+
+use crate::decode::{decode_struct, event_fields};
+
+/// Why a checkpoint could not be turned into rows. These are data errors
+/// that retrying cannot fix; the pipeline stops on them.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProcessError {
+    #[error("checkpoint {checkpoint}: position out of range (tx {tx}, event {event})")]
+    Position {
+        checkpoint: u64,
+        tx: usize,
+        event: usize,
+    },
+    #[error("checkpoint {checkpoint}, tx {tx_digest}, event {event_index} ({name}): {reason}")]
+    Event {
+        checkpoint: u64,
+        tx_digest: String,
+        event_index: usize,
+        name: String,
+        reason: String,
+    },
+    #[error("checkpoint {got} does not follow {expected}")]
+    OutOfOrder { expected: u64, got: u64 },
+}
+
+/// Event index used for a transaction's object changes: after its events.
+pub const EFFECTS_EVENT_INDEX: usize = 0xffff;
+
+/// The position of a chain fact: checkpoint << 32 | tx << 16 | event.
+/// Ordered like the chain; fits a Postgres BIGINT for checkpoints below
+/// 2^31.
+pub fn position(checkpoint: u64, tx: usize, event: usize) -> Result<i64, ProcessError> {
+    let err = || ProcessError::Position {
+        checkpoint,
+        tx,
+        event,
+    };
+    if checkpoint >= 1 << 31 || tx > 0xffff || event > 0xffff {
+        return Err(err());
+    }
+    Ok(((checkpoint << 32) | ((tx as u64) << 16) | event as u64) as i64)
+}
+
+/// What the processor needs to know about the deployment.
+#[derive(Debug, Clone)]
+pub struct ProcessorConfig {
+    /// The floe (Walrus system) package: its events are indexed.
+    pub floe_package: Address,
+    /// The WAL package: its events are indexed too.
+    pub wal_package: Address,
+    /// Shards of the committee, to compute encoded sizes; `None` leaves
+    /// `encoded_size` empty.
+    pub n_shards: Option<u16>,
+}
+
+/// One checkpoint's summary row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckpointRow {
+    pub sequence_number: i64,
+    pub digest: Option<String>,
+    pub timestamp_ms: Option<i64>,
+    pub transactions: i32,
+    pub floe_events: i32,
+}
+
+/// One floe or WAL event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub pos: i64,
+    pub checkpoint: i64,
+    pub tx_digest: String,
+    pub event_index: i32,
+    pub sender: String,
+    pub module: String,
+    pub name: String,
+    pub type_tag: String,
+    /// Decoded fields as JSON text; `None` for layouts floe does not mirror.
+    pub fields: Option<String>,
+    pub bcs: Vec<u8>,
+    pub timestamp_ms: Option<i64>,
+    pub object_id: Option<String>,
+}
+
+/// Changes to one `Blob` from events; `None` fields are left as they are.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BlobPatch {
+    pub blob_id: String,
+    pub size: Option<i64>,
+    pub encoded_size: Option<i64>,
+    pub encoding_type: Option<i16>,
+    pub deletable: Option<bool>,
+    pub registered_epoch: Option<i32>,
+    pub certified_epoch: Option<i32>,
+    pub end_epoch: Option<i32>,
+    pub status: Option<&'static str>,
+    /// Position of the registration, when in this batch.
+    pub created_pos: Option<i64>,
+    /// Position of the last event folded in.
+    pub pos: i64,
+}
+
+impl BlobPatch {
+    fn fold(&mut self, later: BlobPatch) {
+        self.blob_id = later.blob_id;
+        self.size = later.size.or(self.size);
+        self.encoded_size = later.encoded_size.or(self.encoded_size);
+        self.encoding_type = later.encoding_type.or(self.encoding_type);
+        self.deletable = later.deletable.or(self.deletable);
+        self.registered_epoch = later.registered_epoch.or(self.registered_epoch);
+        self.certified_epoch = later.certified_epoch.or(self.certified_epoch);
+        self.end_epoch = later.end_epoch.or(self.end_epoch);
+        self.status = later.status.or(self.status);
+        self.created_pos = self.created_pos.or(later.created_pos);
+        self.pos = later.pos;
+    }
+}
+
+/// The last change of one object in a batch, from transaction effects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectPatch {
+    /// `0x..` address, `object:0x..`, `shared`, `immutable`; `None` when
+    /// wrapped or deleted.
+    pub owner: Option<String>,
+    pub deleted: bool,
+    pub pos: i64,
+}
+
+/// A blob id certified invalid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidRow {
+    pub epoch: i32,
+    pub pos: i64,
+}
+
+/// Changes to one epoch's row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EpochPatch {
+    pub start_checkpoint: Option<i64>,
+    pub start_ms: Option<i64>,
+    pub done_checkpoint: Option<i64>,
+    pub done_ms: Option<i64>,
+    pub params_selected_ms: Option<i64>,
+    pub storage_price: Option<i64>,
+    pub write_price: Option<i64>,
+    pub pos: i64,
+}
+
+/// Changes to one governance proposal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalPatch {
+    pub kind: &'static str,
+    pub epoch: i32,
+    pub payload: String,
+    pub status: &'static str,
+    pub pos: i64,
+}
+
+/// Rows of consecutive checkpoints, ready for one database transaction.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Batch {
+    /// Last checkpoint folded in.
+    pub last: Option<u64>,
+    pub first: Option<u64>,
+    pub last_timestamp_ms: Option<u64>,
+    pub checkpoints: Vec<CheckpointRow>,
+    pub events: Vec<EventRow>,
+    pub blobs: BTreeMap<String, BlobPatch>,
+    pub objects: BTreeMap<String, ObjectPatch>,
+    pub invalid_ids: BTreeMap<String, InvalidRow>,
+    pub epochs: BTreeMap<i32, EpochPatch>,
+    pub proposals: BTreeMap<String, ProposalPatch>,
+}
+
+impl Batch {
+    /// Rows this batch writes (for metrics and batch sizing).
+    pub fn rows(&self) -> usize {
+        self.checkpoints.len()
+            + self.events.len()
+            + self.blobs.len()
+            + self.objects.len()
+            + self.invalid_ids.len()
+            + self.epochs.len()
+            + self.proposals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.last.is_none()
+    }
+}
+
+/// Turns checkpoints into rows.
+#[derive(Debug, Clone)]
+pub struct Processor {
+    config: ProcessorConfig,
+    encoding: Option<EncodingConfig>,
+}
+
+fn address_text(a: &Address) -> String {
+    format!("0x{}", hex::encode(a.as_bytes()))
+}
+
+fn owner_text(owner: &Owner) -> String {
+    match owner {
+        Owner::Address(a) => address_text(a),
+        Owner::Object(a) => format!("object:{}", address_text(a)),
+        Owner::Shared(_) => "shared".into(),
+        Owner::Immutable => "immutable".into(),
+        Owner::ConsensusAddress { owner, .. } => address_text(owner),
+        _ => "unknown".into(),
+    }
+}
+
+fn i64_of(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn i32_of(v: &Value) -> Option<i32> {
+    i64_of(v).and_then(|n| i32::try_from(n).ok())
+}
+
+impl Processor {
+    pub fn new(config: ProcessorConfig) -> Self {
+        let encoding = config.n_shards.and_then(|n| EncodingConfig::new(n).ok());
+        Self { config, encoding }
+    }
+
+    pub fn config(&self) -> &ProcessorConfig {
+        &self.config
+    }
+
+    /// Folds `checkpoint` into `batch`. Checkpoints must come in order.
+    pub fn process(&self, checkpoint: &Checkpoint, batch: &mut Batch) -> Result<(), ProcessError> {
+        let seq = checkpoint.sequence_number;
+        if let Some(last) = batch.last
+            && last.checked_add(1) != Some(seq)
+        {
+            return Err(ProcessError::OutOfOrder {
+                expected: last.saturating_add(1),
+                got: seq,
+            });
+        }
+        position(seq, 0, 0)?;
+        let cp = seq as i64;
+        let timestamp_ms = checkpoint.timestamp_ms.and_then(|t| i64::try_from(t).ok());
+        let mut floe_events = 0i32;
+        for (tx_index, tx) in checkpoint.transactions.iter().enumerate() {
+            let tx_digest = tx.digest.to_string();
+            for (event_index, event) in tx.events.iter().enumerate() {
+                let Some(package) = self.package_of(event) else {
+                    continue;
+                };
+                let pos = position(seq, tx_index, event_index)?;
+                floe_events = floe_events.saturating_add(1);
+                let (row, fields) = self
+                    .event_row(
+                        package,
+                        event,
+                        pos,
+                        cp,
+                        &tx_digest,
+                        event_index,
+                        timestamp_ms,
+                    )
+                    .map_err(|reason| ProcessError::Event {
+                        checkpoint: seq,
+                        tx_digest: tx_digest.clone(),
+                        event_index,
+                        name: event.type_.name().to_string(),
+                        reason,
+                    })?;
+                if package == MovePackage::Walrus
+                    && let Some(fields) = &fields
+                {
+                    self.apply_event(&row.name, fields, pos, cp, timestamp_ms, batch);
+                }
+                batch.events.push(row);
+            }
+            let effects_pos = position(seq, tx_index, EFFECTS_EVENT_INDEX)?;
+            for change in tx.effects.object_changes() {
+                let (id, patch) = match change {
+                    ObjectChange::Created {
+                        object_id,
+                        output_owner,
+                        ..
+                    }
+                    | ObjectChange::Mutated {
+                        object_id,
+                        output_owner,
+                        ..
+                    }
+                    | ObjectChange::Unwrapped {
+                        object_id,
+                        output_owner,
+                        ..
+                    } => (
+                        object_id,
+                        ObjectPatch {
+                            owner: Some(owner_text(output_owner)),
+                            deleted: false,
+                            pos: effects_pos,
+                        },
+                    ),
+                    ObjectChange::Wrapped { object_id, .. } => (
+                        object_id,
+                        ObjectPatch {
+                            owner: None,
+                            deleted: false,
+                            pos: effects_pos,
+                        },
+                    ),
+                    ObjectChange::Deleted { object_id, .. }
+                    | ObjectChange::UnwrappedThenDeleted { object_id } => (
+                        object_id,
+                        ObjectPatch {
+                            owner: None,
+                            deleted: true,
+                            pos: effects_pos,
+                        },
+                    ),
+                    _ => continue,
+                };
+                batch.objects.insert(address_text(id), patch);
+            }
+        }
+        batch.checkpoints.push(CheckpointRow {
+            sequence_number: cp,
+            digest: checkpoint.digest.map(|d| d.to_string()),
+            timestamp_ms,
+            transactions: i32::try_from(checkpoint.transactions.len()).unwrap_or(i32::MAX),
+            floe_events,
+        });
+        batch.first.get_or_insert(seq);
+        batch.last = Some(seq);
+        batch.last_timestamp_ms = checkpoint.timestamp_ms;
+        Ok(())
+    }
+
+    fn package_of(&self, event: &Event) -> Option<MovePackage> {
+        let address = event.type_.address();
+        if *address == self.config.floe_package {
+            Some(MovePackage::Walrus)
+        } else if *address == self.config.wal_package {
+            Some(MovePackage::Wal)
+        } else {
+            None
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn event_row(
+        &self,
+        package: MovePackage,
+        event: &Event,
+        pos: i64,
+        checkpoint: i64,
+        tx_digest: &str,
+        event_index: usize,
+        timestamp_ms: Option<i64>,
+    ) -> Result<(EventRow, Option<Value>), String> {
+        let module = event.type_.module().to_string();
+        let name = event.type_.name().to_string();
+        let fields = match event_fields(package, &module, &name) {
+            // A known layout that does not decode is corrupt data.
+            Some(layout) => {
+                Some(decode_struct(layout, &event.contents).map_err(|e| e.to_string())?)
+            }
+            None => None,
+        };
+        let object_id = fields.as_ref().and_then(|f| {
+            ["object_id", "node_id", "storage_pool_id", "staked_wal_id"]
+                .iter()
+                .find_map(|k| f.get(*k).and_then(Value::as_str).map(str::to_owned))
+        });
+        let row = EventRow {
+            pos,
+            checkpoint,
+            tx_digest: tx_digest.to_owned(),
+            event_index: event_index as i32,
+            sender: address_text(&event.sender),
+            module,
+            name,
+            type_tag: event.type_.to_string(),
+            fields: fields.as_ref().map(Value::to_string),
+            bcs: event.contents.clone(),
+            timestamp_ms,
+            object_id,
+        };
+        Ok((row, fields))
+    }
+
+    /// State changes of one decoded floe event.
+    fn apply_event(
+        &self,
+        name: &str,
+        f: &Value,
+        pos: i64,
+        checkpoint: i64,
+        timestamp_ms: Option<i64>,
+        batch: &mut Batch,
+    ) {
+        let text = |k: &str| f.get(k).and_then(Value::as_str).map(str::to_owned);
+        let bool_of = |k: &str| f.get(k).and_then(Value::as_bool);
+        let int = |k: &str| f.get(k).and_then(i32_of);
+        let long = |k: &str| f.get(k).and_then(i64_of);
+        let mut blob = |patch: BlobPatch| {
+            let Some(object_id) = text("object_id") else {
+                return;
+            };
+            match batch.blobs.get_mut(&object_id) {
+                Some(existing) => existing.fold(patch),
+                None => {
+                    batch.blobs.insert(object_id, patch);
+                }
+            }
+        };
+        let blob_id = text("blob_id").unwrap_or_default();
+        match name {
+            "BlobRegistered" => {
+                let size = long("size");
+                let encoded_size = match (&self.encoding, f.get("size").and_then(i64_of)) {
+                    (Some(enc), Some(size)) => u64::try_from(size)
+                        .ok()
+                        .and_then(|s| enc.encoded_blob_length(s).ok())
+                        .and_then(|e| i64::try_from(e).ok()),
+                    _ => None,
+                };
+                blob(BlobPatch {
+                    blob_id,
+                    size,
+                    encoded_size,
+                    encoding_type: int("encoding_type").and_then(|e| i16::try_from(e).ok()),
+                    deletable: bool_of("deletable"),
+                    registered_epoch: int("epoch"),
+                    end_epoch: int("end_epoch"),
+                    status: Some("registered"),
+                    created_pos: Some(pos),
+                    pos,
+                    ..BlobPatch::default()
+                });
+            }
+            "BlobCertified" => {
+                let extension = bool_of("is_extension").unwrap_or(false);
+                blob(BlobPatch {
+                    blob_id,
+                    deletable: bool_of("deletable"),
+                    // An extension keeps the epoch of the first certification.
+                    certified_epoch: if extension { None } else { int("epoch") },
+                    end_epoch: int("end_epoch"),
+                    status: Some("certified"),
+                    pos,
+                    ..BlobPatch::default()
+                });
+            }
+            "BlobDeleted" => blob(BlobPatch {
+                blob_id,
+                end_epoch: int("end_epoch"),
+                status: Some("deleted"),
+                pos,
+                ..BlobPatch::default()
+            }),
+            "InvalidBlobID" => {
+                batch.invalid_ids.entry(blob_id).or_insert(InvalidRow {
+                    epoch: int("epoch").unwrap_or(0),
+                    pos,
+                });
+            }
+            "EpochChangeStart"
+            | "EpochChangeDone"
+            | "EpochParametersSelected"
+            | "PricesUpdated" => {
+                let key = if name == "EpochParametersSelected" {
+                    int("next_epoch")
+                } else {
+                    int("epoch")
+                };
+                let Some(epoch) = key else { return };
+                let e = batch.epochs.entry(epoch).or_default();
+                e.pos = pos;
+                match name {
+                    "EpochChangeStart" => {
+                        e.start_checkpoint = Some(checkpoint);
+                        e.start_ms = timestamp_ms;
+                    }
+                    "EpochChangeDone" => {
+                        e.done_checkpoint = Some(checkpoint);
+                        e.done_ms = timestamp_ms;
+                    }
+                    "EpochParametersSelected" => e.params_selected_ms = timestamp_ms,
+                    _ => {
+                        e.storage_price = long("storage_price");
+                        e.write_price = long("write_price");
+                    }
+                }
+            }
+            "ContractUpgradeProposed" | "ContractUpgradeQuorumReached" => {
+                let Some(digest) = text("package_digest") else {
+                    return;
+                };
+                let status = if name == "ContractUpgradeProposed" {
+                    "proposed"
+                } else {
+                    "quorum_reached"
+                };
+                batch.proposals.insert(
+                    digest,
+                    ProposalPatch {
+                        kind: "contract_upgrade",
+                        epoch: int("epoch").unwrap_or(0),
+                        payload: f.to_string(),
+                        status,
+                        pos,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_order_like_the_chain_and_are_bounded() {
+        let a = position(5, 0, 0).unwrap();
+        let b = position(5, 0, 1).unwrap();
+        let c = position(5, 0, EFFECTS_EVENT_INDEX).unwrap();
+        let d = position(5, 1, 0).unwrap();
+        let e = position(6, 0, 0).unwrap();
+        assert!(a < b && b < c && c < d && d < e);
+        assert!(position(1 << 31, 0, 0).is_err());
+        assert!(position(1, 0x1_0000, 0).is_err());
+        assert!(position(1, 0, 0x1_0000).is_err());
+        assert!(position((1 << 31) - 1, 0xffff, 0xffff).unwrap() > 0);
+    }
+
+    #[test]
+    fn fold_keeps_registration_and_takes_later_fields() {
+        let mut p = BlobPatch {
+            blob_id: "b".into(),
+            size: Some(10),
+            registered_epoch: Some(1),
+            end_epoch: Some(3),
+            status: Some("registered"),
+            created_pos: Some(7),
+            pos: 7,
+            ..BlobPatch::default()
+        };
+        p.fold(BlobPatch {
+            blob_id: "b".into(),
+            certified_epoch: Some(1),
+            end_epoch: Some(5),
+            status: Some("certified"),
+            pos: 9,
+            ..BlobPatch::default()
+        });
+        assert_eq!(p.size, Some(10));
+        assert_eq!(p.registered_epoch, Some(1));
+        assert_eq!(p.certified_epoch, Some(1));
+        assert_eq!(p.end_epoch, Some(5));
+        assert_eq!(p.status, Some("certified"));
+        assert_eq!(p.created_pos, Some(7));
+        assert_eq!(p.pos, 9);
+    }
+}
