@@ -1,11 +1,19 @@
-//! An in-process devnet for the twin's tests: the ledger with both native
-//! packages, served over gRPC on a free local port, a funded user who owns
-//! the whole WAL supply, and a committee of four BLS keys (shards 1, 2, 3,
-//! 4: quorum 7 of 10, validity 4) that signs real certificates.
+//! A devnet for the twin's tests: a real `floe ledger run` process with
+//! both native packages, reached only over gRPC on a free local port, a
+//! funded user who owns the whole WAL supply, and a committee of four BLS
+//! keys (shards 1, 2, 3, 4: quorum 7 of 10, validity 4) that signs real
+//! certificates.
+//!
+//! The ledger runs as its own process (the `floe` binary of this
+//! workspace, built by `cargo test --workspace`; `FLOE_BIN` overrides the
+//! path), so these suites exercise exactly what a user's chain runs:
+//! signed transactions over the network, the write-ahead log, checkpoints.
 
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 use floe_chain::floe::calls::CertificateArgs;
 use floe_chain::floe::{Floe, FloeIds};
@@ -16,9 +24,8 @@ use floe_contracts::{FLOE_PACKAGE_ID, WAL_PACKAGE_ID};
 use floe_core::bls::{BlsSecretKey, aggregate_signatures};
 use floe_core::committee::signers_to_bitmap;
 use floe_core::move_types::{ObjectId, U256Le};
+use floe_ledger::Genesis;
 use floe_ledger::genesis::{Account, PackageSpec};
-use floe_ledger::{Genesis, Ledger, LedgerConfig};
-use tokio::sync::oneshot;
 
 pub const SUI: u64 = 1_000_000_000;
 pub const STORAGE_PRICE: u64 = 1_000;
@@ -37,8 +44,29 @@ pub struct Devnet {
     pub weights: Vec<u16>,
     /// The user's `Coin<WAL>` (the whole supply at genesis).
     pub wal: Address,
+    _ledger: LedgerProcess,
     _dir: tempfile::TempDir,
-    _stop: oneshot::Sender<()>,
+}
+
+/// The ledger process; killed when the devnet is dropped.
+struct LedgerProcess(Child);
+
+impl Drop for LedgerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `floe` binary: `FLOE_BIN`, else `target/debug/floe`.
+pub fn floe_bin() -> PathBuf {
+    if let Ok(bin) = std::env::var("FLOE_BIN") {
+        return bin.into();
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("debug").join("floe")
 }
 
 pub async fn devnet() -> Devnet {
@@ -92,25 +120,36 @@ pub async fn devnet() -> Devnet {
         ..Genesis::default()
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = Ledger::open(LedgerConfig {
-        data_dir: dir.path().join("ledger"),
-        genesis,
-        natives: floe_contracts::natives(floe_genesis),
-    })
-    .expect("open ledger");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("local addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(floe_ledger::server::serve(
-        ledger,
-        listener,
-        Duration::from_millis(50),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let mut file = serde_json::to_value(&genesis).expect("genesis json");
+    file["floe"] = serde_json::to_value(&floe_genesis).expect("floe genesis json");
+    let genesis_path = dir.path().join("genesis.json");
+    std::fs::write(&genesis_path, file.to_string()).expect("write genesis");
+    let bin = floe_bin();
+    assert!(
+        bin.exists(),
+        "{} missing: run `cargo build -p floe` (or set FLOE_BIN)",
+        bin.display()
+    );
+    let mut child = Command::new(bin)
+        .args(["--json", "ledger", "run", "--listen", "127.0.0.1:0"])
+        .args(["--checkpoint-interval-ms", "50"])
+        .arg("--data-dir")
+        .arg(dir.path().join("ledger"))
+        .arg("--genesis")
+        .arg(&genesis_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn floe ledger run");
+    let stdout = child.stdout.take().expect("stdout");
+    let ledger = LedgerProcess(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("listening line");
+    let v: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("ledger said {line:?}: {e}"));
+    let address = v["address"].as_str().expect("address").to_owned();
     let client = ChainClient::connect_single(&format!("http://{address}")).expect("client");
     let ids = FloeIds::discover(&client, WAL_PACKAGE_ID, FLOE_PACKAGE_ID)
         .await
@@ -123,8 +162,8 @@ pub async fn devnet() -> Devnet {
         signers,
         weights,
         wal,
+        _ledger: ledger,
         _dir: dir,
-        _stop: stop,
     }
 }
 
