@@ -1,7 +1,29 @@
 //! floe-client: the client SDK and the publisher/aggregator daemon.
 //!
 //! - [`config`]: the `client.yaml` file (chain, wallet, node endpoints).
+//! - [`Client`]: store ([`Client::plan_store`] + [`Client::execute_store`]),
+//!   read, blob status, delete, extend, share/fund, attributes, listing,
+//!   system info, wallet.
+//! - [`node_api`]: one storage node's REST API.
+//! - [`quorum`], [`status`]: turning many node answers (some possibly
+//!   lying) into a certificate or an agreed status.
 
+pub mod client;
 pub mod config;
+pub mod error;
+pub mod node_api;
+pub mod ops;
+pub mod quorum;
+pub mod read;
+pub mod status;
+pub mod store;
+pub mod types;
+mod upload;
 
+pub use client::{Client, NodeSet};
 pub use config::{ClientConfig, ClientLimits, NodeEndpoint};
+pub use error::{ClientError, Result};
+pub use read::StatusReport;
+pub use status::NodeBlobStatus;
+pub use store::{Epochs, PlannedAction, StoreOptions, StorePlan};
+pub use types::{BlobObject, Cost, Progress, ProgressFn, ResourceOperation, StoreResult};

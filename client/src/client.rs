@@ -1,0 +1,219 @@
+//! [`Client`]: one handle on the chain (through `floe-chain`), the wallet
+//! that pays, and the storage nodes (through their REST APIs).
+//!
+//! The committee is read from the chain for every operation rather than
+//! cached, so a client that lives across an epoch change (the daemon)
+//! writes to and reads from the committee of the moment. Nodes are matched
+//! to committee members by BLS key; member `i` holds the interim shard
+//! range `Committee::interim_shards_of(i)`.
+
+use std::sync::Arc;
+
+use floe_chain::floe::{Floe, FloeIds};
+use floe_chain::sui_sdk_types::Address;
+use floe_chain::{ChainClient, KeyPair, Keystore};
+use floe_core::EncodingConfig;
+use floe_core::committee::Committee;
+use tokio::sync::Semaphore;
+
+use crate::config::ClientConfig;
+use crate::error::{ClientError, Result};
+use crate::node_api::{NodeClient, http_client};
+
+/// The committee of the moment with a REST client per member (`None` for
+/// members the config has no URL for: they count as unreachable).
+#[derive(Debug, Clone)]
+pub struct NodeSet {
+    pub committee: Committee,
+    pub nodes: Vec<Option<NodeClient>>,
+    pub encoding: EncodingConfig,
+}
+
+impl NodeSet {
+    /// Shards of member `index`.
+    pub fn shards_of(&self, index: usize) -> std::ops::Range<u16> {
+        self.committee.interim_shards_of(index).unwrap_or(0..0)
+    }
+
+    /// Shards (weight) of member `index`.
+    pub fn weight_of(&self, index: usize) -> u16 {
+        self.committee
+            .members()
+            .get(index)
+            .map(|m| m.weight)
+            .unwrap_or(0)
+    }
+
+    /// Whether `weight` shards are a quorum / validity of this committee.
+    pub fn is_quorum(&self, weight: u32) -> bool {
+        self.committee.is_quorum(weight)
+    }
+}
+
+/// The SDK's entry point. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) config: Arc<ClientConfig>,
+    pub(crate) floe: Floe,
+    pub(crate) wallet: Option<KeyPair>,
+    pub(crate) http: reqwest::Client,
+    /// Node requests in flight, across all operations of this client.
+    pub(crate) permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("chain", &self.config.chain.endpoints)
+            .field("wallet", &self.wallet.as_ref().map(|k| k.address()))
+            .finish()
+    }
+}
+
+impl Client {
+    /// Connects to the chain of `config`, finds floe's objects (from the
+    /// config, else the genesis checkpoint) and opens the wallet. A missing
+    /// or empty keystore leaves the client read-only.
+    pub async fn connect(config: ClientConfig) -> Result<Self> {
+        config.validate()?;
+        let chain = ChainClient::new(floe_chain::ClientConfig::new(
+            config.chain.endpoints.iter().cloned(),
+        ))?;
+        let ids = match (config.chain.system, config.chain.treasury) {
+            (Some(system), Some(treasury)) => FloeIds {
+                wal_package: config.chain.wal_package,
+                floe_package: config.chain.floe_package,
+                system,
+                treasury,
+            },
+            _ => {
+                let mut ids =
+                    FloeIds::discover(&chain, config.chain.wal_package, config.chain.floe_package)
+                        .await?;
+                ids.system = config.chain.system.unwrap_or(ids.system);
+                ids.treasury = config.chain.treasury.unwrap_or(ids.treasury);
+                ids
+            }
+        };
+        let wallet = open_wallet(&config)?;
+        let http = http_client(&config.limits).map_err(|e| ClientError::Http(e.to_string()))?;
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
+            config: Arc::new(config),
+            floe: Floe::new(chain, ids),
+            wallet,
+            http,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The typed chain client.
+    pub fn floe(&self) -> &Floe {
+        &self.floe
+    }
+
+    /// The paying key, or an error saying how to get one.
+    pub fn wallet(&self) -> Result<&KeyPair> {
+        self.wallet.as_ref().ok_or_else(|| {
+            ClientError::Wallet(format!(
+                "no key in {}; create one with `floe wallet new`",
+                self.config.wallet.keystore.display()
+            ))
+        })
+    }
+
+    /// The wallet's address.
+    pub fn address(&self) -> Result<Address> {
+        Ok(self.wallet()?.address())
+    }
+
+    /// The current committee and a REST client for each member.
+    pub async fn node_set(&self) -> Result<NodeSet> {
+        let committee = self.floe.committee().await?;
+        let encoding = EncodingConfig::new(committee.n_shards())?;
+        let nodes = committee
+            .members()
+            .iter()
+            .map(|m| {
+                let url = self.config.node_url(&m.public_key)?;
+                match NodeClient::new(self.http.clone(), url, &self.config.limits) {
+                    Ok(node) => Some(node),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "unusable node URL");
+                        None
+                    }
+                }
+            })
+            .collect();
+        Ok(NodeSet {
+            committee,
+            nodes,
+            encoding,
+        })
+    }
+
+    /// A WAL coin of the wallet holding at least `amount` FROST, merging
+    /// coins first when no single one does.
+    pub(crate) async fn wal_coin_for(&self, amount: u64) -> Result<Address> {
+        let key = self.wallet()?;
+        let coins = self.floe.wal_coins(key.address()).await?;
+        let total: u64 = coins.iter().map(|(_, v)| *v).fold(0, u64::saturating_add);
+        if total < amount || coins.is_empty() {
+            return Err(ClientError::InsufficientWal {
+                needed: amount,
+                available: total,
+            });
+        }
+        // Largest first.
+        if coins[0].1 >= amount {
+            return Ok(coins[0].0);
+        }
+        let primary = coins[0].0;
+        let mut others = Vec::new();
+        let mut sum = coins[0].1;
+        for (id, value) in &coins[1..] {
+            if sum >= amount {
+                break;
+            }
+            others.push(*id);
+            sum = sum.saturating_add(*value);
+        }
+        let tx = self.floe.client.merge_coins(key, primary, &others).await?;
+        ensure_success(&tx)?;
+        Ok(primary)
+    }
+}
+
+/// Opens the keystore of the config and picks the configured address (or
+/// the first key); `None` when the keystore is missing or empty.
+fn open_wallet(config: &ClientConfig) -> Result<Option<KeyPair>> {
+    let keystore = Keystore::open(&config.wallet.keystore).map_err(|e| {
+        ClientError::Wallet(format!(
+            "keystore {}: {e}",
+            config.wallet.keystore.display()
+        ))
+    })?;
+    if keystore.keys().is_empty() {
+        return Ok(None);
+    }
+    let selector = config.wallet.address.map(|a| a.to_string());
+    let key = keystore
+        .select(selector.as_deref())
+        .map_err(|e| ClientError::Wallet(e.to_string()))?;
+    Ok(Some(key.clone()))
+}
+
+/// Turns a failed transaction into [`ClientError::TxFailed`].
+pub(crate) fn ensure_success(tx: &floe_chain::ExecutedTx) -> Result<()> {
+    if tx.is_success() {
+        return Ok(());
+    }
+    Err(ClientError::TxFailed {
+        digest: tx.digest.to_string(),
+        reason: tx.status.to_string(),
+    })
+}

@@ -1,0 +1,372 @@
+//! HTTP client of one storage node's REST API (Walrus's paths, see
+//! `node/src/api`): BCS bodies for metadata and slivers, JSON envelopes
+//! (`{"success": {"data": ...}}` / `{"error": {..., "details": [{"reason"}]}}`)
+//! for everything else.
+//!
+//! Every answer is read with a size cap (a node cannot make the client
+//! buffer without bound) and every request has the configured timeout.
+
+use std::time::Duration;
+
+use floe_core::encoding::{EncodingAxis, SliverData};
+use floe_core::messages::storage_confirmation::StorageConfirmationBody;
+use floe_core::messages::{BlobPersistenceType, SignedMessage};
+use floe_core::{BlobId, UnverifiedBlobMetadataWithId, VerifiedBlobMetadataWithId};
+use reqwest::{StatusCode, Url};
+use serde::Deserialize;
+
+use crate::config::ClientLimits;
+use crate::status::NodeBlobStatus;
+
+/// Largest JSON answer read from a node (statuses, confirmations, errors).
+const MAX_JSON_BYTES: u64 = 1 << 20;
+
+/// Why one node request failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NodeError {
+    /// No answer: connection refused, reset, timed out.
+    #[error("{url}: unreachable: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// The node answered with an error status.
+    #[error("{url}: {status} {reason}: {message}")]
+    Status {
+        url: String,
+        status: u16,
+        /// The node's UPPER_SNAKE_CASE reason, or the HTTP reason phrase.
+        reason: String,
+        message: String,
+    },
+    /// The answer is larger than the client accepts.
+    #[error("{url}: answer larger than {limit} bytes")]
+    TooLarge { url: String, limit: u64 },
+    /// The answer could not be decoded, or failed verification.
+    #[error("{url}: bad answer: {reason}")]
+    Malformed { url: String, reason: String },
+}
+
+impl NodeError {
+    /// A 404: the node does not have what was asked for.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, NodeError::Status { status: 404, .. })
+    }
+}
+
+/// One node's REST client; cheap to clone (the connection pool is shared).
+#[derive(Debug, Clone)]
+pub struct NodeClient {
+    http: reqwest::Client,
+    base: Url,
+    max_sliver_bytes: u64,
+    max_metadata_bytes: u64,
+}
+
+/// Builds the HTTP client all node clients share.
+pub fn http_client(limits: &ClientLimits) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_millis(limits.request_timeout_ms))
+        .connect_timeout(Duration::from_millis(limits.connect_timeout_ms))
+        .pool_max_idle_per_host(limits.max_concurrent_requests)
+        .build()
+}
+
+#[derive(Deserialize)]
+struct Success<T> {
+    success: SuccessData<T>,
+}
+
+#[derive(Deserialize)]
+struct SuccessData<T> {
+    data: T,
+}
+
+#[derive(Deserialize)]
+struct SignedData {
+    signed: SignedMessage<StorageConfirmationBody>,
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    details: Vec<ErrorDetail>,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+impl NodeClient {
+    /// A client of the node at `url`.
+    pub fn new(http: reqwest::Client, url: &str, limits: &ClientLimits) -> Result<Self, String> {
+        let mut base = Url::parse(url).map_err(|e| format!("{url:?}: {e}"))?;
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(Self {
+            http,
+            base,
+            max_sliver_bytes: limits.max_sliver_bytes,
+            max_metadata_bytes: limits.max_metadata_bytes,
+        })
+    }
+
+    /// The node's base URL.
+    pub fn url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    fn endpoint(&self, path: &str) -> Result<Url, NodeError> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| self.malformed(format!("bad path {path}: {e}")))
+    }
+
+    fn malformed(&self, reason: impl Into<String>) -> NodeError {
+        NodeError::Malformed {
+            url: self.base.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> NodeError {
+        NodeError::Unreachable {
+            url: self.base.to_string(),
+            reason: error_chain(&e),
+        }
+    }
+
+    /// Sends `request`, returns the body of a 2xx answer (at most `limit`
+    /// bytes) or the node's error.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        limit: u64,
+    ) -> Result<Vec<u8>, NodeError> {
+        let response = request.send().await.map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        let body = self
+            .read_bounded(response, limit.max(MAX_JSON_BYTES))
+            .await?;
+        if status.is_success() {
+            if body.len() as u64 > limit {
+                return Err(NodeError::TooLarge {
+                    url: self.base.to_string(),
+                    limit,
+                });
+            }
+            return Ok(body);
+        }
+        Err(self.status_error(status, &body))
+    }
+
+    fn status_error(&self, status: StatusCode, body: &[u8]) -> NodeError {
+        let (reason, message) = match serde_json::from_slice::<ErrorEnvelope>(body) {
+            Ok(e) => (
+                e.error
+                    .details
+                    .into_iter()
+                    .find_map(|d| d.reason)
+                    .unwrap_or_else(|| status.canonical_reason().unwrap_or("ERROR").to_owned()),
+                e.error.message,
+            ),
+            Err(_) => (
+                status.canonical_reason().unwrap_or("ERROR").to_owned(),
+                String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned(),
+            ),
+        };
+        NodeError::Status {
+            url: self.base.to_string(),
+            status: status.as_u16(),
+            reason,
+            message,
+        }
+    }
+
+    async fn read_bounded(
+        &self,
+        mut response: reqwest::Response,
+        limit: u64,
+    ) -> Result<Vec<u8>, NodeError> {
+        let too_large = || NodeError::TooLarge {
+            url: self.base.to_string(),
+            limit,
+        };
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(e))? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&self, body: &[u8]) -> Result<T, NodeError> {
+        serde_json::from_slice::<Success<T>>(body)
+            .map(|s| s.success.data)
+            .map_err(|e| self.malformed(format!("unexpected JSON: {e}")))
+    }
+
+    /// `PUT /v1/blobs/{id}/metadata?pending=true`: stores (or buffers until
+    /// the node sees the registration) the blob's metadata.
+    pub async fn put_metadata(
+        &self,
+        metadata: &VerifiedBlobMetadataWithId,
+    ) -> Result<(), NodeError> {
+        let url = self.endpoint(&format!("v1/blobs/{}/metadata", metadata.blob_id()))?;
+        let body = bcs::to_bytes(metadata.metadata())
+            .map_err(|e| self.malformed(format!("metadata BCS: {e}")))?;
+        let request = self
+            .http
+            .put(url)
+            .query(&[("pending", "true")])
+            .header(http::header::CONTENT_TYPE, "application/octet-stream")
+            .body(body);
+        self.send(request, MAX_JSON_BYTES).await.map(drop)
+    }
+
+    /// `PUT /v1/blobs/{id}/slivers/{pair}/{axis}?pending=true`.
+    pub async fn put_sliver<A: EncodingAxis>(
+        &self,
+        blob_id: &BlobId,
+        pair: u16,
+        sliver: &SliverData<A>,
+    ) -> Result<(), NodeError> {
+        let url = self.endpoint(&format!("v1/blobs/{blob_id}/slivers/{pair}/{}", A::AXIS))?;
+        let request = self
+            .http
+            .put(url)
+            .query(&[("pending", "true")])
+            .header(http::header::CONTENT_TYPE, "application/octet-stream")
+            .body(sliver.to_bcs());
+        self.send(request, MAX_JSON_BYTES).await.map(drop)
+    }
+
+    /// `GET /v1/blobs/{id}/metadata`, verified against `blob_id` for a
+    /// committee of `config.n_shards()`.
+    pub async fn get_metadata(
+        &self,
+        blob_id: &BlobId,
+        config: &floe_core::EncodingConfig,
+    ) -> Result<VerifiedBlobMetadataWithId, NodeError> {
+        let url = self.endpoint(&format!("v1/blobs/{blob_id}/metadata"))?;
+        let body = self
+            .send(self.http.get(url), self.max_metadata_bytes)
+            .await?;
+        let unverified = UnverifiedBlobMetadataWithId::from_bcs(&body)
+            .map_err(|e| self.malformed(format!("metadata BCS: {e}")))?;
+        unverified
+            .verify_for(config, blob_id)
+            .map_err(|e| self.malformed(format!("metadata do not verify: {e}")))
+    }
+
+    /// `GET /v1/blobs/{id}/slivers/{pair}/{axis}`, unverified (the caller
+    /// verifies against the metadata).
+    pub async fn get_sliver<A: EncodingAxis>(
+        &self,
+        blob_id: &BlobId,
+        pair: u16,
+    ) -> Result<SliverData<A>, NodeError> {
+        let url = self.endpoint(&format!("v1/blobs/{blob_id}/slivers/{pair}/{}", A::AXIS))?;
+        let body = self.send(self.http.get(url), self.max_sliver_bytes).await?;
+        SliverData::<A>::from_bcs(&body).map_err(|e| self.malformed(format!("sliver BCS: {e}")))
+    }
+
+    /// `GET /v1/blobs/{id}/confirmation/{permanent|deletable/{object}}`,
+    /// asking the node to wait up to `wait` for the registration event.
+    /// The signature is not checked here (the caller knows the key).
+    pub async fn get_confirmation(
+        &self,
+        blob_id: &BlobId,
+        blob_type: BlobPersistenceType,
+        wait: Duration,
+    ) -> Result<SignedMessage<StorageConfirmationBody>, NodeError> {
+        let path = match blob_type {
+            BlobPersistenceType::Permanent => format!("v1/blobs/{blob_id}/confirmation/permanent"),
+            BlobPersistenceType::Deletable { object_id } => {
+                format!("v1/blobs/{blob_id}/confirmation/deletable/{object_id}")
+            }
+        };
+        let url = self.endpoint(&path)?;
+        let request = self
+            .http
+            .get(url)
+            .query(&[
+                ("wait_for_registration", "true".to_owned()),
+                ("wait_millis", wait.as_millis().to_string()),
+            ])
+            // The node may wait `wait` before answering.
+            .timeout(wait + Duration::from_secs(10));
+        let body = self.send(request, MAX_JSON_BYTES).await?;
+        Ok(self.json::<SignedData>(&body)?.signed)
+    }
+
+    /// `GET /v1/blobs/{id}/status`.
+    pub async fn blob_status(&self, blob_id: &BlobId) -> Result<NodeBlobStatus, NodeError> {
+        let url = self.endpoint(&format!("v1/blobs/{blob_id}/status"))?;
+        let body = self.send(self.http.get(url), MAX_JSON_BYTES).await?;
+        self.json(&body)
+    }
+}
+
+/// `e` and its sources on one line (reqwest's top-level message alone
+/// hides whether it was a refusal or a timeout).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_yield_the_reason() {
+        let limits = ClientLimits::default();
+        let client =
+            NodeClient::new(reqwest::Client::new(), "http://127.0.0.1:1/base", &limits).unwrap();
+        assert_eq!(client.url(), "http://127.0.0.1:1/base/");
+        let body = br#"{"error":{"code":409,"status":"FAILED_PRECONDITION","message":"no","details":[{"@type":"ErrorInfo","reason":"BLOB_NOT_REGISTERED","domain":"floe.node"}]}}"#;
+        match client.status_error(StatusCode::CONFLICT, body) {
+            NodeError::Status { status, reason, .. } => {
+                assert_eq!(status, 409);
+                assert_eq!(reason, "BLOB_NOT_REGISTERED");
+            }
+            other => panic!("{other:?}"),
+        }
+        match client.status_error(StatusCode::BAD_GATEWAY, b"<html>") {
+            NodeError::Status {
+                reason, message, ..
+            } => {
+                assert_eq!(reason, "Bad Gateway");
+                assert_eq!(message, "<html>");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            client
+                .endpoint("v1/blobs/x/metadata")
+                .unwrap()
+                .as_str()
+                .ends_with("/base/v1/blobs/x/metadata")
+        );
+    }
+}
