@@ -24,6 +24,9 @@ enum Command {
     /// Compute the Walrus-compatible blob id of a file (or `-` for stdin)
     /// without storing it.
     BlobId(commands::blob_id::BlobIdArgs),
+    /// A whole local network in one command: ledger, storage nodes (and
+    /// more as they land), funded wallet, configs.
+    Devnet(commands::devnet::DevnetArgs),
     /// The embedded development chain (Sui gRPC v2 API).
     Ledger(commands::ledger::LedgerArgs),
     /// A storage node (REST API, durable sliver store).
@@ -34,6 +37,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::BlobId(args) => commands::blob_id::run(args, cli.json),
+        Command::Devnet(args) => commands::devnet::run(args, cli.json),
         Command::Ledger(args) => commands::ledger::run(args, cli.json),
         Command::Node(args) => commands::node::run(args, cli.json),
     };

@@ -1,5 +1,6 @@
 //! One module per command.
 
 pub mod blob_id;
+pub mod devnet;
 pub mod ledger;
 pub mod node;

@@ -1,0 +1,466 @@
+//! The devnet's data directory: what `floe devnet` creates once and reuses
+//! on every later start.
+//!
+//! ```text
+//! DIR/devnet.json            every endpoint, object id, key and config path (the manifest)
+//! DIR/client.yaml            client config for `floe store/read/...` and the daemon
+//! DIR/genesis.json           ledger genesis with the `floe` table (read once)
+//! DIR/wallet/sui.keystore    the funded wallet (Sui CLI format)
+//! DIR/ledger/                the ledger's data directory
+//! DIR/nodes/node-I/          node I: node.toml, node.bls, data/
+//! DIR/indexer/               the indexer's config and data (managed Postgres)
+//! DIR/logs/NAME.log          each process's stdout and stderr
+//! ```
+//!
+//! Ports are chosen when the directory is created and kept, so endpoints
+//! written into configs and scripts stay valid across restarts.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use floe_chain::Keystore;
+use floe_contracts::genesis::{FloeGenesis, GenesisNodeSpec};
+use floe_core::bls::BlsSecretKey;
+use serde::{Deserialize, Serialize};
+
+/// Where the WAL and floe packages are installed at genesis (the twin's
+/// fixed addresses).
+pub const WAL_PACKAGE: &str = "0x3a1";
+pub const FLOE_PACKAGE: &str = "0xf10e";
+
+/// SUI (in MIST) given to the wallet at genesis, split into a few coins so
+/// transactions can run back to back.
+const WALLET_MIST: u64 = 1_000_000_000_000_000;
+const WALLET_COINS: u64 = 8;
+
+/// Manifest format version; bumped when the layout changes incompatibly.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// `DIR/devnet.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub data_dir: PathBuf,
+    /// gRPC (and gRPC-Web) endpoint of the ledger.
+    pub ledger_url: String,
+    /// The ledger's faucet (Sui's `POST /v2/gas`).
+    pub faucet_url: String,
+    pub wal_package: String,
+    pub floe_package: String,
+    /// Filled after the ledger's first start (found in the genesis
+    /// checkpoint).
+    #[serde(default)]
+    pub system_object: Option<String>,
+    #[serde(default)]
+    pub treasury_object: Option<String>,
+    pub n_shards: u16,
+    pub nodes: Vec<NodeEntry>,
+    /// The publisher/aggregator daemon, when this build has one.
+    #[serde(default)]
+    pub daemon_url: Option<String>,
+    /// The indexer's explorer API, when this build has one.
+    #[serde(default)]
+    pub indexer_url: Option<String>,
+    pub wallet_address: String,
+    pub wallet_keystore: PathBuf,
+    pub client_config: PathBuf,
+    pub genesis: PathBuf,
+    pub logs_dir: PathBuf,
+    /// Process ids of the running devnet (`floe devnet` itself first);
+    /// empty when stopped. Tests use them to kill single nodes.
+    #[serde(default)]
+    pub pids: Vec<ProcessEntry>,
+}
+
+/// One storage node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeEntry {
+    pub name: String,
+    pub url: String,
+    /// Compressed BLS public key, hex.
+    pub public_key: String,
+    pub shards: u16,
+    pub config: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+/// A running process of the devnet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProcessEntry {
+    pub name: String,
+    pub pid: u32,
+}
+
+/// What the user asked for when creating.
+#[derive(Debug, Clone)]
+pub struct CreateOptions {
+    pub nodes: u16,
+    pub shards: u16,
+    /// Pick free ephemeral ports instead of the defaults.
+    pub auto_ports: bool,
+    pub with_daemon: bool,
+    pub with_indexer: bool,
+}
+
+/// Default ports: the ledger as a Sui full node's 9000, nodes from 9185 as
+/// Walrus's, the daemon at Walrus's publisher default 31415.
+const LEDGER_PORT: u16 = 9000;
+const FIRST_NODE_PORT: u16 = 9185;
+const DAEMON_PORT: u16 = 31415;
+const INDEXER_PORT: u16 = 9400;
+
+/// Hands out ports: the preferred one when free, else an ephemeral one.
+struct Ports {
+    auto: bool,
+    taken: Vec<u16>,
+}
+
+impl Ports {
+    fn pick(&mut self, preferred: u16) -> Result<u16> {
+        let try_bind = |port: u16| TcpListener::bind(("127.0.0.1", port)).ok();
+        let listener = if self.auto || self.taken.contains(&preferred) {
+            None
+        } else {
+            try_bind(preferred)
+        };
+        let port = match listener {
+            Some(l) => l.local_addr()?.port(),
+            None => loop {
+                let l = try_bind(0).context("no free TCP port on 127.0.0.1")?;
+                let port = l.local_addr()?.port();
+                if !self.taken.contains(&port) {
+                    break port;
+                }
+            },
+        };
+        self.taken.push(port);
+        Ok(port)
+    }
+}
+
+/// Shards per node: as even as possible, the first nodes take the rest.
+pub fn split_shards(shards: u16, nodes: u16) -> Vec<u16> {
+    (0..nodes)
+        .map(|i| shards / nodes + u16::from(i < shards % nodes))
+        .collect()
+}
+
+impl Manifest {
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join("devnet.json")
+    }
+
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = Self::path(dir);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let manifest: Manifest = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a floe devnet manifest; start over with --fresh",
+                path.display()
+            )
+        })?;
+        if manifest.version != MANIFEST_VERSION {
+            bail!(
+                "{} was written by another floe version (layout {}, this build {}); start over with --fresh",
+                path.display(),
+                manifest.version,
+                MANIFEST_VERSION
+            );
+        }
+        Ok(manifest)
+    }
+
+    /// Writes atomically (temp file + rename) so readers never see half a
+    /// manifest.
+    pub fn save(&self) -> Result<()> {
+        let path = Self::path(&self.data_dir);
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self)?;
+        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+
+    pub fn ledger_dir(&self) -> PathBuf {
+        self.data_dir.join("ledger")
+    }
+
+    pub fn ledger_listen(&self) -> Result<SocketAddr> {
+        listen_of(&self.ledger_url)
+    }
+}
+
+/// `127.0.0.1:PORT` of an `http://127.0.0.1:PORT` URL.
+pub fn listen_of(url: &str) -> Result<SocketAddr> {
+    let rest = url
+        .strip_prefix("http://")
+        .with_context(|| format!("{url} is not an http:// URL"))?;
+    rest.trim_end_matches('/')
+        .parse()
+        .with_context(|| format!("{url} does not name host:port"))
+}
+
+/// Creates a new devnet directory: wallet, node keys, genesis, node and
+/// client configs. Processes are started by the caller.
+pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
+    if options.nodes == 0 || options.nodes > 64 {
+        bail!("--nodes must be between 1 and 64");
+    }
+    if options.shards < options.nodes.max(4) || options.shards > 1000 {
+        bail!(
+            "--shards must be between max(4, --nodes) and 1000 (got {} for {} nodes)",
+            options.shards,
+            options.nodes
+        );
+    }
+    for sub in ["wallet", "ledger", "nodes", "logs"] {
+        std::fs::create_dir_all(dir.join(sub))
+            .with_context(|| format!("creating {}", dir.join(sub).display()))?;
+    }
+    let data_dir = dir
+        .canonicalize()
+        .with_context(|| format!("resolving {}", dir.display()))?;
+
+    // The wallet: one fresh ed25519 key that receives SUI and all WAL.
+    let keystore_path = data_dir.join("wallet").join("sui.keystore");
+    let mut keystore = Keystore::open(&keystore_path)?;
+    let wallet = keystore.generate(Some("devnet"))?;
+    keystore.save()?;
+
+    let mut ports = Ports {
+        auto: options.auto_ports,
+        taken: Vec::new(),
+    };
+    let ledger_port = ports.pick(LEDGER_PORT)?;
+    let ledger_url = format!("http://127.0.0.1:{ledger_port}");
+
+    let mut nodes = Vec::new();
+    let mut genesis_nodes = Vec::new();
+    for (i, shards) in split_shards(options.shards, options.nodes)
+        .into_iter()
+        .enumerate()
+    {
+        let name = format!("node-{i}");
+        let node_dir = data_dir.join("nodes").join(&name);
+        std::fs::create_dir_all(node_dir.join("data"))?;
+        let key = BlsSecretKey::generate().context("generating a BLS key")?;
+        let key_path = node_dir.join("node.bls");
+        std::fs::write(&key_path, key.to_key_file_string().as_bytes())
+            .with_context(|| format!("writing {}", key_path.display()))?;
+        let public_key = hex::encode(key.public_key().to_bytes());
+        let port = ports.pick(FIRST_NODE_PORT + i as u16)?;
+        genesis_nodes.push(GenesisNodeSpec {
+            public_key: public_key.clone(),
+            shards,
+            node_id: None,
+        });
+        nodes.push(NodeEntry {
+            name,
+            url: format!("http://127.0.0.1:{port}"),
+            public_key,
+            shards,
+            config: node_dir.join("node.toml"),
+            data_dir: node_dir.join("data"),
+        });
+    }
+    let daemon_url = if options.with_daemon {
+        Some(format!("http://127.0.0.1:{}", ports.pick(DAEMON_PORT)?))
+    } else {
+        None
+    };
+    let indexer_url = if options.with_indexer {
+        Some(format!("http://127.0.0.1:{}", ports.pick(INDEXER_PORT)?))
+    } else {
+        None
+    };
+
+    let genesis_path = data_dir.join("genesis.json");
+    let genesis = serde_json::json!({
+        "chain_name": "floe-devnet",
+        "accounts": [{ "address": wallet.to_string(), "balance": WALLET_MIST, "coins": WALLET_COINS }],
+        "packages": [
+            { "address": WAL_PACKAGE, "init_sender": wallet.to_string() },
+            { "address": FLOE_PACKAGE },
+        ],
+        "floe": FloeGenesis { nodes: genesis_nodes, ..FloeGenesis::default() },
+    });
+    std::fs::write(&genesis_path, serde_json::to_string_pretty(&genesis)?)
+        .with_context(|| format!("writing {}", genesis_path.display()))?;
+
+    let manifest = Manifest {
+        version: MANIFEST_VERSION,
+        faucet_url: format!("{ledger_url}/v2/gas"),
+        ledger_url,
+        wal_package: WAL_PACKAGE.into(),
+        floe_package: FLOE_PACKAGE.into(),
+        system_object: None,
+        treasury_object: None,
+        n_shards: options.shards,
+        nodes,
+        daemon_url,
+        indexer_url,
+        wallet_address: wallet.to_string(),
+        wallet_keystore: keystore_path,
+        client_config: data_dir.join("client.yaml"),
+        genesis: genesis_path,
+        logs_dir: data_dir.join("logs"),
+        data_dir,
+        pids: Vec::new(),
+    };
+    write_node_configs(&manifest)?;
+    manifest.save()?;
+    Ok(manifest)
+}
+
+/// `node.toml` of every node: its key, data directory, port, the chain
+/// and every peer's REST endpoint (for recovery).
+pub fn write_node_configs(manifest: &Manifest) -> Result<()> {
+    for node in &manifest.nodes {
+        let peers: Vec<toml::Value> = manifest
+            .nodes
+            .iter()
+            .map(|peer| {
+                toml::Value::Table(toml::map::Map::from_iter([
+                    ("public_key".into(), peer.public_key.clone().into()),
+                    ("url".into(), peer.url.clone().into()),
+                ]))
+            })
+            .collect();
+        let mut chain = toml::map::Map::new();
+        chain.insert(
+            "endpoints".into(),
+            toml::Value::Array(vec![manifest.ledger_url.clone().into()]),
+        );
+        chain.insert("wal_package".into(), manifest.wal_package.clone().into());
+        chain.insert("floe_package".into(), manifest.floe_package.clone().into());
+        let mut config = toml::map::Map::new();
+        config.insert(
+            "data_dir".into(),
+            node.data_dir.display().to_string().into(),
+        );
+        config.insert("listen".into(), listen_of(&node.url)?.to_string().into());
+        config.insert("bls_key_file".into(), "node.bls".into());
+        config.insert("chain".into(), toml::Value::Table(chain));
+        config.insert("peers".into(), toml::Value::Array(peers));
+        let text = format!(
+            "# floe devnet storage node {} (written by `floe devnet`).\n{}",
+            node.name,
+            toml::to_string_pretty(&toml::Value::Table(config))?
+        );
+        std::fs::write(&node.config, text)
+            .with_context(|| format!("writing {}", node.config.display()))?;
+    }
+    Ok(())
+}
+
+/// `client.yaml`: chain, floe ids, wallet and every node's endpoint, in
+/// `floe_client`'s schema (relative keystore path, so the directory can be
+/// moved).
+pub fn write_client_config(manifest: &Manifest) -> Result<()> {
+    use floe_client::config::{
+        ChainSection, ClientConfig, ClientLimits, NodeEndpoint, WalletSection,
+    };
+    let parse = |text: &Option<String>| -> Result<Option<floe_chain::sui_sdk_types::Address>> {
+        text.as_deref()
+            .map(|t| t.parse().with_context(|| format!("object id {t}")))
+            .transpose()
+    };
+    let mut nodes = Vec::with_capacity(manifest.nodes.len());
+    for node in &manifest.nodes {
+        let bytes = hex::decode(&node.public_key)?;
+        nodes.push(NodeEndpoint {
+            public_key: floe_core::bls::BlsPublicKey::from_bytes(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: public key: {e}", node.name))?,
+            url: node.url.clone(),
+        });
+    }
+    let config = ClientConfig {
+        chain: ChainSection {
+            endpoints: vec![manifest.ledger_url.clone()],
+            wal_package: manifest.wal_package.parse()?,
+            floe_package: manifest.floe_package.parse()?,
+            system: parse(&manifest.system_object)?,
+            treasury: parse(&manifest.treasury_object)?,
+        },
+        wallet: WalletSection {
+            keystore: PathBuf::from("wallet").join("sui.keystore"),
+            address: Some(manifest.wallet_address.parse()?),
+        },
+        nodes,
+        faucet: Some(manifest.faucet_url.clone()),
+        daemon: manifest.daemon_url.clone(),
+        limits: ClientLimits::default(),
+    };
+    config.save(&manifest.client_config)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_evenly_with_the_rest_first() {
+        assert_eq!(split_shards(100, 4), vec![25, 25, 25, 25]);
+        assert_eq!(split_shards(10, 4), vec![3, 3, 2, 2]);
+        assert_eq!(split_shards(7, 7), vec![1; 7]);
+        assert_eq!(split_shards(1000, 3).iter().sum::<u16>(), 1000);
+    }
+
+    #[test]
+    fn listen_address_of_a_url() {
+        assert_eq!(
+            listen_of("http://127.0.0.1:9000").unwrap(),
+            "127.0.0.1:9000".parse().unwrap()
+        );
+        assert!(listen_of("https://x:1").is_err());
+        assert!(listen_of("http://nohost").is_err());
+    }
+
+    #[test]
+    fn create_writes_a_consistent_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let manifest = create(
+            dir.path(),
+            &CreateOptions {
+                nodes: 3,
+                shards: 10,
+                auto_ports: true,
+                with_daemon: true,
+                with_indexer: false,
+            },
+        )
+        .unwrap();
+        assert_eq!(manifest.nodes.len(), 3);
+        assert_eq!(manifest.nodes.iter().map(|n| n.shards).sum::<u16>(), 10);
+        let reloaded = Manifest::load(dir.path()).unwrap();
+        assert_eq!(reloaded.ledger_url, manifest.ledger_url);
+        // Every endpoint got its own port.
+        let mut urls: Vec<&str> = manifest.nodes.iter().map(|n| n.url.as_str()).collect();
+        urls.push(&manifest.ledger_url);
+        urls.extend(manifest.daemon_url.as_deref());
+        let count = urls.len();
+        urls.sort();
+        urls.dedup();
+        assert_eq!(urls.len(), count);
+        // The genesis parses as the ledger and the floe packages read it.
+        let text = std::fs::read_to_string(&manifest.genesis).unwrap();
+        let (rest, floe) = floe_contracts::genesis::split_genesis(&text, true).unwrap();
+        floe_ledger::Genesis::parse(&rest, true).unwrap();
+        let floe = floe.unwrap();
+        assert_eq!(floe.sorted_nodes().unwrap().len(), 3);
+        // The wallet in the keystore is the funded account.
+        let keystore = Keystore::open(&manifest.wallet_keystore).unwrap();
+        assert_eq!(keystore.addresses()[0].to_string(), manifest.wallet_address);
+        // Node configs name the chain and all peers.
+        let node: toml::Value =
+            toml::from_str(&std::fs::read_to_string(&manifest.nodes[1].config).unwrap()).unwrap();
+        assert_eq!(node["peers"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            node["chain"]["endpoints"][0].as_str(),
+            Some(manifest.ledger_url.as_str())
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! `floe devnet`: a whole local network in one command.
+//!
+//! The first start creates the data directory (see [`layout`]): a funded
+//! wallet, BLS keys for N storage nodes, a genesis placing them in the
+//! committee, node and client configs. Every start then runs the ledger
+//! and the nodes (and the daemon and indexer once they exist) as separate
+//! `floe` processes on 127.0.0.1, waits until each answers, writes
+//! `DIR/devnet.json` and prints a ready line. Ctrl-C (or SIGTERM) stops
+//! them in order; the next start resumes from the same directory.
+
+mod layout;
+mod supervisor;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use floe_chain::ChainClient;
+use floe_chain::floe::FloeIds;
+use fs2::FileExt;
+
+use layout::{CreateOptions, Manifest, ProcessEntry};
+use supervisor::Process;
+
+/// `floe devnet`
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// Directory holding the whole devnet; reused on the next start.
+    /// Default: the user's data directory (`~/.local/share/floe/devnet` on
+    /// Linux).
+    #[arg(long, env = "FLOE_DEVNET_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Storage nodes (only when creating).
+    #[arg(long, default_value_t = 4)]
+    nodes: u16,
+    /// Shards of the committee (only when creating). 100 keeps encoding
+    /// fast on a laptop and allows blobs up to ~149 MiB; Walrus mainnet
+    /// uses 1000.
+    #[arg(long, default_value_t = 100)]
+    shards: u16,
+    /// Delete the data directory and start a new network.
+    #[arg(long)]
+    fresh: bool,
+    /// Use free ephemeral ports instead of the defaults (ledger 9000,
+    /// nodes from 9185); for tests and for running several devnets.
+    #[arg(long)]
+    auto_ports: bool,
+}
+
+/// The default data directory.
+fn default_dir() -> Result<PathBuf> {
+    let base =
+        dirs::data_dir().context("no user data directory is known here; pass --data-dir DIR")?;
+    Ok(base.join("floe").join("devnet"))
+}
+
+/// Runs `floe devnet`.
+pub fn run(args: DevnetArgs, json: bool) -> Result<()> {
+    let dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => default_dir()?,
+    };
+    if args.fresh && dir.exists() {
+        if !Manifest::path(&dir).exists() && std::fs::read_dir(&dir)?.next().is_some() {
+            bail!(
+                "refusing to delete {}: it is not empty and has no devnet.json",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(&dir).with_context(|| format!("deleting {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    // One devnet per directory: the lock is held until this process exits.
+    let lock_path = dir.join("devnet.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("creating {}", lock_path.display()))?;
+    if lock.try_lock_exclusive().is_err() {
+        bail!(
+            "a devnet is already running in {} (stop it with Ctrl-C, or use another --data-dir)",
+            dir.display()
+        );
+    }
+    crate::service::init_logs(json);
+
+    let manifest = if Manifest::path(&dir).exists() {
+        let m = Manifest::load(&dir)?;
+        tracing::info!(dir = %m.data_dir.display(), "resuming the devnet");
+        m
+    } else {
+        tracing::info!(dir = %dir.display(), nodes = args.nodes, shards = args.shards, "creating a devnet");
+        layout::create(
+            &dir,
+            &CreateOptions {
+                nodes: args.nodes,
+                shards: args.shards,
+                auto_ports: args.auto_ports,
+                with_daemon: false,
+                with_indexer: false,
+            },
+        )?
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    // `block_on` runs on this thread, so children are forked from a
+    // thread that lives as long as the devnet (see `supervisor`).
+    let result = runtime.block_on(run_network(manifest, json));
+    drop(lock);
+    result
+}
+
+async fn run_network(mut manifest: Manifest, json: bool) -> Result<()> {
+    let mut processes: Vec<Process> = Vec::new();
+    let started = start_all(&mut manifest, &mut processes).await;
+    if let Err(err) = started {
+        supervisor::stop_all(&mut processes);
+        manifest.pids.clear();
+        let _ = manifest.save();
+        return Err(err);
+    }
+    manifest.pids = std::iter::once(ProcessEntry {
+        name: "devnet".into(),
+        pid: std::process::id(),
+    })
+    .chain(processes.iter().map(|p| ProcessEntry {
+        name: p.name.clone(),
+        pid: p.pid(),
+    }))
+    .collect();
+    manifest.save()?;
+    print_ready(&manifest, json);
+
+    let outcome = watch(&mut processes).await;
+    tracing::info!("stopping the devnet");
+    supervisor::stop_all(&mut processes);
+    manifest.pids.clear();
+    manifest.save()?;
+    if !json {
+        eprintln!("devnet stopped; start it again with the same --data-dir to resume");
+    }
+    outcome
+}
+
+/// Starts the ledger, finds the floe objects, then starts the nodes.
+async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Result<()> {
+    let logs = manifest.logs_dir.clone();
+    let ledger_args: Vec<String> = vec![
+        "ledger".into(),
+        "run".into(),
+        "--data-dir".into(),
+        path_arg(&manifest.ledger_dir()),
+        "--genesis".into(),
+        path_arg(&manifest.genesis),
+        "--listen".into(),
+        manifest.ledger_listen()?.to_string(),
+    ];
+    let mut ledger = supervisor::spawn("ledger", &ledger_args, &logs, true)?;
+    let chain = ChainClient::connect_single(&manifest.ledger_url)?;
+    let probe_chain = chain.clone();
+    supervisor::wait_ready(&mut ledger, &logs, || {
+        let chain = probe_chain.clone();
+        async move { chain.get_checkpoint(0).await.is_ok() }
+    })
+    .await?;
+    processes.push(ledger);
+
+    if manifest.system_object.is_none() {
+        let ids = FloeIds::discover(
+            &chain,
+            manifest.wal_package.parse()?,
+            manifest.floe_package.parse()?,
+        )
+        .await
+        .context("finding the floe System object in the genesis checkpoint")?;
+        manifest.system_object = Some(ids.system.to_string());
+        manifest.treasury_object = Some(ids.treasury.to_string());
+        manifest.save()?;
+    }
+    layout::write_client_config(manifest)?;
+
+    let http = reqwest::Client::new();
+    let mut nodes = Vec::new();
+    for node in &manifest.nodes {
+        let args = vec![
+            "node".into(),
+            "run".into(),
+            "--config".into(),
+            path_arg(&node.config),
+        ];
+        nodes.push((
+            supervisor::spawn(&node.name, &args, &logs, false)?,
+            node.url.clone(),
+        ));
+    }
+    for (mut process, url) in nodes {
+        let health = format!("{url}/v1/health");
+        let result =
+            supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &health))
+                .await;
+        processes.push(process);
+        result?;
+    }
+    Ok(())
+}
+
+fn path_arg(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Waits for Ctrl-C/SIGTERM, reporting components that exit meanwhile. A
+/// node may die (that is what a devnet is for); the ledger may not.
+async fn watch(processes: &mut [Process]) -> Result<()> {
+    let shutdown = crate::service::shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            _ = tick.tick() => {
+                for process in processes.iter_mut() {
+                    if let Some(status) = process.poll_exit() {
+                        if process.essential {
+                            bail!("{} exited ({status}); stopping the devnet", process.name);
+                        }
+                        tracing::warn!(name = %process.name, %status, "component exited; the devnet keeps running without it");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn print_ready(manifest: &Manifest, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "event": "ready",
+                "manifest": Manifest::path(&manifest.data_dir),
+                "ledger": manifest.ledger_url,
+                "nodes": manifest.nodes.iter().map(|n| &n.url).collect::<Vec<_>>(),
+                "daemon": manifest.daemon_url,
+                "indexer": manifest.indexer_url,
+                "client_config": manifest.client_config,
+                "wallet": manifest.wallet_address,
+            })
+        );
+        return;
+    }
+    let dir = manifest.data_dir.display();
+    println!("floe devnet ready ({dir})");
+    println!(
+        "  ledger   {}  (faucet POST {})",
+        manifest.ledger_url, manifest.faucet_url
+    );
+    for node in &manifest.nodes {
+        println!("  {:<8} {}  ({} shards)", node.name, node.url, node.shards);
+    }
+    if let Some(url) = &manifest.daemon_url {
+        println!("  daemon   {url}");
+    }
+    if let Some(url) = &manifest.indexer_url {
+        println!("  indexer  {url}");
+    }
+    println!("  wallet   {}", manifest.wallet_address);
+    println!(
+        "  manifest {}",
+        Manifest::path(&manifest.data_dir).display()
+    );
+    println!("Press Ctrl-C to stop; run again to resume.");
+}

@@ -1,0 +1,216 @@
+//! `floe devnet` as a user runs it: one process that starts the ledger and
+//! the storage nodes as separate processes, writes its manifest and client
+//! config, stops cleanly on SIGTERM, resumes from its directory, and leaves
+//! no orphans when it is killed.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn floe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floe"))
+}
+
+/// Starts `floe devnet --json` and waits for its ready line.
+fn start(dir: &Path, extra: &[&str]) -> (Child, Value) {
+    let mut child = floe()
+        .args(["devnet", "--json", "--auto-ports", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start floe devnet");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(value) = serde_json::from_str::<Value>(&line)
+                && value["event"] == "ready"
+            {
+                let _ = tx.send(value);
+                return;
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(180)) {
+        Ok(ready) => (child, ready),
+        Err(_) => {
+            let _ = child.kill();
+            let logs = dir.join("logs");
+            let mut text = String::new();
+            for entry in std::fs::read_dir(&logs).into_iter().flatten().flatten() {
+                text += &format!(
+                    "--- {}\n{}\n",
+                    entry.path().display(),
+                    std::fs::read_to_string(entry.path()).unwrap_or_default()
+                );
+            }
+            panic!("devnet did not become ready; logs:\n{text}");
+        }
+    }
+}
+
+fn manifest(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("devnet.json")).unwrap()).unwrap()
+}
+
+fn pids(manifest: &Value) -> Vec<(String, i32)> {
+    manifest["pids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["pid"].as_i64().unwrap() as i32,
+            )
+        })
+        .collect()
+}
+
+fn alive(pid: i32) -> bool {
+    // Signal 0 checks existence; a zombie counts as gone once reaped by
+    // its parent, so also look at /proc's state.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    !status.is_empty() && !status.contains("State:\tZ")
+}
+
+fn wait_gone(pids: &[(String, i32)]) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (name, pid) in pids {
+        while alive(*pid) {
+            assert!(
+                Instant::now() < deadline,
+                "{name} (pid {pid}) still running"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+async fn checkpoint_height(url: &str) -> u64 {
+    let client = floe_chain::ChainClient::connect_single(url).unwrap();
+    client.latest_checkpoint().await.unwrap().sequence_number
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("devnet");
+
+    // First start creates everything.
+    let (mut child, ready) = start(&dir, &["--nodes", "4", "--shards", "8"]);
+    let first = manifest(&dir);
+    assert_eq!(first["nodes"].as_array().unwrap().len(), 4);
+    assert_eq!(ready["ledger"], first["ledger_url"]);
+    let running = pids(&first);
+    assert_eq!(running.len(), 1 + 1 + 4, "devnet, ledger and four nodes");
+    for (name, pid) in &running {
+        assert!(alive(*pid), "{name} is not running");
+    }
+    // The client config names the chain, the wallet and every node.
+    let client = floe_client::config::ClientConfig::load(&dir.join("client.yaml")).unwrap();
+    assert_eq!(client.nodes.len(), 4);
+    assert!(client.chain.system.is_some());
+    // Every node answers its health endpoint; the chain is live.
+    let http = reqwest::Client::new();
+    for node in first["nodes"].as_array().unwrap() {
+        let url = format!("{}/v1/health", node["url"].as_str().unwrap());
+        let response = http.get(&url).send().await.unwrap();
+        assert!(response.status().is_success(), "{url}");
+    }
+    let ledger = first["ledger_url"].as_str().unwrap().to_owned();
+    let height = checkpoint_height(&ledger).await;
+    // The wallet holds WAL (the whole supply) and SUI.
+    let ids = floe_chain::floe::FloeIds {
+        wal_package: first["wal_package"].as_str().unwrap().parse().unwrap(),
+        floe_package: first["floe_package"].as_str().unwrap().parse().unwrap(),
+        system: first["system_object"].as_str().unwrap().parse().unwrap(),
+        treasury: first["treasury_object"].as_str().unwrap().parse().unwrap(),
+    };
+    let chain = floe_chain::floe::Floe::new(
+        floe_chain::ChainClient::connect_single(&ledger).unwrap(),
+        ids,
+    );
+    let wallet = first["wallet_address"].as_str().unwrap().parse().unwrap();
+    assert!(chain.wal_balance(wallet).await.unwrap() > 0);
+    let committee = chain.committee().await.unwrap();
+    assert_eq!(committee.n_shards(), 8);
+
+    // A second devnet on the same directory is refused.
+    let second = floe()
+        .args(["devnet", "--auto-ports", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("already running"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+
+    // SIGTERM stops every component.
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+    wait_gone(&running);
+    assert!(manifest(&dir)["pids"].as_array().unwrap().is_empty());
+
+    // The next start resumes the same chain and wallet.
+    let (mut child, _) = start(&dir, &[]);
+    let resumed = manifest(&dir);
+    assert_eq!(resumed["wallet_address"], first["wallet_address"]);
+    assert_eq!(resumed["ledger_url"], first["ledger_url"]);
+    assert!(checkpoint_height(&ledger).await >= height);
+    assert!(chain.wal_balance(wallet).await.unwrap() > 0);
+
+    // kill -9 of the devnet takes its children down with it.
+    let running = pids(&resumed);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    wait_gone(&running[1..]);
+}
+
+#[test]
+fn bad_arguments_are_refused_with_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = floe()
+        .args([
+            "devnet",
+            "--auto-ports",
+            "--nodes",
+            "5",
+            "--shards",
+            "3",
+            "--data-dir",
+        ])
+        .arg(tmp.path().join("d"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--shards"));
+
+    // --fresh never deletes a directory that is not a devnet.
+    let other = tmp.path().join("not-a-devnet");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("precious.txt"), b"keep me").unwrap();
+    let out = floe()
+        .args(["devnet", "--fresh", "--data-dir"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(other.join("precious.txt").exists());
+}
