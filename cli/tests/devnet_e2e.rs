@@ -116,7 +116,13 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     assert_eq!(first["nodes"].as_array().unwrap().len(), 4);
     assert_eq!(ready["ledger"], first["ledger_url"]);
     let running = pids(&first);
-    assert_eq!(running.len(), 1 + 1 + 4, "devnet, ledger and four nodes");
+    // The indexer joins when PostgreSQL is installed (CI installs it).
+    let indexer = first["indexer_url"].as_str().map(str::to_owned);
+    assert_eq!(
+        running.len(),
+        1 + 1 + 4 + usize::from(indexer.is_some()),
+        "devnet, ledger, four nodes and the indexer if possible"
+    );
     for (name, pid) in &running {
         assert!(alive(*pid), "{name} is not running");
     }
@@ -130,6 +136,17 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
         let url = format!("{}/v1/health", node["url"].as_str().unwrap());
         let response = http.get(&url).send().await.unwrap();
         assert!(response.status().is_success(), "{url}");
+    }
+    if let Some(url) = &indexer {
+        let status: Value = http
+            .get(format!("{url}/v1/status"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(status.is_object(), "{status}");
     }
     let ledger = first["ledger_url"].as_str().unwrap().to_owned();
     let height = checkpoint_height(&ledger).await;

@@ -355,6 +355,46 @@ pub fn write_node_configs(manifest: &Manifest) -> Result<()> {
     Ok(())
 }
 
+/// `indexer/indexer.toml`: the indexer follows the devnet's chain into its
+/// own managed Postgres under `indexer/data` (or `DATABASE_URL` when the
+/// environment gives one).
+pub fn write_indexer_config(manifest: &Manifest) -> Result<Option<PathBuf>> {
+    let Some(url) = &manifest.indexer_url else {
+        return Ok(None);
+    };
+    let dir = manifest.data_dir.join("indexer");
+    std::fs::create_dir_all(dir.join("data"))?;
+    let mut chain = toml::map::Map::new();
+    chain.insert(
+        "endpoints".into(),
+        toml::Value::Array(vec![manifest.ledger_url.clone().into()]),
+    );
+    chain.insert("wal_package".into(), manifest.wal_package.clone().into());
+    chain.insert("floe_package".into(), manifest.floe_package.clone().into());
+    for (key, value) in [
+        ("system", &manifest.system_object),
+        ("treasury", &manifest.treasury_object),
+    ] {
+        if let Some(value) = value {
+            chain.insert(key.into(), value.clone().into());
+        }
+    }
+    let mut config = toml::map::Map::new();
+    config.insert(
+        "data_dir".into(),
+        dir.join("data").display().to_string().into(),
+    );
+    config.insert("listen".into(), listen_of(url)?.to_string().into());
+    config.insert("chain".into(), toml::Value::Table(chain));
+    let path = dir.join("indexer.toml");
+    let text = format!(
+        "# floe devnet indexer (written by `floe devnet`).\n{}",
+        toml::to_string_pretty(&toml::Value::Table(config))?
+    );
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(Some(path))
+}
+
 /// `client.yaml`: chain, floe ids, wallet and every node's endpoint, in
 /// `floe_client`'s schema (relative keystore path, so the directory can be
 /// moved).

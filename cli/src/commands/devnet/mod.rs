@@ -46,6 +46,10 @@ pub struct DevnetArgs {
     /// nodes from 9185); for tests and for running several devnets.
     #[arg(long)]
     auto_ports: bool,
+    /// Do not run the indexer (only when creating). By default it runs
+    /// when PostgreSQL is installed (or `DATABASE_URL` is set).
+    #[arg(long)]
+    no_indexer: bool,
 }
 
 /// The default data directory.
@@ -53,6 +57,20 @@ fn default_dir() -> Result<PathBuf> {
     let base =
         dirs::data_dir().context("no user data directory is known here; pass --data-dir DIR")?;
     Ok(base.join("floe").join("devnet"))
+}
+
+/// Whether this machine can run the indexer: a Postgres URL is given, or
+/// PostgreSQL's server binaries are installed for a managed cluster.
+fn indexer_possible() -> bool {
+    let possible = std::env::var_os("DATABASE_URL").is_some()
+        || floe_indexer::postgres::find_bindir().is_some();
+    if !possible {
+        tracing::warn!(
+            "PostgreSQL is not installed (no initdb found), so the devnet runs without the \
+             indexer; install it (Debian/Ubuntu: apt-get install postgresql) and start with --fresh"
+        );
+    }
+    possible
 }
 
 /// Runs `floe devnet`.
@@ -96,7 +114,7 @@ pub fn run(args: DevnetArgs, json: bool) -> Result<()> {
                 shards: args.shards,
                 auto_ports: args.auto_ports,
                 with_daemon: false,
-                with_indexer: false,
+                with_indexer: !args.no_indexer && indexer_possible(),
             },
         )?
     };
@@ -202,6 +220,28 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
                 .await;
         processes.push(process);
         result?;
+    }
+
+    // The indexer is useful but not required: if it cannot start (say
+    // Postgres is broken), the network still runs and the user is told.
+    if let Some(config) = layout::write_indexer_config(manifest)?
+        && let Some(url) = manifest.indexer_url.clone()
+    {
+        let args = vec![
+            "indexer".into(),
+            "run".into(),
+            "--config".into(),
+            path_arg(&config),
+        ];
+        let mut process = supervisor::spawn("indexer", &args, &logs, false)?;
+        let status = format!("{url}/v1/status");
+        let result =
+            supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &status))
+                .await;
+        processes.push(process);
+        if let Err(err) = result {
+            tracing::warn!("the indexer did not start: {err:#}; the devnet runs without it");
+        }
     }
     Ok(())
 }
