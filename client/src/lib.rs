@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod config;
+pub mod daemon;
 pub mod error;
 pub mod node_api;
 pub mod ops;

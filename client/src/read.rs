@@ -15,6 +15,7 @@ use futures::StreamExt;
 
 use crate::client::{Client, NodeSet};
 use crate::error::{ClientError, Result};
+use crate::node_api::NodeClient;
 use crate::status::{NodeBlobStatus, StatusTally};
 use crate::types::{Progress, ProgressFn, report};
 
@@ -49,18 +50,17 @@ impl Client {
         blob_id: &BlobId,
     ) -> Result<VerifiedBlobMetadataWithId> {
         let config = nodes.encoding;
-        let mut answers = futures::stream::iter(
-            nodes
-                .nodes
-                .iter()
-                .enumerate()
-                .filter_map(|(i, node)| node.as_ref().map(|n| (i, n))),
-        )
-        .map(|(i, node)| async move {
-            let _permit = self.permits.acquire().await;
-            (i, node.get_metadata(blob_id, &config).await)
-        })
-        .buffer_unordered(nodes.nodes.len().max(1));
+        let requests: Vec<_> = owned_nodes(nodes)
+            .map(|(i, node)| {
+                let (permits, blob_id) = (self.permits.clone(), *blob_id);
+                async move {
+                    let _permit = permits.acquire().await;
+                    (i, node.get_metadata(&blob_id, &config).await)
+                }
+            })
+            .collect();
+        let in_flight = requests.len().max(1);
+        let mut answers = futures::stream::iter(requests).buffer_unordered(in_flight);
         let mut not_found = 0u32;
         let mut errors = Vec::new();
         while let Some((i, answer)) = answers.next().await {
@@ -105,38 +105,40 @@ impl Client {
         let in_flight = needed
             .min(self.config.limits.max_concurrent_requests)
             .max(1);
-        let mut answers = futures::stream::iter((0..n).filter_map(|pair| {
-            let owner = nodes
-                .committee
-                .interim_owner_of_shard(pair_to_shard(pair, &blob_id, n))?;
-            let node = nodes.nodes.get(owner)?.as_ref()?;
-            Some((pair, owner, node))
-        }))
-        .map(|(pair, owner, node)| {
-            let metadata = metadata.clone();
-            async move {
-                let sliver = {
-                    let _permit = self.permits.acquire().await;
-                    node.get_sliver::<Primary>(&blob_id, pair).await
+        let requests: Vec<_> = (0..n)
+            .filter_map(|pair| {
+                let owner = nodes
+                    .committee
+                    .interim_owner_of_shard(pair_to_shard(pair, &blob_id, n))?;
+                let node = nodes.nodes.get(owner)?.clone()?;
+                Some((pair, owner, node))
+            })
+            .map(|(pair, owner, node)| {
+                let (metadata, permits) = (metadata.clone(), self.permits.clone());
+                async move {
+                    let sliver = {
+                        let _permit = permits.acquire().await;
+                        node.get_sliver::<Primary>(&blob_id, pair).await
+                    }
+                    .map_err(|e| e.to_string())?;
+                    if sliver.index() != pair {
+                        return Err(format!(
+                            "member {owner} sent sliver {} for pair {pair}",
+                            sliver.index()
+                        ));
+                    }
+                    tokio::task::spawn_blocking(move || {
+                        sliver
+                            .verify(&config, &metadata)
+                            .map(|()| sliver)
+                            .map_err(|e| format!("member {owner}: sliver {pair}: {e}"))
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?
                 }
-                .map_err(|e| e.to_string())?;
-                if sliver.index() != pair {
-                    return Err(format!(
-                        "member {owner} sent sliver {} for pair {pair}",
-                        sliver.index()
-                    ));
-                }
-                tokio::task::spawn_blocking(move || {
-                    sliver
-                        .verify(&config, &metadata)
-                        .map(|()| sliver)
-                        .map_err(|e| format!("member {owner}: sliver {pair}: {e}"))
-                })
-                .await
-                .map_err(|e| e.to_string())?
-            }
-        })
-        .buffer_unordered(in_flight);
+            })
+            .collect();
+        let mut answers = futures::stream::iter(requests).buffer_unordered(in_flight);
         let mut slivers = Vec::with_capacity(needed);
         let mut errors = Vec::new();
         while let Some(answer) = answers.next().await {
@@ -183,18 +185,17 @@ impl Client {
 
     async fn status_from_nodes(&self, nodes: &NodeSet, blob_id: &BlobId) -> Result<StatusReport> {
         let mut tally = StatusTally::new(nodes.committee.n_shards());
-        let mut answers = futures::stream::iter(
-            nodes
-                .nodes
-                .iter()
-                .enumerate()
-                .filter_map(|(i, node)| node.as_ref().map(|n| (i, n))),
-        )
-        .map(|(i, node)| async move {
-            let _permit = self.permits.acquire().await;
-            (i, node.blob_status(blob_id).await)
-        })
-        .buffer_unordered(nodes.nodes.len().max(1));
+        let requests: Vec<_> = owned_nodes(nodes)
+            .map(|(i, node)| {
+                let (permits, blob_id) = (self.permits.clone(), *blob_id);
+                async move {
+                    let _permit = permits.acquire().await;
+                    (i, node.blob_status(&blob_id).await)
+                }
+            })
+            .collect();
+        let in_flight = requests.len().max(1);
+        let mut answers = futures::stream::iter(requests).buffer_unordered(in_flight);
         let mut agreed = None;
         while let Some((i, answer)) = answers.next().await {
             match answer {
@@ -220,6 +221,16 @@ impl Client {
             epoch: nodes.committee.epoch(),
         })
     }
+}
+
+/// `(member index, client)` of every member with a URL, owned so the
+/// request futures are `Send + 'static`.
+fn owned_nodes(nodes: &NodeSet) -> impl Iterator<Item = (usize, NodeClient)> + '_ {
+    nodes
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, node)| node.clone().map(|n| (i, n)))
 }
 
 /// What nodes said about a blob.

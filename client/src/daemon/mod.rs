@@ -1,0 +1,483 @@
+//! The publisher / aggregator HTTP daemon (fact sheet 4.3): `PUT /v1/blobs`
+//! stores the body, `GET /v1/blobs/{blob_id}` and
+//! `GET /v1/blobs/by-object-id/{object_id}` read (with `Range`), `GET
+//! /status`, `GET /v1/api` (OpenAPI).
+//!
+//! Bounds: the store body is read with a byte limit (413 past it), stores
+//! and reads each have a concurrency limit (429 with `Retry-After` when
+//! full, rather than an unbounded queue), every request has a time budget,
+//! and "too few nodes answered" is 503 with `Retry-After`. Errors are JSON
+//! `{"error": {"code", "reason", "message"}}`.
+//!
+//! Handlers talk to a [`Backend`]; [`Client`] is the real one, tests use
+//! fakes to exercise the HTTP contract without a network.
+
+mod openapi;
+pub mod range;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use floe_chain::sui_sdk_types::Address;
+use floe_core::BlobId;
+use futures::future::BoxFuture;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::Client;
+use crate::error::ClientError;
+use crate::store::{Epochs, StoreOptions};
+use crate::types::{BlobObject, StoreResult};
+
+/// Seconds a client is told to wait before retrying a 429 or 503.
+const RETRY_AFTER_SECS: u64 = 5;
+
+/// Blob attributes served as response headers by `by-object-id` (the
+/// ones that describe content; anything else could let a blob's owner
+/// set security-relevant headers on the daemon's origin).
+pub const ALLOWED_ATTRIBUTE_HEADERS: &[&str] = &[
+    "content-type",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "content-location",
+    "link",
+];
+
+/// Which routes a daemon serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// `PUT /v1/blobs` only.
+    Publisher,
+    /// Reads only.
+    Aggregator,
+    /// Both.
+    Daemon,
+}
+
+impl Mode {
+    fn publishes(self) -> bool {
+        matches!(self, Mode::Publisher | Mode::Daemon)
+    }
+
+    fn aggregates(self) -> bool {
+        matches!(self, Mode::Aggregator | Mode::Daemon)
+    }
+}
+
+/// Limits of the daemon.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    pub mode: Mode,
+    /// Largest `PUT /v1/blobs` body.
+    pub max_body_bytes: usize,
+    /// Stores running at once.
+    pub max_concurrent_stores: usize,
+    /// Reads running at once.
+    pub max_concurrent_reads: usize,
+    /// Budget of one request (a store encodes, pays and uploads).
+    pub request_timeout: Duration,
+    /// Epochs a store buys when the query does not say.
+    pub default_epochs: u32,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Daemon,
+            max_body_bytes: 64 << 20,
+            max_concurrent_stores: 4,
+            max_concurrent_reads: 32,
+            request_timeout: Duration::from_secs(600),
+            default_epochs: 1,
+        }
+    }
+}
+
+/// A Blob object with its attributes.
+pub type ObjectWithAttributes = (BlobObject, BTreeMap<String, String>);
+
+/// What the handlers need from the SDK.
+pub trait Backend: Send + Sync + 'static {
+    /// Stores a blob.
+    fn store(
+        &self,
+        blob: Vec<u8>,
+        options: StoreOptions,
+    ) -> BoxFuture<'_, Result<StoreResult, ClientError>>;
+    /// Reads a blob.
+    fn read(&self, blob_id: BlobId) -> BoxFuture<'_, Result<Vec<u8>, ClientError>>;
+    /// A Blob object and its attributes.
+    fn blob_object(
+        &self,
+        object: Address,
+    ) -> BoxFuture<'_, Result<ObjectWithAttributes, ClientError>>;
+    /// `GET /status` details.
+    fn status(&self) -> BoxFuture<'_, Result<serde_json::Value, ClientError>>;
+}
+
+impl Backend for Client {
+    fn store(
+        &self,
+        blob: Vec<u8>,
+        options: StoreOptions,
+    ) -> BoxFuture<'_, Result<StoreResult, ClientError>> {
+        Box::pin(Client::store(self, blob, options))
+    }
+
+    fn read(&self, blob_id: BlobId) -> BoxFuture<'_, Result<Vec<u8>, ClientError>> {
+        Box::pin(async move { Client::read(self, &blob_id, None).await })
+    }
+
+    fn blob_object(
+        &self,
+        object: Address,
+    ) -> BoxFuture<'_, Result<ObjectWithAttributes, ClientError>> {
+        Box::pin(async move {
+            let blob = Client::blob_object(self, object).await?;
+            let attributes = self.blob_attributes(object).await?;
+            Ok((blob, attributes))
+        })
+    }
+
+    fn status(&self) -> BoxFuture<'_, Result<serde_json::Value, ClientError>> {
+        Box::pin(async move {
+            let committee = self.floe().committee().await?;
+            Ok(serde_json::json!({
+                "epoch": committee.epoch(),
+                "nShards": committee.n_shards(),
+                "nMembers": committee.n_members(),
+                "publisherAddress": self.address().ok(),
+            }))
+        })
+    }
+}
+
+struct AppState {
+    backend: Arc<dyn Backend>,
+    config: DaemonConfig,
+    stores: Semaphore,
+    reads: Semaphore,
+}
+
+/// The router for `config.mode`.
+pub fn router(backend: Arc<dyn Backend>, config: DaemonConfig) -> Router {
+    let mode = config.mode;
+    let timeout = config.request_timeout;
+    let state = Arc::new(AppState {
+        stores: Semaphore::new(config.max_concurrent_stores.max(1)),
+        reads: Semaphore::new(config.max_concurrent_reads.max(1)),
+        backend,
+        config,
+    });
+    let mut docs = Vec::new();
+    let mut app = Router::new();
+    if mode.publishes() {
+        app = app.route("/v1/blobs", put(store_blob));
+        docs.push(&openapi::STORE);
+    }
+    if mode.aggregates() {
+        app = app
+            .route("/v1/blobs/by-object-id/{object_id}", get(read_by_object))
+            .route("/v1/blobs/{blob_id}", get(read_blob));
+        docs.push(&openapi::READ_BY_OBJECT);
+        docs.push(&openapi::READ);
+    }
+    docs.push(&openapi::STATUS);
+    docs.push(&openapi::API);
+    let document = openapi::build(&docs);
+    app.route("/status", get(status))
+        .route("/v1/api", get(move || async move { axum::Json(document) }))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
+        // The store handler reads the body itself, with its own limit.
+        .layer(DefaultBodyLimit::disable())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+fn error(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Response {
+    let body = serde_json::json!({
+        "error": { "code": status.as_u16(), "reason": reason, "message": message.into() }
+    });
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
+    response
+}
+
+fn client_error(e: ClientError) -> Response {
+    use floe_chain::ChainError;
+    use floe_chain::floe::FloeError;
+    let message = e.to_string();
+    let (status, reason) = match &e {
+        ClientError::BlobNotFound(_) => (StatusCode::NOT_FOUND, "BLOB_NOT_FOUND"),
+        ClientError::Chain(ChainError::ObjectNotFound(_))
+        | ClientError::Floe(FloeError::Chain(ChainError::ObjectNotFound(_))) => {
+            (StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND")
+        }
+        ClientError::Floe(FloeError::Chain(ChainError::Bcs { .. }))
+        | ClientError::Chain(ChainError::Bcs { .. }) => {
+            (StatusCode::NOT_FOUND, "NOT_A_BLOB_OBJECT")
+        }
+        ClientError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "BLOB_TOO_LARGE"),
+        ClientError::Invalid(_) => (StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
+        ClientError::InsufficientWal { .. } => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "PUBLISHER_OUT_OF_FUNDS")
+        }
+        e if e.is_retryable() => (StatusCode::SERVICE_UNAVAILABLE, "NOT_ENOUGH_NODES"),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+    };
+    if status.is_server_error() {
+        tracing::warn!(error = %message, "request failed");
+    }
+    error(status, reason, message)
+}
+
+fn busy() -> Response {
+    error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TOO_MANY_REQUESTS",
+        "the daemon is at its concurrency limit; retry later",
+    )
+}
+
+/// `PUT /v1/blobs` query (Walrus's `PublisherQuery`; unknown fields are
+/// rejected so a typo is not silently ignored).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublisherQuery {
+    epochs: Option<String>,
+    #[serde(default)]
+    permanent: bool,
+    /// Accepted for Walrus clients: deletable is the default already.
+    #[serde(default)]
+    deletable: bool,
+    #[serde(default)]
+    force: bool,
+    #[serde(default)]
+    share: bool,
+    send_object_to: Option<String>,
+}
+
+async fn store_blob(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<PublisherQuery>, axum::extract::rejection::QueryRejection>,
+    body: Body,
+) -> Response {
+    let Query(query) = match query {
+        Ok(q) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "INVALID_QUERY", e.body_text()),
+    };
+    if query.permanent && query.deletable {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY",
+            "permanent and deletable exclude each other",
+        );
+    }
+    if query.share && query.send_object_to.is_some() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY",
+            "share and send_object_to exclude each other",
+        );
+    }
+    let epochs = match query.epochs.as_deref() {
+        None => Epochs::Ahead(state.config.default_epochs.max(1)),
+        Some(text) => match text.parse::<Epochs>() {
+            Ok(e) => e,
+            Err(e) => return error(StatusCode::BAD_REQUEST, "INVALID_QUERY", e),
+        },
+    };
+    let send_object_to = match query.send_object_to.as_deref().map(str::parse::<Address>) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(e)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_QUERY",
+                format!("send_object_to is not an address: {e}"),
+            );
+        }
+    };
+    let Ok(_permit) = state.stores.try_acquire() else {
+        return busy();
+    };
+    let blob = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
+        Ok(bytes) => bytes.to_vec(),
+        Err(e) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BODY_TOO_LARGE",
+                format!(
+                    "the body could not be read within the {}-byte limit: {e}",
+                    state.config.max_body_bytes
+                ),
+            );
+        }
+    };
+    let options = StoreOptions {
+        epochs,
+        permanent: query.permanent,
+        force: query.force,
+        share: query.share,
+        send_object_to,
+        detach_tail: true,
+        ..StoreOptions::default()
+    };
+    match state.backend.store(blob, options).await {
+        Ok(result) => (StatusCode::OK, axum::Json(result)).into_response(),
+        Err(e) => client_error(e),
+    }
+}
+
+async fn read_blob(
+    State(state): State<Arc<AppState>>,
+    Path(blob_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let blob_id: BlobId = match blob_id.parse() {
+        Ok(id) => id,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "INVALID_BLOB_ID", e.to_string()),
+    };
+    let Ok(_permit) = state.reads.try_acquire() else {
+        return busy();
+    };
+    match state.backend.read(blob_id).await {
+        Ok(bytes) => serve_bytes(bytes, &headers, HeaderMap::new()),
+        Err(e) => client_error(e),
+    }
+}
+
+async fn read_by_object(
+    State(state): State<Arc<AppState>>,
+    Path(object_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let object: Address = match object_id.parse() {
+        Ok(a) => a,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_OBJECT_ID",
+                format!("{object_id:?} is not an object id: {e}"),
+            );
+        }
+    };
+    let Ok(_permit) = state.reads.try_acquire() else {
+        return busy();
+    };
+    let (blob, attributes) = match state.backend.blob_object(object).await {
+        Ok(found) => found,
+        Err(e) => return client_error(e),
+    };
+    let bytes = match state.backend.read(blob.blob_id).await {
+        Ok(bytes) => bytes,
+        Err(e) => return client_error(e),
+    };
+    let mut extra = HeaderMap::new();
+    for (name, value) in &attributes {
+        let lower = name.to_ascii_lowercase();
+        if !ALLOWED_ATTRIBUTE_HEADERS.contains(&lower.as_str()) {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(lower.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            extra.insert(name, value);
+        }
+    }
+    if let Ok(id) = HeaderValue::from_str(&blob.blob_id.to_string()) {
+        extra.insert(HeaderName::from_static("x-blob-id"), id);
+    }
+    serve_bytes(bytes, &headers, extra)
+}
+
+/// 200 with the bytes, or 206/416 as the `Range` header says.
+fn serve_bytes(bytes: Vec<u8>, request: &HeaderMap, extra: HeaderMap) -> Response {
+    let len = bytes.len() as u64;
+    let range_header = request.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let mut response = match range::answer(range_header, len) {
+        range::RangeAnswer::Full => (StatusCode::OK, bytes).into_response(),
+        range::RangeAnswer::Partial(r) => {
+            // `validate` guarantees start <= end < len, so these fit usize.
+            let (start, end) = (*r.start() as usize, *r.end() as usize);
+            let mut response =
+                (StatusCode::PARTIAL_CONTENT, bytes[start..=end].to_vec()).into_response();
+            if let Ok(v) = HeaderValue::from_str(&range::content_range(&r, len)) {
+                response.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            response
+        }
+        range::RangeAnswer::Unsatisfiable => {
+            let mut response = error(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "RANGE_NOT_SATISFIABLE",
+                format!("the blob has {len} bytes"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                response.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return response;
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    for (name, value) in extra {
+        if let Some(name) = name {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+async fn status(State(state): State<Arc<AppState>>) -> Response {
+    match state.backend.status().await {
+        Ok(mut details) => {
+            details["mode"] = serde_json::json!(state.config.mode);
+            details["maxBodyBytes"] = serde_json::json!(state.config.max_body_bytes);
+            (StatusCode::OK, axum::Json(details)).into_response()
+        }
+        Err(e) => client_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests;
