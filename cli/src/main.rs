@@ -31,6 +31,8 @@ enum Command {
     Ledger(commands::ledger::LedgerArgs),
     /// A storage node (REST API, durable sliver store).
     Node(commands::node::NodeArgs),
+    #[command(flatten)]
+    Client(commands::client::ClientCommand),
 }
 
 fn main() {
@@ -40,6 +42,7 @@ fn main() {
         Command::Devnet(args) => commands::devnet::run(args, cli.json),
         Command::Ledger(args) => commands::ledger::run(args, cli.json),
         Command::Node(args) => commands::node::run(args, cli.json),
+        Command::Client(command) => commands::client::run(command, cli.json),
     };
     if let Err(err) = result {
         output::print_error(&err, cli.json);

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod blob_id;
+pub mod client;
 pub mod devnet;
 pub mod ledger;
 pub mod node;
