@@ -98,3 +98,52 @@ fn non_members_queue_no_recovery_and_invalid_marks_apply() {
     assert!(!info.is_registered());
     assert_eq!(info.permanent.certified, 1);
 }
+
+#[test]
+fn garbage_collection_keeps_live_blobs_and_removes_expired_ones() {
+    use floe_core::{EncodingConfig, encode_blob};
+    let (_dir, store) = open();
+    let config = EncodingConfig::new(10).unwrap();
+    let mut ids = Vec::new();
+    // Two blobs with data on shard 4: one ends at epoch 3, one at epoch 9.
+    for (seed, end_epoch) in [(1u8, 3u32), (2, 9)] {
+        let encoded = encode_blob(&config, &vec![seed; 3000]).unwrap();
+        let id = *encoded.metadata.blob_id();
+        let (batch, _) = build_batch(
+            &store,
+            &[FloeEvent::Registered {
+                blob_id: id,
+                object: ObjectId([seed; 32]),
+                epoch: 0,
+                end_epoch,
+                deletable: false,
+            }],
+            u64::from(seed),
+            true,
+        )
+        .unwrap();
+        store.apply_chain_batch(&batch).unwrap();
+        store.put_metadata(&encoded.metadata).unwrap();
+        store.put_primary(4, &id, &encoded.primary[0]).unwrap();
+        ids.push(id);
+    }
+    // Epoch 2: both live, nothing collected.
+    assert_eq!(store.collect_garbage(2, &[4]).unwrap().blobs, 0);
+    // Epoch 3: the first expired.
+    let stats = store.collect_garbage(3, &[4]).unwrap();
+    assert_eq!((stats.blobs, stats.slivers, stats.objects), (1, 1, 1));
+    assert!(!store.has_metadata(&ids[0]).unwrap());
+    assert!(
+        !store
+            .has_sliver(4, floe_core::Axis::Primary, &ids[0])
+            .unwrap()
+    );
+    assert!(store.has_metadata(&ids[1]).unwrap());
+    assert!(
+        store
+            .has_sliver(4, floe_core::Axis::Primary, &ids[1])
+            .unwrap()
+    );
+    // Idempotent.
+    assert_eq!(store.collect_garbage(3, &[4]).unwrap(), Default::default());
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use floe_core::VerifiedBlobMetadataWithId;
 use floe_core::bls::BlsPublicKey;
 use floe_core::encoding::symbols::GeneralRecoverySymbol;
-use floe_core::{Axis, BlobId, BlobMetadata, EncodingConfig, UnverifiedBlobMetadataWithId};
+use floe_core::{Axis, BlobId, EncodingConfig, UnverifiedBlobMetadataWithId};
 
 use crate::config::{ConfigError, PeerConfig, RecoveryConfig};
 
@@ -148,14 +148,12 @@ impl Peers {
             url: url.clone(),
             reason,
         };
-        let metadata: BlobMetadata =
-            bcs::from_bytes(&body).map_err(|e| invalid(format!("not BCS metadata: {e}")))?;
-        UnverifiedBlobMetadataWithId {
-            blob_id: *blob_id,
-            metadata,
-        }
-        .verify(config)
-        .map_err(|e| invalid(e.to_string()))
+        // The body is a BCS `BlobMetadataWithId`; `verify_for` checks both
+        // that the id is the one asked for and that the metadata hash to it.
+        UnverifiedBlobMetadataWithId::from_bcs(&body)
+            .map_err(|e| invalid(format!("not BCS metadata: {e}")))?
+            .verify_for(config, blob_id)
+            .map_err(|e| invalid(e.to_string()))
     }
 
     /// Recovery symbols `peer` gives for sliver `target` of `axis`

@@ -50,8 +50,8 @@ const RESCAN: Duration = Duration::from_secs(5);
 enum AttemptError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("no peer served verifiable metadata")]
-    NoMetadata,
+    #[error("no peer served verifiable metadata (last error: {0})")]
+    NoMetadata(String),
     #[error("{axis} sliver {target}: {reason}")]
     Sliver {
         axis: Axis,
@@ -263,14 +263,15 @@ impl Recovery {
         committee: &CommitteeView,
         blob_id: BlobId,
     ) -> Result<VerifiedBlobMetadataWithId, AttemptError> {
-        let config: EncodingConfig = committee.encoding().clone();
-        let local_config = config.clone();
+        let config: EncodingConfig = *committee.encoding();
+        let local_config = config;
         if let Some(m) = self
             .blocking(move |s| Ok(s.store().get_metadata(&blob_id, &local_config)?))
             .await?
         {
             return Ok(m);
         }
+        let mut last = String::from("no peers configured");
         for peer in self.peers.list() {
             match self.peers.metadata(peer, &blob_id, &config).await {
                 Ok(m) => {
@@ -279,10 +280,13 @@ impl Recovery {
                         .await?;
                     return Ok(m);
                 }
-                Err(e) => tracing::debug!(%blob_id, error = %e, "metadata from peer"),
+                Err(e) => {
+                    tracing::debug!(%blob_id, error = %e, "metadata from peer");
+                    last = e.to_string();
+                }
             }
         }
-        Err(AttemptError::NoMetadata)
+        Err(AttemptError::NoMetadata(last))
     }
 
     /// Every peer's recovery symbols for one target, asked concurrently.

@@ -141,16 +141,16 @@ impl NodeStore {
         &self,
         blob_id: &BlobId,
     ) -> Result<Option<(Axis, Vec<u8>)>, StoreError> {
-        for row in self.inconsistency_proofs.prefix(blob_id.as_bytes()) {
-            let (k, v) = row?;
-            let axis = match k.get(32) {
-                Some(0) => Axis::Primary,
-                Some(1) => Axis::Secondary,
-                _ => return Err(corrupt("inconsistency proof", "bad key")),
-            };
-            return Ok(Some((axis, v.to_vec())));
-        }
-        Ok(None)
+        let Some(row) = self.inconsistency_proofs.prefix(blob_id.as_bytes()).next() else {
+            return Ok(None);
+        };
+        let (k, v) = row?;
+        let axis = match k.get(32) {
+            Some(0) => Axis::Primary,
+            Some(1) => Axis::Secondary,
+            _ => return Err(corrupt("inconsistency proof", "bad key")),
+        };
+        Ok(Some((axis, v.to_vec())))
     }
 
     /// Removes the data of `blob_id` if no live object keeps it at `epoch`

@@ -1,0 +1,528 @@
+//! Shared helpers for process tests: a real `floe ledger run` with a
+//! generated genesis (four storage nodes with BLS keys from seeds), real
+//! `floe node run` processes on 127.0.0.1, raw HTTP, and chain calls
+//! (register, certify, delete) through `floe-chain`.
+//!
+//! Owned by the storage-node tests; other tests may reuse it read-only.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use floe_chain::floe::calls::{BlobRegistration, CertificateArgs};
+use floe_chain::floe::{Floe, FloeIds};
+use floe_chain::sui_sdk_types::Address;
+use floe_chain::{ChainClient, KeyPair};
+use floe_contracts::{FLOE_PACKAGE_ID, WAL_PACKAGE_ID};
+use floe_core::bls::{BlsSecretKey, aggregate_signatures};
+use floe_core::committee::{Committee, signers_to_bitmap};
+use floe_core::encoding::{EncodedBlob, EncodingConfig, encode_blob};
+use floe_core::merkle::Node;
+use floe_core::messages::SignedMessage;
+use floe_core::messages::storage_confirmation::StorageConfirmationBody;
+use floe_core::move_types::U256Le;
+use floe_core::{BlobId, pair_to_shard};
+
+pub fn floe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floe"))
+}
+
+/// A child killed (SIGKILL) and reaped on drop.
+pub struct Proc(pub Child);
+
+impl Proc {
+    pub fn kill9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Reads the first stdout line of `child` as JSON.
+fn first_json_line(child: &mut Child) -> serde_json::Value {
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released: a small race with
+/// other processes is accepted; node configs need the port before start).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Raw HTTP/1.1 request; returns status and body.
+pub fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    try_request(addr, method, path, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// Like [`request`], but connection failures are errors.
+pub fn try_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )?;
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no HTTP head"))?;
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("bad status line"))?;
+    Ok((status, raw[end + 4..].to_vec()))
+}
+
+/// The error reason of a JSON error body.
+pub fn reason(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).expect("JSON error body");
+    v["error"]["details"][0]["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Polls `f` every 100 ms until it returns `Some`, or panics after `limit`.
+pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Committee weights of the four genesis nodes (seeds 1..=4): n = 10,
+/// quorum 7, f = 3.
+pub const WEIGHTS: [u16; 4] = [1, 2, 3, 4];
+
+/// A ledger process, the user who owns gas and WAL, and the BLS keys.
+pub struct Chain {
+    pub dir: tempfile::TempDir,
+    pub ledger: Proc,
+    pub endpoint: String,
+    pub user: KeyPair,
+    pub keys: Vec<BlsSecretKey>,
+    pub rt: tokio::runtime::Runtime,
+    pub floe: Floe,
+    pub committee: Committee,
+}
+
+impl Chain {
+    /// Writes a genesis with four nodes and starts the ledger.
+    pub fn start() -> Self {
+        let user = KeyPair::generate();
+        let keys: Vec<BlsSecretKey> = (0..4u8)
+            .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
+            .collect();
+        let mut genesis = format!(
+            "[[accounts]]\naddress = \"{a}\"\nbalance = 100_000_000_000\ncoins = 8\n\n\
+             [[packages]]\naddress = \"0x3a1\"\ninit_sender = \"{a}\"\n\n\
+             [[packages]]\naddress = \"0xf10e\"\n\n\
+             [floe]\nmax_epochs_ahead = 20\nstorage_price_per_unit_size = 7\nwrite_price_per_unit_size = 3\n",
+            a = user.address()
+        );
+        for (k, w) in keys.iter().zip(WEIGHTS) {
+            genesis.push_str(&format!(
+                "\n[[floe.nodes]]\npublic_key = \"{}\"\nshards = {w}\n",
+                hex::encode(k.public_key().to_bytes()),
+            ));
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("genesis.toml"), genesis).expect("genesis");
+        let mut child = floe()
+            .args(["--json", "ledger", "run", "--listen", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(dir.path().join("ledger"))
+            .arg("--genesis")
+            .arg(dir.path().join("genesis.toml"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn ledger");
+        let v = first_json_line(&mut child);
+        let ledger = Proc(child);
+        let endpoint = format!("http://{}", v["address"].as_str().expect("address"));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (floe, committee) = rt.block_on(async {
+            let client = ChainClient::connect_single(&endpoint).expect("client");
+            let ids = FloeIds::discover(&client, WAL_PACKAGE_ID, FLOE_PACKAGE_ID)
+                .await
+                .expect("discover");
+            let floe = Floe::new(client, ids);
+            let committee = floe.committee().await.expect("committee");
+            (floe, committee)
+        });
+        Self {
+            dir,
+            ledger,
+            endpoint,
+            user,
+            keys,
+            rt,
+            floe,
+            committee,
+        }
+    }
+
+    /// The committee index of genesis node `i` (seed `i + 1`).
+    pub fn member_of_key(&self, i: usize) -> usize {
+        self.committee
+            .member_by_public_key(&self.keys[i].public_key())
+            .expect("genesis key in committee")
+    }
+
+    /// Which genesis node (seed index) owns `shard`.
+    pub fn node_of_shard(&self, shard: u16) -> usize {
+        let member = self
+            .committee
+            .interim_owner_of_shard(shard)
+            .expect("shard owner");
+        let key = self.committee.members()[member].public_key;
+        self.keys
+            .iter()
+            .position(|k| k.public_key() == key)
+            .expect("owner key")
+    }
+
+    fn wal(&self) -> Address {
+        self.rt
+            .block_on(self.floe.wal_coins(self.user.address()))
+            .expect("wal coins")[0]
+            .0
+    }
+
+    /// Registers `encoded` for `epochs` epochs; returns the blob object.
+    pub fn register(&self, encoded: &EncodedBlob, deletable: bool, epochs: u32) -> Address {
+        let metadata = encoded.metadata.metadata();
+        let root = match metadata.root_hash() {
+            Node::Digest(d) => d,
+            Node::Empty => [0; 32],
+        };
+        let reg = BlobRegistration {
+            blob_id: U256Le(encoded.metadata.blob_id().0),
+            root_hash: U256Le(root),
+            size: metadata.unencoded_length(),
+            encoding_type: 1,
+            deletable,
+        };
+        let n = self.committee.n_shards();
+        let encoded_len = EncodingConfig::new(n)
+            .and_then(|c| c.encoded_blob_length(reg.size))
+            .expect("encoded length");
+        let wal = self.wal();
+        let tx = self
+            .rt
+            .block_on(
+                self.floe
+                    .reserve_and_register(&self.user, encoded_len, epochs, &reg, wal),
+            )
+            .expect("register");
+        assert!(tx.status.is_success(), "{}", tx.status);
+        let blob_type = self.floe.ids.floe_tag("blob", "Blob");
+        let created = tx.created();
+        let rt = &self.rt;
+        created
+            .iter()
+            .map(|c| *c.reference.object_id())
+            .find(|id| {
+                rt.block_on(self.floe.client.get_object(*id))
+                    .ok()
+                    .and_then(|o| o.struct_type().cloned())
+                    .is_some_and(|t| t == blob_type)
+            })
+            .expect("a Blob object was created")
+    }
+
+    /// Aggregates confirmations (JSON `signed` values with the committee
+    /// index of each signer) and certifies `blob` on chain.
+    pub fn certify(&self, blob: Address, confirmations: &[(usize, serde_json::Value)]) {
+        let mut signed: Vec<(usize, SignedMessage<StorageConfirmationBody>)> = confirmations
+            .iter()
+            .map(|(i, v)| {
+                (
+                    *i,
+                    serde_json::from_value(v.clone()).expect("signed message"),
+                )
+            })
+            .collect();
+        signed.sort_by_key(|(i, _)| *i);
+        let indices: Vec<u16> = signed.iter().map(|(i, _)| *i as u16).collect();
+        let signature =
+            aggregate_signatures(&signed.iter().map(|(_, s)| s.signature).collect::<Vec<_>>())
+                .expect("aggregate");
+        let cert = CertificateArgs {
+            signature: signature.0.to_vec(),
+            signers_bitmap: signers_to_bitmap(&indices, self.committee.n_members())
+                .expect("bitmap"),
+            message: signed[0].1.serialized_message.clone(),
+        };
+        let tx = self
+            .rt
+            .block_on(self.floe.certify_blob(&self.user, blob, &cert))
+            .expect("certify");
+        assert!(tx.status.is_success(), "certify: {}", tx.status);
+    }
+
+    /// Deletes a deletable blob object.
+    pub fn delete(&self, blob: Address) {
+        let tx = self
+            .rt
+            .block_on(self.floe.delete_blob(&self.user, blob))
+            .expect("delete");
+        assert!(tx.status.is_success(), "delete: {}", tx.status);
+    }
+}
+
+/// One storage node process with its config and data directory.
+pub struct NodeProc {
+    pub index: usize,
+    pub dir: PathBuf,
+    pub addr: SocketAddr,
+    pub proc: Option<Proc>,
+}
+
+impl NodeProc {
+    /// Writes node `i`'s key and config (all four as peers, fixed ports).
+    pub fn configure(chain: &Chain, i: usize, ports: &[u16; 4], extra: &str) -> Self {
+        let dir = chain.dir.path().join(format!("node{i}"));
+        std::fs::create_dir_all(&dir).expect("node dir");
+        std::fs::write(
+            dir.join("node.bls"),
+            chain.keys[i].to_key_file_string().as_bytes(),
+        )
+        .expect("key");
+        let mut config = format!(
+            "data_dir = \"data\"\nlisten = \"127.0.0.1:{}\"\nbls_key_file = \"node.bls\"\n{extra}\n\
+             [chain]\nendpoints = [\"{}\"]\nwal_package = \"0x3a1\"\nfloe_package = \"0xf10e\"\n\
+             committee_refresh_ms = 2000\n\n\
+             [recovery]\ninitial_backoff_ms = 200\nmax_backoff_ms = 2000\n",
+            ports[i], chain.endpoint
+        );
+        for (k, port) in chain.keys.iter().zip(ports) {
+            config.push_str(&format!(
+                "\n[[peers]]\npublic_key = \"{}\"\nurl = \"http://127.0.0.1:{port}\"\n",
+                k.public_key()
+            ));
+        }
+        std::fs::write(dir.join("node.toml"), config).expect("config");
+        Self {
+            index: i,
+            addr: SocketAddr::from(([127, 0, 0, 1], ports[i])),
+            dir,
+            proc: None,
+        }
+    }
+
+    /// Starts the process and waits for its listening line.
+    pub fn start(&mut self) {
+        let mut child = floe()
+            .args(["--json", "node", "run", "--config"])
+            .arg(self.dir.join("node.toml"))
+            .stdout(Stdio::piped())
+            .stderr(
+                std::fs::File::create(self.dir.join("stderr.log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
+            .spawn()
+            .expect("spawn node");
+        let v = first_json_line(&mut child);
+        assert_eq!(v["event"], "listening", "{v}");
+        self.proc = Some(Proc(child));
+    }
+
+    /// SIGKILL.
+    pub fn kill9(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            p.kill9();
+        }
+    }
+
+    /// Removes the data directory (the node restarts empty).
+    pub fn wipe(&self) {
+        let _ = std::fs::remove_dir_all(self.dir.join("data"));
+    }
+
+    pub fn req(&self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        request(self.addr, method, path, body)
+    }
+
+    /// `data` of a successful JSON answer.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.req("GET", path, b"");
+        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        v["success"]["data"].clone()
+    }
+
+    /// The follower's next checkpoint (from /v1/health).
+    pub fn next_checkpoint(&self) -> Option<u64> {
+        let (status, body) = try_request(self.addr, "GET", "/v1/health", b"").ok()?;
+        if status != 200 {
+            return None;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&body).ok()?;
+        v["success"]["data"]["eventProgress"]["nextCheckpoint"].as_u64()
+    }
+
+    /// Uploads metadata and every sliver pair this node owns; returns how
+    /// many pairs it stored.
+    pub fn upload(&self, chain: &Chain, encoded: &EncodedBlob) -> usize {
+        let id = *encoded.metadata.blob_id();
+        let n = chain.committee.n_shards();
+        let metadata = bcs::to_bytes(encoded.metadata.metadata()).expect("bcs");
+        let (status, body) = self.req("PUT", &format!("/v1/blobs/{id}/metadata"), &metadata);
+        assert!(
+            status == 200 || status == 201,
+            "metadata: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        let mut pairs = 0;
+        for pair in 0..n {
+            if chain.node_of_shard(pair_to_shard(pair, &id, n)) != self.index {
+                continue;
+            }
+            let p = &encoded.primary[usize::from(pair)];
+            let s = &encoded.secondary[usize::from(n - 1 - pair)];
+            for (axis, bytes) in [("primary", p.to_bcs()), ("secondary", s.to_bcs())] {
+                let (status, body) = self.req(
+                    "PUT",
+                    &format!("/v1/blobs/{id}/slivers/{pair}/{axis}"),
+                    &bytes,
+                );
+                assert_eq!(
+                    status,
+                    200,
+                    "{axis} {pair}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
+            pairs += 1;
+        }
+        pairs
+    }
+
+    /// The signed permanent confirmation (waiting for registration).
+    pub fn confirm(&self, id: &BlobId, deletable_object: Option<Address>) -> serde_json::Value {
+        let path = match deletable_object {
+            None => format!(
+                "/v1/blobs/{id}/confirmation/permanent?wait_for_registration=true&wait_millis=10000"
+            ),
+            Some(o) => format!(
+                "/v1/blobs/{id}/confirmation/deletable/{o}?wait_for_registration=true&wait_millis=10000"
+            ),
+        };
+        self.get_json(&path)["signed"].clone()
+    }
+
+    /// The last `max` bytes of the node's stderr log (for failure messages).
+    pub fn log_tail(&self, max: usize) -> String {
+        let text = std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
+        let start = text.len().saturating_sub(max);
+        let start = (start..text.len())
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(text.len());
+        text[start..].to_owned()
+    }
+
+    /// Waits until the node stores every sliver it owns of `id`; on timeout
+    /// panics with the end of its log.
+    pub fn wait_healed(&self, chain: &Chain, id: &BlobId, limit: Duration) {
+        let start = Instant::now();
+        while !self.has_all_slivers(chain, id) {
+            if start.elapsed() > limit {
+                panic!(
+                    "node {} did not recover {id}; log:\n{}",
+                    self.index,
+                    self.log_tail(8000)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Whether this node stores both slivers of every pair it owns.
+    pub fn has_all_slivers(&self, chain: &Chain, id: &BlobId) -> bool {
+        let n = chain.committee.n_shards();
+        (0..n)
+            .filter(|&pair| chain.node_of_shard(pair_to_shard(pair, id, n)) == self.index)
+            .all(|pair| {
+                ["primary", "secondary"].iter().all(|axis| {
+                    try_request(
+                        self.addr,
+                        "GET",
+                        &format!("/v1/blobs/{id}/slivers/{pair}/{axis}/status"),
+                        b"",
+                    )
+                    .ok()
+                    .and_then(|(s, b)| (s == 200).then_some(b))
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                    .is_some_and(|v| v["success"]["data"] == "stored")
+                })
+            })
+    }
+}
+
+/// Four configured nodes (not started) on fresh ports.
+pub fn nodes(chain: &Chain, extra: &str) -> Vec<NodeProc> {
+    let ports = [free_port(), free_port(), free_port(), free_port()];
+    (0..4)
+        .map(|i| NodeProc::configure(chain, i, &ports, extra))
+        .collect()
+}
+
+/// A deterministic test blob of `len` bytes.
+pub fn blob(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[0] ^ seed)
+        .collect()
+}
+
+/// Encodes for the chain's committee size.
+pub fn encode(chain: &Chain, data: &[u8]) -> EncodedBlob {
+    encode_blob(
+        &EncodingConfig::new(chain.committee.n_shards()).expect("config"),
+        data,
+    )
+    .expect("encode")
+}
+
+/// Data directory of a node, for checks after the process is gone.
+pub fn data_dir(node: &NodeProc) -> &Path {
+    &node.dir
+}
