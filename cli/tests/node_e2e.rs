@@ -1,10 +1,10 @@
-//! `floe node run` as a real process on 127.0.0.1: start, rejections with
-//! their reasons, 413, kill -9 and restart on the same data directory.
+//! `floe node run` in static test mode (a `[committee]` table, no chain) as
+//! a real process on 127.0.0.1: start, rejections with their reasons, 413,
+//! kill -9 and restart on the same data directory.
 //!
-//! Without the chain follower (not written yet) no blob is registered on a
-//! real process, so acceptance of metadata and slivers is covered by the
-//! in-process tests in `node/tests/api.rs`; the kill -9 guarantee of
-//! acknowledged writes by `node/src/store_tests.rs`.
+//! A static node follows no chain, so no blob is registered on it; the
+//! chain-following committee (registration, uploads, certification,
+//! healing, GC, kill -9 during uploads) is tested in `node_chain.rs`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
