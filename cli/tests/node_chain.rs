@@ -251,3 +251,79 @@ fn deleted_blobs_are_collected_and_kill_9_loses_no_acknowledged_upload() {
         assert_eq!(data, "stored", "{path} was acknowledged before kill -9");
     }
 }
+
+#[test]
+fn healing_an_inconsistent_blob_keeps_the_proof_instead_of_a_sliver() {
+    let chain = Chain::start();
+    let mut nodes = nodes(&chain, "");
+    for i in [0, 1, 3] {
+        nodes[i].start();
+    }
+    let n = chain.committee.n_shards();
+    let config = EncodingConfig::new(n).unwrap();
+    let honest = encode(&chain, &blob(30_000, 5));
+    // The writer commits to a garbage primary sliver for a pair of node 2
+    // (down during the upload), so no node ever checks that sliver: the
+    // metadata, hence the blob id, are well formed but inconsistent.
+    let honest_id = *honest.metadata.blob_id();
+    let x = (0..n)
+        .find(|&p| chain.node_of_shard(pair_to_shard(p, &honest_id, n)) == 2)
+        .unwrap();
+    let forged = forge(&config, &honest, x);
+    let id = *forged.metadata.blob_id();
+    // The forged id moves the pairs around; the forged pair must still be
+    // node 2's for the scenario, which holds for this fixed input.
+    assert_eq!(chain.node_of_shard(pair_to_shard(x, &id, n)), 2);
+    let object = chain.register(&forged, false, 5);
+    for i in [0, 1, 3] {
+        wait_for("registration", WAIT, || {
+            let metadata = bcs::to_bytes(forged.metadata.metadata()).unwrap();
+            let (s, _) = nodes[i].req("PUT", &format!("/v1/blobs/{id}/metadata"), &metadata);
+            (s == 201 || s == 200).then_some(())
+        });
+        nodes[i].upload(&chain, &forged);
+    }
+    let confirmations: Vec<(usize, serde_json::Value)> = [0, 1, 3]
+        .iter()
+        .map(|&i| (chain.member_of_key(i), nodes[i].confirm(&id, None)))
+        .collect();
+    chain.certify(object, &confirmations);
+    nodes[2].start();
+    // Node 2 heals its secondaries, then finds that the symbols for pair x
+    // decode to a sliver that does not match: it keeps the proof, leaves
+    // the queue and stores no sliver for x.
+    wait_for("the inconsistency to be found", WAIT, || {
+        let (_, metrics) = nodes[2].req("GET", "/metrics", b"");
+        String::from_utf8_lossy(&metrics)
+            .contains("floe_node_recoveries_total{result=\"inconsistent\"} 1")
+            .then_some(())
+    });
+    let status = nodes[2].get_json(&format!("/v1/blobs/{id}/slivers/{x}/primary/status"));
+    assert_eq!(status, "nonexistent");
+    let health = nodes[2].get_json("/v1/health");
+    assert_eq!(health["recoveryQueue"], 0);
+}
+
+/// `encoded` with primary sliver `x` replaced by garbage in the metadata
+/// (the slivers themselves are the honest ones).
+fn forge(
+    config: &EncodingConfig,
+    encoded: &floe_core::encoding::EncodedBlob,
+    x: u16,
+) -> floe_core::encoding::EncodedBlob {
+    let original = &encoded.primary[usize::from(x)];
+    let garbage: Vec<u8> = original.data().iter().map(|b| b ^ 0x5a).collect();
+    let garbage = PrimarySliver::new(garbage, original.symbol_size(), x).unwrap();
+    let floe_core::BlobMetadata::V1(mut v1) = encoded.metadata.metadata().clone();
+    v1.hashes[usize::from(x)].primary_hash = garbage.hash(config).unwrap();
+    let metadata = floe_core::BlobMetadata::V1(v1);
+    let forged = UnverifiedBlobMetadataWithId {
+        blob_id: metadata.compute_blob_id(),
+        metadata,
+    }
+    .verify(config)
+    .unwrap();
+    let mut out = encoded.clone();
+    out.metadata = forged;
+    out
+}
