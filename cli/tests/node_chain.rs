@@ -150,6 +150,24 @@ fn committee_stores_confirms_heals_restarts_and_serves() {
     let health = nodes[0].get_json("/v1/health");
     assert!(health["eventProgress"]["nextCheckpoint"].as_u64().unwrap() > 0);
     assert_eq!(health["nodeStatus"], "Active");
+
+    // The restarted nodes resumed from their cursors: a new registration
+    // is the only event node 0 applied since its restart (a replay from
+    // genesis would count the first blob's registration and certification).
+    let second = encode(&chain, &blob(10_000, 9));
+    let second_id = *second.metadata.blob_id();
+    chain.register(&second, false, 3);
+    wait_for("the second registration", WAIT, || {
+        let status = nodes[0].get_json(&format!("/v1/blobs/{second_id}/status"));
+        status.get("permanent").map(|_| ())
+    });
+    let (_, metrics) = nodes[0].req("GET", "/metrics", b"");
+    let metrics = String::from_utf8_lossy(&metrics);
+    assert!(
+        metrics.contains("floe_node_chain_events_total{kind=\"registered\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("kind=\"certified\""), "{metrics}");
 }
 
 #[test]
