@@ -58,6 +58,12 @@ pub(super) fn metadata_for(
     if let Some(metadata) = store.get_metadata(blob_id, committee.encoding())? {
         return Ok(Some(metadata));
     }
+    // A miss is rare (only before the metadata arrive), so it may wait for
+    // a promotion in flight, which takes the buffer before it stores it.
+    let _promotion = state.promotion_guard();
+    if let Some(metadata) = store.get_metadata(blob_id, committee.encoding())? {
+        return Ok(Some(metadata));
+    }
     if state.inner.pending.contains(blob_id)
         && store.blob_info(blob_id, committee.epoch())?.is_registered()
         && let Some(metadata) = state.inner.pending.take(blob_id)
@@ -186,18 +192,38 @@ fn accept_sliver<A: EncodingAxis>(
         Some(metadata) => (metadata, true),
         None => match state.inner.pending.get(blob_id).filter(|_| pending) {
             Some(metadata) => (metadata, false),
-            None => {
-                return Err(ApiError::conflict(
-                    "METADATA_NOT_STORED",
-                    "store the blob's metadata (or buffer them with ?pending=true) first",
-                ));
-            }
+            // The buffer may have been promoted between the two lookups.
+            None => match metadata_for(state, committee, blob_id)? {
+                Some(metadata) => (metadata, true),
+                None => {
+                    return Err(ApiError::conflict(
+                        "METADATA_NOT_STORED",
+                        "store the blob's metadata (or buffer them with ?pending=true) first",
+                    ));
+                }
+            },
         },
     };
     sliver
         .verify(committee.encoding(), &metadata)
         .map_err(|e| ApiError::bad_request("SLIVER_VERIFICATION_FAILED", e.to_string()))?;
     if stored {
+        state
+            .inner
+            .store
+            .put_sliver_bytes(shard, A::AXIS, blob_id, &sliver.to_bcs())?;
+        return Ok(StatusCode::OK);
+    }
+    // Buffer it, unless the blob's buffer was promoted since the lookup
+    // above: then the sliver goes straight to the store, as the flush that
+    // already ran would not pick it up.
+    let _promotion = state.promotion_guard();
+    if state
+        .inner
+        .store
+        .get_metadata(blob_id, committee.encoding())?
+        .is_some()
+    {
         state
             .inner
             .store

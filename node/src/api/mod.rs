@@ -53,6 +53,12 @@ struct Inner {
     limits: Limits,
     pending: PendingMetadata,
     pending_slivers: PendingSlivers,
+    /// Serialises moving a blob's buffered uploads into the store with
+    /// buffering more of them: without it a sliver buffered while another
+    /// request flushes the buffer would be acknowledged (202) and then never
+    /// stored, and a request racing the flush would see neither buffered
+    /// nor stored metadata.
+    pending_promotion: std::sync::Mutex<()>,
     symbol_permits: Semaphore,
     started: Instant,
     metrics: NodeMetrics,
@@ -74,6 +80,7 @@ impl AppState {
                     limits.pending_metadata_bytes,
                 ),
                 pending_slivers: PendingSlivers::new(limits.pending_sliver_bytes),
+                pending_promotion: std::sync::Mutex::new(()),
                 symbol_permits: Semaphore::new(limits.max_concurrent_symbol_requests),
                 store,
                 chain,
@@ -130,6 +137,15 @@ impl AppState {
                 what: "pending upload",
                 reason: e.to_string(),
             })
+    }
+
+    /// Holds the pending-promotion lock (see `Inner::pending_promotion`).
+    fn promotion_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        // The lock guards no data, so a poisoned one is still usable.
+        self.inner
+            .pending_promotion
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs a blocking store/CPU closure on the blocking pool.
