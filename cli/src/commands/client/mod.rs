@@ -27,7 +27,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct ConfigArg {
     /// Client config (YAML). Default: $FLOE_CONFIG, else the devnet's
     /// `<data dir>/floe/devnet/client.yaml`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
 }
 

@@ -1,0 +1,463 @@
+//! The client end to end on a devnet this test starts (`floe devnet`:
+//! ledger and four storage nodes as processes, 100 shards, f = 33): store
+//! and read back 0 B, 1 B and 1 MiB byte-identical; blob status; extend
+//! (end epoch and the exact WAL charged); attributes; delete (status and
+//! listing show it); the daemon's store, reads and Range reads; with one
+//! node killed (25 shards <= f) store and read still work; with one node
+//! behind a proxy that corrupts every sliver and metadata answer, reads
+//! still return the right bytes. A 50 MiB round trip is its own test.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn floe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_floe"))
+}
+
+/// A running devnet, stopped on drop.
+struct Devnet {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        // SIGTERM lets the devnet stop its components.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Devnet {
+    fn start() -> Devnet {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = floe()
+            .args([
+                "devnet",
+                "--json",
+                "--auto-ports",
+                "--no-indexer",
+                "--nodes",
+                "4",
+            ])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start floe devnet");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && v["event"] == "ready"
+                {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        let devnet = Devnet { child, dir };
+        if rx.recv_timeout(Duration::from_secs(240)).is_err() {
+            panic!(
+                "devnet did not become ready; logs in {:?}",
+                devnet.dir.path().join("logs")
+            );
+        }
+        devnet
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("client.yaml")
+    }
+
+    fn manifest(&self) -> Value {
+        let text = std::fs::read_to_string(self.dir.path().join("devnet.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Runs `floe --json ARGS --config CONFIG`, returns stdout (panics with
+    /// stderr on failure).
+    fn run(&self, config: &Path, args: &[&str]) -> Vec<u8> {
+        let out = self.try_run(config, args);
+        assert!(
+            out.status.success(),
+            "floe {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    fn try_run(&self, config: &Path, args: &[&str]) -> Output {
+        floe()
+            .arg("--json")
+            .args(args)
+            .arg("--config")
+            .arg(config)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run floe")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_slice(&self.run(&self.config(), args)).expect("JSON output")
+    }
+
+    /// Stores `data`; returns (blob id, object id).
+    fn store(&self, config: &Path, data: &[u8], extra: &[&str]) -> (String, String) {
+        let file = self.dir.path().join(format!("blob-{}", data.len()));
+        std::fs::write(&file, data).unwrap();
+        let mut args = vec!["store", file.to_str().unwrap(), "--yes"];
+        args.extend_from_slice(extra);
+        let v: Value = serde_json::from_slice(&self.run(config, &args)).unwrap();
+        let created = &v[0]["newlyCreated"]["blobObject"];
+        assert!(created.is_object(), "{v}");
+        (
+            created["blobId"].as_str().unwrap().to_owned(),
+            created["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    fn read(&self, config: &Path, blob_id: &str) -> Vec<u8> {
+        let out = self.dir.path().join(format!("read-{blob_id}"));
+        self.run(config, &["read", blob_id, "--out", out.to_str().unwrap()]);
+        std::fs::read(out).unwrap()
+    }
+
+    fn wal_balance(&self) -> u64 {
+        self.json(&["wallet", "balance"])["wal"].as_u64().unwrap()
+    }
+
+    fn kill_node(&self, name: &str) {
+        let manifest = self.manifest();
+        let pid = manifest["pids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["pid"]
+            .as_i64()
+            .unwrap();
+        assert!(
+            Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+}
+
+fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Polls `f` until it returns true (bounded).
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("{what} did not happen within 60 s");
+}
+
+#[test]
+fn store_read_extend_attributes_delete_and_daemon() {
+    let net = Devnet::start();
+    let config = net.config();
+
+    let mut stored = Vec::new();
+    for (len, seed) in [(0usize, 1u64), (1, 2), (1 << 20, 3)] {
+        let data = pseudo_random(len, seed);
+        let (blob_id, object) = net.store(&config, &data, &["--epochs", "2"]);
+        assert_eq!(net.read(&config, &blob_id), data, "{len} bytes round trip");
+        stored.push((blob_id, object, data));
+    }
+
+    // Storing the same bytes again pays nothing.
+    let again = net.dir.path().join("blob-1");
+    let v: Value = serde_json::from_slice(&net.run(
+        &config,
+        &["store", again.to_str().unwrap(), "--yes", "--epochs", "2"],
+    ))
+    .unwrap();
+    assert!(v[0]["alreadyCertified"].is_object(), "{v}");
+
+    // Status: nodes agree the blob has a certified deletable object.
+    let (blob_id, object, data) = stored[2].clone();
+    // (nodes learn of the certification from the chain, so poll).
+    eventually("nodes agree the blob is certified", || {
+        let status = net.json(&["blob-status", &blob_id]);
+        status["status"]["agreed"]["deletable"]["deletableCounts"]["countDeletableCertified"] == 1
+    });
+
+    // Extend by 3 epochs: the end epoch moves 2 -> 5 and the wallet pays
+    // exactly storage units x price x 3.
+    let info = net.json(&["info"]);
+    let price = info["system"]["storagePricePerUnitSize"].as_u64().unwrap();
+    let listed = net.json(&["list-blobs"]);
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == object.as_str())
+        .unwrap()
+        .clone();
+    let size = entry["storage"]["storageSize"].as_u64().unwrap();
+    assert_eq!(entry["storage"]["endEpoch"], 2);
+    let before = net.wal_balance();
+    let extended = net.json(&["extend", "--object-id", &object, "--epochs", "3", "--yes"]);
+    assert_eq!(extended["blobObject"]["storage"]["endEpoch"], 5);
+    let expected = floe_core::price::storage_cost(size, price, 3).unwrap();
+    assert_eq!(extended["cost"], expected);
+    assert_eq!(
+        before - net.wal_balance(),
+        expected,
+        "WAL charged for the extension"
+    );
+
+    // Attributes, then the daemon serves them as headers.
+    net.run(
+        &config,
+        &[
+            "set-blob-attribute",
+            &object,
+            "--attr",
+            "content-type=text/plain",
+            "--attr",
+            "owner=me",
+        ],
+    );
+    let attributes = net.json(&["get-blob-attribute", &object]);
+    assert_eq!(attributes["content-type"], "text/plain");
+    daemon_checks(&net, &object, &data);
+
+    // Delete: the object is gone from the listing and nodes stop counting it.
+    let deleted = net.json(&["delete", "--object-id", &object, "--yes"]);
+    assert_eq!(deleted["deleted"][0]["id"], object.as_str());
+    let listed = net.json(&["list-blobs"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["id"] != object.as_str())
+    );
+    eventually("nodes see the deletion", || {
+        let status = net.json(&["blob-status", &blob_id]);
+        status["status"]["agreed"] == "nonexistent"
+    });
+}
+
+/// The daemon as a process: store with PUT, read (full, Range, by object
+/// id with attribute headers), 404 and 413.
+fn daemon_checks(net: &Devnet, object: &str, data: &[u8]) {
+    let mut child = floe()
+        .args([
+            "daemon",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-body-bytes",
+            "2000000",
+            "--config",
+        ])
+        .arg(net.config())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start daemon");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let listening: Value = serde_json::from_str(&line).expect("listening line");
+    let base = format!("http://{}", listening["address"].as_str().unwrap());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async {
+            let http = reqwest::Client::new();
+            let body = pseudo_random(300_000, 9);
+            let put = http
+                .put(format!("{base}/v1/blobs?epochs=2&permanent=true"))
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(put.status(), 200);
+            let v: Value = put.json().await.unwrap();
+            let blob_id = v["newlyCreated"]["blobObject"]["blobId"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert_eq!(v["newlyCreated"]["blobObject"]["deletable"], false);
+
+            let full = http
+                .get(format!("{base}/v1/blobs/{blob_id}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(full.status(), 200);
+            assert_eq!(full.bytes().await.unwrap().to_vec(), body);
+            for (range, expected) in [
+                ("bytes=0-99", &body[..100]),
+                ("bytes=299000-", &body[299_000..]),
+                ("bytes=-10", &body[body.len() - 10..]),
+            ] {
+                let r = http
+                    .get(format!("{base}/v1/blobs/{blob_id}"))
+                    .header("range", range)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 206, "{range}");
+                assert_eq!(r.bytes().await.unwrap().as_ref(), expected, "{range}");
+            }
+            let r = http
+                .get(format!("{base}/v1/blobs/{blob_id}"))
+                .header("range", "bytes=400000-")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 416);
+
+            let r = http
+                .get(format!("{base}/v1/blobs/by-object-id/{object}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.headers()["content-type"], "text/plain");
+            assert!(
+                r.headers().get("owner").is_none(),
+                "only allowed attributes"
+            );
+            assert_eq!(r.bytes().await.unwrap().to_vec(), data);
+
+            let unknown = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+            let r = http
+                .get(format!("{base}/v1/blobs/{unknown}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 404);
+            let r = http
+                .put(format!("{base}/v1/blobs"))
+                .body(vec![0u8; 2_100_000])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 413);
+        })
+    }));
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// A proxy in front of one node that corrupts a byte in the middle of
+/// every GET answer (slivers and metadata): a node that lies.
+async fn lying_proxy(upstream: String, corrupted: Arc<AtomicUsize>) -> String {
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{StatusCode, Uri};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .fallback(
+            |State((upstream, corrupted)): State<(String, Arc<AtomicUsize>)>, uri: Uri| async move {
+                let url = format!("{}{}", upstream.trim_end_matches('/'), uri);
+                let Ok(r) = reqwest::get(&url).await else {
+                    return (StatusCode::BAD_GATEWAY, Bytes::new());
+                };
+                let status = StatusCode::from_u16(r.status().as_u16()).unwrap();
+                let mut body = r.bytes().await.unwrap_or_default().to_vec();
+                if status.is_success() && !body.is_empty() {
+                    let middle = body.len() / 2;
+                    body[middle] ^= 0xff;
+                    corrupted.fetch_add(1, Ordering::SeqCst);
+                }
+                (status, Bytes::from(body))
+            },
+        )
+        .with_state((upstream, corrupted));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+#[test]
+fn faulty_and_lying_nodes_are_tolerated() {
+    let net = Devnet::start();
+    let config = net.config();
+    let data = pseudo_random(200_000, 5);
+    let (blob_id, _) = net.store(&config, &data, &[]);
+
+    // One node (25 of 100 shards; f = 33) serves corrupted bytes.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let yaml = std::fs::read_to_string(&config).unwrap();
+    let first_url = net.manifest()["nodes"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(yaml.contains(&first_url), "node URL in the client config");
+    let corrupted = Arc::new(AtomicUsize::new(0));
+    let proxy = runtime.block_on(lying_proxy(first_url.clone(), corrupted.clone()));
+    let lying = net.dir.path().join("lying.yaml");
+    std::fs::write(&lying, yaml.replace(&first_url, &proxy)).unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            net.read(&lying, &blob_id),
+            data,
+            "read despite a lying node"
+        );
+    }
+    assert!(
+        corrupted.load(Ordering::SeqCst) > 0,
+        "the lying node was asked and lied"
+    );
+
+    // Kill another node: store and read still succeed.
+    net.kill_node("node-1");
+    let more = pseudo_random(150_000, 6);
+    let (more_id, _) = net.store(&config, &more, &["--epochs", "2"]);
+    assert_eq!(net.read(&config, &more_id), more);
+    assert_eq!(net.read(&config, &blob_id), data);
+    drop(runtime);
+}
+
+#[test]
+fn fifty_mib_round_trip() {
+    let net = Devnet::start();
+    let config = net.config();
+    let data = pseudo_random(50 << 20, 7);
+    let (blob_id, _) = net.store(&config, &data, &[]);
+    assert!(net.read(&config, &blob_id) == data, "50 MiB differ");
+}
