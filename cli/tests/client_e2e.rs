@@ -259,6 +259,60 @@ fn store_read_extend_attributes_delete_and_daemon() {
     assert_eq!(attributes["content-type"], "text/plain");
     daemon_checks(&net, &object, &data);
 
+    // Share on store, then fund the shared blob: the wallet pays exactly
+    // the amount.
+    let file = net.dir.path().join("shared.bin");
+    std::fs::write(&file, pseudo_random(5_000, 11)).unwrap();
+    let v: Value = serde_json::from_slice(&net.run(
+        &config,
+        &[
+            "store",
+            file.to_str().unwrap(),
+            "--yes",
+            "--share",
+            "--permanent",
+        ],
+    ))
+    .unwrap();
+    let shared = v[0]["newlyCreated"]["sharedBlobObject"]
+        .as_str()
+        .expect("shared blob object")
+        .to_owned();
+    let before = net.wal_balance();
+    net.run(
+        &config,
+        &[
+            "fund-shared-blob",
+            "--shared-blob-obj-id",
+            &shared,
+            "--amount",
+            "0.001",
+            "--yes",
+        ],
+    );
+    assert_eq!(before - net.wal_balance(), 1_000_000, "0.001 WAL funded");
+
+    // Paying commands refuse to run unconfirmed without a terminal.
+    let refused = net.try_run(
+        &config,
+        &["extend", "--object-id", &object, "--epochs", "1"],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+
+    // The faucet tops the wallet up with SUI and WAL.
+    let before = net.json(&["wallet", "balance"]);
+    net.run(&config, &["wallet", "faucet"]);
+    let after = net.json(&["wallet", "balance"]);
+    assert!(
+        after["sui"].as_u64() > before["sui"].as_u64(),
+        "{before} -> {after}"
+    );
+    assert!(
+        after["wal"].as_u64() > before["wal"].as_u64(),
+        "{before} -> {after}"
+    );
+
     // Delete: the object is gone from the listing and nodes stop counting it.
     let deleted = net.json(&["delete", "--object-id", &object, "--yes"]);
     assert_eq!(deleted["deleted"][0]["id"], object.as_str());
