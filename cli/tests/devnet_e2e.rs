@@ -120,8 +120,8 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     let indexer = first["indexer_url"].as_str().map(str::to_owned);
     assert_eq!(
         running.len(),
-        1 + 1 + 4 + usize::from(indexer.is_some()),
-        "devnet, ledger, four nodes and the indexer if possible"
+        1 + 1 + 4 + 1 + usize::from(indexer.is_some()),
+        "devnet, ledger, four nodes, daemon and the indexer if possible"
     );
     for (name, pid) in &running {
         assert!(alive(*pid), "{name} is not running");
@@ -137,6 +137,9 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
         let response = http.get(&url).send().await.unwrap();
         assert!(response.status().is_success(), "{url}");
     }
+    let daemon = first["daemon_url"].as_str().unwrap();
+    let status = http.get(format!("{daemon}/status")).send().await.unwrap();
+    assert!(status.status().is_success());
     if let Some(url) = &indexer {
         let status: Value = http
             .get(format!("{url}/v1/status"))

@@ -113,7 +113,7 @@ pub fn run(args: DevnetArgs, json: bool) -> Result<()> {
                 nodes: args.nodes,
                 shards: args.shards,
                 auto_ports: args.auto_ports,
-                with_daemon: false,
+                with_daemon: true,
                 with_indexer: !args.no_indexer && indexer_possible(),
             },
         )?
@@ -222,6 +222,23 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
         result?;
     }
 
+    if let Some(url) = manifest.daemon_url.clone() {
+        let args = vec![
+            "daemon".into(),
+            "--config".into(),
+            path_arg(&manifest.client_config),
+            "--listen".into(),
+            layout::listen_of(&url)?.to_string(),
+        ];
+        let mut process = supervisor::spawn("daemon", &args, &logs, false)?;
+        let status = format!("{url}/status");
+        let result =
+            supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &status))
+                .await;
+        processes.push(process);
+        result?;
+    }
+
     // The indexer is useful but not required: if it cannot start (say
     // Postgres is broken), the network still runs and the user is told.
     if let Some(config) = layout::write_indexer_config(manifest)?
@@ -310,5 +327,20 @@ fn print_ready(manifest: &Manifest, json: bool) {
         "  manifest {}",
         Manifest::path(&manifest.data_dir).display()
     );
+    // The client finds the default devnet's config by itself; any other
+    // directory needs --config (or FLOE_CONFIG).
+    let config = if default_dir().is_ok_and(|d| d == manifest.data_dir) {
+        String::new()
+    } else {
+        format!(" --config {}", manifest.client_config.display())
+    };
+    println!("Try:");
+    println!("  floe info{config}");
+    println!("  floe store FILE --epochs 2{config}");
+    println!("  floe read BLOB_ID --out FILE{config}");
+    if let Some(url) = &manifest.daemon_url {
+        println!("  curl -X PUT --data-binary @FILE '{url}/v1/blobs?epochs=2'");
+        println!("  curl {url}/v1/blobs/BLOB_ID -o FILE");
+    }
     println!("Press Ctrl-C to stop; run again to resume.");
 }
