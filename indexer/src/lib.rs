@@ -30,6 +30,8 @@ pub use config::{IndexerConfig, PipelineConfig};
 pub use pipeline::{Metrics, Pipeline, PipelineError};
 pub use postgres::{ManagedPostgres, PostgresError};
 pub use processor::{Batch, Processor, ProcessorConfig};
+/// Re-exported so tests and tools query the index with the same driver.
+pub use sqlx;
 
 /// The schema, embedded at build time from the workspace's `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

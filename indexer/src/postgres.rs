@@ -254,20 +254,13 @@ impl ManagedPostgres {
             .database(database)
     }
 
-    /// A `postgres://` URL for `database` (for child processes and psql).
+    /// A `postgres://` URL for `database` (for child processes); the
+    /// socket directory goes in the `host` parameter.
     pub fn url(&self, database: &str) -> String {
-        let host: String = self
-            .dir
-            .to_string_lossy()
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        format!("postgres://{USER}@{host}:{PORT}/{database}")
+        format!(
+            "postgres://{USER}@localhost:{PORT}/{database}?host={}",
+            self.dir.display()
+        )
     }
 
     /// Creates `database` if it does not exist.
@@ -314,6 +307,8 @@ impl ManagedPostgres {
 
     /// Restarts the cluster (tests: Postgres going away under the indexer).
     pub fn restart(&self) -> Result<(), PostgresError> {
+        // With a log file, so the new server does not hold our stdout pipe.
+        let log = self.dir.join("postgres.log");
         self.run(
             "pg_ctl",
             &[
@@ -323,6 +318,8 @@ impl ManagedPostgres {
                 "fast",
                 "-D",
                 &self.dir.to_string_lossy(),
+                "-l",
+                &log.to_string_lossy(),
             ],
         )?;
         Ok(())

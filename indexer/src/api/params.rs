@@ -57,6 +57,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Query parameters of one request.
+#[derive(Debug)]
 pub struct Params {
     map: HashMap<String, String>,
 }

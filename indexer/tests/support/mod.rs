@@ -1,0 +1,313 @@
+//! Test harness: an in-process ledger with the floe packages served over
+//! real gRPC on 127.0.0.1, a funded user, a committee of four BLS keys that
+//! signs real certificates, and a Postgres cluster of the test's own
+//! (managed by floe-indexer, in a temp dir, Unix socket only).
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use floe_chain::floe::calls::{BlobRegistration, CertificateArgs};
+use floe_chain::floe::{Floe, FloeIds};
+use floe_chain::sui_sdk_types::Address;
+use floe_chain::{ChainClient, ExecutedTx, KeyPair};
+use floe_contracts::genesis::{FloeGenesis, GenesisNodeSpec};
+use floe_contracts::{FLOE_PACKAGE_ID, WAL_PACKAGE_ID};
+use floe_core::BlobId;
+use floe_core::bls::{BlsSecretKey, aggregate_signatures};
+use floe_core::committee::signers_to_bitmap;
+use floe_core::encoding::{EncodingConfig, EncodingType};
+use floe_core::merkle::Node;
+use floe_core::move_types::U256Le;
+use floe_indexer::{
+    ManagedPostgres, Metrics, Pipeline, PipelineConfig, Processor, ProcessorConfig,
+};
+use floe_ledger::genesis::{Account, PackageSpec};
+use floe_ledger::{Genesis, Ledger, LedgerConfig};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+
+pub const SUI: u64 = 1_000_000_000;
+pub const SHARDS: [u16; 4] = [1, 2, 3, 4];
+
+pub struct Devnet {
+    pub floe: Floe,
+    pub client: ChainClient,
+    pub user: KeyPair,
+    pub signers: Vec<BlsSecretKey>,
+    pub wal: Address,
+    pub endpoint: String,
+    _dir: tempfile::TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+pub async fn devnet() -> Devnet {
+    let user = KeyPair::generate();
+    let keys: Vec<BlsSecretKey> = (0..4u8)
+        .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
+        .collect();
+    let floe_genesis = FloeGenesis {
+        epoch: 0,
+        max_epochs_ahead: 10,
+        total_capacity_size: 1 << 30,
+        storage_price_per_unit_size: 1_000,
+        write_price_per_unit_size: 500,
+        nodes: keys
+            .iter()
+            .zip(SHARDS)
+            .map(|(k, shards)| GenesisNodeSpec {
+                public_key: hex::encode(k.public_key().to_bytes()),
+                shards,
+                node_id: None,
+            })
+            .collect(),
+    };
+    let nodes = floe_genesis.sorted_nodes().expect("genesis nodes");
+    let signers = nodes
+        .iter()
+        .map(|node| {
+            let key = keys
+                .iter()
+                .find(|k| k.public_key() == node.public_key)
+                .expect("key");
+            BlsSecretKey::from_bytes(&key.to_bytes()[..]).expect("key copy")
+        })
+        .collect();
+    let genesis = Genesis {
+        accounts: vec![Account {
+            address: user.address(),
+            balance: 100 * SUI,
+            coins: 4,
+        }],
+        packages: vec![
+            PackageSpec {
+                address: WAL_PACKAGE_ID,
+                init_sender: Some(user.address()),
+            },
+            PackageSpec {
+                address: FLOE_PACKAGE_ID,
+                init_sender: None,
+            },
+        ],
+        ..Genesis::default()
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(LedgerConfig {
+        data_dir: dir.path().join("ledger"),
+        genesis,
+        natives: floe_contracts::natives(floe_genesis),
+    })
+    .expect("open ledger");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("local addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(floe_ledger::server::serve(
+        ledger,
+        listener,
+        Duration::from_millis(50),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let endpoint = format!("http://{address}");
+    let client = ChainClient::connect_single(&endpoint).expect("client");
+    let ids = FloeIds::discover(&client, WAL_PACKAGE_ID, FLOE_PACKAGE_ID)
+        .await
+        .expect("floe objects in genesis");
+    let floe = Floe::new(client.clone(), ids);
+    let wal = floe.wal_coins(user.address()).await.expect("wal coins")[0].0;
+    Devnet {
+        floe,
+        client,
+        user,
+        signers,
+        wal,
+        endpoint,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+/// A registration for a blob of `size` bytes with a root from `seed`.
+pub fn registration(seed: u8, size: u64, deletable: bool) -> BlobRegistration {
+    let root = [seed; 32];
+    let id = BlobId::derive(EncodingType::Rs2, size, &Node::Digest(root));
+    BlobRegistration {
+        blob_id: U256Le(id.0),
+        root_hash: U256Le(root),
+        size,
+        encoding_type: 1,
+        deletable,
+    }
+}
+
+pub fn encoded(size: u64) -> u64 {
+    EncodingConfig::new(10)
+        .and_then(|c| c.encoded_blob_length(size))
+        .expect("encoded length")
+}
+
+pub fn message(intent: u8, epoch: u32, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![intent, 0, 3];
+    m.extend_from_slice(&epoch.to_le_bytes());
+    m.extend_from_slice(body);
+    m
+}
+
+/// BLOB_CERT body: permanent (`None`) or deletable for `object`.
+pub fn blob_cert_body(blob_id: U256Le, object: Option<Address>) -> Vec<u8> {
+    let mut body = blob_id.0.to_vec();
+    match object {
+        None => body.push(0),
+        Some(id) => {
+            body.push(1);
+            body.extend_from_slice(id.as_bytes());
+        }
+    }
+    body
+}
+
+impl Devnet {
+    /// A certificate over `message` signed by every member.
+    pub fn certify_all(&self, message: Vec<u8>) -> CertificateArgs {
+        let signatures: Vec<_> = self.signers.iter().map(|k| k.sign(&message)).collect();
+        let signature = aggregate_signatures(&signatures).expect("aggregate");
+        let all: Vec<u16> = (0..self.signers.len() as u16).collect();
+        CertificateArgs {
+            signature: signature.0.to_vec(),
+            signers_bitmap: signers_to_bitmap(&all, self.signers.len()).expect("bitmap"),
+            message,
+        }
+    }
+
+    /// Registers (reserving storage) a blob; returns its object id.
+    pub async fn register(
+        &self,
+        seed: u8,
+        size: u64,
+        deletable: bool,
+        epochs: u32,
+    ) -> (Address, BlobRegistration) {
+        let reg = registration(seed, size, deletable);
+        let tx = self
+            .floe
+            .reserve_and_register(&self.user, encoded(size), epochs, &reg, self.wal)
+            .await
+            .expect("reserve and register");
+        assert!(tx.status.is_success(), "{}", tx.status);
+        (self.created_blob(&tx).await, reg)
+    }
+
+    pub async fn certify(&self, blob: Address, reg: &BlobRegistration) {
+        let object = reg.deletable.then_some(blob);
+        let msg = message(1, 0, &blob_cert_body(reg.blob_id, object));
+        let tx = self
+            .floe
+            .certify_blob(&self.user, blob, &self.certify_all(msg))
+            .await
+            .expect("certify");
+        assert!(tx.status.is_success(), "{}", tx.status);
+    }
+
+    async fn created_blob(&self, tx: &ExecutedTx) -> Address {
+        let tag = self.floe.ids.floe_tag("blob", "Blob");
+        for c in tx.created() {
+            let id = *c.reference.object_id();
+            let info = self.client.get_object(id).await.expect("created object");
+            if info.struct_type() == Some(&tag) {
+                return id;
+            }
+        }
+        panic!("no Blob created by {}", tx.digest);
+    }
+
+    pub fn processor(&self) -> Processor {
+        Processor::new(ProcessorConfig {
+            floe_package: self.floe.ids.floe_package,
+            wal_package: self.floe.ids.wal_package,
+            n_shards: Some(10),
+        })
+    }
+
+    pub async fn chain_id(&self) -> String {
+        self.client.service_info().await.unwrap().chain_id.unwrap()
+    }
+
+    pub async fn pipeline(&self, pool: &PgPool, batch_checkpoints: usize) -> Pipeline {
+        Pipeline {
+            pool: pool.clone(),
+            client: self.client.clone(),
+            floe: self.floe.clone(),
+            processor: self.processor(),
+            config: PipelineConfig {
+                batch_checkpoints,
+                batch_timeout_ms: 20,
+                ..PipelineConfig::default()
+            },
+            chain_id: self.chain_id().await,
+            metrics: Metrics::new(&prometheus::Registry::new()),
+        }
+    }
+}
+
+/// A Postgres cluster of the test's own and a pool on a fresh database with
+/// the schema applied.
+pub async fn database(name: &str) -> (ManagedPostgres, PgPool, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pg = ManagedPostgres::start(&dir.path().join("pg")).expect("start postgres");
+    pg.create_database(name).await.expect("create database");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(pg.options(name))
+        .await
+        .expect("connect");
+    floe_indexer::migrate(&pool).await.expect("migrate");
+    (pg, pool, dir)
+}
+
+/// Waits until the watermark reaches `checkpoint`.
+pub async fn wait_for_watermark(pool: &PgPool, checkpoint: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let w = floe_indexer::committer::watermark(pool, floe_indexer::pipeline::PIPELINE).await;
+        if let Ok(Some(w)) = &w
+            && w.checkpoint >= checkpoint
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "watermark did not reach {checkpoint}: {w:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every row of every table, as text, in a fixed order: to compare two
+/// indexes of the same chain.
+pub async fn dump(pool: &PgPool) -> Vec<String> {
+    let tables = [
+        ("watermarks", "pipeline", "chain_id, checkpoint"),
+        ("checkpoints", "sequence_number", "*"),
+        ("events", "pos", "*"),
+        ("blobs", "object_id", "*"),
+        ("invalid_blob_ids", "blob_id", "*"),
+        ("epochs", "epoch", "*"),
+        ("committee_members", "epoch, node_id", "*"),
+        ("storage_nodes", "node_id", "*"),
+        ("governance_proposals", "proposal_id", "*"),
+    ];
+    let mut out = Vec::new();
+    for (table, order, cols) in tables {
+        let rows: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT row_to_json(t)::text FROM (SELECT {cols} FROM {table} ORDER BY {order}) t"
+        ))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        out.extend(rows.into_iter().map(|r| format!("{table}: {}", r.0)));
+    }
+    out
+}
