@@ -172,3 +172,68 @@ fn decode(
         _ => return Ok(None),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use floe_chain::sui_sdk_types::{Identifier, StructTag};
+    use floe_core::move_types::U256Le;
+
+    use super::*;
+
+    fn event(package: Address, name: &'static str, contents: Vec<u8>) -> Event {
+        Event {
+            package_id: package,
+            module: Identifier::from_static("system"),
+            sender: Address::ZERO,
+            type_: StructTag::new(
+                package,
+                Identifier::from_static("events"),
+                Identifier::from_static(name),
+                vec![],
+            ),
+            contents,
+        }
+    }
+
+    #[test]
+    fn only_the_configured_package_counts_and_bad_layouts_stop() {
+        let floe: Address = "0xf10e".parse().unwrap();
+        let other: Address = "0xbad".parse().unwrap();
+        let registered = BlobRegistered {
+            epoch: 2,
+            blob_id: U256Le([4; 32]),
+            size: 10,
+            encoding_type: 1,
+            end_epoch: 7,
+            deletable: true,
+            object_id: ObjectId([5; 32]),
+        };
+        let bytes = bcs::to_bytes(&registered).unwrap();
+        assert_eq!(
+            decode(&event(floe, "BlobRegistered", bytes.clone()), floe, 1).unwrap(),
+            Some(FloeEvent::Registered {
+                blob_id: BlobId([4; 32]),
+                object: ObjectId([5; 32]),
+                epoch: 2,
+                end_epoch: 7,
+                deletable: true,
+            })
+        );
+        // A look-alike from another package is ignored.
+        assert_eq!(
+            decode(&event(other, "BlobRegistered", bytes.clone()), floe, 1).unwrap(),
+            None
+        );
+        // Events the node does not act on are ignored.
+        assert_eq!(
+            decode(&event(floe, "PricesUpdated", vec![]), floe, 1).unwrap(),
+            None
+        );
+        // A floe event whose bytes do not match the mirror is an error
+        // (trailing byte), not a silent skip.
+        let mut long = bytes;
+        long.push(0);
+        let err = decode(&event(floe, "BlobRegistered", long), floe, 9).unwrap_err();
+        assert_eq!((err.checkpoint, err.name.as_str()), (9, "BlobRegistered"));
+    }
+}
