@@ -27,6 +27,8 @@ enum Command {
     /// A whole local network in one command: ledger, storage nodes (and
     /// more as they land), funded wallet, configs.
     Devnet(commands::devnet::DevnetArgs),
+    /// The Postgres indexer and explorer API.
+    Indexer(commands::indexer::IndexerArgs),
     /// The embedded development chain (Sui gRPC v2 API).
     Ledger(commands::ledger::LedgerArgs),
     /// A storage node (REST API, durable sliver store).
@@ -40,6 +42,7 @@ fn main() {
     let result = match cli.command {
         Command::BlobId(args) => commands::blob_id::run(args, cli.json),
         Command::Devnet(args) => commands::devnet::run(args, cli.json),
+        Command::Indexer(args) => commands::indexer::run(args, cli.json),
         Command::Ledger(args) => commands::ledger::run(args, cli.json),
         Command::Node(args) => commands::node::run(args, cli.json),
         Command::Client(command) => commands::client::run(command, cli.json),

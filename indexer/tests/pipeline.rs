@@ -64,7 +64,8 @@ async fn blob_row(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripted_history_replay_and_api() {
     let net = devnet().await;
-    let (_pg, pool, _dir) = database("history").await;
+    let db = database("history").await;
+    let pool = db.pool.clone();
     let me = hex_id(net.user.address());
 
     // History: A deletable, certified, extended, then deleted; B permanent,
@@ -295,7 +296,8 @@ async fn scripted_history_replay_and_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survives_postgres_restart_and_pages_exactly_once_while_ingesting() {
     let net = devnet().await;
-    let (pg, pool, _dir) = database("restart").await;
+    let db = database("restart").await;
+    let pool = db.pool.clone();
     let mut ids = HashSet::new();
     for seed in 0..12u8 {
         ids.insert(hex_id(
@@ -306,7 +308,7 @@ async fn survives_postgres_restart_and_pages_exactly_once_while_ingesting() {
     wait_for_watermark(&pool, tip(&net).await).await;
 
     // Postgres restarts under the running indexer; more history meanwhile.
-    pg.restart().expect("restart postgres");
+    db.pg.restart().expect("restart postgres");
     for seed in 12..16u8 {
         ids.insert(hex_id(net.register(seed, 100, true, 2).await.0));
     }

@@ -3,5 +3,6 @@
 pub mod blob_id;
 pub mod client;
 pub mod devnet;
+pub mod indexer;
 pub mod ledger;
 pub mod node;

@@ -252,9 +252,16 @@ impl Devnet {
     }
 }
 
-/// A Postgres cluster of the test's own and a pool on a fresh database with
-/// the schema applied.
-pub async fn database(name: &str) -> (ManagedPostgres, PgPool, tempfile::TempDir) {
+/// A Postgres cluster of the test's own with a fresh database (schema
+/// applied). Fields drop in order: the pool, then the cluster (stopped),
+/// then its directory.
+pub struct Db {
+    pub pool: PgPool,
+    pub pg: ManagedPostgres,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn database(name: &str) -> Db {
     let dir = tempfile::tempdir().expect("temp dir");
     let pg = ManagedPostgres::start(&dir.path().join("pg")).expect("start postgres");
     pg.create_database(name).await.expect("create database");
@@ -264,7 +271,11 @@ pub async fn database(name: &str) -> (ManagedPostgres, PgPool, tempfile::TempDir
         .await
         .expect("connect");
     floe_indexer::migrate(&pool).await.expect("migrate");
-    (pg, pool, dir)
+    Db {
+        pool,
+        pg,
+        _dir: dir,
+    }
 }
 
 /// Waits until the watermark reaches `checkpoint`.

@@ -1,0 +1,223 @@
+//! `floe indexer run` as a process against `floe ledger run` as a process
+//! and a real Postgres: killed with SIGKILL in the middle of indexing and
+//! restarted, it ends with exactly the rows of an uninterrupted run.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use floe_chain::floe::calls::BlobRegistration;
+use floe_chain::floe::{Floe, FloeIds};
+use floe_chain::{ChainClient, KeyPair};
+use floe_core::BlobId;
+use floe_core::bls::BlsSecretKey;
+use floe_core::encoding::{EncodingConfig, EncodingType};
+use floe_core::merkle::Node;
+use floe_core::move_types::U256Le;
+use floe_indexer::ManagedPostgres;
+use floe_indexer::sqlx::{self, PgPool};
+
+/// A child process killed on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn first_line(child: &mut Child) -> serde_json::Value {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read first line");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+}
+
+fn start_ledger(dir: &Path, user: &KeyPair) -> (Proc, String) {
+    let mut genesis = format!(
+        "chain_name = \"indexer-e2e\"\n[[accounts]]\naddress = \"{a}\"\nbalance = 100000000000\ncoins = 4\n\
+         [[packages]]\naddress = \"0x3a1\"\ninit_sender = \"{a}\"\n[[packages]]\naddress = \"0xf10e\"\n\
+         [floe]\nepoch = 0\nmax_epochs_ahead = 10\ntotal_capacity_size = 1073741824\n\
+         storage_price_per_unit_size = 1000\nwrite_price_per_unit_size = 500\n",
+        a = user.address()
+    );
+    for (i, shards) in [1u16, 2, 3, 4].iter().enumerate() {
+        let key = BlsSecretKey::from_seed(&[i as u8 + 1; 32]);
+        genesis.push_str(&format!(
+            "[[floe.nodes]]\npublic_key = \"{}\"\nshards = {shards}\n",
+            hex::encode(key.public_key().to_bytes())
+        ));
+    }
+    let path = dir.join("genesis.toml");
+    std::fs::write(&path, genesis).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_floe"))
+        .args(["--json", "ledger", "run", "--listen", "127.0.0.1:0"])
+        .args(["--checkpoint-interval-ms", "50", "--data-dir"])
+        .arg(dir.join("ledger"))
+        .arg("--genesis")
+        .arg(&path)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn floe ledger run");
+    let v = first_line(&mut child);
+    let addr = format!("http://{}", v["address"].as_str().unwrap());
+    (Proc(child), addr)
+}
+
+fn start_indexer(dir: &Path, name: &str, endpoint: &str, url: &str) -> Proc {
+    let config = format!(
+        "data_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\n[chain]\nendpoints = [\"{endpoint}\"]\n\
+         wal_package = \"0x3a1\"\nfloe_package = \"0xf10e\"\n\
+         [pipeline]\nbatch_checkpoints = 3\nbatch_timeout_ms = 5\nbuffer = 4\n",
+        dir.join(name).display()
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_floe"))
+        .args(["--json", "indexer", "run", "--config"])
+        .arg(&path)
+        .arg("--database-url")
+        .arg(url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn floe indexer run");
+    let v = first_line(&mut child);
+    assert_eq!(v["event"], "listening", "{v}");
+    Proc(child)
+}
+
+async fn watermark(pool: &PgPool) -> i64 {
+    let w: Option<(i64,)> = sqlx::query_as("SELECT checkpoint FROM watermarks")
+        .fetch_optional(pool)
+        .await
+        .unwrap_or(None);
+    w.map_or(-1, |w| w.0)
+}
+
+async fn wait_for(pool: &PgPool, checkpoint: i64) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while watermark(pool).await < checkpoint {
+        assert!(
+            Instant::now() < deadline,
+            "indexer did not reach {checkpoint}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Every row, up to checkpoint `tip` (the ledger may seal more, empty,
+/// checkpoints while the two runs happen).
+async fn dump(pool: &PgPool, tip: i64) -> Vec<String> {
+    let mut out = Vec::new();
+    for (table, order) in [
+        ("checkpoints WHERE sequence_number <=", "sequence_number"),
+        ("events", "pos"),
+        ("blobs", "object_id"),
+        ("invalid_blob_ids", "blob_id"),
+        ("epochs", "epoch"),
+        ("committee_members", "epoch, node_id"),
+    ] {
+        let (name, from) = match table.strip_suffix(" WHERE sequence_number <=") {
+            Some(t) => (t, format!("{t} t WHERE sequence_number <= {tip}")),
+            None => (table, format!("{table} t")),
+        };
+        let rows: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT to_jsonb(t)::text FROM {from} ORDER BY {order}"
+        ))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        out.extend(rows.into_iter().map(|r| format!("{name}: {}", r.0)));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_batch_then_restart_gives_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = KeyPair::generate();
+    let (_ledger, endpoint) = start_ledger(dir.path(), &user);
+
+    // A history of many checkpoints: registrations, some certified.
+    let client = ChainClient::connect_single(&endpoint).unwrap();
+    let ids = FloeIds::discover(&client, "0x3a1".parse().unwrap(), "0xf10e".parse().unwrap())
+        .await
+        .unwrap();
+    let floe = Floe::new(client.clone(), ids);
+    let wal = floe.wal_coins(user.address()).await.unwrap()[0].0;
+    let encoded = EncodingConfig::new(10)
+        .unwrap()
+        .encoded_blob_length(100)
+        .unwrap();
+    for seed in 0..30u8 {
+        let root = [seed; 32];
+        let id = BlobId::derive(EncodingType::Rs2, 100, &Node::Digest(root));
+        let reg = BlobRegistration {
+            blob_id: U256Le(id.0),
+            root_hash: U256Le(root),
+            size: 100,
+            encoding_type: 1,
+            deletable: seed % 2 == 0,
+        };
+        let tx = floe
+            .reserve_and_register(&user, encoded, 2, &reg, wal)
+            .await
+            .unwrap();
+        assert!(tx.status.is_success(), "{}", tx.status);
+    }
+    let tip = client.latest_checkpoint_number().await.unwrap() as i64;
+
+    let pg = ManagedPostgres::start(&dir.path().join("pg")).unwrap();
+    for db in ["straight", "killed"] {
+        pg.create_database(db).await.unwrap();
+    }
+    let pool = |db: &str| {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_lazy_with(pg.options(db))
+    };
+    let (straight, killed) = (pool("straight"), pool("killed"));
+
+    // Uninterrupted run.
+    {
+        let _indexer = start_indexer(dir.path(), "straight", &endpoint, &pg.url("straight"));
+        wait_for(&straight, tip).await;
+    }
+
+    // Killed with SIGKILL part-way (several times), restarted each time.
+    let mut kills = 0;
+    for target in [tip / 4, tip / 2, 3 * tip / 4] {
+        let mut indexer = start_indexer(dir.path(), "killed", &endpoint, &pg.url("killed"));
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while watermark(&killed).await < target && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if watermark(&killed).await < tip {
+            indexer.0.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        let _ = indexer.0.wait();
+    }
+    assert!(kills > 0, "the indexer finished before any kill");
+    {
+        let _indexer = start_indexer(dir.path(), "killed", &endpoint, &pg.url("killed"));
+        wait_for(&killed, tip).await;
+        // Let it settle after reaching the tip (committee snapshot).
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (a, b) = (dump(&straight, tip).await, dump(&killed, tip).await);
+    assert!(a.len() > 60, "history too small: {}", a.len());
+    let blobs = a.iter().filter(|r| r.starts_with("blobs:")).count();
+    assert_eq!(blobs, 30);
+    assert_eq!(
+        a, b,
+        "killed-and-restarted index differs from the uninterrupted one"
+    );
+}
