@@ -372,6 +372,26 @@ fn daemon_checks(net: &Devnet, object: &str, data: &[u8]) {
                 .to_owned();
             assert_eq!(v["newlyCreated"]["blobObject"]["deletable"], false);
 
+            // Concurrent stores from the one publisher wallet all succeed:
+            // its transactions must not race for the same coins, and two
+            // stores of the same bytes (the first two below) may share one
+            // registration.
+            let puts = [1u64, 1, 4].into_iter().map(|i| {
+                let (http, base) = (http.clone(), base.clone());
+                async move {
+                    let r = http
+                        .put(format!("{base}/v1/blobs"))
+                        .body(pseudo_random(20_000, 100 + i))
+                        .send()
+                        .await
+                        .unwrap();
+                    (r.status(), r.text().await.unwrap_or_default())
+                }
+            });
+            for (status, text) in futures::future::join_all(puts).await {
+                assert_eq!(status, 200, "{text}");
+            }
+
             let full = http
                 .get(format!("{base}/v1/blobs/{blob_id}"))
                 .send()

@@ -59,6 +59,10 @@ pub struct Client {
     pub(crate) http: reqwest::Client,
     /// Node requests in flight, across all operations of this client.
     pub(crate) permits: Arc<Semaphore>,
+    /// Held while choosing coins and executing a transaction: concurrent
+    /// operations of one wallet (the daemon's stores) would otherwise pick
+    /// the same WAL and gas coins and fail on object versions.
+    pub(crate) tx_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -99,6 +103,7 @@ impl Client {
         let http = http_client(&config.limits).map_err(|e| ClientError::Http(e.to_string()))?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
+            tx_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
             floe: Floe::new(chain, ids),
             wallet,
@@ -156,8 +161,14 @@ impl Client {
         })
     }
 
+    /// Serializes this client's transactions (see `tx_lock`).
+    pub(crate) async fn tx_guard(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.tx_lock.lock().await
+    }
+
     /// A WAL coin of the wallet holding at least `amount` FROST, merging
-    /// coins first when no single one does.
+    /// coins first when no single one does. Call with [`Client::tx_guard`]
+    /// held, through the transaction that spends it.
     pub(crate) async fn wal_coin_for(&self, amount: u64) -> Result<Address> {
         let key = self.wallet()?;
         let coins = self.floe.wal_coins(key.address()).await?;

@@ -153,6 +153,7 @@ impl Client {
                 "blob object {object} is permanent and cannot be deleted"
             )));
         }
+        let _tx = self.tx_guard().await;
         let tx = self.floe.delete_blob(self.wallet()?, object).await?;
         ensure_success(&tx)?;
         Ok(blob)
@@ -168,11 +169,13 @@ impl Client {
             prices.storage_price_per_unit_size,
             epochs,
         )?;
+        let guard = self.tx_guard().await;
         let payment = self.wal_coin_for(cost).await?;
         let tx = self
             .floe
             .extend_blob(self.wallet()?, object, epochs, payment)
             .await?;
+        drop(guard);
         ensure_success(&tx)?;
         Ok((self.blob_object(object).await?, cost))
     }
@@ -192,6 +195,7 @@ impl Client {
     /// with `funds` FROST; returns the shared object's id.
     pub async fn share_blob(&self, object: Address, funds: Option<u64>) -> Result<Address> {
         let key = self.wallet()?;
+        let guard = self.tx_guard().await;
         let payment = match funds {
             Some(amount) if amount > 0 => Some(self.wal_coin_for(amount).await?),
             _ => None,
@@ -200,6 +204,7 @@ impl Client {
             .floe
             .share_blob(key, object, funds.unwrap_or(0), payment)
             .await?;
+        drop(guard);
         ensure_success(&tx)?;
         let tag = self.floe.ids.floe_tag("shared_blob", "SharedBlob");
         for created in tx.created() {
@@ -217,6 +222,7 @@ impl Client {
 
     /// Adds `amount` FROST to a shared blob's funds.
     pub async fn fund_shared_blob(&self, shared: Address, amount: u64) -> Result<()> {
+        let _tx = self.tx_guard().await;
         let payment = self.wal_coin_for(amount).await?;
         let tx = self
             .floe
@@ -256,6 +262,7 @@ impl Client {
         pairs: &[(String, String)],
     ) -> Result<()> {
         let key = self.wallet()?;
+        let _tx = self.tx_guard().await;
         for (name, value) in pairs {
             let tx = self.floe.set_attribute(key, object, name, value).await?;
             ensure_success(&tx)?;
@@ -266,6 +273,7 @@ impl Client {
     /// Removes attributes (missing ones are ignored).
     pub async fn remove_blob_attributes(&self, object: Address, names: &[String]) -> Result<()> {
         let key = self.wallet()?;
+        let _tx = self.tx_guard().await;
         for name in names {
             let tx = self.floe.remove_attribute(key, object, name).await?;
             ensure_success(&tx)?;
@@ -308,11 +316,21 @@ impl Client {
                 .await
                 .map_err(|e| ClientError::Http(format!("faucet {url}: {e}")))?;
             let status = response.status();
-            let body = response
-                .bytes()
+            let mut response = response;
+            let mut body = Vec::new();
+            while let Some(chunk) = response
+                .chunk()
                 .await
-                .map_err(|e| ClientError::Http(format!("faucet {url}: {e}")))?;
-            let body = &body[..body.len().min(MAX_FAUCET_ANSWER)];
+                .map_err(|e| ClientError::Http(format!("faucet {url}: {e}")))?
+            {
+                if body.len() + chunk.len() > MAX_FAUCET_ANSWER {
+                    return Err(ClientError::Http(format!(
+                        "faucet {url}: answer above {MAX_FAUCET_ANSWER} bytes"
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let body = body.as_slice();
             if !status.is_success() {
                 return Err(ClientError::Http(format!(
                     "faucet {url} answered {status}: {}",

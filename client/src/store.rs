@@ -313,6 +313,7 @@ impl Client {
                     encoding_type: EncodingType::Rs2.as_u8(),
                     deletable: !options.permanent,
                 };
+                let guard = self.tx_guard().await;
                 let payment = self.wal_coin_for(cost.total()).await?;
                 let tx = match operation {
                     ResourceOperation::ReuseStorage { storage } => {
@@ -332,6 +333,7 @@ impl Client {
                             .await?
                     }
                 };
+                drop(guard);
                 ensure_success(&tx)?;
                 let registered: Vec<BlobRegistered> = tx
                     .events_of(&self.floe.ids.event_tag("BlobRegistered"))
@@ -364,8 +366,24 @@ impl Client {
             blob_type,
         };
         let (args, tail) = collect_certificate(job, body).await?;
-        let tx = self.floe.certify_blob(&key, blob_object, &args).await?;
-        ensure_success(&tx)?;
+        let tx = {
+            let _tx = self.tx_guard().await;
+            self.floe.certify_blob(&key, blob_object, &args).await?
+        };
+        if let Err(e) = ensure_success(&tx) {
+            // A concurrent store of the same bytes by this wallet may have
+            // reused the same registration and certified it first; the
+            // blob is then certified, which is what was asked.
+            let certified = self
+                .floe
+                .blob(blob_object)
+                .await
+                .is_ok_and(|b| b.certified_epoch.is_some());
+            if !certified {
+                return Err(e);
+            }
+            tracing::info!(blob_id = %plan.blob_id, "certified concurrently by another store");
+        }
         tracing::info!(blob_id = %plan.blob_id, digest = %tx.digest, "blob certified");
         if options.detach_tail {
             drop(tail);
@@ -398,6 +416,7 @@ impl Client {
     /// Transfers an owned object to `recipient`.
     pub async fn transfer_object(&self, object: Address, recipient: Address) -> Result<()> {
         let key = self.wallet()?;
+        let _tx = self.tx_guard().await;
         let mut b = TransactionBuilder::new();
         let input = self.floe.client.object_input(object, true).await?;
         let object = b.object(input);

@@ -66,7 +66,9 @@ pub struct Target {
 }
 
 impl Target {
-    async fn objects(&self, client: &Client) -> Result<Vec<Address>> {
+    /// The object ids; with a blob id, only its deletable objects when
+    /// `deletable_only` (permanent ones cannot be deleted).
+    async fn objects(&self, client: &Client, deletable_only: bool) -> Result<Vec<Address>> {
         if let Some(id) = self.object_id {
             return Ok(vec![id]);
         }
@@ -77,10 +79,14 @@ impl Target {
             .owned_objects_of(blob_id)
             .await?
             .into_iter()
+            .filter(|b| b.deletable || !deletable_only)
             .map(|b| b.id)
             .collect();
         if objects.is_empty() {
-            bail!("the wallet owns no Blob object of {blob_id}");
+            bail!(
+                "the wallet owns no {}Blob object of {blob_id}",
+                if deletable_only { "deletable " } else { "" }
+            );
         }
         Ok(objects)
     }
@@ -101,7 +107,7 @@ pub struct DeleteArgs {
 /// `floe delete`.
 pub async fn delete(args: DeleteArgs, json: bool) -> Result<()> {
     let client = args.config.connect().await?;
-    let objects = args.target.objects(&client).await?;
+    let objects = args.target.objects(&client, true).await?;
     confirm(
         &format!("delete {} blob object(s)?", objects.len()),
         args.yes,
