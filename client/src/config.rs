@@ -53,24 +53,26 @@ pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
 /// Why the configuration could not be found, read or used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the client config {path}: {source}")]
+    // The cause is in the message, not a `source`, so error chains
+    // (`{:#}`) do not print it twice.
+    #[error("cannot read the client config {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("the client config {path} is {size} bytes, above the {max}-byte limit")]
     TooLarge { path: PathBuf, size: u64, max: u64 },
-    #[error("the client config {path} is not valid: {source}")]
+    #[error("the client config {path} is not valid: {error}")]
     Parse {
         path: PathBuf,
-        source: serde_yaml_ng::Error,
+        error: serde_yaml_ng::Error,
     },
     #[error("the client config is not valid: {0}")]
     Invalid(String),
-    #[error("cannot write the client config {path}: {source}")]
+    #[error("cannot write the client config {path}: {error}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("cannot serialise the client config: {0}")]
     Serialize(serde_yaml_ng::Error),
@@ -210,9 +212,9 @@ impl ClientConfig {
     /// Reads and checks a config file; the keystore path is made absolute
     /// relative to the file's directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let read_err = |source| ConfigError::Read {
+        let read_err = |error| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            error,
         };
         let size = std::fs::metadata(path).map_err(read_err)?.len();
         if size > MAX_CONFIG_BYTES {
@@ -223,9 +225,9 @@ impl ClientConfig {
             });
         }
         let text = std::fs::read_to_string(path).map_err(read_err)?;
-        let mut config = Self::from_yaml(&text).map_err(|source| ConfigError::Parse {
+        let mut config = Self::from_yaml(&text).map_err(|error| ConfigError::Parse {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         if config.wallet.keystore.is_relative()
             && let Some(dir) = path.parent()
@@ -239,9 +241,9 @@ impl ClientConfig {
     /// Writes the file (what `floe devnet` calls), creating parent
     /// directories.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
-        let write_err = |source| ConfigError::Write {
+        let write_err = |error| ConfigError::Write {
             path: path.to_owned(),
-            source,
+            error,
         };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(write_err)?;

@@ -157,7 +157,7 @@ pub fn progress_bars(json: bool) -> Bars {
     let bar = ProgressBar::hidden();
     let handle = bar.clone();
     let bytes_style = ProgressStyle::with_template(
-        "{msg:>10} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec})",
+        "{msg:>16} [{bar:20}] {bytes}/{total_bytes} ({bytes_per_sec})",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");
@@ -179,6 +179,7 @@ pub fn progress_bars(json: bool) -> Bars {
             });
         }
         Progress::UploadStarted { bytes } | Progress::DownloadStarted { bytes } => {
+            bar.disable_steady_tick();
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             bar.set_style(bytes_style.clone());
             bar.set_length(bytes);
@@ -207,6 +208,14 @@ pub struct Bars {
 }
 
 impl Bars {
+    /// Runs `f` (e.g. a question on the terminal) with the bar hidden.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+
     /// Removes the bar before results are printed.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

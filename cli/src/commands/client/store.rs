@@ -68,7 +68,6 @@ pub async fn run(args: StoreArgs, json: bool) -> Result<()> {
             .plan_store(data, options)
             .await
             .with_context(|| format!("storing {}", path.display()))?;
-        bars.finish();
         if let PlannedAction::Store { cost, .. } = &plan.action {
             let question = format!(
                 "store {} ({}, encoded {}) until epoch {} for {} (storage {}, write {})?",
@@ -80,10 +79,12 @@ pub async fn run(args: StoreArgs, json: bool) -> Result<()> {
                 wal(cost.storage),
                 wal(cost.write),
             );
-            if !json {
-                eprintln!("blob {}", plan.blob_id);
-            }
-            confirm(&question, args.yes)?;
+            bars.suspend(|| {
+                if !json {
+                    eprintln!("blob {}", plan.blob_id);
+                }
+                confirm(&question, args.yes)
+            })?;
         }
         let result = client
             .execute_store(plan)
