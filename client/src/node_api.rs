@@ -369,4 +369,50 @@ mod tests {
                 .ends_with("/base/v1/blobs/x/metadata")
         );
     }
+
+    /// A node that answers with more bytes than allowed is cut off with a
+    /// typed error instead of being buffered.
+    #[tokio::test]
+    async fn oversized_answers_are_refused() {
+        use axum::routing::get;
+        let app = axum::Router::new()
+            .route(
+                "/v1/blobs/{id}/slivers/{pair}/{axis}",
+                get(|| async { vec![7u8; 4096] }),
+            )
+            .route(
+                "/v1/blobs/{id}/status",
+                get(|| async { r#"{"success":{"code":200,"data":"nonexistent"}}"# }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let limits = ClientLimits {
+            max_sliver_bytes: 1024,
+            ..ClientLimits::default()
+        };
+        let http = http_client(&limits).unwrap();
+        let node = NodeClient::new(http, &format!("http://{address}"), &limits).unwrap();
+        let blob_id = BlobId([1; 32]);
+        let err = node
+            .get_sliver::<floe_core::encoding::Primary>(&blob_id, 0)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, NodeError::TooLarge { limit: 1024, .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            node.blob_status(&blob_id).await.unwrap(),
+            NodeBlobStatus::Nonexistent
+        );
+        // Nothing listens on port 1: unreachable, not a panic.
+        let limits = ClientLimits::default();
+        let dead =
+            NodeClient::new(http_client(&limits).unwrap(), "http://127.0.0.1:1", &limits).unwrap();
+        assert!(matches!(
+            dead.blob_status(&blob_id).await.unwrap_err(),
+            NodeError::Unreachable { .. }
+        ));
+    }
 }
