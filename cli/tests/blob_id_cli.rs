@@ -109,3 +109,27 @@ fn bad_arguments_are_explained() {
     let v: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert!(v["error"].as_str().unwrap().contains("cannot open"));
 }
+
+/// About one blob id in 64 starts with `-` (URL-safe base64); the client
+/// commands must still take it as the id, not as an unknown flag.
+#[test]
+fn blob_ids_starting_with_a_hyphen_are_ids() {
+    let id = "-DP0K84fYeXmkd9ELZs08wl1CjKSd-Sh6Tklj6RP-VA";
+    for args in [
+        vec!["read", id],
+        vec!["blob-status", id],
+        vec!["delete", "--blob-id", id],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_floe"))
+            .args(&args)
+            .args(["--config", "/nonexistent/floe/client.yaml"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            !stderr.contains("unexpected argument") && stderr.contains("client config"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -61,7 +61,7 @@ pub struct Target {
     #[arg(long)]
     object_id: Option<Address>,
     /// Every owned Blob object of this blob id.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     blob_id: Option<BlobId>,
 }
 

@@ -14,7 +14,8 @@ use crate::output::human_bytes;
 /// Arguments of `floe read`.
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// The blob id.
+    /// The blob id (ids may start with `-`; they are still read as the id).
+    #[arg(allow_hyphen_values = true)]
     blob_id: BlobId,
     /// Write the blob here instead of standard output.
     #[arg(long, short)]
@@ -59,7 +60,8 @@ pub async fn run(args: ReadArgs, json: bool) -> Result<()> {
 /// Arguments of `floe blob-status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// The blob id.
+    /// The blob id (ids may start with `-`; they are still read as the id).
+    #[arg(allow_hyphen_values = true)]
     blob_id: BlobId,
     #[command(flatten)]
     config: ConfigArg,
