@@ -156,6 +156,7 @@ async fn kill_9_mid_batch_then_restart_gives_the_same_rows() {
         .unwrap()
         .encoded_blob_length(100)
         .unwrap();
+    let mut last = None;
     for seed in 0..30u8 {
         let root = [seed; 32];
         let id = BlobId::derive(EncodingType::Rs2, 100, &Node::Digest(root));
@@ -171,8 +172,21 @@ async fn kill_9_mid_batch_then_restart_gives_the_same_rows() {
             .await
             .unwrap();
         assert!(tx.status.is_success(), "{}", tx.status);
+        last = Some(tx.digest);
     }
-    let tip = client.latest_checkpoint_number().await.unwrap() as i64;
+    // The checkpoint holding the last transaction (the tip read right after
+    // executing may not include it yet).
+    let last = last.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let tip = loop {
+        if let Ok(t) = client.get_transaction(&last).await
+            && let Some(cp) = t.checkpoint
+        {
+            break cp as i64;
+        }
+        assert!(Instant::now() < deadline, "last transaction never sealed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
 
     let pg = ManagedPostgres::start(&dir.path().join("pg")).unwrap();
     for db in ["straight", "killed"] {
@@ -200,9 +214,9 @@ async fn kill_9_mid_batch_then_restart_gives_the_same_rows() {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         if watermark(&killed).await < tip {
-            indexer.0.kill().unwrap(); // SIGKILL
             kills += 1;
         }
+        indexer.0.kill().unwrap(); // SIGKILL
         let _ = indexer.0.wait();
     }
     assert!(kills > 0, "the indexer finished before any kill");

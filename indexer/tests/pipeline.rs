@@ -94,7 +94,7 @@ async fn scripted_history_replay_and_api() {
         .await
         .unwrap();
     assert!(tx.status.is_success(), "{}", tx.status);
-    let end = tip(&net).await;
+    let end = net.settled(&tx).await;
 
     // Index it (small batches, so state crosses batch boundaries).
     let (stop, handle) = spawn_pipeline(net.pipeline(&pool, 3).await);
@@ -312,11 +312,17 @@ async fn survives_postgres_restart_and_pages_exactly_once_while_ingesting() {
     for seed in 12..16u8 {
         ids.insert(hex_id(net.register(seed, 100, true, 2).await.0));
     }
-    wait_for_watermark(&pool, tip(&net).await).await;
-    let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM blobs")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let count = loop {
+        let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM blobs")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if count >= 16 || std::time::Instant::now() > deadline {
+            break count;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(count, 16);
 
     // Pagination while new blobs are being indexed: every blob that

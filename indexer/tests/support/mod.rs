@@ -231,6 +231,25 @@ impl Devnet {
         })
     }
 
+    /// The checkpoint holding `tx`, once sealed: the tip read right after
+    /// executing may not include it yet.
+    pub async fn settled(&self, tx: &ExecutedTx) -> u64 {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(t) = self.client.get_transaction(&tx.digest).await
+                && let Some(cp) = t.checkpoint
+            {
+                return cp;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} never sealed",
+                tx.digest
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn chain_id(&self) -> String {
         self.client.service_info().await.unwrap().chain_id.unwrap()
     }
