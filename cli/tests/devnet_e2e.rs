@@ -116,8 +116,14 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     assert_eq!(first["nodes"].as_array().unwrap().len(), 4);
     assert_eq!(ready["ledger"], first["ledger_url"]);
     let running = pids(&first);
-    // The indexer joins when PostgreSQL is installed (CI installs it).
+    // The indexer joins when PostgreSQL is installed (CI installs it), and
+    // then it must be running.
     let indexer = first["indexer_url"].as_str().map(str::to_owned);
+    assert_eq!(
+        indexer.is_some(),
+        floe_indexer::postgres::find_bindir().is_some()
+            || std::env::var_os("DATABASE_URL").is_some()
+    );
     assert_eq!(
         running.len(),
         1 + 1 + 4 + 1 + usize::from(indexer.is_some()),

@@ -255,9 +255,16 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
         let result =
             supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &status))
                 .await;
-        processes.push(process);
-        if let Err(err) = result {
-            tracing::warn!("the indexer did not start: {err:#}; the devnet runs without it");
+        match result {
+            Ok(()) => processes.push(process),
+            Err(err) => {
+                // Not listed as running: stop whatever is left of it.
+                supervisor::stop_all(std::slice::from_mut(&mut process));
+                tracing::warn!(
+                    "the indexer did not start: {err:#}; the devnet runs without it \
+                     (it is tried again on the next start)"
+                );
+            }
         }
     }
     Ok(())
