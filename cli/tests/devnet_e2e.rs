@@ -14,8 +14,23 @@ fn floe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_floe"))
 }
 
+/// The devnet process; stopped with SIGTERM if a failing test drops it
+/// while it runs, so a failure does not leave a network behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.0.id().to_string()])
+                .status();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts `floe devnet --json` and waits for its ready line.
-fn start(dir: &Path, extra: &[&str]) -> (Child, Value) {
+fn start(dir: &Path, extra: &[&str]) -> (Running, Value) {
     let mut child = floe()
         .args(["devnet", "--json", "--auto-ports", "--data-dir"])
         .arg(dir)
@@ -37,7 +52,7 @@ fn start(dir: &Path, extra: &[&str]) -> (Child, Value) {
         }
     });
     match rx.recv_timeout(Duration::from_secs(180)) {
-        Ok(ready) => (child, ready),
+        Ok(ready) => (Running(child), ready),
         Err(_) => {
             let _ = child.kill();
             let logs = dir.join("logs");
@@ -189,8 +204,8 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     );
 
     // SIGTERM stops every component.
-    sigterm(&child);
-    assert!(child.wait().unwrap().success());
+    sigterm(&child.0);
+    assert!(child.0.wait().unwrap().success());
     wait_gone(&running);
     assert!(manifest(&dir)["pids"].as_array().unwrap().is_empty());
 
@@ -204,8 +219,8 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
 
     // kill -9 of the devnet takes its children down with it.
     let running = pids(&resumed);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
     wait_gone(&running[1..]);
 }
 
