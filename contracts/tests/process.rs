@@ -3,8 +3,9 @@
 //! reserve + register, certify with a committee certificate, and a restart
 //! that keeps everything. Build the binary first: `cargo build -p floe`.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use floe_chain::floe::calls::{BlobRegistration, CertificateArgs};
@@ -18,16 +19,6 @@ use floe_core::encoding::{EncodingConfig, EncodingType};
 use floe_core::merkle::Node;
 use floe_core::move_types::U256Le;
 
-fn floe_bin() -> PathBuf {
-    if let Ok(bin) = std::env::var("FLOE_BIN") {
-        return bin.into();
-    }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("debug").join("floe")
-}
-
 struct Process(Child);
 
 impl Drop for Process {
@@ -39,7 +30,7 @@ impl Drop for Process {
 
 /// Starts the ledger and returns it with its gRPC address.
 fn start(dir: &std::path::Path) -> (Process, String) {
-    let bin = floe_bin();
+    let bin = support::floe_bin();
     assert!(
         bin.exists(),
         "{} missing: run `cargo build -p floe`",
