@@ -16,8 +16,10 @@ use crate::types::{
 pub const OBJECT_MASK: &str = "object_id,version,digest,owner,object_type,has_public_transfer,contents,previous_transaction,storage_rebate,bcs,balance";
 /// An executed transaction with data, effects and events.
 pub const TRANSACTION_MASK: &str = "digest,transaction,effects,events,checkpoint,timestamp";
-/// A full checkpoint: summary and every transaction with effects and events.
-pub const CHECKPOINT_MASK: &str = "sequence_number,digest,summary,transactions.digest,transactions.transaction,transactions.effects,transactions.events,transactions.checkpoint,transactions.timestamp";
+/// A full checkpoint: summary, every transaction with effects and events,
+/// and the objects its transactions read and wrote (the indexer reads object
+/// contents and types from them; effects carry neither).
+pub const CHECKPOINT_MASK: &str = "sequence_number,digest,summary,transactions.digest,transactions.transaction,transactions.effects,transactions.events,transactions.checkpoint,transactions.timestamp,objects";
 
 /// Most objects fetched in one BatchGetObjects call; larger requests are
 /// split, so a caller's list length never becomes one unbounded message.

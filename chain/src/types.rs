@@ -311,6 +311,9 @@ pub struct Checkpoint {
     pub summary: Option<sui_sdk_types::CheckpointSummary>,
     pub timestamp_ms: Option<u64>,
     pub transactions: Vec<ExecutedTx>,
+    /// Input and output objects of the checkpoint's transactions, one per
+    /// (id, version), when the response carried them (empty otherwise).
+    pub objects: Vec<Object>,
 }
 
 impl Checkpoint {
@@ -352,9 +355,25 @@ impl Checkpoint {
                 Ok(tx)
             })
             .collect::<Result<Vec<_>, String>>()?;
+        let objects = match &c.objects {
+            Some(set) => set
+                .objects
+                .iter()
+                .enumerate()
+                .map(|(i, o)| match &o.bcs {
+                    Some(bcs) if bcs.value.as_ref().is_some_and(|v| !v.is_empty()) => bcs
+                        .deserialize::<Object>()
+                        .map_err(|e| format!("checkpoint {sequence_number}, object {i}: {e}")),
+                    _ => Object::try_from(o)
+                        .map_err(|e| format!("checkpoint {sequence_number}, object {i}: {e}")),
+                })
+                .collect::<Result<Vec<_>, String>>()?,
+            None => Vec::new(),
+        };
         Ok(Self {
             sequence_number,
             digest,
+            objects,
             timestamp_ms: summary.as_ref().map(|s| s.timestamp_ms),
             summary,
             transactions,

@@ -123,6 +123,14 @@ async fn dump(pool: &PgPool, tip: i64) -> Vec<String> {
         ("invalid_blob_ids", "blob_id"),
         ("epochs", "epoch"),
         ("committee_members", "epoch, node_id"),
+        ("storage_resources", "object_id"),
+        ("payments", "pos, kind"),
+        ("storage_nodes", "node_id"),
+        ("governance_proposals", "proposal_id"),
+        ("governance_votes", "proposal_id, node_id"),
+        ("node_stake_history", "node_id, epoch"),
+        ("staked_wal", "object_id"),
+        ("blob_stats", "status, end_epoch"),
     ] {
         let (name, from) = match table.strip_suffix(" WHERE sequence_number <=") {
             Some(t) => (t, format!("{t} t WHERE sequence_number <= {tip}")),
@@ -137,6 +145,32 @@ async fn dump(pool: &PgPool, tip: i64) -> Vec<String> {
         out.extend(rows.into_iter().map(|r| format!("{name}: {}", r.0)));
     }
     out
+}
+
+/// The running counters must equal a recount from `blobs`.
+async fn assert_counters(pool: &PgPool) {
+    let (mismatches,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM (
+             SELECT status, end_epoch, blobs, bytes, encoded_bytes FROM blob_stats
+             WHERE blobs <> 0 OR bytes <> 0 OR encoded_bytes <> 0
+             EXCEPT ALL
+             SELECT status, coalesce(end_epoch, -1), count(*), coalesce(sum(size), 0)::int8,
+                    coalesce(sum(encoded_size), 0)::int8 FROM blobs GROUP BY 1, 2) d",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let (counted, rows): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT coalesce(sum(blobs), 0)::int8 FROM blob_stats), (SELECT count(*) FROM blobs)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (mismatches, counted),
+        (0, rows),
+        "counters differ from a recount"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,6 +207,25 @@ async fn kill_9_mid_batch_then_restart_gives_the_same_rows() {
             .unwrap();
         assert!(tx.status.is_success(), "{}", tx.status);
         last = Some(tx.digest);
+        if seed % 3 == 0 {
+            // Attributes (a dynamic field of the blob): rows from objects.
+            let blob = tx
+                .created()
+                .into_iter()
+                .map(|c| *c.reference.object_id())
+                .find(|id| {
+                    tx.events
+                        .iter()
+                        .any(|e| e.contents.windows(32).any(|w| w == id.as_bytes()))
+                })
+                .expect("the registered blob");
+            let tx = floe
+                .set_attribute(&user, blob, "seed", &seed.to_string())
+                .await
+                .unwrap();
+            assert!(tx.status.is_success(), "{}", tx.status);
+            last = Some(tx.digest);
+        }
     }
     // The checkpoint holding the last transaction (the tip read right after
     // executing may not include it yet).
@@ -226,10 +279,19 @@ async fn kill_9_mid_batch_then_restart_gives_the_same_rows() {
         // Let it settle after reaching the tip (committee snapshot).
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    assert_counters(&straight).await;
+    assert_counters(&killed).await;
     let (a, b) = (dump(&straight, tip).await, dump(&killed, tip).await);
     assert!(a.len() > 60, "history too small: {}", a.len());
     let blobs = a.iter().filter(|r| r.starts_with("blobs:")).count();
     assert_eq!(blobs, 30);
+    let payments = a.iter().filter(|r| r.starts_with("payments:")).count();
+    assert_eq!(payments, 60, "a storage and a write fee per registration");
+    let with_attributes = a
+        .iter()
+        .filter(|r| r.starts_with("blobs:") && r.contains("\"seed\""))
+        .count();
+    assert_eq!(with_attributes, 10);
     assert_eq!(
         a, b,
         "killed-and-restarted index differs from the uninterrupted one"

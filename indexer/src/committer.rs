@@ -267,8 +267,13 @@ pub async fn write_rows(tx: &mut Transaction<'_, Postgres>, b: &Batch) -> Result
         .bind(v.iter().map(|p| p.pos).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
+        // Runs after the storage upserts (in `write_object_rows`), so a
+        // resource created and wrapped in one batch ends up wrapped.
+        write_object_rows(tx, b).await?;
         sqlx::query(
-            "UPDATE storage_resources SET owner = u.owner, deleted = u.deleted, updated_pos = u.pos
+            "UPDATE storage_resources SET owner = u.owner, deleted = u.deleted, updated_pos = u.pos,
+                 state = CASE WHEN u.deleted THEN 'destroyed'
+                              WHEN u.owner IS NULL THEN 'wrapped' ELSE 'owned' END
              FROM UNNEST($1::text[], $2::text[], $3::bool[], $4::int8[]) AS u(o, owner, deleted, pos)
              WHERE storage_resources.object_id = u.o AND storage_resources.updated_pos < u.pos",
         )
@@ -278,6 +283,9 @@ pub async fn write_rows(tx: &mut Transaction<'_, Postgres>, b: &Batch) -> Result
         .bind(v.iter().map(|p| p.pos).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
+    }
+    if b.objects.is_empty() {
+        write_object_rows(tx, b).await?;
     }
     if !b.epochs.is_empty() {
         let v: Vec<_> = b.epochs.values().collect();
@@ -326,6 +334,68 @@ pub async fn write_rows(tx: &mut Transaction<'_, Postgres>, b: &Batch) -> Result
         .bind(v.iter().map(|p| p.payload.as_str()).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.status).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.pos).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Storage resources, attributes and payments (rows read from object
+/// contents), each guarded by position like the event-derived rows.
+async fn write_object_rows(
+    tx: &mut Transaction<'_, Postgres>,
+    b: &Batch,
+) -> Result<(), CommitError> {
+    if !b.storage.is_empty() {
+        let v: Vec<_> = b.storage.values().collect();
+        sqlx::query(
+            "INSERT INTO storage_resources (object_id, owner, start_epoch, end_epoch, storage_size,
+                                           deleted, state, created_pos, updated_pos)
+             SELECT o, ow, s, e, sz, false, 'owned', pos, pos
+             FROM UNNEST($1::text[], $2::text[], $3::int4[], $4::int4[], $5::int8[], $6::int8[])
+                  AS u(o, ow, s, e, sz, pos)
+             ON CONFLICT (object_id) DO UPDATE SET owner = EXCLUDED.owner,
+                 start_epoch = EXCLUDED.start_epoch, end_epoch = EXCLUDED.end_epoch,
+                 storage_size = EXCLUDED.storage_size, deleted = false, state = 'owned',
+                 updated_pos = EXCLUDED.updated_pos
+             WHERE storage_resources.updated_pos < EXCLUDED.updated_pos",
+        )
+        .bind(b.storage.keys().map(String::as_str).collect::<Vec<_>>())
+        .bind(v.iter().map(|p| p.owner.as_str()).collect::<Vec<_>>())
+        .bind(v.iter().map(|p| p.start_epoch).collect::<Vec<_>>())
+        .bind(v.iter().map(|p| p.end_epoch).collect::<Vec<_>>())
+        .bind(v.iter().map(|p| p.storage_size).collect::<Vec<_>>())
+        .bind(v.iter().map(|p| p.pos).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !b.attributes.is_empty() {
+        let v: Vec<_> = b.attributes.values().collect();
+        sqlx::query(
+            "UPDATE blobs SET attributes = u.a::jsonb, attributes_pos = u.pos
+             FROM UNNEST($1::text[], $2::text[], $3::int8[]) AS u(o, a, pos)
+             WHERE blobs.object_id = u.o AND blobs.attributes_pos < u.pos",
+        )
+        .bind(b.attributes.keys().map(String::as_str).collect::<Vec<_>>())
+        .bind(v.iter().map(|p| p.attributes.as_str()).collect::<Vec<_>>())
+        .bind(v.iter().map(|p| p.pos).collect::<Vec<_>>())
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !b.payments.is_empty() {
+        let p = &b.payments;
+        sqlx::query(
+            "INSERT INTO payments (pos, kind, payer, epoch, amount, tx_digest)
+             SELECT * FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::int4[], $5::int8[],
+                                  $6::text[])
+             ON CONFLICT (pos, kind) DO NOTHING",
+        )
+        .bind(p.iter().map(|r| r.pos).collect::<Vec<_>>())
+        .bind(p.iter().map(|r| r.kind).collect::<Vec<_>>())
+        .bind(p.iter().map(|r| r.payer.as_str()).collect::<Vec<_>>())
+        .bind(p.iter().map(|r| r.epoch).collect::<Vec<_>>())
+        .bind(p.iter().map(|r| r.amount).collect::<Vec<_>>())
+        .bind(p.iter().map(|r| r.tx_digest.as_str()).collect::<Vec<_>>())
         .execute(&mut **tx)
         .await?;
     }

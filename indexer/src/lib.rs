@@ -13,6 +13,7 @@ pub mod api;
 pub mod committer;
 pub mod config;
 pub mod decode;
+pub mod objects;
 pub mod pipeline;
 pub mod postgres;
 pub mod processor;

@@ -20,6 +20,7 @@ use floe_core::move_types::MovePackage;
 use serde_json::Value;
 
 use crate::decode::{decode_struct, event_fields};
+use crate::objects::{AttributesPatch, ObjectError, ObjectIndex, PaymentRow, StoragePatch};
 
 /// Why a checkpoint could not be turned into rows. These are data errors
 /// that retrying cannot fix; the pipeline stops on them.
@@ -41,6 +42,11 @@ pub enum ProcessError {
     },
     #[error("checkpoint {got} does not follow {expected}")]
     OutOfOrder { expected: u64, got: u64 },
+    #[error("checkpoint {checkpoint}: {source}")]
+    Object {
+        checkpoint: u64,
+        source: ObjectError,
+    },
 }
 
 /// Event index used for a transaction's object changes: after its events.
@@ -189,6 +195,11 @@ pub struct Batch {
     pub invalid_ids: BTreeMap<String, InvalidRow>,
     pub epochs: BTreeMap<i32, EpochPatch>,
     pub proposals: BTreeMap<String, ProposalPatch>,
+    /// Last written state of each `Storage` object, by id.
+    pub storage: BTreeMap<String, StoragePatch>,
+    /// Last attributes of each blob whose metadata changed, by blob id.
+    pub attributes: BTreeMap<String, AttributesPatch>,
+    pub payments: Vec<PaymentRow>,
 }
 
 impl Batch {
@@ -201,6 +212,9 @@ impl Batch {
             + self.invalid_ids.len()
             + self.epochs.len()
             + self.proposals.len()
+            + self.storage.len()
+            + self.attributes.len()
+            + self.payments.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -219,7 +233,7 @@ fn address_text(a: &Address) -> String {
     format!("0x{}", hex::encode(a.as_bytes()))
 }
 
-fn owner_text(owner: &Owner) -> String {
+pub(crate) fn owner_text(owner: &Owner) -> String {
     match owner {
         Owner::Address(a) => address_text(a),
         Owner::Object(a) => format!("object:{}", address_text(a)),
@@ -267,8 +281,10 @@ impl Processor {
         let cp = seq as i64;
         let timestamp_ms = checkpoint.timestamp_ms.and_then(|t| i64::try_from(t).ok());
         let mut floe_events = 0i32;
+        let objects = ObjectIndex::new(&checkpoint.objects);
         for (tx_index, tx) in checkpoint.transactions.iter().enumerate() {
             let tx_digest = tx.digest.to_string();
+            let mut registered_sizes = Vec::new();
             for (event_index, event) in tx.events.iter().enumerate() {
                 let Some(package) = self.package_of(event) else {
                     continue;
@@ -295,11 +311,35 @@ impl Processor {
                 if package == MovePackage::Walrus
                     && let Some(fields) = &fields
                 {
+                    if row.name == "BlobRegistered"
+                        && let Some(size) = fields.get("size").and_then(i64_of)
+                    {
+                        registered_sizes.push(u64::try_from(size).unwrap_or(0));
+                    }
                     self.apply_event(&row.name, fields, pos, cp, timestamp_ms, batch);
                 }
                 batch.events.push(row);
             }
             let effects_pos = position(seq, tx_index, EFFECTS_EVENT_INDEX)?;
+            let derived = crate::objects::tx_objects(
+                &self.config.floe_package,
+                tx,
+                &objects,
+                effects_pos,
+                &registered_sizes,
+                |size| {
+                    self.encoding
+                        .as_ref()
+                        .and_then(|e| e.encoded_blob_length(size).ok())
+                },
+            )
+            .map_err(|source| ProcessError::Object {
+                checkpoint: seq,
+                source,
+            })?;
+            batch.storage.extend(derived.storage);
+            batch.attributes.extend(derived.attributes);
+            batch.payments.extend(derived.payments);
             for change in tx.effects.object_changes() {
                 let (id, patch) = match change {
                     ObjectChange::Created {

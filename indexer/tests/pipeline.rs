@@ -87,6 +87,9 @@ async fn scripted_history_replay_and_api() {
     let (d, reg_d) = net.register(4, 77, true, 1).await;
     let tx = net.floe.delete_blob(&net.user, a).await.unwrap();
     assert!(tx.status.is_success(), "{}", tx.status);
+    let returned = net.created_of(&tx, "storage_resource", "Storage").await;
+    assert_eq!(returned.len(), 1, "delete_blob returns A's storage");
+    let extra = extra_history(&net, b, d).await;
     let msg = message(2, 0, &reg_b.blob_id.0);
     let tx = net
         .floe
@@ -120,7 +123,10 @@ async fn scripted_history_replay_and_api() {
     assert_eq!(row_d.0, "registered");
     assert_eq!(row_d.1.as_deref(), Some(me.as_str()));
     assert_eq!(row_d.3, None);
-    // Events: 4 registered, 2 certified + 1 extension, 1 deleted, 1 invalid.
+    check_extra_history(&pool, &net, &extra, (b, d), returned[0], &me).await;
+    let (counters, recount) = counters_and_recount(&pool).await;
+    assert_eq!(counters, recount, "counters differ from a recount");
+    // Events: 5 registered, 2 certified + 1 extension, 1 deleted, 1 invalid.
     let counts: Vec<(String, i64)> =
         sqlx::query_as("SELECT name, count(*) FROM events GROUP BY name ORDER BY name")
             .fetch_all(&pool)
@@ -132,7 +138,7 @@ async fn scripted_history_replay_and_api() {
         vec![
             ("BlobCertified", 3),
             ("BlobDeleted", 1),
-            ("BlobRegistered", 4),
+            ("BlobRegistered", 5),
             ("InvalidBlobID", 1)
         ]
     );
@@ -179,6 +185,11 @@ async fn scripted_history_replay_and_api() {
         dump(&pool).await,
         before,
         "replaying checkpoints changed rows"
+    );
+    let (counters, recount) = counters_and_recount(&pool).await;
+    assert_eq!(
+        counters, recount,
+        "counters differ from a recount after replay"
     );
     // Another chain is refused.
     let err = commit(&pool, PIPELINE, "another-chain", &everything)
@@ -260,8 +271,39 @@ async fn scripted_history_replay_and_api() {
     assert_eq!(v["data"]["shard_map"].as_object().unwrap().len(), 10);
     let (s, v) = get("/v1/stats".into()).await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v["data"]["blobs"]["total"], 4);
+    assert_eq!(v["data"]["blobs"]["total"], 5);
     assert_eq!(v["data"]["blobs"]["deleted"], 2);
+    assert_eq!(v["data"]["blobs"]["registered"], 2);
+    assert_eq!(v["data"]["blobs"]["invalid"], 1);
+    assert_eq!(v["data"]["blobs"]["certified"], 0);
+    let (s, v) = get(format!("/v1/blobs/{}", hex_id(d))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"]["attributes"], serde_json::json!({"name": "dee"}));
+    let (s, v) = get(format!("/v1/accounts/{me}/storage")).await;
+    assert_eq!(s, 200, "{v}");
+    let states: Vec<(&str, &str)> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["object_id"].as_str().unwrap(),
+                r["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let returned_id = hex_id(returned[0]);
+    assert_eq!(
+        states,
+        vec![(returned_id.as_str(), "owned")],
+        "wrapped and destroyed resources have no owner"
+    );
+    let (s, v) = get(format!("/v1/accounts/{me}/payments?limit=3")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["data"].as_array().unwrap().len(), 3);
+    assert!(v["next_cursor"].is_string(), "{v}");
+    let (s, v) = get(format!("/v1/accounts/{me}/payments?cursor=abc")).await;
+    assert_eq!(s, 400, "{v}");
     assert_eq!(v["data"]["system"]["n_shards"], 10);
     for path in [
         "/v1/nodes",
@@ -378,4 +420,139 @@ async fn survives_postgres_restart_and_pages_exactly_once_while_ingesting() {
     }
     stop.send(()).unwrap();
     handle.await.unwrap().unwrap();
+}
+
+/// Objects of the storage/attribute/payment part of the history.
+struct Extra {
+    /// Bought, split, fused, destroyed.
+    s1: Address,
+    /// Split off S1 and fused back into it.
+    s2: Address,
+    /// Split off S1 and consumed by registering E.
+    s3: Address,
+    e: Address,
+    subsidy: u64,
+}
+
+/// Attributes on D (added, updated, one removed) and on B (added, then
+/// taken away); a storage resource bought, split, fused, split again, one
+/// part registered on and the rest destroyed; a subsidy.
+async fn extra_history(net: &Devnet, b: Address, d: Address) -> Extra {
+    let ok = |tx: floe_chain::ExecutedTx| {
+        assert!(tx.status.is_success(), "{}", tx.status);
+        tx
+    };
+    let f = &net.floe;
+    let u = &net.user;
+    ok(
+        f.add_attributes(u, d, &[("content-type", "text/plain"), ("name", "d")])
+            .await
+            .unwrap(),
+    );
+    ok(f.set_attribute(u, d, "name", "dee").await.unwrap());
+    ok(f.remove_attribute(u, d, "content-type").await.unwrap());
+    ok(f.set_attribute(u, b, "x", "1").await.unwrap());
+    ok(f.take_attributes(u, b).await.unwrap());
+    let e100 = encoded(100);
+    let tx = ok(f.reserve_space(u, 2 * e100, 3, net.wal).await.unwrap());
+    let s1 = net.created_of(&tx, "storage_resource", "Storage").await[0];
+    let tx = ok(f.split_storage_by_size(u, s1, e100).await.unwrap());
+    let s2 = net.created_of(&tx, "storage_resource", "Storage").await[0];
+    ok(f.fuse_storage(u, s1, s2).await.unwrap());
+    let tx = ok(f.split_storage_by_size(u, s1, e100).await.unwrap());
+    let s3 = net.created_of(&tx, "storage_resource", "Storage").await[0];
+    let tx = ok(f
+        .register_blob(u, s3, &registration(5, 100, true), net.wal)
+        .await
+        .unwrap());
+    let e = net.created_of(&tx, "blob", "Blob").await[0];
+    ok(f.destroy_storage(u, s1).await.unwrap());
+    let subsidy = 1_000_000;
+    ok(f.add_subsidy(u, net.wal, subsidy, 2).await.unwrap());
+    Extra {
+        s1,
+        s2,
+        s3,
+        e,
+        subsidy,
+    }
+}
+
+async fn check_extra_history(
+    pool: &sqlx::PgPool,
+    net: &Devnet,
+    x: &Extra,
+    (b, d): (Address, Address),
+    returned: Address,
+    me: &str,
+) {
+    let attributes = |id: Address| {
+        let pool = pool.clone();
+        async move {
+            let (a,): (Value,) =
+                sqlx::query_as("SELECT attributes FROM blobs WHERE object_id = $1")
+                    .bind(hex_id(id))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            a
+        }
+    };
+    assert_eq!(attributes(d).await, serde_json::json!({"name": "dee"}));
+    assert_eq!(attributes(b).await, serde_json::json!({}), "taken away");
+    assert_eq!(attributes(x.e).await, serde_json::json!({}));
+    let storage: Vec<(String, Option<String>, i32, i32, i64, String)> = sqlx::query_as(
+        "SELECT object_id, owner, start_epoch, end_epoch, storage_size, state
+         FROM storage_resources ORDER BY object_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let e100 = encoded(100) as i64;
+    let mut expected = vec![
+        (hex_id(x.s1), None, 0, 3, e100, "destroyed".to_owned()),
+        (hex_id(x.s2), None, 0, 3, e100, "destroyed".to_owned()),
+        (hex_id(x.s3), None, 0, 3, e100, "wrapped".to_owned()),
+        (
+            hex_id(returned),
+            Some(me.to_owned()),
+            0,
+            5,
+            encoded(1000) as i64,
+            "owned".to_owned(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(storage, expected);
+    // Payments: what the system received, split into fees.
+    let prices = net.floe.prices().await.unwrap();
+    let (sp, wp) = (
+        prices.storage_price_per_unit_size,
+        prices.write_price_per_unit_size,
+    );
+    let store = |size: u64, epochs: u32| floe_core::price::storage_cost(size, sp, epochs).unwrap();
+    let write = |size: u64| floe_core::price::write_cost(encoded(size), wp).unwrap();
+    let storage_fees = store(encoded(1000), 3)
+        + store(encoded(1000), 2)
+        + store(encoded(5000), 4)
+        + store(encoded(10), 2)
+        + store(encoded(77), 1)
+        + store(2 * encoded(100), 3);
+    let write_fees = write(1000) + write(5000) + write(10) + write(77) + write(100);
+    let sums: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT kind, count(*), sum(amount)::int8 FROM payments WHERE payer = $1
+         GROUP BY kind ORDER BY kind",
+    )
+    .bind(me)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        sums,
+        vec![
+            ("storage_fee".to_owned(), 6, storage_fees as i64),
+            ("subsidy".to_owned(), 1, x.subsidy as i64),
+            ("write_fee".to_owned(), 5, write_fees as i64),
+        ]
+    );
 }

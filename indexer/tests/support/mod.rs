@@ -211,6 +211,20 @@ impl Devnet {
         assert!(tx.status.is_success(), "{}", tx.status);
     }
 
+    /// Objects of type `floe::module::name` created (or unwrapped) by `tx`.
+    pub async fn created_of(&self, tx: &ExecutedTx, module: &str, name: &str) -> Vec<Address> {
+        let tag = self.floe.ids.floe_tag(module, name);
+        let mut out = Vec::new();
+        for c in tx.created() {
+            let id = *c.reference.object_id();
+            let info = self.client.get_object(id).await.expect("created object");
+            if info.struct_type() == Some(&tag) {
+                out.push(id);
+            }
+        }
+        out
+    }
+
     async fn created_blob(&self, tx: &ExecutedTx) -> Address {
         let tag = self.floe.ids.floe_tag("blob", "Blob");
         for c in tx.created() {
@@ -328,6 +342,13 @@ pub async fn dump(pool: &PgPool) -> Vec<String> {
         ("committee_members", "epoch, node_id", "*"),
         ("storage_nodes", "node_id", "*"),
         ("governance_proposals", "proposal_id", "*"),
+        ("governance_votes", "proposal_id, node_id", "*"),
+        ("storage_resources", "object_id", "*"),
+        ("payments", "pos, kind", "*"),
+        ("node_stake_history", "node_id, epoch", "*"),
+        ("staked_wal", "object_id", "*"),
+        ("system_state", "id", "*"),
+        ("blob_stats", "status, end_epoch", "*"),
     ];
     let mut out = Vec::new();
     for (table, order, cols) in tables {
@@ -340,4 +361,30 @@ pub async fn dump(pool: &PgPool) -> Vec<String> {
         out.extend(rows.into_iter().map(|r| format!("{table}: {}", r.0)));
     }
     out
+}
+
+/// The running counters (`blob_stats`, zero rows left out) next to a
+/// recount from `blobs`: they must be equal after any history, replay or
+/// restart.
+pub async fn counters_and_recount(pool: &PgPool) -> (Vec<String>, Vec<String>) {
+    let counters: Vec<(String,)> = sqlx::query_as(
+        "SELECT concat_ws(' ', status, end_epoch, blobs, bytes, encoded_bytes) FROM blob_stats
+         WHERE blobs <> 0 OR bytes <> 0 OR encoded_bytes <> 0 ORDER BY status, end_epoch",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let recount: Vec<(String,)> = sqlx::query_as(
+        "SELECT concat_ws(' ', status, e, n, b, eb) FROM (
+             SELECT status, coalesce(end_epoch, -1) AS e, count(*) AS n,
+                    coalesce(sum(size), 0)::int8 AS b, coalesce(sum(encoded_size), 0)::int8 AS eb
+             FROM blobs GROUP BY 1, 2) t ORDER BY status, e",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    (
+        counters.into_iter().map(|r| r.0).collect(),
+        recount.into_iter().map(|r| r.0).collect(),
+    )
 }
