@@ -7,80 +7,34 @@
 //! behind a proxy that corrupts every sliver and metadata answer, reads
 //! still return the right bytes. A 50 MiB round trip is its own test.
 
+mod devnet_support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use devnet_support::{Running, floe, pid_of};
 use serde_json::Value;
 
-fn floe() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_floe"))
-}
-
-/// A running devnet, stopped on drop.
+/// A devnet in a temporary directory, stopped on drop (before the
+/// directory is removed: fields drop in declaration order).
 struct Devnet {
-    child: Child,
+    _process: Running,
     dir: tempfile::TempDir,
-}
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        // SIGTERM lets the devnet stop its components.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Devnet {
     fn start() -> Devnet {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut child = floe()
-            .args([
-                "devnet",
-                "--json",
-                "--auto-ports",
-                "--no-indexer",
-                "--nodes",
-                "4",
-            ])
-            .arg("--data-dir")
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start floe devnet");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["event"] == "ready"
-                {
-                    let _ = tx.send(v);
-                }
-            }
-        });
-        let devnet = Devnet { child, dir };
-        if rx.recv_timeout(Duration::from_secs(240)).is_err() {
-            panic!(
-                "devnet did not become ready; logs in {:?}",
-                devnet.dir.path().join("logs")
-            );
+        let (process, _ready) =
+            devnet_support::start(dir.path(), &["--no-indexer", "--nodes", "4"]);
+        Devnet {
+            _process: process,
+            dir,
         }
-        devnet
     }
 
     fn config(&self) -> PathBuf {
@@ -88,8 +42,7 @@ impl Devnet {
     }
 
     fn manifest(&self) -> Value {
-        let text = std::fs::read_to_string(self.dir.path().join("devnet.json")).unwrap();
-        serde_json::from_str(&text).unwrap()
+        devnet_support::manifest(self.dir.path())
     }
 
     /// Runs `floe --json ARGS --config CONFIG`, returns stdout (panics with
@@ -145,15 +98,7 @@ impl Devnet {
     }
 
     fn kill_node(&self, name: &str) {
-        let manifest = self.manifest();
-        let pid = manifest["pids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["name"] == name)
-            .unwrap()["pid"]
-            .as_i64()
-            .unwrap();
+        let pid = pid_of(&self.manifest(), name);
         assert!(
             Command::new("kill")
                 .args(["-9", &pid.to_string()])
@@ -174,6 +119,113 @@ fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
             x as u8
         })
         .collect()
+}
+
+/// The store resource choice beyond "from scratch": the wallet's own
+/// certified copy that ends too early is extended (no upload, only the
+/// missing epochs paid), and an owned `Storage` that is too large and too
+/// short is trimmed (the rest stays owned) and topped up with the missing
+/// epochs.
+fn reuse_and_extend_and_partial_storage(net: &Devnet) {
+    let config = net.config();
+    let price = net.json(&["info"])["system"]["storagePricePerUnitSize"]
+        .as_u64()
+        .unwrap();
+
+    // blob-1 (1 byte) is certified until epoch 2; ask for epoch 4.
+    let again = net.dir.path().join("blob-1");
+    let before = net.wal_balance();
+    let v: Value = serde_json::from_slice(&net.run(
+        &config,
+        &["store", again.to_str().unwrap(), "--yes", "--epochs", "4"],
+    ))
+    .unwrap();
+    let created = &v[0]["newlyCreated"];
+    let op = &created["resourceOperation"]["reuseAndExtend"];
+    assert_eq!(op["epochsExtended"], 2, "{v}");
+    assert_eq!(created["blobObject"]["storage"]["endEpoch"], 4, "{v}");
+    let size = created["blobObject"]["storage"]["storageSize"]
+        .as_u64()
+        .unwrap();
+    let expected = floe_core::price::storage_cost(size, price, 2).unwrap();
+    assert_eq!(created["cost"], expected, "{v}");
+    assert_eq!(before - net.wal_balance(), expected, "only 2 epochs paid");
+
+    // An owned Storage twice the encoded size, ending at epoch 1: a store
+    // until epoch 3 uses it, buys epochs 1..3 for the encoded size only,
+    // and leaves the other half with the wallet.
+    let data = pseudo_random(3_000, 21);
+    let n_shards = net.json(&["info"])["system"]["nShards"].as_u64().unwrap();
+    let encoded = floe_core::encoding::EncodingConfig::new(n_shards as u16)
+        .unwrap()
+        .encoded_blob_length(data.len() as u64)
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = runtime.block_on(async {
+        let config = floe_client::config::ClientConfig::load(&config).unwrap();
+        floe_client::Client::connect(config).await.unwrap()
+    });
+    let me = client.address().unwrap();
+    let owned_storage = || {
+        runtime
+            .block_on(client.floe().owned_storage(me))
+            .unwrap()
+            .into_iter()
+            .map(|(id, s)| (id, s.storage_size, s.end_epoch))
+            .collect::<Vec<_>>()
+    };
+    let existing = owned_storage();
+    let (coin, _) = runtime.block_on(client.floe().wal_coins(me)).unwrap()[0];
+    let tx = runtime
+        .block_on(
+            client
+                .floe()
+                .reserve_space(client.wallet().unwrap(), 2 * encoded, 1, coin),
+        )
+        .unwrap();
+    assert!(tx.status.is_success(), "{:?}", tx.status);
+    let reserved = owned_storage()
+        .into_iter()
+        .find(|s| !existing.contains(s))
+        .expect("the reserved storage");
+    assert_eq!((reserved.1, reserved.2), (2 * encoded, 1));
+
+    let file = net.dir.path().join("partial.bin");
+    std::fs::write(&file, &data).unwrap();
+    let write = floe_core::price::write_cost(
+        encoded,
+        net.json(&["info"])["system"]["writePricePerUnitSize"]
+            .as_u64()
+            .unwrap(),
+    )
+    .unwrap();
+    let before = net.wal_balance();
+    let v: Value = serde_json::from_slice(&net.run(
+        &config,
+        &["store", file.to_str().unwrap(), "--yes", "--epochs", "3"],
+    ))
+    .unwrap();
+    let created = &v[0]["newlyCreated"];
+    let op = &created["resourceOperation"]["reuseStorage"];
+    assert_eq!(op["storage"], reserved.0.to_string(), "{v}");
+    assert_eq!(op["extendedEpochs"], 2, "{v}");
+    let blob_storage = &created["blobObject"]["storage"];
+    assert_eq!(blob_storage["endEpoch"], 3, "{v}");
+    assert_eq!(blob_storage["storageSize"], encoded, "{v}");
+    let expected = floe_core::price::storage_cost(encoded, price, 2).unwrap() + write;
+    assert_eq!(created["cost"], expected, "{v}");
+    assert_eq!(before - net.wal_balance(), expected, "2 epochs + write paid");
+    let after = owned_storage();
+    assert!(
+        after.iter().all(|s| s.0 != reserved.0),
+        "the reused storage is inside the blob now"
+    );
+    assert!(
+        after.iter().any(|s| !existing.contains(s) && s.1 == encoded && s.2 == 1),
+        "the trimmed half stays owned: {after:?}"
+    );
+    let blob_id = created["blobObject"]["blobId"].as_str().unwrap();
+    assert_eq!(net.read(&config, blob_id), data);
 }
 
 /// Polls `f` until it returns true (bounded).
@@ -209,6 +261,8 @@ fn store_read_extend_attributes_delete_and_daemon() {
     ))
     .unwrap();
     assert!(v[0]["alreadyCertified"].is_object(), "{v}");
+
+    reuse_and_extend_and_partial_storage(&net);
 
     // Status: nodes agree the blob has a certified deletable object.
     let (blob_id, object, data) = stored[2].clone();

@@ -3,75 +3,12 @@
 //! config, stops cleanly on SIGTERM, resumes from its directory, and leaves
 //! no orphans when it is killed.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod devnet_support;
+
 use std::time::{Duration, Instant};
 
+use devnet_support::{floe, manifest, start};
 use serde_json::Value;
-
-fn floe() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_floe"))
-}
-
-/// The devnet process; stopped with SIGTERM if a failing test drops it
-/// while it runs, so a failure does not leave a network behind.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &self.0.id().to_string()])
-                .status();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// Starts `floe devnet --json` and waits for its ready line.
-fn start(dir: &Path, extra: &[&str]) -> (Running, Value) {
-    let mut child = floe()
-        .args(["devnet", "--json", "--auto-ports", "--data-dir"])
-        .arg(dir)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start floe devnet");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Ok(value) = serde_json::from_str::<Value>(&line)
-                && value["event"] == "ready"
-            {
-                let _ = tx.send(value);
-                return;
-            }
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(180)) {
-        Ok(ready) => (Running(child), ready),
-        Err(_) => {
-            let _ = child.kill();
-            let logs = dir.join("logs");
-            let mut text = String::new();
-            for entry in std::fs::read_dir(&logs).into_iter().flatten().flatten() {
-                text += &format!(
-                    "--- {}\n{}\n",
-                    entry.path().display(),
-                    std::fs::read_to_string(entry.path()).unwrap_or_default()
-                );
-            }
-            panic!("devnet did not become ready; logs:\n{text}");
-        }
-    }
-}
-
-fn manifest(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("devnet.json")).unwrap()).unwrap()
-}
 
 fn pids(manifest: &Value) -> Vec<(String, i32)> {
     manifest["pids"]
@@ -105,14 +42,6 @@ fn wait_gone(pids: &[(String, i32)]) {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-}
-
-fn sigterm(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 async fn checkpoint_height(url: &str) -> u64 {
@@ -204,7 +133,7 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     );
 
     // SIGTERM stops every component.
-    sigterm(&child.0);
+    child.sigterm();
     assert!(child.0.wait().unwrap().success());
     wait_gone(&running);
     assert!(manifest(&dir)["pids"].as_array().unwrap().is_empty());

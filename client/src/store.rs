@@ -251,6 +251,28 @@ impl Client {
                     end_epoch: status.end_epoch().unwrap_or(end_epoch),
                 });
             }
+            // The wallet's own certified copy that ends too early is
+            // extended: only the missing epochs are paid, nothing uploaded.
+            if let Some(b) = same
+                .iter()
+                .filter(|b| b.certified_epoch.is_some() && b.deletable != options.permanent)
+                .max_by_key(|b| b.end_epoch())
+            {
+                let epochs_extended = end_epoch - b.end_epoch();
+                let prices = self.floe.prices().await?;
+                let storage = price::storage_cost(
+                    b.storage.storage_size,
+                    prices.storage_price_per_unit_size,
+                    epochs_extended,
+                )?;
+                return Ok(PlannedAction::Store {
+                    operation: ResourceOperation::ReuseAndExtend {
+                        blob_object: b.id,
+                        epochs_extended,
+                    },
+                    cost: Cost { storage, write: 0 },
+                });
+            }
         }
         if let Some(b) = same.iter().find(|b| {
             b.certified_epoch.is_none()
@@ -265,18 +287,36 @@ impl Client {
         let prices = self.floe.prices().await?;
         let write = price::write_cost(encoded_length, prices.write_price_per_unit_size)?;
         let storage = self.floe.owned_storage(me).await?;
+        // An owned Storage that is large enough and already running serves
+        // after trimming its size and buying the epochs it lacks; the one
+        // needing the fewest new epochs, then the smallest, is used.
         let fitting = storage
             .iter()
             .filter(|(_, s)| {
                 s.start_epoch <= current_epoch
-                    && s.end_epoch >= end_epoch
+                    && s.end_epoch > current_epoch
                     && s.storage_size >= encoded_length
             })
-            .min_by_key(|(_, s)| (s.storage_size, s.end_epoch));
-        if let Some((id, _)) = fitting {
+            .min_by_key(|(_, s)| {
+                (
+                    end_epoch.saturating_sub(s.end_epoch),
+                    s.storage_size,
+                    s.end_epoch,
+                )
+            });
+        if let Some((id, s)) = fitting {
+            let extended_epochs = end_epoch.saturating_sub(s.end_epoch);
+            let storage = price::storage_cost(
+                encoded_length,
+                prices.storage_price_per_unit_size,
+                extended_epochs,
+            )?;
             return Ok(PlannedAction::Store {
-                operation: ResourceOperation::ReuseStorage { storage: *id },
-                cost: Cost { storage: 0, write },
+                operation: ResourceOperation::ReuseStorage {
+                    storage: *id,
+                    extended_epochs,
+                },
+                cost: Cost { storage, write },
             });
         }
         let epochs = end_epoch - current_epoch;
@@ -303,8 +343,24 @@ impl Client {
         };
         let key = self.wallet()?.clone();
         let options = &plan.options;
+        if let ResourceOperation::ReuseAndExtend {
+            blob_object,
+            epochs_extended,
+        } = operation
+        {
+            let (object, paid) = self.extend_blob(blob_object, epochs_extended).await?;
+            tracing::info!(blob_id = %plan.blob_id, object = %blob_object, epochs_extended, "certified blob extended instead of stored again");
+            let shared_blob_object = self.share_or_send(blob_object, options).await?;
+            return Ok(StoreResult::NewlyCreated {
+                blob_object: object,
+                resource_operation: operation,
+                cost: paid,
+                shared_blob_object,
+            });
+        }
         let blob_object = match operation {
             ResourceOperation::ReuseRegistration { blob_object } => blob_object,
+            ResourceOperation::ReuseAndExtend { blob_object, .. } => blob_object,
             ResourceOperation::RegisterFromScratch | ResourceOperation::ReuseStorage { .. } => {
                 let registration = BlobRegistration {
                     blob_id: U256Le(plan.blob_id.0),
@@ -316,9 +372,19 @@ impl Client {
                 let guard = self.tx_guard().await;
                 let payment = self.wal_coin_for(cost.total()).await?;
                 let tx = match operation {
-                    ResourceOperation::ReuseStorage { storage } => {
+                    ResourceOperation::ReuseStorage { storage, .. } => {
+                        let resource = self.floe.storage(storage).await?;
                         self.floe
-                            .register_blob(&key, storage, &registration, payment)
+                            .register_on_owned_storage(
+                                &key,
+                                storage,
+                                resource.storage_size,
+                                resource.end_epoch,
+                                plan.end_epoch,
+                                &registration,
+                                plan.encoded_length,
+                                payment,
+                            )
                             .await?
                     }
                     _ => {
@@ -392,12 +458,7 @@ impl Client {
         }
 
         let object = BlobObject::from_move(&self.floe.blob(blob_object).await?);
-        let mut shared_blob_object = None;
-        if options.share {
-            shared_blob_object = Some(self.share_blob(blob_object, None).await?);
-        } else if let Some(recipient) = options.send_object_to {
-            self.transfer_object(blob_object, recipient).await?;
-        }
+        let shared_blob_object = self.share_or_send(blob_object, options).await?;
         Ok(StoreResult::NewlyCreated {
             blob_object: object,
             resource_operation: operation,
@@ -411,6 +472,22 @@ impl Client {
     pub async fn store(&self, blob: Vec<u8>, options: StoreOptions) -> Result<StoreResult> {
         let plan = self.plan_store(blob, options).await?;
         self.execute_store(plan).await
+    }
+
+    /// Wraps the blob in a `SharedBlob` (returning its id) or sends it, as
+    /// the options ask.
+    async fn share_or_send(
+        &self,
+        blob_object: Address,
+        options: &StoreOptions,
+    ) -> Result<Option<Address>> {
+        if options.share {
+            return Ok(Some(self.share_blob(blob_object, None).await?));
+        }
+        if let Some(recipient) = options.send_object_to {
+            self.transfer_object(blob_object, recipient).await?;
+        }
+        Ok(None)
     }
 
     /// Transfers an owned object to `recipient`.

@@ -96,10 +96,51 @@ impl Cost {
 pub enum ResourceOperation {
     /// `reserve_space` + `register_blob` in one transaction.
     RegisterFromScratch,
-    /// `register_blob` on an owned `Storage` that fits.
-    ReuseStorage { storage: Address },
+    /// `register_blob` on an owned `Storage` at least as large as the
+    /// encoded blob: what exceeds the encoded size is split off and stays
+    /// with the owner, and when it ends too early only the missing
+    /// `extended_epochs` are bought and fused on.
+    #[serde(rename_all = "camelCase")]
+    ReuseStorage {
+        storage: Address,
+        extended_epochs: u32,
+    },
     /// An owned, uncertified registration of the same blob is reused.
+    #[serde(rename_all = "camelCase")]
     ReuseRegistration { blob_object: Address },
+    /// An owned certified blob of the same bytes ends too early: its
+    /// lifetime is extended by `epochs_extended` and nothing is uploaded.
+    #[serde(rename_all = "camelCase")]
+    ReuseAndExtend {
+        blob_object: Address,
+        epochs_extended: u32,
+    },
+}
+
+impl ResourceOperation {
+    /// What the operation does, in words for a confirmation prompt.
+    pub fn describe(&self) -> String {
+        match self {
+            ResourceOperation::RegisterFromScratch => "new storage".into(),
+            ResourceOperation::ReuseStorage {
+                storage,
+                extended_epochs: 0,
+            } => format!("reusing owned storage {storage}"),
+            ResourceOperation::ReuseStorage {
+                storage,
+                extended_epochs,
+            } => format!("reusing owned storage {storage}, buying {extended_epochs} more epoch(s)"),
+            ResourceOperation::ReuseRegistration { blob_object } => {
+                format!("reusing the registration {blob_object}")
+            }
+            ResourceOperation::ReuseAndExtend {
+                blob_object,
+                epochs_extended,
+            } => format!(
+                "extending the certified blob {blob_object} by {epochs_extended} epoch(s), no upload"
+            ),
+        }
+    }
 }
 
 /// The outcome of storing one blob.

@@ -167,6 +167,61 @@ impl Floe {
         self.run(key, b).await
     }
 
+    /// The store flow's transaction on an owned `Storage` that is at least
+    /// `encoded_size` large and starts no later than now: split off what
+    /// exceeds `encoded_size` (the rest stays with the signer), buy the
+    /// epochs `[storage_end, end_epoch)` it lacks when `storage_end <
+    /// end_epoch` and fuse them on, then `register_blob` on it. One
+    /// transaction, so a failure leaves the storage untouched.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn register_on_owned_storage(
+        &self,
+        key: &KeyPair,
+        storage: Address,
+        storage_size: u64,
+        storage_end: u32,
+        end_epoch: u32,
+        blob: &BlobRegistration,
+        encoded_size: u64,
+        payment: Address,
+    ) -> Result<ExecutedTx, FloeError> {
+        let mut b = TransactionBuilder::new();
+        let system = self.system_arg(&mut b, true).await?;
+        let storage = self.owned_arg(&mut b, storage).await?;
+        let payment = self.owned_arg(&mut b, payment).await?;
+        if storage_size > encoded_size {
+            let size = b.pure(&encoded_size);
+            let rest = self.floe(
+                &mut b,
+                "storage_resource",
+                "split_by_size",
+                vec![storage, size],
+            );
+            Self::keep(&mut b, key, vec![rest]);
+        }
+        if storage_end < end_epoch {
+            let args = vec![
+                system,
+                b.pure(&encoded_size),
+                b.pure(&storage_end),
+                b.pure(&end_epoch),
+                payment,
+            ];
+            let extra = self.floe(&mut b, "system", "reserve_space_for_epochs", args);
+            self.floe(
+                &mut b,
+                "storage_resource",
+                "fuse_periods",
+                vec![storage, extra],
+            );
+        }
+        let [id, root, size, enc, del] = Self::register_args(&mut b, blob);
+        let args = vec![system, storage, id, root, size, enc, del, payment];
+        let blob = self.floe(&mut b, "system", "register_blob", args);
+        Self::keep(&mut b, key, vec![blob]);
+        self.run(key, b).await
+    }
+
     /// The store flow's one transaction: `reserve_space` for
     /// `encoded_size` bytes and `register_blob` on it.
     pub async fn reserve_and_register(

@@ -68,9 +68,9 @@ pub async fn run(args: StoreArgs, json: bool) -> Result<()> {
             .plan_store(data, options)
             .await
             .with_context(|| format!("storing {}", path.display()))?;
-        if let PlannedAction::Store { cost, .. } = &plan.action {
+        if let PlannedAction::Store { cost, operation } = &plan.action {
             let question = format!(
-                "store {} ({}, encoded {}) until epoch {} for {} (storage {}, write {})?",
+                "store {} ({}, encoded {}) until epoch {} for {} (storage {}, write {}; {})?",
                 path.display(),
                 human_bytes(plan.unencoded_length),
                 human_bytes(plan.encoded_length),
@@ -78,6 +78,7 @@ pub async fn run(args: StoreArgs, json: bool) -> Result<()> {
                 wal(cost.total()),
                 wal(cost.storage),
                 wal(cost.write),
+                operation.describe(),
             );
             bars.suspend(|| {
                 if !json {
