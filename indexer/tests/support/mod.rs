@@ -212,7 +212,12 @@ impl Devnet {
     }
 
     /// Objects of type `floe::module::name` created (or unwrapped) by `tx`.
-    pub async fn created_of(&self, tx: &ExecutedTx, module: &str, name: &str) -> Vec<Address> {
+    pub async fn created_of(
+        &self,
+        tx: &ExecutedTx,
+        module: &'static str,
+        name: &'static str,
+    ) -> Vec<Address> {
         let tag = self.floe.ids.floe_tag(module, name);
         let mut out = Vec::new();
         for c in tx.created() {
