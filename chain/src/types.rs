@@ -52,12 +52,20 @@ impl std::fmt::Display for TxStatus {
                 code,
                 command,
             } => {
-                write!(f, "Move abort {code} in {package}::{module}")?;
+                let known = crate::floe::aborts::describe(package, module, *code);
+                match known {
+                    Some(k) => write!(f, "Move abort {module}::{} (code {code})", k.name)?,
+                    None => write!(f, "Move abort {module}::{code}")?,
+                }
+                write!(f, " in {package}::{module}")?;
                 if let Some(function) = function {
                     write!(f, "::{function}")?;
                 }
                 if let Some(command) = command {
                     write!(f, " (command {command})")?;
+                }
+                if let Some(k) = known {
+                    write!(f, ": {}", k.meaning)?;
                 }
                 Ok(())
             }

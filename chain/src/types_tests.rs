@@ -59,7 +59,7 @@ fn move_abort_status_names_module_function_and_code() {
     );
     let text = tx.status.to_string();
     assert!(
-        text.contains("abort 7") && text.contains("::system::register_blob"),
+        text.starts_with("Move abort system::7 in ") && text.contains("::system::register_blob"),
         "{text}"
     );
     assert_eq!(tx.net_gas_used(), 1300);
@@ -183,4 +183,34 @@ fn objects_decode_with_balance_digest_and_typed_contents() {
     // A digest that does not match the contents is refused.
     message.digest = Some(Digest::new([0; 32]).to_string());
     assert!(ObjectInfo::from_proto(&message).is_err());
+}
+
+#[test]
+fn known_abort_is_named_with_its_constant_and_meaning() {
+    let status = TxStatus::MoveAbort {
+        package: Address::from_static("0xf10e"),
+        module: "blob".into(),
+        function: None,
+        code: 0,
+        command: Some(0),
+    };
+    let text = status.to_string();
+    assert!(
+        text.starts_with("Move abort blob::ENotCertified (code 0) in ")
+            && text.ends_with(": the blob is not certified"),
+        "{text}"
+    );
+    let framework = TxStatus::MoveAbort {
+        package: Address::TWO,
+        module: "balance".into(),
+        function: None,
+        code: 2,
+        command: None,
+    };
+    assert!(
+        framework
+            .to_string()
+            .starts_with("Move abort balance::ENotEnough (code 2)"),
+        "{framework}"
+    );
 }

@@ -38,6 +38,16 @@ fn main() {
     println!("# WAL first: its init sends the whole supply to init_sender.");
     println!("[[packages]]\naddress = \"0x3a1\"\ninit_sender = \"{account}\"\n");
     println!("[[packages]]\naddress = \"0xf10e\"\n");
+    let reserve =
+        floe_contracts::genesis::wal_faucet_reserve(account.parse().unwrap_or_else(|e| {
+            eprintln!("--account: {e}");
+            std::process::exit(2)
+        }));
+    println!("# The faucet pays WAL from this share of the supply (never minted).");
+    println!(
+        "[[faucet_reserves]]\ncoin_type = \"{}\"\nfrom = \"{}\"\namount = {}\n",
+        reserve.coin_type, reserve.from, reserve.amount
+    );
     println!("[floe]\nepoch = 0\nmax_epochs_ahead = 53");
     println!("total_capacity_size = 1_099_511_627_776   # encoded bytes (1 TiB)");
     println!("storage_price_per_unit_size = 100_000     # FROST per MiB per epoch");

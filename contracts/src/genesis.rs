@@ -17,6 +17,11 @@
 //! [[packages]]
 //! address = "0xf10e"
 //!
+//! [[faucet_reserves]]               # optional: the faucet pays WAL from here
+//! coin_type = "0x3a1::wal::WAL"     # (see `wal_faucet_reserve`); without it
+//! from = "0x…"                      # WAL requests fail, as WAL is never minted
+//! amount = 50_000_000_000_000_000
+//!
 //! [floe]
 //! epoch = 0
 //! max_epochs_ahead = 53
@@ -34,6 +39,23 @@ use floe_core::bls::BlsPublicKey;
 use floe_core::merkle::blake2b256;
 use floe_core::move_types::ObjectId;
 use serde::{Deserialize, Serialize};
+
+/// Share of the WAL supply a devnet's faucet reserve receives: 1%, 50M
+/// WAL, five million requests of the default 10 WAL.
+pub const FAUCET_WAL_SHARE_BPS: u64 = 100;
+
+/// The ledger genesis entry that moves [`FAUCET_WAL_SHARE_BPS`] of the WAL
+/// supply from `holder` (the WAL package's init sender, which `wal::init`
+/// gives the whole supply) to the ledger's faucet account. The faucet then
+/// hands out existing WAL instead of minting, so the supply stays the one
+/// minted at init.
+pub fn wal_faucet_reserve(holder: sui_sdk_types::Address) -> floe_ledger::genesis::FaucetReserve {
+    floe_ledger::genesis::FaucetReserve {
+        coin_type: crate::util::wal_type().to_string(),
+        from: holder,
+        amount: crate::wal::wal::initial_supply() / 10_000 * FAUCET_WAL_SHARE_BPS,
+    }
+}
 
 /// Bound on genesis committee size (u16 signer indices, sane genesis).
 pub const MAX_GENESIS_NODES: usize = 1000;
@@ -219,6 +241,19 @@ mod tests {
         assert_eq!(nodes.len(), 4);
         assert!(nodes.windows(2).all(|w| w[0].node_id < w[1].node_id));
         assert_eq!(nodes.iter().map(|n| u32::from(n.shards)).sum::<u32>(), 10);
+        // The ledger part, with its WAL faucet reserve, is a valid genesis.
+        let ledger = floe_ledger::Genesis::parse(&rest, false).unwrap();
+        let holder = ledger.accounts[0].address;
+        assert_eq!(
+            ledger.faucet_reserves,
+            vec![wal_faucet_reserve(holder)]
+                .into_iter()
+                .map(|mut r| {
+                    r.coin_type = "0x3a1::wal::WAL".into();
+                    r
+                })
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

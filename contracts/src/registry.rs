@@ -55,12 +55,9 @@ impl FnSig {
     }
 }
 
-/// An abort-code constant (`const EName: u64 = value;`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AbortCode {
-    pub name: &'static str,
-    pub value: u64,
-}
+/// An abort-code constant (`const EName: u64 = value;`) with the module
+/// that declares it, which is where an abort using it is reported.
+pub use floe_ledger::native::AbortConst as AbortCode;
 
 /// Which package a module belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,19 +79,26 @@ pub struct ModuleDecl {
     pub native: fn(&str) -> Option<NativeBody>,
 }
 
-/// Declares abort codes as constants with their Move names and values, and
-/// the `ABORT_CODES` table the parity test reads.
+/// Declares a floe module's abort codes as constants with their Move names
+/// and values, each carrying its module (`module: "blob"`), and the
+/// `ABORT_CODES` table the parity test reads. A Move constant is private to
+/// its module, so an abort using it happens in that module; the twin's
+/// `ensure(cond, EName)` therefore reports the right location whatever file
+/// calls it.
 macro_rules! abort_codes {
-    ($($name:ident = $value:literal),* $(,)?) => {
+    (module: $module:literal, $($name:ident = $value:literal),* $(,)?) => {
         $(
             #[allow(non_upper_case_globals)]
-            #[doc = concat!("Move abort code `", stringify!($name), "`.")]
-            pub const $name: u64 = $value;
+            #[doc = concat!("Move abort code `", $module, "::", stringify!($name), "`.")]
+            pub const $name: $crate::registry::AbortCode = $crate::registry::AbortCode::new(
+                $crate::FLOE_PACKAGE_ID,
+                $module,
+                stringify!($name),
+                $value,
+            );
         )*
         /// Every abort code of the module, in source order.
-        pub const ABORT_CODES: &[$crate::registry::AbortCode] = &[
-            $($crate::registry::AbortCode { name: stringify!($name), value: $value }),*
-        ];
+        pub const ABORT_CODES: &[$crate::registry::AbortCode] = &[$($name),*];
     };
 }
 pub(crate) use abort_codes;

@@ -1,12 +1,13 @@
 //! Glue between Move values (BCS in [`Value`]s) and the core mirrors.
 
 use floe_core::move_types::{Ability, MoveTypeInfo, ObjectId, U256Le};
-use floe_ledger::native::framework::CoinData;
+use floe_ledger::native::framework::{BALANCE_ENOT_ENOUGH, CoinData};
 use floe_ledger::native::{Abilities, Call, NativeError, Runtime, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};
 
+use crate::registry::AbortCode;
 use crate::{FLOE_PACKAGE_ID, WAL_PACKAGE_ID};
 
 /// Ledger abilities of a registry entry.
@@ -19,13 +20,10 @@ pub(crate) fn abilities(info: &MoveTypeInfo) -> Abilities {
     }
 }
 
-/// Aborts with `code` unless `cond` (Move's `assert!`).
-pub(crate) fn ensure(cond: bool, code: u64) -> Result<(), NativeError> {
-    if cond {
-        Ok(())
-    } else {
-        Err(NativeError::Abort(code))
-    }
+/// Move's `assert!(cond, code)`: the abort is located in the module that
+/// declares `code`, as on Sui.
+pub(crate) fn ensure(cond: bool, code: AbortCode) -> Result<(), NativeError> {
+    code.ensure(cond)
 }
 
 /// Move's arithmetic error (overflow/underflow) has no abort code; the
@@ -143,15 +141,12 @@ pub(crate) fn set<T: Serialize>(c: &mut Call<'_, '_>, i: usize, v: &T) -> Result
     c.set_arg(i, v)
 }
 
-/// Splits `amount` off a coin's balance (`balance::split`, abort 2 of
-/// `sui::balance` when short).
+/// Splits `amount` off a coin's balance (`balance::split`, which aborts
+/// with `0x2::balance::ENotEnough` when short).
 pub(crate) fn split_coin(coin: &mut CoinData, amount: u64) -> Result<u64, NativeError> {
     coin.value = coin
         .value
         .checked_sub(amount)
-        .ok_or(NativeError::Abort(BALANCE_ENOT_ENOUGH))?;
+        .ok_or(BALANCE_ENOT_ENOUGH.err())?;
     Ok(amount)
 }
-
-/// `sui::balance::ENotEnough`.
-pub(crate) const BALANCE_ENOT_ENOUGH: u64 = 2;

@@ -6,8 +6,9 @@
 
 mod support;
 
-use floe_chain::floe::abort_of;
 use floe_chain::floe::calls::BlobRegistration;
+use floe_chain::floe::{abort_location, abort_of};
+use floe_chain::sui_sdk_types::Address;
 use floe_core::BlobId;
 use floe_core::encoding::{EncodingConfig, EncodingType};
 use floe_core::merkle::Node;
@@ -280,9 +281,11 @@ async fn attribute_removal() {
         .remove_attribute_strict(&net.user, blob, "k")
         .await
         .unwrap();
+    // `VecMap::remove`'s own assertion: located in `0x2::vec_map`.
+    let missing = floe_contracts::floe::metadata::VEC_MAP_EKEY_DOES_NOT_EXIST;
     assert_eq!(
-        abort_of(&tx).map(|(_, c)| c),
-        Some(floe_contracts::floe::metadata::VEC_MAP_EKEY_DOES_NOT_EXIST),
+        abort_location(&tx),
+        Some((Address::TWO, "vec_map".to_owned(), missing.code)),
         "{}",
         tx.status
     );
@@ -350,8 +353,14 @@ async fn proof_of_possession_and_event_blob_values() {
     b.move_call(f("messages", "new_proof_of_possession_msg"), args);
     let view = floe.client.view(me, b).await.unwrap();
     assert_eq!(
-        abort_of(&view.tx).map(|(_, c)| c),
-        Some(floe_contracts::floe::messages::EInvalidKeyLength)
+        abort_location(&view.tx),
+        Some((
+            floe_contracts::FLOE_PACKAGE_ID,
+            "messages".to_owned(),
+            floe_contracts::floe::messages::EInvalidKeyLength.code
+        )),
+        "{}",
+        view.tx.status
     );
 }
 

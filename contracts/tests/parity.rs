@@ -285,7 +285,7 @@ fn twin_package(modules: &[ModuleDecl], package: Package) -> PackageShape {
             );
         }
         for c in m.abort_codes {
-            shape.abort_codes.insert(c.name.to_owned(), c.value);
+            shape.abort_codes.insert(c.name.to_owned(), c.code);
         }
         out.insert(m.name.to_owned(), shape);
     }
@@ -355,6 +355,47 @@ fn wal_package_matches_move() {
 fn floe_package_matches_move() {
     let drift = check("floe", Package::Floe);
     assert!(drift.is_empty(), "floe drift:\n{}", drift.join("\n"));
+}
+
+/// Each twin abort constant carries the module (and package) an abort with
+/// it is reported in; that must be the module whose table declares it, as a
+/// Move constant is private to its module.
+#[test]
+fn abort_constants_name_their_own_module() {
+    for m in floe_contracts::modules() {
+        let package = match m.package {
+            Package::Wal => floe_contracts::WAL_PACKAGE_ID,
+            Package::Floe => floe_contracts::FLOE_PACKAGE_ID,
+        };
+        for c in m.abort_codes {
+            assert_eq!(
+                (c.package, c.module),
+                (package, m.name),
+                "{}::{} is declared in {}",
+                c.module,
+                c.name,
+                m.name
+            );
+        }
+    }
+}
+
+/// The chain client's table of abort names (used in error messages) is
+/// exactly the twin's constants: same modules, names and codes.
+#[test]
+fn chain_abort_names_match_the_twin() {
+    let twin: BTreeSet<(&str, &str, u64)> = floe_contracts::modules()
+        .iter()
+        .flat_map(|m| m.abort_codes.iter().map(|c| (c.module, c.name, c.code)))
+        .collect();
+    let chain: BTreeSet<(&str, &str, u64)> = floe_chain::floe::aborts::FLOE_ABORTS
+        .iter()
+        .map(|a| (a.module, a.name, a.code))
+        .collect();
+    assert_eq!(
+        twin.symmetric_difference(&chain).collect::<Vec<_>>(),
+        Vec::<&(&str, &str, u64)>::new()
+    );
 }
 
 #[test]

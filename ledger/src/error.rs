@@ -68,6 +68,14 @@ pub enum TxError {
     Unsupported(String),
     #[error("ledger storage failure: {0}")]
     Storage(String),
+    /// The faucet's reserve of this coin type cannot pay a request (it
+    /// hands out coins funded at genesis, it does not mint them).
+    #[error("faucet reserve exhausted: {available} left of {coin_type}, a request is {requested}")]
+    FaucetExhausted {
+        coin_type: String,
+        available: u64,
+        requested: u64,
+    },
 }
 
 /// Top-level ledger errors (opening, genesis, configuration).

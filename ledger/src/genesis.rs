@@ -12,7 +12,17 @@
 //! [[packages]]
 //! address = "0xf10e…"               # a native package compiled into the binary
 //! init_sender = "0x1234…"           # sender of its init transaction (default 0x0)
+//!
+//! [[faucet_reserves]]               # after the package inits: moves `amount` of
+//! coin_type = "0x3a1::wal::WAL"     # `from`'s coins of this type to the faucet
+//! from = "0x1234…"                  # account, which pays the faucet's requests
+//! amount = 50_000_000_000_000_000
 //! ```
+//!
+//! The faucet mints only SUI (the ledger's gas coin, which no contract
+//! accounts for). Every other coin comes out of a reserve: a coin type whose
+//! contract mints its whole supply once (WAL) keeps that invariant, and an
+//! empty reserve is an error ("faucet reserve exhausted"), not new money.
 //!
 //! The chain id is not configured: as on Sui it is the digest of the
 //! genesis checkpoint, which depends on the genesis time, so two devnets
@@ -54,6 +64,22 @@ pub struct PackageSpec {
     pub init_sender: Option<Address>,
 }
 
+/// The account that holds the faucet's reserves. No key is known for it:
+/// only the ledger's own faucet transactions spend its coins.
+pub const FAUCET_ADDRESS: Address = Address::from_static("0xfa0ce7");
+
+/// A share of an existing coin moved to the faucet account at genesis.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FaucetReserve {
+    /// The coin type (`0x3a1::wal::WAL`), as Move writes it.
+    pub coin_type: String,
+    /// Holder of a coin of that type with at least `amount` once the
+    /// packages' inits ran (typically a package's `init_sender`).
+    pub from: Address,
+    pub amount: u64,
+}
+
 /// The parsed genesis file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -66,6 +92,9 @@ pub struct Genesis {
     pub accounts: Vec<Account>,
     #[serde(default)]
     pub packages: Vec<PackageSpec>,
+    /// Reserves the faucet pays non-SUI coins from.
+    #[serde(default)]
+    pub faucet_reserves: Vec<FaucetReserve>,
 }
 
 fn default_chain() -> String {
@@ -83,6 +112,7 @@ impl Default for Genesis {
             faucet_amount: DEFAULT_FAUCET_AMOUNT,
             accounts: vec![],
             packages: vec![],
+            faucet_reserves: vec![],
         }
     }
 }
@@ -117,6 +147,26 @@ impl Genesis {
                 return Err(LedgerError::Genesis(format!(
                     "account {}: coins must be in 1..={MAX_COINS_PER_ACCOUNT}",
                     a.address
+                )));
+            }
+        }
+        if self.faucet_reserves.len() > MAX_ACCOUNTS {
+            return Err(LedgerError::Genesis(format!(
+                "at most {MAX_ACCOUNTS} faucet reserves"
+            )));
+        }
+        for r in &self.faucet_reserves {
+            let parsed: Result<sui_sdk_types::TypeTag, _> = r.coin_type.parse();
+            if parsed.is_err() {
+                return Err(LedgerError::Genesis(format!(
+                    "faucet reserve: {:?} is not a type",
+                    r.coin_type
+                )));
+            }
+            if r.amount == 0 {
+                return Err(LedgerError::Genesis(format!(
+                    "faucet reserve of {}: amount must be positive",
+                    r.coin_type
                 )));
             }
         }

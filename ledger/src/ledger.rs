@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use crate::error::{LedgerError, StoreError, TxError};
 use crate::exec::{self, system};
-use crate::genesis::Genesis;
+use crate::genesis::{FAUCET_ADDRESS, Genesis};
 use crate::native::framework::{CoinData, coin_tag};
 use crate::native::{NativePackage, Registry};
 use crate::state::{CheckpointEntry, State, TxEntry};
@@ -272,7 +272,10 @@ impl Ledger {
     }
 
     /// Sends `amount` (default: the genesis `faucet_amount`) of a coin type
-    /// to `recipient` as a recorded system transaction.
+    /// to `recipient` as a recorded system transaction. SUI is minted (it
+    /// is the ledger's gas coin); any other coin is split off the faucet
+    /// account's reserve funded at genesis, and an empty reserve is
+    /// [`TxError::FaucetExhausted`].
     pub fn faucet(
         &self,
         recipient: Address,
@@ -290,16 +293,32 @@ impl Ledger {
                 )));
             }
         }
+        // Holding the log lock serialises faucet requests, so the reserve
+        // coin read here is still current when the transfer commits.
         let wal = self.inner.wal.lock().map_err(lock_err)?;
         let nonce = self.inner.nonce.fetch_add(1, Ordering::SeqCst);
-        let record = system::mint(
-            &self.state(),
-            &coin_type,
-            recipient,
-            amount,
-            nonce,
-            now_ms(),
-        )
+        let record = if coin_type == TypeTag::from(StructTag::sui()) {
+            system::mint(
+                &self.state(),
+                &coin_type,
+                recipient,
+                amount,
+                nonce,
+                now_ms(),
+            )
+        } else {
+            let state = self.state();
+            let reserve = largest_coin(&state, &FAUCET_ADDRESS, &coin_type);
+            let available = reserve.map(|(_, v)| v).unwrap_or(0);
+            let Some((source, _)) = reserve.filter(|(_, v)| *v >= amount) else {
+                return Err(TxError::FaucetExhausted {
+                    coin_type: coin_type.to_string(),
+                    available,
+                    requested: amount,
+                });
+            };
+            system::coin_transfer(&state, source, recipient, amount, nonce, now_ms())
+        }
         .ok_or_else(|| TxError::Invalid("cannot build the faucet transaction".into()))?;
         let id = record
             .output_objects
@@ -493,7 +512,52 @@ fn build_genesis(
         state.apply_transaction(init.clone());
         records.push(Record::Transaction(Box::new(init)));
     }
+    for (i, reserve) in genesis.faucet_reserves.iter().enumerate() {
+        let coin_type: TypeTag = reserve
+            .coin_type
+            .parse()
+            .map_err(|e| LedgerError::Genesis(format!("faucet reserve type: {e}")))?;
+        let source = largest_coin(&state, &reserve.from, &coin_type)
+            .filter(|(_, v)| *v >= reserve.amount)
+            .map(|(o, _)| o.clone())
+            .ok_or_else(|| {
+                LedgerError::Genesis(format!(
+                    "faucet reserve: {} holds no Coin<{coin_type}> of at least {}",
+                    reserve.from, reserve.amount
+                ))
+            })?;
+        let moved = system::coin_transfer(
+            &state,
+            &source,
+            FAUCET_ADDRESS,
+            reserve.amount,
+            i as u64,
+            now,
+        )
+        .ok_or_else(|| LedgerError::Genesis("cannot build the faucet reserve".into()))?;
+        state.apply_transaction(moved.clone());
+        records.push(Record::Transaction(Box::new(moved)));
+    }
     let checkpoint = state.next_checkpoint(now);
     records.push(Record::Checkpoint(Box::new(checkpoint)));
     Ok(records)
+}
+
+/// `owner`'s `Coin<coin_type>` with the largest value, and that value.
+fn largest_coin<'a>(
+    state: &'a State,
+    owner: &Address,
+    coin_type: &TypeTag,
+) -> Option<(&'a Object, u64)> {
+    let tag = coin_tag(coin_type.clone());
+    state
+        .owned_objects(owner)
+        .filter_map(|o| match o.data() {
+            ObjectData::Struct(s) if *s.object_type() == tag => {
+                let coin: CoinData = bcs::from_bytes(s.contents()).ok()?;
+                Some((o, coin.value))
+            }
+            _ => None,
+        })
+        .max_by_key(|(_, v)| *v)
 }

@@ -91,6 +91,9 @@ async fn faucet(
                 })),
             )
         }
+        Ok(Err(e @ crate::error::TxError::Invalid(_))) => {
+            faucet_failure(StatusCode::BAD_REQUEST, e.to_string())
+        }
         Ok(Err(e)) => faucet_failure(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(e) => faucet_failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }

@@ -12,6 +12,7 @@
 //! (use [`ExecutedTx::ensure_success`] or [`abort_of`]); objects a call
 //! creates (a `Storage`, a `Blob`) are transferred to the signer.
 
+pub mod aborts;
 pub mod calls;
 pub mod reads;
 
@@ -144,10 +145,24 @@ impl Floe {
     }
 }
 
-/// `(module, code)` of a Move abort, if the transaction aborted.
+/// `(module, code)` of a Move abort, if the transaction aborted; the
+/// module is the one that declares the constant (see [`abort_location`]).
 pub fn abort_of(tx: &ExecutedTx) -> Option<(String, u64)> {
+    abort_location(tx).map(|(_, module, code)| (module, code))
+}
+
+/// `(package, module, code)` of a Move abort, if the transaction aborted.
+/// As on Sui, the location is where the `abort`/`assert!` ran: a payment
+/// coin that is too small is `0x2::balance` code 2 even under
+/// `system::reserve_space`.
+pub fn abort_location(tx: &ExecutedTx) -> Option<(Address, String, u64)> {
     match &tx.status {
-        TxStatus::MoveAbort { module, code, .. } => Some((module.clone(), *code)),
+        TxStatus::MoveAbort {
+            package,
+            module,
+            code,
+            ..
+        } => Some((*package, module.clone(), *code)),
         _ => None,
     }
 }

@@ -11,13 +11,14 @@ use sui_sdk_types::TypeTag;
 
 use crate::floe::messages::CertifiedBlobMessage;
 use crate::floe::{encoding, events, metadata, storage_resource};
-use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
+use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{arg, ensure, floe_tag, floe_value, id_value, option_tag, set, to_address, u256};
 
 /// Name of the attributes dynamic field.
 pub const METADATA_DF: &[u8] = b"metadata";
 
 abort_codes! {
+    module: "blob",
     ENotCertified = 0,
     EBlobNotDeletable = 1,
     EResourceBounds = 2,
@@ -225,8 +226,7 @@ fn native(name: &str) -> Option<NativeBody> {
         },
         "take_metadata" => |c| {
             let blob: Blob = arg(c, 0)?;
-            let m =
-                take_metadata_if_any(c.rt, &blob)?.ok_or(NativeError::Abort(EMissingMetadata))?;
+            let m = take_metadata_if_any(c.rt, &blob)?.ok_or(EMissingMetadata.err())?;
             Ok(vec![metadata::metadata_value(&m)])
         },
         "insert_or_update_metadata_pair" => |c| {
@@ -423,9 +423,7 @@ fn emit_certified(
     blob: &Blob,
     is_extension: bool,
 ) -> Result<(), NativeError> {
-    let epoch = blob
-        .certified_epoch
-        .ok_or(NativeError::Abort(OPTION_ENONE))?;
+    let epoch = blob.certified_epoch.ok_or(OPTION_ENONE.err())?;
     events::emit(
         rt,
         &BlobCertified {
@@ -440,7 +438,12 @@ fn emit_certified(
 }
 
 /// `std::option::EOPTION_NOT_SET` (borrowing `none`).
-const OPTION_ENONE: u64 = 0x40001;
+const OPTION_ENONE: AbortCode = AbortCode::new(
+    sui_sdk_types::Address::from_static("0x1"),
+    "option",
+    "EOPTION_NOT_SET",
+    0x40001,
+);
 
 fn metadata_name() -> Value {
     Value::new(

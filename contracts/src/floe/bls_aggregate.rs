@@ -15,6 +15,7 @@ use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::ensure;
 
 abort_codes! {
+    module: "bls_aggregate",
     EInvalidBitmap = 0,
     ESigVerification = 1,
     ENotEnoughStake = 2,
@@ -258,12 +259,12 @@ pub fn verify_certificate_and_weight(
     );
     match result {
         Ok(weight) if signature.is_ok() => Ok(weight),
-        Ok(_) => Err(NativeError::Abort(ESigVerification)),
+        Ok(_) => Err(ESigVerification.err()),
         Err(CertificateError::BitmapTooLong { .. } | CertificateError::BitPastMembers { .. }) => {
-            Err(NativeError::Abort(EInvalidBitmap))
+            Err(EInvalidBitmap.err())
         }
-        Err(CertificateError::NotEnoughWeight { .. }) => Err(NativeError::Abort(ENotEnoughStake)),
-        Err(_) => Err(NativeError::Abort(ESigVerification)),
+        Err(CertificateError::NotEnoughWeight { .. }) => Err(ENotEnoughStake.err()),
+        Err(_) => Err(ESigVerification.err()),
     }
 }
 

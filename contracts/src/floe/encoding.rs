@@ -12,6 +12,7 @@ use crate::util::{arg, ensure};
 pub const RS2: u8 = 1;
 
 abort_codes! {
+    module: "encoding",
     EInvalidEncodingType = 0,
 }
 

@@ -12,6 +12,7 @@ use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::floe_value;
 
 abort_codes! {
+    module: "event_blob",
     EInvalidSequenceNumber = 0,
 }
 

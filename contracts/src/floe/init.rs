@@ -12,10 +12,11 @@ use floe_ledger::native::{NativeError, Runtime};
 use crate::FLOE_PACKAGE_ID;
 use crate::floe::{bls_aggregate, system, system_state_inner};
 use crate::genesis::FloeGenesis;
-use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
+use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{ensure, to_object_id};
 
 abort_codes! {
+    module: "init",
     EInvalidCommitteeInput = 3,
     EUnsortedNodeIds = 4,
     EShardCountMismatch = 5,
@@ -115,8 +116,8 @@ pub fn initialize_floe(
             ensure(node_ids[i - 1] < node_ids[i], EUnsortedNodeIds)?;
         }
         // `bls12381::g1_from_bytes` aborts on a bad key (sui::bls12381).
-        let key = BlsPublicKey::from_bytes(&public_keys[i])
-            .map_err(|_| NativeError::Abort(BLS12381_EINVALID_INPUT))?;
+        let key =
+            BlsPublicKey::from_bytes(&public_keys[i]).map_err(|_| BLS12381_EINVALID_INPUT.err())?;
         members.push((node_ids[i], key, shard_counts[i]));
     }
     let committee = bls_aggregate::new_bls_committee(epoch, &members)?;
@@ -134,7 +135,7 @@ pub fn initialize_floe(
 }
 
 /// `sui::group_ops::EInvalidInput`, raised by `g1_from_bytes`.
-const BLS12381_EINVALID_INPUT: u64 = 1;
+const BLS12381_EINVALID_INPUT: AbortCode = AbortCode::sui("group_ops", "EInvalidInput", 1);
 
 /// The genesis path: `init` creates the `InitCap`, `initialize_floe`
 /// consumes it with the configured committee. (The `Publisher` Move would

@@ -11,7 +11,7 @@ use floe_ledger::native::{NativeError, Value};
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::TypeTag;
 
-use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
+use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::ensure;
 
 pub const PROOF_OF_POSSESSION_MSG_TYPE: u8 = 0;
@@ -21,9 +21,10 @@ pub const INTENT_VERSION: u8 = 0;
 pub const APP_ID: u8 = 3;
 
 /// `sui::bcs::EOutOfRange`: a `peel_*` past the end of the bytes.
-const BCS_EOUT_OF_RANGE: u64 = 0;
+const BCS_EOUT_OF_RANGE: AbortCode = AbortCode::sui("bcs", "EOutOfRange", 0);
 
 abort_codes! {
+    module: "messages",
     EIncorrectAppId = 0,
     EIncorrectEpoch = 1,
     EInvalidMsgType = 2,
@@ -475,14 +476,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], NativeError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .ok_or(NativeError::Abort(BCS_EOUT_OF_RANGE))?;
+        let end = self.at.checked_add(n).ok_or(BCS_EOUT_OF_RANGE.err())?;
         let out = self
             .bytes
             .get(self.at..end)
-            .ok_or(NativeError::Abort(BCS_EOUT_OF_RANGE))?;
+            .ok_or(BCS_EOUT_OF_RANGE.err())?;
         self.at = end;
         Ok(out)
     }
@@ -581,7 +579,7 @@ impl BlobPersistenceType {
     /// `object_id`; aborts with `ENotDeletable` for `Permanent`.
     pub fn object_id(&self) -> Result<ObjectId, NativeError> {
         match self {
-            BlobPersistenceType::Permanent => Err(NativeError::Abort(ENotDeletable)),
+            BlobPersistenceType::Permanent => Err(ENotDeletable.err()),
             BlobPersistenceType::Deletable { object_id } => Ok(*object_id),
         }
     }

@@ -3,11 +3,11 @@
 use floe_core::move_types::{Metadata, MoveType, MoveTypeInfo, VecMap, VecMapEntry};
 use floe_ledger::native::{Call, NativeError, Value};
 
-use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis};
+use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis};
 use crate::util::{arg, floe_value, option_tag, set, string_tag};
 
 /// `sui::vec_map::EKeyDoesNotExist`.
-pub const VEC_MAP_EKEY_DOES_NOT_EXIST: u64 = 1;
+pub const VEC_MAP_EKEY_DOES_NOT_EXIST: AbortCode = AbortCode::sui("vec_map", "EKeyDoesNotExist", 1);
 /// Bound on attributes per blob, so one blob cannot grow without limit
 /// through a loop of inserts in one transaction.
 pub const MAX_ENTRIES: usize = 1024;
@@ -127,7 +127,7 @@ pub fn remove(m: &mut Metadata, key: &String) -> Result<(String, String), Native
         .contents
         .iter()
         .position(|e| &e.key == key)
-        .ok_or(NativeError::Abort(VEC_MAP_EKEY_DOES_NOT_EXIST))?;
+        .ok_or(VEC_MAP_EKEY_DOES_NOT_EXIST.err())?;
     let e = m.metadata.contents.remove(i);
     Ok((e.key, e.value))
 }

@@ -18,6 +18,7 @@ pub const BLOB_ID_LEN: u64 = 32;
 pub const MAX_SYMBOL_SIZE: u64 = 65_534;
 
 abort_codes! {
+    module: "redstuff",
     EBlobTooLarge = 0,
 }
 
@@ -146,7 +147,7 @@ pub fn encoded_blob_length(unencoded_length: u64, n_shards: u16) -> Result<u64, 
     if let Ok(config) = EncodingConfig::new(n_shards) {
         return config
             .encoded_blob_length(unencoded_length)
-            .map_err(|_| NativeError::Abort(EBlobTooLarge));
+            .map_err(|_| EBlobTooLarge.err());
     }
     let (p, s) = source_symbols(n_shards)?;
     let slivers = (u64::from(p) + u64::from(s)) * symbol;
@@ -180,10 +181,7 @@ mod tests {
                 );
                 assert_eq!(config.encoded_blob_length(size).unwrap(), formula);
             }
-            assert_eq!(
-                encoded_blob_length(max + 1, n),
-                Err(NativeError::Abort(EBlobTooLarge))
-            );
+            assert_eq!(encoded_blob_length(max + 1, n), Err(EBlobTooLarge.err()));
         }
     }
 }

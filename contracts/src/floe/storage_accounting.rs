@@ -13,6 +13,7 @@ use crate::util::{add_u64, arithmetic, ensure};
 pub const BURN_PERCENTAGE: u64 = 3;
 
 abort_codes! {
+    module: "storage_accounting",
     ETooFarInFuture = 0,
 }
 

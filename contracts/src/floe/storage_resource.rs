@@ -8,6 +8,7 @@ use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{add_u64, arg, ensure, floe_value, new_id, set, to_address};
 
 abort_codes! {
+    module: "storage_resource",
     EInvalidEpoch = 0,
     EIncompatibleEpochs = 1,
     EIncompatibleAmount = 2,

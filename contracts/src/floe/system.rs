@@ -18,6 +18,7 @@ use crate::util::{arg, ensure, floe_tag, id_value, set, to_address, u256};
 pub const VERSION: u64 = 1;
 
 abort_codes! {
+    module: "system",
     EInvalidMigration = 0,
     EWrongVersion = 1,
 }

@@ -20,6 +20,7 @@ pub const MAX_MAX_EPOCHS_AHEAD: u32 = 1000;
 pub const BYTES_PER_UNIT_SIZE: u64 = floe_core::price::BYTES_PER_UNIT_SIZE;
 
 abort_codes! {
+    module: "system_state_inner",
     EInvalidMaxEpochsAhead = 0,
     EStorageExceeded = 1,
     EInvalidEpochsAhead = 2,

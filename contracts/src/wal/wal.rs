@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sui_sdk_types::{Identifier, StructTag, TypeTag};
 
 use crate::WAL_PACKAGE_ID;
-use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis};
+use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis};
 use crate::util::{arg, to_address, wal_coin, wal_type};
 
 /// Whole WAL minted at publication.
@@ -162,14 +162,14 @@ fn native_burn(c: &mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> {
     cap.total_supply = cap
         .total_supply
         .checked_sub(coin.value)
-        .ok_or(NativeError::Abort(BALANCE_EOVERFLOW))?;
+        .ok_or(BALANCE_EOVERFLOW.err())?;
     c.rt.delete_uid(coin.id)?;
     c.rt.df_set(parent, &cap_key(), Value::new(cap_type(), &cap))?;
     Ok(vec![])
 }
 
 /// `sui::balance::EOverflow` (a supply decrease below zero).
-const BALANCE_EOVERFLOW: u64 = 1;
+const BALANCE_EOVERFLOW: AbortCode = floe_ledger::native::framework::BALANCE_EOVERFLOW;
 
 /// `init`: mints the whole supply to the publisher (the init sender) and
 /// shares the treasury holding the cap.

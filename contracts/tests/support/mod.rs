@@ -42,8 +42,11 @@ pub struct Devnet {
     pub signers: Vec<BlsSecretKey>,
     /// Shards per member, in committee order.
     pub weights: Vec<u16>,
-    /// The user's `Coin<WAL>` (the whole supply at genesis).
+    /// The user's `Coin<WAL>` (the whole supply at genesis, less any
+    /// faucet reserve).
     pub wal: Address,
+    /// The ledger's faucet (`POST /v2/gas`): `host:port`.
+    pub http: String,
     _ledger: LedgerProcess,
     _dir: tempfile::TempDir,
 }
@@ -70,6 +73,16 @@ pub fn floe_bin() -> PathBuf {
 }
 
 pub async fn devnet() -> Devnet {
+    devnet_with(None).await
+}
+
+/// A devnet whose faucet sends `amount` per request and holds `reserve`
+/// WAL (moved at genesis from the user's share of the supply).
+pub async fn devnet_with_faucet(reserve: u64, amount: u64) -> Devnet {
+    devnet_with(Some((reserve, amount))).await
+}
+
+async fn devnet_with(faucet: Option<(u64, u64)>) -> Devnet {
     let user = KeyPair::generate();
     let keys: Vec<BlsSecretKey> = (0..4u8)
         .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
@@ -117,6 +130,14 @@ pub async fn devnet() -> Devnet {
                 init_sender: None,
             },
         ],
+        faucet_reserves: faucet
+            .map(|(reserve, _)| {
+                let mut r = floe_contracts::genesis::wal_faucet_reserve(user.address());
+                r.amount = reserve;
+                vec![r]
+            })
+            .unwrap_or_default(),
+        faucet_amount: faucet.map_or(floe_ledger::genesis::DEFAULT_FAUCET_AMOUNT, |f| f.1),
         ..Genesis::default()
     };
     let dir = tempfile::tempdir().expect("temp dir");
@@ -162,9 +183,44 @@ pub async fn devnet() -> Devnet {
         signers,
         weights,
         wal,
+        http: address,
         _ledger: ledger,
         _dir: dir,
     }
+}
+
+/// `POST /v2/gas` in Sui's faucet format (`coin_type` is floe's
+/// extension), over a plain HTTP/1.1 connection: `(status, body)`.
+pub async fn faucet(http: &str, recipient: Address, coin_type: Option<&str>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request =
+        serde_json::json!({ "FixedAmountRequest": { "recipient": recipient.to_string() } });
+    if let Some(t) = coin_type {
+        request["FixedAmountRequest"]["coin_type"] = t.into();
+    }
+    let body = request.to_string();
+    let mut stream = tokio::net::TcpStream::connect(http)
+        .await
+        .expect("connect faucet");
+    let head = format!(
+        "POST /v2/gas HTTP/1.1\r\nhost: {http}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    stream.write_all(body.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }
 
 /// A protocol message: header (type, version, app, epoch LE) and body.

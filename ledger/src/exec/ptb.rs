@@ -3,8 +3,9 @@
 //! dispatch of `MoveCall`s into native packages.
 
 use sui_sdk_types::{
-    Address, Argument, Command, CommandArgumentError as ArgErr, ExecutionError, MakeMoveVector,
-    MergeCoins, MoveCall, MoveLocation, SplitCoins, StructTag, TransferObjects, TypeTag,
+    Address, Argument, Command, CommandArgumentError as ArgErr, ExecutionError, Identifier,
+    MakeMoveVector, MergeCoins, MoveCall, MoveLocation, SplitCoins, StructTag, TransferObjects,
+    TypeTag,
 };
 
 use super::checks::{Checked, InputArg};
@@ -551,19 +552,29 @@ impl<'r, 'a> Ptb<'r, 'a> {
         let args = std::mem::take(&mut call.args);
         let returns = match outcome {
             Ok(r) => r,
-            Err(NativeError::Abort(code)) => {
+            Err(NativeError::Abort(at)) => {
+                let Ok(module) = Identifier::new(at.module) else {
+                    return Err(self.fail(
+                        ExecutionError::VmInvariantViolation,
+                        format!("{name}: abort in invalid module name {:?}", at.module),
+                    ));
+                };
+                // The location is the module that declares the constant (as
+                // on Sui); the function is only known when that is the
+                // called module itself.
+                let called = at.package == c.package && module == c.module;
                 return Err(self.fail(
                     ExecutionError::MoveAbort {
                         location: MoveLocation {
-                            package: c.package,
-                            module: c.module.clone(),
-                            function: function.index,
+                            package: at.package,
+                            module,
+                            function: if called { function.index } else { 0 },
                             instruction: 0,
-                            function_name: Some(c.function.clone()),
+                            function_name: called.then(|| c.function.clone()),
                         },
-                        code,
+                        code: at.code,
                     },
-                    format!("{name} aborted with code {code}"),
+                    format!("{name} aborted in {at}"),
                 ));
             }
             Err(NativeError::InvalidArgument { index, reason }) => {

@@ -287,9 +287,11 @@ pub(crate) fn package_init(
     })
 }
 
-/// A faucet transfer: a system transaction that creates a new
-/// `Coin<coin_type>` of `amount` for `recipient`. The devnet's faucet mints
-/// rather than spending from an account, so it can never run dry.
+/// A SUI faucet transfer: a system transaction that creates a new
+/// `Coin<coin_type>` of `amount` for `recipient`. Only for SUI, the
+/// ledger's native gas coin whose supply no contract accounts for; other
+/// coins come out of a reserve (see [`coin_transfer`]) so that a contract's
+/// "whole supply minted once" invariant holds on the devnet too.
 pub(crate) fn mint(
     state: &State,
     coin_type: &sui_sdk_types::TypeTag,
@@ -335,6 +337,104 @@ pub(crate) fn mint(
         error_description: None,
         input_objects: vec![],
         output_objects: vec![object],
+        removed: vec![],
+        timestamp_ms: now_ms,
+    })
+}
+
+/// Moves `amount` out of the coin `source` (an owned `Coin<T>`) into a new
+/// `Coin<T>` for `recipient`, as `coin::split` + `transfer` would: the
+/// source keeps the rest (possibly zero), nothing is minted. A system
+/// transaction sent by the source's owner; `nonce` keeps digests unique.
+/// `None` if `source` is not an address-owned coin holding `amount`.
+pub(crate) fn coin_transfer(
+    state: &State,
+    source: &Object,
+    recipient: Address,
+    amount: u64,
+    nonce: u64,
+    now_ms: u64,
+) -> Option<TxRecord> {
+    use sui_sdk_types::Input;
+    let Owner::Address(holder) = *source.owner() else {
+        return None;
+    };
+    let ObjectData::Struct(data) = source.data() else {
+        return None;
+    };
+    let tag = data.object_type().clone();
+    let coin: crate::native::framework::CoinData = bcs::from_bytes(data.contents()).ok()?;
+    let rest = coin.value.checked_sub(amount)?;
+    let tx = system_tx(
+        TransactionKind::ProgrammableSystemTransaction(ProgrammableTransaction {
+            inputs: vec![
+                Input::ImmutableOrOwned(sui_sdk_types::ObjectReference::new(
+                    source.object_id(),
+                    source.version(),
+                    source.digest(),
+                )),
+                Input::Pure(bcs::to_bytes(&recipient).ok()?),
+                Input::Pure(bcs::to_bytes(&amount).ok()?),
+                Input::Pure(bcs::to_bytes(&nonce).ok()?),
+            ],
+            commands: vec![],
+        }),
+        holder,
+    );
+    let digest = tx.digest();
+    let lamport = source.version() + 1;
+    let public = data.has_public_transfer();
+    let make = |id: Address, value: u64, owner: Owner| -> Option<Object> {
+        let contents = bcs::to_bytes(&crate::native::framework::CoinData { id, value }).ok()?;
+        let data = MoveStruct::new(tag.clone(), public, lamport, contents)?;
+        Some(Object::new(ObjectData::Struct(data), owner, digest, 0))
+    };
+    let kept = make(coin.id, rest, *source.owner())?;
+    let sent = make(
+        Address::derive_id(digest, 0),
+        amount,
+        Owner::Address(recipient),
+    )?;
+    let mut changed = vec![
+        ChangedObject {
+            object_id: coin.id,
+            input_state: ObjectIn::Exist {
+                version: source.version(),
+                digest: source.digest(),
+                owner: *source.owner(),
+            },
+            output_state: ObjectOut::ObjectWrite {
+                digest: kept.digest(),
+                owner: *kept.owner(),
+            },
+            id_operation: IdOperation::None,
+        },
+        ChangedObject {
+            object_id: sent.object_id(),
+            input_state: ObjectIn::NotExist,
+            output_state: ObjectOut::ObjectWrite {
+                digest: sent.digest(),
+                owner: *sent.owner(),
+            },
+            id_operation: IdOperation::Created,
+        },
+    ];
+    changed.sort_by_key(|c| c.object_id);
+    Some(TxRecord {
+        effects: effects(
+            digest,
+            lamport,
+            changed,
+            vec![source.previous_transaction()],
+            None,
+            state.epoch(),
+        ),
+        transaction: tx,
+        signatures: vec![],
+        events: None,
+        error_description: None,
+        input_objects: vec![source.clone()],
+        output_objects: vec![sent, kept],
         removed: vec![],
         timestamp_ms: now_ms,
     })

@@ -75,14 +75,19 @@ impl NativePackage for Counter {
                 let mut data: CounterData = c.arg(0)?;
                 let by: u64 = c.arg(1)?;
                 if by == 0 {
-                    return Err(crate::native::abort(7));
+                    return Err(crate::native::abort(PKG, "counter", "EZero", 7));
+                }
+                // Stands for a nested `balance::split` that fails: the
+                // abort belongs to the framework module, not to `counter`.
+                if by == u64::MAX {
+                    return Err(crate::native::framework::BALANCE_ENOT_ENOUGH.err());
                 }
                 data.value += by;
                 let name = Value::u64(data.value);
                 c.rt.df_add(data.id, name, Value::u64(by))?;
                 let tag: StructTag = "0xabc::counter::Bumped"
                     .parse()
-                    .map_err(|_| crate::native::abort(99))?;
+                    .map_err(|_| crate::native::abort(PKG, "counter", "EBadTag", 99))?;
                 c.rt.emit(tag, &data.value)?;
                 c.set_arg(0, &data)?;
                 Ok(vec![])
@@ -385,11 +390,12 @@ fn abort_charges_gas_and_changes_nothing_else() {
     };
     assert_eq!(
         (
+            location.package,
             location.module.as_str(),
             location.function_name.as_ref().unwrap().as_str(),
             *code
         ),
-        ("counter", "bump", 7)
+        (PKG, "counter", "bump", 7)
     );
     assert!(entry.record.effects.gas_summary().computation_cost > 0);
     let after = ledger.state().object(&counter.object_id()).unwrap().clone();
@@ -398,6 +404,30 @@ fn abort_charges_gas_and_changes_nothing_else() {
         before.as_struct().unwrap().contents()
     );
     assert!(entry.record.events.is_none());
+
+    // An abort raised by a framework constant is located in the framework
+    // module, with no function name (it is not the called function).
+    let gas = ledger.state().object(&c[0].object_id()).unwrap().clone();
+    let t = call(u64::MAX, &gas);
+    let entry = ledger
+        .execute(t.clone(), vec![k.sign_transaction(&t).unwrap()])
+        .unwrap();
+    let ExecutionStatus::Failure {
+        error: ExecutionError::MoveAbort { location, code },
+        ..
+    } = entry.record.effects.status()
+    else {
+        panic!("expected an abort, got {:?}", entry.record.effects.status())
+    };
+    assert_eq!(
+        (
+            location.package,
+            location.module.as_str(),
+            location.function_name.is_none(),
+            *code
+        ),
+        (Address::TWO, "balance", true, 2)
+    );
 }
 
 #[tokio::test]

@@ -11,15 +11,20 @@
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};
 
-use super::{Abilities, Call, NativeError, NativePackage, PackageBuilder, Param, Ty, Value, abort};
+use super::{
+    Abilities, AbortConst, Call, NativeError, NativePackage, PackageBuilder, Param, Ty, Value,
+};
 
 /// The shared Clock's fixed id.
 pub const CLOCK_ID: Address = Address::from_static("0x6");
 
-// `0x2::balance` abort codes.
-const E_NON_ZERO: u64 = 0;
-const E_OVERFLOW: u64 = 1;
-const E_NOT_ENOUGH: u64 = 2;
+/// `0x2::balance::ENonZero`: also what `coin::destroy_zero` reports, as it
+/// calls `balance::destroy_zero`.
+pub const BALANCE_ENON_ZERO: AbortConst = AbortConst::sui("balance", "ENonZero", 0);
+/// `0x2::balance::EOverflow` (`join`, `increase_supply`).
+pub const BALANCE_EOVERFLOW: AbortConst = AbortConst::sui("balance", "EOverflow", 1);
+/// `0x2::balance::ENotEnough` (`split`, so `coin::split` and `coin::take`).
+pub const BALANCE_ENOT_ENOUGH: AbortConst = AbortConst::sui("balance", "ENotEnough", 2);
 
 /// `Coin<T>`'s contents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,11 +83,11 @@ fn balance_t() -> Ty {
 }
 
 fn add(a: u64, b: u64) -> Result<u64, NativeError> {
-    a.checked_add(b).ok_or(abort(E_OVERFLOW))
+    a.checked_add(b).ok_or(BALANCE_EOVERFLOW.err())
 }
 
 fn sub(a: u64, b: u64) -> Result<u64, NativeError> {
-    a.checked_sub(b).ok_or(abort(E_NOT_ENOUGH))
+    a.checked_sub(b).ok_or(BALANCE_ENOT_ENOUGH.err())
 }
 
 /// The Move standard library at `0x1`: no functions yet, but its data
@@ -188,7 +193,7 @@ fn register_coin(b: &mut PackageBuilder) {
         |c| {
             let coin: CoinData = c.arg(0)?;
             if coin.value != 0 {
-                return Err(abort(E_NON_ZERO));
+                return Err(BALANCE_ENON_ZERO.err());
             }
             c.rt.delete_uid(coin.id)?;
             Ok(vec![])
@@ -309,7 +314,7 @@ fn register_balance(b: &mut PackageBuilder) {
         |c| {
             let v: u64 = c.arg(0)?;
             if v != 0 {
-                return Err(abort(E_NON_ZERO));
+                return Err(BALANCE_ENON_ZERO.err());
             }
             Ok(vec![])
         },

@@ -27,12 +27,73 @@ use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};
 /// The body of a native function.
 pub type NativeFn = Arc<dyn Fn(&mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> + Send + Sync>;
 
+/// A Move abort-code constant together with the module that declares it.
+///
+/// In Move an abort constant is private to its module, so an `assert!`
+/// using it aborts inside that module, and Sui reports *that* module (not
+/// the one the transaction called) as the abort's location: a failed
+/// `balance::split` under `system::reserve_space` is `0x2::balance`.
+/// Natives abort with one of these, so the reported location is right by
+/// construction instead of by convention at each call site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AbortConst {
+    /// Package of the declaring module.
+    pub package: Address,
+    /// The declaring module; a valid Move identifier (a literal).
+    pub module: &'static str,
+    /// The constant's Move name (`ENotEnough`), for messages.
+    pub name: &'static str,
+    pub code: u64,
+}
+
+impl AbortConst {
+    pub const fn new(
+        package: Address,
+        module: &'static str,
+        name: &'static str,
+        code: u64,
+    ) -> Self {
+        Self {
+            package,
+            module,
+            name,
+            code,
+        }
+    }
+
+    /// A constant of the Sui framework (`0x2`).
+    pub const fn sui(module: &'static str, name: &'static str, code: u64) -> Self {
+        Self::new(Address::TWO, module, name, code)
+    }
+
+    /// The abort itself (Move's `abort E`).
+    pub const fn err(self) -> NativeError {
+        NativeError::Abort(self)
+    }
+
+    /// Move's `assert!(cond, E)`.
+    pub const fn ensure(self, cond: bool) -> Result<(), NativeError> {
+        if cond { Ok(()) } else { Err(self.err()) }
+    }
+}
+
+impl std::fmt::Display for AbortConst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}::{}::{} (code {})",
+            self.package, self.module, self.name, self.code
+        )
+    }
+}
+
 /// Why a native function stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NativeError {
-    /// A Move `abort` with this code; reported with module and function.
-    #[error("aborted with code {0}")]
-    Abort(u64),
+    /// A Move `abort`; its location is the module that declares the
+    /// constant (see [`AbortConst`]).
+    #[error("aborted with {0}")]
+    Abort(AbortConst),
     /// An argument did not decode as the declared type.
     #[error("argument {index}: {reason}")]
     InvalidArgument { index: usize, reason: String },
@@ -291,7 +352,12 @@ impl<'r, 'a> Call<'r, 'a> {
     }
 }
 
-/// Shorthand for a Move abort.
-pub fn abort(code: u64) -> NativeError {
-    NativeError::Abort(code)
+/// Shorthand for a Move abort in `package::module`.
+pub const fn abort(
+    package: Address,
+    module: &'static str,
+    name: &'static str,
+    code: u64,
+) -> NativeError {
+    AbortConst::new(package, module, name, code).err()
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sui_sdk_types::{Address, Digest, Event, Identifier, Object, Owner, StructTag, TypeTag};
 
-use super::{NativeError, Registry, Value};
+use super::{AbortConst, NativeError, Registry, Value};
 
 /// Read access to the committed object store.
 pub trait ObjectSource {
@@ -66,10 +66,12 @@ pub(crate) struct Child {
 }
 
 // Abort codes of Sui's `0x2::dynamic_field` and `0x2::transfer`.
-const E_FIELD_ALREADY_EXISTS: u64 = 0;
-const E_FIELD_DOES_NOT_EXIST: u64 = 1;
-const E_FIELD_TYPE_MISMATCH: u64 = 2;
-const E_SHARED_NON_NEW_OBJECT: u64 = 0;
+const E_FIELD_ALREADY_EXISTS: AbortConst =
+    AbortConst::sui("dynamic_field", "EFieldAlreadyExists", 0);
+const E_FIELD_DOES_NOT_EXIST: AbortConst =
+    AbortConst::sui("dynamic_field", "EFieldDoesNotExist", 1);
+const E_FIELD_TYPE_MISMATCH: AbortConst = AbortConst::sui("dynamic_field", "EFieldTypeMismatch", 2);
+const E_SHARED_NON_NEW_OBJECT: AbortConst = AbortConst::sui("transfer", "ESharedNonNewObject", 0);
 
 /// Upper bound on objects one transaction may create, so a native loop
 /// cannot grow the effects without limit.
@@ -197,7 +199,7 @@ impl<'a> Runtime<'a> {
     pub fn share(&mut self, object: Value) -> Result<(), NativeError> {
         let id = object.object_id();
         if id.is_none_or(|id| !self.created.contains(&id)) {
-            return Err(NativeError::Abort(E_SHARED_NON_NEW_OBJECT));
+            return Err(E_SHARED_NON_NEW_OBJECT.err());
         }
         self.dispose(object, NewOwner::Shared)
     }
@@ -283,7 +285,7 @@ impl<'a> Runtime<'a> {
     ) -> Result<(), NativeError> {
         let id = Self::field_id(parent, &name);
         if self.load_child(parent, id).is_some() {
-            return Err(NativeError::Abort(E_FIELD_ALREADY_EXISTS));
+            return Err(E_FIELD_ALREADY_EXISTS.err());
         }
         let ty = Self::field_type(&name.ty, &value.ty);
         let mut contents = id.into_inner().to_vec();
@@ -315,9 +317,9 @@ impl<'a> Runtime<'a> {
         let expected = Self::field_type(&name.ty, value_ty);
         let child = self
             .load_child(parent, id)
-            .ok_or(NativeError::Abort(E_FIELD_DOES_NOT_EXIST))?;
+            .ok_or(E_FIELD_DOES_NOT_EXIST.err())?;
         if child.ty != expected {
-            return Err(NativeError::Abort(E_FIELD_TYPE_MISMATCH));
+            return Err(E_FIELD_TYPE_MISMATCH.err());
         }
         let contents = child.contents.as_deref().unwrap_or_default();
         let bytes = contents

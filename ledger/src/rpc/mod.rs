@@ -109,6 +109,7 @@ pub(crate) fn tx_status(e: TxError) -> Status {
         TxError::WrongOwner { .. } => Status::permission_denied(msg),
         TxError::Unsupported(_) => Status::unimplemented(msg),
         TxError::Storage(_) => Status::unavailable(msg),
+        TxError::FaucetExhausted { .. } => Status::resource_exhausted(msg),
     }
 }
 

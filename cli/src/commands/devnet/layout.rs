@@ -284,6 +284,8 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
             { "address": WAL_PACKAGE, "init_sender": wallet.to_string() },
             { "address": FLOE_PACKAGE },
         ],
+        // The faucet's WAL comes out of the supply, never minted.
+        "faucet_reserves": [floe_contracts::genesis::wal_faucet_reserve(wallet)],
         "floe": FloeGenesis { nodes: genesis_nodes, ..FloeGenesis::default() },
     });
     std::fs::write(&genesis_path, serde_json::to_string_pretty(&genesis)?)

@@ -113,7 +113,7 @@ public(package) fun ring_pop_expand(self: &mut FutureAccountingRingBuffer): Futu
     let last_epoch = self.ring_buffer[last_index].epoch;
     self.ring_buffer.push_back(new_future_accounting(last_epoch + 1, 0, balance::zero()));
     let popped = self.ring_buffer.swap_remove(current);
-    self.current_index = (((self.current_index as u64) + 1) % (self.length as u64)) as u32;
+    self.current_index = ((((self.current_index as u64) + 1) % (self.length as u64)) as u32);
     popped
 }
 
