@@ -214,14 +214,20 @@ fn reuse_and_extend_and_partial_storage(net: &Devnet) {
     assert_eq!(blob_storage["storageSize"], encoded, "{v}");
     let expected = floe_core::price::storage_cost(encoded, price, 2).unwrap() + write;
     assert_eq!(created["cost"], expected, "{v}");
-    assert_eq!(before - net.wal_balance(), expected, "2 epochs + write paid");
+    assert_eq!(
+        before - net.wal_balance(),
+        expected,
+        "2 epochs + write paid"
+    );
     let after = owned_storage();
     assert!(
         after.iter().all(|s| s.0 != reserved.0),
         "the reused storage is inside the blob now"
     );
     assert!(
-        after.iter().any(|s| !existing.contains(s) && s.1 == encoded && s.2 == 1),
+        after
+            .iter()
+            .any(|s| !existing.contains(s) && s.1 == encoded && s.2 == 1),
         "the trimmed half stays owned: {after:?}"
     );
     let blob_id = created["blobObject"]["blobId"].as_str().unwrap();
