@@ -163,12 +163,9 @@ impl Client {
     /// Returns the updated object and what was paid.
     pub async fn extend_blob(&self, object: Address, epochs: u32) -> Result<(BlobObject, u64)> {
         let blob = self.blob_object(object).await?;
-        let prices = self.floe.prices().await?;
-        let cost = price::storage_cost(
-            blob.storage.storage_size,
-            prices.storage_price_per_unit_size,
-            epochs,
-        )?;
+        let cost = self
+            .storage_extension_cost(blob.storage.storage_size, epochs)
+            .await?;
         let guard = self.tx_guard().await;
         let payment = self.wal_coin_for(cost).await?;
         let tx = self
@@ -183,9 +180,20 @@ impl Client {
     /// The storage cost of extending `object` by `epochs`.
     pub async fn extend_cost(&self, object: Address, epochs: u32) -> Result<u64> {
         let blob = self.blob_object(object).await?;
+        self.storage_extension_cost(blob.storage.storage_size, epochs)
+            .await
+    }
+
+    /// FROST for `epochs` more epochs of `storage_size` bytes at the
+    /// current price (what `extend_blob` charges).
+    pub(crate) async fn storage_extension_cost(
+        &self,
+        storage_size: u64,
+        epochs: u32,
+    ) -> Result<u64> {
         let prices = self.floe.prices().await?;
         Ok(price::storage_cost(
-            blob.storage.storage_size,
+            storage_size,
             prices.storage_price_per_unit_size,
             epochs,
         )?)

@@ -259,12 +259,9 @@ impl Client {
                 .max_by_key(|b| b.end_epoch())
             {
                 let epochs_extended = end_epoch - b.end_epoch();
-                let prices = self.floe.prices().await?;
-                let storage = price::storage_cost(
-                    b.storage.storage_size,
-                    prices.storage_price_per_unit_size,
-                    epochs_extended,
-                )?;
+                let storage = self
+                    .storage_extension_cost(b.storage.storage_size, epochs_extended)
+                    .await?;
                 return Ok(PlannedAction::Store {
                     operation: ResourceOperation::ReuseAndExtend {
                         blob_object: b.id,
@@ -359,8 +356,8 @@ impl Client {
             });
         }
         let blob_object = match operation {
-            ResourceOperation::ReuseRegistration { blob_object } => blob_object,
-            ResourceOperation::ReuseAndExtend { blob_object, .. } => blob_object,
+            ResourceOperation::ReuseRegistration { blob_object }
+            | ResourceOperation::ReuseAndExtend { blob_object, .. } => blob_object,
             ResourceOperation::RegisterFromScratch | ResourceOperation::ReuseStorage { .. } => {
                 let registration = BlobRegistration {
                     blob_id: U256Le(plan.blob_id.0),

@@ -56,6 +56,23 @@ fn effects(
 }
 
 /// The genesis transaction: creates `objects` (data and owner) at version 1.
+/// The effect of rewriting existing object `id` from `before` to `after`.
+fn rewritten(id: Address, before: &Object, after: &Object) -> ChangedObject {
+    ChangedObject {
+        object_id: id,
+        input_state: ObjectIn::Exist {
+            version: before.version(),
+            digest: before.digest(),
+            owner: *before.owner(),
+        },
+        output_state: ObjectOut::ObjectWrite {
+            digest: after.digest(),
+            owner: *after.owner(),
+        },
+        id_operation: IdOperation::None,
+    }
+}
+
 pub(crate) fn genesis(objects: Vec<(ObjectData, Owner)>, now_ms: u64) -> TxRecord {
     let genesis_objects: Vec<GenesisObject> = objects
         .iter()
@@ -144,19 +161,7 @@ pub(crate) fn clock_update(state: &State, round: u64, timestamp_ms: u64) -> Opti
     .ok()?;
     let data = MoveStruct::new(clock_tag(), false, lamport, contents)?;
     let object = Object::new(ObjectData::Struct(data), *clock.owner(), digest, 0);
-    let changed = vec![ChangedObject {
-        object_id: CLOCK_ID,
-        input_state: ObjectIn::Exist {
-            version: clock.version(),
-            digest: clock.digest(),
-            owner: *clock.owner(),
-        },
-        output_state: ObjectOut::ObjectWrite {
-            digest: object.digest(),
-            owner: *object.owner(),
-        },
-        id_operation: IdOperation::None,
-    }];
+    let changed = vec![rewritten(CLOCK_ID, &clock, &object)];
     Some(TxRecord {
         effects: effects(
             digest,
@@ -396,19 +401,7 @@ pub(crate) fn coin_transfer(
         Owner::Address(recipient),
     )?;
     let mut changed = vec![
-        ChangedObject {
-            object_id: coin.id,
-            input_state: ObjectIn::Exist {
-                version: source.version(),
-                digest: source.digest(),
-                owner: *source.owner(),
-            },
-            output_state: ObjectOut::ObjectWrite {
-                digest: kept.digest(),
-                owner: *kept.owner(),
-            },
-            id_operation: IdOperation::None,
-        },
+        rewritten(coin.id, source, &kept),
         ChangedObject {
             object_id: sent.object_id(),
             input_state: ObjectIn::NotExist,
