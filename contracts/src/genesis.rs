@@ -28,12 +28,29 @@
 //! total_capacity_size = 1_000_000_000_000    # encoded bytes
 //! storage_price_per_unit_size = 100_000      # FROST per MiB per epoch
 //! write_price_per_unit_size = 20_000         # FROST per MiB, once
+//! # epoch_duration_ms = 3_600_000           # default: one hour
+//! # first_epoch_start_ms = 1_760_000_000_000 # default: genesis clock + epoch_duration_ms
 //!
 //! [[floe.nodes]]
 //! public_key = "a1b2…"              # 48-byte compressed BLS12-381 G1, hex
 //! shards = 4
 //! # node_id = "0x…"                 # default: blake2b256("floe-node" || key)
+//! # name = "node-0"                 # default: "node-<index in this list>"
+//! # network_address = "127.0.0.1:9100"   # default: ""
+//! # node_capacity = 1_000_000_000_000    # capacity vote; default: total_capacity_size
+//! # commission_rate_bps = 0         # default 0 (at most 10_000)
+//! # operator = "0x…"                # gets the StorageNodeCap; default: the
+//! #                                 # floe package's init sender
 //! ```
+//!
+//! Genesis shares `System` and `Staking`: one active pool per node (no
+//! stake), the epoch-0 committee equal to the `BlsCommittee` with
+//! sequential shard ranges in node-id order, and one `StorageNodeCap` per
+//! node sent to its operator.
+//!
+//! In Rust the per-node staking keys live in [`FloeGenesis::node_staking`]
+//! (parallel to `nodes`), so `GenesisNodeSpec` keeps its three fields; the
+//! file format has them inline in each `[[floe.nodes]]` entry.
 
 use floe_core::bls::BlsPublicKey;
 use floe_core::merkle::blake2b256;
@@ -73,9 +90,12 @@ pub enum GenesisError {
     TooManyNodes,
     #[error("two genesis storage nodes share node id {0}")]
     DuplicateNode(ObjectId),
+    #[error("storage node {index}: staking settings: {reason}")]
+    Staking { index: usize, reason: String },
 }
 
-/// One genesis storage node as written in the file.
+/// One genesis storage node: key, shards and node id. Its staking
+/// settings are the matching entry of [`FloeGenesis::node_staking`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisNodeSpec {
@@ -88,6 +108,22 @@ pub struct GenesisNodeSpec {
     pub node_id: Option<String>,
 }
 
+/// The staking settings of one genesis node (each has a default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenesisNodeStaking {
+    /// Node name; default `node-<index>`.
+    pub name: Option<String>,
+    /// Network address; default empty.
+    pub network_address: String,
+    /// Capacity vote (encoded bytes); default the genesis total capacity.
+    pub node_capacity: Option<u64>,
+    /// Commission in basis points of the rewards (at most 10_000).
+    pub commission_rate_bps: u16,
+    /// Receives the `StorageNodeCap`; default the floe package's init
+    /// sender. Hex address.
+    pub operator: Option<String>,
+}
+
 /// A parsed genesis storage node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GenesisNode {
@@ -96,22 +132,153 @@ pub struct GenesisNode {
     pub shards: u16,
 }
 
+/// A parsed genesis storage node with its staking settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenesisStakingNode {
+    pub node: GenesisNode,
+    pub name: String,
+    pub network_address: String,
+    pub node_capacity: u64,
+    pub commission_rate_bps: u16,
+    /// `None`: the floe package's init sender.
+    pub operator: Option<ObjectId>,
+}
+
 /// The `[floe]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "FloeGenesisFile", into = "FloeGenesisFile")]
 pub struct FloeGenesis {
-    #[serde(default)]
     pub epoch: u32,
-    #[serde(default = "default_max_epochs_ahead")]
     pub max_epochs_ahead: u32,
-    #[serde(default = "default_capacity")]
     pub total_capacity_size: u64,
-    #[serde(default = "default_storage_price")]
     pub storage_price_per_unit_size: u64,
-    #[serde(default = "default_write_price")]
     pub write_price_per_unit_size: u64,
-    #[serde(default)]
+    /// Epoch length (ms).
+    pub epoch_duration_ms: u64,
+    /// When epoch 0 may end (ms); default: the genesis clock plus
+    /// `epoch_duration_ms`.
+    pub first_epoch_start_ms: Option<u64>,
     pub nodes: Vec<GenesisNodeSpec>,
+    /// Staking settings of `nodes[i]`; missing entries take the defaults.
+    pub node_staking: Vec<GenesisNodeStaking>,
+}
+
+/// The `[floe]` table as written in the file (staking keys inline in each
+/// node entry).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FloeGenesisFile {
+    #[serde(default)]
+    epoch: u32,
+    #[serde(default = "default_max_epochs_ahead")]
+    max_epochs_ahead: u32,
+    #[serde(default = "default_capacity")]
+    total_capacity_size: u64,
+    #[serde(default = "default_storage_price")]
+    storage_price_per_unit_size: u64,
+    #[serde(default = "default_write_price")]
+    write_price_per_unit_size: u64,
+    #[serde(default = "default_epoch_duration")]
+    epoch_duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    first_epoch_start_ms: Option<u64>,
+    #[serde(default)]
+    nodes: Vec<GenesisNodeFile>,
+}
+
+/// One `[[floe.nodes]]` entry as written in the file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenesisNodeFile {
+    public_key: String,
+    shards: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    node_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    network_address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    node_capacity: Option<u64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    commission_rate_bps: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    operator: Option<String>,
+}
+
+fn is_zero(v: &u16) -> bool {
+    *v == 0
+}
+
+impl TryFrom<FloeGenesisFile> for FloeGenesis {
+    type Error = GenesisError;
+
+    fn try_from(f: FloeGenesisFile) -> Result<Self, Self::Error> {
+        let (nodes, node_staking) = f
+            .nodes
+            .into_iter()
+            .map(|n| {
+                (
+                    GenesisNodeSpec {
+                        public_key: n.public_key,
+                        shards: n.shards,
+                        node_id: n.node_id,
+                    },
+                    GenesisNodeStaking {
+                        name: n.name,
+                        network_address: n.network_address,
+                        node_capacity: n.node_capacity,
+                        commission_rate_bps: n.commission_rate_bps,
+                        operator: n.operator,
+                    },
+                )
+            })
+            .unzip();
+        Ok(FloeGenesis {
+            epoch: f.epoch,
+            max_epochs_ahead: f.max_epochs_ahead,
+            total_capacity_size: f.total_capacity_size,
+            storage_price_per_unit_size: f.storage_price_per_unit_size,
+            write_price_per_unit_size: f.write_price_per_unit_size,
+            epoch_duration_ms: f.epoch_duration_ms,
+            first_epoch_start_ms: f.first_epoch_start_ms,
+            nodes,
+            node_staking,
+        })
+    }
+}
+
+impl From<FloeGenesis> for FloeGenesisFile {
+    fn from(g: FloeGenesis) -> Self {
+        let mut staking = g.node_staking.into_iter();
+        let nodes = g
+            .nodes
+            .into_iter()
+            .map(|n| {
+                let s = staking.next().unwrap_or_default();
+                GenesisNodeFile {
+                    public_key: n.public_key,
+                    shards: n.shards,
+                    node_id: n.node_id,
+                    name: s.name,
+                    network_address: s.network_address,
+                    node_capacity: s.node_capacity,
+                    commission_rate_bps: s.commission_rate_bps,
+                    operator: s.operator,
+                }
+            })
+            .collect();
+        FloeGenesisFile {
+            epoch: g.epoch,
+            max_epochs_ahead: g.max_epochs_ahead,
+            total_capacity_size: g.total_capacity_size,
+            storage_price_per_unit_size: g.storage_price_per_unit_size,
+            write_price_per_unit_size: g.write_price_per_unit_size,
+            epoch_duration_ms: g.epoch_duration_ms,
+            first_epoch_start_ms: g.first_epoch_start_ms,
+            nodes,
+        }
+    }
 }
 
 fn default_max_epochs_ahead() -> u32 {
@@ -126,6 +293,11 @@ fn default_storage_price() -> u64 {
 fn default_write_price() -> u64 {
     20_000
 }
+/// One hour.
+pub const DEFAULT_EPOCH_DURATION_MS: u64 = 3_600_000;
+fn default_epoch_duration() -> u64 {
+    DEFAULT_EPOCH_DURATION_MS
+}
 
 impl Default for FloeGenesis {
     fn default() -> Self {
@@ -135,7 +307,10 @@ impl Default for FloeGenesis {
             total_capacity_size: default_capacity(),
             storage_price_per_unit_size: default_storage_price(),
             write_price_per_unit_size: default_write_price(),
+            epoch_duration_ms: default_epoch_duration(),
+            first_epoch_start_ms: None,
             nodes: Vec::new(),
+            node_staking: Vec::new(),
         }
     }
 }
@@ -150,8 +325,19 @@ pub fn default_node_id(key: &BlsPublicKey) -> ObjectId {
 impl FloeGenesis {
     /// The nodes, parsed and sorted by node id (the committee order).
     pub fn sorted_nodes(&self) -> Result<Vec<GenesisNode>, GenesisError> {
+        Ok(self.staking_nodes()?.into_iter().map(|n| n.node).collect())
+    }
+
+    /// The nodes with their staking settings (defaults filled in), parsed
+    /// and sorted by node id.
+    pub fn staking_nodes(&self) -> Result<Vec<GenesisStakingNode>, GenesisError> {
         if self.nodes.len() > MAX_GENESIS_NODES {
             return Err(GenesisError::TooManyNodes);
+        }
+        if self.node_staking.len() > self.nodes.len() {
+            return Err(GenesisError::Parse(
+                "more node_staking entries than nodes".into(),
+            ));
         }
         let mut nodes = Vec::with_capacity(self.nodes.len());
         for (index, spec) in self.nodes.iter().enumerate() {
@@ -164,27 +350,48 @@ impl FloeGenesis {
                 index,
                 reason: e.to_string(),
             })?;
+            let parse_id = |text: &str| {
+                text.parse::<ObjectId>()
+                    .map_err(|e: floe_core::move_types::ObjectIdParseError| e.to_string())
+            };
             let node_id = match &spec.node_id {
                 Some(text) => {
-                    text.parse()
-                        .map_err(|e: floe_core::move_types::ObjectIdParseError| {
-                            GenesisError::NodeId {
-                                index,
-                                reason: e.to_string(),
-                            }
-                        })?
+                    parse_id(text).map_err(|reason| GenesisError::NodeId { index, reason })?
                 }
                 None => default_node_id(&public_key),
             };
-            nodes.push(GenesisNode {
-                node_id,
-                public_key,
-                shards: spec.shards,
+            let staking = self.node_staking.get(index).cloned().unwrap_or_default();
+            if u64::from(staking.commission_rate_bps) > 10_000 {
+                return Err(GenesisError::Staking {
+                    index,
+                    reason: "commission_rate_bps above 10_000".into(),
+                });
+            }
+            let operator = staking
+                .operator
+                .as_deref()
+                .map(parse_id)
+                .transpose()
+                .map_err(|reason| GenesisError::Staking { index, reason })?;
+            nodes.push(GenesisStakingNode {
+                node: GenesisNode {
+                    node_id,
+                    public_key,
+                    shards: spec.shards,
+                },
+                name: staking.name.unwrap_or_else(|| format!("node-{index}")),
+                network_address: staking.network_address,
+                node_capacity: staking.node_capacity.unwrap_or(self.total_capacity_size),
+                commission_rate_bps: staking.commission_rate_bps,
+                operator,
             });
         }
-        nodes.sort_by_key(|n| n.node_id);
-        if let Some(w) = nodes.windows(2).find(|w| w[0].node_id == w[1].node_id) {
-            return Err(GenesisError::DuplicateNode(w[0].node_id));
+        nodes.sort_by_key(|n| n.node.node_id);
+        if let Some(w) = nodes
+            .windows(2)
+            .find(|w| w[0].node.node_id == w[1].node.node_id)
+        {
+            return Err(GenesisError::DuplicateNode(w[0].node.node_id));
         }
         Ok(nodes)
     }
@@ -207,7 +414,7 @@ pub fn split_genesis(
             .map_err(|e| parse(&e))?;
         let rest = serde_json::to_string(&value).map_err(|e| parse(&e))?;
         if let Some(f) = &floe {
-            f.sorted_nodes()?;
+            f.staking_nodes()?;
         }
         Ok((rest, floe))
     } else {
@@ -219,7 +426,7 @@ pub fn split_genesis(
             .map_err(|e| parse(&e))?;
         let rest = toml::to_string(&table).map_err(|e| parse(&e))?;
         if let Some(f) = &floe {
-            f.sorted_nodes()?;
+            f.staking_nodes()?;
         }
         Ok((rest, floe))
     }
@@ -254,6 +461,54 @@ mod tests {
                 })
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn staking_keys_have_defaults_and_round_trip() {
+        let (_, floe) = split_genesis(EXAMPLE, false).unwrap();
+        let floe = floe.expect("[floe] table");
+        assert_eq!(floe.epoch_duration_ms, DEFAULT_EPOCH_DURATION_MS);
+        assert_eq!(floe.first_epoch_start_ms, None);
+        let nodes = floe.staking_nodes().unwrap();
+        assert!(
+            nodes
+                .iter()
+                .all(|n| n.node_capacity == floe.total_capacity_size
+                    && n.commission_rate_bps == 0
+                    && n.operator.is_none()
+                    && n.network_address.is_empty()
+                    && n.name.starts_with("node-"))
+        );
+
+        let text = "[floe]\nepoch_duration_ms = 2000\nfirst_epoch_start_ms = 5\n\
+            [[floe.nodes]]\npublic_key = \"95a254501b7733239ed3cec4d56737977bd09ede881d8a234560e83e5525017add3b1dcc3eabfb85e12a4131b19c253b\"\n\
+            shards = 3\nname = \"alpha\"\nnetwork_address = \"127.0.0.1:1\"\nnode_capacity = 7\n\
+            commission_rate_bps = 250\noperator = \"0xab\"\n";
+        let (_, floe) = split_genesis(text, false).unwrap();
+        let floe = floe.unwrap();
+        assert_eq!(
+            (floe.epoch_duration_ms, floe.first_epoch_start_ms),
+            (2000, Some(5))
+        );
+        let node = &floe.staking_nodes().unwrap()[0];
+        assert_eq!(node.name, "alpha");
+        assert_eq!(node.network_address, "127.0.0.1:1");
+        assert_eq!((node.node_capacity, node.commission_rate_bps), (7, 250));
+        assert_eq!(node.operator, Some("0xab".parse().unwrap()));
+        // JSON round trip keeps everything (the CLI writes genesis as JSON).
+        let json = serde_json::to_string(&floe).unwrap();
+        assert_eq!(serde_json::from_str::<FloeGenesis>(&json).unwrap(), floe);
+
+        let bad = text.replace("bps = 250", "bps = 10001");
+        assert!(matches!(
+            split_genesis(&bad, false),
+            Err(GenesisError::Staking { .. })
+        ));
+        let unknown = text.replace("node_capacity", "bogus");
+        assert!(matches!(
+            split_genesis(&unknown, false),
+            Err(GenesisError::Parse(_))
+        ));
     }
 
     #[test]

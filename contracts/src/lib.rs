@@ -12,7 +12,9 @@
 //! [`WAL_PACKAGE_ID`] (`wal::wal`) and [`FLOE_PACKAGE_ID`] (`floe::*`). The
 //! genesis publishes them (see [`genesis`]) and runs their `init` paths:
 //! the whole WAL supply goes to the WAL package's init sender, the
-//! `ProtectedTreasury` and `System` (with the genesis committee) are shared.
+//! `ProtectedTreasury`, `System` (with the genesis committee) and `Staking`
+//! (one pool per genesis node, the same committee) are shared, and each
+//! node's `StorageNodeCap` goes to its operator.
 
 pub mod floe;
 pub mod genesis;
@@ -110,8 +112,8 @@ impl NativePackage for WalPackage {
     }
 }
 
-/// The floe package: System, storage, blobs, certificates. `init` runs the
-/// Move `init` + `initialize_floe` path with the genesis committee.
+/// The floe package: System, storage, blobs, certificates, staking. `init`
+/// runs the Move `init` + `initialize_floe` path with the genesis nodes.
 #[derive(Debug, Clone, Default)]
 pub struct FloePackage {
     pub genesis: FloeGenesis,

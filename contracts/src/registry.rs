@@ -135,6 +135,7 @@ const FRAMEWORK: &[(&str, &str)] = &[
     ("G1", "0x2::bls12381::G1"),
     ("UncompressedG1", "0x2::bls12381::UncompressedG1"),
     ("Publisher", "0x2::package::Publisher"),
+    ("Clock", "0x2::clock::Clock"),
 ];
 
 impl Resolver<'_> {

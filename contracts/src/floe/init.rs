@@ -1,19 +1,23 @@
 //! Twin of `floe::init`: publication (`init` sends an `InitCap`) and
-//! genesis (`initialize_floe` builds the committee and shares `System`).
-//! The devnet runs both in the package's genesis init with the storage
-//! nodes of the genesis file.
+//! genesis (`initialize_floe` builds the committee, shares `System` and
+//! `Staking` with one pool per node, and sends each node's
+//! `StorageNodeCap` to its operator). The devnet runs both in the
+//! package's genesis init with the storage nodes of the genesis file.
 
 use floe_core::bls::BlsPublicKey;
 use floe_core::move_types::{
-    Ability, MoveField, MovePackage, MoveRole, MoveTypeInfo, MoveTypeKind, ObjectId,
+    Ability, Authorized, MoveField, MovePackage, MoveRole, MoveTypeInfo, MoveTypeKind, ObjectId,
 };
 use floe_ledger::native::{NativeError, Runtime};
 
 use crate::FLOE_PACKAGE_ID;
-use crate::floe::{bls_aggregate, system, system_state_inner};
+use crate::floe::{
+    bls_aggregate, committee, node_metadata, staking, staking_inner, staking_pool, storage_node,
+    system, system_state_inner,
+};
 use crate::genesis::FloeGenesis;
 use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
-use crate::util::{ensure, to_object_id};
+use crate::util::{ensure, to_address, to_object_id};
 
 abort_codes! {
     module: "init",
@@ -38,6 +42,14 @@ pub const FUNCTIONS: &[FnSig] = &[FnSig::new(
         ("total_capacity_size", "u64"),
         ("storage_price_per_unit_size", "u64"),
         ("write_price_per_unit_size", "u64"),
+        ("epoch_duration", "u64"),
+        ("first_epoch_start", "u64"),
+        ("names", "vector<String>"),
+        ("network_addresses", "vector<String>"),
+        ("node_capacities", "vector<u64>"),
+        ("commission_rates", "vector<u16>"),
+        ("operators", "vector<address>"),
+        ("clock", "&Clock"),
         ("ctx", "&mut TxContext"),
     ],
     &["Publisher"],
@@ -89,83 +101,172 @@ fn native(_name: &str) -> Option<NativeBody> {
     None
 }
 
-/// `initialize_floe`'s checks and effects: the committee from parallel
-/// vectors (strictly ascending node ids, 48-byte keys, positive shards
-/// summing to `n_shards`), the state, and the shared `System`.
-#[allow(clippy::too_many_arguments)]
+/// The genesis nodes' parallel vectors, as `initialize_floe` takes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GenesisNodes {
+    pub node_ids: Vec<ObjectId>,
+    pub public_keys: Vec<Vec<u8>>,
+    pub shard_counts: Vec<u16>,
+    pub names: Vec<String>,
+    pub network_addresses: Vec<String>,
+    pub node_capacities: Vec<u64>,
+    pub commission_rates: Vec<u16>,
+    pub operators: Vec<ObjectId>,
+}
+
+/// The system and staking parameters `initialize_floe` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenesisParams {
+    pub epoch: u32,
+    pub n_shards: u16,
+    pub max_epochs_ahead: u32,
+    pub total_capacity_size: u64,
+    pub storage_price_per_unit_size: u64,
+    pub write_price_per_unit_size: u64,
+    pub epoch_duration: u64,
+    pub first_epoch_start: u64,
+}
+
+/// `initialize_floe`'s checks and effects at clock time `now`: the
+/// committee from parallel vectors (equal lengths, strictly ascending node
+/// ids, 48-byte keys, positive shards summing to `n_shards`), `System`,
+/// `Staking` with one pool per node and the same committee, and the
+/// nodes' caps sent to their operators.
 pub fn initialize_floe(
     rt: &mut Runtime<'_>,
-    epoch: u32,
-    node_ids: &[ObjectId],
-    public_keys: &[Vec<u8>],
-    shard_counts: &[u16],
-    n_shards: u16,
-    max_epochs_ahead: u32,
-    total_capacity_size: u64,
-    storage_price_per_unit_size: u64,
-    write_price_per_unit_size: u64,
+    p: &GenesisParams,
+    nodes: &GenesisNodes,
+    now: u64,
 ) -> Result<(), NativeError> {
-    let n = node_ids.len();
+    let n = nodes.node_ids.len();
     ensure(
-        public_keys.len() == n && shard_counts.len() == n,
+        nodes.public_keys.len() == n && nodes.shard_counts.len() == n,
+        EInvalidCommitteeInput,
+    )?;
+    ensure(
+        nodes.names.len() == n
+            && nodes.network_addresses.len() == n
+            && nodes.node_capacities.len() == n
+            && nodes.commission_rates.len() == n
+            && nodes.operators.len() == n,
         EInvalidCommitteeInput,
     )?;
     let mut members = Vec::with_capacity(n);
     for i in 0..n {
         if i > 0 {
-            ensure(node_ids[i - 1] < node_ids[i], EUnsortedNodeIds)?;
+            ensure(nodes.node_ids[i - 1] < nodes.node_ids[i], EUnsortedNodeIds)?;
         }
         // `bls12381::g1_from_bytes` aborts on a bad key (sui::bls12381).
-        let key =
-            BlsPublicKey::from_bytes(&public_keys[i]).map_err(|_| BLS12381_EINVALID_INPUT.err())?;
-        members.push((node_ids[i], key, shard_counts[i]));
+        let key = BlsPublicKey::from_bytes(&nodes.public_keys[i])
+            .map_err(|_| BLS12381_EINVALID_INPUT.err())?;
+        members.push((nodes.node_ids[i], key, nodes.shard_counts[i]));
     }
-    let committee = bls_aggregate::new_bls_committee(epoch, &members)?;
-    ensure(committee.n_shards == n_shards, EShardCountMismatch)?;
+    let committee = bls_aggregate::new_bls_committee(p.epoch, &members)?;
+    ensure(committee.n_shards == p.n_shards, EShardCountMismatch)?;
     let state = system_state_inner::create(
         rt,
         committee,
-        max_epochs_ahead,
-        total_capacity_size,
-        storage_price_per_unit_size,
-        write_price_per_unit_size,
+        p.max_epochs_ahead,
+        p.total_capacity_size,
+        p.storage_price_per_unit_size,
+        p.write_price_per_unit_size,
     )?;
-    let created = system::create(rt, &state, to_object_id(FLOE_PACKAGE_ID))?;
-    rt.share(system::system_value(&created))
+    let package_id = to_object_id(FLOE_PACKAGE_ID);
+    let created = system::create(rt, &state, package_id)?;
+    rt.share(system::system_value(&created))?;
+
+    let mut staking_state = staking_inner::new(
+        rt,
+        p.epoch,
+        p.n_shards,
+        p.epoch_duration,
+        p.first_epoch_start,
+        now,
+    )?;
+    let mut assignments = Vec::with_capacity(n);
+    for i in 0..n {
+        let node_id = nodes.node_ids[i];
+        let info = storage_node::new(
+            rt,
+            nodes.names[i].clone(),
+            node_id,
+            nodes.network_addresses[i].clone(),
+            &nodes.public_keys[i],
+            Vec::new(),
+            &node_metadata::default(),
+        )?;
+        let operator = Authorized::Address(nodes.operators[i]);
+        let pool = staking_pool::new(
+            rt,
+            info,
+            nodes.commission_rates[i],
+            p.storage_price_per_unit_size,
+            p.write_price_per_unit_size,
+            nodes.node_capacities[i],
+            p.epoch,
+            operator,
+            operator,
+        )?;
+        staking_inner::add_pool(rt, &mut staking_state, &pool)?;
+        let cap = storage_node::new_cap(rt, node_id, p.epoch)?;
+        rt.transfer(
+            storage_node::cap_value(&cap),
+            to_address(nodes.operators[i]),
+        )?;
+        assignments.push((node_id, nodes.shard_counts[i]));
+    }
+    staking_inner::set_committee(&mut staking_state, committee::initialize(&assignments));
+    let staking_object = staking::create(rt, &staking_state, package_id)?;
+    rt.share(staking::staking_value(&staking_object))
 }
 
 /// `sui::group_ops::EInvalidInput`, raised by `g1_from_bytes`.
 const BLS12381_EINVALID_INPUT: AbortCode = AbortCode::sui("group_ops", "EInvalidInput", 1);
 
 /// The genesis path: `init` creates the `InitCap`, `initialize_floe`
-/// consumes it with the configured committee. (The `Publisher` Move would
-/// return is not materialised: the ledger's framework has no `package`
-/// module yet.)
+/// consumes it with the configured nodes, at the runtime's clock. Nodes
+/// without an operator get the init sender (the floe package's
+/// `init_sender`). (The `Publisher` Move would return is not
+/// materialised: the ledger's framework has no `package` module yet.)
 pub fn genesis_init(rt: &mut Runtime<'_>, genesis: &FloeGenesis) -> Result<(), NativeError> {
     let init_cap = rt.new_uid()?;
     rt.delete_uid(init_cap)?;
-    let nodes = genesis
-        .sorted_nodes()
+    let staking_nodes = genesis
+        .staking_nodes()
         .map_err(|e| NativeError::Invariant(e.to_string()))?;
-    let node_ids: Vec<ObjectId> = nodes.iter().map(|n| n.node_id).collect();
-    let keys: Vec<Vec<u8>> = nodes
+    let sender = to_object_id(rt.sender());
+    let mut nodes = GenesisNodes::default();
+    for n in &staking_nodes {
+        nodes.node_ids.push(n.node.node_id);
+        nodes
+            .public_keys
+            .push(n.node.public_key.to_bytes().to_vec());
+        nodes.shard_counts.push(n.node.shards);
+        nodes.names.push(n.name.clone());
+        nodes.network_addresses.push(n.network_address.clone());
+        nodes.node_capacities.push(n.node_capacity);
+        nodes.commission_rates.push(n.commission_rate_bps);
+        nodes.operators.push(n.operator.unwrap_or(sender));
+    }
+    let n_shards = nodes
+        .shard_counts
         .iter()
-        .map(|n| n.public_key.to_bytes().to_vec())
-        .collect();
-    let shards: Vec<u16> = nodes.iter().map(|n| n.shards).collect();
-    let n_shards = shards.iter().try_fold(0u16, |a, s| a.checked_add(*s));
-    let n_shards = n_shards.ok_or_else(crate::util::arithmetic)?;
-    initialize_floe(
-        rt,
-        genesis.epoch,
-        &node_ids,
-        &keys,
-        &shards,
+        .try_fold(0u16, |a, s| a.checked_add(*s))
+        .ok_or_else(crate::util::arithmetic)?;
+    let now = rt.clock_ms();
+    let first_epoch_start = match genesis.first_epoch_start_ms {
+        Some(t) => t,
+        None => crate::util::add_u64(now, genesis.epoch_duration_ms)?,
+    };
+    let params = GenesisParams {
+        epoch: genesis.epoch,
         n_shards,
-        genesis.max_epochs_ahead,
-        genesis.total_capacity_size,
-        genesis.storage_price_per_unit_size,
-        genesis.write_price_per_unit_size,
-    )?;
-    Ok(())
+        max_epochs_ahead: genesis.max_epochs_ahead,
+        total_capacity_size: genesis.total_capacity_size,
+        storage_price_per_unit_size: genesis.storage_price_per_unit_size,
+        write_price_per_unit_size: genesis.write_price_per_unit_size,
+        epoch_duration: genesis.epoch_duration_ms,
+        first_epoch_start,
+    };
+    initialize_floe(rt, &params, &nodes, now)
 }

@@ -130,6 +130,27 @@ pub fn ring_lookup_mut(
         .ok_or_else(|| NativeError::Invariant("ring buffer shorter than its length".into()))
 }
 
+/// `ring_pop_expand`: removes the current epoch's entry (returned) and
+/// appends an empty one for the epoch after the last.
+pub fn ring_pop_expand(
+    ring: &mut FutureAccountingRingBuffer,
+) -> Result<FutureAccounting, NativeError> {
+    let length = ring.length.checked_sub(1).ok_or_else(arithmetic)?;
+    let last_epoch = ring_lookup(ring, length)?.epoch;
+    let current = ring.current_index as usize;
+    if current >= ring.ring_buffer.len() {
+        return Err(NativeError::Invariant("ring index out of range".into()));
+    }
+    ring.ring_buffer.push(FutureAccounting {
+        epoch: last_epoch.checked_add(1).ok_or_else(arithmetic)?,
+        used_capacity: 0,
+        rewards_to_distribute: Balance { value: 0 },
+    });
+    let popped = ring.ring_buffer.swap_remove(current);
+    ring.current_index = ((u64::from(ring.current_index) + 1) % u64::from(ring.length)) as u32;
+    Ok(popped)
+}
+
 /// `increase_used_capacity`: returns the new total.
 pub fn increase_used_capacity(a: &mut FutureAccounting, amount: u64) -> Result<u64, NativeError> {
     a.used_capacity = add_u64(a.used_capacity, amount)?;

@@ -462,3 +462,27 @@ fn native_add_per_epoch_subsidies(c: &mut Call<'_, '_>) -> Result<Vec<Value>, Na
     store_inner(c.rt, &system, &state)?;
     Ok(vec![])
 }
+
+/// `advance_epoch` (package-internal): moves the system to
+/// `new_committee` with capacity `new_total_capacity`; returns the ended
+/// epoch's rewards per old committee member, in committee order.
+pub fn advance_epoch(
+    rt: &mut Runtime<'_>,
+    system: &System,
+    new_committee: floe_core::move_types::BlsCommittee,
+    new_total_capacity: u64,
+) -> Result<Vec<(floe_core::move_types::ObjectId, u64)>, NativeError> {
+    let mut state = load_inner(rt, system)?;
+    let rewards = inner::advance_epoch(rt, &mut state, new_committee, new_total_capacity)?;
+    store_inner(rt, system, &state)?;
+    Ok(rewards)
+}
+
+/// `extract_burn_balance` (package-internal): the FROST to burn out of the
+/// current epoch's rewards.
+pub fn extract_burn_balance(rt: &mut Runtime<'_>, system: &System) -> Result<u64, NativeError> {
+    let mut state = load_inner(rt, system)?;
+    let burn = inner::extract_burn_balance(&mut state)?;
+    store_inner(rt, system, &state)?;
+    Ok(burn)
+}

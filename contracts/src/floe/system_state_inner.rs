@@ -2,9 +2,10 @@
 //! storage operation on it. Payments go into the reward buckets of the
 //! epochs they pay for, so the ring buffer always holds what users paid.
 
+use alloy_primitives::U256;
 use floe_core::move_types::{
     Blob, BlsCommittee, ExtendedField, FutureAccountingRingBuffer, InvalidBlobID, MoveType,
-    MoveTypeInfo, Storage, SystemStateInnerV1, U256Le, VecMap,
+    MoveTypeInfo, ObjectId, Storage, SystemStateInnerV1, U256Le, VecMap,
 };
 use floe_ledger::native::framework::CoinData;
 use floe_ledger::native::{NativeError, Runtime, Value};
@@ -423,6 +424,80 @@ pub fn add_per_epoch_subsidies(
         )?;
     }
     Ok(())
+}
+
+/// `extract_burn_balance`: the share of the current epoch's rewards to
+/// burn, taken out of its bucket.
+pub fn extract_burn_balance(s: &mut SystemStateInnerV1) -> Result<u64, NativeError> {
+    accounting::extract_burn_balance(&mut s.future_accounting)
+}
+
+/// `advance_epoch`: moves to `new_committee` (the next epoch's) with
+/// capacity `max(new_total_capacity, used capacity of the new epoch)` and
+/// returns the ended epoch's rewards per member of the old committee, in
+/// its order: `weight * (used - deny_list_size)` shares of the bucket,
+/// floored; the remainder goes to the new epoch.
+pub fn advance_epoch(
+    rt: &mut Runtime<'_>,
+    s: &mut SystemStateInnerV1,
+    new_committee: BlsCommittee,
+    new_total_capacity: u64,
+) -> Result<Vec<(ObjectId, u64)>, NativeError> {
+    let old_epoch = epoch(s);
+    ensure(
+        u64::from(new_committee.epoch) == u64::from(old_epoch) + 1,
+        EIncorrectCommittee,
+    )?;
+    let old_committee = std::mem::replace(&mut s.committee, new_committee);
+    let ended = accounting::ring_pop_expand(&mut s.future_accounting)?;
+    ensure(ended.epoch == old_epoch, EInvalidAccountingEpoch)?;
+    let old_used_capacity = ended.used_capacity;
+    let mut rewards = ended.rewards_to_distribute.value;
+    s.event_blob_certification_state.aggregate_weight_per_blob = VecMap::default();
+    s.used_capacity_size = accounting::ring_lookup(&s.future_accounting, 0)?.used_capacity;
+    s.total_capacity_size = new_total_capacity.max(s.used_capacity_size);
+
+    let deny_list_sizes: VecMap<ObjectId, u64> = rt.df_get(
+        crate::util::to_address(s.deny_list_sizes.id),
+        &crate::floe::extended_field::key(),
+        &deny_list_sizes_type()?,
+    )?;
+    let weighted: Vec<u128> = old_committee
+        .members
+        .iter()
+        .map(|m| {
+            let deny = deny_list_sizes.get(&m.node_id).copied().unwrap_or(0);
+            u128::from(m.weight) * u128::from(old_used_capacity.saturating_sub(deny))
+        })
+        .collect();
+    let total_weighted: u128 = weighted.iter().sum();
+    let total_rewards = rewards;
+    let mut node_rewards = Vec::with_capacity(weighted.len());
+    for (member, w) in old_committee.members.iter().zip(&weighted) {
+        let share = if total_weighted == 0 {
+            0
+        } else {
+            // `(w as u256) * (total as u256) / (total_weighted as u256)`:
+            // at most `total`, so the product fits in 192 bits.
+            let share = U256::from(*w) * U256::from(total_rewards) / U256::from(total_weighted);
+            u64::try_from(share).map_err(|_| crate::util::arithmetic())?
+        };
+        rewards = rewards
+            .checked_sub(share)
+            .ok_or_else(crate::util::arithmetic)?;
+        node_rewards.push((member.node_id, share));
+    }
+    join_rewards(
+        accounting::ring_lookup_mut(&mut s.future_accounting, 0)?,
+        rewards,
+    )?;
+    Ok(node_rewards)
+}
+
+fn deny_list_sizes_type() -> Result<sui_sdk_types::TypeTag, NativeError> {
+    "0x2::vec_map::VecMap<0x2::object::ID, u64>"
+        .parse()
+        .map_err(|_| NativeError::Invariant("VecMap tag".into()))
 }
 
 /// `process_storage_payments`: `storage_price * units(size)` into each

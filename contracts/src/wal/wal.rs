@@ -47,6 +47,16 @@ pub const FUNCTIONS: &[FnSig] = &[
         ],
         &[],
     ),
+    FnSig::new(
+        "burn_balance",
+        Vis::Public,
+        &[],
+        &[
+            ("treasury", "&mut ProtectedTreasury"),
+            ("balance", "Balance<WAL>"),
+        ],
+        &[],
+    ),
     FnSig::new("initial_supply", Vis::Public, &[], &[], &["u64"]),
 ];
 
@@ -142,6 +152,12 @@ fn native(name: &str) -> Option<NativeBody> {
             Ok(vec![Value::u64(cap.total_supply)])
         },
         "burn" => native_burn,
+        "burn_balance" => |c| {
+            let treasury: ProtectedTreasury = arg(c, 0)?;
+            let balance: u64 = arg(c, 1)?;
+            burn_amount(c.rt, &treasury, balance)?;
+            Ok(vec![])
+        },
         "initial_supply" => |_| Ok(vec![Value::u64(initial_supply())]),
         _ => return None,
     };
@@ -157,15 +173,25 @@ pub const fn initial_supply() -> u64 {
 fn native_burn(c: &mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> {
     let treasury: ProtectedTreasury = arg(c, 0)?;
     let coin: CoinData = arg(c, 1)?;
+    c.rt.delete_uid(coin.id)?;
+    burn_amount(c.rt, &treasury, coin.value)?;
+    Ok(vec![])
+}
+
+/// `burn_balance`: lowers the supply by `amount` FROST taken out of
+/// circulation by the caller (`balance::decrease_supply`).
+pub fn burn_amount(
+    rt: &mut Runtime<'_>,
+    treasury: &ProtectedTreasury,
+    amount: u64,
+) -> Result<(), NativeError> {
     let parent = to_address(treasury.id);
-    let mut cap: TreasuryCap = c.rt.df_get(parent, &cap_key(), &cap_type())?;
+    let mut cap: TreasuryCap = rt.df_get(parent, &cap_key(), &cap_type())?;
     cap.total_supply = cap
         .total_supply
-        .checked_sub(coin.value)
+        .checked_sub(amount)
         .ok_or(BALANCE_EOVERFLOW.err())?;
-    c.rt.delete_uid(coin.id)?;
-    c.rt.df_set(parent, &cap_key(), Value::new(cap_type(), &cap))?;
-    Ok(vec![])
+    rt.df_set(parent, &cap_key(), Value::new(cap_type(), &cap))
 }
 
 /// `sui::balance::EOverflow` (a supply decrease below zero).

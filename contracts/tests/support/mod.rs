@@ -102,6 +102,7 @@ async fn devnet_with(faucet: Option<(u64, u64)>) -> Devnet {
                 node_id: None,
             })
             .collect(),
+        ..FloeGenesis::default()
     };
     let nodes = floe_genesis.sorted_nodes().expect("genesis nodes");
     let mut signers = Vec::new();

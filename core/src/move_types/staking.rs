@@ -339,8 +339,9 @@ move_struct! {
 }
 
 move_struct! {
-    /// A storage node's public record, embedded in its pool.
-    Walrus "storage_node" StorageNodeInfo: Value [Copy, Drop, Store] {
+    /// A storage node's public record, embedded in its pool (`store`
+    /// only: it holds an `ExtendedField`).
+    Walrus "storage_node" StorageNodeInfo: Value [Store] {
         name: String => "String",
         node_id: ObjectId => "ID",
         network_address: String => "String",

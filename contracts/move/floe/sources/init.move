@@ -5,21 +5,33 @@
 ///
 /// Publishing the package sends an `InitCap` (holding the package's
 /// `Publisher`) to the publisher. The devnet genesis then calls
-/// `initialize_floe` once with the genesis committee: it consumes the
+/// `initialize_floe` once with the genesis nodes: it consumes the
 /// `InitCap`, returns its `Publisher` (for the caller to keep, e.g. for
-/// Display objects later), and creates and shares
-/// `System` with that committee in `epoch`, its capacity and prices, and a
-/// ring of `max_epochs_ahead` future epochs. (Staking and committee
-/// selection come later; until then the genesis committee stays.)
+/// Display objects later), and creates and shares `System` (the genesis
+/// committee in `epoch`, capacity, prices and a ring of `max_epochs_ahead`
+/// future epochs) and `Staking` (one active pool per node with no stake,
+/// the same committee with sequential shard ranges in node-id order, the
+/// epoch change done now), and sends each node's `StorageNodeCap` to its
+/// operator.
 module floe::init;
 
+use floe::auth;
 use floe::bls_aggregate;
+use floe::committee;
+use floe::node_metadata;
+use floe::staking;
+use floe::staking_inner;
+use floe::staking_pool;
+use floe::storage_node;
 use floe::system::{Self, System};
 use floe::system_state_inner;
+use std::string::String;
 use std::type_name;
 use sui::address;
 use sui::bls12381;
+use sui::clock::Clock;
 use sui::package::{Self, Publisher};
+use sui::vec_map;
 
 /// The committee vectors have different lengths.
 const EInvalidCommitteeInput: u64 = 3;
@@ -43,11 +55,16 @@ fun init(otw: INIT, ctx: &mut TxContext) {
     transfer::transfer(init_cap, ctx.sender());
 }
 
-/// Creates and shares `System` with the genesis committee: member `i` has
-/// node id `node_ids[i]`, compressed BLS public key `public_keys[i]` (48
-/// bytes) and `shard_counts[i]` shards. Node ids must be strictly
-/// ascending; `n_shards` must equal the sum of the shard counts. Returns
-/// the package's `Publisher`.
+/// Creates and shares `System` and `Staking` with the genesis nodes: node
+/// `i` has node id `node_ids[i]`, compressed BLS public key
+/// `public_keys[i]` (48 bytes), `shard_counts[i]` shards, name `names[i]`,
+/// network address `network_addresses[i]`, capacity vote
+/// `node_capacities[i]`, commission rate `commission_rates[i]` (basis
+/// points) and operator `operators[i]` (receives the `StorageNodeCap` and
+/// is the pool's commission receiver and governance authority). Node ids
+/// must be strictly ascending; `n_shards` must equal the sum of the shard
+/// counts. Epochs last `epoch_duration` ms; epoch 0 may end from
+/// `first_epoch_start` (ms). Returns the package's `Publisher`.
 public fun initialize_floe(
     init_cap: InitCap,
     epoch: u32,
@@ -59,6 +76,14 @@ public fun initialize_floe(
     total_capacity_size: u64,
     storage_price_per_unit_size: u64,
     write_price_per_unit_size: u64,
+    epoch_duration: u64,
+    first_epoch_start: u64,
+    names: vector<String>,
+    network_addresses: vector<String>,
+    node_capacities: vector<u64>,
+    commission_rates: vector<u16>,
+    operators: vector<address>,
+    clock: &Clock,
     ctx: &mut TxContext,
 ): Publisher {
     let InitCap { id, publisher } = init_cap;
@@ -67,6 +92,12 @@ public fun initialize_floe(
     let n_members = node_ids.length();
     assert!(
         public_keys.length() == n_members && shard_counts.length() == n_members,
+        EInvalidCommitteeInput,
+    );
+    assert!(
+        names.length() == n_members && network_addresses.length() == n_members
+            && node_capacities.length() == n_members && commission_rates.length() == n_members
+            && operators.length() == n_members,
         EInvalidCommitteeInput,
     );
     let mut members = vector[];
@@ -100,6 +131,48 @@ public fun initialize_floe(
     );
     let package_id = object::id_from_address(type_name::original_id<System>());
     system::share(system::create(inner, package_id, ctx));
+
+    let mut staking_state = staking_inner::new(
+        epoch,
+        n_shards,
+        epoch_duration,
+        first_epoch_start,
+        clock.timestamp_ms(),
+        ctx,
+    );
+    let mut assignments = vec_map::empty();
+    let mut i = 0;
+    while (i < n_members) {
+        let node_id = node_ids[i];
+        let info = storage_node::new(
+            names[i],
+            node_id,
+            network_addresses[i],
+            public_keys[i],
+            vector[],
+            node_metadata::default(),
+            ctx,
+        );
+        let operator = auth::authorized_address(operators[i]);
+        staking_state.add_pool(
+            staking_pool::new(
+                info,
+                commission_rates[i],
+                storage_price_per_unit_size,
+                write_price_per_unit_size,
+                node_capacities[i],
+                epoch,
+                operator,
+                operator,
+                ctx,
+            ),
+        );
+        storage_node::new_cap(node_id, epoch, ctx).transfer_cap(operators[i]);
+        assignments.insert(node_id, shard_counts[i]);
+        i = i + 1;
+    };
+    staking_state.set_committee(committee::initialize(assignments));
+    staking::share(staking::create(staking_state, package_id, ctx));
     publisher
 }
 

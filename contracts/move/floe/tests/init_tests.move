@@ -6,26 +6,65 @@ use floe::init;
 use floe::system::System;
 use floe::test_helpers::{Self, blob_id, root_hash, blob_size, encoded_size, mint_wal};
 use floe::test_vectors;
+use floe::init::InitCap;
+use floe::staking::Staking;
+use floe::storage_node::StorageNodeCap;
+use sui::clock;
 use sui::package::Publisher;
 use sui::test_scenario;
 
 const GENESIS: address = @0x6e;
 const USER: address = @0xa11ce;
 
-fun initialize(scenario: &mut test_scenario::Scenario) {
-    let cap = init::new_init_cap_for_testing(scenario.ctx());
+/// `initialize_floe` with the test nodes' staking settings (operators
+/// `test_helpers::operators()`), the clock at `test_helpers::genesis_ms()`.
+fun call_initialize(
+    cap: InitCap,
+    node_ids: vector<ID>,
+    weights: vector<u16>,
+    n_shards: u16,
+    scenario: &mut test_scenario::Scenario,
+): Publisher {
+    let mut clock = clock::create_for_testing(scenario.ctx());
+    clock.set_for_testing(test_helpers::genesis_ms());
     let publisher = init::initialize_floe(
         cap,
         0,
-        test_helpers::node_ids(),
+        node_ids,
         test_helpers::public_keys(),
-        test_vectors::weights(),
-        10,
+        weights,
+        n_shards,
         test_helpers::max_epochs_ahead(),
         test_helpers::capacity(),
         test_helpers::storage_price(),
         test_helpers::write_price(),
+        test_helpers::epoch_duration(),
+        test_helpers::first_epoch_start(),
+        test_helpers::node_names(),
+        vector[b"".to_string(), b"".to_string(), b"".to_string(), b"".to_string()],
+        vector[
+            test_helpers::capacity(),
+            test_helpers::capacity(),
+            test_helpers::capacity(),
+            test_helpers::capacity(),
+        ],
+        vector[0, 0, 0, 0],
+        test_helpers::operators(),
+        &clock,
         scenario.ctx(),
+    );
+    clock.destroy_for_testing();
+    publisher
+}
+
+fun initialize(scenario: &mut test_scenario::Scenario) {
+    let cap = init::new_init_cap_for_testing(scenario.ctx());
+    let publisher = call_initialize(
+        cap,
+        test_helpers::node_ids(),
+        test_vectors::weights(),
+        10,
+        scenario,
     );
     transfer::public_transfer(publisher, GENESIS);
 }
@@ -49,9 +88,27 @@ fun initialize_floe_shares_the_system() {
     assert!(new_package_id.is_none());
     test_scenario::return_shared(system);
 
+    // Staking shares the same committee, one pool per node, epoch 0 done.
+    let staking = scenario.take_shared<Staking>();
+    assert!(staking.epoch() == 0);
+    test_scenario::return_shared(staking);
+
     // The publisher was kept by the caller.
     let publisher = scenario.take_from_sender<Publisher>();
     scenario.return_to_sender(publisher);
+
+    // Every operator got its node's cap, synced up to the genesis epoch.
+    let operators = test_helpers::operators();
+    let ids = test_helpers::node_ids();
+    let mut i = 0;
+    while (i < operators.length()) {
+        scenario.next_tx(operators[i]);
+        let cap = scenario.take_from_sender<StorageNodeCap>();
+        assert!(cap.node_id() == ids[i]);
+        assert!(cap.last_epoch_sync_done() == 0);
+        scenario.return_to_sender(cap);
+        i = i + 1;
+    };
     scenario.end();
 }
 
@@ -99,19 +156,8 @@ fun store_through_the_shared_system() {
 fun mismatched_committee_vectors_abort() {
     let mut scenario = test_scenario::begin(GENESIS);
     let cap = init::new_init_cap_for_testing(scenario.ctx());
-    let publisher = init::initialize_floe(
-        cap,
-        0,
-        test_helpers::node_ids(),
-        test_helpers::public_keys(),
-        vector[1, 2, 3],
-        6,
-        10,
-        1_000,
-        1,
-        1,
-        scenario.ctx(),
-    );
+    let ids = test_helpers::node_ids();
+    let publisher = call_initialize(cap, ids, vector[1, 2, 3], 6, &mut scenario);
     transfer::public_transfer(publisher, GENESIS);
     scenario.end();
 }
@@ -122,19 +168,7 @@ fun unsorted_node_ids_abort() {
     let cap = init::new_init_cap_for_testing(scenario.ctx());
     let mut node_ids = test_helpers::node_ids();
     node_ids.swap(1, 2);
-    let publisher = init::initialize_floe(
-        cap,
-        0,
-        node_ids,
-        test_helpers::public_keys(),
-        test_vectors::weights(),
-        10,
-        10,
-        1_000,
-        1,
-        1,
-        scenario.ctx(),
-    );
+    let publisher = call_initialize(cap, node_ids, test_vectors::weights(), 10, &mut scenario);
     transfer::public_transfer(publisher, GENESIS);
     scenario.end();
 }
@@ -143,19 +177,8 @@ fun unsorted_node_ids_abort() {
 fun wrong_shard_count_aborts() {
     let mut scenario = test_scenario::begin(GENESIS);
     let cap = init::new_init_cap_for_testing(scenario.ctx());
-    let publisher = init::initialize_floe(
-        cap,
-        0,
-        test_helpers::node_ids(),
-        test_helpers::public_keys(),
-        test_vectors::weights(),
-        11,
-        10,
-        1_000,
-        1,
-        1,
-        scenario.ctx(),
-    );
+    let ids = test_helpers::node_ids();
+    let publisher = call_initialize(cap, ids, test_vectors::weights(), 11, &mut scenario);
     transfer::public_transfer(publisher, GENESIS);
     scenario.end();
 }

@@ -7,6 +7,7 @@ use floe::bls_aggregate::{Self, BlsCommittee};
 use floe::system::{Self, System};
 use floe::system_state_inner;
 use floe::test_vectors;
+use std::string::String;
 use sui::bcs;
 use sui::coin::{Self, Coin};
 use wal::wal::WAL;
@@ -27,6 +28,23 @@ public fun storage_price(): u64 { STORAGE_PRICE }
 public fun write_price(): u64 { WRITE_PRICE }
 
 public fun max_epochs_ahead(): u32 { MAX_EPOCHS_AHEAD }
+
+/// The clock at genesis (ms).
+public fun genesis_ms(): u64 { 1_000_000 }
+
+/// Epoch length of the test staking (ms).
+public fun epoch_duration(): u64 { 10_000 }
+
+/// When epoch 0 may end (ms).
+public fun first_epoch_start(): u64 { 1_005_000 }
+
+/// Names of the four test nodes.
+public fun node_names(): vector<String> {
+    vector[b"n1".to_string(), b"n2".to_string(), b"n3".to_string(), b"n4".to_string()]
+}
+
+/// Operators of the four test nodes (they receive the caps).
+public fun operators(): vector<address> { vector[@0xa1, @0xa2, @0xa3, @0xa4] }
 
 /// Reads 32 bytes as a little-endian u256 (as Move sees blob ids).
 public fun u256_from_le(bytes: vector<u8>): u256 {

@@ -10,6 +10,7 @@
 /// function can mint.
 module wal::wal;
 
+use sui::balance::Balance;
 use sui::coin::{Self, Coin, TreasuryCap};
 use sui::dynamic_object_field as dof;
 
@@ -24,7 +25,7 @@ const DECIMALS: u8 = 9;
 public struct WAL has drop {}
 
 /// Shared object holding the `TreasuryCap<WAL>` (dynamic object field under
-/// `TreasuryCapKey`). Offers `burn` and `total_supply` only.
+/// `TreasuryCapKey`). Offers `burn`, `burn_balance` and `total_supply` only.
 public struct ProtectedTreasury has key {
     id: UID,
 }
@@ -59,6 +60,12 @@ public fun total_supply(treasury: &ProtectedTreasury): u64 {
 /// Burns `coin`, reducing the total supply.
 public fun burn(treasury: &mut ProtectedTreasury, coin: Coin<WAL>) {
     coin::burn(treasury.cap_mut(), coin);
+}
+
+/// Burns `balance`, reducing the total supply (for callers that have no
+/// `TxContext` to make a coin, such as the epoch change's 3% burn).
+public fun burn_balance(treasury: &mut ProtectedTreasury, balance: Balance<WAL>) {
+    treasury.cap_mut().supply_mut().decrease_supply(balance);
 }
 
 /// The initial supply in FROST.

@@ -1,0 +1,324 @@
+// Copyright (c) floe authors
+// SPDX-License-Identifier: Apache-2.0
+
+/// A storage node's staking pool: stake in shares, rewards, commission and
+/// the node's votes. Kept in `StakingInnerV1.pools` under the node id.
+///
+/// Accounting: `wal_balance` is the FROST the pool's `num_shares` are worth
+/// (active stake plus rewards); the principal itself stays in each
+/// `StakedWal` and rewards sit in `rewards_pool`. At each epoch change the
+/// pool is advanced: its commission is taken from the rewards, the rest is
+/// added to `rewards_pool` and `wal_balance`, the exchange rate of the new
+/// epoch is recorded (before pending stake is added), then pending stake
+/// joins and due share withdrawals leave at that rate. A stake withdrawn in
+/// epoch `w` receives `rate(w).to_wal(rate(activation).to_shares(principal))`.
+///
+/// Pending commission rates, commission collection, vote setters and pool
+/// withdrawal come later; `state` is always `Active` for now.
+module floe::staking_pool;
+
+use floe::auth::Authorized;
+use floe::pending_values::{Self, PendingValues};
+use floe::pool_exchange_rate::{Self, PoolExchangeRate};
+use floe::staked_wal::{Self, StakedWal};
+use floe::storage_node::StorageNodeInfo;
+use sui::bag::{Self, Bag};
+use sui::balance::{Self, Balance};
+use sui::table::{Self, Table};
+use wal::wal::WAL;
+
+/// Commission rates are in basis points of the rewards.
+const N_BASIS_POINTS: u64 = 10_000;
+
+/// The pool was already advanced to this epoch.
+const EPoolAlreadyUpdated: u64 = 0;
+/// The pool does not accept stake.
+const EPoolIsNotActive: u64 = 6;
+/// Staking zero.
+const EZeroStake: u64 = 7;
+/// The stake is not in the `Staked` state.
+const ENotStaked: u64 = 8;
+/// The stake belongs to another pool.
+const EIncorrectPoolId: u64 = 9;
+/// The stake must be requested for withdrawal first.
+const ENotWithdrawing: u64 = 10;
+/// The stake's withdraw epoch has not come yet.
+const EWithdrawEpochNotReached: u64 = 11;
+/// The stake is not active yet.
+const EActivationEpochNotReached: u64 = 12;
+/// The stake can (only) be withdrawn directly with `withdraw_stake`.
+const EWithdrawDirectly: u64 = 13;
+/// A commission rate above 100%.
+const EIncorrectCommissionRate: u64 = 14;
+
+/// The pool's lifecycle.
+public enum PoolState has copy, drop, store {
+    Active,
+    Withdrawing(u32),
+    Withdrawn,
+}
+
+/// The node's votes for the next epochs.
+public struct VotingParams has copy, drop, store {
+    storage_price: u64,
+    write_price: u64,
+    node_capacity: u64,
+}
+
+/// A staking pool.
+public struct StakingPool has key, store {
+    id: UID,
+    state: PoolState,
+    voting_params: VotingParams,
+    node_info: StorageNodeInfo,
+    activation_epoch: u32,
+    latest_epoch: u32,
+    wal_balance: u64,
+    num_shares: u64,
+    pending_shares_withdraw: PendingValues,
+    pre_active_withdrawals: PendingValues,
+    pending_commission_rate: PendingValues,
+    commission_rate: u16,
+    exchange_rates: Table<u32, PoolExchangeRate>,
+    pending_stake: PendingValues,
+    rewards_pool: Balance<WAL>,
+    commission: Balance<WAL>,
+    commission_receiver: Authorized,
+    governance_authorized: Authorized,
+    extra_fields: Bag,
+}
+
+/// An active pool for `node_info`, from `activation_epoch` on.
+public(package) fun new(
+    node_info: StorageNodeInfo,
+    commission_rate: u16,
+    storage_price: u64,
+    write_price: u64,
+    node_capacity: u64,
+    activation_epoch: u32,
+    commission_receiver: Authorized,
+    governance_authorized: Authorized,
+    ctx: &mut TxContext,
+): StakingPool {
+    assert!((commission_rate as u64) <= N_BASIS_POINTS, EIncorrectCommissionRate);
+    StakingPool {
+        id: object::new(ctx),
+        state: PoolState::Active,
+        voting_params: VotingParams { storage_price, write_price, node_capacity },
+        node_info,
+        activation_epoch,
+        latest_epoch: activation_epoch,
+        wal_balance: 0,
+        num_shares: 0,
+        pending_shares_withdraw: pending_values::empty(),
+        pre_active_withdrawals: pending_values::empty(),
+        pending_commission_rate: pending_values::empty(),
+        commission_rate,
+        exchange_rates: table::new(ctx),
+        pending_stake: pending_values::empty(),
+        rewards_pool: balance::zero(),
+        commission: balance::zero(),
+        commission_receiver,
+        governance_authorized,
+        extra_fields: bag::new(ctx),
+    }
+}
+
+// === Stake ===
+
+/// Stakes `to_stake` from `activation_epoch` on.
+public(package) fun stake(
+    pool: &mut StakingPool,
+    to_stake: Balance<WAL>,
+    activation_epoch: u32,
+    ctx: &mut TxContext,
+): StakedWal {
+    assert!(pool.is_active(), EPoolIsNotActive);
+    let amount = to_stake.value();
+    assert!(amount > 0, EZeroStake);
+    pool.pending_stake.insert_or_add(activation_epoch, amount);
+    staked_wal::mint(pool.node_info.id(), to_stake, activation_epoch, ctx)
+}
+
+/// Whether `sw` can be withdrawn right away, principal only: it is staked
+/// and not counted in any committee yet (activation in `epoch + 2`, or in
+/// `epoch + 1` without a selected next committee holding the node).
+public(package) fun is_early_withdrawable(
+    sw: &StakedWal,
+    epoch: u32,
+    in_next_committee: bool,
+) : bool {
+    if (!sw.is_staked()) return false;
+    let activation = sw.activation_epoch();
+    activation == epoch + 2 || (activation == epoch + 1 && !in_next_committee)
+}
+
+/// Requests the withdrawal of `sw`: from `epoch + 2` if the node is in the
+/// selected next committee, else from `epoch + 1` if it is in the current
+/// one. Stake that is not counted anywhere is withdrawn directly.
+/// `in_next_committee` is false while the next committee is not selected.
+public(package) fun request_withdraw_stake(
+    pool: &mut StakingPool,
+    sw: &mut StakedWal,
+    in_current_committee: bool,
+    in_next_committee: bool,
+    epoch: u32,
+) {
+    assert!(sw.node_id() == pool.node_info.id(), EIncorrectPoolId);
+    assert!(sw.is_staked(), ENotStaked);
+    assert!(!is_early_withdrawable(sw, epoch, in_next_committee), EWithdrawDirectly);
+    let activation = sw.activation_epoch();
+    let principal = sw.value();
+    if (activation == epoch + 1) {
+        // Pre-active: converted to shares when it activates, leaves after.
+        pool.pre_active_withdrawals.insert_or_add(activation, principal);
+        sw.set_withdrawing(epoch + 2);
+        return
+    };
+    assert!(activation <= epoch, EActivationEpochNotReached);
+    let withdraw_epoch = if (in_next_committee) {
+        epoch + 2
+    } else if (in_current_committee) {
+        epoch + 1
+    } else {
+        abort EWithdrawDirectly
+    };
+    let shares = pool.exchange_rate_at_epoch(activation).convert_to_share_amount(principal);
+    pool.pending_shares_withdraw.insert_or_add(withdraw_epoch, shares);
+    sw.set_withdrawing(withdraw_epoch);
+}
+
+/// Withdraws `sw`: principal only if early withdrawable; principal and
+/// rewards if its withdraw epoch has come, or (one step) if it is staked
+/// with a node in no committee.
+public(package) fun withdraw_stake(
+    pool: &mut StakingPool,
+    sw: StakedWal,
+    in_current_committee: bool,
+    in_next_committee: bool,
+    epoch: u32,
+): Balance<WAL> {
+    assert!(sw.node_id() == pool.node_info.id(), EIncorrectPoolId);
+    let activation = sw.activation_epoch();
+    let principal = sw.value();
+    if (sw.is_staked()) {
+        if (is_early_withdrawable(&sw, epoch, in_next_committee)) {
+            pool.pending_stake.reduce(activation, principal);
+            return sw.into_balance()
+        };
+        assert!(!in_current_committee && !in_next_committee, ENotWithdrawing);
+        assert!(activation <= epoch, EActivationEpochNotReached);
+        if (activation > pool.latest_epoch) {
+            // Never activated: the pool has not been advanced since.
+            pool.pending_stake.reduce(activation, principal);
+            return sw.into_balance()
+        };
+        let shares = pool.exchange_rate_at_epoch(activation).convert_to_share_amount(principal);
+        let shares = shares.min(pool.num_shares);
+        let now = pool_exchange_rate::new(pool.wal_balance, pool.num_shares);
+        let value = now.convert_to_wal_amount(shares).min(pool.wal_balance);
+        pool.wal_balance = pool.wal_balance - value;
+        pool.num_shares = pool.num_shares - shares;
+        let mut out = sw.into_balance();
+        out.join(pool.take_rewards(value, principal));
+        return out
+    };
+    let withdraw_epoch = sw.withdraw_epoch();
+    assert!(withdraw_epoch <= epoch, EWithdrawEpochNotReached);
+    let shares = pool.exchange_rate_at_epoch(activation).convert_to_share_amount(principal);
+    let value = pool.exchange_rate_at_epoch(withdraw_epoch).convert_to_wal_amount(shares);
+    let mut out = sw.into_balance();
+    out.join(pool.take_rewards(value, principal));
+    out
+}
+
+/// Rewards of a stake of `principal` now worth `value`, at most what the
+/// rewards pool holds (rounding).
+fun take_rewards(pool: &mut StakingPool, value: u64, principal: u64): Balance<WAL> {
+    let rewards = if (value > principal) { value - principal } else { 0 };
+    let rewards = rewards.min(pool.rewards_pool.value());
+    pool.rewards_pool.split(rewards)
+}
+
+// === Epoch change ===
+
+/// Advances the pool to `epoch` with the rewards of the ended epoch.
+public(package) fun advance_epoch(pool: &mut StakingPool, rewards: Balance<WAL>, epoch: u32) {
+    assert!(epoch > pool.latest_epoch, EPoolAlreadyUpdated);
+    let mut rewards = rewards;
+    let commission = (rewards.value() as u128) * (pool.commission_rate as u128);
+    let commission = ((commission / (N_BASIS_POINTS as u128)) as u64);
+    pool.commission.join(rewards.split(commission));
+    pool.wal_balance = pool.wal_balance + rewards.value();
+    pool.rewards_pool.join(rewards);
+    pool.node_info.rotate_public_key();
+    pool.process_pending_stake(epoch);
+    pool.latest_epoch = epoch;
+}
+
+/// Records the rate of `epoch`, adds pending stake, removes due share
+/// withdrawals, and turns stake withdrawn before it activated into shares
+/// that leave in the next epoch.
+fun process_pending_stake(pool: &mut StakingPool, epoch: u32) {
+    let rate = pool_exchange_rate::new(pool.wal_balance, pool.num_shares);
+    pool.exchange_rates.add(epoch, rate);
+    let stake_in = pool.pending_stake.flush(epoch);
+    let shares_out = pool.pending_shares_withdraw.flush(epoch).min(pool.num_shares);
+    let wal_out = rate.convert_to_wal_amount(shares_out).min(pool.wal_balance);
+    pool.wal_balance = pool.wal_balance - wal_out + stake_in;
+    pool.num_shares = pool.num_shares - shares_out + rate.convert_to_share_amount(stake_in);
+    let pre_active = pool.pre_active_withdrawals.flush(epoch);
+    if (pre_active > 0) {
+        let shares = rate.convert_to_share_amount(pre_active);
+        pool.pending_shares_withdraw.insert_or_add(epoch + 1, shares);
+    };
+}
+
+/// The rate recorded at `epoch`, or the last one before it (flat before
+/// any).
+public(package) fun exchange_rate_at_epoch(pool: &StakingPool, epoch: u32): PoolExchangeRate {
+    let mut e = if (epoch > pool.latest_epoch) { pool.latest_epoch } else { epoch };
+    loop {
+        if (pool.exchange_rates.contains(e)) return *pool.exchange_rates.borrow(e);
+        if (e <= pool.activation_epoch) return pool_exchange_rate::flat();
+        e = e - 1;
+    }
+}
+
+/// The stake the pool will have in `epoch`: the current balance, plus
+/// stake activating by then, minus withdrawals due by then.
+public(package) fun wal_balance_at_epoch(pool: &StakingPool, epoch: u32): u64 {
+    let mut pending_in = 0;
+    let mut i = pool.latest_epoch + 1;
+    while (i <= epoch) {
+        pending_in = pending_in + pool.pending_stake.value_at(i);
+        if (i < epoch) pending_in = pending_in - pool.pre_active_withdrawals.value_at(i).min(pending_in);
+        i = i + 1;
+    };
+    let mut shares_out = 0;
+    let mut i = pool.latest_epoch + 1;
+    while (i <= epoch) {
+        shares_out = shares_out + pool.pending_shares_withdraw.value_at(i);
+        i = i + 1;
+    };
+    let now = pool_exchange_rate::new(pool.wal_balance, pool.num_shares);
+    let out = now.convert_to_wal_amount(shares_out.min(pool.num_shares));
+    pool.wal_balance + pending_in - out.min(pool.wal_balance + pending_in)
+}
+
+// === Views ===
+
+public(package) fun is_active(pool: &StakingPool): bool {
+    match (&pool.state) {
+        PoolState::Active => true,
+        _ => false,
+    }
+}
+
+public fun node_info(pool: &StakingPool): &StorageNodeInfo { &pool.node_info }
+
+public fun wal_balance(pool: &StakingPool): u64 { pool.wal_balance }
+
+public fun commission_rate(pool: &StakingPool): u16 { pool.commission_rate }
+
+public(package) fun node_capacity(pool: &StakingPool): u64 { pool.voting_params.node_capacity }

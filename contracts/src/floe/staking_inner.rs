@@ -1,0 +1,491 @@
+//! Twin of `floe::staking_inner`: the epoch, committees, pools and the
+//! epoch state machine behind `Staking` (see the Move module for the
+//! rules; registration, price votes, commission collection, governance and
+//! subsidies come later).
+//!
+//! Deviation from the Move layout of the pools table: Move keeps each pool
+//! in `pools: ObjectTable<ID, StakingPool>`, i.e. as a dynamic *object*
+//! field of the table; the ledger runtime has plain dynamic fields only,
+//! so the twin stores each pool as a dynamic field of the table's id,
+//! keyed by the node id (`ID`), whose value is the `StakingPool` itself.
+//! [`pool_field_id`] names that field object, so a reader fetches a pool
+//! with one object read. The pool's `exchange_rates` table is likewise a
+//! set of dynamic fields keyed by the epoch (`u32`), as `sui::table` has it.
+
+use floe_core::bls::BlsPublicKey;
+use floe_core::committee::is_quorum;
+use floe_core::move_types::{
+    ActiveSet, Committee, Element, EpochChangeDone, EpochChangeStart, EpochParametersSelected,
+    EpochState, ExtendedField, MoveType, MoveTypeInfo, ObjectId, ObjectTable, ShardsReceived,
+    StakedWal, StakingInnerV1, StakingPool, StorageNodeCap, System, VecMap, VecMapEntry,
+};
+use floe_ledger::native::{NativeError, Runtime, Value};
+use sui_sdk_types::{Address, TypeTag};
+
+use crate::floe::{
+    active_set, apportionment, bls_aggregate, committee, epoch_parameters, events, extended_field,
+    staking_pool, storage_node, system,
+};
+use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
+use crate::util::{add_u32, add_u64, ensure, floe_tag, id_value, new_id, to_address};
+use crate::wal::wal::ProtectedTreasury;
+
+/// Most nodes in the active set.
+pub const MAX_ACTIVE_SET_SIZE: u16 = 150;
+/// Least projected stake of an active-set node.
+pub const MIN_STAKE: u64 = 0;
+
+abort_codes! {
+    module: "staking_inner",
+    EWrongEpochState = 0,
+    EInvalidSyncEpoch = 1,
+    EDuplicateSyncDone = 2,
+    ENoStake = 3,
+    ENotInCommittee = 4,
+    ECommitteeSelected = 5,
+    EPoolNotFound = 8,
+    EIncorrectNodeOrder = 10,
+}
+
+const fn view(name: &'static str, ret: &'static [&'static str]) -> FnSig {
+    FnSig::new(name, Vis::Public, &[], &[("self", "&StakingInnerV1")], ret)
+}
+
+/// Every `public` and `entry` function of the Move module, in source order.
+pub const FUNCTIONS: &[FnSig] = &[
+    view("epoch", &["u32"]),
+    view("n_shards", &["u16"]),
+    view("committee", &["&Committee"]),
+    view("previous_committee", &["&Committee"]),
+    view("epoch_state", &["&EpochState"]),
+];
+
+const STRUCTS: &[MoveTypeInfo] = &[EpochState::INFO, StakingInnerV1::INFO];
+
+/// The module declaration.
+pub const MODULE: ModuleDecl = ModuleDecl {
+    package: Package::Floe,
+    name: "staking_inner",
+    functions: FUNCTIONS,
+    abort_codes: ABORT_CODES,
+    structs: STRUCTS,
+    native,
+};
+
+/// The state is reached only through `Staking`; nothing is callable.
+fn native(_name: &str) -> Option<NativeBody> {
+    None
+}
+
+/// The id of the dynamic field object that holds `node_id`'s pool in the
+/// pools table `pools_table` (`StakingInnerV1.pools.id`): Sui's dynamic
+/// field id for the name `node_id` of type `0x2::object::ID`, i.e.
+/// `blake2b256(0xf0 || pools_table || bcs_len(node_id) as u64 LE (= 32)
+/// || node_id || bcs(TypeTag 0x2::object::ID))`. Its contents are a
+/// `0x2::dynamic_field::Field<ID, StakingPool>` (`{id, name, value}`).
+pub fn pool_field_id(pools_table: ObjectId, node_id: ObjectId) -> Address {
+    Runtime::field_id(to_address(pools_table), &id_value(node_id))
+}
+
+fn active_set_type() -> TypeTag {
+    floe_tag("active_set", "ActiveSet", vec![]).into()
+}
+
+fn public_keys_type() -> Result<TypeTag, NativeError> {
+    "0x2::vec_map::VecMap<0x2::object::ID, 0x2::group_ops::Element<0x2::bls12381::G1>>"
+        .parse()
+        .map_err(|_| NativeError::Invariant("VecMap tag".into()))
+}
+
+/// `new`: a state in `epoch` whose change finished at `now`, no pools, an
+/// empty committee.
+pub fn new(
+    rt: &mut Runtime<'_>,
+    epoch: u32,
+    n_shards: u16,
+    epoch_duration: u64,
+    first_epoch_start: u64,
+    now: u64,
+) -> Result<StakingInnerV1, NativeError> {
+    let pools = ObjectTable {
+        id: new_id(rt)?,
+        size: 0,
+    };
+    let set = active_set::new(MAX_ACTIVE_SET_SIZE, MIN_STAKE)?;
+    let active_set = new_id(rt)?;
+    rt.df_add(
+        to_address(active_set),
+        extended_field::key(),
+        Value::new(active_set_type(), &set),
+    )?;
+    let keys = new_id(rt)?;
+    let empty: VecMap<ObjectId, Element> = VecMap::default();
+    rt.df_add(
+        to_address(keys),
+        extended_field::key(),
+        Value::new(public_keys_type()?, &empty),
+    )?;
+    Ok(StakingInnerV1 {
+        n_shards,
+        epoch_duration,
+        first_epoch_start,
+        pools,
+        epoch,
+        active_set: ExtendedField { id: active_set },
+        next_committee: None,
+        committee: committee::empty(),
+        previous_committee: committee::empty(),
+        next_epoch_params: None,
+        epoch_state: EpochState::EpochChangeDone(now),
+        next_epoch_public_keys: ExtendedField { id: keys },
+    })
+}
+
+/// `add_pool`.
+pub fn add_pool(
+    rt: &mut Runtime<'_>,
+    s: &mut StakingInnerV1,
+    pool: &StakingPool,
+) -> Result<(), NativeError> {
+    rt.df_add(
+        to_address(s.pools.id),
+        id_value(pool.node_info.node_id),
+        Value::new(staking_pool::pool_type(), pool),
+    )?;
+    s.pools.size += 1;
+    Ok(())
+}
+
+/// `set_committee`.
+pub fn set_committee(s: &mut StakingInnerV1, committee: Committee) {
+    s.committee = committee;
+}
+
+/// `node_id`'s pool; aborts with `EPoolNotFound`.
+pub fn load_pool(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    node_id: ObjectId,
+) -> Result<StakingPool, NativeError> {
+    let table = to_address(s.pools.id);
+    let key = id_value(node_id);
+    ensure(rt.df_exists(table, &key), EPoolNotFound)?;
+    rt.df_get(table, &key, &staking_pool::pool_type())
+}
+
+fn store_pool(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    pool: &StakingPool,
+) -> Result<(), NativeError> {
+    rt.df_set(
+        to_address(s.pools.id),
+        &id_value(pool.node_info.node_id),
+        Value::new(staking_pool::pool_type(), pool),
+    )
+}
+
+/// The active set.
+pub fn load_active_set(rt: &mut Runtime<'_>, s: &StakingInnerV1) -> Result<ActiveSet, NativeError> {
+    rt.df_get(
+        to_address(s.active_set.id),
+        &extended_field::key(),
+        &active_set_type(),
+    )
+}
+
+fn store_public_keys(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    keys: &VecMap<ObjectId, Element>,
+) -> Result<(), NativeError> {
+    rt.df_set(
+        to_address(s.next_epoch_public_keys.id),
+        &extended_field::key(),
+        Value::new(public_keys_type()?, keys),
+    )
+}
+
+/// The epoch new stake activates in (and projections are for).
+fn projection_epoch(s: &StakingInnerV1) -> Result<u32, NativeError> {
+    add_u32(s.epoch, if s.next_committee.is_some() { 2 } else { 1 })
+}
+
+fn in_next_committee(s: &StakingInnerV1, node_id: &ObjectId) -> bool {
+    s.next_committee
+        .as_ref()
+        .is_some_and(|c| committee::contains(c, node_id))
+}
+
+/// Stores `pool` and sets its active-set stake to its projected stake.
+fn store_pool_and_update_active_set(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    pool: &StakingPool,
+) -> Result<(), NativeError> {
+    store_pool(rt, s, pool)?;
+    let stake = staking_pool::wal_balance_at_epoch(pool, projection_epoch(s)?)?;
+    let mut set = load_active_set(rt, s)?;
+    active_set::insert_or_update(&mut set, pool.node_info.node_id, stake)?;
+    rt.df_set(
+        to_address(s.active_set.id),
+        &extended_field::key(),
+        Value::new(active_set_type(), &set),
+    )
+}
+
+/// `stake_with_pool`: `amount` FROST (the coin is consumed by the caller).
+pub fn stake_with_pool(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    amount: u64,
+    node_id: ObjectId,
+) -> Result<StakedWal, NativeError> {
+    let mut pool = load_pool(rt, s, node_id)?;
+    let activation_epoch = projection_epoch(s)?;
+    let staked = staking_pool::stake(rt, &mut pool, amount, activation_epoch)?;
+    store_pool_and_update_active_set(rt, s, &pool)?;
+    Ok(staked)
+}
+
+/// `request_withdraw_stake`.
+pub fn request_withdraw_stake(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    sw: &mut StakedWal,
+) -> Result<(), NativeError> {
+    let mut pool = load_pool(rt, s, sw.node_id)?;
+    let in_current = committee::contains(&s.committee, &sw.node_id);
+    let in_next = in_next_committee(s, &sw.node_id);
+    staking_pool::request_withdraw_stake(rt, &mut pool, sw, in_current, in_next, s.epoch)?;
+    store_pool_and_update_active_set(rt, s, &pool)
+}
+
+/// `withdraw_stake`: the FROST paid out.
+pub fn withdraw_stake(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    sw: StakedWal,
+) -> Result<u64, NativeError> {
+    let mut pool = load_pool(rt, s, sw.node_id)?;
+    let in_current = committee::contains(&s.committee, &sw.node_id);
+    let in_next = in_next_committee(s, &sw.node_id);
+    let out = staking_pool::withdraw_stake(rt, &mut pool, sw, in_current, in_next, s.epoch)?;
+    store_pool_and_update_active_set(rt, s, &pool)?;
+    Ok(out)
+}
+
+/// `can_withdraw_staked_wal_early`.
+pub fn can_withdraw_staked_wal_early(
+    s: &StakingInnerV1,
+    sw: &StakedWal,
+) -> Result<bool, NativeError> {
+    staking_pool::is_early_withdrawable(sw, s.epoch, in_next_committee(s, &sw.node_id))
+}
+
+/// `voting_end` at time `now` (ms).
+pub fn voting_end(
+    rt: &mut Runtime<'_>,
+    s: &mut StakingInnerV1,
+    now: u64,
+) -> Result<(), NativeError> {
+    let start = match s.epoch_state {
+        EpochState::EpochChangeDone(start) => start,
+        EpochState::NextParamsSelected(_) => return Err(ECommitteeSelected.err()),
+        EpochState::EpochChangeSync(_) => return Err(EWrongEpochState.err()),
+    };
+    if s.epoch == 0 {
+        ensure(now >= s.first_epoch_start, EWrongEpochState)?;
+    } else {
+        ensure(
+            now >= add_u64(start, s.epoch_duration / 2)?,
+            EWrongEpochState,
+        )?;
+    }
+    select_committee_and_calculate_votes(rt, s)?;
+    s.epoch_state = EpochState::NextParamsSelected(start);
+    events::emit(
+        rt,
+        &EpochParametersSelected {
+            next_epoch: add_u32(s.epoch, 1)?,
+        },
+    )
+}
+
+fn select_committee_and_calculate_votes(
+    rt: &mut Runtime<'_>,
+    s: &mut StakingInnerV1,
+) -> Result<(), NativeError> {
+    let set = load_active_set(rt, s)?;
+    ensure(set.total_stake > 0, ENoStake)?;
+    let ids = active_set::active_ids(&set);
+    let shards = apportionment::apportion(&active_set::active_stakes(&set), s.n_shards)?;
+    let assignments: Vec<(ObjectId, u16)> = ids
+        .into_iter()
+        .zip(shards)
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let next = committee::transition(&s.committee, &assignments)?;
+
+    let mut keys = VecMap::default();
+    let mut votes = Vec::new();
+    let mut weights = Vec::new();
+    for entry in &next.pos0.contents {
+        let pool = load_pool(rt, s, entry.key)?;
+        keys.contents.push(VecMapEntry {
+            key: entry.key,
+            value: storage_node::next_epoch_public_key(&pool.node_info).clone(),
+        });
+        let weight = entry.value.len() as u128;
+        let vote = u128::from(pool.voting_params.node_capacity) * u128::from(s.n_shards) / weight;
+        votes.push(u64::try_from(vote).unwrap_or(u64::MAX));
+        weights.push(entry.value.len() as u16);
+    }
+    let capacity = quorum_above(&votes, &weights, s.n_shards);
+    store_public_keys(rt, s, &keys)?;
+    s.next_epoch_params = Some(epoch_parameters::new(capacity, u64::MAX, u64::MAX));
+    s.next_committee = Some(next);
+    Ok(())
+}
+
+/// `initiate_epoch_change` at time `now` (ms).
+pub fn initiate_epoch_change(
+    rt: &mut Runtime<'_>,
+    s: &mut StakingInnerV1,
+    system: &System,
+    treasury: &ProtectedTreasury,
+    now: u64,
+) -> Result<(), NativeError> {
+    let EpochState::NextParamsSelected(start) = s.epoch_state else {
+        return Err(EWrongEpochState.err());
+    };
+    if s.epoch == 0 {
+        ensure(now >= s.first_epoch_start, EWrongEpochState)?;
+    } else {
+        ensure(now >= add_u64(start, s.epoch_duration)?, EWrongEpochState)?;
+    }
+    let burn = system::extract_burn_balance(rt, system)?;
+    crate::wal::wal::burn_amount(rt, treasury, burn)?;
+    let missing = || NativeError::Invariant("parameters selected without a committee".into());
+    let next_committee = s.next_committee.take().ok_or_else(missing)?;
+    let params = s.next_epoch_params.take().ok_or_else(missing)?;
+    let bls_committee = next_bls_committee(rt, s, &next_committee)?;
+    let rewards = system::advance_epoch(rt, system, bls_committee, params.total_capacity_size)?;
+
+    s.epoch = add_u32(s.epoch, 1)?;
+    s.previous_committee = std::mem::replace(&mut s.committee, next_committee);
+    s.epoch_state = EpochState::EpochChangeSync(0);
+    let epoch = s.epoch;
+    for (node_id, reward) in rewards.into_iter().rev() {
+        advance_pool(rt, s, node_id, reward, epoch)?;
+    }
+    let ids: Vec<ObjectId> = s.committee.pos0.contents.iter().map(|e| e.key).collect();
+    for node_id in ids.into_iter().rev() {
+        if !committee::contains(&s.previous_committee, &node_id) {
+            advance_pool(rt, s, node_id, 0, epoch)?;
+        }
+    }
+    store_public_keys(rt, s, &VecMap::default())?;
+    events::emit(rt, &EpochChangeStart { epoch })
+}
+
+fn advance_pool(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    node_id: ObjectId,
+    reward: u64,
+    epoch: u32,
+) -> Result<(), NativeError> {
+    let mut pool = load_pool(rt, s, node_id)?;
+    staking_pool::advance_epoch(rt, &mut pool, reward, epoch)?;
+    store_pool_and_update_active_set(rt, s, &pool)
+}
+
+/// `next_bls_committee`: the committee's nodes with their next keys,
+/// weights = shard counts, for the next epoch.
+fn next_bls_committee(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    committee: &Committee,
+) -> Result<floe_core::move_types::BlsCommittee, NativeError> {
+    let keys: VecMap<ObjectId, Element> = rt.df_get(
+        to_address(s.next_epoch_public_keys.id),
+        &extended_field::key(),
+        &public_keys_type()?,
+    )?;
+    let mut members = Vec::with_capacity(committee.pos0.contents.len());
+    for (i, entry) in committee.pos0.contents.iter().enumerate() {
+        let key = keys
+            .contents
+            .get(i)
+            .ok_or_else(|| NativeError::Invariant("fewer next keys than members".into()))?;
+        ensure(key.key == entry.key, EIncorrectNodeOrder)?;
+        let public_key = BlsPublicKey::from_bytes(&key.value.bytes)
+            .map_err(|e| NativeError::Invariant(format!("stored key: {e}")))?;
+        members.push((entry.key, public_key, entry.value.len() as u16));
+    }
+    bls_aggregate::new_bls_committee(add_u32(s.epoch, 1)?, &members)
+}
+
+/// `epoch_sync_done` at time `now` (ms).
+pub fn epoch_sync_done(
+    rt: &mut Runtime<'_>,
+    s: &mut StakingInnerV1,
+    cap: &mut StorageNodeCap,
+    epoch: u32,
+    now: u64,
+) -> Result<(), NativeError> {
+    ensure(epoch == s.epoch, EInvalidSyncEpoch)?;
+    ensure(cap.last_epoch_sync_done < epoch, EDuplicateSyncDone)?;
+    ensure(
+        committee::contains(&s.committee, &cap.node_id),
+        ENotInCommittee,
+    )?;
+    cap.last_epoch_sync_done = epoch;
+    let shards = committee::shards(&s.committee, &cap.node_id).to_vec();
+    let n_shards = s.n_shards;
+    let done = match &mut s.epoch_state {
+        EpochState::EpochChangeSync(weight) => {
+            *weight = weight
+                .checked_add(shards.len() as u16)
+                .ok_or_else(crate::util::arithmetic)?;
+            is_quorum(u32::from(*weight), u32::from(n_shards))
+        }
+        _ => false,
+    };
+    events::emit(rt, &ShardsReceived { epoch, shards })?;
+    if done {
+        s.epoch_state = EpochState::EpochChangeDone(now);
+        events::emit(rt, &EpochChangeDone { epoch })?;
+    }
+    Ok(())
+}
+
+/// `quorum_above`: the largest value that votes holding a quorum (`3w >=
+/// 2n + 1` of `n_shards`) are at or above; 0 if the votes hold none.
+pub fn quorum_above(votes: &[u64], weights: &[u16], n_shards: u16) -> u64 {
+    let mut order: Vec<usize> = (0..votes.len()).collect();
+    order.sort_by(|a, b| votes[*b].cmp(&votes[*a]));
+    let mut weight = 0u32;
+    for i in order {
+        weight = weight.saturating_add(u32::from(weights.get(i).copied().unwrap_or(0)));
+        if is_quorum(weight, u32::from(n_shards)) {
+            return votes[i];
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_above_is_the_largest_value_a_quorum_reaches() {
+        // n = 10, quorum 7: 4 vote 100, 3 vote 50, 3 vote 10.
+        assert_eq!(quorum_above(&[50, 100, 10], &[3, 4, 3], 10), 50);
+        assert_eq!(quorum_above(&[100, 50], &[7, 3], 10), 100);
+        assert_eq!(quorum_above(&[100], &[6], 10), 0);
+        assert_eq!(quorum_above(&[], &[], 10), 0);
+    }
+}
