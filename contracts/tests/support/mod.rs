@@ -19,7 +19,7 @@ use floe_chain::floe::calls::CertificateArgs;
 use floe_chain::floe::{Floe, FloeIds};
 use floe_chain::sui_sdk_types::Address;
 use floe_chain::{ChainClient, ExecutedTx, KeyPair};
-use floe_contracts::genesis::{FloeGenesis, GenesisNodeSpec};
+use floe_contracts::genesis::{FloeGenesis, GenesisNodeSpec, GenesisNodeStaking};
 use floe_contracts::{FLOE_PACKAGE_ID, WAL_PACKAGE_ID};
 use floe_core::bls::{BlsSecretKey, aggregate_signatures};
 use floe_core::committee::signers_to_bitmap;
@@ -38,6 +38,9 @@ pub const SHARDS: [u16; 4] = [1, 2, 3, 4];
 pub struct Devnet {
     pub floe: Floe,
     pub user: KeyPair,
+    /// The nodes' operators (committee order): each owns its node's
+    /// `StorageNodeCap` and some SUI for gas.
+    pub operators: Vec<KeyPair>,
     /// Secret keys in committee order (ascending node id).
     pub signers: Vec<BlsSecretKey>,
     /// Shards per member, in committee order.
@@ -73,20 +76,38 @@ pub fn floe_bin() -> PathBuf {
 }
 
 pub async fn devnet() -> Devnet {
-    devnet_with(None).await
+    devnet_with(None, None).await
 }
 
 /// A devnet whose faucet sends `amount` per request and holds `reserve`
 /// WAL (moved at genesis from the user's share of the supply).
 pub async fn devnet_with_faucet(reserve: u64, amount: u64) -> Devnet {
-    devnet_with(Some((reserve, amount))).await
+    devnet_with(Some((reserve, amount)), None).await
 }
 
-async fn devnet_with(faucet: Option<(u64, u64)>) -> Devnet {
+/// A devnet whose epochs last `epoch_duration_ms` and whose epoch 0 may
+/// end `first_epoch_delay_ms` after the genesis file is written.
+pub async fn devnet_with_epochs(epoch_duration_ms: u64, first_epoch_delay_ms: u64) -> Devnet {
+    devnet_with(None, Some((epoch_duration_ms, first_epoch_delay_ms))).await
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+async fn devnet_with(faucet: Option<(u64, u64)>, epochs: Option<(u64, u64)>) -> Devnet {
     let user = KeyPair::generate();
     let keys: Vec<BlsSecretKey> = (0..4u8)
         .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
         .collect();
+    let key_operators: Vec<KeyPair> = keys.iter().map(|_| KeyPair::generate()).collect();
+    let (epoch_duration_ms, first_epoch_start_ms) = match epochs {
+        Some((duration, delay)) => (duration, Some(now_ms() + delay)),
+        None => (FloeGenesis::default().epoch_duration_ms, None),
+    };
     let floe_genesis = FloeGenesis {
         epoch: 0,
         max_epochs_ahead: MAX_EPOCHS_AHEAD,
@@ -102,25 +123,41 @@ async fn devnet_with(faucet: Option<(u64, u64)>) -> Devnet {
                 node_id: None,
             })
             .collect(),
-        ..FloeGenesis::default()
+        node_staking: key_operators
+            .iter()
+            .map(|op| GenesisNodeStaking {
+                operator: Some(op.address().to_string()),
+                ..GenesisNodeStaking::default()
+            })
+            .collect(),
+        epoch_duration_ms,
+        first_epoch_start_ms,
     };
     let nodes = floe_genesis.sorted_nodes().expect("genesis nodes");
     let mut signers = Vec::new();
     let mut weights = Vec::new();
+    let mut operators = Vec::new();
     for node in &nodes {
-        let key = keys
+        let i = keys
             .iter()
-            .find(|k| k.public_key() == node.public_key)
+            .position(|k| k.public_key() == node.public_key)
             .expect("key of node");
-        signers.push(BlsSecretKey::from_bytes(&key.to_bytes()[..]).expect("key copy"));
+        signers.push(BlsSecretKey::from_bytes(&keys[i].to_bytes()[..]).expect("key copy"));
         weights.push(node.shards);
+        operators.push(key_operators[i].clone());
     }
     let genesis = Genesis {
-        accounts: vec![Account {
+        accounts: std::iter::once(Account {
             address: user.address(),
             balance: 100 * SUI,
             coins: 4,
-        }],
+        })
+        .chain(operators.iter().map(|op| Account {
+            address: op.address(),
+            balance: 10 * SUI,
+            coins: 1,
+        }))
+        .collect(),
         packages: vec![
             PackageSpec {
                 address: WAL_PACKAGE_ID,
@@ -181,6 +218,7 @@ async fn devnet_with(faucet: Option<(u64, u64)>) -> Devnet {
     Devnet {
         floe,
         user,
+        operators,
         signers,
         weights,
         wal,
