@@ -148,6 +148,13 @@ mod tests {
         // One whale among 4 nodes: capped at ceil(20 / 4) = 5.
         assert_eq!(apportion(&[1000, 1, 1, 1], 10).unwrap(), vec![5, 2, 2, 1]);
         assert!(apportion(&[], 10).unwrap().is_empty());
+        // The cases of `apportionment_tests.move`.
+        assert_eq!(apportion(&[60, 30, 10], 10).unwrap(), vec![6, 3, 1]);
+        assert_eq!(apportion(&[10, 2], 10).unwrap(), vec![9, 1]);
+        assert_eq!(apportion(&[5, 5, 5], 4).unwrap(), vec![2, 1, 1]);
+        assert_eq!(apportion(&[1, 0], 4).unwrap(), vec![4, 0]);
+        let seats = apportion(&[7, 0, 3, 11, 1], 1000).unwrap();
+        assert_eq!(seats.iter().map(|s| u32::from(*s)).sum::<u32>(), 1000);
         assert_eq!(max_shards_per_node(25, 1000).unwrap(), 100);
         assert_eq!(max_shards_per_node(25, 5).unwrap(), 1);
     }

@@ -206,4 +206,45 @@ mod tests {
             Err(EInvalidShardAssignment.err())
         );
     }
+
+    proptest::proptest! {
+        /// From any committee to any assignment of the same shards: every
+        /// node keeps the first `min(old, new)` of its shards, every shard
+        /// is held exactly once, and the counts are the assignment's.
+        #[test]
+        fn transition_keeps_what_it_can(
+            old_counts in proptest::collection::vec(0u16..8, 1..12),
+            seed in proptest::collection::vec(0u16..8, 1..12),
+        ) {
+            let n_shards: u16 = old_counts.iter().sum();
+            proptest::prop_assume!(n_shards > 0);
+            let old = initialize(
+                &old_counts.iter().enumerate().map(|(i, c)| (id(i as u8), *c)).collect::<Vec<_>>(),
+            );
+            // New counts over partly other nodes, scaled to the same total.
+            let total_seed: u32 = seed.iter().map(|s| u32::from(*s) + 1).sum();
+            let mut new: Vec<(ObjectId, u16)> = seed
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let share = (u32::from(*s) + 1) * u32::from(n_shards) / total_seed;
+                    (id(i as u8 + 4), share as u16)
+                })
+                .collect();
+            let assigned: u16 = new.iter().map(|(_, c)| c).sum();
+            new[0].1 += n_shards - assigned;
+            let next = transition(&old, &new).unwrap();
+            let mut all: Vec<u16> = Vec::new();
+            for (node, count) in &new {
+                let got = shards(&next, node);
+                proptest::prop_assert_eq!(got.len(), usize::from(*count));
+                let before = shards(&old, node);
+                let keep = before.len().min(got.len());
+                proptest::prop_assert_eq!(&got[..keep], &before[..keep]);
+                all.extend_from_slice(got);
+            }
+            all.sort_unstable();
+            proptest::prop_assert_eq!(all, (0..n_shards).collect::<Vec<_>>());
+        }
+    }
 }

@@ -54,7 +54,8 @@ public fun apportion(stakes: vector<u64>, n_shards: u16): vector<u16> {
             i = i + 1;
         };
         if (best == n) break;
-        *&mut seats[best] = seats[best] + 1;
+        let current = seats[best];
+        *&mut seats[best] = current + 1;
         assigned = assigned + 1;
     };
     seats.map!(|s| (s as u16))

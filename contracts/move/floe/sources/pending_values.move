@@ -36,7 +36,7 @@ public(package) fun reduce(self: &mut PendingValues, epoch: u32, value: u64) {
     assert!(*current >= value, EReduceValueTooLarge);
     *current = *current - value;
     if (*current == 0) {
-        map.remove(&epoch);
+        let (_, _) = map.remove(&epoch);
     }
 }
 
@@ -56,7 +56,7 @@ public(package) fun flush(self: &mut PendingValues, epoch: u32): u64 {
         let (key, value) = (*key, *value);
         if (key <= epoch) {
             total = total + value;
-            map.remove_entry_by_idx(i);
+            let (_, _) = map.remove_entry_by_idx(i);
         } else {
             i = i + 1;
         }

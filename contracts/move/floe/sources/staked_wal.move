@@ -90,7 +90,7 @@ public fun is_staked(sw: &StakedWal): bool {
 
 public fun is_withdrawing(sw: &StakedWal): bool {
     match (&sw.state) {
-        StakedWalState::Withdrawing { .. } => true,
+        StakedWalState::Withdrawing { withdraw_epoch: _ } => true,
         _ => false,
     }
 }

@@ -32,7 +32,7 @@ use floe::epoch_parameters::{Self, EpochParams};
 use floe::events;
 use floe::extended_field::{Self, ExtendedField};
 use floe::staked_wal::StakedWal;
-use floe::staking_pool::StakingPool;
+use floe::staking_pool::{Self, StakingPool};
 use floe::storage_node::StorageNodeCap;
 use floe::system::System;
 use sui::balance::{Self, Balance};
@@ -181,7 +181,7 @@ public(package) fun can_withdraw_staked_wal_early(
     staked_wal: &StakedWal,
 ): bool {
     let in_next = self.in_next_committee(staked_wal.node_id());
-    floe::staking_pool::is_early_withdrawable(staked_wal, self.epoch, in_next)
+    staking_pool::is_early_withdrawable(staked_wal, self.epoch, in_next)
 }
 
 // === Epoch change ===
@@ -408,3 +408,36 @@ public fun committee(self: &StakingInnerV1): &Committee { &self.committee }
 public fun previous_committee(self: &StakingInnerV1): &Committee { &self.previous_committee }
 
 public fun epoch_state(self: &StakingInnerV1): &EpochState { &self.epoch_state }
+
+// === Test helpers ===
+
+#[test_only]
+public fun next_committee_for_testing(self: &StakingInnerV1): Committee {
+    *self.next_committee.borrow()
+}
+
+#[test_only]
+public fun is_epoch_change_done_for_testing(self: &StakingInnerV1): bool {
+    match (&self.epoch_state) {
+        EpochState::EpochChangeDone(_) => true,
+        _ => false,
+    }
+}
+
+#[test_only]
+public fun sync_weight_for_testing(self: &StakingInnerV1): u16 {
+    match (&self.epoch_state) {
+        EpochState::EpochChangeSync(weight) => *weight,
+        _ => abort EWrongEpochState,
+    }
+}
+
+#[test_only]
+public fun pool_for_testing(self: &StakingInnerV1, node_id: ID): &StakingPool {
+    self.pools.borrow(node_id)
+}
+
+#[test_only]
+public fun active_set_for_testing(self: &StakingInnerV1): ActiveSet {
+    *self.active_set.borrow()
+}

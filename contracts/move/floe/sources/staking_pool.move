@@ -183,7 +183,8 @@ public(package) fun request_withdraw_stake(
     } else {
         abort EWithdrawDirectly
     };
-    let shares = pool.exchange_rate_at_epoch(activation).convert_to_share_amount(principal);
+    let rate = pool.exchange_rate_at_epoch(activation);
+    let shares = rate.convert_to_share_amount(principal);
     pool.pending_shares_withdraw.insert_or_add(withdraw_epoch, shares);
     sw.set_withdrawing(withdraw_epoch);
 }
@@ -213,8 +214,8 @@ public(package) fun withdraw_stake(
             pool.pending_stake.reduce(activation, principal);
             return sw.into_balance()
         };
-        let shares = pool.exchange_rate_at_epoch(activation).convert_to_share_amount(principal);
-        let shares = shares.min(pool.num_shares);
+        let rate = pool.exchange_rate_at_epoch(activation);
+        let shares = rate.convert_to_share_amount(principal).min(pool.num_shares);
         let now = pool_exchange_rate::new(pool.wal_balance, pool.num_shares);
         let value = now.convert_to_wal_amount(shares).min(pool.wal_balance);
         pool.wal_balance = pool.wal_balance - value;
@@ -225,8 +226,10 @@ public(package) fun withdraw_stake(
     };
     let withdraw_epoch = sw.withdraw_epoch();
     assert!(withdraw_epoch <= epoch, EWithdrawEpochNotReached);
-    let shares = pool.exchange_rate_at_epoch(activation).convert_to_share_amount(principal);
-    let value = pool.exchange_rate_at_epoch(withdraw_epoch).convert_to_wal_amount(shares);
+    let activation_rate = pool.exchange_rate_at_epoch(activation);
+    let withdraw_rate = pool.exchange_rate_at_epoch(withdraw_epoch);
+    let shares = activation_rate.convert_to_share_amount(principal);
+    let value = withdraw_rate.convert_to_wal_amount(shares);
     let mut out = sw.into_balance();
     out.join(pool.take_rewards(value, principal));
     out
@@ -322,3 +325,6 @@ public fun wal_balance(pool: &StakingPool): u64 { pool.wal_balance }
 public fun commission_rate(pool: &StakingPool): u16 { pool.commission_rate }
 
 public(package) fun node_capacity(pool: &StakingPool): u64 { pool.voting_params.node_capacity }
+
+#[test_only]
+public fun rewards_for_testing(pool: &StakingPool): u64 { pool.rewards_pool.value() }

@@ -6,7 +6,6 @@ use floe::init;
 use floe::system::System;
 use floe::test_helpers::{Self, blob_id, root_hash, blob_size, encoded_size, mint_wal};
 use floe::test_vectors;
-use floe::init::InitCap;
 use floe::staking::Staking;
 use floe::storage_node::StorageNodeCap;
 use sui::clock;
@@ -16,10 +15,8 @@ use sui::test_scenario;
 const GENESIS: address = @0x6e;
 const USER: address = @0xa11ce;
 
-/// `initialize_floe` with the test nodes' staking settings (operators
-/// `test_helpers::operators()`), the clock at `test_helpers::genesis_ms()`.
+/// `initialize_floe` through `test_helpers`, the clock at genesis.
 fun call_initialize(
-    cap: InitCap,
     node_ids: vector<ID>,
     weights: vector<u16>,
     n_shards: u16,
@@ -27,40 +24,13 @@ fun call_initialize(
 ): Publisher {
     let mut clock = clock::create_for_testing(scenario.ctx());
     clock.set_for_testing(test_helpers::genesis_ms());
-    let publisher = init::initialize_floe(
-        cap,
-        0,
-        node_ids,
-        test_helpers::public_keys(),
-        weights,
-        n_shards,
-        test_helpers::max_epochs_ahead(),
-        test_helpers::capacity(),
-        test_helpers::storage_price(),
-        test_helpers::write_price(),
-        test_helpers::epoch_duration(),
-        test_helpers::first_epoch_start(),
-        test_helpers::node_names(),
-        vector[b"".to_string(), b"".to_string(), b"".to_string(), b"".to_string()],
-        vector[
-            test_helpers::capacity(),
-            test_helpers::capacity(),
-            test_helpers::capacity(),
-            test_helpers::capacity(),
-        ],
-        vector[0, 0, 0, 0],
-        test_helpers::operators(),
-        &clock,
-        scenario.ctx(),
-    );
+    let publisher = test_helpers::initialize_floe(node_ids, weights, n_shards, &clock, scenario.ctx());
     clock.destroy_for_testing();
     publisher
 }
 
 fun initialize(scenario: &mut test_scenario::Scenario) {
-    let cap = init::new_init_cap_for_testing(scenario.ctx());
     let publisher = call_initialize(
-        cap,
         test_helpers::node_ids(),
         test_vectors::weights(),
         10,
@@ -155,9 +125,8 @@ fun store_through_the_shared_system() {
 #[test, expected_failure(abort_code = init::EInvalidCommitteeInput)]
 fun mismatched_committee_vectors_abort() {
     let mut scenario = test_scenario::begin(GENESIS);
-    let cap = init::new_init_cap_for_testing(scenario.ctx());
     let ids = test_helpers::node_ids();
-    let publisher = call_initialize(cap, ids, vector[1, 2, 3], 6, &mut scenario);
+    let publisher = call_initialize(ids, vector[1, 2, 3], 6, &mut scenario);
     transfer::public_transfer(publisher, GENESIS);
     scenario.end();
 }
@@ -165,10 +134,9 @@ fun mismatched_committee_vectors_abort() {
 #[test, expected_failure(abort_code = init::EUnsortedNodeIds)]
 fun unsorted_node_ids_abort() {
     let mut scenario = test_scenario::begin(GENESIS);
-    let cap = init::new_init_cap_for_testing(scenario.ctx());
     let mut node_ids = test_helpers::node_ids();
     node_ids.swap(1, 2);
-    let publisher = call_initialize(cap, node_ids, test_vectors::weights(), 10, &mut scenario);
+    let publisher = call_initialize(node_ids, test_vectors::weights(), 10, &mut scenario);
     transfer::public_transfer(publisher, GENESIS);
     scenario.end();
 }
@@ -176,9 +144,8 @@ fun unsorted_node_ids_abort() {
 #[test, expected_failure(abort_code = init::EShardCountMismatch)]
 fun wrong_shard_count_aborts() {
     let mut scenario = test_scenario::begin(GENESIS);
-    let cap = init::new_init_cap_for_testing(scenario.ctx());
     let ids = test_helpers::node_ids();
-    let publisher = call_initialize(cap, ids, test_vectors::weights(), 11, &mut scenario);
+    let publisher = call_initialize(ids, test_vectors::weights(), 11, &mut scenario);
     transfer::public_transfer(publisher, GENESIS);
     scenario.end();
 }

@@ -4,12 +4,15 @@
 module floe::test_helpers;
 
 use floe::bls_aggregate::{Self, BlsCommittee};
+use floe::init;
 use floe::system::{Self, System};
 use floe::system_state_inner;
 use floe::test_vectors;
 use std::string::String;
 use sui::bcs;
+use sui::clock::Clock;
 use sui::coin::{Self, Coin};
+use sui::package::Publisher;
 use wal::wal::WAL;
 
 /// Capacity of the test system (encoded bytes).
@@ -97,6 +100,40 @@ public fun new_system(ctx: &mut TxContext): System {
         ctx,
     );
     system::new_for_testing(inner, ctx)
+}
+
+/// `initialize_floe` with the test nodes' staking settings (names
+/// `node_names()`, no network address, capacity votes `capacity()`, no
+/// commission, operators `operators()`), epochs of `epoch_duration()`.
+public fun initialize_floe(
+    node_ids: vector<ID>,
+    weights: vector<u16>,
+    n_shards: u16,
+    clock: &Clock,
+    ctx: &mut TxContext,
+): Publisher {
+    let cap = init::new_init_cap_for_testing(ctx);
+    init::initialize_floe(
+        cap,
+        0,
+        node_ids,
+        public_keys(),
+        weights,
+        n_shards,
+        MAX_EPOCHS_AHEAD,
+        CAPACITY,
+        STORAGE_PRICE,
+        WRITE_PRICE,
+        epoch_duration(),
+        first_epoch_start(),
+        node_names(),
+        vector[b"".to_string(), b"".to_string(), b"".to_string(), b"".to_string()],
+        vector[CAPACITY, CAPACITY, CAPACITY, CAPACITY],
+        vector[0, 0, 0, 0],
+        operators(),
+        clock,
+        ctx,
+    )
 }
 
 /// WAL for tests.
