@@ -604,6 +604,28 @@ async fn no_stake_split_and_join() {
     let tx = stake(&net, 2 * WAL, nodes[1]).await;
     let other = created_of(floe, &tx, "staked_wal", "StakedWal").await;
 
+    // The views, through a dry run: epoch 0, and a stake that counts in no
+    // committee yet is withdrawable early.
+    let mut b = TransactionBuilder::new();
+    let staking = input(&net, &mut b, floe.ids.staking, false).await;
+    let sw = input(&net, &mut b, a, false).await;
+    for (function, args) in [
+        ("epoch", vec![staking]),
+        ("can_withdraw_staked_wal_early", vec![staking, sw]),
+    ] {
+        b.move_call(
+            Function::new(
+                floe.ids.floe_package,
+                Identifier::from_static("staking"),
+                Identifier::from_static(function),
+            ),
+            args,
+        );
+    }
+    let views = floe.client.view(net.address(), b).await.expect("view");
+    assert_eq!(views.return_value::<u32>(0, 0).unwrap(), 0);
+    assert!(views.return_value::<bool>(1, 0).unwrap());
+
     assert_abort(&split(&net, a, WAL / 2).await, "staked_wal", 7);
     assert_abort(&split(&net, a, 10 * WAL).await, "staked_wal", 2);
     assert_abort(&split(&net, a, 0).await, "staked_wal", 2);
@@ -631,4 +653,81 @@ async fn no_stake_split_and_join() {
         committee::to_weights(&next),
         vec![(nodes[0], 9), (nodes[1], 1)]
     );
+}
+
+#[tokio::test]
+async fn pre_active_and_unselected_withdrawals() {
+    let net = devnet_with_epochs(EPOCH_MS, 0).await;
+    let floe = &net.floe;
+    let nodes = all_node_ids(&net).await;
+    let tx = floe
+        .reserve_space(&net.user, STORAGE, 3, net.wal)
+        .await
+        .unwrap();
+    assert!(tx.is_success(), "{}", tx.status);
+    let mut ids = Vec::new();
+    for (node, amount) in [(0, 10 * WAL), (1, 10 * WAL), (2, WAL)] {
+        let tx = stake(&net, amount, nodes[node]).await;
+        ids.push(created_of(floe, &tx, "staked_wal", "StakedWal").await);
+    }
+    // 10, 10 and 1 WAL: the 1 WAL node gets no shard (1/1 < 10/5).
+    let tx = voting_end(&net).await;
+    assert!(tx.is_success(), "{}", tx.status);
+    let next = staking_state(&net)
+        .await
+        .next_committee
+        .expect("next committee");
+    assert_eq!(
+        committee::to_weights(&next),
+        vec![(nodes[0], 5), (nodes[1], 5)]
+    );
+
+    // Stake activating next epoch with a node that was not selected:
+    // withdrawn directly, principal only.
+    let before = floe.wal_balance(net.address()).await.unwrap();
+    let tx = on_staked_wal(&net, "withdraw_stake", ids[2]).await;
+    assert!(tx.is_success(), "{}", tx.status);
+    assert_eq!(floe.wal_balance(net.address()).await.unwrap(), before + WAL);
+
+    // Stake activating next epoch with a selected node: a pre-active
+    // withdrawal, due one epoch after activation.
+    let tx = on_staked_wal(&net, "request_withdraw_stake", ids[1]).await;
+    assert!(tx.is_success(), "{}", tx.status);
+    assert_eq!(
+        staked_wal(&net, ids[1]).await.state,
+        StakedWalState::Withdrawing { withdraw_epoch: 2 }
+    );
+
+    // Epoch 1, then epoch 2.
+    when_due(async || initiate_epoch_change(&net).await).await;
+    for operator in [0, 1] {
+        let tx = epoch_sync_done(&net, operator, 1).await;
+        assert!(tx.is_success(), "{}", tx.status);
+    }
+    assert!(matches!(
+        staking_state(&net).await.epoch_state,
+        EpochState::EpochChangeDone(_)
+    ));
+    assert_abort(
+        &on_staked_wal(&net, "withdraw_stake", ids[1]).await,
+        "staking_pool",
+        11,
+    );
+    when_due(async || voting_end(&net).await).await;
+    when_due(async || initiate_epoch_change(&net).await).await;
+    assert_eq!(floe.epoch().await.unwrap(), 2);
+
+    // Principal plus every reward node 1's pool earned (its only stake).
+    let state = staking_state(&net).await;
+    let rewards = pool(&net, &state, nodes[1]).await.rewards_pool.value;
+    assert!(rewards > 0);
+    let before = floe.wal_balance(net.address()).await.unwrap();
+    let tx = on_staked_wal(&net, "withdraw_stake", ids[1]).await;
+    assert!(tx.is_success(), "{}", tx.status);
+    assert_eq!(
+        floe.wal_balance(net.address()).await.unwrap(),
+        before + 10 * WAL + rewards
+    );
+    let supply = floe.wal_total_supply(net.address()).await.unwrap();
+    assert_eq!(accounted(&net, &ids[..1]).await, supply);
 }
