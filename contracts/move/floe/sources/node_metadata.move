@@ -5,7 +5,7 @@
 /// its `StorageNodeInfo`).
 module floe::node_metadata;
 
-use std::string::String;
+use std::string::{Self, String};
 use sui::vec_map::{Self, VecMap};
 
 /// Image, project page and description of a node.
@@ -23,7 +23,7 @@ public fun new(image_url: String, project_url: String, description: String): Nod
 
 /// Empty metadata.
 public fun default(): NodeMetadata {
-    new(b"".to_string(), b"".to_string(), b"".to_string())
+    new(string::utf8(b""), string::utf8(b""), string::utf8(b""))
 }
 
 public fun image_url(self: &NodeMetadata): String { self.image_url }

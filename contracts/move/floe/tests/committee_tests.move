@@ -31,7 +31,8 @@ fun transition_moves_only_what_changes() {
 
 #[test]
 fun the_first_transition_initializes() {
-    let new = committee::empty().transition(weights(vector[@0x2, @0x1], vector[1, 1]));
+    let empty = committee::empty();
+    let new = empty.transition(weights(vector[@0x2, @0x1], vector[1, 1]));
     assert!(new.shards(&id(@0x1)) == &vector[0]);
     assert!(new.shards(&id(@0x2)) == &vector[1]);
 }

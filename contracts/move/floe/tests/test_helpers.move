@@ -8,7 +8,7 @@ use floe::init;
 use floe::system::{Self, System};
 use floe::system_state_inner;
 use floe::test_vectors;
-use std::string::String;
+use std::string::{Self, String};
 use sui::bcs;
 use sui::clock::Clock;
 use sui::coin::{Self, Coin};
@@ -43,7 +43,7 @@ public fun first_epoch_start(): u64 { 1_005_000 }
 
 /// Names of the four test nodes.
 public fun node_names(): vector<String> {
-    vector[b"n1".to_string(), b"n2".to_string(), b"n3".to_string(), b"n4".to_string()]
+    vector[string::utf8(b"n1"), string::utf8(b"n2"), string::utf8(b"n3"), string::utf8(b"n4")]
 }
 
 /// Operators of the four test nodes (they receive the caps).
@@ -127,7 +127,7 @@ public fun initialize_floe(
         epoch_duration(),
         first_epoch_start(),
         node_names(),
-        vector[b"".to_string(), b"".to_string(), b"".to_string(), b"".to_string()],
+        vector[string::utf8(b""), string::utf8(b""), string::utf8(b""), string::utf8(b"")],
         vector[CAPACITY, CAPACITY, CAPACITY, CAPACITY],
         vector[0, 0, 0, 0],
         operators(),
