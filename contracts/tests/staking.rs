@@ -13,10 +13,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use floe_chain::floe::abort_of;
+use floe_chain::floe::{abort_location, abort_of};
 use floe_chain::sui_sdk_types::{Address, Identifier, TypeTag};
 use floe_chain::sui_transaction_builder::{Argument, Function, TransactionBuilder};
 use floe_chain::{ExecutedTx, GasConfig, KeyPair};
+use floe_contracts::FLOE_PACKAGE_ID;
 use floe_contracts::floe::{apportionment, committee, staking_inner};
 use floe_core::move_types::{
     DynamicField, EpochChangeDone, EpochChangeStart, EpochParametersSelected, EpochState, ObjectId,
