@@ -14,7 +14,8 @@
 //! floe_package = "0xf10e"
 //! # system = "0x…"                # optional; found in the genesis checkpoint
 //! # treasury = "0x…"              # (FloeIds::discover) when absent
-//! # committee_refresh_ms = 10000  # re-read System this often (see below)
+//! # staking = "0x…"               # (all three or none)
+//! # committee_refresh_ms = 10000  # re-read the committee this often
 //!
 //! # Every committee member's REST endpoint, by BLS public key (hex of the
 //! # 48-byte compressed key). May include this node itself (it is skipped).
@@ -29,6 +30,16 @@
 //! max_backoff_ms = 30000
 //! peer_timeout_ms = 30000
 //!
+//! # The operator's Sui identity, for `staking::epoch_sync_done` after an
+//! # epoch change (optional: without it the node syncs gained shards but
+//! # does not report, and the epoch change needs the others' quorum).
+//! [operator]
+//! keystore = "/var/lib/floe/operator.keystore"  # Sui CLI `sui.keystore` format
+//! address = "0x1a2b…"              # which key of the keystore signs (pays gas)
+//! # cap = "0x…"                    # the node's StorageNodeCap; when absent, the
+//! #                                # cap owned by `address` whose node_id is this
+//! #                                # node's (the member with this BLS key)
+//!
 //! [limits]                          # all optional
 //! max_body_bytes = 67108864
 //! request_timeout_ms = 30000
@@ -39,6 +50,11 @@
 //! max_symbol_targets = 1000
 //! max_registration_wait_ms = 10000
 //! ```
+//!
+//! Paths: `keystore` is used as written (the binary resolves only
+//! `data_dir` and `bls_key_file` against the config file's directory;
+//! [`NodeConfig::resolve_paths`] does all three for a caller that wants
+//! it), so write it absolute.
 //!
 //! Why peers come from configuration: node REST endpoints are not on chain
 //! until the staking contracts land (Walrus keeps them in `StakingPool`);
@@ -87,6 +103,9 @@ pub enum ConfigError {
         /// Why.
         reason: String,
     },
+    /// `[operator]` is unusable.
+    #[error("[operator] {0}")]
+    Operator(String),
 }
 
 /// The whole file.
@@ -116,6 +135,9 @@ pub struct NodeConfig {
     /// Bounds on what clients can make the node do.
     #[serde(default)]
     pub limits: Limits,
+    /// The operator's Sui key and `StorageNodeCap` (reports sync done).
+    #[serde(default)]
+    pub operator: Option<OperatorConfig>,
 }
 
 impl NodeConfig {
@@ -135,7 +157,62 @@ impl NodeConfig {
             peer.parse()
                 .map_err(|reason| ConfigError::Peer { index, reason })?;
         }
+        if let Some(operator) = &self.operator {
+            if self.chain.is_none() {
+                return Err(ConfigError::Operator(
+                    "needs [chain]: a static node reports nothing".into(),
+                ));
+            }
+            operator.ids()?;
+        }
         Ok(())
+    }
+
+    /// Resolves relative `data_dir`, `bls_key_file` and
+    /// `[operator] keystore` against `base` (the config file's directory).
+    pub fn resolve_paths(&mut self, base: &std::path::Path) {
+        let resolve = |p: &PathBuf| {
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                base.join(p)
+            }
+        };
+        self.data_dir = resolve(&self.data_dir);
+        self.bls_key_file = resolve(&self.bls_key_file);
+        if let Some(operator) = &mut self.operator {
+            operator.keystore = resolve(&operator.keystore);
+        }
+    }
+}
+
+/// `[operator]`: the Sui account that owns the node's `StorageNodeCap`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// A keystore in the Sui CLI format (JSON array of base64
+    /// `flag || secret`, as `floe`'s wallet writes `sui.keystore`).
+    pub keystore: PathBuf,
+    /// The address (hex) of the key to sign with; it must own the cap and
+    /// hold SUI for gas.
+    pub address: String,
+    /// The `StorageNodeCap` object id; looked up by owner and node id when
+    /// absent.
+    #[serde(default)]
+    pub cap: Option<String>,
+}
+
+impl OperatorConfig {
+    /// The parsed address and cap id.
+    pub fn ids(&self) -> Result<(Address, Option<Address>), ConfigError> {
+        let parse = |field: &str, value: &str| {
+            value.parse::<Address>().map_err(|e| {
+                ConfigError::Operator(format!("{field}: {value:?} is not an address: {e}"))
+            })
+        };
+        let address = parse("address", &self.address)?;
+        let cap = self.cap.as_deref().map(|c| parse("cap", c)).transpose()?;
+        Ok((address, cap))
     }
 }
 
@@ -162,10 +239,12 @@ pub struct ChainConfig {
     /// The shared `ProtectedTreasury`; discovered with `system`.
     #[serde(default)]
     pub treasury: Option<String>,
-    /// How often (ms) the node re-reads `System` for the epoch and committee.
-    /// The contracts emit no epoch-change event yet (epoch change arrives
-    /// with the staking/coordinator work), so a periodic read is what
-    /// notices a new committee; epoch events, once emitted, trigger it too.
+    /// The shared `Staking`; discovered with `system`.
+    #[serde(default)]
+    pub staking: Option<String>,
+    /// How often (ms) the node re-reads the committee (`System` and
+    /// `Staking`). `EpochChangeStart` events trigger the read at once; the
+    /// periodic one is the fallback that cannot miss an epoch change.
     #[serde(default = "default_refresh")]
     pub committee_refresh_ms: u64,
 }
@@ -185,6 +264,8 @@ pub struct ChainIds {
     pub system: Option<Address>,
     /// `ProtectedTreasury`, if configured.
     pub treasury: Option<Address>,
+    /// `Staking`, if configured.
+    pub staking: Option<Address>,
 }
 
 impl ChainConfig {
@@ -209,6 +290,11 @@ impl ChainConfig {
                 .treasury
                 .as_deref()
                 .map(|v| parse("treasury", v))
+                .transpose()?,
+            staking: self
+                .staking
+                .as_deref()
+                .map(|v| parse("staking", v))
                 .transpose()?,
         })
     }
@@ -317,5 +403,58 @@ impl Default for Limits {
             max_symbol_targets: 1000,
             max_registration_wait_ms: 10_000,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "data_dir = \"d\"\nbls_key_file = \"k\"\n\
+        [chain]\nendpoints = [\"http://127.0.0.1:1\"]\nwal_package = \"0x3a1\"\nfloe_package = \"0xf10e\"\n";
+
+    fn parse(extra: &str) -> Result<NodeConfig, String> {
+        let config: NodeConfig =
+            toml::from_str(&format!("{BASE}{extra}")).map_err(|e| e.to_string())?;
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+
+    #[test]
+    fn operator_section_is_optional_and_checked() {
+        assert!(parse("").unwrap().operator.is_none());
+        let ok =
+            parse("[operator]\nkeystore = \"/k/sui.keystore\"\naddress = \"0xabc\"\n").unwrap();
+        let op = ok.operator.unwrap();
+        assert_eq!(op.ids().unwrap().1, None);
+        let with_cap =
+            parse("[operator]\nkeystore = \"k\"\naddress = \"0xabc\"\ncap = \"0x12\"\n").unwrap();
+        assert!(with_cap.operator.unwrap().ids().unwrap().1.is_some());
+        let bad = parse("[operator]\nkeystore = \"k\"\naddress = \"abc!\"\n").unwrap_err();
+        assert!(bad.contains("[operator] address"), "{bad}");
+        let bad =
+            parse("[operator]\nkeystore = \"k\"\naddress = \"0x1\"\ncap = \"x\"\n").unwrap_err();
+        assert!(bad.contains("[operator] cap"), "{bad}");
+        let unknown =
+            parse("[operator]\nkeystore = \"k\"\naddress = \"0x1\"\nkey = 1\n").unwrap_err();
+        assert!(unknown.contains("unknown field"), "{unknown}");
+        let missing = parse("[operator]\naddress = \"0x1\"\n").unwrap_err();
+        assert!(missing.contains("keystore"), "{missing}");
+    }
+
+    #[test]
+    fn static_mode_rejects_an_operator_and_paths_resolve() {
+        let text = "data_dir = \"d\"\nbls_key_file = \"k\"\n\
+            [committee]\nepoch = 0\nn_shards = 10\nowned_shards = [1]\n\
+            [operator]\nkeystore = \"ops/sui.keystore\"\naddress = \"0x1\"\n";
+        let mut config: NodeConfig = toml::from_str(text).unwrap();
+        let err = config.validate().unwrap_err();
+        assert!(err.to_string().contains("needs [chain]"), "{err}");
+        config.resolve_paths(std::path::Path::new("/etc/floe"));
+        assert_eq!(config.data_dir, PathBuf::from("/etc/floe/d"));
+        assert_eq!(
+            config.operator.unwrap().keystore,
+            PathBuf::from("/etc/floe/ops/sui.keystore")
+        );
     }
 }

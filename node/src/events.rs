@@ -57,8 +57,13 @@ pub enum FloeEvent {
         /// Epoch of the event.
         epoch: u32,
     },
-    /// An epoch-change event (start, done, parameters selected): the
-    /// committee or epoch is about to change or has changed.
+    /// `EpochChangeStart`: the committee of `epoch` took over; the node
+    /// switches to it and syncs the shards it gained.
+    EpochChangeStart {
+        /// The new epoch.
+        epoch: u32,
+    },
+    /// Another epoch-change event (done, parameters selected).
     Epoch,
 }
 
@@ -70,7 +75,7 @@ impl FloeEvent {
             | FloeEvent::Certified { blob_id, .. }
             | FloeEvent::Deleted { blob_id, .. }
             | FloeEvent::Invalid { blob_id, .. } => Some(blob_id),
-            FloeEvent::Epoch => None,
+            FloeEvent::EpochChangeStart { .. } | FloeEvent::Epoch => None,
         }
     }
 }
@@ -158,8 +163,8 @@ fn decode(
             }
         }
         "EpochChangeStart" => {
-            let _: EpochChangeStart = decode_bcs(bytes).map_err(bad)?;
-            FloeEvent::Epoch
+            let e: EpochChangeStart = decode_bcs(bytes).map_err(bad)?;
+            FloeEvent::EpochChangeStart { epoch: e.epoch }
         }
         "EpochChangeDone" => {
             let _: EpochChangeDone = decode_bcs(bytes).map_err(bad)?;
@@ -223,6 +228,11 @@ mod tests {
         assert_eq!(
             decode(&event(other, "BlobRegistered", bytes.clone()), floe, 1).unwrap(),
             None
+        );
+        let start = bcs::to_bytes(&EpochChangeStart { epoch: 4 }).unwrap();
+        assert_eq!(
+            decode(&event(floe, "EpochChangeStart", start), floe, 1).unwrap(),
+            Some(FloeEvent::EpochChangeStart { epoch: 4 })
         );
         // Events the node does not act on are ignored.
         assert_eq!(

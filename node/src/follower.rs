@@ -11,11 +11,14 @@
 //! waiters for a registration are woken and the recovery worker is
 //! notified.
 //!
-//! The committee: the contracts emit no epoch-change event yet (epoch
-//! change comes with the staking and coordinator work), so `System` is
-//! re-read every `committee_refresh_ms` and whenever an epoch event of the
-//! floe package appears. When the epoch changes, expired blobs are
-//! garbage-collected.
+//! The committee: an `EpochChangeStart{epoch}` event makes the follower
+//! wait until the chain reports that epoch and switch to its committee
+//! ([`crate::epoch`]: shard diff, statuses, view); as a fallback the
+//! committee is also re-read at start and every `committee_refresh_ms`,
+//! so an epoch change missed while the node was down is applied too. After
+//! a change, expired blobs (end epoch <= the new epoch) are
+//! garbage-collected, shards lost two epochs ago are dropped, and the
+//! shard sync is woken.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,13 +29,15 @@ use floe_core::BlobId;
 use tokio::sync::Notify;
 
 use crate::api::AppState;
-use crate::chain_view::CommitteeView;
 use crate::config::ChainConfig;
+use crate::epoch::{drop_expired_shards, read_view, switch};
 use crate::events::{FloeEvent, floe_events};
 use crate::store::{BlobObjectInfo, ChainBatch, NodeStore, StoreError};
 
 /// Pause before re-opening the stream after it ended with an error.
 const RESTART_BACKOFF: Duration = Duration::from_secs(2);
+/// How long an `EpochChangeStart` waits for the chain to report its epoch.
+const EPOCH_WAIT: Duration = Duration::from_secs(30);
 
 /// Why applying a checkpoint failed (the follower stops advancing and
 /// retries; nothing after the failure is applied).
@@ -55,6 +60,9 @@ pub enum FollowError {
     /// A blocking worker died.
     #[error("worker failed: {0}")]
     Join(String),
+    /// Switching to a new committee failed.
+    #[error(transparent)]
+    Epoch(#[from] crate::epoch::EpochError),
 }
 
 /// What applying one checkpoint leaves for after the commit.
@@ -64,6 +72,8 @@ struct Applied {
     gone: Vec<BlobId>,
     certified: bool,
     epoch_event: bool,
+    /// The epoch of the last `EpochChangeStart` in the checkpoint.
+    epoch_start: Option<u32>,
 }
 
 /// The follower task.
@@ -72,16 +82,25 @@ pub struct Follower {
     floe: Floe,
     config: ChainConfig,
     recovery: Arc<Notify>,
+    sync: Arc<Notify>,
 }
 
 impl Follower {
-    /// A follower writing to `state`'s store.
-    pub fn new(state: AppState, floe: Floe, config: ChainConfig, recovery: Arc<Notify>) -> Self {
+    /// A follower writing to `state`'s store; it wakes the recovery worker
+    /// after certifications and the shard sync after epoch changes.
+    pub fn new(
+        state: AppState,
+        floe: Floe,
+        config: ChainConfig,
+        recovery: Arc<Notify>,
+        sync: Arc<Notify>,
+    ) -> Self {
         Self {
             state,
             floe,
             config,
             recovery,
+            sync,
         }
     }
 
@@ -95,8 +114,10 @@ impl Follower {
             .map_err(|e| FollowError::Join(e.to_string()))?
     }
 
-    /// Follows the chain until the task is dropped.
+    /// Follows the chain until the task is dropped. First catches up with
+    /// an epoch change that happened while the node was down.
     pub async fn run(self) {
+        self.refresh_committee(None).await;
         self.collect_all().await;
         let refresh = Duration::from_millis(self.config.committee_refresh_ms.max(100));
         loop {
@@ -137,7 +158,7 @@ impl Follower {
                         }
                         None => break,
                     },
-                    _ = ticker.tick() => self.refresh_committee().await,
+                    _ = ticker.tick() => self.refresh_committee(None).await,
                 }
             }
             tokio::time::sleep(RESTART_BACKOFF).await;
@@ -207,59 +228,92 @@ impl Follower {
         if applied.certified {
             self.recovery.notify_one();
         }
-        if applied.epoch_event {
-            self.refresh_committee().await;
+        if applied.epoch_event || applied.epoch_start.is_some() {
+            self.refresh_committee(applied.epoch_start).await;
         }
         Ok(())
     }
 
-    /// Re-reads the committee; on a change of epoch or of this node's
-    /// shards, swaps the view, marks new shards and collects garbage.
-    async fn refresh_committee(&self) {
-        let committee = match self.floe.committee().await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading the committee");
-                return;
-            }
-        };
-        let view = match CommitteeView::from_committee(committee, &self.state.public_key()) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::error!(error = %e, "the on-chain committee is unusable");
-                return;
-            }
-        };
+    /// Re-reads the committee and switches the node to it (see
+    /// [`crate::epoch`]). `wanted`: the epoch an `EpochChangeStart` event
+    /// announced; the read is repeated (bounded) until the chain reports
+    /// it, and the periodic refresh covers a chain that is slower still.
+    async fn refresh_committee(&self, wanted: Option<u32>) {
+        // The tip before the committee read: every blob certified before
+        // the change is in a checkpoint up to it.
+        let tip = self.floe.client.latest_checkpoint_number().await.ok();
+        let me = self.state.public_key();
         let old = self.state.chain().committee();
-        if old.epoch() == view.epoch()
-            && old.owned_shards() == view.owned_shards()
-            && old.n_shards() == view.n_shards()
-        {
+        let deadline = tokio::time::Instant::now() + EPOCH_WAIT;
+        let view = loop {
+            match read_view(&self.floe, &me, Some(&old)).await {
+                Ok(view) if wanted.is_none_or(|e| view.epoch() >= e) => break view,
+                Ok(view) => tracing::debug!(
+                    epoch = view.epoch(),
+                    wanted = ?wanted,
+                    "the chain does not report the new epoch yet"
+                ),
+                Err(e) => tracing::warn!(error = %e, "reading the committee"),
+            }
+            if wanted.is_none() {
+                // A periodic read: the next tick tries again.
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(wanted = ?wanted, "gave up waiting for the epoch; the periodic refresh retries");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        if view.epoch() < old.epoch() {
+            tracing::warn!(
+                epoch = view.epoch(),
+                current = old.epoch(),
+                "ignoring a committee older than the current one (lagging endpoint?)"
+            );
             return;
         }
+        let state = self.state.clone();
+        let result = self
+            .blocking(move |store| {
+                let caught_up_at = match tip {
+                    Some(tip) => tip + 1,
+                    None => store.next_checkpoint()?,
+                };
+                switch(&state, view, caught_up_at).map_err(FollowError::Epoch)
+            })
+            .await;
+        let switched = match result {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "switching to the new committee");
+                return;
+            }
+        };
+        if !switched.new_epoch {
+            return;
+        }
+        let view = self.state.chain().committee();
+        let diff = &switched.diff;
         tracing::info!(
             old_epoch = old.epoch(),
             epoch = view.epoch(),
-            shards = ?view.owned_shards(),
-            "committee changed"
+            owned = ?view.owned_shards(),
+            gained = ?diff.gained,
+            lost = ?diff.lost,
+            "epoch change"
         );
         self.state.metrics().committee_changes.inc();
-        let shards: Vec<u16> = view.owned_shards().iter().copied().collect();
-        self.state.chain().set_committee(view);
-        let result = self
-            .blocking(move |store| {
-                for shard in shards {
-                    if store.shard_status(shard)?.is_none() {
-                        store.set_shard_status(shard, crate::store::ShardStatus::Active)?;
-                    }
-                }
-                Ok(())
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "recording new shards");
-        }
         self.collect_all().await;
+        let state = self.state.clone();
+        let epoch = view.epoch();
+        if let Err(e) = self
+            .blocking(move |_| Ok(drop_expired_shards(&state, epoch)?))
+            .await
+        {
+            tracing::error!(error = %e, "dropping lost shards");
+        }
+        self.sync.notify_one();
     }
 
     /// Garbage-collects every blob with no live object at the current epoch.
@@ -314,6 +368,7 @@ fn event_kind(e: &FloeEvent) -> &'static str {
         FloeEvent::Certified { .. } => "certified",
         FloeEvent::Deleted { .. } => "deleted",
         FloeEvent::Invalid { .. } => "invalid",
+        FloeEvent::EpochChangeStart { .. } => "epoch_change_start",
         FloeEvent::Epoch => "epoch",
     }
 }
@@ -395,6 +450,9 @@ fn build_batch(
             FloeEvent::Invalid { blob_id, epoch } => {
                 batch.invalid.insert(blob_id, epoch);
                 applied.gone.push(blob_id);
+            }
+            FloeEvent::EpochChangeStart { epoch } => {
+                applied.epoch_start = Some(applied.epoch_start.map_or(epoch, |e| e.max(epoch)));
             }
             FloeEvent::Epoch => applied.epoch_event = true,
         }

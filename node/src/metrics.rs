@@ -23,6 +23,16 @@ pub struct NodeMetrics {
     pub gc_blobs: IntCounter,
     /// Committee reads that changed the epoch or the node's shards.
     pub committee_changes: IntCounter,
+    /// The epoch of the committee the node follows.
+    pub epoch: IntGauge,
+    /// Shards gained at the last epoch change and not filled yet.
+    pub shards_syncing: IntGauge,
+    /// Slivers of gained shards stored by shard sync, by source (`holder`:
+    /// fetched from the previous owner; `recovery`: blobs handed to the
+    /// recovery worker).
+    pub sync_slivers: IntCounterVec,
+    /// `epoch_sync_done` attempts by outcome.
+    pub sync_done_calls: IntCounterVec,
 }
 
 impl NodeMetrics {
@@ -87,6 +97,21 @@ impl NodeMetrics {
             committee_changes: counter(
                 "floe_node_committee_changes_total",
                 "committee reads that changed the epoch or this node's shards",
+            ),
+            epoch: gauge("floe_node_epoch", "epoch of the committee the node follows"),
+            shards_syncing: gauge(
+                "floe_node_shards_syncing",
+                "shards gained at the last epoch change that are not filled yet",
+            ),
+            sync_slivers: counter_vec(
+                "floe_node_sync_slivers_total",
+                "slivers of gained shards fetched by shard sync (holder) or blobs handed to recovery (recovery)",
+                &["source"],
+            ),
+            sync_done_calls: counter_vec(
+                "floe_node_sync_done_calls_total",
+                "epoch_sync_done attempts by outcome",
+                &["result"],
             ),
             registry,
         }

@@ -1,5 +1,5 @@
-//! The other committee members' REST APIs, as self-healing uses them:
-//! metadata and recovery symbols. Everything a peer answers is untrusted:
+//! The other committee members' REST APIs, as self-healing and shard sync
+//! use them: metadata, slivers and recovery symbols. Everything a peer answers is untrusted:
 //! metadata are verified against the blob id, symbols against their Merkle
 //! proofs (by the caller, in `recover_verified`); bodies are read up to a
 //! bound and every request has a time budget.
@@ -104,6 +104,13 @@ impl Peers {
         &self.peers
     }
 
+    /// The peer with protocol key `key`, if configured (never this node).
+    pub fn by_key(&self, key: &BlsPublicKey) -> Option<&Peer> {
+        self.peers
+            .iter()
+            .find(|p| p.public_key.as_bytes() == key.as_bytes())
+    }
+
     /// GET `url`, answering the body if 200 and within the bound.
     async fn get(&self, url: String) -> Result<Vec<u8>, PeerError> {
         let http = |e: reqwest::Error| PeerError::Http {
@@ -154,6 +161,20 @@ impl Peers {
             .map_err(|e| invalid(format!("not BCS metadata: {e}")))?
             .verify_for(config, blob_id)
             .map_err(|e| invalid(e.to_string()))
+    }
+
+    /// The BCS bytes of sliver pair `pair`'s `axis` sliver of `blob_id`
+    /// as `peer` stores it (unverified: the caller checks it against the
+    /// metadata).
+    pub async fn sliver(
+        &self,
+        peer: &Peer,
+        blob_id: &BlobId,
+        pair: u16,
+        axis: Axis,
+    ) -> Result<Vec<u8>, PeerError> {
+        let url = format!("{}/v1/blobs/{blob_id}/slivers/{pair}/{axis}", peer.url);
+        self.get(url).await
     }
 
     /// Recovery symbols `peer` gives for sliver `target` of `axis`

@@ -1,6 +1,6 @@
 //! Starting a node: read the committee (from the chain, or from the config
 //! in static test mode), open the store, bind, then serve while the chain
-//! follower and the recovery worker run beside the API.
+//! follower, the recovery worker and the shard sync run beside the API.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,6 +14,9 @@ use tokio::net::TcpListener;
 use crate::api::{AppState, router};
 use crate::chain_view::{ChainView, ChainViewError, CommitteeView};
 use crate::config::{ConfigError, NodeConfig};
+use crate::epoch::{EpochError, locked_shards, read_view, switch};
+use crate::operator::Operator;
+use crate::shard_sync::ShardSync;
 use crate::store::{NodeStore, ShardStatus, StoreError};
 
 /// Why a node could not start.
@@ -31,6 +34,9 @@ pub enum NodeError {
     /// The chain could not be read.
     #[error("chain: {0}")]
     Chain(#[from] FloeError),
+    /// The committee could not be read or applied.
+    #[error(transparent)]
+    Epoch(#[from] EpochError),
     /// Binding or serving failed.
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),
@@ -42,6 +48,8 @@ pub struct Node {
     state: AppState,
     /// Present when following the chain.
     floe: Option<Floe>,
+    /// The operator key, when `[operator]` is configured.
+    operator: Option<Operator>,
     config: NodeConfig,
 }
 
@@ -50,12 +58,13 @@ pub async fn connect_floe(config: &crate::config::ChainConfig) -> Result<Floe, N
     let ids = config.ids()?;
     let client = ChainClient::new(ClientConfig::new(config.endpoints.iter().cloned()))
         .map_err(FloeError::from)?;
-    let ids = match (ids.system, ids.treasury) {
-        (Some(system), Some(treasury)) => FloeIds {
+    let ids = match (ids.system, ids.treasury, ids.staking) {
+        (Some(system), Some(treasury), Some(staking)) => FloeIds {
             wal_package: ids.wal_package,
             floe_package: ids.floe_package,
             system,
             treasury,
+            staking,
         },
         _ => FloeIds::discover(&client, ids.wal_package, ids.floe_package).await?,
     };
@@ -63,15 +72,16 @@ pub async fn connect_floe(config: &crate::config::ChainConfig) -> Result<Floe, N
 }
 
 impl Node {
-    /// Reads the committee, opens the store and binds. The node's owned
-    /// shards without a status are marked `Active`.
+    /// Reads the committee, opens the store, applies an epoch change that
+    /// happened while the node was down (or, on a new store, marks the
+    /// owned shards `Active`), loads the operator key and binds.
     pub async fn bind(config: &NodeConfig, key: BlsSecretKey) -> Result<Self, NodeError> {
         config.validate()?;
+        let operator = config.operator.as_ref().map(Operator::load).transpose()?;
         let (committee, floe) = match (&config.chain, &config.committee) {
             (Some(chain), _) => {
                 let floe = connect_floe(chain).await?;
-                let committee = floe.committee().await?;
-                let view = CommitteeView::from_committee(committee, &key.public_key())?;
+                let view = read_view(&floe, &key.public_key(), None).await?;
                 if view.is_member() {
                     tracing::info!(
                         epoch = view.epoch(),
@@ -93,13 +103,46 @@ impl Node {
             ),
             (None, None) => return Err(ConfigError::Mode.into()),
         };
-        let store = open_store(&config.data_dir, &committee).await?;
-        let state = AppState::new(store, ChainView::new(committee), key, config.limits.clone());
+        let store = open_store(&config.data_dir).await?;
+        let state = AppState::new(
+            store,
+            ChainView::new(committee.clone()),
+            key,
+            config.limits.clone(),
+        );
+        let caught_up_at = match &floe {
+            Some(floe) => floe.client.latest_checkpoint_number().await.ok(),
+            None => None,
+        };
+        let switch_state = state.clone();
+        let following = floe.is_some();
+        tokio::task::spawn_blocking(move || -> Result<(), EpochError> {
+            if following {
+                let next = switch_state.store().next_checkpoint()?;
+                let at = caught_up_at.map_or(next, |tip| tip + 1);
+                switch(&switch_state, committee, at)?;
+            } else {
+                let store = switch_state.store();
+                for &shard in committee.owned_shards() {
+                    if store.shard_status(shard)?.is_none() {
+                        store.set_shard_status(shard, ShardStatus::Active)?;
+                    }
+                }
+                let locked = locked_shards(store)?;
+                switch_state
+                    .chain()
+                    .set_committee(committee.with_locked(locked));
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| std::io::Error::other(format!("store opener failed: {e}")))??;
         let listener = TcpListener::bind(config.listen).await?;
         Ok(Self {
             listener,
             state,
             floe,
+            operator,
             config: config.clone(),
         })
     }
@@ -130,16 +173,26 @@ impl Node {
             )?;
             let recovery = crate::recovery::Recovery::new(
                 self.state.clone(),
-                peers,
+                peers.clone(),
                 self.config.recovery.clone(),
+            );
+            let sync = ShardSync::new(
+                self.state.clone(),
+                floe.clone(),
+                peers,
+                self.operator,
+                self.config.recovery.clone(),
+                recovery.waker(),
             );
             let follower = crate::follower::Follower::new(
                 self.state.clone(),
                 floe,
                 self.config.chain.clone().ok_or(ConfigError::Mode)?,
                 recovery.waker(),
+                sync.waker(),
             );
             background.push(tokio::spawn(recovery.run()));
+            background.push(tokio::spawn(sync.run()));
             background.push(tokio::spawn(follower.run()));
         }
         let result = axum::serve(self.listener, router(self.state))
@@ -153,19 +206,10 @@ impl Node {
     }
 }
 
-async fn open_store(dir: &Path, committee: &CommitteeView) -> Result<Arc<NodeStore>, NodeError> {
+async fn open_store(dir: &Path) -> Result<Arc<NodeStore>, NodeError> {
     let dir = dir.to_path_buf();
-    let shards: Vec<u16> = committee.owned_shards().iter().copied().collect();
-    let store = tokio::task::spawn_blocking(move || -> Result<NodeStore, StoreError> {
-        let store = NodeStore::open(&dir)?;
-        for shard in shards {
-            if store.shard_status(shard)?.is_none() {
-                store.set_shard_status(shard, ShardStatus::Active)?;
-            }
-        }
-        Ok(store)
-    })
-    .await
-    .map_err(|e| std::io::Error::other(format!("store opener failed: {e}")))??;
+    let store = tokio::task::spawn_blocking(move || NodeStore::open(&dir))
+        .await
+        .map_err(|e| std::io::Error::other(format!("store opener failed: {e}")))??;
     Ok(Arc::new(store))
 }

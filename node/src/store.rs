@@ -17,6 +17,9 @@
 //! answers a request afterwards has made the write survive kill -9; on
 //! open, fjall replays the journal.
 //!
+//! Epoch changes (`store_epoch.rs`): the shard statuses, the epoch they
+//! follow and whether `epoch_sync_done` was sent change in one batch.
+//!
 //! Blob status is *computed* from the blob's object records (one row per Sui
 //! `Blob` object, keyed by blob id then object id) rather than kept as running
 //! counters: replaying an event (after a crash between handling an event and
@@ -188,6 +191,9 @@ pub struct NodeStore {
     recovery_queue: PartitionHandle,
     /// `blob id || axis u8` -> BCS inconsistency proof found in recovery.
     inconsistency_proofs: PartitionHandle,
+    /// Shard (u16 BE) -> epoch (u32 BE) in which it was lost
+    /// (`LockedToMove`), for deleting it two epochs later.
+    lost_shards: PartitionHandle,
     /// Group-commit bookkeeping, see [`NodeStore::commit_durable`].
     sync: GroupSync,
 }
@@ -234,6 +240,7 @@ impl NodeStore {
             node_state: keyspace.open_partition("node_state", plain())?,
             recovery_queue: keyspace.open_partition("recovery_queue", plain())?,
             inconsistency_proofs: keyspace.open_partition("inconsistency_proofs", plain())?,
+            lost_shards: keyspace.open_partition("lost_shards", plain())?,
             keyspace,
             sync: GroupSync::default(),
         })
@@ -549,6 +556,10 @@ fn parse_status(v: &[u8]) -> Result<ShardStatus, StoreError> {
 #[path = "store_chain.rs"]
 mod chain;
 pub use chain::{ChainBatch, GcStats};
+
+#[path = "store_epoch.rs"]
+mod epoch;
+pub use epoch::{EpochRecord, LOST_SHARD_RETENTION, ShardDiff, is_held, is_syncing, shard_diff};
 
 #[cfg(test)]
 #[path = "store_tests.rs"]

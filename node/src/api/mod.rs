@@ -301,6 +301,10 @@ struct Health {
     event_progress: Option<EventProgress>,
     n_shards: u16,
     owned_shards: Vec<u16>,
+    /// Owned shards gained at an epoch change and still being filled.
+    syncing_shards: Vec<u16>,
+    /// Shards lost at an epoch change, kept readable for their new owner.
+    locked_shards: Vec<u16>,
     pending_metadata: usize,
     /// Blob ids waiting in the durable recovery queue.
     recovery_queue: usize,
@@ -314,15 +318,27 @@ struct EventProgress {
 }
 
 async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let (next, queue) = state
-        .blocking(|s| {
+    let committee = state.inner.chain.committee();
+    let view = committee.clone();
+    let (next, queue, syncing) = state
+        .blocking(move |s| {
+            let syncing: Vec<u16> = s
+                .inner
+                .store
+                .shard_statuses()?
+                .into_iter()
+                .filter(|(shard, st)| {
+                    crate::store::is_syncing(*st) && view.owned_shards().contains(shard)
+                })
+                .map(|(shard, _)| shard)
+                .collect();
             Ok((
                 s.inner.store.next_checkpoint()?,
                 s.inner.store.recovery_queue_len()?,
+                syncing,
             ))
         })
         .await?;
-    let committee = state.inner.chain.committee();
     let following = state
         .inner
         .following
@@ -346,6 +362,8 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
             }),
             n_shards: committee.n_shards(),
             owned_shards: committee.owned_shards().iter().copied().collect(),
+            syncing_shards: syncing,
+            locked_shards: committee.locked_shards().iter().copied().collect(),
             pending_metadata: state.inner.pending.len(),
             recovery_queue: queue,
         },

@@ -58,7 +58,7 @@ pub(super) struct RecoveryQuery {
 }
 
 /// Symbols for one target sliver from every sliver of the other axis this
-/// node stores on its owned shards, each with its Merkle proof.
+/// node stores on its owned and locked shards, each with its Merkle proof.
 fn recovery_for(
     state: &AppState,
     committee: &CommitteeView,
@@ -70,7 +70,9 @@ fn recovery_for(
     let config = committee.encoding();
     let mut out = Vec::new();
     let encoding_error = |e: floe_core::EncodingError| ApiError::internal(e.to_string());
-    for &shard in committee.owned_shards() {
+    // Lost shards (`LockedToMove`) serve too: their new owner may be
+    // rebuilding exactly those slivers.
+    for shard in committee.readable_shards() {
         match target_axis.orthogonal() {
             Axis::Primary => {
                 if let Some(s) = store.get_primary(shard, blob_id)? {
@@ -159,7 +161,7 @@ pub(super) async fn decoding_symbols(
             let config = committee.encoding();
             let mut map: BTreeMap<u16, Vec<EitherDecodingSymbol>> = BTreeMap::new();
             let err = |e: floe_core::EncodingError| ApiError::internal(e.to_string());
-            for &shard in committee.owned_shards() {
+            for shard in committee.readable_shards() {
                 let source_axis = target_axis.orthogonal();
                 let symbols: Vec<EitherDecodingSymbol> = match source_axis {
                     Axis::Primary => match store.get_primary(shard, &blob_id)? {
