@@ -195,10 +195,12 @@ async fn when_due<F: AsyncFn() -> ExecutedTx>(f: F) -> ExecutedTx {
     }
 }
 
+/// `tx` aborted in the floe package's `module` with `code` (written here
+/// from the Move sources, independently of the twin's constants).
 fn assert_abort(tx: &ExecutedTx, module: &str, code: u64) {
     assert_eq!(
-        abort_of(tx),
-        Some((module.to_owned(), code)),
+        abort_location(tx),
+        Some((FLOE_PACKAGE_ID, module.to_owned(), code)),
         "{}",
         tx.status
     );
