@@ -47,14 +47,26 @@ impl Drop for Proc {
     }
 }
 
-/// Reads the first stdout line of `child` as JSON.
-fn first_json_line(child: &mut Child) -> serde_json::Value {
+/// Reads the first stdout line of `child` as JSON; on failure panics with
+/// the end of the child's log at `log`.
+fn first_json_line(child: &mut Child, log: &Path) -> serde_json::Value {
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("first line");
-    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+    serde_json::from_str(&line).unwrap_or_else(|e| {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let tail: String = text
+            .chars()
+            .rev()
+            .take(3000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        panic!("{e}: {line:?}; log:\n{tail}")
+    })
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released: a small race with
@@ -126,6 +138,17 @@ pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>
 /// quorum 7, f = 3.
 pub const WEIGHTS: [u16; 4] = [1, 2, 3, 4];
 
+/// Additions to the genesis [`Chain::start_with`] writes.
+#[derive(Debug, Clone, Default)]
+pub struct GenesisExtra {
+    /// Lines appended to the `[floe]` table.
+    pub floe: String,
+    /// Lines appended to the `[[floe.nodes]]` entry of node `i`.
+    pub nodes: Vec<String>,
+    /// Tables appended at the end (e.g. more `[[accounts]]`).
+    pub top: String,
+}
+
 /// A ledger process, the user who owns gas and WAL, and the BLS keys.
 pub struct Chain {
     pub dir: tempfile::TempDir,
@@ -141,6 +164,11 @@ pub struct Chain {
 impl Chain {
     /// Writes a genesis with four nodes and starts the ledger.
     pub fn start() -> Self {
+        Self::start_with(&GenesisExtra::default())
+    }
+
+    /// Like [`Chain::start`], with additions to the genesis file.
+    pub fn start_with(extra: &GenesisExtra) -> Self {
         let user = KeyPair::generate();
         let keys: Vec<BlsSecretKey> = (0..4u8)
             .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
@@ -149,15 +177,18 @@ impl Chain {
             "[[accounts]]\naddress = \"{a}\"\nbalance = 100_000_000_000\ncoins = 8\n\n\
              [[packages]]\naddress = \"0x3a1\"\ninit_sender = \"{a}\"\n\n\
              [[packages]]\naddress = \"0xf10e\"\n\n\
-             [floe]\nmax_epochs_ahead = 20\nstorage_price_per_unit_size = 7\nwrite_price_per_unit_size = 3\n",
-            a = user.address()
+             [floe]\nmax_epochs_ahead = 20\nstorage_price_per_unit_size = 7\nwrite_price_per_unit_size = 3\n{f}",
+            a = user.address(),
+            f = extra.floe,
         );
-        for (k, w) in keys.iter().zip(WEIGHTS) {
+        for (i, (k, w)) in keys.iter().zip(WEIGHTS).enumerate() {
             genesis.push_str(&format!(
-                "\n[[floe.nodes]]\npublic_key = \"{}\"\nshards = {w}\n",
+                "\n[[floe.nodes]]\npublic_key = \"{}\"\nshards = {w}\n{}",
                 hex::encode(k.public_key().to_bytes()),
+                extra.nodes.get(i).map_or("", String::as_str),
             ));
         }
+        genesis.push_str(&extra.top);
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("genesis.toml"), genesis).expect("genesis");
         let mut child = floe()
@@ -167,10 +198,14 @@ impl Chain {
             .arg("--genesis")
             .arg(dir.path().join("genesis.toml"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(
+                std::fs::File::create(dir.path().join("ledger.log"))
+                    .map(Stdio::from)
+                    .unwrap_or_else(|_| Stdio::null()),
+            )
             .spawn()
             .expect("spawn ledger");
-        let v = first_json_line(&mut child);
+        let v = first_json_line(&mut child, &dir.path().join("ledger.log"));
         let ledger = Proc(child);
         let endpoint = format!("http://{}", v["address"].as_str().expect("address"));
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -361,7 +396,7 @@ impl NodeProc {
             )
             .spawn()
             .expect("spawn node");
-        let v = first_json_line(&mut child);
+        let v = first_json_line(&mut child, &self.dir.join("stderr.log"));
         assert_eq!(v["event"], "listening", "{v}");
         self.proc = Some(Proc(child));
     }
