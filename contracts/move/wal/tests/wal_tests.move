@@ -52,3 +52,19 @@ fun burn_reduces_total_supply() {
     test_scenario::return_shared(treasury);
     scenario.end();
 }
+
+#[test]
+fun burn_balance_reduces_total_supply() {
+    let mut scenario = test_scenario::begin(PUBLISHER);
+    wal::init_for_testing(scenario.ctx());
+    scenario.next_tx(PUBLISHER);
+
+    let mut supply = scenario.take_from_sender<Coin<WAL>>();
+    let part = supply.split(700, scenario.ctx());
+    scenario.return_to_sender(supply);
+    let mut treasury = scenario.take_shared<ProtectedTreasury>();
+    treasury.burn_balance(part.into_balance());
+    assert!(treasury.total_supply() == wal::initial_supply() - 700);
+    test_scenario::return_shared(treasury);
+    scenario.end();
+}
