@@ -7,7 +7,8 @@
 //! metadata), the blobs decode from the new owners, and `EpochChangeDone`
 //! arrives because the nodes reported `epoch_sync_done`. The node that
 //! gains the most is down when the change starts: it must notice the
-//! change on restart (its weight is needed for the quorum).
+//! change on restart (its weight is needed for the quorum). Two epochs
+//! later the shards lost at epoch 1 are deleted from their old owners.
 
 mod support;
 
@@ -342,4 +343,75 @@ fn shards_move_at_an_epoch_change_and_nodes_report_sync_done() {
         &encoded.primary[usize::from(pair)].to_bcs(),
     );
     assert_eq!(status, 421, "a lost shard refuses uploads");
+
+    // Two more epochs: a lost shard is deleted two epochs after it was
+    // lost; its new owner still serves it.
+    for epoch in 2..=3 {
+        advance_to(&chain, epoch);
+    }
+    let (last, last_shards) = chain
+        .rt
+        .block_on(chain.floe.committee_with_shards())
+        .expect("epoch 3 committee");
+    let mut dropped = 0;
+    for (_, encoded) in &blobs {
+        let id = *encoded.metadata.blob_id();
+        for &shard in &moved {
+            let now = node_of_member(&chain, &last, last_shards.owner_of(shard).expect("owner"));
+            if now != owner_after(shard) || now == owner_before(shard) {
+                continue;
+            }
+            let path = format!(
+                "/v1/blobs/{id}/slivers/{}/primary",
+                shard_to_pair(shard, &id, n)
+            );
+            wait_for("the lost shard to be dropped", WAIT, || {
+                (nodes[owner_before(shard)].req("GET", &path, b"").0 == 404).then_some(())
+            });
+            assert_eq!(
+                nodes[now].req("GET", &path, b"").0,
+                200,
+                "{path} on its owner"
+            );
+            dropped += 1;
+        }
+    }
+    assert!(dropped > 0, "a shard lost at epoch 1 kept its new owner");
+}
+
+/// Drives the epoch state machine (voting_end, initiate_epoch_change, as
+/// soon as each is allowed) until `epoch` is done (the nodes report).
+fn advance_to(chain: &Chain, epoch: u32) {
+    let start = std::time::Instant::now();
+    loop {
+        assert!(start.elapsed() < WAIT, "epoch {epoch} did not complete");
+        let status = chain
+            .rt
+            .block_on(chain.floe.epoch_status())
+            .expect("status");
+        if status.epoch >= epoch && matches!(status.state, EpochState::EpochChangeDone(_)) {
+            return;
+        }
+        let (at, voting) = match status.next_step() {
+            EpochStep::VotingEnd { at_ms } => (at_ms, true),
+            EpochStep::InitiateEpochChange { at_ms } => (at_ms, false),
+            EpochStep::AwaitSync { .. } => {
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        if status.clock_ms < at {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        }
+        let tx = if voting {
+            chain.rt.block_on(chain.floe.voting_end(&chain.user))
+        } else {
+            chain
+                .rt
+                .block_on(chain.floe.initiate_epoch_change(&chain.user))
+        }
+        .expect("epoch step");
+        assert!(tx.status.is_success(), "epoch step: {}", tx.status);
+    }
 }

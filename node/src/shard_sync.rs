@@ -506,3 +506,70 @@ fn store_verified<A: EncodingAxis>(
         .put_sliver_bytes(shard, A::AXIS, metadata.blob_id(), &sliver.to_bcs())?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use floe_core::bls::BlsSecretKey;
+    use floe_core::encode_blob;
+
+    use super::*;
+    use crate::chain_view::ChainView;
+    use crate::config::Limits;
+    use crate::store::NodeStore;
+
+    #[test]
+    fn a_served_sliver_is_stored_only_if_it_is_the_right_one_and_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(NodeStore::open(dir.path()).unwrap());
+        let view = CommitteeView::new(1, 10, [3]).unwrap();
+        let config = *view.encoding();
+        let state = AppState::new(
+            store,
+            ChainView::new(view),
+            BlsSecretKey::from_seed(&[1; 32]),
+            Limits::default(),
+        );
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
+        let encoded = encode_blob(&config, &data).unwrap();
+        let id = *encoded.metadata.blob_id();
+        let shard = 3;
+        let pair = shard_to_pair(shard, &id, 10);
+        let primary = encoded.primary[usize::from(pair)].to_bcs();
+        let other = encoded.primary[usize::from((pair + 1) % 10)].to_bcs();
+        let err =
+            store_verified::<Primary>(&state, &config, &encoded.metadata, shard, pair, &other)
+                .unwrap_err();
+        assert!(matches!(err, SyncError::Invalid { .. }), "{err}");
+        let mut corrupt = primary.clone();
+        let middle = corrupt.len() / 2;
+        corrupt[middle] ^= 1;
+        let err =
+            store_verified::<Primary>(&state, &config, &encoded.metadata, shard, pair, &corrupt)
+                .unwrap_err();
+        assert!(matches!(err, SyncError::Invalid { .. }), "{err}");
+        let err = store_verified::<Primary>(&state, &config, &encoded.metadata, shard, pair, b"x")
+            .unwrap_err();
+        assert!(matches!(err, SyncError::Invalid { .. }), "{err}");
+        assert!(!state.store().has_sliver(shard, Axis::Primary, &id).unwrap());
+        store_verified::<Primary>(&state, &config, &encoded.metadata, shard, pair, &primary)
+            .unwrap();
+        let secondary = encoded.secondary[usize::from(10 - 1 - pair)].to_bcs();
+        store_verified::<Secondary>(&state, &config, &encoded.metadata, shard, pair, &secondary)
+            .unwrap();
+        assert_eq!(
+            state
+                .store()
+                .get_sliver_bytes(shard, Axis::Primary, &id)
+                .unwrap(),
+            Some(primary)
+        );
+        assert!(
+            state
+                .store()
+                .has_sliver(shard, Axis::Secondary, &id)
+                .unwrap()
+        );
+    }
+}
