@@ -23,7 +23,7 @@
 //! public_key = "95a2…"
 //! url = "http://127.0.0.1:9185"
 //!
-//! [recovery]                        # all optional
+//! [recovery]                        # all optional; also bound shard sync
 //! max_concurrent_blobs = 4
 //! max_attempts = 20
 //! initial_backoff_ms = 500
@@ -340,10 +340,12 @@ pub struct CommitteeConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecoveryConfig {
-    /// Blobs recovered at the same time (each asks every peer at once).
+    /// Blobs recovered at the same time (each asks every peer at once);
+    /// also the blobs shard sync fills at the same time.
     pub max_concurrent_blobs: usize,
     /// Attempts per blob before it is left in the durable queue until the
-    /// next restart (a blob nobody can serve must not spin forever).
+    /// next restart or epoch change (a blob nobody can serve must not spin
+    /// forever).
     pub max_attempts: u32,
     /// First retry delay; doubled per attempt.
     pub initial_backoff_ms: u64,

@@ -19,7 +19,7 @@
 //! Bounds: at most `max_concurrent_blobs` blobs at once; per blob, targets
 //! one after another, each asking all peers concurrently; failed attempts
 //! back off exponentially up to `max_attempts`, after which the blob stays
-//! queued until the next restart.
+//! queued until the next restart or epoch change.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -106,7 +106,15 @@ impl Recovery {
     pub async fn run(self) {
         let permits = Arc::new(Semaphore::new(self.config.max_concurrent_blobs.max(1)));
         let this = Arc::new(self);
+        let mut epoch = this.state.chain().committee().epoch();
         loop {
+            // A new committee may serve what the old one could not: blobs
+            // given up on get another round after an epoch change.
+            let now = this.state.chain().committee().epoch();
+            if now != epoch {
+                epoch = now;
+                lock(&this.given_up).clear();
+            }
             let store = this.state.store().clone();
             let queue = tokio::task::spawn_blocking(move || {
                 Ok::<_, StoreError>((
@@ -182,7 +190,7 @@ impl Recovery {
                 }
             }
         }
-        tracing::error!(%blob_id, "recovery gave up; the blob stays queued until restart");
+        tracing::error!(%blob_id, "recovery gave up; the blob stays queued until a restart or an epoch change");
         lock(&self.given_up).insert(blob_id);
     }
 
