@@ -1,6 +1,5 @@
-//! `floe`: one binary for every floe role. Today it computes blob ids; the
-//! devnet, storage node, indexer, coordinator and client commands join it as
-//! their components land.
+//! `floe`: one binary for every floe role: the devnet, the ledger, storage
+//! nodes, the indexer, the coordinator and every client command.
 
 mod commands;
 mod output;
@@ -24,6 +23,9 @@ enum Command {
     /// Compute the Walrus-compatible blob id of a file (or `-` for stdin)
     /// without storing it.
     BlobId(commands::blob_id::BlobIdArgs),
+    /// The keeper that drives epoch changes (committee selection and
+    /// rotation) over the chain.
+    Coordinator(commands::coordinator::CoordinatorArgs),
     /// A whole local network in one command: ledger, storage nodes (and
     /// more as they land), funded wallet, configs.
     Devnet(commands::devnet::DevnetArgs),
@@ -41,6 +43,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::BlobId(args) => commands::blob_id::run(args, cli.json),
+        Command::Coordinator(args) => commands::coordinator::run(args, cli.json),
         Command::Devnet(args) => commands::devnet::run(args, cli.json),
         Command::Indexer(args) => commands::indexer::run(args, cli.json),
         Command::Ledger(args) => commands::ledger::run(args, cli.json),

@@ -4,8 +4,10 @@
 //! The committee is read from the chain for every operation rather than
 //! cached, so a client that lives across an epoch change (the daemon)
 //! writes to and reads from the committee of the moment. Nodes are matched
-//! to committee members by BLS key; member `i` holds the interim shard
-//! range `Committee::interim_shards_of(i)`.
+//! to committee members by BLS key; which shards each holds comes from the
+//! staking committee (`ShardAssignment`). While an epoch change is in
+//! progress, a shard's new owner may still be fetching it, so reads fall
+//! back to the shard's owner in the previous committee.
 
 use std::sync::Arc;
 
@@ -13,7 +15,10 @@ use floe_chain::floe::{Floe, FloeIds};
 use floe_chain::sui_sdk_types::Address;
 use floe_chain::{ChainClient, KeyPair, Keystore};
 use floe_core::EncodingConfig;
+use floe_core::bls::BlsPublicKey;
 use floe_core::committee::Committee;
+use floe_core::move_types::{EpochState, StakingInnerV1};
+use floe_core::shard_assignment::ShardAssignment;
 use tokio::sync::Semaphore;
 
 use crate::config::ClientConfig;
@@ -27,12 +32,30 @@ pub struct NodeSet {
     pub committee: Committee,
     pub nodes: Vec<Option<NodeClient>>,
     pub encoding: EncodingConfig,
+    /// Which member holds which shard.
+    pub shards: ShardAssignment,
+    /// During an epoch change, by shard: its owner in the previous
+    /// committee when that is another node (empty otherwise).
+    pub previous_owner: Vec<Option<NodeClient>>,
 }
 
 impl NodeSet {
-    /// Shards of member `index`.
-    pub fn shards_of(&self, index: usize) -> std::ops::Range<u16> {
-        self.committee.interim_shards_of(index).unwrap_or(0..0)
+    /// Shards of member `index`, ascending.
+    pub fn shards_of(&self, index: usize) -> &[u16] {
+        self.shards.shards_of(index)
+    }
+
+    /// The member holding `shard`.
+    pub fn owner_of(&self, shard: u16) -> Option<usize> {
+        self.shards.owner_of(shard)
+    }
+
+    /// The previous committee's holder of `shard`, while an epoch change
+    /// moves it.
+    pub fn previous_owner_of(&self, shard: u16) -> Option<&NodeClient> {
+        self.previous_owner
+            .get(usize::from(shard))
+            .and_then(Option::as_ref)
     }
 
     /// Shards (weight) of member `index`.
@@ -83,12 +106,17 @@ impl Client {
         let chain = ChainClient::new(floe_chain::ClientConfig::new(
             config.chain.endpoints.iter().cloned(),
         ))?;
-        let ids = match (config.chain.system, config.chain.treasury) {
-            (Some(system), Some(treasury)) => FloeIds {
+        let ids = match (
+            config.chain.system,
+            config.chain.treasury,
+            config.chain.staking,
+        ) {
+            (Some(system), Some(treasury), Some(staking)) => FloeIds {
                 wal_package: config.chain.wal_package,
                 floe_package: config.chain.floe_package,
                 system,
                 treasury,
+                staking,
             },
             _ => {
                 let mut ids =
@@ -96,6 +124,7 @@ impl Client {
                         .await?;
                 ids.system = config.chain.system.unwrap_or(ids.system);
                 ids.treasury = config.chain.treasury.unwrap_or(ids.treasury);
+                ids.staking = config.chain.staking.unwrap_or(ids.staking);
                 ids
             }
         };
@@ -136,29 +165,83 @@ impl Client {
         Ok(self.wallet()?.address())
     }
 
-    /// The current committee and a REST client for each member.
+    /// The current committee, where its shards are, and a REST client for
+    /// each member (plus the previous holders of moving shards during an
+    /// epoch change).
     pub async fn node_set(&self) -> Result<NodeSet> {
         let committee = self.floe.committee().await?;
+        let staking = self.floe.staking_state().await?;
+        let shards =
+            floe_chain::floe::staking::assignment(&committee, &staking.committee.pos0.contents)?;
         let encoding = EncodingConfig::new(committee.n_shards())?;
         let nodes = committee
             .members()
             .iter()
-            .map(|m| {
-                let url = self.config.node_url(&m.public_key)?;
-                match NodeClient::new(self.http.clone(), url, &self.config.limits) {
-                    Ok(node) => Some(node),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "unusable node URL");
-                        None
-                    }
-                }
-            })
+            .map(|m| self.node_client(&m.public_key))
             .collect();
+        let previous_owner = if matches!(staking.epoch_state, EpochState::EpochChangeSync(_)) {
+            self.previous_owners(&committee, &shards, &staking).await
+        } else {
+            Vec::new()
+        };
         Ok(NodeSet {
             committee,
             nodes,
             encoding,
+            shards,
+            previous_owner,
         })
+    }
+
+    /// A REST client for the node with `key`, if the config lists it.
+    fn node_client(&self, key: &BlsPublicKey) -> Option<NodeClient> {
+        let url = self.config.node_url(key)?;
+        match NodeClient::new(self.http.clone(), url, &self.config.limits) {
+            Ok(node) => Some(node),
+            Err(e) => {
+                tracing::warn!(error = %e, "unusable node URL");
+                None
+            }
+        }
+    }
+
+    /// By shard, the previous committee's holder when it is not the
+    /// current one. A node that left the committee is found by its pool's
+    /// public key; one whose key or URL is unknown is skipped (reads then
+    /// rely on the current owners alone).
+    async fn previous_owners(
+        &self,
+        committee: &Committee,
+        shards: &ShardAssignment,
+        staking: &StakingInnerV1,
+    ) -> Vec<Option<NodeClient>> {
+        let mut out = vec![None; shards.n_shards()];
+        for entry in &staking.previous_committee.pos0.contents {
+            let key = match committee.member_index(&entry.key) {
+                Some(i) => Some(committee.members()[i].public_key),
+                None => match self.floe.pool(entry.key).await {
+                    Ok(pool) => BlsPublicKey::from_bytes(&pool.node_info.public_key.bytes).ok(),
+                    Err(e) => {
+                        tracing::warn!(node = %entry.key, error = %e, "previous committee member unreadable");
+                        None
+                    }
+                },
+            };
+            let Some(client) = key.and_then(|k| self.node_client(&k)) else {
+                continue;
+            };
+            for &shard in &entry.value {
+                let now = shards
+                    .owner_of(shard)
+                    .map(|i| committee.members()[i].node_id);
+                if now != Some(entry.key)
+                    && let Some(slot) = out.get_mut(usize::from(shard))
+                {
+                    *slot = Some(client.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Serializes this client's transactions (see `tx_lock`).

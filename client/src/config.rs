@@ -118,6 +118,9 @@ pub struct ChainSection {
     /// The shared `ProtectedTreasury`; discovered from genesis when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub treasury: Option<Address>,
+    /// The shared `Staking`; discovered from genesis when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staking: Option<Address>,
 }
 
 /// `wallet:`.
@@ -336,6 +339,7 @@ mod tests {
                 floe_package: "0xf10e".parse().unwrap(),
                 system: None,
                 treasury: None,
+                staking: None,
             },
             wallet: WalletSection {
                 keystore: "sui.keystore".into(),

@@ -3,7 +3,7 @@
 //! - [`config`]: the `client.yaml` file (chain, wallet, node endpoints).
 //! - [`Client`]: store ([`Client::plan_store`] + [`Client::execute_store`]),
 //!   read, blob status, delete, extend, share/fund, attributes, listing,
-//!   system info, wallet.
+//!   system info, wallet, staking ([`staking`]).
 //! - [`node_api`]: one storage node's REST API.
 //! - [`quorum`], [`status`]: turning many node answers (some possibly
 //!   lying) into a certificate or an agreed status.
@@ -16,6 +16,7 @@ pub mod node_api;
 pub mod ops;
 pub mod quorum;
 pub mod read;
+pub mod staking;
 pub mod status;
 pub mod store;
 pub mod types;

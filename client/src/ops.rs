@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use floe_chain::sui_sdk_types::{Address, TypeTag};
-use floe_core::move_types::{DynamicField, Metadata};
+use floe_core::move_types::{DynamicField, EpochState, Metadata};
 use floe_core::{BlobId, EncodingConfig, price};
 use serde::Serialize;
 
@@ -22,6 +22,17 @@ const MAX_FAUCET_ANSWER: usize = 64 << 10;
 #[serde(rename_all = "camelCase")]
 pub struct SystemInfo {
     pub epoch: u32,
+    /// Where the epoch change stands: `EpochChangeDone`,
+    /// `NextParamsSelected` (next committee chosen) or `EpochChangeSync`
+    /// (nodes are syncing shards for `epoch`).
+    pub epoch_state: String,
+    /// When the current epoch started (ms since the Unix epoch), once its
+    /// change is done.
+    pub epoch_start_ms: Option<u64>,
+    /// When the next epoch change may start (ms), if known.
+    pub next_epoch_change_ms: Option<u64>,
+    /// Nominal epoch length (ms).
+    pub epoch_duration_ms: u64,
     pub n_shards: u16,
     /// Largest blob the committee can encode.
     pub max_blob_size: u64,
@@ -42,7 +53,7 @@ pub struct SystemInfo {
 pub struct MemberInfo {
     pub node_id: String,
     pub public_key: String,
-    pub shards: std::ops::Range<u16>,
+    pub shards: Vec<u16>,
     /// From the client config; `None` if the config does not list it.
     pub url: Option<String>,
 }
@@ -72,6 +83,7 @@ impl Client {
     /// Epoch, prices, committee, limits.
     pub async fn system_info(&self) -> Result<SystemInfo> {
         let state = self.floe.system_state().await?;
+        let epoch = self.floe.epoch_status().await?;
         let nodes = self.node_set().await?;
         let committee = nodes
             .committee
@@ -81,12 +93,21 @@ impl Client {
             .map(|(i, m)| MemberInfo {
                 node_id: m.node_id.to_string(),
                 public_key: m.public_key.to_string(),
-                shards: nodes.shards_of(i),
+                shards: nodes.shards_of(i).to_vec(),
                 url: nodes.nodes[i].as_ref().map(|n| n.url().to_owned()),
             })
             .collect();
         Ok(SystemInfo {
             epoch: state.committee.epoch,
+            epoch_state: match epoch.state {
+                EpochState::EpochChangeDone(_) => "EpochChangeDone",
+                EpochState::NextParamsSelected(_) => "NextParamsSelected",
+                EpochState::EpochChangeSync(_) => "EpochChangeSync",
+            }
+            .to_owned(),
+            epoch_start_ms: epoch.state.epoch_start_ms().filter(|_| epoch.epoch > 0),
+            next_epoch_change_ms: epoch.expected_end_ms(),
+            epoch_duration_ms: epoch.epoch_duration_ms,
             n_shards: nodes.encoding.n_shards(),
             max_blob_size: nodes.encoding.max_blob_size(),
             max_epochs_ahead: state.future_accounting.length,

@@ -107,20 +107,31 @@ impl Client {
             .max(1);
         let requests: Vec<_> = (0..n)
             .filter_map(|pair| {
-                let owner = nodes
-                    .committee
-                    .interim_owner_of_shard(pair_to_shard(pair, &blob_id, n))?;
-                let node = nodes.nodes.get(owner)?.clone()?;
-                Some((pair, owner, node))
+                let shard = pair_to_shard(pair, &blob_id, n);
+                let owner = nodes.owner_of(shard)?;
+                let node = nodes.nodes.get(owner).cloned().flatten();
+                let previous = nodes.previous_owner_of(shard).cloned();
+                (node.is_some() || previous.is_some()).then_some((pair, owner, node, previous))
             })
-            .map(|(pair, owner, node)| {
+            .map(|(pair, owner, node, previous)| {
                 let (metadata, permits) = (metadata.clone(), self.permits.clone());
                 async move {
                     let sliver = {
                         let _permit = permits.acquire().await;
-                        node.get_sliver::<Primary>(&blob_id, pair).await
-                    }
-                    .map_err(|e| e.to_string())?;
+                        // During an epoch change the new owner may still be
+                        // syncing the shard; its previous owner keeps it.
+                        let mut answer = Err("no URL for the shard's owner".to_owned());
+                        for n in [node, previous].into_iter().flatten() {
+                            answer = n
+                                .get_sliver::<Primary>(&blob_id, pair)
+                                .await
+                                .map_err(|e| e.to_string());
+                            if answer.is_ok() {
+                                break;
+                            }
+                        }
+                        answer
+                    }?;
                     if sliver.index() != pair {
                         return Err(format!(
                             "member {owner} sent sliver {} for pair {pair}",

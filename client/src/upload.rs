@@ -153,7 +153,8 @@ async fn store_on_node(
     let pairs: Vec<u16> = job
         .nodes
         .shards_of(index)
-        .map(|shard| shard_to_pair(shard, &blob_id, n))
+        .iter()
+        .map(|&shard| shard_to_pair(shard, &blob_id, n))
         .collect();
     let mut uploads = futures::stream::iter(pairs)
         .map(|pair| upload_pair(job, node, pair))

@@ -17,6 +17,7 @@ pub mod messages;
 pub mod metadata;
 pub mod move_types;
 pub mod price;
+pub mod shard_assignment;
 
 pub use blob_id::{BlobId, BlobIdParseError, pair_to_shard, shard_to_pair};
 pub use encoding::{

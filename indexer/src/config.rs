@@ -56,6 +56,8 @@ pub struct ChainSection {
     pub system: Option<String>,
     #[serde(default)]
     pub treasury: Option<String>,
+    #[serde(default)]
+    pub staking: Option<String>,
 }
 
 /// Batching and backpressure.

@@ -94,12 +94,14 @@ impl Indexer {
         let client = ChainClient::new(ClientConfig::new(config.chain.endpoints.clone()))?;
         let wal_package = address("wal_package", &config.chain.wal_package)?;
         let floe_package = address("floe_package", &config.chain.floe_package)?;
-        let ids = match (&config.chain.system, &config.chain.treasury) {
-            (Some(system), Some(treasury)) => FloeIds {
+        let chain = &config.chain;
+        let ids = match (&chain.system, &chain.treasury, &chain.staking) {
+            (Some(system), Some(treasury), Some(staking)) => FloeIds {
                 wal_package,
                 floe_package,
                 system: address("system", system)?,
                 treasury: address("treasury", treasury)?,
+                staking: address("staking", staking)?,
             },
             _ => FloeIds::discover(&client, wal_package, floe_package).await?,
         };

@@ -36,7 +36,7 @@ pub struct CertificateArgs {
 }
 
 impl Floe {
-    fn call(
+    pub(super) fn call(
         &self,
         b: &mut TransactionBuilder,
         package: Address,
@@ -54,7 +54,7 @@ impl Floe {
         )
     }
 
-    fn floe(
+    pub(super) fn floe(
         &self,
         b: &mut TransactionBuilder,
         module: &'static str,
@@ -64,7 +64,7 @@ impl Floe {
         self.call(b, self.ids.floe_package, module, function, args)
     }
 
-    async fn system_arg(
+    pub(super) async fn system_arg(
         &self,
         b: &mut TransactionBuilder,
         mutable: bool,
@@ -73,7 +73,7 @@ impl Floe {
         Ok(b.object(input))
     }
 
-    async fn owned_arg(
+    pub(super) async fn owned_arg(
         &self,
         b: &mut TransactionBuilder,
         id: Address,
@@ -82,11 +82,15 @@ impl Floe {
         Ok(b.object(input))
     }
 
-    async fn run(&self, key: &KeyPair, b: TransactionBuilder) -> Result<ExecutedTx, FloeError> {
+    pub(super) async fn run(
+        &self,
+        key: &KeyPair,
+        b: TransactionBuilder,
+    ) -> Result<ExecutedTx, FloeError> {
         Ok(self.client.sign_and_execute(key, b, &self.gas).await?)
     }
 
-    fn keep(b: &mut TransactionBuilder, key: &KeyPair, objects: Vec<Argument>) {
+    pub(super) fn keep(b: &mut TransactionBuilder, key: &KeyPair, objects: Vec<Argument>) {
         let me = b.pure(&key.address());
         b.transfer_objects(objects, me);
     }

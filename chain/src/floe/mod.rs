@@ -15,6 +15,7 @@
 pub mod aborts;
 pub mod calls;
 pub mod reads;
+pub mod staking;
 
 use floe_core::move_types::ObjectId;
 use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};
@@ -51,6 +52,8 @@ pub struct FloeIds {
     pub system: Address,
     /// The shared `wal::wal::ProtectedTreasury`.
     pub treasury: Address,
+    /// The shared `floe::staking::Staking` (epochs, committees, pools).
+    pub staking: Address,
 }
 
 impl FloeIds {
@@ -88,7 +91,7 @@ impl FloeIds {
         self.floe_tag("events", name)
     }
 
-    /// Finds `System` and `ProtectedTreasury` among the objects created in
+    /// Finds `System`, `Staking` and `ProtectedTreasury` among the objects created in
     /// the genesis checkpoint (the devnet creates them there, at ids that
     /// depend on the genesis file).
     pub async fn discover(
@@ -102,8 +105,10 @@ impl FloeIds {
             floe_package,
             system: Address::ZERO,
             treasury: Address::ZERO,
+            staking: Address::ZERO,
         };
         let system_tag = ids.floe_tag("system", "System");
+        let staking_tag = ids.floe_tag("staking", "Staking");
         let treasury_tag = ids.wal_tag("ProtectedTreasury");
         for tx in &genesis.transactions {
             for created in tx.created() {
@@ -112,6 +117,7 @@ impl FloeIds {
                 match info.struct_type() {
                     Some(t) if *t == system_tag => ids.system = id,
                     Some(t) if *t == treasury_tag => ids.treasury = id,
+                    Some(t) if *t == staking_tag => ids.staking = id,
                     _ => {}
                 }
             }
@@ -121,6 +127,9 @@ impl FloeIds {
         }
         if ids.treasury == Address::ZERO {
             return Err(FloeError::NotInGenesis("wal::wal::ProtectedTreasury"));
+        }
+        if ids.staking == Address::ZERO {
+            return Err(FloeError::NotInGenesis("floe::staking::Staking"));
         }
         Ok(ids)
     }

@@ -2,6 +2,7 @@
 
 pub mod blob_id;
 pub mod client;
+pub mod coordinator;
 pub mod devnet;
 pub mod indexer;
 pub mod ledger;

@@ -61,6 +61,7 @@ pub async fn devnet() -> Devnet {
                 node_id: None,
             })
             .collect(),
+        ..FloeGenesis::default()
     };
     let nodes = floe_genesis.sorted_nodes().expect("genesis nodes");
     let signers = nodes

@@ -30,7 +30,24 @@ pub async fn run(args: InfoArgs, json: bool) -> Result<()> {
     if json {
         return print_json(&serde_json::json!({ "system": info, "cost": cost }));
     }
-    println!("epoch {}", info.epoch);
+    println!(
+        "epoch {}{} ({}); epochs last {}{}",
+        info.epoch,
+        match info.epoch_start_ms {
+            Some(ms) => format!(" since {}", date(ms)),
+            None => String::new(),
+        },
+        match info.epoch_state.as_str() {
+            "EpochChangeSync" => "epoch change in progress: nodes are syncing shards",
+            "NextParamsSelected" => "next committee selected",
+            _ => "running",
+        },
+        humantime::format_duration(std::time::Duration::from_millis(info.epoch_duration_ms)),
+        match info.next_epoch_change_ms {
+            Some(ms) => format!("; next epoch from {}", date(ms)),
+            None => String::new(),
+        }
+    );
     println!(
         "  {} shards, {} members; max blob size {}; storage sold up to {} epochs ahead",
         info.n_shards,
@@ -50,10 +67,9 @@ pub async fn run(args: InfoArgs, json: bool) -> Result<()> {
     );
     for member in &info.committee {
         println!(
-            "  node {}  shards {}..{}  {}",
+            "  node {}  shards {}  {}",
             member.node_id,
-            member.shards.start,
-            member.shards.end,
+            shard_ranges(&member.shards),
             member
                 .url
                 .as_deref()
@@ -72,4 +88,48 @@ pub async fn run(args: InfoArgs, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// An RFC 3339 date (UTC, seconds) from ms since the Unix epoch.
+pub fn date(ms: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// `0-3, 7, 9-10` from ascending shard ids.
+fn shard_ranges(shards: &[u16]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < shards.len() {
+        let start = shards[i];
+        let mut end = start;
+        while i + 1 < shards.len() && shards[i + 1] == end.saturating_add(1) {
+            i += 1;
+            end = shards[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    if parts.is_empty() {
+        "none".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_ranges_compress_runs() {
+        assert_eq!(shard_ranges(&[0, 1, 2, 3, 7, 9, 10]), "0-3, 7, 9-10");
+        assert_eq!(shard_ranges(&[]), "none");
+        assert_eq!(shard_ranges(&[5]), "5");
+        assert_eq!(date(0), "1970-01-01T00:00:00Z");
+    }
 }

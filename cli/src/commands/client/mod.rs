@@ -1,7 +1,8 @@
 //! The client commands (`floe store`, `read`, `blob-status`, `info`,
 //! `list-blobs`, `delete`, `extend`, `share`, `fund-shared-blob`,
-//! `get-blob-attribute`, `set-blob-attribute`, `wallet`, `publisher`,
-//! `aggregator`, `daemon`), all on `floe_client`.
+//! `get-blob-attribute`, `set-blob-attribute`, `wallet`, `stake`,
+//! `request-withdraw-stake`, `withdraw-stake`, `list-staked-wal`,
+//! `publisher`, `aggregator`, `daemon`), all on `floe_client`.
 //!
 //! Each takes `--config FILE` (else `$FLOE_CONFIG`, else the devnet's
 //! `client.yaml`) and honours the global `--json`. Commands that pay show
@@ -11,6 +12,7 @@ mod blobs;
 mod daemon;
 mod info;
 mod read;
+mod stake;
 mod store;
 mod wallet;
 
@@ -78,6 +80,14 @@ pub enum ClientCommand {
     SetBlobAttribute(blobs::SetAttributeArgs),
     /// The client's wallet: new key, address, balance, faucet.
     Wallet(wallet::WalletArgs),
+    /// Stake WAL with a storage node.
+    Stake(stake::StakeArgs),
+    /// Ask to withdraw a StakedWal (possible from the epoch it prints).
+    RequestWithdrawStake(stake::StakedWalArgs),
+    /// Withdraw a StakedWal: principal and rewards back to the wallet.
+    WithdrawStake(stake::StakedWalArgs),
+    /// The wallet's StakedWal objects.
+    ListStakedWal(stake::ListArgs),
     /// HTTP publisher: `PUT /v1/blobs`.
     Publisher(daemon::DaemonArgs),
     /// HTTP aggregator: `GET /v1/blobs/{blob_id}` (with Range) and by object id.
@@ -103,6 +113,10 @@ pub fn run(command: ClientCommand, json: bool) -> Result<()> {
             ClientCommand::GetBlobAttribute(a) => blobs::get_attribute(a, json).await,
             ClientCommand::SetBlobAttribute(a) => blobs::set_attribute(a, json).await,
             ClientCommand::Wallet(a) => wallet::run(a, json).await,
+            ClientCommand::Stake(a) => stake::stake(a, json).await,
+            ClientCommand::RequestWithdrawStake(a) => stake::request_withdraw(a, json).await,
+            ClientCommand::WithdrawStake(a) => stake::withdraw(a, json).await,
+            ClientCommand::ListStakedWal(a) => stake::list(a, json).await,
             ClientCommand::Publisher(a) => {
                 daemon::run(a, floe_client::daemon::Mode::Publisher).await
             }

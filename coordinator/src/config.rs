@@ -1,0 +1,208 @@
+//! The coordinator's configuration file (TOML).
+//!
+//! ```toml
+//! listen = "127.0.0.1:8095"           # /health, /status, /metrics
+//! poll_ms = 1000                      # longest sleep between two reads of the chain
+//!
+//! [chain]
+//! endpoints = ["http://127.0.0.1:9000"]
+//! wal_package = "0x3a1"
+//! floe_package = "0xf10e"
+//! # system = "0x..."                  # optional, all three: found in the
+//! # treasury = "0x..."                # genesis checkpoint otherwise
+//! # staking = "0x..."
+//!
+//! [wallet]                            # pays the gas of the epoch-change calls
+//! keystore = "/var/lib/floe/coordinator/sui.keystore"
+//! # address = "0x..."                 # default: the keystore's first key
+//! ```
+//!
+//! Everything else is read from the chain on every step: the coordinator
+//! keeps no state, so it can be killed and restarted at any time, and two
+//! coordinators only race for the same permissionless calls.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use floe_chain::sui_sdk_types::Address;
+use serde::Deserialize;
+
+/// Bounds on `poll_ms`: below 50 ms the chain is polled for nothing; above
+/// a minute an epoch step could be noticed very late.
+pub const POLL_MS_RANGE: std::ops::RangeInclusive<u64> = 50..=60_000;
+
+/// Why the configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Parse(String),
+    #[error("config: [chain] endpoints is empty")]
+    NoEndpoint,
+    #[error("config: poll_ms = {0} is outside 50..=60000")]
+    Poll(u64),
+    #[error("config: {field} = {value:?} is not an address: {reason}")]
+    Address {
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoordinatorConfig {
+    /// Address of the health/status/metrics endpoint.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Longest sleep between two reads of the chain (ms).
+    #[serde(default = "default_poll")]
+    pub poll_ms: u64,
+    pub chain: ChainSection,
+    pub wallet: WalletSection,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8095))
+}
+
+fn default_poll() -> u64 {
+    1000
+}
+
+/// `[chain]`: where the chain and floe are.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainSection {
+    pub endpoints: Vec<String>,
+    pub wal_package: String,
+    pub floe_package: String,
+    #[serde(default)]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub treasury: Option<String>,
+    #[serde(default)]
+    pub staking: Option<String>,
+}
+
+/// `[wallet]`: the key that signs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalletSection {
+    pub keystore: PathBuf,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// The parsed object ids of `[chain]`.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainIds {
+    pub wal_package: Address,
+    pub floe_package: Address,
+    /// `(system, treasury, staking)` when all three are configured.
+    pub objects: Option<(Address, Address, Address)>,
+}
+
+fn address(field: &'static str, value: &str) -> Result<Address, ConfigError> {
+    value.parse().map_err(|e| ConfigError::Address {
+        field,
+        value: value.to_owned(),
+        reason: format!("{e}"),
+    })
+}
+
+impl CoordinatorConfig {
+    /// Parses and checks a config file's text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values serde cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.chain.endpoints.is_empty() {
+            return Err(ConfigError::NoEndpoint);
+        }
+        if !POLL_MS_RANGE.contains(&self.poll_ms) {
+            return Err(ConfigError::Poll(self.poll_ms));
+        }
+        self.chain_ids()?;
+        self.wallet_address()?;
+        Ok(())
+    }
+
+    /// The configured chain ids.
+    pub fn chain_ids(&self) -> Result<ChainIds, ConfigError> {
+        let c = &self.chain;
+        let objects = match (&c.system, &c.treasury, &c.staking) {
+            (Some(s), Some(t), Some(k)) => Some((
+                address("system", s)?,
+                address("treasury", t)?,
+                address("staking", k)?,
+            )),
+            _ => None,
+        };
+        Ok(ChainIds {
+            wal_package: address("wal_package", &c.wal_package)?,
+            floe_package: address("floe_package", &c.floe_package)?,
+            objects,
+        })
+    }
+
+    /// The configured signer address, if any.
+    pub fn wallet_address(&self) -> Result<Option<Address>, ConfigError> {
+        self.wallet
+            .address
+            .as_deref()
+            .map(|a| address("wallet.address", a))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+        poll_ms = 500
+        [chain]
+        endpoints = ["http://127.0.0.1:9000"]
+        wal_package = "0x3a1"
+        floe_package = "0xf10e"
+        [wallet]
+        keystore = "sui.keystore"
+    "#;
+
+    #[test]
+    fn parses_with_defaults() {
+        let c = CoordinatorConfig::from_toml(GOOD).expect("valid");
+        assert_eq!(c.poll_ms, 500);
+        assert_eq!(c.listen, default_listen());
+        assert!(c.chain_ids().expect("ids").objects.is_none());
+    }
+
+    #[test]
+    fn rejects_bad_values_with_reasons() {
+        let bad_poll = GOOD.replace("poll_ms = 500", "poll_ms = 5");
+        assert!(matches!(
+            CoordinatorConfig::from_toml(&bad_poll),
+            Err(ConfigError::Poll(5))
+        ));
+        let no_endpoint = GOOD.replace(r#"["http://127.0.0.1:9000"]"#, "[]");
+        assert!(matches!(
+            CoordinatorConfig::from_toml(&no_endpoint),
+            Err(ConfigError::NoEndpoint)
+        ));
+        let bad_pkg = GOOD.replace("0xf10e", "floe");
+        let err = CoordinatorConfig::from_toml(&bad_pkg)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("floe_package"), "{err}");
+        let unknown = format!("{GOOD}\nsurprise = 1");
+        assert!(matches!(
+            CoordinatorConfig::from_toml(&unknown),
+            Err(ConfigError::Parse(_))
+        ));
+    }
+}

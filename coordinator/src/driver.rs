@@ -1,0 +1,330 @@
+//! The epoch driver: read where the epoch stands, call the step that is
+//! due, sleep until the next one.
+//!
+//! The decision ([`decide`]) is a pure function of one chain read, so the
+//! driver needs no memory of its own: after a crash it reads the chain and
+//! carries on. Every step is permissionless and guarded by the contract
+//! (`voting_end` once per epoch, `initiate_epoch_change` once the next
+//! committee is chosen), so a step that someone else took first aborts
+//! harmlessly and the next read shows the new state.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use floe_chain::floe::Floe;
+use floe_chain::floe::staking::{EpochStatus, EpochStep};
+use floe_chain::keystore::KeyPair;
+use floe_chain::types::TxStatus;
+use serde::Serialize;
+
+use crate::metrics::Metrics;
+
+/// Longest wait after repeated failures.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// First wait after a failure.
+pub const MIN_BACKOFF: Duration = Duration::from_secs(1);
+
+/// A permissionless epoch-change call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Call {
+    VotingEnd,
+    InitiateEpochChange,
+}
+
+impl Call {
+    /// The Move function's name (also the metric label).
+    pub fn name(self) -> &'static str {
+        match self {
+            Call::VotingEnd => "voting_end",
+            Call::InitiateEpochChange => "initiate_epoch_change",
+        }
+    }
+}
+
+/// What to do after a read of the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The call is due now.
+    Call(Call),
+    /// Nothing is due: read again after this long.
+    Wait(Duration),
+}
+
+/// The step due at `status.clock_ms`, or how long until one may be. Waits
+/// are capped at `poll` so a change made by someone else (or the nodes'
+/// sync reports) is seen promptly.
+pub fn decide(status: &EpochStatus, poll: Duration) -> Decision {
+    let (call, at_ms) = match status.next_step() {
+        EpochStep::VotingEnd { at_ms } => (Call::VotingEnd, at_ms),
+        EpochStep::InitiateEpochChange { at_ms } => (Call::InitiateEpochChange, at_ms),
+        EpochStep::AwaitSync { .. } => return Decision::Wait(poll),
+    };
+    if status.clock_ms >= at_ms {
+        Decision::Call(call)
+    } else {
+        Decision::Wait(Duration::from_millis(at_ms - status.clock_ms).min(poll))
+    }
+}
+
+/// Exponential backoff with up to 25% jitter: `MIN_BACKOFF * 2^(n-1)`
+/// capped at [`MAX_BACKOFF`].
+pub fn backoff(failures: u32) -> Duration {
+    let exp = failures.saturating_sub(1).min(16);
+    let base = MIN_BACKOFF.saturating_mul(1 << exp).min(MAX_BACKOFF);
+    let jitter = rand::random::<f64>() * 0.25;
+    base.mul_f64(1.0 + jitter).min(MAX_BACKOFF)
+}
+
+/// What the driver last saw and did, served at `/status`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DriverStatus {
+    /// The epoch at the last successful read.
+    pub epoch: Option<u32>,
+    /// The epoch state, e.g. `EpochChangeDone(1700000000000)`.
+    pub state: Option<String>,
+    /// The next step and from when (ms since the Unix epoch).
+    pub next_step: Option<String>,
+    /// When the current epoch is expected to end (ms).
+    pub expected_epoch_end_ms: Option<u64>,
+    /// The chain clock at the last read (ms).
+    pub clock_ms: Option<u64>,
+    /// The last call and its outcome.
+    pub last_call: Option<String>,
+    /// The last error (read or call), cleared by a success.
+    pub last_error: Option<String>,
+    /// Consecutive failures.
+    pub failures: u32,
+}
+
+/// Shared between the driver and the HTTP endpoint.
+pub type SharedStatus = Arc<RwLock<DriverStatus>>;
+
+fn update(status: &SharedStatus, f: impl FnOnce(&mut DriverStatus)) {
+    let mut guard = match status.write() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    f(&mut guard);
+}
+
+/// Runs until `shutdown` resolves.
+pub async fn run(
+    floe: Floe,
+    key: KeyPair,
+    poll: Duration,
+    metrics: Metrics,
+    status: SharedStatus,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut failures: u32 = 0;
+    loop {
+        let wait = match step(&floe, &key, poll, &metrics, &status).await {
+            Ok(Some(wait)) => {
+                failures = 0;
+                wait
+            }
+            Ok(None) => {
+                failures = 0;
+                Duration::ZERO
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                let wait = backoff(failures);
+                tracing::warn!(%error, failures, retry_in_ms = wait.as_millis() as u64, "epoch step failed");
+                update(&status, |s| {
+                    s.last_error = Some(error);
+                    s.failures = failures;
+                });
+                wait
+            }
+        };
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// One read and, if due, one call. `Ok(Some(wait))`: nothing was due;
+/// `Ok(None)`: a call succeeded, read again at once; `Err`: the read or the
+/// call failed (the message says which and why).
+async fn step(
+    floe: &Floe,
+    key: &KeyPair,
+    poll: Duration,
+    metrics: &Metrics,
+    status: &SharedStatus,
+) -> Result<Option<Duration>, String> {
+    let epoch = floe
+        .epoch_status()
+        .await
+        .map_err(|e| format!("reading the epoch state: {e}"))?;
+    metrics.epoch.set(i64::from(epoch.epoch));
+    let decision = decide(&epoch, poll);
+    update(status, |s| {
+        s.epoch = Some(epoch.epoch);
+        s.state = Some(format!("{:?}", epoch.state));
+        s.next_step = Some(format!("{:?}", epoch.next_step()));
+        s.expected_epoch_end_ms = epoch.expected_end_ms();
+        s.clock_ms = Some(epoch.clock_ms);
+    });
+    let call = match decision {
+        Decision::Wait(wait) => return Ok(Some(wait)),
+        Decision::Call(call) => call,
+    };
+    tracing::info!(epoch = epoch.epoch, call = call.name(), "calling");
+    let result = match call {
+        Call::VotingEnd => floe.voting_end(key).await,
+        Call::InitiateEpochChange => floe.initiate_epoch_change(key).await,
+    };
+    let outcome = match &result {
+        Ok(tx) if tx.status.is_success() => "ok",
+        Ok(_) => "aborted",
+        Err(_) => "error",
+    };
+    metrics
+        .calls
+        .with_label_values(&[call.name(), outcome])
+        .inc();
+    match result {
+        Ok(tx) if tx.status.is_success() => {
+            tracing::info!(epoch = epoch.epoch, call = call.name(), digest = %tx.digest, "done");
+            update(status, |s| {
+                s.last_call = Some(format!("{} ok in epoch {}", call.name(), epoch.epoch));
+                s.last_error = None;
+                s.failures = 0;
+            });
+            Ok(None)
+        }
+        Ok(tx) => Err(format!(
+            "{} in epoch {} failed: {}",
+            call.name(),
+            epoch.epoch,
+            describe(&tx.status)
+        )),
+        Err(e) => Err(format!("{} in epoch {}: {e}", call.name(), epoch.epoch)),
+    }
+}
+
+/// A failed call's status in words, with the name of a known floe abort
+/// and a hint for the one an operator can fix (no stake at all).
+fn describe(status: &TxStatus) -> String {
+    let text = status.to_string();
+    match status {
+        TxStatus::MoveAbort { module, code, .. } if module == "staking_inner" && *code == 3 => {
+            format!("{text}: no WAL is staked with any storage node; stake with `floe stake`")
+        }
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use floe_core::move_types::EpochState;
+
+    fn status(epoch: u32, state: EpochState, clock_ms: u64) -> EpochStatus {
+        EpochStatus {
+            epoch,
+            state,
+            epoch_duration_ms: 10_000,
+            first_epoch_start_ms: 50_000,
+            clock_ms,
+        }
+    }
+
+    const POLL: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn epoch_zero_ends_at_first_epoch_start() {
+        let done = EpochState::EpochChangeDone(1_000);
+        assert_eq!(
+            decide(&status(0, done, 49_999), POLL),
+            Decision::Wait(Duration::from_millis(1))
+        );
+        assert_eq!(
+            decide(&status(0, done, 50_000), POLL),
+            Decision::Call(Call::VotingEnd)
+        );
+        let selected = EpochState::NextParamsSelected(1_000);
+        assert_eq!(
+            decide(&status(0, selected, 50_001), POLL),
+            Decision::Call(Call::InitiateEpochChange)
+        );
+    }
+
+    #[test]
+    fn later_epochs_vote_at_half_and_change_at_the_end() {
+        let done = EpochState::EpochChangeDone(100_000);
+        assert_eq!(
+            decide(&status(4, done, 104_000), POLL),
+            Decision::Wait(POLL)
+        );
+        assert_eq!(
+            decide(&status(4, done, 104_800), POLL),
+            Decision::Wait(Duration::from_millis(200))
+        );
+        assert_eq!(
+            decide(&status(4, done, 105_000), POLL),
+            Decision::Call(Call::VotingEnd)
+        );
+        let selected = EpochState::NextParamsSelected(100_000);
+        assert_eq!(
+            decide(&status(4, selected, 109_999), POLL),
+            Decision::Wait(Duration::from_millis(1))
+        );
+        assert_eq!(
+            decide(&status(4, selected, 110_000), POLL),
+            Decision::Call(Call::InitiateEpochChange)
+        );
+    }
+
+    #[test]
+    fn nothing_to_call_while_nodes_sync() {
+        let syncing = EpochState::EpochChangeSync(3);
+        assert_eq!(
+            decide(&status(5, syncing, u64::MAX), POLL),
+            Decision::Wait(POLL)
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for failures in 1..40 {
+            let wait = backoff(failures);
+            let base = MIN_BACKOFF
+                .saturating_mul(1 << failures.saturating_sub(1).min(16))
+                .min(MAX_BACKOFF);
+            assert!(wait >= base && wait <= MAX_BACKOFF, "{failures}: {wait:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_wait_never_exceeds_poll_and_a_call_is_never_early(
+            epoch in 0u32..5,
+            start in 0u64..1_000_000,
+            clock in 0u64..2_000_000,
+            selected: bool,
+        ) {
+            let state = if selected {
+                EpochState::NextParamsSelected(start)
+            } else {
+                EpochState::EpochChangeDone(start)
+            };
+            let s = status(epoch, state, clock);
+            match decide(&s, POLL) {
+                Decision::Wait(w) => proptest::prop_assert!(w <= POLL && !w.is_zero()),
+                Decision::Call(_) => {
+                    let at = match s.next_step() {
+                        EpochStep::VotingEnd { at_ms } | EpochStep::InitiateEpochChange { at_ms } => at_ms,
+                        EpochStep::AwaitSync { .. } => u64::MAX,
+                    };
+                    proptest::prop_assert!(clock >= at);
+                }
+            }
+        }
+    }
+}

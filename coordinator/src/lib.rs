@@ -1,0 +1,197 @@
+//! floe-coordinator: the keeper that drives floe's epochs.
+//!
+//! Walrus lets anyone call the epoch-change steps and has every storage
+//! node schedule them; floe gives the job to this small service so a
+//! devnet (or a deployment) has exactly one component whose duty it is:
+//!
+//! 1. half-way through epoch `e` (epoch 0: at `first_epoch_start`) it calls
+//!    `staking::voting_end`, which selects the committee of `e + 1` from
+//!    stake;
+//! 2. at the end of `e` it calls `staking::initiate_epoch_change`, which
+//!    pays the ended epoch's rewards and rotates the committee;
+//! 3. the storage nodes then sync their gained shards and each calls
+//!    `epoch_sync_done`; a quorum ends the change and starts the new
+//!    epoch's clock. The coordinator only watches this part.
+//!
+//! It is stateless: each step is decided from one read of the chain
+//! ([`driver::decide`]), so it can crash and restart at any time, and two
+//! coordinators merely race for the same guarded calls. It serves
+//! `/health`, `/status` (what it last saw and did) and `/metrics`.
+
+pub mod config;
+pub mod driver;
+pub mod metrics;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use floe_chain::floe::{Floe, FloeError, FloeIds};
+use floe_chain::keystore::{KeyPair, Keystore};
+use floe_chain::{ChainClient, ClientConfig};
+
+pub use config::CoordinatorConfig;
+use driver::{DriverStatus, SharedStatus};
+use metrics::Metrics;
+
+/// Why the coordinator cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum CoordinatorError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("wallet {path}: {reason}")]
+    Wallet { path: String, reason: String },
+    #[error("chain: {0}")]
+    Chain(#[from] FloeError),
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A coordinator connected to the chain and bound to its HTTP address.
+pub struct Coordinator {
+    floe: Floe,
+    key: KeyPair,
+    poll: Duration,
+    metrics: Metrics,
+    status: SharedStatus,
+    listener: tokio::net::TcpListener,
+    /// The bound HTTP address.
+    pub addr: SocketAddr,
+}
+
+impl Coordinator {
+    /// Opens the wallet, connects to the chain (finding floe's objects in
+    /// the genesis checkpoint when the config does not name them) and
+    /// binds the HTTP endpoint.
+    pub async fn start(config: &CoordinatorConfig) -> Result<Self, CoordinatorError> {
+        config.validate()?;
+        let key = open_key(config)?;
+        let ids = config.chain_ids()?;
+        let client = ChainClient::new(ClientConfig::new(config.chain.endpoints.iter().cloned()))
+            .map_err(FloeError::from)?;
+        let ids = match ids.objects {
+            Some((system, treasury, staking)) => FloeIds {
+                wal_package: ids.wal_package,
+                floe_package: ids.floe_package,
+                system,
+                treasury,
+                staking,
+            },
+            None => FloeIds::discover(&client, ids.wal_package, ids.floe_package).await?,
+        };
+        let floe = Floe::new(client, ids);
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| CoordinatorError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| CoordinatorError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        Ok(Self {
+            floe,
+            key,
+            poll: Duration::from_millis(config.poll_ms),
+            metrics: Metrics::new(),
+            status: Arc::new(std::sync::RwLock::new(DriverStatus::default())),
+            listener,
+            addr,
+        })
+    }
+
+    /// The address that signs the calls.
+    pub fn signer(&self) -> floe_chain::sui_sdk_types::Address {
+        self.key.address()
+    }
+
+    /// Drives epochs and serves HTTP until `shutdown` resolves.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let app = axum::Router::new()
+            .route("/health", get(|| async { "ok" }))
+            .route("/status", get(status))
+            .route("/metrics", get(metrics_text))
+            .with_state(AppState {
+                status: self.status.clone(),
+                metrics: self.metrics.clone(),
+            });
+        let mut http_stop = stop_rx.clone();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            let _ = http_stop.wait_for(|s| *s).await;
+        });
+        let mut driver_stop = stop_rx;
+        let driver = driver::run(
+            self.floe,
+            self.key,
+            self.poll,
+            self.metrics,
+            self.status,
+            async move {
+                let _ = driver_stop.wait_for(|s| *s).await;
+            },
+        );
+        let signal = async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        };
+        let (served, (), ()) = tokio::join!(server.into_future(), driver, signal);
+        served
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    status: SharedStatus,
+    metrics: Metrics,
+}
+
+async fn status(State(state): State<AppState>) -> impl IntoResponse {
+    let snapshot = match state.status.read() {
+        Ok(g) => g.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    };
+    axum::Json(snapshot)
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.encode(),
+    )
+}
+
+fn open_key(config: &CoordinatorConfig) -> Result<KeyPair, CoordinatorError> {
+    let path = config.wallet.keystore.display().to_string();
+    let keystore =
+        Keystore::open(&config.wallet.keystore).map_err(|e| CoordinatorError::Wallet {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+    let wanted = config.wallet_address()?;
+    let key = match wanted {
+        Some(address) => keystore.keys().iter().find(|k| k.address() == address),
+        None => keystore.keys().first(),
+    };
+    key.cloned().ok_or_else(|| CoordinatorError::Wallet {
+        path,
+        reason: match wanted {
+            Some(a) => format!("no key for {a}"),
+            None => "the keystore is empty".into(),
+        },
+    })
+}
