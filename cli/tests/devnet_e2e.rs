@@ -109,6 +109,7 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
         floe_package: first["floe_package"].as_str().unwrap().parse().unwrap(),
         system: first["system_object"].as_str().unwrap().parse().unwrap(),
         treasury: first["treasury_object"].as_str().unwrap().parse().unwrap(),
+        staking: first["staking_object"].as_str().unwrap().parse().unwrap(),
     };
     let chain = floe_chain::floe::Floe::new(
         floe_chain::ChainClient::connect_single(&ledger).unwrap(),

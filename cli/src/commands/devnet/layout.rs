@@ -7,7 +7,8 @@
 //! DIR/genesis.json           ledger genesis with the `floe` table (read once)
 //! DIR/wallet/sui.keystore    the funded wallet (Sui CLI format)
 //! DIR/ledger/                the ledger's data directory
-//! DIR/nodes/node-I/          node I: node.toml, node.bls, data/
+//! DIR/nodes/node-I/          node I: node.toml, node.bls, operator.keystore, data/
+//! DIR/coordinator/           the coordinator's config and its gas key
 //! DIR/indexer/               the indexer's config and data (managed Postgres)
 //! DIR/logs/NAME.log          each process's stdout and stderr
 //! ```
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use floe_chain::Keystore;
-use floe_contracts::genesis::{FloeGenesis, GenesisNodeSpec};
+use floe_contracts::genesis::{FloeGenesis, GenesisNodeSpec, GenesisNodeStaking};
 use floe_core::bls::BlsSecretKey;
 use serde::{Deserialize, Serialize};
 
@@ -33,9 +34,17 @@ pub const FLOE_PACKAGE: &str = "0xf10e";
 /// transactions can run back to back.
 const WALLET_MIST: u64 = 1_000_000_000_000_000;
 const WALLET_COINS: u64 = 8;
+/// SUI given to each node operator and to the coordinator for the gas of
+/// their epoch-change calls (a million calls' worth on the devnet).
+const SERVICE_MIST: u64 = 1_000_000_000_000;
 
-/// Manifest format version; bumped when the layout changes incompatibly.
-pub const MANIFEST_VERSION: u32 = 1;
+/// WAL (FROST) the wallet stakes per shard with each genesis node at the
+/// first start, so the committee chosen for epoch 1 is the genesis one.
+pub const STAKE_PER_SHARD: u64 = 1_000_000 * 1_000_000_000;
+
+/// Manifest format version; bumped when the layout changes incompatibly
+/// (2: staking, node operators and the coordinator).
+pub const MANIFEST_VERSION: u32 = 2;
 
 /// `DIR/devnet.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +63,8 @@ pub struct Manifest {
     pub system_object: Option<String>,
     #[serde(default)]
     pub treasury_object: Option<String>,
+    #[serde(default)]
+    pub staking_object: Option<String>,
     pub n_shards: u16,
     pub nodes: Vec<NodeEntry>,
     /// The publisher/aggregator daemon, when this build has one.
@@ -62,6 +73,16 @@ pub struct Manifest {
     /// The indexer's explorer API, when this build has one.
     #[serde(default)]
     pub indexer_url: Option<String>,
+    /// The coordinator's status endpoint.
+    pub coordinator_url: String,
+    /// Its gas key.
+    pub coordinator_keystore: PathBuf,
+    /// Epoch length (ms) fixed at creation.
+    pub epoch_duration_ms: u64,
+    /// Whether the wallet's initial stake with every node was made (at
+    /// the first start, before epoch 0 ends).
+    #[serde(default)]
+    pub initial_stake_done: bool,
     pub wallet_address: String,
     pub wallet_keystore: PathBuf,
     pub client_config: PathBuf,
@@ -83,6 +104,10 @@ pub struct NodeEntry {
     pub shards: u16,
     pub config: PathBuf,
     pub data_dir: PathBuf,
+    /// The operator's Sui address (owns the node's `StorageNodeCap` and
+    /// pays its gas) and keystore.
+    pub operator: String,
+    pub operator_keystore: PathBuf,
 }
 
 /// A running process of the devnet.
@@ -101,6 +126,8 @@ pub struct CreateOptions {
     pub auto_ports: bool,
     pub with_daemon: bool,
     pub with_indexer: bool,
+    /// Epoch length.
+    pub epoch_duration: std::time::Duration,
 }
 
 /// Default ports: the ledger as a Sui full node's 9000, nodes from 9185 as
@@ -109,6 +136,7 @@ const LEDGER_PORT: u16 = 9000;
 const FIRST_NODE_PORT: u16 = 9185;
 const DAEMON_PORT: u16 = 31415;
 const INDEXER_PORT: u16 = 9400;
+const COORDINATOR_PORT: u16 = 9500;
 
 /// Hands out ports: the preferred one when free, else an ephemeral one.
 struct Ports {
@@ -208,6 +236,10 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
     if options.nodes == 0 || options.nodes > 64 {
         bail!("--nodes must be between 1 and 64");
     }
+    let epoch_duration_ms = u64::try_from(options.epoch_duration.as_millis()).unwrap_or(u64::MAX);
+    if !(1_000..=MAX_EPOCH_DURATION_MS).contains(&epoch_duration_ms) {
+        bail!("--epoch-duration must be between 1s and 365days");
+    }
     if options.shards < options.nodes.max(4) || options.shards > 1000 {
         bail!(
             "--shards must be between max(4, --nodes) and 1000 (got {} for {} nodes)",
@@ -215,7 +247,7 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
             options.nodes
         );
     }
-    for sub in ["wallet", "ledger", "nodes", "logs"] {
+    for sub in ["wallet", "ledger", "nodes", "logs", "coordinator"] {
         std::fs::create_dir_all(dir.join(sub))
             .with_context(|| format!("creating {}", dir.join(sub).display()))?;
     }
@@ -238,6 +270,10 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
 
     let mut nodes = Vec::new();
     let mut genesis_nodes = Vec::new();
+    let mut node_staking = Vec::new();
+    let mut accounts = vec![serde_json::json!({
+        "address": wallet.to_string(), "balance": WALLET_MIST, "coins": WALLET_COINS,
+    })];
     for (i, shards) in split_shards(options.shards, options.nodes)
         .into_iter()
         .enumerate()
@@ -251,18 +287,31 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
             .with_context(|| format!("writing {}", key_path.display()))?;
         let public_key = hex::encode(key.public_key().to_bytes());
         let port = ports.pick(FIRST_NODE_PORT + i as u16)?;
+        let url = format!("http://127.0.0.1:{port}");
+        let operator_keystore = node_dir.join("operator.keystore");
+        let operator = service_key(&operator_keystore, &name)?;
+        accounts
+            .push(serde_json::json!({ "address": operator.to_string(), "balance": SERVICE_MIST }));
         genesis_nodes.push(GenesisNodeSpec {
             public_key: public_key.clone(),
             shards,
             node_id: None,
         });
+        node_staking.push(GenesisNodeStaking {
+            name: Some(name.clone()),
+            network_address: url.clone(),
+            operator: Some(operator.to_string()),
+            ..GenesisNodeStaking::default()
+        });
         nodes.push(NodeEntry {
             name,
-            url: format!("http://127.0.0.1:{port}"),
+            url,
             public_key,
             shards,
             config: node_dir.join("node.toml"),
             data_dir: node_dir.join("data"),
+            operator: operator.to_string(),
+            operator_keystore,
         });
     }
     let daemon_url = if options.with_daemon {
@@ -276,17 +325,28 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
         None
     };
 
+    let coordinator_url = format!("http://127.0.0.1:{}", ports.pick(COORDINATOR_PORT)?);
+    let coordinator_keystore = data_dir.join("coordinator").join("sui.keystore");
+    let coordinator = service_key(&coordinator_keystore, "coordinator")?;
+    accounts
+        .push(serde_json::json!({ "address": coordinator.to_string(), "balance": SERVICE_MIST }));
+
     let genesis_path = data_dir.join("genesis.json");
     let genesis = serde_json::json!({
         "chain_name": "floe-devnet",
-        "accounts": [{ "address": wallet.to_string(), "balance": WALLET_MIST, "coins": WALLET_COINS }],
+        "accounts": accounts,
         "packages": [
             { "address": WAL_PACKAGE, "init_sender": wallet.to_string() },
             { "address": FLOE_PACKAGE },
         ],
         // The faucet's WAL comes out of the supply, never minted.
         "faucet_reserves": [floe_contracts::genesis::wal_faucet_reserve(wallet)],
-        "floe": FloeGenesis { nodes: genesis_nodes, ..FloeGenesis::default() },
+        "floe": FloeGenesis {
+            nodes: genesis_nodes,
+            node_staking,
+            epoch_duration_ms,
+            ..FloeGenesis::default()
+        },
     });
     std::fs::write(&genesis_path, serde_json::to_string_pretty(&genesis)?)
         .with_context(|| format!("writing {}", genesis_path.display()))?;
@@ -299,10 +359,15 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
         floe_package: FLOE_PACKAGE.into(),
         system_object: None,
         treasury_object: None,
+        staking_object: None,
         n_shards: options.shards,
         nodes,
         daemon_url,
         indexer_url,
+        coordinator_url,
+        coordinator_keystore,
+        epoch_duration_ms,
+        initial_stake_done: false,
         wallet_address: wallet.to_string(),
         wallet_keystore: keystore_path,
         client_config: data_dir.join("client.yaml"),
@@ -346,6 +411,14 @@ pub fn write_node_configs(manifest: &Manifest) -> Result<()> {
         config.insert("bls_key_file".into(), "node.bls".into());
         config.insert("chain".into(), toml::Value::Table(chain));
         config.insert("peers".into(), toml::Value::Array(peers));
+        let operator = toml::map::Map::from_iter([
+            (
+                "keystore".to_owned(),
+                node.operator_keystore.display().to_string().into(),
+            ),
+            ("address".to_owned(), node.operator.clone().into()),
+        ]);
+        config.insert("operator".into(), toml::Value::Table(operator));
         let text = format!(
             "# floe devnet storage node {} (written by `floe devnet`).\n{}",
             node.name,
@@ -357,15 +430,33 @@ pub fn write_node_configs(manifest: &Manifest) -> Result<()> {
     Ok(())
 }
 
-/// `indexer/indexer.toml`: the indexer follows the devnet's chain into its
-/// own managed Postgres under `indexer/data` (or `DATABASE_URL` when the
-/// environment gives one).
-pub fn write_indexer_config(manifest: &Manifest) -> Result<Option<PathBuf>> {
-    let Some(url) = &manifest.indexer_url else {
-        return Ok(None);
-    };
-    let dir = manifest.data_dir.join("indexer");
-    std::fs::create_dir_all(dir.join("data"))?;
+/// A floe object id recorded in the manifest.
+pub fn object_id(
+    value: &Option<String>,
+    what: &'static str,
+) -> Result<floe_chain::sui_sdk_types::Address> {
+    value
+        .as_deref()
+        .with_context(|| format!("the manifest has no {what} object id yet"))?
+        .parse()
+        .with_context(|| format!("the manifest's {what} object id"))
+}
+
+/// Longest `--epoch-duration`.
+pub const MAX_EPOCH_DURATION_MS: u64 = 365 * 24 * 3_600_000;
+
+/// A keystore with one fresh ed25519 key for a service (node operator,
+/// coordinator); returns its address.
+fn service_key(path: &Path, alias: &str) -> Result<floe_chain::sui_sdk_types::Address> {
+    let mut keystore = Keystore::open(path)?;
+    let address = keystore.generate(Some(alias))?;
+    keystore.save()?;
+    Ok(address)
+}
+
+/// `[chain]` of a service config: the ledger and every floe object id
+/// known so far.
+fn chain_table(manifest: &Manifest) -> toml::map::Map<String, toml::Value> {
     let mut chain = toml::map::Map::new();
     chain.insert(
         "endpoints".into(),
@@ -376,11 +467,54 @@ pub fn write_indexer_config(manifest: &Manifest) -> Result<Option<PathBuf>> {
     for (key, value) in [
         ("system", &manifest.system_object),
         ("treasury", &manifest.treasury_object),
+        ("staking", &manifest.staking_object),
     ] {
         if let Some(value) = value {
             chain.insert(key.into(), value.clone().into());
         }
     }
+    chain
+}
+
+/// `coordinator/coordinator.toml`: the chain, its gas key and its port.
+pub fn write_coordinator_config(manifest: &Manifest) -> Result<PathBuf> {
+    let mut wallet = toml::map::Map::new();
+    wallet.insert(
+        "keystore".into(),
+        manifest.coordinator_keystore.display().to_string().into(),
+    );
+    let mut config = toml::map::Map::new();
+    config.insert(
+        "listen".into(),
+        listen_of(&manifest.coordinator_url)?.to_string().into(),
+    );
+    // Epoch steps are due at exact times; poll often on short epochs.
+    let poll_ms = (manifest.epoch_duration_ms / 20).clamp(100, 1_000);
+    config.insert("poll_ms".into(), toml::Value::Integer(poll_ms as i64));
+    config.insert("chain".into(), toml::Value::Table(chain_table(manifest)));
+    config.insert("wallet".into(), toml::Value::Table(wallet));
+    let path = manifest
+        .data_dir
+        .join("coordinator")
+        .join("coordinator.toml");
+    let text = format!(
+        "# floe devnet coordinator (written by `floe devnet`).\n{}",
+        toml::to_string_pretty(&toml::Value::Table(config))?
+    );
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// `indexer/indexer.toml`: the indexer follows the devnet's chain into its
+/// own managed Postgres under `indexer/data` (or `DATABASE_URL` when the
+/// environment gives one).
+pub fn write_indexer_config(manifest: &Manifest) -> Result<Option<PathBuf>> {
+    let Some(url) = &manifest.indexer_url else {
+        return Ok(None);
+    };
+    let dir = manifest.data_dir.join("indexer");
+    std::fs::create_dir_all(dir.join("data"))?;
+    let chain = chain_table(manifest);
     let mut config = toml::map::Map::new();
     config.insert(
         "data_dir".into(),
@@ -425,6 +559,7 @@ pub fn write_client_config(manifest: &Manifest) -> Result<()> {
             floe_package: manifest.floe_package.parse()?,
             system: parse(&manifest.system_object)?,
             treasury: parse(&manifest.treasury_object)?,
+            staking: parse(&manifest.staking_object)?,
         },
         wallet: WalletSection {
             keystore: PathBuf::from("wallet").join("sui.keystore"),
@@ -472,6 +607,7 @@ mod tests {
                 auto_ports: true,
                 with_daemon: true,
                 with_indexer: false,
+                epoch_duration: std::time::Duration::from_secs(60),
             },
         )
         .unwrap();
@@ -483,6 +619,7 @@ mod tests {
         let mut urls: Vec<&str> = manifest.nodes.iter().map(|n| n.url.as_str()).collect();
         urls.push(&manifest.ledger_url);
         urls.extend(manifest.daemon_url.as_deref());
+        urls.push(&manifest.coordinator_url);
         let count = urls.len();
         urls.sort();
         urls.dedup();
@@ -493,6 +630,17 @@ mod tests {
         floe_ledger::Genesis::parse(&rest, true).unwrap();
         let floe = floe.unwrap();
         assert_eq!(floe.sorted_nodes().unwrap().len(), 3);
+        assert_eq!(floe.epoch_duration_ms, 60_000);
+        assert_eq!(
+            floe.node_staking[1].operator.as_deref(),
+            Some(manifest.nodes[1].operator.as_str())
+        );
+        // Each operator's keystore holds its key.
+        let operator = Keystore::open(&manifest.nodes[1].operator_keystore).unwrap();
+        assert_eq!(
+            operator.addresses()[0].to_string(),
+            manifest.nodes[1].operator
+        );
         // The wallet in the keystore is the funded account.
         let keystore = Keystore::open(&manifest.wallet_keystore).unwrap();
         assert_eq!(keystore.addresses()[0].to_string(), manifest.wallet_address);
@@ -500,6 +648,10 @@ mod tests {
         let node: toml::Value =
             toml::from_str(&std::fs::read_to_string(&manifest.nodes[1].config).unwrap()).unwrap();
         assert_eq!(node["peers"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            node["operator"]["address"].as_str(),
+            Some(manifest.nodes[1].operator.as_str())
+        );
         assert_eq!(
             node["chain"]["endpoints"][0].as_str(),
             Some(manifest.ledger_url.as_str())

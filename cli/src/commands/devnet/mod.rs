@@ -2,11 +2,15 @@
 //!
 //! The first start creates the data directory (see [`layout`]): a funded
 //! wallet, BLS keys for N storage nodes, a genesis placing them in the
-//! committee, node and client configs. Every start then runs the ledger
-//! and the nodes (and the daemon and indexer once they exist) as separate
+//! committee (each with an operator key that owns its `StorageNodeCap`),
+//! node, coordinator and client configs. Every start then runs the ledger,
+//! the nodes, the coordinator, the daemon and the indexer as separate
 //! `floe` processes on 127.0.0.1, waits until each answers, writes
-//! `DIR/devnet.json` and prints a ready line. Ctrl-C (or SIGTERM) stops
-//! them in order; the next start resumes from the same directory.
+//! `DIR/devnet.json` and prints a ready line. At the first start the
+//! wallet stakes WAL with every node in proportion to its shards, so the
+//! committee chosen for epoch 1 is the genesis one; epochs then change
+//! every `--epoch-duration`. Ctrl-C (or SIGTERM) stops them in order; the
+//! next start resumes from the same directory.
 
 mod layout;
 mod supervisor;
@@ -46,6 +50,11 @@ pub struct DevnetArgs {
     /// nodes from 9185); for tests and for running several devnets.
     #[arg(long)]
     auto_ports: bool,
+    /// Length of an epoch (only when creating), e.g. `30s`, `10m`, `1h`.
+    /// Storage is bought in epochs, so short epochs let you watch blobs
+    /// expire; each change rotates the committee and pays rewards.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    epoch_duration: Duration,
     /// Do not run the indexer (only when creating). By default it runs
     /// when PostgreSQL is installed (or `DATABASE_URL` is set).
     #[arg(long)]
@@ -115,6 +124,7 @@ pub fn run(args: DevnetArgs, json: bool) -> Result<()> {
                 auto_ports: args.auto_ports,
                 with_daemon: true,
                 with_indexer: !args.no_indexer && indexer_possible(),
+                epoch_duration: args.epoch_duration,
             },
         )?
     };
@@ -185,7 +195,7 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
     .await?;
     processes.push(ledger);
 
-    if manifest.system_object.is_none() {
+    if manifest.system_object.is_none() || manifest.staking_object.is_none() {
         let ids = FloeIds::discover(
             &chain,
             manifest.wal_package.parse()?,
@@ -195,9 +205,15 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
         .context("finding the floe System object in the genesis checkpoint")?;
         manifest.system_object = Some(ids.system.to_string());
         manifest.treasury_object = Some(ids.treasury.to_string());
+        manifest.staking_object = Some(ids.staking.to_string());
         manifest.save()?;
     }
     layout::write_client_config(manifest)?;
+    if !manifest.initial_stake_done {
+        stake_with_every_node(manifest, &chain).await?;
+        manifest.initial_stake_done = true;
+        manifest.save()?;
+    }
 
     let http = reqwest::Client::new();
     let mut nodes = Vec::new();
@@ -215,6 +231,25 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
     }
     for (mut process, url) in nodes {
         let health = format!("{url}/v1/health");
+        let result =
+            supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &health))
+                .await;
+        processes.push(process);
+        result?;
+    }
+
+    // The coordinator drives epoch changes; without it the network still
+    // serves but stays in its epoch, so it is not essential.
+    {
+        let config = layout::write_coordinator_config(manifest)?;
+        let args = vec![
+            "coordinator".into(),
+            "run".into(),
+            "--config".into(),
+            path_arg(&config),
+        ];
+        let mut process = supervisor::spawn("coordinator", &args, &logs, false)?;
+        let health = format!("{}/health", manifest.coordinator_url);
         let result =
             supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &health))
                 .await;
@@ -270,6 +305,46 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
     Ok(())
 }
 
+/// Stakes [`layout::STAKE_PER_SHARD`] WAL per shard from the wallet with
+/// every genesis node. Epoch 0's committee is set by genesis; the one for
+/// epoch 1 is chosen from stake, and stake proportional to the genesis
+/// shards keeps it (and the shard placement) unchanged.
+async fn stake_with_every_node(manifest: &Manifest, chain: &ChainClient) -> Result<()> {
+    let ids = FloeIds {
+        wal_package: manifest.wal_package.parse()?,
+        floe_package: manifest.floe_package.parse()?,
+        system: layout::object_id(&manifest.system_object, "system")?,
+        treasury: layout::object_id(&manifest.treasury_object, "treasury")?,
+        staking: layout::object_id(&manifest.staking_object, "staking")?,
+    };
+    let floe = floe_chain::floe::Floe::new(chain.clone(), ids);
+    let keystore = floe_chain::Keystore::open(&manifest.wallet_keystore)?;
+    let key = keystore
+        .select(Some(&manifest.wallet_address))
+        .context("the devnet wallet is not in its keystore")?;
+    let committee = floe.committee().await?;
+    for node in &manifest.nodes {
+        let public_key = floe_core::bls::BlsPublicKey::from_bytes(&hex::decode(&node.public_key)?)
+            .map_err(|e| anyhow::anyhow!("{}: public key: {e}", node.name))?;
+        let member = committee
+            .member_by_public_key(&public_key)
+            .with_context(|| format!("{} is not in the genesis committee", node.name))?;
+        let node_id = committee.members()[member].node_id;
+        let amount = layout::STAKE_PER_SHARD * u64::from(node.shards);
+        let coins = floe.wal_coins(key.address()).await?;
+        let coin = coins
+            .first()
+            .filter(|(_, value)| *value >= amount)
+            .with_context(|| format!("the wallet has no WAL coin of {amount} FROST to stake"))?;
+        floe.stake_with_pool(key, node_id, amount, coin.0)
+            .await?
+            .ensure_success()
+            .with_context(|| format!("staking with {}", node.name))?;
+        tracing::info!(node = %node.name, amount, "staked");
+    }
+    Ok(())
+}
+
 fn path_arg(path: &Path) -> String {
     path.display().to_string()
 }
@@ -308,6 +383,8 @@ fn print_ready(manifest: &Manifest, json: bool) {
                 "nodes": manifest.nodes.iter().map(|n| &n.url).collect::<Vec<_>>(),
                 "daemon": manifest.daemon_url,
                 "indexer": manifest.indexer_url,
+                "coordinator": manifest.coordinator_url,
+                "epoch_duration_ms": manifest.epoch_duration_ms,
                 "client_config": manifest.client_config,
                 "wallet": manifest.wallet_address,
             })
@@ -329,6 +406,11 @@ fn print_ready(manifest: &Manifest, json: bool) {
     if let Some(url) = &manifest.indexer_url {
         println!("  indexer  {url}");
     }
+    println!(
+        "  coordinator {}/status  (epochs of {})",
+        manifest.coordinator_url,
+        humantime::format_duration(Duration::from_millis(manifest.epoch_duration_ms))
+    );
     println!("  wallet   {}", manifest.wallet_address);
     println!(
         "  manifest {}",

@@ -1,0 +1,229 @@
+//! Epochs on a devnet this test starts with `--epoch-duration 6s`: the
+//! coordinator ends epoch 0 at its scheduled time, selects the next
+//! committee and starts the change; the nodes report sync done and the
+//! epoch advances again and again. Across the changes: a blob bought for
+//! one epoch expires (status and read say so) while a longer one stays
+//! readable; a new blob is stored and certified by the new epoch's
+//! committee; WAL staked with `floe stake` shows in `list-staked-wal`, is
+//! withdrawn after `request-withdraw-stake` once its epoch comes, and
+//! returns at least its principal. The coordinator is killed with -9 on
+//! the way and a new one started from its config: epochs go on.
+//!
+//! Slow suite: about a minute after the devnet is ready (several epochs
+//! must pass in real time).
+
+mod devnet_support;
+
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use devnet_support::{Running, floe};
+use serde_json::Value;
+
+struct Devnet {
+    _process: Running,
+    dir: tempfile::TempDir,
+}
+
+impl Devnet {
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("client.yaml")
+    }
+
+    fn try_run(&self, args: &[&str]) -> Output {
+        floe()
+            .arg("--json")
+            .args(args)
+            .arg("--config")
+            .arg(self.config())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run floe")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.try_run(args);
+        assert!(
+            out.status.success(),
+            "floe {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            devnet_support::logs(self.dir.path())
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON output")
+    }
+
+    fn epoch(&self) -> u64 {
+        self.json(&["info"])["system"]["epoch"]
+            .as_u64()
+            .expect("epoch")
+    }
+
+    /// Waits until the epoch is at least `epoch` and its change is done.
+    fn wait_for_epoch(&self, epoch: u64) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let info = self.json(&["info"]);
+            let system = &info["system"];
+            if system["epoch"].as_u64() >= Some(epoch) && system["epochState"] != "EpochChangeSync"
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "epoch {epoch} did not come within 120 s; last info {info}\n{}",
+                devnet_support::logs(self.dir.path())
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    fn store(&self, data: &[u8], epochs: &str) -> String {
+        let file = self
+            .dir
+            .path()
+            .join(format!("blob-{}-{epochs}", data.len()));
+        std::fs::write(&file, data).unwrap();
+        let v = self.json(&["store", file.to_str().unwrap(), "--yes", "--epochs", epochs]);
+        v[0]["newlyCreated"]["blobObject"]["blobId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("store answer {v}"))
+            .to_owned()
+    }
+
+    fn read(&self, blob_id: &str) -> Result<Vec<u8>, String> {
+        let out_file = self.dir.path().join(format!("read-{blob_id}"));
+        let out = self.try_run(&["read", blob_id, "--out", out_file.to_str().unwrap()]);
+        if out.status.success() {
+            Ok(std::fs::read(out_file).unwrap())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+}
+
+fn bytes(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+#[test]
+fn epochs_advance_blobs_expire_and_stake_round_trips() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (process, ready) = devnet_support::start(
+        dir.path(),
+        &[
+            "--no-indexer",
+            "--nodes",
+            "4",
+            "--shards",
+            "12",
+            "--epoch-duration",
+            "6s",
+        ],
+    );
+    assert_eq!(ready["epoch_duration_ms"], 6000, "{ready}");
+    let net = Devnet {
+        _process: process,
+        dir,
+    };
+
+    // Epoch 0: the devnet staked with every node; buy one blob for one
+    // epoch and one for five.
+    let info = net.json(&["info"]);
+    assert_eq!(info["system"]["epochDurationMs"], 6000, "{info}");
+    let start_epoch = info["system"]["epoch"].as_u64().unwrap();
+    let short = bytes(5000, 1);
+    let long = bytes(70_000, 2);
+    let short_id = net.store(&short, "1");
+    let long_id = net.store(&long, "5");
+    let stored_in = net.epoch();
+
+    // Stake 500 WAL with the first committee member.
+    let node_id = info["system"]["committee"][0]["nodeId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let staked = net.json(&["stake", "--node-id", &node_id, "--amount", "500", "--yes"]);
+    assert_eq!(staked["principal"], 500_000_000_000u64, "{staked}");
+    assert_eq!(staked["state"], "staked");
+    let staked_id = staked["id"].as_str().unwrap().to_owned();
+    let listed = net.json(&["list-staked-wal"]);
+    let mine = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == staked_id.as_str())
+        .unwrap_or_else(|| panic!("{staked_id} not listed in {listed}"));
+    assert_eq!(mine["nodeId"], node_id.as_str());
+    assert_eq!(mine["nodeName"], "node-0");
+    // The devnet's own stake with each of the four nodes is listed too.
+    assert_eq!(listed.as_array().unwrap().len(), 5, "{listed}");
+
+    // The coordinator and the nodes move the network past the short blob's
+    // end epoch.
+    net.wait_for_epoch(stored_in + 1);
+    assert!(net.epoch() > start_epoch);
+    let err = net
+        .read(&short_id)
+        .expect_err("an expired blob is not readable");
+    assert!(
+        err.contains("not found") || err.contains("expired"),
+        "read of the expired blob: {err}"
+    );
+    assert_eq!(net.read(&long_id).expect("long blob"), long);
+
+    // The new epoch's committee certifies new blobs.
+    let fresh = bytes(33_333, 3);
+    let fresh_id = net.store(&fresh, "2");
+    assert_eq!(net.read(&fresh_id).expect("fresh blob"), fresh);
+
+    // The coordinator keeps no state: kill -9 it and start another from
+    // the same config; epochs go on.
+    let pid = devnet_support::pid_of(&devnet_support::manifest(net.dir.path()), "coordinator");
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let config = net.dir.path().join("coordinator").join("coordinator.toml");
+    let _replacement = Running(
+        floe()
+            .args(["coordinator", "run", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start a coordinator"),
+    );
+    let now = net.epoch();
+    net.wait_for_epoch(now + 1);
+
+    // Withdraw the stake: request, wait for its epoch, withdraw.
+    let requested = net.json(&["request-withdraw-stake", "--staked-wal-id", &staked_id]);
+    assert_eq!(requested["state"], "withdrawing", "{requested}");
+    let withdraw_epoch = requested["withdrawEpoch"].as_u64().unwrap();
+    net.wait_for_epoch(withdraw_epoch);
+    let before = net.json(&["wallet", "balance"])["wal"].as_u64().unwrap();
+    let withdrawn = net.json(&["withdraw-stake", "--staked-wal-id", &staked_id]);
+    let amount = withdrawn["withdrawn"].as_u64().unwrap();
+    assert!(amount >= 500_000_000_000, "{withdrawn}");
+    let after = net.json(&["wallet", "balance"])["wal"].as_u64().unwrap();
+    assert_eq!(after, before + amount);
+    let listed = net.json(&["list-staked-wal"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["id"] != staked_id.as_str()),
+        "{listed}"
+    );
+
+    // Still readable after all these changes.
+    assert_eq!(net.read(&long_id).expect("long blob"), long);
+    assert_eq!(net.read(&fresh_id).expect("fresh blob"), fresh);
+}
