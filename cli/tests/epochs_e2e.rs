@@ -9,8 +9,8 @@
 //! returns at least its principal. The coordinator is killed with -9 on
 //! the way and a new one started from its config: epochs go on.
 //!
-//! Slow suite: about a minute after the devnet is ready (several epochs
-//! must pass in real time).
+//! Slow suite (for its size): about 20 s, since five or six epochs must
+//! pass in real time.
 
 mod devnet_support;
 
@@ -130,14 +130,14 @@ fn epochs_advance_blobs_expire_and_stake_round_trips() {
     };
 
     // Epoch 0: the devnet staked with every node; buy one blob for one
-    // epoch and one for five.
+    // epoch and one for thirty.
     let info = net.json(&["info"]);
     assert_eq!(info["system"]["epochDurationMs"], 6000, "{info}");
     let start_epoch = info["system"]["epoch"].as_u64().unwrap();
     let short = bytes(5000, 1);
     let long = bytes(70_000, 2);
     let short_id = net.store(&short, "1");
-    let long_id = net.store(&long, "5");
+    let long_id = net.store(&long, "30");
     let stored_in = net.epoch();
 
     // Stake 500 WAL with the first committee member.
@@ -157,7 +157,21 @@ fn epochs_advance_blobs_expire_and_stake_round_trips() {
         .find(|s| s["id"] == staked_id.as_str())
         .unwrap_or_else(|| panic!("{staked_id} not listed in {listed}"));
     assert_eq!(mine["nodeId"], node_id.as_str());
-    assert_eq!(mine["nodeName"], "node-0");
+    // The pool's name is the devnet's name of the node with that key.
+    let key = info["system"]["committee"][0]["publicKey"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("0x")
+        .to_owned();
+    let manifest = devnet_support::manifest(net.dir.path());
+    let name = manifest["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["public_key"] == key.as_str())
+        .unwrap_or_else(|| panic!("no node with key {key} in {manifest}"))["name"]
+        .clone();
+    assert_eq!(mine["nodeName"], name);
     // The devnet's own stake with each of the four nodes is listed too.
     assert_eq!(listed.as_array().unwrap().len(), 5, "{listed}");
 
@@ -176,7 +190,7 @@ fn epochs_advance_blobs_expire_and_stake_round_trips() {
 
     // The new epoch's committee certifies new blobs.
     let fresh = bytes(33_333, 3);
-    let fresh_id = net.store(&fresh, "2");
+    let fresh_id = net.store(&fresh, "30");
     assert_eq!(net.read(&fresh_id).expect("fresh blob"), fresh);
 
     // The coordinator keeps no state: kill -9 it and start another from
