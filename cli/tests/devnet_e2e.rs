@@ -70,9 +70,33 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     );
     assert_eq!(
         running.len(),
-        1 + 1 + 4 + 1 + usize::from(indexer.is_some()),
-        "devnet, ledger, four nodes, daemon and the indexer if possible"
+        1 + 1 + 4 + 1 + 1 + usize::from(indexer.is_some()),
+        "devnet, ledger, four nodes, coordinator, daemon and the indexer if possible"
     );
+    assert!(running.iter().any(|(name, _)| name == "coordinator"));
+    // The coordinator reports the epoch it reads (epochs last an hour by
+    // default, so this one is still epoch 0).
+    let coordinator = first["coordinator_url"].as_str().unwrap().to_owned();
+    let mut status = serde_json::Value::Null;
+    for _ in 0..100 {
+        status = reqwest::get(format!("{coordinator}/status"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !status["epoch"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status["epoch"], 0, "{status}");
+    assert!(
+        status["next_step"].as_str().unwrap().contains("VotingEnd"),
+        "{status}"
+    );
+    assert_eq!(first["epoch_duration_ms"], 3_600_000);
+    assert_eq!(first["initial_stake_done"], true);
     for (name, pid) in &running {
         assert!(alive(*pid), "{name} is not running");
     }

@@ -363,14 +363,12 @@ impl Committee {
             .position(|m| m.public_key.as_bytes() == key.as_bytes())
     }
 
-    /// The shards member `index` holds under floe's interim assignment:
-    /// members hold contiguous ranges in bitmap (node id) order, member 0
-    /// from shard 0, each as many shards as it weighs.
-    ///
-    /// Why a rule and not a chain read: Walrus keeps shard ids in the
-    /// staking committee, which floe's staking contracts will carry; until
-    /// they land, nodes and clients derive the same assignment from the
-    /// `BlsCommittee` every one of them reads, so they cannot disagree.
+    /// The contiguous assignment: members hold contiguous ranges in bitmap
+    /// (node id) order, member 0 from shard 0, each as many shards as it
+    /// weighs. This is what genesis writes into the staking committee (as
+    /// Walrus's first committee does); after that, shard ids come from
+    /// `Staking` (see [`crate::shard_assignment::ShardAssignment`]), and
+    /// shards move only when stake does.
     pub fn interim_shards_of(&self, index: usize) -> Option<std::ops::Range<u16>> {
         let member = self.members.get(index)?;
         let start: u32 = self.members[..index]

@@ -1,10 +1,10 @@
-//! State that no event carries yet: the committee of the current epoch (and
-//! its interim shard map), the storage nodes in it, capacity and prices.
+//! State that no event carries: the committee of the current epoch (its
+//! signing keys and weights from `System`, its shard ids from `Staking`),
+//! the storage nodes in it, capacity and prices.
 //!
-//! Until the staking contracts emit committee and node events, these are
-//! read from the `System` object's current state after a batch that
-//! touched epochs (and at start-up), and upserted. A committee is fixed
-//! for its epoch, so re-reading it writes the same rows.
+//! Read after a batch that touched epochs (and at start-up) and upserted.
+//! A committee is fixed for its epoch, so re-reading it writes the same
+//! rows.
 
 use floe_chain::floe::{Floe, FloeError};
 use floe_core::committee::Committee;
@@ -28,9 +28,30 @@ fn hex_id(bytes: &[u8]) -> String {
 /// Reads the system state and writes committee, nodes and epoch
 /// parameters.
 pub async fn refresh(pool: &PgPool, floe: &Floe) -> Result<(), SnapshotError> {
-    let state = floe.system_state().await?;
-    let committee = Committee::from_move(&state.committee)
-        .map_err(|e| SnapshotError::Committee(e.to_string()))?;
+    // `System` and `Staking` change together at an epoch change; read
+    // both again if an epoch change fell between the two reads.
+    let mut attempt = 0;
+    let (state, committee, assignment) = loop {
+        let state = floe.system_state().await?;
+        let committee = Committee::from_move(&state.committee)
+            .map_err(|e| SnapshotError::Committee(e.to_string()))?;
+        let staking = floe.staking_state().await?;
+        if staking.epoch == committee.epoch() {
+            let assignment = floe_chain::floe::staking::assignment(
+                &committee,
+                &staking.committee.pos0.contents,
+            )?;
+            break (state, committee, assignment);
+        }
+        attempt += 1;
+        if attempt == 3 {
+            return Err(SnapshotError::Committee(format!(
+                "System is at epoch {} but Staking at {}",
+                committee.epoch(),
+                staking.epoch
+            )));
+        }
+    };
     let epoch = i32::try_from(committee.epoch()).unwrap_or(i32::MAX);
     let mut node_ids = Vec::new();
     let mut keys = Vec::new();
@@ -40,9 +61,13 @@ pub async fn refresh(pool: &PgPool, floe: &Floe) -> Result<(), SnapshotError> {
         node_ids.push(hex_id(&member.node_id.0));
         keys.push(hex::encode(member.public_key.to_bytes()));
         weights.push(i32::from(member.weight));
-        // Interim shard assignment: contiguous ranges in committee order.
-        let range = committee.interim_shards_of(i).unwrap_or(0..0);
-        shards.push(range.map(|s| s.to_string()).collect::<Vec<_>>().join(","));
+        let held = assignment.shards_of(i);
+        shards.push(
+            held.iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
     }
     let mut tx = pool.begin().await?;
     sqlx::query(
