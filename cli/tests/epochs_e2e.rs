@@ -9,8 +9,12 @@
 //! returns at least its principal. The coordinator is killed with -9 on
 //! the way and a new one started from its config: epochs go on.
 //!
-//! Slow suite (for its size): about 20 s, since five or six epochs must
-//! pass in real time.
+//! A second test reads a blob while an epoch change is stuck moving
+//! shards, with the new holder of the moved shards down: only the
+//! client's fallback to the previous holders can serve it.
+//!
+//! Slow suite (for its size): about 20 s each, since epochs must pass in
+//! real time.
 
 mod devnet_support;
 
@@ -240,4 +244,136 @@ fn epochs_advance_blobs_expire_and_stake_round_trips() {
     // Still readable after all these changes.
     assert_eq!(net.read(&long_id).expect("long blob"), long);
     assert_eq!(net.read(&fresh_id).expect("fresh blob"), fresh);
+}
+
+/// The devnet name and pid of the committee member at `index` of `info`.
+fn member_process(net: &Devnet, info: &Value, index: usize) -> (String, i32) {
+    let key = info["system"]["committee"][index]["publicKey"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("0x")
+        .to_owned();
+    let manifest = devnet_support::manifest(net.dir.path());
+    let name = manifest["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["public_key"] == key.as_str())
+        .unwrap_or_else(|| panic!("no node with key {key}"))["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pid = devnet_support::pid_of(&manifest, &name);
+    (name, pid)
+}
+
+fn kill_9(pid: i32) {
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+/// Reads while an epoch change is stuck moving shards: 12 shards, 3 per
+/// node; a large stake makes node X grow to 6 shards (one from each other
+/// node), and X is killed before the change starts, so the change cannot
+/// reach its quorum and stays in `EpochChangeSync`. Node A is then killed
+/// too. Of the 6 primary slivers a read needs (n - 2f = 6), the live
+/// current owners B and C hold only 4; the 2 others are on shards X gained
+/// from B and C, which B and C held in the previous committee and still
+/// serve. So the read succeeds only through the client's fallback to a
+/// shard's previous holder.
+#[test]
+fn reads_fall_back_to_previous_holders_during_an_epoch_change() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (process, _ready) = devnet_support::start(
+        dir.path(),
+        &[
+            "--no-indexer",
+            "--nodes",
+            "4",
+            "--shards",
+            "12",
+            "--epoch-duration",
+            "10s",
+        ],
+    );
+    let net = Devnet {
+        _process: process,
+        dir,
+    };
+    let data = bytes(200_000, 9);
+    let blob_id = net.store(&data, "30");
+    let info = net.json(&["info"]);
+    let (x_name, x_pid) = member_process(&net, &info, 0);
+    let (a_name, a_pid) = member_process(&net, &info, 1);
+    let x_id = info["system"]["committee"][0]["nodeId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Epoch 0 ends with both steps at once (voting_end and the change are
+    // both due at `first_epoch_start`); from epoch 1 on, the next
+    // committee is selected half-way, which leaves time to act.
+    net.wait_for_epoch(1);
+    // 3M WAL staked per node at start; 6M more makes X half of all stake.
+    let staked = net.json(&["stake", "--node-id", &x_id, "--amount", "6000000", "--yes"]);
+    let activation = staked["activationEpoch"].as_u64().unwrap();
+
+    // The committee of the activation epoch (X at 6 shards) is selected
+    // in the epoch before it; kill X then, before the change starts.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let info = net.json(&["info"]);
+        let system = &info["system"];
+        if system["epochState"] == "NextParamsSelected"
+            && system["epoch"].as_u64() == Some(activation - 1)
+        {
+            break;
+        }
+        assert!(
+            system["epoch"].as_u64() < Some(activation),
+            "missed the selection before epoch {activation}: {info}"
+        );
+        assert!(Instant::now() < deadline, "no committee selected: {info}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kill_9(x_pid);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let stuck = loop {
+        let info = net.json(&["info"]);
+        if info["system"]["epochState"] == "EpochChangeSync" {
+            break info;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the change did not start: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let x_shards = stuck["system"]["committee"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["nodeId"] == x_id.as_str())
+        .unwrap_or_else(|| panic!("X left the committee: {stuck}"))["shards"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(x_shards, 6, "X's shards in the new committee: {stuck}");
+    kill_9(a_pid);
+    let read = net.read(&blob_id).unwrap_or_else(|e| {
+        panic!(
+            "read with {x_name} and {a_name} down during the change: {e}\n{}",
+            devnet_support::logs(net.dir.path())
+        )
+    });
+    assert_eq!(read, data);
+    // Still stuck: the read did not come from a finished change.
+    assert_eq!(
+        net.json(&["info"])["system"]["epochState"],
+        "EpochChangeSync"
+    );
 }
