@@ -517,9 +517,19 @@ fn daemon_checks(net: &Devnet, object: &str, data: &[u8]) {
     }
 }
 
+/// The lying proxy's upstream URL and counters (asked, corrupted).
+type Counters = (String, Arc<AtomicUsize>, Arc<AtomicUsize>);
+
 /// A proxy in front of one node that corrupts a byte in the middle of
-/// every GET answer (slivers and metadata): a node that lies.
-async fn lying_proxy(upstream: String, corrupted: Arc<AtomicUsize>) -> String {
+/// every GET answer (slivers and metadata): a node that lies. `asked`
+/// counts the requests it receives, on arrival: a client that already has
+/// what it needs drops a slower answer, which cancels the handler, so
+/// counting delivered lies (`corrupted`) would depend on timing.
+async fn lying_proxy(
+    upstream: String,
+    asked: Arc<AtomicUsize>,
+    corrupted: Arc<AtomicUsize>,
+) -> String {
     use axum::body::Bytes;
     use axum::extract::State;
     use axum::http::{StatusCode, Uri};
@@ -527,7 +537,8 @@ async fn lying_proxy(upstream: String, corrupted: Arc<AtomicUsize>) -> String {
     let address = listener.local_addr().unwrap();
     let app = axum::Router::new()
         .fallback(
-            |State((upstream, corrupted)): State<(String, Arc<AtomicUsize>)>, uri: Uri| async move {
+            |State((upstream, asked, corrupted)): State<Counters>, uri: Uri| async move {
+                asked.fetch_add(1, Ordering::SeqCst);
                 let url = format!("{}{}", upstream.trim_end_matches('/'), uri);
                 let Ok(r) = reqwest::get(&url).await else {
                     return (StatusCode::BAD_GATEWAY, Bytes::new());
@@ -542,7 +553,7 @@ async fn lying_proxy(upstream: String, corrupted: Arc<AtomicUsize>) -> String {
                 (status, Bytes::from(body))
             },
         )
-        .with_state((upstream, corrupted));
+        .with_state((upstream, asked, corrupted));
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{address}")
 }
@@ -562,8 +573,13 @@ fn faulty_and_lying_nodes_are_tolerated() {
         .unwrap()
         .to_owned();
     assert!(yaml.contains(&first_url), "node URL in the client config");
+    let asked = Arc::new(AtomicUsize::new(0));
     let corrupted = Arc::new(AtomicUsize::new(0));
-    let proxy = runtime.block_on(lying_proxy(first_url.clone(), corrupted.clone()));
+    let proxy = runtime.block_on(lying_proxy(
+        first_url.clone(),
+        asked.clone(),
+        corrupted.clone(),
+    ));
     let lying = net.dir.path().join("lying.yaml");
     std::fs::write(&lying, yaml.replace(&first_url, &proxy)).unwrap();
     for _ in 0..3 {
@@ -573,9 +589,27 @@ fn faulty_and_lying_nodes_are_tolerated() {
             "read despite a lying node"
         );
     }
+    // Metadata is asked of every node at once, so the liar is always
+    // asked; whether its corrupted answer arrives before an honest one is
+    // up to timing, and either way the bytes above are right.
+    assert!(asked.load(Ordering::SeqCst) > 0, "the lying node was asked");
+    // With every other node unreachable, the liar's answers are all the
+    // client gets: it must refuse them rather than return wrong bytes.
+    let mut only_liar = yaml.replace(&first_url, &proxy);
+    for node in net.manifest()["nodes"].as_array().unwrap().iter().skip(1) {
+        only_liar = only_liar.replace(node["url"].as_str().unwrap(), "http://127.0.0.1:1");
+    }
+    let only_liar_path = net.dir.path().join("only-liar.yaml");
+    std::fs::write(&only_liar_path, only_liar).unwrap();
+    let before = corrupted.load(Ordering::SeqCst);
+    let out = net.try_run(&only_liar_path, &["read", &blob_id]);
     assert!(
-        corrupted.load(Ordering::SeqCst) > 0,
-        "the lying node was asked and lied"
+        !out.status.success(),
+        "a read served only by a liar must fail"
+    );
+    assert!(
+        corrupted.load(Ordering::SeqCst) > before,
+        "the liar's corrupted answers reached the client"
     );
 
     // Kill another node: store and read still succeed.

@@ -52,6 +52,13 @@ pub struct SystemInfo {
 #[serde(rename_all = "camelCase")]
 pub struct MemberInfo {
     pub node_id: String,
+    /// The node's name from its staking pool (`None` if unreadable).
+    pub name: Option<String>,
+    /// WAL (FROST) in its pool: active stake with rewards, plus stake
+    /// waiting to activate (withdrawals not yet processed included).
+    pub stake: Option<u64>,
+    /// Commission on rewards, basis points.
+    pub commission_rate_bps: Option<u16>,
     pub public_key: String,
     pub shards: Vec<u16>,
     /// From the client config; `None` if the config does not list it.
@@ -85,18 +92,24 @@ impl Client {
         let state = self.floe.system_state().await?;
         let epoch = self.floe.epoch_status().await?;
         let nodes = self.node_set().await?;
-        let committee = nodes
-            .committee
-            .members()
-            .iter()
-            .enumerate()
-            .map(|(i, m)| MemberInfo {
+        let mut committee = Vec::with_capacity(nodes.committee.n_members());
+        for (i, m) in nodes.committee.members().iter().enumerate() {
+            // The pool adds what operators and stakers look for; a node
+            // whose pool cannot be read is still listed.
+            let pool = self.floe.pool(m.node_id).await.ok();
+            committee.push(MemberInfo {
                 node_id: m.node_id.to_string(),
+                name: pool.as_ref().map(|p| p.node_info.name.clone()),
+                stake: pool.as_ref().map(|p| {
+                    let pending: u64 = p.pending_stake.pos0.contents.iter().map(|e| e.value).sum();
+                    p.wal_balance.saturating_add(pending)
+                }),
+                commission_rate_bps: pool.as_ref().map(|p| p.commission_rate),
                 public_key: m.public_key.to_string(),
                 shards: nodes.shards_of(i).to_vec(),
                 url: nodes.nodes[i].as_ref().map(|n| n.url().to_owned()),
-            })
-            .collect();
+            });
+        }
         Ok(SystemInfo {
             epoch: state.committee.epoch,
             epoch_state: match epoch.state {

@@ -67,9 +67,17 @@ pub async fn run(args: InfoArgs, json: bool) -> Result<()> {
     );
     for member in &info.committee {
         println!(
-            "  node {}  shards {}  {}",
+            "  {} {}  shards {}  stake {}  commission {}%  {}",
+            member.name.as_deref().unwrap_or("node"),
             member.node_id,
             shard_ranges(&member.shards),
+            member.stake.map_or("?".to_owned(), wal),
+            member
+                .commission_rate_bps
+                .map_or("?".to_owned(), |bps| format!(
+                    "{:.2}",
+                    f64::from(bps) / 100.0
+                )),
             member
                 .url
                 .as_deref()
