@@ -80,7 +80,7 @@ impl Floe {
         Committee::from_move(&raw).map_err(|e| FloeError::Committee(e.to_string()))
     }
 
-    async fn owned<T: serde::de::DeserializeOwned>(
+    pub(super) async fn owned<T: serde::de::DeserializeOwned>(
         &self,
         owner: Address,
         module: &'static str,

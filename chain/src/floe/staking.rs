@@ -18,7 +18,7 @@ use serde::Deserialize;
 use sui_sdk_types::{Address, StructTag, TypeTag};
 use sui_transaction_builder::TransactionBuilder;
 
-use super::{Floe, FloeError, MAX_OWNED, to_address};
+use super::{Floe, FloeError, to_address};
 use crate::error::ChainError;
 use crate::keystore::KeyPair;
 use crate::types::ExecutedTx;
@@ -207,7 +207,7 @@ impl Floe {
         &self,
         owner: Address,
     ) -> Result<Vec<(Address, StakedWal)>, FloeError> {
-        self.owned_of(owner, "staked_wal", "StakedWal").await
+        self.owned(owner, "staked_wal", "StakedWal").await
     }
 
     /// One `StakedWal` by id.
@@ -220,24 +220,7 @@ impl Floe {
         &self,
         owner: Address,
     ) -> Result<Vec<(Address, StorageNodeCap)>, FloeError> {
-        self.owned_of(owner, "storage_node", "StorageNodeCap").await
-    }
-
-    async fn owned_of<T: serde::de::DeserializeOwned>(
-        &self,
-        owner: Address,
-        module: &'static str,
-        name: &'static str,
-    ) -> Result<Vec<(Address, T)>, FloeError> {
-        let tag = self.ids.floe_tag(module, name).to_string();
-        let objects = self
-            .client
-            .list_all_owned_objects(owner, Some(&tag), MAX_OWNED)
-            .await?;
-        objects
-            .iter()
-            .map(|o| Ok((o.id(), o.contents_as::<T>()?)))
-            .collect()
+        self.owned(owner, "storage_node", "StorageNodeCap").await
     }
 
     async fn staking_arg(
