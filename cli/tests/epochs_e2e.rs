@@ -31,6 +31,29 @@ struct Devnet {
 }
 
 impl Devnet {
+    /// A devnet of 4 nodes and 12 shards (3 each) with epochs of
+    /// `epoch_duration`, and its ready line.
+    fn start(epoch_duration: &str) -> (Devnet, Value) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (process, ready) = devnet_support::start(
+            dir.path(),
+            &[
+                "--no-indexer",
+                "--nodes",
+                "4",
+                "--shards",
+                "12",
+                "--epoch-duration",
+                epoch_duration,
+            ],
+        );
+        let net = Devnet {
+            _process: process,
+            dir,
+        };
+        (net, ready)
+    }
+
     fn config(&self) -> PathBuf {
         self.dir.path().join("client.yaml")
     }
@@ -114,24 +137,8 @@ fn bytes(len: usize, seed: u8) -> Vec<u8> {
 
 #[test]
 fn epochs_advance_blobs_expire_and_stake_round_trips() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (process, ready) = devnet_support::start(
-        dir.path(),
-        &[
-            "--no-indexer",
-            "--nodes",
-            "4",
-            "--shards",
-            "12",
-            "--epoch-duration",
-            "6s",
-        ],
-    );
+    let (net, ready) = Devnet::start("6s");
     assert_eq!(ready["epoch_duration_ms"], 6000, "{ready}");
-    let net = Devnet {
-        _process: process,
-        dir,
-    };
 
     // Epoch 0: the devnet staked with every node; buy one blob for one
     // epoch and one for thirty.
@@ -162,20 +169,8 @@ fn epochs_advance_blobs_expire_and_stake_round_trips() {
         .unwrap_or_else(|| panic!("{staked_id} not listed in {listed}"));
     assert_eq!(mine["nodeId"], node_id.as_str());
     // The pool's name is the devnet's name of the node with that key.
-    let key = info["system"]["committee"][0]["publicKey"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("0x")
-        .to_owned();
-    let manifest = devnet_support::manifest(net.dir.path());
-    let name = manifest["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["public_key"] == key.as_str())
-        .unwrap_or_else(|| panic!("no node with key {key} in {manifest}"))["name"]
-        .clone();
-    assert_eq!(mine["nodeName"], name);
+    let (name, _) = member_process(&net, &info, 0);
+    assert_eq!(mine["nodeName"], name.as_str());
     // The devnet's own stake with each of the four nodes is listed too.
     assert_eq!(listed.as_array().unwrap().len(), 5, "{listed}");
 
@@ -199,14 +194,10 @@ fn epochs_advance_blobs_expire_and_stake_round_trips() {
 
     // The coordinator keeps no state: kill -9 it and start another from
     // the same config; epochs go on.
-    let pid = devnet_support::pid_of(&devnet_support::manifest(net.dir.path()), "coordinator");
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    kill_9(devnet_support::pid_of(
+        &devnet_support::manifest(net.dir.path()),
+        "coordinator",
+    ));
     let config = net.dir.path().join("coordinator").join("coordinator.toml");
     let _replacement = Running(
         floe()
@@ -288,23 +279,7 @@ fn kill_9(pid: i32) {
 /// shard's previous holder.
 #[test]
 fn reads_fall_back_to_previous_holders_during_an_epoch_change() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (process, _ready) = devnet_support::start(
-        dir.path(),
-        &[
-            "--no-indexer",
-            "--nodes",
-            "4",
-            "--shards",
-            "12",
-            "--epoch-duration",
-            "10s",
-        ],
-    );
-    let net = Devnet {
-        _process: process,
-        dir,
-    };
+    let (net, _ready) = Devnet::start("10s");
     let data = bytes(200_000, 9);
     let blob_id = net.store(&data, "30");
     let info = net.json(&["info"]);

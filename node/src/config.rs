@@ -355,6 +355,18 @@ pub struct RecoveryConfig {
     pub peer_timeout_ms: u64,
 }
 
+impl RecoveryConfig {
+    /// The pause before retry `attempt` (1-based): `initial_backoff_ms`
+    /// doubled per attempt, capped at `max_backoff_ms`. Shared by recovery
+    /// and shard sync.
+    pub fn backoff(&self, attempt: u32) -> std::time::Duration {
+        let base = self
+            .initial_backoff_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+        std::time::Duration::from_millis(base.min(self.max_backoff_ms))
+    }
+}
+
 impl Default for RecoveryConfig {
     fn default() -> Self {
         Self {

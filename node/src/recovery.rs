@@ -157,14 +157,6 @@ impl Recovery {
         }
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self
-            .config
-            .initial_backoff_ms
-            .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
-        Duration::from_millis(base.min(self.config.max_backoff_ms))
-    }
-
     async fn recover_with_retries(&self, blob_id: BlobId) {
         let metrics = self.state.metrics();
         for attempt in 1..=self.config.max_attempts.max(1) {
@@ -186,7 +178,7 @@ impl Recovery {
                 Err(e) => {
                     metrics.recoveries.with_label_values(&["failed"]).inc();
                     tracing::warn!(%blob_id, attempt, error = %e, "recovery attempt failed");
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    tokio::time::sleep(self.config.backoff(attempt)).await;
                 }
             }
         }

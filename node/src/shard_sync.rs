@@ -145,12 +145,12 @@ impl ShardSync {
                 Ok(Step::Waiting) => WAITING,
                 Ok(Step::Incomplete) => {
                     failures += 1;
-                    this.retry_pause(failures)
+                    this.config.backoff(failures)
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "shard sync");
                     failures += 1;
-                    this.retry_pause(failures)
+                    this.config.backoff(failures)
                 }
             };
             tokio::select! {
@@ -158,14 +158,6 @@ impl ShardSync {
                 _ = tokio::time::sleep(pause) => {}
             }
         }
-    }
-
-    fn retry_pause(&self, failures: u32) -> Duration {
-        let base = self
-            .config
-            .initial_backoff_ms
-            .saturating_mul(1u64 << failures.saturating_sub(1).min(20));
-        Duration::from_millis(base.min(self.config.max_backoff_ms))
     }
 
     async fn blocking<T: Send + 'static>(
