@@ -70,7 +70,9 @@ public struct EpochParametersSelected has copy, drop {
     next_epoch: u32,
 }
 
-/// Shard recovery started (declared for layout parity; not emitted).
+/// Shard recovery started (declared for layout parity with Walrus; floe's
+/// nodes do not emit it, so its fields are never read in Move).
+#[allow(unused_field)]
 public struct ShardRecoveryStart has copy, drop {
     epoch: u32,
     shards: vector<u16>,

@@ -117,5 +117,5 @@ public(package) fun set_last_epoch_sync_done(cap: &mut StorageNodeCap, epoch: u3
 
 /// Hands the capability to `recipient` (genesis).
 public(package) fun transfer_cap(cap: StorageNodeCap, recipient: address) {
-    transfer::transfer(cap, recipient);
+    transfer::public_transfer(cap, recipient);
 }

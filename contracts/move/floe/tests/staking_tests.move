@@ -38,11 +38,19 @@ fun setup(scenario: &mut Scenario): Clock {
 
 fun node(n: address): ID { object::id_from_address(n) }
 
+/// Ends the current transaction with the same sender: a shared object given
+/// back with `return_shared` can be taken again only in a later transaction.
+fun end_tx(scenario: &mut Scenario) {
+    let sender = scenario.sender();
+    scenario.next_tx(sender);
+}
+
 fun stake(scenario: &mut Scenario, amount: u64, n: address): StakedWal {
     let mut staking = scenario.take_shared<Staking>();
     let coin = mint_wal(amount, scenario.ctx());
     let staked = staking.stake_with_pool(coin, node(n), scenario.ctx());
     test_scenario::return_shared(staking);
+    end_tx(scenario);
     staked
 }
 
@@ -50,6 +58,7 @@ fun voting_end(scenario: &mut Scenario, clock: &Clock) {
     let mut staking = scenario.take_shared<Staking>();
     staking.voting_end(clock);
     test_scenario::return_shared(staking);
+    end_tx(scenario);
 }
 
 /// `initiate_epoch_change`; returns the WAL burnt.
@@ -63,6 +72,7 @@ fun initiate(scenario: &mut Scenario, clock: &Clock): u64 {
     test_scenario::return_shared(treasury);
     test_scenario::return_shared(system);
     test_scenario::return_shared(staking);
+    end_tx(scenario);
     burnt
 }
 
@@ -83,6 +93,7 @@ fun withdraw(scenario: &mut Scenario, staked: StakedWal): u64 {
     let value = coin.value();
     transfer::public_transfer(coin, USER);
     test_scenario::return_shared(staking);
+    end_tx(scenario);
     value
 }
 
@@ -90,6 +101,7 @@ fun request_withdraw(scenario: &mut Scenario, staked: &mut StakedWal) {
     let mut staking = scenario.take_shared<Staking>();
     staking.request_withdraw_stake(staked, scenario.ctx());
     test_scenario::return_shared(staking);
+    end_tx(scenario);
 }
 
 /// Buys `units` MiB for epochs 0 and 1 (rewards for both).
@@ -100,6 +112,7 @@ fun buy_storage(scenario: &mut Scenario, units: u64) {
     transfer::public_transfer(storage, USER);
     transfer::public_transfer(payment, USER);
     test_scenario::return_shared(system);
+    end_tx(scenario);
 }
 
 #[test]
@@ -119,6 +132,7 @@ fun genesis_committee_is_sequential_in_node_id_order() {
     assert!(pool.wal_balance() == 0);
     assert!(pool.node_info().id() == node(@0x4));
     test_scenario::return_shared(staking);
+    end_tx(&mut scenario);
     clock.destroy_for_testing();
     scenario.end();
 }
@@ -136,11 +150,13 @@ fun stake_activates_next_epoch_and_withdraws_early() {
     let set = staking.inner().active_set_for_testing();
     assert!(set.total_stake() == 10 * FROST_PER_WAL);
     test_scenario::return_shared(staking);
+    end_tx(&mut scenario);
     assert!(withdraw(&mut scenario, staked) == 10 * FROST_PER_WAL);
     let staking = scenario.take_shared<Staking>();
     let set = staking.inner().active_set_for_testing();
     assert!(set.total_stake() == 0);
     test_scenario::return_shared(staking);
+    end_tx(&mut scenario);
     clock.destroy_for_testing();
     scenario.end();
 }
@@ -167,6 +183,7 @@ fun epochs_select_by_stake_pay_rewards_and_withdraw() {
     assert!(next.shards(&node(@0x4)) == &vector[6, 7, 8, 9, 1, 2]);
     // Stake now activates in epoch 2.
     test_scenario::return_shared(staking);
+    end_tx(&mut scenario);
     let late = stake(&mut scenario, 2 * FROST_PER_WAL, @0x3);
     assert!(late.activation_epoch() == 2);
     assert!(withdraw(&mut scenario, late) == 2 * FROST_PER_WAL);
@@ -180,6 +197,7 @@ fun epochs_select_by_stake_pay_rewards_and_withdraw() {
     assert!(system.committee().n_members() == 3);
     assert!(system.committee().get_member_weight(&node(@0x4)) == 6);
     test_scenario::return_shared(system);
+    end_tx(&mut scenario);
     let staking = scenario.take_shared<Staking>();
     assert!(staking.epoch() == 1);
     assert!(staking.inner().sync_weight_for_testing() == 0);
@@ -188,16 +206,19 @@ fun epochs_select_by_stake_pay_rewards_and_withdraw() {
     assert!(pool.rewards_for_testing() == 194);
     assert!(pool.wal_balance() == 60 * FROST_PER_WAL + 194);
     test_scenario::return_shared(staking);
+    end_tx(&mut scenario);
 
     // Sync done: 6 shards are no quorum of 10, 6 + 3 are.
     sync_done(&mut scenario, @0xa4, 1, &clock);
     let staking = scenario.take_shared<Staking>();
     assert!(staking.inner().sync_weight_for_testing() == 6);
     test_scenario::return_shared(staking);
+    end_tx(&mut scenario);
     sync_done(&mut scenario, @0xa3, 1, &clock);
     let staking = scenario.take_shared<Staking>();
     assert!(staking.inner().is_epoch_change_done_for_testing());
     test_scenario::return_shared(staking);
+    end_tx(&mut scenario);
 
     // Withdraw 0x4's stake: requested in epoch 1, due in epoch 2.
     request_withdraw(&mut scenario, &mut s4);
@@ -210,6 +231,7 @@ fun epochs_select_by_stake_pay_rewards_and_withdraw() {
     assert!(staking.epoch() == 2);
     let rewards = staking.inner().pool_for_testing(node(@0x4)).rewards_for_testing();
     test_scenario::return_shared(staking);
+    end_tx(&mut scenario);
     assert!(rewards > 194);
     assert!(withdraw(&mut scenario, s4) == 60 * FROST_PER_WAL + rewards);
 

@@ -335,7 +335,7 @@ fun too_many_per_epoch_subsidies_abort() {
     let mut ctx = tx_context::dummy();
     let mut system = test_helpers::new_system(&mut ctx);
     let mut subsidies = vector[];
-    let mut i = 0;
+    let mut i: u64 = 0;
     while (i < 11) {
         subsidies.push_back(balance::create_for_testing<WAL>(1));
         i = i + 1;

@@ -33,6 +33,11 @@ public struct ProtectedTreasury has key {
 /// Dynamic object field key of the treasury cap.
 public struct TreasuryCapKey has copy, drop, store {}
 
+// `coin::create_currency` is deprecated in favour of `coin_registry`, whose
+// `Currency` object needs a second, system-run transaction to finish
+// registration. floe keeps the `CoinMetadata` path Walrus's own WAL package
+// uses, so wallets and the SDKs read WAL's metadata the same way on both.
+#[allow(deprecated_usage)]
 fun init(otw: WAL, ctx: &mut TxContext) {
     let (mut cap, metadata) = coin::create_currency(
         otw,
