@@ -412,6 +412,19 @@ fn the_sources_are_really_read() {
     assert!(!system.functions.contains_key("new_for_testing"));
 }
 
+/// The example dApp package (`move/gallery`, no twin: it is not installed on
+/// the devnet) parses, so a syntax slip is caught before the Move review.
+#[test]
+fn example_dapp_package_parses() {
+    let gallery = parse_package("gallery");
+    let module = &gallery["gallery"];
+    for f in ["create", "add", "remove", "is_available", "item_available"] {
+        assert!(module.functions.contains_key(f), "gallery::{f} is missing");
+    }
+    assert_eq!(module.abort_codes.get("ENotCertified"), Some(&1));
+    assert_eq!(module.abort_codes.get("EExpired"), Some(&2));
+}
+
 /// The comparison must notice drift: alter a copy of the twin's registry in
 /// each dimension and check every alteration is reported.
 #[test]

@@ -346,3 +346,56 @@ public fun certify_with_certified_msg_for_testing(
 ) {
     self.certify_with_certified_msg(current_epoch, message)
 }
+
+// === Test helpers for packages that depend on floe ===
+//
+// A dApp that keeps `Blob`s in its own objects needs certified and
+// uncertified blobs in its unit tests without running the store protocol
+// (encoding, storage nodes, a BLS certificate). These build them directly.
+
+#[test_only]
+/// A blob certified in `certified_epoch` whose storage runs until
+/// `end_epoch` (exclusive), with RS2 encoding and `size` unencoded bytes.
+public fun new_certified_for_testing(
+    blob_id: u256,
+    size: u64,
+    deletable: bool,
+    certified_epoch: u32,
+    end_epoch: u32,
+    ctx: &mut TxContext,
+): Blob {
+    let mut blob = new_registered_for_testing(
+        blob_id,
+        size,
+        deletable,
+        certified_epoch,
+        end_epoch,
+        ctx,
+    );
+    blob.certified_epoch = option::some(certified_epoch);
+    blob
+}
+
+#[test_only]
+/// A blob registered in `registered_epoch` but not certified, with storage
+/// until `end_epoch` (exclusive).
+public fun new_registered_for_testing(
+    blob_id: u256,
+    size: u64,
+    deletable: bool,
+    registered_epoch: u32,
+    end_epoch: u32,
+    ctx: &mut TxContext,
+): Blob {
+    let storage = floe::storage_resource::create_for_test(registered_epoch, end_epoch, size, ctx);
+    Blob {
+        id: object::new(ctx),
+        registered_epoch,
+        blob_id,
+        size,
+        encoding_type: encoding::rs2(),
+        certified_epoch: option::none(),
+        storage,
+        deletable,
+    }
+}

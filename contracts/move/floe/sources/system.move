@@ -261,6 +261,16 @@ public(package) fun inner_mut(self: &mut System): &mut SystemStateInnerV1 {
 // === Test helpers ===
 
 #[test_only]
+/// A `System` in `epoch` (no committee members, default prices), for the unit
+/// tests of packages that depend on floe and read `epoch()` to check that a
+/// blob has not expired. Dispose of it with `std::unit_test::destroy`.
+public fun new_at_epoch_for_testing(epoch: u32, ctx: &mut TxContext): System {
+    let committee = floe::bls_aggregate::new_bls_committee(epoch, vector[]);
+    let inner = floe::system_state_inner::create(committee, 53, 1_000_000_000, 1, 1, ctx);
+    create(inner, object::id_from_address(@0x0), ctx)
+}
+
+#[test_only]
 public fun new_for_testing(inner: SystemStateInnerV1, ctx: &mut TxContext): System {
     create(inner, object::id_from_address(@0x0), ctx)
 }
