@@ -1,4 +1,5 @@
-//! BLS12-381 "min-pk" signatures as Walrus uses them (fact sheet 1.9).
+//! BLS12-381 "min-pk" signatures as Walrus uses them (Walrus's `crates/walrus-core/src/messages.rs`
+//! and `contracts/walrus/sources/system/bls_aggregate.move`).
 //!
 //! Public keys are compressed G1 points (48 bytes), signatures compressed G2
 //! points (96 bytes), messages are hashed to G2 with the ciphersuite

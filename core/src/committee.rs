@@ -1,5 +1,6 @@
 //! The BLS signing committee of an epoch and certificate verification,
-//! exactly as the contract's `bls_aggregate.move` does it (fact sheet 1.8).
+//! exactly as the contract's `bls_aggregate.move` does it (Walrus's
+//! `contracts/walrus/sources/system/bls_aggregate.move`).
 //!
 //! Members are ordered by node id ascending as Move's `u256` of the address,
 //! which reads the 32 id bytes big-endian, i.e. plain byte-wise order of the

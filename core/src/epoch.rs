@@ -1,4 +1,4 @@
-//! Epoch arithmetic (fact sheet 1.3, 1.13).
+//! Epoch arithmetic (Walrus's `system_state_inner.move` and `staking_inner.move`).
 //!
 //! Walrus epochs are not on a fixed clock: epoch 0 lasts until
 //! `first_epoch_start`, and every later epoch starts when a quorum reports

@@ -1,4 +1,5 @@
-//! Storage and write prices (fact sheet 1.3, 1.6).
+//! Storage and write prices (Walrus's `system_state_inner.move` and
+//! `storage_accounting.move`; `walrus-sui/src/utils.rs::price_for_encoded_length`).
 //!
 //! Prices are voted per storage unit of 1 MiB of *encoded* size: the storage
 //! price is paid per unit per epoch, the write price once per registration.

@@ -1,6 +1,7 @@
 //! Byte vectors for every protocol message type, written out by hand from the
-//! fact sheet (section 1.9: 7-byte header `type || version 0 || app 3 ||
-//! epoch u32 LE`, then the body without a length prefix), plus the header
+//! message format of Walrus's `contracts/walrus/docs/msg_formats.txt` (7-byte
+//! header `type || version 0 || app 3 || epoch u32 LE`, then the body without
+//! a length prefix), plus the header
 //! checks' distinct errors.
 
 use floe_core::BlobId;

@@ -183,7 +183,7 @@ fn registry_is_consistent() {
             MoveRole::Value => {}
         }
     }
-    // Every event of the fact sheet (section 1.10) is registered.
+    // Every event of Walrus's `events.move` is registered.
     for name in [
         "BlobRegistered",
         "BlobCertified",

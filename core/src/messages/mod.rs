@@ -1,4 +1,5 @@
-//! Signed protocol messages, byte-identical to Walrus's (fact sheet 1.9).
+//! Signed protocol messages, byte-identical to Walrus's (Walrus's `contracts/walrus/sources/system/messages.move`,
+//! `contracts/walrus/docs/msg_formats.txt` and `crates/walrus-core/src/messages*.rs`).
 //!
 //! Every message is the BCS encoding of [`ProtocolMessage`]: a 7-byte header
 //! `intent_type u8 || intent_version u8 (0) || app_id u8 (3) || epoch u32 LE`

@@ -1,4 +1,4 @@
-//! Mirrors of every event in `walrus::events` (fact sheet 1.10). All events
+//! Mirrors of every event in `walrus::events` (Walrus's `contracts/walrus/sources/system/events.move`). All events
 //! have `copy, drop`; field order is the BCS layout of the event's contents.
 
 use super::framework::{ObjectId, U256Le};

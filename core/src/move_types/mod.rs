@@ -1,8 +1,8 @@
 //! Rust mirrors of the Move objects and events floe reads from the chain.
 //!
 //! Every mirror BCS-decodes the bytes of the Move value with the same name:
-//! field order and field types equal the Walrus contracts' (fact sheet
-//! sections 1.3-1.14), so the indexer and the clients can read either chain.
+//! field order and field types equal the Walrus contracts' (Walrus's
+//! `contracts/walrus/sources/`; Rust mirrors in `crates/walrus-sui/src/types/`), so the indexer and the clients can read either chain.
 //!
 //! Each mirror is also described in one registry, [`MOVE_TYPES`]: package,
 //! module, struct name, abilities and fields (name and Move type, in order).

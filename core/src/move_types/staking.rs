@@ -1,6 +1,6 @@
 //! Mirrors of the Walrus staking side: the `Staking` object and its inner
 //! state, the epoch state machine, committees, staking pools, `StakedWal`
-//! and storage-node records (fact sheet 1.13-1.15).
+//! and storage-node records (Walrus's `contracts/walrus/sources/staking/`).
 
 use serde::{Deserialize, Serialize};
 

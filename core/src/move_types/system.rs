@@ -1,6 +1,6 @@
 //! Mirrors of the Walrus system side: the `System` object and its inner
 //! state, the BLS committee, storage accounting, event-blob state, storage
-//! resources, blobs and storage pools (fact sheet 1.3-1.6, 1.8, 1.11, 1.12).
+//! resources, blobs and storage pools (Walrus's `contracts/walrus/sources/system/`).
 
 use super::framework::{Balance, Element, ObjectId, ObjectTable, U256Le, VecMap};
 
