@@ -234,7 +234,7 @@ async fn too_few_honest_slivers_is_a_retryable_error_not_a_hang() {
     };
     let data = blob();
     let config = EncodingConfig::new(N_SHARDS).unwrap();
-    let (mut nodes, blob_id, _) = network(
+    let (nodes, _, _) = network(
         &data,
         &[&[0, 1, 2, 3, 4, 5, 6], &[7, 8, 9]],
         vec![Behaviour::Hung, Behaviour::Answers(Duration::ZERO)],
@@ -242,7 +242,6 @@ async fn too_few_honest_slivers_is_a_retryable_error_not_a_hang() {
     )
     .await;
     let metadata = Arc::new(encode_blob(&config, &data).unwrap().metadata);
-    nodes.encoding = config;
     let permits = Arc::new(Semaphore::new(8));
     let err = tokio::time::timeout(
         Duration::from_secs(60),
