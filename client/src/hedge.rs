@@ -69,10 +69,13 @@ where
     let mut suspects: HashSet<usize> = HashSet::new();
     let mut got = Vec::with_capacity(needed);
     let mut errors = Vec::new();
-    let mut to_launch = window.min(needed);
     let mut next_id = 0u64;
     loop {
-        while to_launch > 0 {
+        // Keep `min(window, still needed)` requests active (not hedged):
+        // a failure or a hedge frees a place, an answer lowers the need.
+        let active = pending.values().filter(|p| !p.hedged).count();
+        let want = window.min(needed.saturating_sub(got.len()));
+        for _ in active..want {
             // Prefer nodes that have not failed or stalled yet.
             let position = queue
                 .iter()
@@ -81,7 +84,6 @@ where
             let Some(candidate) = position.and_then(|p| queue.remove(p)) else {
                 break;
             };
-            to_launch -= 1;
             let id = next_id;
             next_id += 1;
             pending.insert(
@@ -95,8 +97,6 @@ where
             let request = fetch(candidate);
             running.push(async move { (id, request.await) });
         }
-        // Whatever could not be launched has no candidate left.
-        to_launch = 0;
         if got.len() >= needed || running.is_empty() {
             break;
         }
@@ -123,10 +123,6 @@ where
                         errors.push(e);
                         if let Some(request) = request {
                             suspects.insert(request.source);
-                            // A hedged request already has its replacement.
-                            if !request.hedged {
-                                to_launch += 1;
-                            }
                         }
                     }
                 }
@@ -141,7 +137,6 @@ where
                     if !request.hedged && request.started + policy.delay <= now {
                         request.hedged = true;
                         suspects.insert(request.source);
-                        to_launch += 1;
                         room -= 1;
                     }
                 }

@@ -74,6 +74,8 @@ pub struct AuthConfig {
 pub enum AuthConfigError {
     #[error("the HS256 secret is {0} bytes; use at least 32 random bytes")]
     ShortSecret(usize),
+    #[error("the HS256 secret is unusable: {0}")]
+    BadSecret(jsonwebtoken::errors::Error),
     #[error("the EdDSA public key is not an Ed25519 PEM public key: {0}")]
     BadPublicKey(jsonwebtoken::errors::Error),
     #[error("max_tracked_tokens must be above zero")]
@@ -123,6 +125,8 @@ pub(crate) struct Authenticator {
     key: DecodingKey,
     validation: Validation,
     config: AuthConfig,
+    /// Epochs a store without `epochs` buys (checked against the claims).
+    default_epochs: u32,
     seen: Mutex<Seen>,
 }
 
@@ -145,7 +149,7 @@ fn now_secs() -> u64 {
 type Refusal = (StatusCode, &'static str, String);
 
 impl Authenticator {
-    pub(crate) fn new(config: AuthConfig) -> Result<Self, AuthConfigError> {
+    pub(crate) fn new(config: AuthConfig, default_epochs: u32) -> Result<Self, AuthConfigError> {
         if config.max_tracked_tokens == 0 {
             return Err(AuthConfigError::NoTokens);
         }
@@ -153,7 +157,10 @@ impl Authenticator {
             JwtKey::Hs256(secret) if secret.len() < 32 => {
                 return Err(AuthConfigError::ShortSecret(secret.len()));
             }
-            JwtKey::Hs256(secret) => (DecodingKey::from_secret(secret), Algorithm::HS256),
+            JwtKey::Hs256(secret) => (
+                DecodingKey::from_secret(secret).map_err(AuthConfigError::BadSecret)?,
+                Algorithm::HS256,
+            ),
             JwtKey::EdDsaPem(pem) => (
                 DecodingKey::from_ed_pem(pem).map_err(AuthConfigError::BadPublicKey)?,
                 Algorithm::EdDSA,
@@ -165,10 +172,12 @@ impl Authenticator {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = 5;
+        validation.validate_aud = false;
         Ok(Self {
             key,
             validation,
             config,
+            default_epochs,
             seen: Mutex::new(Seen::default()),
         })
     }
@@ -227,7 +236,7 @@ impl Authenticator {
             ));
         }
         if claims.epochs.is_some() || claims.max_epochs.is_some() {
-            let Epochs::Ahead(asked) = request.epochs else {
+            let Epochs::Ahead(asked) = request.epochs_or(self.default_epochs) else {
                 return Err(forbidden(
                     "INVALID_EPOCHS",
                     "the token bounds epochs: give `epochs` as a number".into(),

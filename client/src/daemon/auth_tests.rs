@@ -36,7 +36,7 @@ fn hs256(claims: &Claims) -> String {
     encode(
         &Header::new(Algorithm::HS256),
         claims,
-        &EncodingKey::from_secret(SECRET),
+        &EncodingKey::from_secret(SECRET).unwrap(),
     )
     .unwrap()
 }
@@ -82,7 +82,7 @@ async fn a_token_is_required_checked_and_accepted_once() {
     let forged = encode(
         &Header::new(Algorithm::HS256),
         &claims("two"),
-        &EncodingKey::from_secret(b"another secret of at least 32 bytes!!!"),
+        &EncodingKey::from_secret(b"another secret of at least 32 bytes!!!").unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -193,7 +193,7 @@ async fn eddsa_tokens_verify_and_other_algorithms_do_not() {
     let confused = encode(
         &Header::new(Algorithm::HS256),
         &claims("hs"),
-        &EncodingKey::from_secret(ED_PUBLIC.as_bytes()),
+        &EncodingKey::from_secret(ED_PUBLIC.as_bytes()).unwrap(),
     )
     .unwrap();
     assert_eq!(put(&base, "", b"x", Some(&confused)).await.0, 401);
@@ -224,11 +224,11 @@ fn weak_secrets_and_bad_keys_are_refused_at_start() {
         max_tracked_tokens: 10,
     };
     assert!(matches!(
-        Authenticator::new(config(JwtKey::Hs256(b"short".to_vec()))),
+        Authenticator::new(config(JwtKey::Hs256(b"short".to_vec())), 1),
         Err(AuthConfigError::ShortSecret(5))
     ));
     assert!(matches!(
-        Authenticator::new(config(JwtKey::EdDsaPem(b"not pem".to_vec()))),
+        Authenticator::new(config(JwtKey::EdDsaPem(b"not pem".to_vec())), 1),
         Err(AuthConfigError::BadPublicKey(_))
     ));
 }

@@ -219,7 +219,7 @@ pub fn router(backend: Arc<dyn Backend>, config: DaemonConfig) -> Result<Router,
     let auth = config
         .auth
         .clone()
-        .map(Authenticator::new)
+        .map(|auth| Authenticator::new(auth, config.default_epochs))
         .transpose()?
         .map(Arc::new);
     let state = Arc::new(AppState {
