@@ -2,6 +2,7 @@
 //! nodes, the indexer, the coordinator and every client command.
 
 mod commands;
+mod keyfile;
 mod output;
 mod service;
 

@@ -27,6 +27,7 @@
 //!   connect_timeout_ms: 5000
 //!   max_sliver_bytes: 268435456
 //!   max_metadata_bytes: 67108864
+//!   read_hedge_ms: 1500                    # default: request_timeout_ms / 20, within 250..=2000
 //! ```
 //!
 //! When `system`/`treasury` are absent they are discovered in the genesis
@@ -164,6 +165,11 @@ pub struct ClientLimits {
     /// Largest metadata body accepted from a node (n = 1000 metadata are
     /// ~64 KiB).
     pub max_metadata_bytes: u64,
+    /// How long a sliver request of a read may take before another sliver
+    /// is asked of another node beside it (hedging). Absent: derived from
+    /// `request_timeout_ms` ([`ClientLimits::hedge_delay`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_hedge_ms: Option<u64>,
 }
 
 impl Default for ClientLimits {
@@ -174,13 +180,29 @@ impl Default for ClientLimits {
             connect_timeout_ms: 5_000,
             max_sliver_bytes: 256 << 20,
             max_metadata_bytes: 64 << 20,
+            read_hedge_ms: None,
         }
     }
 }
 
+/// Bounds of the derived hedge delay: long enough that a healthy node
+/// serving a large sliver is rarely hedged, short enough that a hung node
+/// costs seconds, not the request timeout.
+const MIN_DERIVED_HEDGE_MS: u64 = 250;
+const MAX_DERIVED_HEDGE_MS: u64 = 2_000;
+
 impl ClientLimits {
     fn is_default(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// The read hedge delay: `read_hedge_ms`, else a twentieth of the
+    /// request timeout within 250 ms..=2 s (1.5 s for the default 30 s).
+    pub fn hedge_delay(&self) -> std::time::Duration {
+        let ms = self.read_hedge_ms.unwrap_or_else(|| {
+            (self.request_timeout_ms / 20).clamp(MIN_DERIVED_HEDGE_MS, MAX_DERIVED_HEDGE_MS)
+        });
+        std::time::Duration::from_millis(ms)
     }
 }
 
@@ -287,6 +309,7 @@ impl ClientConfig {
             || l.connect_timeout_ms == 0
             || l.max_sliver_bytes == 0
             || l.max_metadata_bytes == 0
+            || l.read_hedge_ms == Some(0)
         {
             return invalid("every value under limits must be above zero".into());
         }
@@ -397,6 +420,11 @@ mod tests {
         assert_eq!(config.limits.max_concurrent_requests, 8);
         assert_eq!(config.limits.request_timeout_ms, 30_000);
         assert_eq!(config.wallet.address, None);
+        assert_eq!(
+            config.limits.hedge_delay(),
+            std::time::Duration::from_millis(1_500),
+            "derived from the request timeout"
+        );
     }
 
     #[test]
@@ -420,6 +448,9 @@ mod tests {
         let mut zero = sample();
         zero.limits.max_concurrent_requests = 0;
         assert!(zero.validate().is_err());
+        let mut zero_hedge = sample();
+        zero_hedge.limits.read_hedge_ms = Some(0);
+        assert!(zero_hedge.validate().is_err());
     }
 
     #[test]

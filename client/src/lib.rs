@@ -12,6 +12,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod error;
+mod hedge;
 pub mod node_api;
 pub mod ops;
 pub mod quorum;

@@ -14,6 +14,11 @@
 //! # system = "0x..."                  # optional; found in the genesis checkpoint otherwise
 //! # treasury = "0x..."
 //!
+//! [api]                               # the explorer API's own bounds
+//! max_connections = 8                 # its database pool, apart from the committer's
+//! request_timeout_ms = 10000          # longer requests answer 408
+//! max_concurrent_requests = 64        # more at once answer 503 (load shedding)
+//!
 //! [pipeline]
 //! batch_checkpoints = 200             # most checkpoints in one database transaction
 //! batch_rows = 50000                  # most rows in one database transaction
@@ -39,7 +44,37 @@ pub struct IndexerConfig {
     pub chain: ChainSection,
     #[serde(default)]
     pub pipeline: PipelineConfig,
+    #[serde(default)]
+    pub api: ApiLimits,
 }
+
+/// Bounds of the explorer API, so readers can neither starve the
+/// committer of connections nor pile up without limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiLimits {
+    /// Connections of the API's own pool (the committer has its own).
+    pub max_connections: u32,
+    /// Budget of one request; past it the answer is 408 and its database
+    /// work is dropped (the transaction rolls back).
+    pub request_timeout_ms: u64,
+    /// Requests served at once; more are answered 503 at once.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            request_timeout_ms: 10_000,
+            max_concurrent_requests: 64,
+        }
+    }
+}
+
+/// Upper bounds of the `[api]` values.
+pub const MAX_API_CONNECTIONS: u32 = 1_000;
+pub const MAX_API_CONCURRENCY: usize = 100_000;
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8090))
@@ -113,6 +148,20 @@ impl IndexerConfig {
         if p.batch_timeout_ms > 60_000 {
             return Err("pipeline.batch_timeout_ms must be at most 60000".into());
         }
+        let a = &self.api;
+        if !(1..=MAX_API_CONNECTIONS).contains(&a.max_connections) {
+            return Err(format!(
+                "api.max_connections must be 1..={MAX_API_CONNECTIONS}"
+            ));
+        }
+        if !(1..=MAX_API_CONCURRENCY).contains(&a.max_concurrent_requests) {
+            return Err(format!(
+                "api.max_concurrent_requests must be 1..={MAX_API_CONCURRENCY}"
+            ));
+        }
+        if !(1..=3_600_000).contains(&a.request_timeout_ms) {
+            return Err("api.request_timeout_ms must be 1..=3600000".into());
+        }
         if self.chain.endpoints.is_empty() {
             return Err("chain.endpoints must name at least one endpoint".into());
         }
@@ -139,5 +188,14 @@ mod tests {
                 .contains("buffer")
         );
         assert!(IndexerConfig::from_toml("data_dir = 1").is_err());
+        assert_eq!(c.api, ApiLimits::default());
+        let api = "data_dir = \"/x\"\n[chain]\nendpoints = [\"a\"]\nwal_package = \"0x1\"\nfloe_package = \"0x2\"\n[api]\nmax_connections = 3\n";
+        assert_eq!(IndexerConfig::from_toml(api).unwrap().api.max_connections, 3);
+        let zero = api.replace("max_connections = 3", "max_concurrent_requests = 0");
+        assert!(
+            IndexerConfig::from_toml(&zero)
+                .unwrap_err()
+                .contains("max_concurrent_requests")
+        );
     }
 }

@@ -27,7 +27,7 @@ use floe_chain::sui_sdk_types::Address;
 use floe_chain::{ChainClient, ChainError, ClientConfig};
 use sqlx::PgPool;
 
-pub use config::{IndexerConfig, PipelineConfig};
+pub use config::{ApiLimits, IndexerConfig, PipelineConfig};
 pub use pipeline::{Metrics, Pipeline, PipelineError};
 pub use postgres::{ManagedPostgres, PostgresError};
 pub use processor::{Batch, Processor, ProcessorConfig};
@@ -80,6 +80,7 @@ pub struct Indexer {
     pipeline: Pipeline,
     listener: tokio::net::TcpListener,
     api: api::ApiState,
+    api_limits: ApiLimits,
     /// Kept alive (and stopped on drop) when the indexer manages Postgres.
     managed: Option<ManagedPostgres>,
 }
@@ -130,8 +131,16 @@ impl Indexer {
                 addr: config.listen,
                 source,
             })?;
+        // The API reads through a pool of its own, so a burst of readers
+        // cannot take the connections the committer writes with.
+        let api_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(config.api.max_connections.max(1))
+            .acquire_timeout(std::time::Duration::from_millis(
+                config.api.request_timeout_ms.max(1),
+            ))
+            .connect_lazy_with((*pool.connect_options()).clone());
         let api = api::ApiState {
-            pool: pool.clone(),
+            pool: api_pool,
             registry,
             metrics: metrics.clone(),
         };
@@ -151,6 +160,7 @@ impl Indexer {
             pipeline,
             listener,
             api,
+            api_limits: config.api,
             managed,
         })
     }
@@ -166,18 +176,22 @@ impl Indexer {
             pipeline,
             listener,
             api,
+            api_limits,
             mut managed,
             ..
         } = self;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut api_stop = stop_rx.clone();
         let server = tokio::spawn(async move {
-            let app = api::router(api);
-            axum::serve(listener, app)
+            let api_pool = api.pool.clone();
+            let app = api::router_with(api, &api_limits);
+            let served = axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = api_stop.wait_for(|s| *s).await;
                 })
-                .await
+                .await;
+            api_pool.close().await;
+            served
         });
         let result = pipeline.run(shutdown).await;
         let _ = stop_tx.send(true);

@@ -47,6 +47,9 @@ struct Inner {
     latest: watch::Sender<u64>,
     chain_name: String,
     faucet_amount: u64,
+    /// Coin types genesis funded a faucet reserve of (besides SUI, which
+    /// is minted): any other type is a bad request, not an empty reserve.
+    faucet_coins: Vec<TypeTag>,
     /// Set when a write to the log failed: the in-memory state can no longer
     /// be trusted to match the disk, so every further write is refused.
     failed: AtomicBool,
@@ -121,6 +124,12 @@ impl Ledger {
                 latest: tx,
                 chain_name: config.genesis.chain_name.clone(),
                 faucet_amount: config.genesis.faucet_amount,
+                faucet_coins: config
+                    .genesis
+                    .faucet_reserves
+                    .iter()
+                    .filter_map(|r| r.coin_type.parse().ok())
+                    .collect(),
                 failed: AtomicBool::new(false),
                 nonce: AtomicU64::new(nonce),
             }),
@@ -285,6 +294,7 @@ impl Ledger {
         self.check_healthy()?;
         let amount = amount.unwrap_or(self.inner.faucet_amount);
         let coin_type = coin_type.unwrap_or_else(|| StructTag::sui().into());
+        let sui = TypeTag::from(StructTag::sui());
         match &coin_type {
             TypeTag::Struct(t) if self.inner.registry.has_package(t.address()) => {}
             other => {
@@ -293,11 +303,19 @@ impl Ledger {
                 )));
             }
         }
+        if coin_type != sui && !self.inner.faucet_coins.contains(&coin_type) {
+            let mut offered = vec![sui.to_string()];
+            offered.extend(self.inner.faucet_coins.iter().map(ToString::to_string));
+            return Err(TxError::Invalid(format!(
+                "the faucet has no reserve of {coin_type}; it sends {}",
+                offered.join(", ")
+            )));
+        }
         // Holding the log lock serialises faucet requests, so the reserve
         // coin read here is still current when the transfer commits.
         let wal = self.inner.wal.lock().map_err(lock_err)?;
         let nonce = self.inner.nonce.fetch_add(1, Ordering::SeqCst);
-        let record = if coin_type == TypeTag::from(StructTag::sui()) {
+        let record = if coin_type == sui {
             system::mint(
                 &self.state(),
                 &coin_type,
@@ -560,4 +578,35 @@ fn largest_coin<'a>(
             _ => None,
         })
         .max_by_key(|(_, v)| *v)
+}
+
+#[cfg(test)]
+mod faucet_tests {
+    use super::*;
+
+    #[test]
+    fn a_coin_type_without_a_reserve_is_a_bad_request_not_an_empty_reserve() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(LedgerConfig {
+            data_dir: dir.path().to_owned(),
+            genesis: Genesis::default(),
+            natives: vec![],
+        })
+        .unwrap();
+        let recipient = Address::from_static("0xbeef");
+        // The framework package is installed, but it has no `foo::BAR`
+        // coin and genesis funded no reserve of it: a client must not
+        // read "exhausted" and retry forever.
+        let unknown: TypeTag = "0x2::foo::BAR".parse().unwrap();
+        match ledger.faucet(recipient, Some(unknown), None) {
+            Err(TxError::Invalid(message)) => {
+                assert!(message.contains("no reserve of"), "{message}");
+                assert!(message.contains("::sui::SUI"), "{message}");
+            }
+            other => panic!("expected a bad request, got {other:?}"),
+        }
+        // SUI is still minted.
+        let (_, amount, _) = ledger.faucet(recipient, None, None).unwrap();
+        assert_eq!(amount, ledger.faucet_amount());
+    }
 }

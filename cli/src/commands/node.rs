@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use floe_core::bls::BlsSecretKey;
 use floe_node::config::NodeConfig;
@@ -52,12 +52,9 @@ pub fn run(args: NodeArgs, json: bool) -> Result<()> {
 }
 
 fn keygen(out: &Path, json: bool) -> Result<()> {
-    if out.exists() {
-        bail!("{} exists; not overwriting a key", out.display());
-    }
     let key = BlsSecretKey::generate().context("generating a BLS key")?;
-    std::fs::write(out, key.to_key_file_string().as_bytes())
-        .with_context(|| format!("writing {}", out.display()))?;
+    // Exclusive, 0600, atomic and fsynced; refuses an existing file.
+    crate::keyfile::write_new_key_file(out, key.to_key_file_string().as_bytes())?;
     let public = key.public_key().to_string();
     if json {
         println!(

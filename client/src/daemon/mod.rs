@@ -3,15 +3,22 @@
 //! `GET /v1/blobs/by-object-id/{object_id}` read (with `Range`), `GET
 //! /status`, `GET /v1/api` (OpenAPI).
 //!
-//! Bounds: the store body is read with a byte limit (413 past it), stores
-//! and reads each have a concurrency limit (429 with `Retry-After` when
-//! full, rather than an unbounded queue), every request has a time budget,
+//! Bounds: the store body is read with a byte limit (413 past it; a body
+//! that is not valid HTTP framing is 400), stores and reads each have a
+//! concurrency limit with a bounded queue in front ([`limits`]: 429 with
+//! `Retry-After` once the queue is full), every request has a time budget,
 //! and "too few nodes answered" is 503 with `Retry-After`. Errors are JSON
 //! `{"error": {"code", "reason", "message"}}`.
+//!
+//! Spending: the publisher can require a JWT per store ([`auth`]) and cap
+//! the FROST its wallet spends per time window ([`limits::SpendingCap`]);
+//! the cap is checked against each store's planned cost before it pays.
 //!
 //! Handlers talk to a [`Backend`]; [`Client`] is the real one, tests use
 //! fakes to exercise the HTTP contract without a network.
 
+pub mod auth;
+pub mod limits;
 mod openapi;
 pub mod range;
 
@@ -23,14 +30,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use floe_chain::sui_sdk_types::Address;
 use floe_core::BlobId;
+use futures::StreamExt;
 use futures::future::BoxFuture;
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use serde::Deserialize;
-use tokio::sync::Semaphore;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -38,6 +46,8 @@ use crate::Client;
 use crate::error::ClientError;
 use crate::store::{Epochs, StoreOptions};
 use crate::types::{BlobObject, StoreResult};
+use auth::{AuthConfig, AuthConfigError, Authenticator, Claims};
+use limits::{Admission, SpendingCap, SpendingWindow};
 
 /// Seconds a client is told to wait before retrying a 429 or 503.
 const RETRY_AFTER_SECS: u64 = 5;
@@ -84,12 +94,20 @@ pub struct DaemonConfig {
     pub max_body_bytes: usize,
     /// Stores running at once.
     pub max_concurrent_stores: usize,
+    /// Stores waiting for one of those slots (beyond: 429).
+    pub max_queued_stores: usize,
     /// Reads running at once.
     pub max_concurrent_reads: usize,
+    /// Reads waiting for one of those slots (beyond: 429).
+    pub max_queued_reads: usize,
     /// Budget of one request (a store encodes, pays and uploads).
     pub request_timeout: Duration,
     /// Epochs a store buys when the query does not say.
     pub default_epochs: u32,
+    /// JWT required on stores, when set.
+    pub auth: Option<AuthConfig>,
+    /// Most FROST the wallet spends on stores per window, when set.
+    pub spending_cap: Option<SpendingCap>,
 }
 
 impl Default for DaemonConfig {
@@ -98,9 +116,13 @@ impl Default for DaemonConfig {
             mode: Mode::Daemon,
             max_body_bytes: 64 << 20,
             max_concurrent_stores: 4,
+            max_queued_stores: 32,
             max_concurrent_reads: 32,
+            max_queued_reads: 256,
             request_timeout: Duration::from_secs(600),
             default_epochs: 1,
+            auth: None,
+            spending_cap: None,
         }
     }
 }
@@ -108,13 +130,18 @@ impl Default for DaemonConfig {
 /// A Blob object with its attributes.
 pub type ObjectWithAttributes = (BlobObject, BTreeMap<String, String>);
 
+/// Decides, once a store's cost (FROST) is planned and before anything is
+/// paid, whether it may go ahead.
+pub type CostApproval = Box<dyn FnOnce(u64) -> Result<(), ClientError> + Send>;
+
 /// What the handlers need from the SDK.
 pub trait Backend: Send + Sync + 'static {
-    /// Stores a blob.
+    /// Stores a blob; `approve` sees the planned cost before payment.
     fn store(
         &self,
         blob: Vec<u8>,
         options: StoreOptions,
+        approve: CostApproval,
     ) -> BoxFuture<'_, Result<StoreResult, ClientError>>;
     /// Reads a blob.
     fn read(&self, blob_id: BlobId) -> BoxFuture<'_, Result<Vec<u8>, ClientError>>;
@@ -132,8 +159,13 @@ impl Backend for Client {
         &self,
         blob: Vec<u8>,
         options: StoreOptions,
+        approve: CostApproval,
     ) -> BoxFuture<'_, Result<StoreResult, ClientError>> {
-        Box::pin(Client::store(self, blob, options))
+        Box::pin(async move {
+            let plan = self.plan_store(blob, options).await?;
+            approve(plan.cost().total())?;
+            self.execute_store(plan).await
+        })
     }
 
     fn read(&self, blob_id: BlobId) -> BoxFuture<'_, Result<Vec<u8>, ClientError>> {
@@ -167,37 +199,63 @@ impl Backend for Client {
 struct AppState {
     backend: Arc<dyn Backend>,
     config: DaemonConfig,
-    stores: Semaphore,
-    reads: Semaphore,
+    spending: Option<Arc<SpendingWindow>>,
 }
 
-/// The router for `config.mode`.
-pub fn router(backend: Arc<dyn Backend>, config: DaemonConfig) -> Router {
+/// The router for `config.mode`. Fails only on an unusable auth key.
+pub fn router(backend: Arc<dyn Backend>, config: DaemonConfig) -> Result<Router, AuthConfigError> {
     let mode = config.mode;
     let timeout = config.request_timeout;
+    let stores = Admission::new(
+        config.max_concurrent_stores,
+        config.max_queued_stores,
+        "stores",
+    );
+    let reads = Admission::new(
+        config.max_concurrent_reads,
+        config.max_queued_reads,
+        "reads",
+    );
+    let auth = config
+        .auth
+        .clone()
+        .map(|auth| Authenticator::new(auth, config.default_epochs))
+        .transpose()?
+        .map(Arc::new);
     let state = Arc::new(AppState {
-        stores: Semaphore::new(config.max_concurrent_stores.max(1)),
-        reads: Semaphore::new(config.max_concurrent_reads.max(1)),
+        spending: config
+            .spending_cap
+            .map(|cap| Arc::new(SpendingWindow::new(cap))),
         backend,
         config,
     });
     let mut docs = Vec::new();
     let mut app = Router::new();
     if mode.publishes() {
-        app = app.route("/v1/blobs", put(store_blob));
+        // Layers run outside in: the token check, then the queue.
+        let mut publish = Router::new()
+            .route("/v1/blobs", put(store_blob))
+            .layer(middleware::from_fn_with_state(stores, limits::admit));
+        if let Some(auth) = auth {
+            publish = publish.layer(middleware::from_fn_with_state(auth, auth::require_token));
+        }
+        app = app.merge(publish);
         docs.push(&openapi::STORE);
     }
     if mode.aggregates() {
-        app = app
+        let aggregate = Router::new()
             .route("/v1/blobs/by-object-id/{object_id}", get(read_by_object))
-            .route("/v1/blobs/{blob_id}", get(read_blob));
+            .route("/v1/blobs/{blob_id}", get(read_blob))
+            .layer(middleware::from_fn_with_state(reads, limits::admit));
+        app = app.merge(aggregate);
         docs.push(&openapi::READ_BY_OBJECT);
         docs.push(&openapi::READ);
     }
     docs.push(&openapi::STATUS);
     docs.push(&openapi::API);
     let document = openapi::build(&docs);
-    app.route("/status", get(status))
+    Ok(app
+        .route("/status", get(status))
         .route("/v1/api", get(move || async move { axum::Json(document) }))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
         // The store handler reads the body itself, with its own limit.
@@ -207,7 +265,7 @@ pub fn router(backend: Arc<dyn Backend>, config: DaemonConfig) -> Router {
             timeout,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state))
 }
 
 /// Serves `router` on `listener` until `shutdown` completes.
@@ -265,12 +323,17 @@ fn client_error(e: ClientError) -> Response {
     error(status, reason, message)
 }
 
-fn busy() -> Response {
-    error(
+fn over_cap(over: limits::OverCap) -> Response {
+    let mut response = error(
         StatusCode::TOO_MANY_REQUESTS,
-        "TOO_MANY_REQUESTS",
-        "the daemon is at its concurrency limit; retry later",
-    )
+        "SPENDING_CAP_EXCEEDED",
+        over.message,
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(over.retry_after.as_secs()),
+    );
+    response
 }
 
 /// `PUT /v1/blobs` query (Walrus's `PublisherQuery`; unknown fields are
@@ -291,75 +354,166 @@ struct PublisherQuery {
     send_object_to: Option<String>,
 }
 
-async fn store_blob(
-    State(state): State<Arc<AppState>>,
-    query: Result<Query<PublisherQuery>, axum::extract::rejection::QueryRejection>,
-    body: Body,
-) -> Response {
-    let Query(query) = match query {
-        Ok(q) => q,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "INVALID_QUERY", e.body_text()),
-    };
+/// A store request's query, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct StoreRequest {
+    epochs: Option<Epochs>,
+    permanent: bool,
+    force: bool,
+    share: bool,
+    send_object_to: Option<Address>,
+}
+
+/// Parses and checks `PUT /v1/blobs`'s query (400 when it is wrong).
+pub(crate) fn parse_store_query(uri: &Uri) -> Result<StoreRequest, Response> {
+    let invalid = |message: String| error(StatusCode::BAD_REQUEST, "INVALID_QUERY", message);
+    let Query(query) =
+        Query::<PublisherQuery>::try_from_uri(uri).map_err(|e| invalid(e.body_text()))?;
     if query.permanent && query.deletable {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_QUERY",
-            "permanent and deletable exclude each other",
-        );
+        return Err(invalid(
+            "permanent and deletable exclude each other".into(),
+        ));
     }
     if query.share && query.send_object_to.is_some() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_QUERY",
-            "share and send_object_to exclude each other",
-        );
+        return Err(invalid(
+            "share and send_object_to exclude each other".into(),
+        ));
     }
-    let epochs = match query.epochs.as_deref() {
-        None => Epochs::Ahead(state.config.default_epochs.max(1)),
-        Some(text) => match text.parse::<Epochs>() {
-            Ok(e) => e,
-            Err(e) => return error(StatusCode::BAD_REQUEST, "INVALID_QUERY", e),
-        },
-    };
-    let send_object_to = match query.send_object_to.as_deref().map(str::parse::<Address>) {
-        None => None,
-        Some(Ok(a)) => Some(a),
-        Some(Err(e)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_QUERY",
-                format!("send_object_to is not an address: {e}"),
-            );
-        }
-    };
-    let Ok(_permit) = state.stores.try_acquire() else {
-        return busy();
-    };
-    let blob = match axum::body::to_bytes(body, state.config.max_body_bytes).await {
-        Ok(bytes) => bytes.to_vec(),
-        Err(e) => {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "BODY_TOO_LARGE",
-                format!(
-                    "the body could not be read within the {}-byte limit: {e}",
-                    state.config.max_body_bytes
-                ),
-            );
-        }
-    };
-    let options = StoreOptions {
+    let epochs = query
+        .epochs
+        .as_deref()
+        .map(str::parse::<Epochs>)
+        .transpose()
+        .map_err(invalid)?;
+    let send_object_to = query
+        .send_object_to
+        .as_deref()
+        .map(str::parse::<Address>)
+        .transpose()
+        .map_err(|e| invalid(format!("send_object_to is not an address: {e}")))?;
+    Ok(StoreRequest {
         epochs,
         permanent: query.permanent,
         force: query.force,
         share: query.share,
         send_object_to,
+    })
+}
+
+impl StoreRequest {
+    /// The epochs asked, or the daemon's default.
+    fn epochs_or(&self, default: u32) -> Epochs {
+        self.epochs.unwrap_or(Epochs::Ahead(default.max(1)))
+    }
+}
+
+/// Reads a body of at most `limit` bytes: 413 past it (early when
+/// `Content-Length` says so), 400 when the body is not valid HTTP framing
+/// (a malformed chunked encoding) or breaks off.
+async fn read_body(body: Body, headers: &HeaderMap, limit: u64) -> Result<Vec<u8>, Response> {
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("the body is larger than the {limit}-byte limit"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large());
+    }
+    let capacity = declared.unwrap_or(0).min(limit).min(1 << 20);
+    let mut blob = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_BODY",
+                format!("the request body could not be read: {e}"),
+            )
+        })?;
+        if (blob.len() as u64).saturating_add(chunk.len() as u64) > limit {
+            return Err(too_large());
+        }
+        blob.extend_from_slice(&chunk);
+    }
+    Ok(blob)
+}
+
+async fn store_blob(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    claims: Option<axum::Extension<Claims>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request = match parse_store_query(&uri) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    if let Some(spending) = &state.spending
+        && let Err(over) = spending.check_open()
+    {
+        return over_cap(over);
+    }
+    let claims = claims.map(|c| c.0);
+    let mut limit = state.config.max_body_bytes as u64;
+    if let Some(bound) = claims.as_ref().and_then(Claims::body_limit) {
+        limit = limit.min(bound);
+    }
+    let blob = match read_body(body, &headers, limit).await {
+        Ok(blob) => blob,
+        Err(response) => return response,
+    };
+    if let Some(size) = claims.as_ref().and_then(|c| c.size)
+        && blob.len() as u64 != size
+    {
+        return error(
+            StatusCode::FORBIDDEN,
+            "SIZE_INCORRECT",
+            format!("the token allows a body of exactly {size} bytes, not {}", blob.len()),
+        );
+    }
+    let options = StoreOptions {
+        epochs: request.epochs_or(state.config.default_epochs),
+        permanent: request.permanent,
+        force: request.force,
+        share: request.share,
+        send_object_to: request.send_object_to,
         detach_tail: true,
         ..StoreOptions::default()
     };
-    match state.backend.store(blob, options).await {
+    let spending = state.spending.clone();
+    let refused = Arc::new(std::sync::Mutex::new(None));
+    let approve: CostApproval = {
+        let refused = refused.clone();
+        Box::new(move |cost| match spending.map(|s| s.reserve(cost)) {
+            Some(Err(over)) => {
+                let message = over.message.clone();
+                *refused
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(over);
+                Err(ClientError::Invalid(message))
+            }
+            _ => Ok(()),
+        })
+    };
+    match state.backend.store(blob, options, approve).await {
         Ok(result) => (StatusCode::OK, axum::Json(result)).into_response(),
-        Err(e) => client_error(e),
+        Err(e) => {
+            let over = refused
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            match over {
+                Some(over) => over_cap(over),
+                None => client_error(e),
+            }
+        }
     }
 }
 
@@ -371,9 +525,6 @@ async fn read_blob(
     let blob_id: BlobId = match blob_id.parse() {
         Ok(id) => id,
         Err(e) => return error(StatusCode::BAD_REQUEST, "INVALID_BLOB_ID", e.to_string()),
-    };
-    let Ok(_permit) = state.reads.try_acquire() else {
-        return busy();
     };
     match state.backend.read(blob_id).await {
         Ok(bytes) => serve_bytes(bytes, &headers, HeaderMap::new()),
@@ -395,9 +546,6 @@ async fn read_by_object(
                 format!("{object_id:?} is not an object id: {e}"),
             );
         }
-    };
-    let Ok(_permit) = state.reads.try_acquire() else {
-        return busy();
     };
     let (blob, attributes) = match state.backend.blob_object(object).await {
         Ok(found) => found,
@@ -473,6 +621,7 @@ async fn status(State(state): State<Arc<AppState>>) -> Response {
         Ok(mut details) => {
             details["mode"] = serde_json::json!(state.config.mode);
             details["maxBodyBytes"] = serde_json::json!(state.config.max_body_bytes);
+            details["authRequired"] = serde_json::json!(state.config.auth.is_some());
             (StatusCode::OK, axum::Json(details)).into_response()
         }
         Err(e) => client_error(e),

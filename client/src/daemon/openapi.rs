@@ -35,12 +35,23 @@ pub(super) const STORE: RouteDoc = RouteDoc {
         ("send_object_to", "Address to transfer the Blob object to"),
     ],
     answers: &[
-        ("400", "Invalid query"),
+        ("400", "Invalid query, or a body that is not valid HTTP framing"),
+        (
+            "401",
+            "JWT required (auth configured): missing, malformed, badly signed or expired",
+        ),
+        (
+            "403",
+            "The request breaks the token's claims (epochs, size, send_object_to), or the token was used already",
+        ),
         (
             "413",
-            "Body above the daemon's limit or the committee's maximum blob size",
+            "Body above the daemon's limit, the token's max_size or the committee's maximum blob size",
         ),
-        ("429", "Too many concurrent requests (Retry-After)"),
+        (
+            "429",
+            "Concurrency limit and queue full, or spending cap reached (Retry-After)",
+        ),
         ("503", "Too few storage nodes answered (Retry-After)"),
     ],
 };
@@ -54,8 +65,8 @@ pub(super) const READ: RouteDoc = RouteDoc {
         ("206", "Partial content for a Range request"),
         ("400", "Malformed blob id"),
         ("404", "Blob not found"),
-        ("416", "Range not satisfiable"),
-        ("429", "Too many concurrent requests (Retry-After)"),
+        ("416", "Range not satisfiable (a malformed Range is ignored: 200)"),
+        ("429", "Concurrency limit and queue full (Retry-After)"),
         ("503", "Too few storage nodes answered (Retry-After)"),
     ],
 };
@@ -70,6 +81,7 @@ pub(super) const READ_BY_OBJECT: RouteDoc = RouteDoc {
         ("400", "Malformed object id"),
         ("404", "No such Blob object, or blob not found"),
         ("416", "Range not satisfiable"),
+        ("429", "Concurrency limit and queue full (Retry-After)"),
         ("503", "Too few storage nodes answered (Retry-After)"),
     ],
 };

@@ -4,21 +4,24 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use floe_core::EncodingConfig;
-use tokio::sync::Notify;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{Semaphore, mpsc};
 
 use super::*;
 use crate::types::{ResourceOperation, StorageInfo};
 
 #[derive(Default)]
-struct Fake {
-    blobs: Mutex<HashMap<BlobId, Vec<u8>>>,
+pub(super) struct Fake {
+    pub(super) blobs: Mutex<HashMap<BlobId, Vec<u8>>>,
     objects: Mutex<HashMap<Address, ObjectWithAttributes>>,
-    /// When set, stores announce themselves on `.0` and wait for `.1` (to
-    /// fill the concurrency limit).
-    gate: Option<(Arc<Notify>, Arc<Notify>)>,
+    /// When set, stores announce themselves on `.0` and wait for a permit
+    /// of `.1` (to fill the concurrency limit).
+    gate: Option<(mpsc::UnboundedSender<()>, Arc<Semaphore>)>,
+    /// FROST a store plans to pay.
+    cost: u64,
     /// Reads of this id fail as if too few nodes answered.
     unavailable: Option<BlobId>,
-    stored_options: Mutex<Vec<StoreOptions>>,
+    pub(super) stored_options: Mutex<Vec<StoreOptions>>,
 }
 
 fn object(id: Address, blob_id: BlobId, size: u64) -> BlobObject {
@@ -44,12 +47,14 @@ impl Backend for Fake {
         &self,
         blob: Vec<u8>,
         options: StoreOptions,
+        approve: CostApproval,
     ) -> BoxFuture<'_, Result<StoreResult, ClientError>> {
         Box::pin(async move {
             if let Some((entered, release)) = &self.gate {
-                entered.notify_one();
-                release.notified().await;
+                let _ = entered.send(());
+                release.acquire().await.unwrap().forget();
             }
+            approve(self.cost)?;
             let config = EncodingConfig::new(10)?;
             let blob_id = *floe_core::compute_metadata(&config, &blob)?.blob_id();
             let size = blob.len() as u64;
@@ -58,7 +63,7 @@ impl Backend for Fake {
             Ok(StoreResult::NewlyCreated {
                 blob_object: object(Address::ZERO, blob_id, size),
                 resource_operation: ResourceOperation::RegisterFromScratch,
-                cost: 7,
+                cost: self.cost,
                 shared_blob_object: None,
             })
         })
@@ -99,15 +104,15 @@ impl Backend for Fake {
     }
 }
 
-async fn start(fake: Arc<Fake>, config: DaemonConfig) -> String {
+pub(super) async fn start(fake: Arc<Fake>, config: DaemonConfig) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let app = router(fake, config);
+    let app = router(fake, config).unwrap();
     tokio::spawn(serve(listener, app, std::future::pending()));
     format!("http://{address}")
 }
 
-fn small_limits() -> DaemonConfig {
+pub(super) fn small_limits() -> DaemonConfig {
     DaemonConfig {
         max_body_bytes: 1024,
         max_concurrent_stores: 1,
@@ -117,7 +122,10 @@ fn small_limits() -> DaemonConfig {
 
 #[tokio::test]
 async fn store_then_read_with_ranges() {
-    let fake = Arc::new(Fake::default());
+    let fake = Arc::new(Fake {
+        cost: 7,
+        ..Fake::default()
+    });
     let base = start(fake.clone(), small_limits()).await;
     let http = reqwest::Client::new();
     let data: Vec<u8> = (0..200u8).collect();
@@ -283,13 +291,73 @@ async fn by_object_id_serves_allowed_attributes_only() {
 }
 
 #[tokio::test]
-async fn concurrency_limit_answers_429_and_modes_limit_routes() {
-    let (entered, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+async fn stores_beyond_the_limit_queue_and_beyond_the_queue_get_429() {
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let release = Arc::new(Semaphore::new(0));
     let fake = Arc::new(Fake {
-        gate: Some((entered.clone(), release.clone())),
+        gate: Some((entered_tx, release.clone())),
         ..Fake::default()
     });
-    let base = start(fake, small_limits()).await;
+    // One store runs, one waits; a third is refused.
+    let base = start(
+        fake,
+        DaemonConfig {
+            max_queued_stores: 1,
+            ..small_limits()
+        },
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let put = |body: &'static str| {
+        let (http, base) = (http.clone(), base.clone());
+        tokio::spawn(async move {
+            http.put(format!("{base}/v1/blobs"))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    let first = put("a");
+    // The first store holds the only running slot once it has entered.
+    entered.recv().await.unwrap();
+    let (second, third) = (put("b"), put("c"));
+    // Exactly one of the two gets the queue slot; the other is refused
+    // at once, so its answer arrives while the first still runs.
+    let (refused, queued) = match futures::future::select(second, third).await {
+        futures::future::Either::Left((r, other)) | futures::future::Either::Right((r, other)) => {
+            (r.unwrap(), other)
+        }
+    };
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "5");
+    let json: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        json["error"]["message"].as_str().unwrap().contains("queue"),
+        "{json}"
+    );
+    // Releasing lets the first and then the queued store finish.
+    release.add_permits(2);
+    assert_eq!(first.await.unwrap().status(), 200);
+    assert_eq!(queued.await.unwrap().status(), 200, "the queued store ran");
+}
+
+#[tokio::test]
+async fn without_a_queue_the_limit_answers_429_and_modes_limit_routes() {
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let release = Arc::new(Semaphore::new(0));
+    let fake = Arc::new(Fake {
+        gate: Some((entered_tx, release.clone())),
+        ..Fake::default()
+    });
+    let base = start(
+        fake,
+        DaemonConfig {
+            max_queued_stores: 0,
+            ..small_limits()
+        },
+    )
+    .await;
     let http = reqwest::Client::new();
     let first = tokio::spawn({
         let (http, base) = (http.clone(), base.clone());
@@ -301,8 +369,7 @@ async fn concurrency_limit_answers_429_and_modes_limit_routes() {
                 .unwrap()
         }
     });
-    // The first store holds the only permit once it has entered.
-    entered.notified().await;
+    entered.recv().await.unwrap();
     let second = http
         .put(format!("{base}/v1/blobs"))
         .body("b")
@@ -310,8 +377,7 @@ async fn concurrency_limit_answers_429_and_modes_limit_routes() {
         .await
         .unwrap();
     assert_eq!(second.status(), 429);
-    assert_eq!(second.headers()["retry-after"], "5");
-    release.notify_one();
+    release.add_permits(1);
     assert_eq!(first.await.unwrap().status(), 200);
 
     let aggregator = start(
@@ -344,4 +410,117 @@ async fn concurrency_limit_answers_429_and_modes_limit_routes() {
         .await
         .unwrap();
     assert_eq!(status["mode"], "aggregator");
+}
+
+#[tokio::test]
+async fn malformed_or_foreign_ranges_are_ignored() {
+    let fake = Arc::new(Fake::default());
+    let blob_id = BlobId([8; 32]);
+    let data = b"0123456789".to_vec();
+    fake.blobs.lock().unwrap().insert(blob_id, data.clone());
+    let base = start(fake, small_limits()).await;
+    let http = reqwest::Client::new();
+    for range in ["bytes=5-1", "bytes=abc", "items=0-5"] {
+        let r = http
+            .get(format!("{base}/v1/blobs/{blob_id}"))
+            .header("range", range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{range}");
+        assert!(r.headers().get("content-range").is_none(), "{range}");
+        assert_eq!(r.bytes().await.unwrap().to_vec(), data, "{range}");
+    }
+    let r = http
+        .get(format!("{base}/v1/blobs/{blob_id}"))
+        .header("range", "bytes=1000-")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 416);
+    assert_eq!(r.headers()["content-range"], "bytes */10");
+}
+
+/// Sends raw bytes on a fresh connection and returns the status line.
+async fn raw_status(base: &str, request: &[u8]) -> String {
+    let address = base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    socket.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    // The status line is all that is needed; stop at the first line end.
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        let n = socket.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_malformed_chunked_body_is_400_and_a_long_one_413() {
+    let base = start(Arc::new(Fake::default()), small_limits()).await;
+    let malformed = b"PUT /v1/blobs HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
+    let status = raw_status(&base, malformed).await;
+    assert!(status.contains(" 400 "), "{status}");
+    // A well-formed chunked body past the limit is still 413.
+    let mut long = b"PUT /v1/blobs HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..3 {
+        long.extend_from_slice(b"200\r\n");
+        long.extend_from_slice(&[b'x'; 0x200]);
+        long.extend_from_slice(b"\r\n");
+    }
+    long.extend_from_slice(b"0\r\n\r\n");
+    let status = raw_status(&base, &long).await;
+    assert!(status.contains(" 413 "), "{status}");
+}
+
+#[tokio::test]
+async fn the_spending_cap_refuses_stores_past_it() {
+    let fake = Arc::new(Fake {
+        cost: 7,
+        ..Fake::default()
+    });
+    let base = start(
+        fake.clone(),
+        DaemonConfig {
+            spending_cap: Some(SpendingCap {
+                max_frost: 10,
+                window: Duration::from_secs(3600),
+            }),
+            ..small_limits()
+        },
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let first = http
+        .put(format!("{base}/v1/blobs"))
+        .body("a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    // 7 + 7 > 10: refused before paying, with when to come back.
+    let second = http
+        .put(format!("{base}/v1/blobs"))
+        .body("b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 429);
+    let retry: u64 = second.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 3000, "{retry}");
+    let json: serde_json::Value = second.json().await.unwrap();
+    assert_eq!(json["error"]["reason"], "SPENDING_CAP_EXCEEDED");
+    assert_eq!(fake.blobs.lock().unwrap().len(), 1, "nothing was stored");
 }

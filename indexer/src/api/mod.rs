@@ -6,8 +6,11 @@
 //! reflect. Lists are keyset-paginated: `cursor` is the `next_cursor` of
 //! the previous page (an object id, or a position), so a row is returned
 //! once even while the indexer keeps writing. Bad parameters get 400 with
-//! the reason, as JSON.
+//! the reason, as JSON. Requests are bounded ([`layers`]): a time budget,
+//! a concurrency limit with load shedding, and a database pool of their
+//! own, so readers cannot starve the committer.
 
+pub mod layers;
 pub mod params;
 mod routes;
 
@@ -22,6 +25,7 @@ use serde_json::{Value, json};
 use sqlx::{PgPool, Postgres, Transaction};
 use utoipa::OpenApi;
 
+use crate::config::ApiLimits;
 use crate::pipeline::{Metrics, PIPELINE};
 use params::ApiError;
 
@@ -59,9 +63,16 @@ pub struct ApiState {
 )]
 pub struct ApiDoc;
 
-/// The router.
+/// The router with the default [`ApiLimits`].
 pub fn router(state: ApiState) -> Router {
-    Router::new()
+    router_with(state, &ApiLimits::default())
+}
+
+/// The router, bounded by `limits` (answers are counted in the state's
+/// registry as `floe_indexer_http_requests_total`).
+pub fn router_with(state: ApiState, limits: &ApiLimits) -> Router {
+    let counter = layers::request_counter(&state.registry);
+    let routes = Router::new()
         .route("/v1/status", get(routes::status))
         .route("/v1/blobs", get(routes::blobs))
         .route("/v1/blobs/{object_id}", get(routes::blob))
@@ -89,7 +100,8 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/metrics", get(routes::metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
-        .with_state(state)
+        .with_state(state);
+    layers::bound(routes, limits, counter)
 }
 
 /// A read-only snapshot and the checkpoint it reflects.

@@ -283,8 +283,7 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
         std::fs::create_dir_all(node_dir.join("data"))?;
         let key = BlsSecretKey::generate().context("generating a BLS key")?;
         let key_path = node_dir.join("node.bls");
-        std::fs::write(&key_path, key.to_key_file_string().as_bytes())
-            .with_context(|| format!("writing {}", key_path.display()))?;
+        crate::keyfile::write_new_key_file(&key_path, key.to_key_file_string().as_bytes())?;
         let public_key = hex::encode(key.public_key().to_bytes());
         let port = ports.pick(FIRST_NODE_PORT + i as u16)?;
         let url = format!("http://127.0.0.1:{port}");
@@ -635,6 +634,14 @@ mod tests {
             floe.node_staking[1].operator.as_deref(),
             Some(manifest.nodes[1].operator.as_str())
         );
+        // BLS key files are readable by their owner only.
+        #[cfg(unix)]
+        for node in &manifest.nodes {
+            use std::os::unix::fs::PermissionsExt as _;
+            let key = node.config.with_file_name("node.bls");
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", key.display());
+        }
         // Each operator's keystore holds its key.
         let operator = Keystore::open(&manifest.nodes[1].operator_keystore).unwrap();
         assert_eq!(
