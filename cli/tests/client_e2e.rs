@@ -275,7 +275,7 @@ fn store_read_extend_attributes_delete_and_daemon() {
     // (nodes learn of the certification from the chain, so poll).
     eventually("nodes agree the blob is certified", || {
         let status = net.json(&["blob-status", &blob_id]);
-        status["status"]["agreed"]["deletable"]["deletableCounts"]["countDeletableCertified"] == 1
+        status["status"]["agreed"]["deletable"]["deletableCounts"]["count_deletable_certified"] == 1
     });
 
     // Extend by 3 epochs: the end epoch moves 2 -> 5 and the wallet pays

@@ -32,10 +32,7 @@ fn committee_stores_confirms_heals_restarts_and_serves() {
 
     // Before registration: refused, or buffered with ?pending=true.
     let (status, body) = nodes[1].req("PUT", &format!("/v1/blobs/{id}/metadata"), &metadata);
-    assert_eq!(
-        (status, reason(&body).as_str()),
-        (409, "BLOB_NOT_REGISTERED")
-    );
+    assert_eq!((status, reason(&body).as_str()), (400, "NOT_REGISTERED"));
     let wrong = floe_core::BlobId([3; 32]);
     let (status, body) = nodes[1].req("PUT", &format!("/v1/blobs/{wrong}/metadata"), &metadata);
     assert_eq!((status, reason(&body).as_str()), (400, "INVALID_METADATA"));
@@ -80,16 +77,13 @@ fn committee_stores_confirms_heals_restarts_and_serves() {
     corrupt = PrimarySliver::from_bcs(&bytes).unwrap();
     let path = format!("/v1/blobs/{id}/slivers/{owned}/primary");
     let (status, body) = nodes[3].req("PUT", &path, &corrupt.to_bcs());
-    assert_eq!(
-        (status, reason(&body).as_str()),
-        (400, "SLIVER_VERIFICATION_FAILED")
-    );
+    assert_eq!((status, reason(&body).as_str()), (400, "INVALID_SLIVER"));
     let path = format!("/v1/blobs/{id}/slivers/{foreign}/primary");
     let sliver = encoded.primary[usize::from(foreign)].to_bcs();
     let (status, body) = nodes[3].req("PUT", &path, &sliver);
     assert_eq!(
         (status, reason(&body).as_str()),
-        (421, "SHARD_NOT_ASSIGNED")
+        (400, "SHARD_NOT_ASSIGNED")
     );
     let path = format!("/v1/blobs/{id}/slivers/{owned}/primary");
     let (status, body) = nodes[3].req("PUT", &path, &vec![0u8; 2 << 20]);
@@ -198,7 +192,7 @@ fn deleted_blobs_are_collected_and_kill_9_loses_no_acknowledged_upload() {
     chain.certify(object, &confirmations);
     wait_for("deletable certified", WAIT, || {
         let s = nodes[0].get_json(&format!("/v1/blobs/{id}/status"));
-        (s["deletable"]["deletableCounts"]["countDeletableCertified"] == 1).then_some(())
+        (s["deletable"]["deletableCounts"]["count_deletable_certified"] == 1).then_some(())
     });
     chain.delete(object);
     for node in &nodes {

@@ -110,10 +110,7 @@ fn node_process_rejects_with_reasons_and_survives_kill_9() {
     assert_eq!((status, reason(&body).as_str()), (400, "INVALID_METADATA"));
     // Right id, but not registered.
     let (status, body) = request(addr, "PUT", &format!("/v1/blobs/{id}/metadata"), &metadata);
-    assert_eq!(
-        (status, reason(&body).as_str()),
-        (409, "BLOB_NOT_REGISTERED")
-    );
+    assert_eq!((status, reason(&body).as_str()), (400, "NOT_REGISTERED"));
     let (status, _) = request(
         addr,
         "PUT",
@@ -134,9 +131,9 @@ fn node_process_rejects_with_reasons_and_survives_kill_9() {
     );
     assert_eq!(
         (status, reason(&body).as_str()),
-        (421, "SHARD_NOT_ASSIGNED")
+        (400, "SHARD_NOT_ASSIGNED")
     );
-    // An owned shard, but no stored metadata (only pending).
+    // An owned shard, not registered (the metadata are only pending).
     let owned = (0..N)
         .find(|&p| OWNED.contains(&pair_to_shard(p, &id, N)))
         .unwrap();
@@ -147,10 +144,7 @@ fn node_process_rejects_with_reasons_and_survives_kill_9() {
         &format!("/v1/blobs/{id}/slivers/{owned}/primary"),
         &sliver,
     );
-    assert_eq!(
-        (status, reason(&body).as_str()),
-        (409, "METADATA_NOT_STORED")
-    );
+    assert_eq!((status, reason(&body).as_str()), (400, "NOT_REGISTERED"));
     // Oversized body.
     let (status, _) = request(
         addr,

@@ -342,7 +342,10 @@ fn shards_move_at_an_epoch_change_and_nodes_report_sync_done() {
         &format!("/v1/blobs/{id}/slivers/{pair}/primary"),
         &encoded.primary[usize::from(pair)].to_bcs(),
     );
-    assert_eq!(status, 421, "a lost shard refuses uploads");
+    assert_eq!(
+        status, 400,
+        "a lost shard refuses uploads (SHARD_NOT_ASSIGNED)"
+    );
 
     // Two more epochs: a lost shard is deleted two epochs after it was
     // lost; its new owner still serves it.

@@ -1,7 +1,10 @@
 //! HTTP client of one storage node's REST API (Walrus's paths, see
 //! `node/src/api`): BCS bodies for metadata and slivers, JSON envelopes
-//! (`{"success": {"data": ...}}` / `{"error": {..., "details": [{"reason"}]}}`)
-//! for everything else.
+//! (`{"success": {"data": ...}}` / Walrus's status objects
+//! `{"error": {"status", "code", "message", "details": [{"reason", "domain"}]}}`)
+//! for everything else. Errors are told apart by their reason, as Walrus's
+//! clients do (`NOT_REGISTERED`, `MISSING_SLIVERS`, `CACHE_SATURATED` are
+//! all HTTP 400 and mean "not yet").
 //!
 //! Every answer is read with a size cap (a node cannot make the client
 //! buffer without bound) and every request has the configured timeout.
@@ -49,6 +52,44 @@ impl NodeError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, NodeError::Status { status: 404, .. })
     }
+
+    /// The node's reason (`details[0].reason`), for an error answer.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            NodeError::Status { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The node has not yet seen the blob's registration, or does not yet
+    /// hold every sliver of its shards: a confirmation may come later.
+    pub fn is_not_ready(&self) -> bool {
+        matches!(self.reason(), Some("NOT_REGISTERED" | "MISSING_SLIVERS"))
+    }
+
+    /// Worth retrying soon: no answer, load shedding (429, 503), the
+    /// node's deadline (504), or a full pending-upload cache.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            NodeError::Unreachable { .. } => true,
+            NodeError::Status { status, reason, .. } => {
+                matches!(status, 429 | 503 | 504) || reason == "CACHE_SATURATED"
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Walrus's `StoredOnNodeStatus` of metadata or a sliver on one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StoredOnNode {
+    /// Not there.
+    Nonexistent,
+    /// Accepted with `?pending=true`, waiting in memory for registration.
+    Buffered,
+    /// Durably stored.
+    Stored,
 }
 
 /// One node's REST client; cheap to clone (the connection pool is shared).
@@ -313,6 +354,27 @@ impl NodeClient {
         Ok(self.json::<SignedData>(&body)?.signed)
     }
 
+    /// `GET /v1/blobs/{id}/metadata/status`.
+    pub async fn metadata_status(&self, blob_id: &BlobId) -> Result<StoredOnNode, NodeError> {
+        let url = self.endpoint(&format!("v1/blobs/{blob_id}/metadata/status"))?;
+        let body = self.send(self.http.get(url), MAX_JSON_BYTES).await?;
+        self.json(&body)
+    }
+
+    /// `GET /v1/blobs/{id}/slivers/{pair}/{axis}/status`.
+    pub async fn sliver_status<A: EncodingAxis>(
+        &self,
+        blob_id: &BlobId,
+        pair: u16,
+    ) -> Result<StoredOnNode, NodeError> {
+        let url = self.endpoint(&format!(
+            "v1/blobs/{blob_id}/slivers/{pair}/{}/status",
+            A::AXIS
+        ))?;
+        let body = self.send(self.http.get(url), MAX_JSON_BYTES).await?;
+        self.json(&body)
+    }
+
     /// `GET /v1/blobs/{id}/status`.
     pub async fn blob_status(&self, blob_id: &BlobId) -> Result<NodeBlobStatus, NodeError> {
         let url = self.endpoint(&format!("v1/blobs/{blob_id}/status"))?;
@@ -344,14 +406,23 @@ mod tests {
         let client =
             NodeClient::new(reqwest::Client::new(), "http://127.0.0.1:1/base", &limits).unwrap();
         assert_eq!(client.url(), "http://127.0.0.1:1/base/");
-        let body = br#"{"error":{"code":409,"status":"FAILED_PRECONDITION","message":"no","details":[{"@type":"ErrorInfo","reason":"BLOB_NOT_REGISTERED","domain":"floe.node"}]}}"#;
-        match client.status_error(StatusCode::CONFLICT, body) {
+        // Walrus's status object, as floe's node (and Walrus's) writes it.
+        let body = br#"{"error":{"status":"FAILED_PRECONDITION","code":400,"message":"no","details":[{"@type":"ErrorInfo","reason":"NOT_REGISTERED","domain":"storage.walrus.space","metadata":{}}]}}"#;
+        let error = client.status_error(StatusCode::BAD_REQUEST, body);
+        match &error {
             NodeError::Status { status, reason, .. } => {
-                assert_eq!(status, 409);
-                assert_eq!(reason, "BLOB_NOT_REGISTERED");
+                assert_eq!(*status, 400);
+                assert_eq!(reason, "NOT_REGISTERED");
             }
             other => panic!("{other:?}"),
         }
+        assert!(error.is_not_ready() && !error.is_transient());
+        let body = br#"{"error":{"status":"FAILED_PRECONDITION","code":400,"message":"full","details":[{"@type":"ErrorInfo","reason":"CACHE_SATURATED","domain":"storage.walrus.space","metadata":{}}]}}"#;
+        let error = client.status_error(StatusCode::BAD_REQUEST, body);
+        assert!(error.is_transient() && !error.is_not_ready());
+        let body = br#"{"error":{"status":"INVALID_ARGUMENT","code":400,"message":"bad","details":[{"@type":"ErrorInfo","reason":"INVALID_SLIVER","domain":"storage.walrus.space","metadata":{}}]}}"#;
+        let error = client.status_error(StatusCode::BAD_REQUEST, body);
+        assert!(!error.is_transient() && !error.is_not_ready());
         match client.status_error(StatusCode::BAD_GATEWAY, b"<html>") {
             NodeError::Status {
                 reason, message, ..
@@ -383,6 +454,14 @@ mod tests {
             .route(
                 "/v1/blobs/{id}/status",
                 get(|| async { r#"{"success":{"code":200,"data":"nonexistent"}}"# }),
+            )
+            .route(
+                "/v1/blobs/{id}/metadata/status",
+                get(|| async { r#"{"success":{"code":200,"data":"buffered"}}"# }),
+            )
+            .route(
+                "/v1/blobs/{id}/slivers/{pair}/{axis}/status",
+                get(|| async { r#"{"success":{"code":200,"data":"stored"}}"# }),
             );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -405,6 +484,16 @@ mod tests {
         assert_eq!(
             node.blob_status(&blob_id).await.unwrap(),
             NodeBlobStatus::Nonexistent
+        );
+        assert_eq!(
+            node.metadata_status(&blob_id).await.unwrap(),
+            StoredOnNode::Buffered
+        );
+        assert_eq!(
+            node.sliver_status::<floe_core::encoding::Secondary>(&blob_id, 3)
+                .await
+                .unwrap(),
+            StoredOnNode::Stored
         );
         // Nothing listens on port 1: unreachable, not a panic.
         let limits = ClientLimits::default();

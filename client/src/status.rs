@@ -5,15 +5,16 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Counts of deletable blob objects for a blob id.
+/// Counts of deletable blob objects for a blob id. Walrus writes these two
+/// fields in snake_case (unlike the rest of `BlobStatus`); the camelCase
+/// spelling older floe nodes used is accepted too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct DeletableCounts {
     /// Live deletable `Blob` objects.
-    #[serde(default)]
+    #[serde(default, alias = "countDeletableTotal")]
     pub count_deletable_total: u32,
     /// Of those, certified.
-    #[serde(default)]
+    #[serde(default, alias = "countDeletableCertified")]
     pub count_deletable_certified: u32,
 }
 
@@ -137,7 +138,7 @@ mod tests {
         assert!(s.is_certified());
         let s: NodeBlobStatus = serde_json::from_str(
             r#"{"deletable":{"initialCertifiedEpoch":null,
-                "deletableCounts":{"countDeletableTotal":2,"countDeletableCertified":1}}}"#,
+                "deletableCounts":{"count_deletable_total":2,"count_deletable_certified":1}}}"#,
         )
         .unwrap();
         assert!(s.is_certified());

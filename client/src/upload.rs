@@ -217,11 +217,7 @@ where
                     })?;
             request().await
         };
-        let retry = match &result {
-            Err(NodeError::Unreachable { .. }) => true,
-            Err(NodeError::Status { status, .. }) => *status == 429 || *status == 503,
-            _ => false,
-        };
+        let retry = result.as_ref().is_err_and(NodeError::is_transient);
         if !retry || attempt >= UPLOAD_ATTEMPTS {
             return result;
         }
@@ -230,7 +226,8 @@ where
 }
 
 /// Asks for the confirmation until it comes or the wait budget is spent;
-/// a node that has the slivers but not yet the registration answers 409.
+/// a node that has not yet seen the registration or the slivers answers
+/// 400 `NOT_REGISTERED` / `MISSING_SLIVERS`.
 async fn confirm(
     job: &UploadJob,
     node: &NodeClient,
@@ -257,14 +254,7 @@ async fn confirm(
         match answer {
             Ok(signed) => return Ok(signed),
             Err(e) => {
-                let retry = matches!(
-                    &e,
-                    NodeError::Unreachable { .. }
-                        | NodeError::Status {
-                            status: 409 | 429 | 503,
-                            ..
-                        }
-                );
+                let retry = e.is_transient() || e.is_not_ready();
                 if !retry || Instant::now() >= deadline {
                     return Err(format!("confirmation: {e}"));
                 }

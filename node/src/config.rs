@@ -46,6 +46,10 @@
 //! pending_metadata_entries = 1024
 //! pending_metadata_bytes = 67108864
 //! pending_sliver_bytes = 268435456
+//! pending_sliver_blobs = 1024
+//! pending_ttl_ms = 300000
+//! max_concurrent_uploads = 128       # PUT metadata/sliver; more are shed (503)
+//! max_concurrent_reads = 256         # GET metadata/sliver/status/confirmation
 //! max_concurrent_symbol_requests = 64
 //! max_symbol_targets = 1000
 //! max_registration_wait_ms = 10000
@@ -395,8 +399,20 @@ pub struct Limits {
     pub pending_metadata_bytes: usize,
     /// Sliver bytes buffered with `?pending=true` before registration.
     pub pending_sliver_bytes: usize,
-    /// Concurrent recovery/decoding-symbol requests (each expands slivers);
-    /// more get 429.
+    /// Blobs with slivers buffered with `?pending=true`.
+    pub pending_sliver_blobs: usize,
+    /// How long buffered uploads wait for their registration. Buffered
+    /// entries are never evicted to make room (a full cache refuses new
+    /// ones with `CACHE_SATURATED`), only dropped after this.
+    pub pending_ttl_ms: u64,
+    /// Concurrent uploads (metadata and sliver PUTs); more are shed at once
+    /// with 503 `UNAVAILABLE` instead of queueing on the store.
+    pub max_concurrent_uploads: usize,
+    /// Concurrent reads (metadata, slivers, statuses, confirmations); more
+    /// are shed with 503.
+    pub max_concurrent_reads: usize,
+    /// Concurrent recovery/decoding-symbol and inconsistency-proof requests
+    /// (each expands slivers); more are shed with 503 `UNAVAILABLE`.
     pub max_concurrent_symbol_requests: usize,
     /// Targets in one decoding-symbol request.
     pub max_symbol_targets: usize,
@@ -413,6 +429,10 @@ impl Default for Limits {
             pending_metadata_entries: 1024,
             pending_metadata_bytes: 64 << 20,
             pending_sliver_bytes: 256 << 20,
+            pending_sliver_blobs: 1024,
+            pending_ttl_ms: 300_000,
+            max_concurrent_uploads: 128,
+            max_concurrent_reads: 256,
             max_concurrent_symbol_requests: 64,
             max_symbol_targets: 1000,
             max_registration_wait_ms: 10_000,

@@ -1,65 +1,118 @@
 //! Metadata and slivers received with `?pending=true` before the blob's
 //! registration event reached this node (a client registers on chain and
-//! uploads at once; the node's follower may lag). Bounded in entries and
-//! bytes, oldest evicted first, so a client cannot make the node hold
-//! unbounded unregistered data; everything was verified before entering.
+//! uploads at once; the node's follower may lag).
+//!
+//! Bounded in entries and bytes, and **never evicting to make room**: what
+//! was acknowledged with 202 stays until the registration arrives (and it
+//! is stored) or until it is older than the time to live, by which time the
+//! client that uploaded it has given up waiting for confirmations. A full
+//! cache refuses new entries (`CACHE_SATURATED`, which clients retry); so
+//! unauthenticated uploads can fill it for at most one time to live, but
+//! cannot push out anything already acknowledged. Everything was verified
+//! before entering.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use floe_core::{BlobId, VerifiedBlobMetadataWithId};
 
-/// The bounded cache.
-#[derive(Debug)]
-pub struct PendingMetadata {
-    inner: Mutex<Inner>,
-    max_entries: usize,
-    max_bytes: usize,
+/// Bounds of one cache.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingBounds {
+    /// Most entries (blobs).
+    pub max_entries: usize,
+    /// Most bytes.
+    pub max_bytes: usize,
+    /// How long an entry waits for its registration.
+    pub ttl: Duration,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    entries: HashMap<BlobId, (VerifiedBlobMetadataWithId, usize)>,
+/// Insertion-ordered entries with sizes and ages; the oldest first, so
+/// expiry pops from the front.
+#[derive(Debug)]
+struct Aged<T> {
+    entries: HashMap<BlobId, (T, usize, Instant)>,
     order: VecDeque<BlobId>,
     bytes: usize,
 }
 
-impl PendingMetadata {
-    /// A cache holding at most `max_entries` entries and `max_bytes` bytes.
-    pub fn new(max_entries: usize, max_bytes: usize) -> Self {
+impl<T> Default for Aged<T> {
+    fn default() -> Self {
         Self {
-            inner: Mutex::new(Inner::default()),
-            max_entries,
-            max_bytes,
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<T> Aged<T> {
+    /// Drops entries older than `ttl` (their registration never came).
+    fn expire(&mut self, ttl: Duration, now: Instant) {
+        while let Some(id) = self.order.front() {
+            match self.entries.get(id) {
+                Some((_, _, at)) if now.duration_since(*at) < ttl => break,
+                Some(_) => {
+                    if let Some((_, size, _)) = self.entries.remove(id) {
+                        self.bytes -= size;
+                    }
+                    self.order.pop_front();
+                }
+                // Taken already; its order slot is stale.
+                None => {
+                    self.order.pop_front();
+                }
+            }
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // The cache holds no invariant a panicking holder could break
-        // half-way that matters more than serving; keep going.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    fn take(&mut self, blob_id: &BlobId) -> Option<T> {
+        let (value, size, _) = self.entries.remove(blob_id)?;
+        self.bytes -= size;
+        // The order slot is skipped when it reaches the front.
+        Some(value)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The caches hold no invariant a panicking holder could break half-way
+    // that matters more than serving; keep going.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The bounded metadata cache.
+#[derive(Debug)]
+pub struct PendingMetadata {
+    inner: Mutex<Aged<VerifiedBlobMetadataWithId>>,
+    bounds: PendingBounds,
+}
+
+impl PendingMetadata {
+    /// A cache within `bounds`.
+    pub fn new(bounds: PendingBounds) -> Self {
+        Self {
+            inner: Mutex::new(Aged::default()),
+            bounds,
+        }
     }
 
-    /// Buffers `metadata`; returns `false` if it alone exceeds the bounds.
+    /// Buffers `metadata`; `false` (nothing changed) if the cache is full.
+    /// Metadata already buffered are accepted again.
     pub fn insert(&self, metadata: VerifiedBlobMetadataWithId) -> bool {
         let size = 32 + metadata.metadata().hashes().len() * 64 + 16;
-        if size > self.max_bytes || self.max_entries == 0 {
-            return false;
-        }
         let id = *metadata.blob_id();
-        let mut inner = self.lock();
+        let mut inner = lock(&self.inner);
+        inner.expire(self.bounds.ttl, Instant::now());
         if inner.entries.contains_key(&id) {
             return true;
         }
-        while inner.entries.len() >= self.max_entries || inner.bytes + size > self.max_bytes {
-            let Some(old) = inner.order.pop_front() else {
-                break;
-            };
-            if let Some((_, s)) = inner.entries.remove(&old) {
-                inner.bytes -= s;
-            }
+        if inner.entries.len() >= self.bounds.max_entries
+            || inner.bytes + size > self.bounds.max_bytes
+        {
+            return false;
         }
-        inner.entries.insert(id, (metadata, size));
+        inner.entries.insert(id, (metadata, size, Instant::now()));
         inner.order.push_back(id);
         inner.bytes += size;
         true
@@ -67,26 +120,25 @@ impl PendingMetadata {
 
     /// Removes and returns the metadata for `blob_id`.
     pub fn take(&self, blob_id: &BlobId) -> Option<VerifiedBlobMetadataWithId> {
-        let mut inner = self.lock();
-        let (metadata, size) = inner.entries.remove(blob_id)?;
-        inner.bytes -= size;
-        inner.order.retain(|id| id != blob_id);
-        Some(metadata)
+        lock(&self.inner).take(blob_id)
     }
 
     /// A copy of the buffered metadata for `blob_id`, left in place.
     pub fn get(&self, blob_id: &BlobId) -> Option<VerifiedBlobMetadataWithId> {
-        self.lock().entries.get(blob_id).map(|(m, _)| m.clone())
+        lock(&self.inner)
+            .entries
+            .get(blob_id)
+            .map(|(m, _, _)| m.clone())
     }
 
     /// Whether metadata for `blob_id` are buffered.
     pub fn contains(&self, blob_id: &BlobId) -> bool {
-        self.lock().entries.contains_key(blob_id)
+        lock(&self.inner).entries.contains_key(blob_id)
     }
 
     /// Number of buffered entries.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        lock(&self.inner).entries.len()
     }
 
     /// Whether nothing is buffered.
@@ -106,67 +158,146 @@ pub struct PendingSliver {
     pub bcs: Vec<u8>,
 }
 
-/// Slivers received with `?pending=true` before registration, bounded in
-/// total bytes; whole blobs are evicted oldest first.
+/// Slivers received with `?pending=true` before registration, per blob,
+/// with the same never-evict rule as the metadata.
 #[derive(Debug)]
 pub struct PendingSlivers {
-    inner: Mutex<SliverInner>,
-    max_bytes: usize,
-}
-
-#[derive(Debug, Default)]
-struct SliverInner {
-    blobs: HashMap<BlobId, Vec<PendingSliver>>,
-    order: VecDeque<BlobId>,
-    bytes: usize,
+    inner: Mutex<Aged<Vec<PendingSliver>>>,
+    bounds: PendingBounds,
 }
 
 impl PendingSlivers {
-    /// A cache of at most `max_bytes` sliver bytes.
-    pub fn new(max_bytes: usize) -> Self {
+    /// A cache within `bounds` (entries count blobs).
+    pub fn new(bounds: PendingBounds) -> Self {
         Self {
-            inner: Mutex::new(SliverInner::default()),
-            max_bytes,
+            inner: Mutex::new(Aged::default()),
+            bounds,
         }
     }
 
-    /// Buffers a sliver; `false` if it alone exceeds the bound.
+    /// Buffers a sliver; `false` (nothing changed) if it does not fit.
     pub fn insert(&self, blob_id: BlobId, sliver: PendingSliver) -> bool {
         let size = sliver.bcs.len();
-        if size > self.max_bytes {
+        let mut inner = lock(&self.inner);
+        inner.expire(self.bounds.ttl, Instant::now());
+        let (existing, replaced) = match inner.entries.get(&blob_id) {
+            Some((slivers, _, _)) => (
+                true,
+                slivers
+                    .iter()
+                    .filter(|s| s.shard == sliver.shard && s.axis == sliver.axis)
+                    .map(|s| s.bcs.len())
+                    .sum::<usize>(),
+            ),
+            None => (false, 0),
+        };
+        if (!existing && inner.entries.len() >= self.bounds.max_entries)
+            || inner.bytes - replaced + size > self.bounds.max_bytes
+        {
             return false;
         }
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        while inner.bytes + size > self.max_bytes {
-            let Some(old) = inner.order.pop_front() else {
-                break;
-            };
-            if let Some(slivers) = inner.blobs.remove(&old) {
-                inner.bytes -= slivers.iter().map(|s| s.bcs.len()).sum::<usize>();
-            }
-        }
-        if !inner.blobs.contains_key(&blob_id) {
+        if !existing {
             inner.order.push_back(blob_id);
         }
-        let entry = inner.blobs.entry(blob_id).or_default();
+        let entry = inner
+            .entries
+            .entry(blob_id)
+            .or_insert_with(|| (Vec::new(), 0, Instant::now()));
         // A repeated PUT replaces the earlier copy (same bytes once verified).
-        let replaced: usize = entry
-            .iter()
-            .filter(|s| s.shard == sliver.shard && s.axis == sliver.axis)
-            .map(|s| s.bcs.len())
-            .sum();
-        entry.retain(|s| !(s.shard == sliver.shard && s.axis == sliver.axis));
-        entry.push(sliver);
+        entry
+            .0
+            .retain(|s| !(s.shard == sliver.shard && s.axis == sliver.axis));
+        entry.0.push(sliver);
+        entry.1 = entry.1 - replaced + size;
         inner.bytes = inner.bytes - replaced + size;
         true
     }
 
+    /// Whether `blob_id`'s `axis` sliver for `shard` is buffered.
+    pub fn contains(&self, blob_id: &BlobId, shard: u16, axis: floe_core::Axis) -> bool {
+        lock(&self.inner)
+            .entries
+            .get(blob_id)
+            .is_some_and(|(slivers, _, _)| {
+                slivers.iter().any(|s| s.shard == shard && s.axis == axis)
+            })
+    }
+
     /// Removes and returns the slivers buffered for `blob_id`.
     pub fn take(&self, blob_id: &BlobId) -> Vec<PendingSliver> {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let slivers = inner.blobs.remove(blob_id).unwrap_or_default();
-        inner.bytes -= slivers.iter().map(|s| s.bcs.len()).sum::<usize>();
-        inner.order.retain(|id| id != blob_id);
-        slivers
+        lock(&self.inner).take(blob_id).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use floe_core::{EncodingConfig, encode_blob};
+
+    fn metadata(seed: u8) -> VerifiedBlobMetadataWithId {
+        let config = EncodingConfig::new(4).unwrap();
+        encode_blob(&config, &[seed; 100]).unwrap().metadata
+    }
+
+    fn bounds(max_entries: usize, max_bytes: usize, ttl: Duration) -> PendingBounds {
+        PendingBounds {
+            max_entries,
+            max_bytes,
+            ttl,
+        }
+    }
+
+    /// A full cache refuses the newcomer and keeps every acknowledged
+    /// entry (it used to evict the oldest).
+    #[test]
+    fn a_full_metadata_cache_refuses_instead_of_evicting() {
+        let cache = PendingMetadata::new(bounds(2, 1 << 20, Duration::from_secs(600)));
+        let (a, b, c) = (metadata(1), metadata(2), metadata(3));
+        assert!(cache.insert(a.clone()));
+        assert!(cache.insert(b.clone()));
+        assert!(!cache.insert(c.clone()), "full: refused");
+        assert!(cache.contains(a.blob_id()) && cache.contains(b.blob_id()));
+        assert!(!cache.contains(c.blob_id()));
+        assert!(
+            cache.insert(a.clone()),
+            "a buffered entry is accepted again"
+        );
+        // Taking one makes room.
+        assert!(cache.take(a.blob_id()).is_some());
+        assert!(cache.insert(c.clone()));
+        assert_eq!(cache.len(), 2);
+    }
+
+    #[test]
+    fn a_full_sliver_cache_refuses_instead_of_evicting() {
+        let cache = PendingSlivers::new(bounds(10, 250, Duration::from_secs(600)));
+        let sliver = |shard: u16, len: usize| PendingSliver {
+            shard,
+            axis: floe_core::Axis::Primary,
+            bcs: vec![7; len],
+        };
+        let (x, y) = (BlobId([1; 32]), BlobId([2; 32]));
+        assert!(cache.insert(x, sliver(0, 100)));
+        assert!(cache.insert(x, sliver(1, 100)));
+        assert!(
+            !cache.insert(y, sliver(0, 100)),
+            "would pass the byte bound"
+        );
+        assert!(cache.contains(&x, 0, floe_core::Axis::Primary));
+        assert!(cache.contains(&x, 1, floe_core::Axis::Primary));
+        // Replacing a sliver with its own bytes fits.
+        assert!(cache.insert(x, sliver(1, 100)));
+        assert_eq!(cache.take(&x).len(), 2);
+        assert!(cache.insert(y, sliver(0, 100)));
+    }
+
+    #[test]
+    fn entries_older_than_the_ttl_expire() {
+        let cache = PendingMetadata::new(bounds(1, 1 << 20, Duration::ZERO));
+        let (a, b) = (metadata(1), metadata(2));
+        assert!(cache.insert(a.clone()));
+        // With a zero time to live, `a` has expired by the next insert.
+        assert!(cache.insert(b.clone()));
+        assert!(!cache.contains(a.blob_id()));
     }
 }

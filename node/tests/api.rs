@@ -5,100 +5,12 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use common::{Http, Reply};
-use floe_core::bls::BlsSecretKey;
+use common::*;
 use floe_core::encoding::symbols::GeneralRecoverySymbol;
 use floe_core::messages::storage_confirmation::Confirmation;
 use floe_core::messages::{BlobPersistenceType, SignedMessage, StorageConfirmationBody};
-use floe_core::move_types::ObjectId;
-use floe_core::{Axis, BlobId, EncodedBlob, EncodingConfig, encode_blob, pair_to_shard};
-use floe_node::api::{AppState, router};
-use floe_node::chain_view::{ChainView, CommitteeView};
+use floe_core::{Axis, EncodingConfig, pair_to_shard};
 use floe_node::config::Limits;
-use floe_node::store::{BlobObjectInfo, NodeStore};
-
-const N: u16 = 10;
-const EPOCH: u32 = 3;
-const OWNED: [u16; 4] = [0, 3, 4, 8];
-
-struct Fixture {
-    http: Http,
-    store: Arc<NodeStore>,
-    key: BlsSecretKey,
-    _dir: tempfile::TempDir,
-}
-
-async fn start(limits: Limits) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(NodeStore::open(dir.path()).unwrap());
-    let committee = CommitteeView::new(EPOCH, N, OWNED).unwrap();
-    let key = BlsSecretKey::from_seed(&[5; 32]);
-    let state = AppState::new(
-        store.clone(),
-        ChainView::new(committee),
-        BlsSecretKey::from_seed(&[5; 32]),
-        limits,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    Fixture {
-        http: Http(addr),
-        store,
-        key,
-        _dir: dir,
-    }
-}
-
-fn encoded(len: usize, seed: u8) -> EncodedBlob {
-    let blob: Vec<u8> = (0..len)
-        .map(|i| (i as u8).wrapping_mul(13) ^ seed)
-        .collect();
-    encode_blob(&EncodingConfig::new(N).unwrap(), &blob).unwrap()
-}
-
-fn register(store: &NodeStore, id: &BlobId, object: u8, deletable: bool) {
-    let info = BlobObjectInfo {
-        deletable,
-        registered_epoch: EPOCH,
-        end_epoch: EPOCH + 5,
-        certified_epoch: None,
-        deleted: false,
-    };
-    store
-        .put_blob_object(id, &ObjectId([object; 32]), &info, None)
-        .unwrap();
-}
-
-fn metadata_body(blob: &EncodedBlob) -> Vec<u8> {
-    bcs::to_bytes(blob.metadata.metadata()).unwrap()
-}
-
-/// The pair index whose shard this node owns / does not own.
-fn pair_on(id: &BlobId, owned: bool) -> u16 {
-    (0..N)
-        .find(|&p| OWNED.contains(&pair_to_shard(p, id, N)) == owned)
-        .unwrap()
-}
-
-fn sliver_path(id: &BlobId, pair: u16, axis: Axis) -> String {
-    format!("/v1/blobs/{id}/slivers/{pair}/{axis}")
-}
-
-fn sliver_body(blob: &EncodedBlob, pair: u16, axis: Axis) -> Vec<u8> {
-    match axis {
-        Axis::Primary => blob.primary[usize::from(pair)].to_bcs(),
-        Axis::Secondary => blob.secondary[usize::from(N - 1 - pair)].to_bcs(),
-    }
-}
-
-fn assert_error(reply: &Reply, status: u16, reason: &str) {
-    assert_eq!(reply.status, status, "{}", reply.text());
-    let json = reply.json();
-    assert_eq!(json["error"]["details"][0]["reason"], reason, "{json}");
-}
 
 #[tokio::test]
 async fn health_openapi_and_metrics() {
@@ -110,6 +22,18 @@ async fn health_openapi_and_metrics() {
     assert_eq!(data["nShards"], N);
     assert_eq!(data["ownedShards"], serde_json::json!(OWNED));
     assert_eq!(data["publicKey"], f.key.public_key().to_string());
+    // The fields Walrus's `ServiceHealthInfo` requires.
+    assert!(data["uptime"]["secs"].is_u64(), "{data}");
+    assert!(data["uptime"]["nanos"].is_u64(), "{data}");
+    assert_eq!(data["nodeStatus"], "Active");
+    assert_eq!(data["eventProgress"]["persisted"], 0);
+    assert_eq!(data["eventProgress"]["pending"], 0);
+    assert_eq!(data["shardSummary"]["owned"], OWNED.len());
+    assert_eq!(
+        data["shardSummary"]["ownedShardStatus"]["ready"],
+        OWNED.len()
+    );
+    assert_eq!(data["shardSummary"]["readOnly"], 0);
 
     let api = f.http.get("/v1/api").await.json();
     assert!(
@@ -142,10 +66,11 @@ async fn metadata_is_verified_registered_or_buffered() {
         )
         .await;
     assert_error(&reply, 400, "INVALID_METADATA");
+    // Not BCS at all: Walrus's reason for an undecodable body.
     assert_error(
         &f.http.put(&path, b"\x01\x02").await,
         400,
-        "INVALID_METADATA",
+        "INVALID_CONTENT_TYPE",
     );
     assert_error(
         &f.http.get("/v1/blobs/not-an-id/metadata").await,
@@ -153,17 +78,29 @@ async fn metadata_is_verified_registered_or_buffered() {
         "INVALID_BLOB_ID",
     );
 
-    assert_error(
-        &f.http.put(&path, &metadata_body(&blob)).await,
-        409,
-        "BLOB_NOT_REGISTERED",
+    // Before the node saw the registration: 400 NOT_REGISTERED, the one
+    // answer Walrus's TypeScript SDK retries.
+    let reply = f.http.put(&path, &metadata_body(&blob)).await;
+    assert_error(&reply, 400, "NOT_REGISTERED");
+    assert_eq!(reply.json()["error"]["status"], "FAILED_PRECONDITION");
+    assert_eq!(
+        reply.json()["error"]["details"][0]["domain"],
+        "storage.walrus.space"
     );
+    let status = f.http.get(&format!("{path}/status")).await.json();
+    assert_eq!(status["success"]["data"], "nonexistent");
     let reply = f
         .http
         .put(&format!("{path}?pending=true"), &metadata_body(&blob))
         .await;
     assert_eq!(reply.status, 202, "{}", reply.text());
+    assert_eq!(
+        reply.json()["success"]["data"],
+        "metadata buffered pending registration"
+    );
     assert_error(&f.http.get(&path).await, 404, "METADATA_NOT_FOUND");
+    let status = f.http.get(&format!("{path}/status")).await.json();
+    assert_eq!(status["success"]["data"], "buffered");
 
     // Registration arrives; the buffered metadata are persisted on first use.
     register(&f.store, &id, 1, false);
@@ -202,7 +139,7 @@ async fn slivers_are_checked_for_shard_index_and_hash_then_confirmed() {
             &sliver_body(&blob, owned, Axis::Primary),
         )
         .await;
-    assert_error(&reply, 409, "METADATA_NOT_STORED");
+    assert_error(&reply, 400, "METADATA_NOT_FOUND");
     assert_eq!(
         f.http
             .put(&format!("/v1/blobs/{id}/metadata"), &metadata_body(&blob))
@@ -218,7 +155,7 @@ async fn slivers_are_checked_for_shard_index_and_hash_then_confirmed() {
             &sliver_body(&blob, foreign, Axis::Primary),
         )
         .await;
-    assert_error(&reply, 421, "SHARD_NOT_ASSIGNED");
+    assert_error(&reply, 400, "SHARD_NOT_ASSIGNED");
 
     // Right shard, but the body is another pair's sliver.
     let reply = f
@@ -228,7 +165,7 @@ async fn slivers_are_checked_for_shard_index_and_hash_then_confirmed() {
             &sliver_body(&blob, foreign, Axis::Primary),
         )
         .await;
-    assert_error(&reply, 400, "SLIVER_INDEX_MISMATCH");
+    assert_error(&reply, 400, "INVALID_SLIVER");
 
     // Right index, flipped byte.
     let mut sliver = blob.primary[usize::from(owned)].clone();
@@ -240,23 +177,21 @@ async fn slivers_are_checked_for_shard_index_and_hash_then_confirmed() {
         .http
         .put(&sliver_path(&id, owned, Axis::Primary), &sliver.to_bcs())
         .await;
-    assert_error(&reply, 400, "SLIVER_VERIFICATION_FAILED");
+    assert_error(&reply, 400, "INVALID_SLIVER");
+    let reply = f.http.put(&sliver_path(&id, N, Axis::Primary), b"").await;
+    assert_error(&reply, 400, "INDEX_OUT_OF_RANGE");
 
     let confirm = format!("/v1/blobs/{id}/confirmation/permanent");
-    assert_error(&f.http.get(&confirm).await, 409, "NOT_FULLY_STORED");
+    assert_error(&f.http.get(&confirm).await, 400, "MISSING_SLIVERS");
 
     for pair in 0..N {
-        if f.http
-            .get(&format!("{}/status", sliver_path(&id, pair, Axis::Primary)))
-            .await
-            .status
-            != 200
-        {
-            panic!("status endpoint failed");
-        }
+        let status_path = format!("{}/status", sliver_path(&id, pair, Axis::Primary));
+        let status = f.http.get(&status_path).await;
         if !OWNED.contains(&pair_to_shard(pair, &id, N)) {
+            assert_error(&status, 400, "SHARD_NOT_ASSIGNED");
             continue;
         }
+        assert_eq!(status.json()["success"]["data"], "nonexistent");
         for axis in [Axis::Primary, Axis::Secondary] {
             let reply = f
                 .http
@@ -265,15 +200,26 @@ async fn slivers_are_checked_for_shard_index_and_hash_then_confirmed() {
                     &sliver_body(&blob, pair, axis),
                 )
                 .await;
-            assert_eq!(reply.status, 200, "{}", reply.text());
+            assert_eq!(reply.status, 201, "{}", reply.text());
             let back = f.http.get(&sliver_path(&id, pair, axis)).await;
             assert_eq!(back.body, sliver_body(&blob, pair, axis));
+            // Again: already stored.
+            let reply = f
+                .http
+                .put(
+                    &sliver_path(&id, pair, axis),
+                    &sliver_body(&blob, pair, axis),
+                )
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.text());
         }
+        let status = f.http.get(&status_path).await.json();
+        assert_eq!(status["success"]["data"], "stored");
     }
     assert_error(
         &f.http.get(&sliver_path(&id, foreign, Axis::Primary)).await,
-        404,
-        "SLIVER_NOT_FOUND",
+        400,
+        "SHARD_NOT_ASSIGNED",
     );
 
     let reply = f.http.get(&confirm).await;
@@ -291,7 +237,7 @@ async fn slivers_are_checked_for_shard_index_and_hash_then_confirmed() {
         .http
         .get(&format!("/v1/blobs/{id}/confirmation/deletable/0x77"))
         .await;
-    assert_error(&reply, 409, "BLOB_NOT_REGISTERED");
+    assert_error(&reply, 400, "NOT_REGISTERED");
 
     // Recovery symbols for a primary sliver come from our secondary slivers, with proofs.
     let target = foreign;
@@ -423,7 +369,7 @@ async fn inconsistency_proofs_are_checked_and_attested() {
         let mut short: InconsistencyProof<Secondary> = proof.clone();
         short.recovery_symbols.pop();
         let reply = f.http.post(&path, &bcs::to_bytes(&short).unwrap()).await;
-        assert_error(&reply, 400, "INVALID_INCONSISTENCY_PROOF");
+        assert_error(&reply, 400, "INVALID_PROOF");
         attested = true;
         break;
     }
@@ -431,7 +377,7 @@ async fn inconsistency_proofs_are_checked_and_attested() {
     assert_error(
         &f.http.post(&path, b"\x00").await,
         400,
-        "INVALID_INCONSISTENCY_PROOF",
+        "INVALID_CONTENT_TYPE",
     );
 }
 
@@ -444,8 +390,8 @@ async fn pending_metadata_and_slivers_are_flushed_after_registration() {
     let path = sliver_path(&id, owned, Axis::Secondary);
     let body = sliver_body(&blob, owned, Axis::Secondary);
 
-    // Without pending, a sliver needs stored metadata.
-    assert_error(&f.http.put(&path, &body).await, 409, "METADATA_NOT_STORED");
+    // Without pending, a sliver needs the registration.
+    assert_error(&f.http.put(&path, &body).await, 400, "NOT_REGISTERED");
     let reply = f
         .http
         .put(
@@ -457,9 +403,11 @@ async fn pending_metadata_and_slivers_are_flushed_after_registration() {
     // A bad sliver is rejected even when buffering.
     let wrong = sliver_body(&encoded(2500, 12), owned, Axis::Secondary);
     let reply = f.http.put(&format!("{path}?pending=true"), &wrong).await;
-    assert_error(&reply, 400, "SLIVER_VERIFICATION_FAILED");
+    assert_error(&reply, 400, "INVALID_SLIVER");
     let reply = f.http.put(&format!("{path}?pending=true"), &body).await;
     assert_eq!(reply.status, 202, "{}", reply.text());
+    let status = f.http.get(&format!("{path}/status")).await.json();
+    assert_eq!(status["success"]["data"], "buffered");
     assert_error(&f.http.get(&path).await, 404, "SLIVER_NOT_FOUND");
 
     register(&f.store, &id, 1, false);

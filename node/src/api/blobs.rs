@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use floe_core::encoding::{EncodingAxis, Primary, Secondary, SliverData};
@@ -11,39 +11,146 @@ use floe_core::messages::{BlobPersistenceType, SignedMessage};
 use floe_core::move_types::ObjectId;
 use floe_core::{Axis, BlobId, BlobMetadata, UnverifiedBlobMetadataWithId};
 use floe_core::{VerifiedBlobMetadataWithId, pair_to_shard};
-use http::StatusCode;
-use serde::Deserialize;
+use futures::StreamExt;
+use http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{ApiError, AppState, bcs_response, success};
 use crate::chain_view::CommitteeView;
 use crate::pending::PendingSliver;
 
+/// Walrus's `StoredOnNodeStatus`, serialised as Walrus does (camelCase:
+/// `"nonexistent"`, `"buffered"`, `"stored"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) enum StoredOnNodeStatus {
+    /// Neither stored nor buffered.
+    Nonexistent,
+    /// Accepted with `?pending=true`, held in memory until registration.
+    Buffered,
+    /// Durably stored.
+    Stored,
+}
+
 pub(super) fn parse_blob_id(text: &str) -> Result<BlobId, ApiError> {
     text.parse()
-        .map_err(|e| ApiError::bad_request("INVALID_BLOB_ID", format!("{e}")))
+        .map_err(|e| ApiError::invalid("INVALID_BLOB_ID", format!("{e}")))
 }
 
 pub(super) fn parse_axis(text: &str) -> Result<Axis, ApiError> {
     text.parse().map_err(|_| {
-        ApiError::bad_request(
+        ApiError::invalid(
             "INVALID_SLIVER_TYPE",
             format!("sliver type {text:?} is neither `primary` nor `secondary`"),
         )
     })
 }
 
-fn check_pair(pair: u16, committee: &CommitteeView) -> Result<(), ApiError> {
-    if pair >= committee.n_shards() {
-        return Err(ApiError::bad_request(
-            "INVALID_SLIVER_PAIR_INDEX",
-            format!(
-                "sliver pair {pair} is out of range for {} shards",
-                committee.n_shards()
-            ),
-        ));
+/// Walrus's `INDEX_OUT_OF_RANGE` for a pair index `>= n`.
+pub(super) fn check_index(index: u16, committee: &CommitteeView) -> Result<(), ApiError> {
+    if index >= committee.n_shards() {
+        return Err(ApiError::index_out_of_range(index, committee.n_shards()));
     }
     Ok(())
+}
+
+/// Walrus's `SHARD_NOT_ASSIGNED` (400): the pair's shard is not one this
+/// node serves in its current epoch.
+fn shard_not_assigned(shard: u16, committee: &CommitteeView) -> ApiError {
+    ApiError::precondition(
+        "SHARD_NOT_ASSIGNED",
+        format!(
+            "shard {shard} is not assigned to this node in epoch {}",
+            committee.epoch()
+        ),
+    )
+}
+
+/// The shard holding `pair` if this node can serve reads of it (owned, or
+/// lost at the last epoch change and kept for its new owner).
+fn readable_shard(pair: u16, blob_id: &BlobId, committee: &CommitteeView) -> Result<u16, ApiError> {
+    check_index(pair, committee)?;
+    let shard = pair_to_shard(pair, blob_id, committee.n_shards());
+    if committee.readable_shards().any(|s| s == shard) {
+        Ok(shard)
+    } else {
+        Err(shard_not_assigned(shard, committee))
+    }
+}
+
+/// Walrus accepts a BCS body without a content type or with
+/// `application/octet-stream` (any parameters), and nothing else.
+pub(super) fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(http::header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if essence.as_deref() == Some("application/octet-stream") {
+        return Ok(());
+    }
+    Err(ApiError::bad_body(
+        "expected a request with `Content-Type: application/octet-stream`",
+    ))
+}
+
+/// Reads a request body of at most `limit` bytes. A body announced longer
+/// (`Content-Length`) is refused with 413 before a byte is read; one that
+/// turns out longer, as soon as it passes the limit.
+pub(super) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    what: &str,
+) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            super::error::Class::Transport(StatusCode::PAYLOAD_TOO_LARGE),
+            "PAYLOAD_TOO_LARGE",
+            format!("{what} is at most {limit} bytes"),
+        )
+    };
+    let announced = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    let mut stream = body.into_data_stream();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid("INVALID_REQUEST", e.to_string()))?;
+        if out.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Upper bound on BCS `BlobMetadata` for `n` shards: a header and two
+/// 32-byte hashes (with their tags) per sliver pair.
+fn max_metadata_bcs(n: u16) -> usize {
+    64 + usize::from(n) * 70
+}
+
+/// BCS bytes of one `SliverData` of `axis` for these metadata: the symbols
+/// (with their length prefix), the symbol size and the index.
+fn sliver_bcs_limit(
+    committee: &CommitteeView,
+    metadata: &VerifiedBlobMetadataWithId,
+    axis: Axis,
+) -> Result<usize, ApiError> {
+    let config = committee.encoding();
+    let symbol_size = metadata
+        .symbol_size(config)
+        .map_err(|e| ApiError::internal(format!("stored metadata: {e}")))?;
+    Ok(config.sliver_len(axis, symbol_size) + 16)
 }
 
 /// Stored metadata, or metadata buffered with `pending=true` whose blob has
@@ -86,7 +193,12 @@ pub(super) async fn get_metadata(
     let metadata = state
         .blocking(move |s| metadata_for(s, &committee, &blob_id))
         .await?
-        .ok_or_else(|| ApiError::not_found("METADATA_NOT_FOUND", "no metadata for this blob"))?;
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "METADATA_NOT_FOUND",
+                "the requested metadata is unavailable",
+            )
+        })?;
     Ok(bcs_response(metadata.to_bcs()))
 }
 
@@ -100,24 +212,33 @@ pub(super) async fn put_metadata(
     State(state): State<AppState>,
     Path(blob_id): Path<String>,
     Query(query): Query<PendingQuery>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
-    let metadata: BlobMetadata = bcs::from_bytes(&body).map_err(|e| {
-        ApiError::bad_request("INVALID_METADATA", format!("not BCS BlobMetadata: {e}"))
-    })?;
+    check_content_type(&headers)?;
     let committee = state.inner.chain.committee();
+    let limit = max_metadata_bcs(committee.n_shards());
+    let body = read_body(&headers, body, limit, "blob metadata").await?;
+    let metadata: BlobMetadata = bcs::from_bytes(&body).map_err(|e| {
+        ApiError::bad_body(format!("unable to decode the body as BCS metadata: {e}"))
+    })?;
     state
         .blocking(move |s| {
             let verified = UnverifiedBlobMetadataWithId { blob_id, metadata }
                 .verify(committee.encoding())
-                .map_err(|e| ApiError::bad_request("INVALID_METADATA", e.to_string()))?;
+                .map_err(|e| {
+                    ApiError::invalid(
+                        "INVALID_METADATA",
+                        format!("the provided metadata failed to verify: {e}"),
+                    )
+                })?;
             let store = &s.inner.store;
             let info = store.blob_info(&blob_id, committee.epoch())?;
             if info.invalid_epoch.is_some() {
-                return Err(ApiError::conflict(
-                    "BLOB_INVALID",
-                    "the blob was marked invalid",
+                return Err(ApiError::precondition(
+                    "INVALID_BLOB",
+                    "the blob for this metadata is invalid",
                 ));
             }
             if store.has_metadata(&blob_id)? {
@@ -125,25 +246,18 @@ pub(super) async fn put_metadata(
             }
             if info.is_registered() {
                 store.put_metadata(&verified)?;
-                return Ok(success(StatusCode::CREATED, "metadata stored"));
+                return Ok(success(StatusCode::CREATED, "metadata successfully stored"));
             }
-            if query.pending {
-                if s.inner.pending.insert(verified) {
-                    return Ok(success(
-                        StatusCode::ACCEPTED,
-                        "metadata buffered until registration",
-                    ));
-                }
-                return Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "PENDING_CACHE_FULL",
-                    "the pending-metadata cache cannot take these metadata",
+            if !query.pending {
+                return Err(ApiError::not_registered());
+            }
+            if s.inner.pending.insert(verified) {
+                return Ok(success(
+                    StatusCode::ACCEPTED,
+                    "metadata buffered pending registration",
                 ));
             }
-            Err(ApiError::conflict(
-                "BLOB_NOT_REGISTERED",
-                "the blob is not registered (retry with ?pending=true to buffer)",
-            ))
+            Err(ApiError::cache_saturated())
         })
         .await
 }
@@ -156,12 +270,63 @@ pub(super) async fn metadata_status(
     let stored = state
         .blocking(move |s| Ok(s.inner.store.has_metadata(&blob_id)?))
         .await?;
-    Ok(success(
-        StatusCode::OK,
-        if stored { "stored" } else { "nonexistent" },
-    ))
+    let status = if stored {
+        StoredOnNodeStatus::Stored
+    } else if state.inner.pending.contains(&blob_id) {
+        StoredOnNodeStatus::Buffered
+    } else {
+        StoredOnNodeStatus::Nonexistent
+    };
+    Ok(success(StatusCode::OK, status))
 }
 
+/// What a sliver upload is checked against, decided from the route and
+/// the node's state before the body is read.
+enum Target {
+    /// The sliver is stored already; the upload is a no-op (200).
+    AlreadyStored,
+    /// Verify against stored metadata, then store (201).
+    Store(VerifiedBlobMetadataWithId),
+    /// Verify against metadata buffered with `?pending=true`, then buffer
+    /// (202).
+    Buffer(VerifiedBlobMetadataWithId),
+}
+
+/// Walrus's order: registration (unless buffering), then metadata.
+fn upload_target(
+    state: &AppState,
+    committee: &CommitteeView,
+    blob_id: &BlobId,
+    shard: u16,
+    axis: Axis,
+    pending: bool,
+) -> Result<Target, ApiError> {
+    let store = &state.inner.store;
+    if !pending && !store.blob_info(blob_id, committee.epoch())?.is_registered() {
+        return Err(ApiError::not_registered());
+    }
+    if store.has_sliver(shard, axis, blob_id)? {
+        return Ok(Target::AlreadyStored);
+    }
+    if let Some(metadata) = metadata_for(state, committee, blob_id)? {
+        return Ok(Target::Store(metadata));
+    }
+    if pending && let Some(metadata) = state.inner.pending.get(blob_id) {
+        return Ok(Target::Buffer(metadata));
+    }
+    // The buffer may have been promoted between the two lookups.
+    match metadata_for(state, committee, blob_id)? {
+        Some(metadata) => Ok(Target::Store(metadata)),
+        None => Err(ApiError::precondition(
+            "METADATA_NOT_FOUND",
+            "blob metadata is required but missing (store them, or buffer them with \
+             ?pending=true, first)",
+        )),
+    }
+}
+
+/// Verifies an uploaded sliver against `target`'s metadata and stores or
+/// buffers it.
 fn accept_sliver<A: EncodingAxis>(
     state: &AppState,
     committee: &CommitteeView,
@@ -169,50 +334,45 @@ fn accept_sliver<A: EncodingAxis>(
     pair: u16,
     shard: u16,
     body: &[u8],
-    pending: bool,
+    target: Target,
 ) -> Result<StatusCode, ApiError> {
+    let (metadata, stored) = match target {
+        Target::AlreadyStored => return Ok(StatusCode::OK),
+        Target::Store(metadata) => (metadata, true),
+        Target::Buffer(metadata) => (metadata, false),
+    };
     let sliver = SliverData::<A>::from_bcs(body)
-        .map_err(|e| ApiError::bad_request("INVALID_SLIVER", format!("not BCS SliverData: {e}")))?;
+        .map_err(|e| ApiError::bad_body(format!("unable to decode the body as BCS: {e}")))?;
     let n = committee.n_shards();
     let expected = match A::AXIS {
         Axis::Primary => pair,
         Axis::Secondary => n - 1 - pair,
     };
     if sliver.index() != expected {
-        return Err(ApiError::bad_request(
-            "SLIVER_INDEX_MISMATCH",
+        return Err(ApiError::invalid(
+            "INVALID_SLIVER",
             format!(
-                "{} sliver {} does not belong to pair {pair} (expected index {expected})",
+                "the provided sliver is invalid: {} sliver {} does not belong to pair {pair} \
+                 (expected index {expected})",
                 A::AXIS,
                 sliver.index()
             ),
         ));
     }
-    let (metadata, stored) = match metadata_for(state, committee, blob_id)? {
-        Some(metadata) => (metadata, true),
-        None => match state.inner.pending.get(blob_id).filter(|_| pending) {
-            Some(metadata) => (metadata, false),
-            // The buffer may have been promoted between the two lookups.
-            None => match metadata_for(state, committee, blob_id)? {
-                Some(metadata) => (metadata, true),
-                None => {
-                    return Err(ApiError::conflict(
-                        "METADATA_NOT_STORED",
-                        "store the blob's metadata (or buffer them with ?pending=true) first",
-                    ));
-                }
-            },
-        },
-    };
     sliver
         .verify(committee.encoding(), &metadata)
-        .map_err(|e| ApiError::bad_request("SLIVER_VERIFICATION_FAILED", e.to_string()))?;
+        .map_err(|e| {
+            ApiError::invalid(
+                "INVALID_SLIVER",
+                format!("the provided sliver is invalid: {e}"),
+            )
+        })?;
     if stored {
         state
             .inner
             .store
             .put_sliver_bytes(shard, A::AXIS, blob_id, &sliver.to_bcs())?;
-        return Ok(StatusCode::OK);
+        return Ok(StatusCode::CREATED);
     }
     // Buffer it, unless the blob's buffer was promoted since the lookup
     // above: then the sliver goes straight to the store, as the flush that
@@ -228,7 +388,7 @@ fn accept_sliver<A: EncodingAxis>(
             .inner
             .store
             .put_sliver_bytes(shard, A::AXIS, blob_id, &sliver.to_bcs())?;
-        return Ok(StatusCode::OK);
+        return Ok(StatusCode::CREATED);
     }
     let buffered = state.inner.pending_slivers.insert(
         *blob_id,
@@ -239,51 +399,64 @@ fn accept_sliver<A: EncodingAxis>(
         },
     );
     if !buffered {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "PENDING_CACHE_FULL",
-            "the pending-sliver cache cannot take this sliver",
-        ));
+        return Err(ApiError::cache_saturated());
     }
     Ok(StatusCode::ACCEPTED)
 }
 
+/// A sliver upload is checked against everything the route and the node's
+/// state decide (blob id, sliver type, pair index, shard ownership,
+/// registration, metadata, size implied by the metadata) before a byte of
+/// the body is read, so a rejected upload costs no buffering.
 pub(super) async fn put_sliver(
     State(state): State<AppState>,
     Path((blob_id, pair, sliver_type)): Path<(String, u16, String)>,
     Query(query): Query<PendingQuery>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     let axis = parse_axis(&sliver_type)?;
     let committee = state.inner.chain.committee();
-    check_pair(pair, &committee)?;
-    let shard = committee.owned_shard_for_pair(pair, &blob_id).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::MISDIRECTED_REQUEST,
-            "SHARD_NOT_ASSIGNED",
-            format!(
-                "pair {pair} of this blob is on shard {}, which this node does not own in epoch {}",
+    check_index(pair, &committee)?;
+    let shard = committee
+        .owned_shard_for_pair(pair, &blob_id)
+        .ok_or_else(|| {
+            shard_not_assigned(
                 pair_to_shard(pair, &blob_id, committee.n_shards()),
-                committee.epoch()
-            ),
-        )
-    })?;
+                &committee,
+            )
+        })?;
+    check_content_type(&headers)?;
     let pending = query.pending;
+    let view = committee.clone();
+    let target = state
+        .blocking(move |s| upload_target(s, &view, &blob_id, shard, axis, pending))
+        .await?;
+    let limit = match &target {
+        // Nothing will be read; the connection is answered at once.
+        Target::AlreadyStored => 0,
+        Target::Store(m) | Target::Buffer(m) => sliver_bcs_limit(&committee, m, axis)?,
+    };
+    let body = if limit == 0 {
+        Bytes::new()
+    } else {
+        read_body(&headers, body, limit, "a sliver of this blob").await?
+    };
     let status = state
         .blocking(move |s| match axis {
             Axis::Primary => {
-                accept_sliver::<Primary>(s, &committee, &blob_id, pair, shard, &body, pending)
+                accept_sliver::<Primary>(s, &committee, &blob_id, pair, shard, &body, target)
             }
             Axis::Secondary => {
-                accept_sliver::<Secondary>(s, &committee, &blob_id, pair, shard, &body, pending)
+                accept_sliver::<Secondary>(s, &committee, &blob_id, pair, shard, &body, target)
             }
         })
         .await?;
-    let message = if status == StatusCode::OK {
-        "sliver stored"
-    } else {
-        "sliver buffered until registration"
+    let message = match status {
+        StatusCode::OK => "sliver already stored",
+        StatusCode::CREATED => "sliver stored successfully",
+        _ => "sliver buffered pending registration",
     };
     Ok(success(status, message))
 }
@@ -295,8 +468,7 @@ pub(super) async fn get_sliver(
     let blob_id = parse_blob_id(&blob_id)?;
     let axis = parse_axis(&sliver_type)?;
     let committee = state.inner.chain.committee();
-    check_pair(pair, &committee)?;
-    let shard = pair_to_shard(pair, &blob_id, committee.n_shards());
+    let shard = readable_shard(pair, &blob_id, &committee)?;
     let bytes = state
         .blocking(move |s| {
             let store = &s.inner.store;
@@ -309,7 +481,9 @@ pub(super) async fn get_sliver(
             Ok(store.get_sliver_bytes(shard, axis, &blob_id)?)
         })
         .await?
-        .ok_or_else(|| ApiError::not_found("SLIVER_NOT_FOUND", "sliver not stored on this node"))?;
+        .ok_or_else(|| {
+            ApiError::not_found("SLIVER_NOT_FOUND", "the requested sliver is unavailable")
+        })?;
     Ok(bcs_response(bytes))
 }
 
@@ -320,15 +494,18 @@ pub(super) async fn sliver_status(
     let blob_id = parse_blob_id(&blob_id)?;
     let axis = parse_axis(&sliver_type)?;
     let committee = state.inner.chain.committee();
-    check_pair(pair, &committee)?;
-    let shard = pair_to_shard(pair, &blob_id, committee.n_shards());
+    let shard = readable_shard(pair, &blob_id, &committee)?;
     let stored = state
         .blocking(move |s| Ok(s.inner.store.has_sliver(shard, axis, &blob_id)?))
         .await?;
-    Ok(success(
-        StatusCode::OK,
-        if stored { "stored" } else { "nonexistent" },
-    ))
+    let status = if stored {
+        StoredOnNodeStatus::Stored
+    } else if state.inner.pending_slivers.contains(&blob_id, shard, axis) {
+        StoredOnNodeStatus::Buffered
+    } else {
+        StoredOnNodeStatus::Nonexistent
+    };
+    Ok(success(StatusCode::OK, status))
 }
 
 /// Signs a confirmation once metadata and both slivers of every owned
@@ -341,48 +518,28 @@ fn confirm(
 ) -> Result<Response, ApiError> {
     let store = &state.inner.store;
     let epoch = committee.epoch();
-    let info = store.blob_info(blob_id, epoch)?;
-    if info.invalid_epoch.is_some() {
-        return Err(ApiError::conflict(
-            "BLOB_INVALID",
-            "the blob was marked invalid",
-        ));
+    // Walrus confirms only a currently registered blob; an invalid blob is
+    // not one.
+    if !is_registered_for(state, blob_id, blob_type)? {
+        return Err(ApiError::not_registered());
     }
-    match blob_type {
-        BlobPersistenceType::Permanent if info.permanent.total == 0 => {
-            return Err(ApiError::conflict(
-                "BLOB_NOT_REGISTERED",
-                "no live permanent blob object is registered for this blob",
-            ));
-        }
-        BlobPersistenceType::Deletable { object_id } => {
-            let live = store
-                .blob_object(blob_id, &object_id)?
-                .is_some_and(|o| o.deletable && !o.deleted && o.end_epoch > epoch);
-            if !live {
-                return Err(ApiError::conflict(
-                    "BLOB_NOT_REGISTERED",
-                    format!("deletable blob object {object_id} is not registered and live"),
-                ));
-            }
-        }
-        BlobPersistenceType::Permanent => {}
-    }
+    let missing = |what: String| {
+        ApiError::precondition(
+            "MISSING_SLIVERS",
+            format!("the required slivers are not all stored: {what}"),
+        )
+    };
     if metadata_for(state, committee, blob_id)?.is_none() {
-        return Err(ApiError::conflict(
-            "NOT_FULLY_STORED",
-            "metadata are not stored",
-        ));
+        return Err(missing("metadata are not stored".to_owned()));
     }
     let n = committee.n_shards();
     for &shard in committee.owned_shards() {
         for axis in [Axis::Primary, Axis::Secondary] {
             if !store.has_sliver(shard, axis, blob_id)? {
                 let pair = floe_core::shard_to_pair(shard, blob_id, n);
-                return Err(ApiError::conflict(
-                    "NOT_FULLY_STORED",
-                    format!("{axis} sliver of pair {pair} (shard {shard}) is not stored"),
-                ));
+                return Err(missing(format!(
+                    "{axis} sliver of pair {pair} (shard {shard})"
+                )));
             }
         }
     }
@@ -410,8 +567,12 @@ fn is_registered_for(
 ) -> Result<bool, ApiError> {
     let epoch = state.inner.chain.committee().epoch();
     let store = &state.inner.store;
+    let info = store.blob_info(blob_id, epoch)?;
+    if info.invalid_epoch.is_some() {
+        return Ok(false);
+    }
     Ok(match blob_type {
-        BlobPersistenceType::Permanent => store.blob_info(blob_id, epoch)?.permanent.total > 0,
+        BlobPersistenceType::Permanent => info.permanent.total > 0,
         BlobPersistenceType::Deletable { object_id } => store
             .blob_object(blob_id, &object_id)?
             .is_some_and(|o| o.deletable && !o.deleted && o.end_epoch > epoch),
@@ -470,7 +631,7 @@ pub(super) async fn confirm_deletable(
     let blob_id = parse_blob_id(&blob_id)?;
     let object_id: ObjectId = object_id
         .parse()
-        .map_err(|e| ApiError::bad_request("INVALID_OBJECT_ID", format!("{e}")))?;
+        .map_err(|e| ApiError::invalid("INVALID_OBJECT_ID", format!("{e}")))?;
     wait_for_registration(
         &state,
         blob_id,
@@ -491,8 +652,9 @@ pub(super) async fn confirm_deletable(
         .await
 }
 
-/// Walrus's `BlobStatus` in JSON. `statusEvent`/`event` are `null`: the
-/// store does not record event ids yet (the chain follower will).
+/// Walrus's `BlobStatus` in JSON, field for field (`DeletableCounts` keeps
+/// Walrus's snake_case names). `statusEvent`/`event` are `null`: the store
+/// does not record the Sui event ids yet.
 pub(super) async fn blob_status(
     State(state): State<AppState>,
     Path(blob_id): Path<String>,
@@ -503,8 +665,8 @@ pub(super) async fn blob_status(
         .blocking(move |s| Ok(s.inner.store.blob_info(&blob_id, epoch)?))
         .await?;
     let counts = json!({
-        "countDeletableTotal": info.deletable.total,
-        "countDeletableCertified": info.deletable.certified,
+        "count_deletable_total": info.deletable.total,
+        "count_deletable_certified": info.deletable.certified,
     });
     let status = if info.invalid_epoch.is_some() {
         json!({"invalid": {"event": null}})

@@ -1,14 +1,23 @@
 //! The REST API, on Walrus's paths (fact sheet section 3.1).
 //!
 //! Binary bodies are BCS (`application/octet-stream`); JSON answers are
-//! wrapped as `{"success": {"code", "data"}}` and errors as
-//! `{"error": {"code", "status", "message", "details": [{"reason", "domain"}]}}`
-//! with an UPPER_SNAKE_CASE reason, as Walrus's node does.
+//! wrapped as `{"success": {"code", "data"}}` and errors are Walrus's status
+//! objects (`error.rs`): the same HTTP codes, status names, reasons and
+//! domain as Walrus's node for each case, so Walrus's own clients (the
+//! TypeScript SDK retries only `400 NOT_REGISTERED`) behave as against
+//! Walrus.
 //!
-//! Bounds: the body limit answers 413 before a handler runs, every request
-//! has a time budget (408), symbol requests share a semaphore (429), and
-//! counts in queries are capped. CPU-heavy checks (sliver verification,
-//! symbol expansion) and store calls run on the blocking pool.
+//! Bounds: the body limit answers 413 before a handler runs (uploads also
+//! have per-route bounds: metadata by `n`, slivers by what the blob's
+//! metadata imply, checked before the body is read); every request has a
+//! time budget (504 `DEADLINE_EXCEEDED`); uploads, reads and symbol
+//! requests each have a concurrency limit with load shedding (tower's
+//! `ConcurrencyLimit` + `LoadShed`: beyond the limit a request is answered
+//! 503 `UNAVAILABLE` at once, as Walrus's node does when a limiter trips,
+//! instead of queueing on the store); health, metrics and the API document
+//! are never shed. Counts in queries are capped. CPU-heavy checks (sliver
+//! verification, symbol expansion) and store calls run on the blocking
+//! pool, which the limits keep from filling.
 
 mod blobs;
 mod error;
@@ -19,15 +28,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use floe_core::BlobId;
 use floe_core::bls::BlsSecretKey;
 use prometheus::{Encoder, TextEncoder};
 use serde::Serialize;
 use tokio::sync::Semaphore;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::LoadShedLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -37,7 +50,7 @@ pub use error::ApiError;
 use crate::chain_view::ChainView;
 use crate::config::Limits;
 use crate::metrics::NodeMetrics;
-use crate::pending::{PendingMetadata, PendingSlivers};
+use crate::pending::{PendingBounds, PendingMetadata, PendingSlivers};
 use crate::store::{NodeStore, StoreError};
 
 /// Everything a handler needs; cheap to clone.
@@ -59,7 +72,6 @@ struct Inner {
     /// stored, and a request racing the flush would see neither buffered
     /// nor stored metadata.
     pending_promotion: std::sync::Mutex<()>,
-    symbol_permits: Semaphore,
     started: Instant,
     metrics: NodeMetrics,
     /// Checkpoints applied by the follower (next sequence number); waiters
@@ -75,13 +87,17 @@ impl AppState {
         let next = store.next_checkpoint().unwrap_or(0);
         Self {
             inner: Arc::new(Inner {
-                pending: PendingMetadata::new(
-                    limits.pending_metadata_entries,
-                    limits.pending_metadata_bytes,
-                ),
-                pending_slivers: PendingSlivers::new(limits.pending_sliver_bytes),
+                pending: PendingMetadata::new(PendingBounds {
+                    max_entries: limits.pending_metadata_entries,
+                    max_bytes: limits.pending_metadata_bytes,
+                    ttl: Duration::from_millis(limits.pending_ttl_ms),
+                }),
+                pending_slivers: PendingSlivers::new(PendingBounds {
+                    max_entries: limits.pending_sliver_blobs,
+                    max_bytes: limits.pending_sliver_bytes,
+                    ttl: Duration::from_millis(limits.pending_ttl_ms),
+                }),
                 pending_promotion: std::sync::Mutex::new(()),
-                symbol_permits: Semaphore::new(limits.max_concurrent_symbol_requests),
                 store,
                 chain,
                 key,
@@ -161,48 +177,86 @@ impl AppState {
     }
 }
 
+/// Wraps `route` in a shared concurrency limit that sheds: when all of
+/// `permits` are taken, the request is answered 503 `UNAVAILABLE` at once
+/// (before its body is read) rather than waiting.
+fn shed<S: Clone + Send + Sync + 'static>(
+    route: MethodRouter<S>,
+    permits: &Arc<Semaphore>,
+    what: &'static str,
+) -> MethodRouter<S> {
+    route.route_layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(
+                move |_: tower::BoxError| async move {
+                    ApiError::unavailable(format!("too many concurrent {what}; retry later"))
+                },
+            ))
+            .layer(LoadShedLayer::new())
+            .layer(GlobalConcurrencyLimitLayer::with_semaphore(permits.clone())),
+    )
+}
+
 /// The router with all routes and layers.
 pub fn router(state: AppState) -> Router {
     let limits = state.inner.limits.clone();
+    let uploads = Arc::new(Semaphore::new(limits.max_concurrent_uploads));
+    let reads = Arc::new(Semaphore::new(limits.max_concurrent_reads));
+    let symbols = Arc::new(Semaphore::new(limits.max_concurrent_symbol_requests));
     let blob = "/v1/blobs/{blob_id}";
     Router::new()
         .route(
             &format!("{blob}/metadata"),
-            get(blobs::get_metadata).put(blobs::put_metadata),
+            shed(get(blobs::get_metadata), &reads, "reads").merge(shed(
+                put(blobs::put_metadata),
+                &uploads,
+                "uploads",
+            )),
         )
         .route(
             &format!("{blob}/metadata/status"),
-            get(blobs::metadata_status),
+            shed(get(blobs::metadata_status), &reads, "reads"),
         )
         .route(
             &format!("{blob}/slivers/{{pair}}/{{sliver_type}}"),
-            get(blobs::get_sliver).put(blobs::put_sliver),
+            shed(get(blobs::get_sliver), &reads, "reads").merge(shed(
+                put(blobs::put_sliver),
+                &uploads,
+                "uploads",
+            )),
         )
         .route(
             &format!("{blob}/slivers/{{pair}}/{{sliver_type}}/status"),
-            get(blobs::sliver_status),
+            shed(get(blobs::sliver_status), &reads, "reads"),
         )
         .route(
             &format!("{blob}/confirmation/permanent"),
-            get(blobs::confirm_permanent),
+            shed(get(blobs::confirm_permanent), &reads, "reads"),
         )
         .route(
             &format!("{blob}/confirmation/deletable/{{object_id}}"),
-            get(blobs::confirm_deletable),
+            shed(get(blobs::confirm_deletable), &reads, "reads"),
         )
         .route(
             &format!("{blob}/recoverySymbols"),
-            get(symbols::recovery_symbols),
+            shed(get(symbols::recovery_symbols), &symbols, "symbol requests"),
         )
         .route(
             &format!("{blob}/decodingSymbols"),
-            get(symbols::decoding_symbols),
+            shed(get(symbols::decoding_symbols), &symbols, "symbol requests"),
         )
         .route(
             &format!("{blob}/inconsistencyProof/{{sliver_type}}"),
-            post(symbols::inconsistency_proof),
+            shed(
+                post(symbols::inconsistency_proof),
+                &symbols,
+                "symbol requests",
+            ),
         )
-        .route(&format!("{blob}/status"), get(blobs::blob_status))
+        .route(
+            &format!("{blob}/status"),
+            shed(get(blobs::blob_status), &reads, "reads"),
+        )
         .route("/v1/health", get(health))
         .route("/v1/api", get(openapi::document))
         .route("/metrics", get(metrics))
@@ -214,7 +268,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
-            http::StatusCode::REQUEST_TIMEOUT,
+            http::StatusCode::GATEWAY_TIMEOUT,
             Duration::from_millis(limits.request_timeout_ms),
         ))
         .layer(middleware::from_fn(json_errors))
@@ -239,9 +293,11 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
 }
 
 /// Turns the plain-text errors of extractors and tower layers (bad path or
-/// query syntax, 405, 408 timeout, 413 body limit) into the same JSON error
-/// shape with a reason, so clients parse one error format.
+/// query syntax, 405, the 504 timeout, 413 body limit) into the same JSON
+/// error shape with a reason, so clients parse one error format. Walrus
+/// leaves these to its HTTP stack; the codes stay, the body gets the shape.
 async fn json_errors(req: Request, next: Next) -> Response {
+    use error::Class;
     let response = next.run(req).await;
     let status = response.status();
     let is_json = response
@@ -251,14 +307,15 @@ async fn json_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
-    let reason = match status.as_u16() {
-        400 => "INVALID_REQUEST",
-        404 => "NOT_FOUND",
-        405 => "METHOD_NOT_ALLOWED",
-        408 => "REQUEST_TIMEOUT",
-        413 => "PAYLOAD_TOO_LARGE",
-        415 => "UNSUPPORTED_MEDIA_TYPE",
-        _ => "HTTP_ERROR",
+    let (class, reason) = match status.as_u16() {
+        400 => (Class::InvalidArgument, "INVALID_REQUEST"),
+        404 => (Class::NotFound, "NOT_FOUND"),
+        408 | 504 => (Class::DeadlineExceeded, "DEADLINE_EXCEEDED"),
+        415 => (Class::InvalidArgument, "INVALID_CONTENT_TYPE"),
+        413 => (Class::Transport(status), "PAYLOAD_TOO_LARGE"),
+        405 => (Class::Transport(status), "METHOD_NOT_ALLOWED"),
+        503 => return ApiError::unavailable("the node is overloaded; retry later").into_response(),
+        _ => (Class::Transport(status), "HTTP_ERROR"),
     };
     // These bodies are short messages written by axum/tower; cap the read
     // anyway so a surprise body cannot grow the error path.
@@ -266,7 +323,7 @@ async fn json_errors(req: Request, next: Next) -> Response {
         Ok(bytes) if !bytes.is_empty() => String::from_utf8_lossy(&bytes).into_owned(),
         _ => status.canonical_reason().unwrap_or("error").to_owned(),
     };
-    ApiError::new(status, reason, message).into_response()
+    ApiError::new(class, reason, message).into_response()
 }
 
 /// `{"success": {"code": 200, "data": ...}}`.
@@ -287,18 +344,24 @@ pub(crate) fn bcs_response(bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// Walrus's `ServiceHealthInfo` (every field Walrus's client requires),
+/// followed by floe's own fields.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Health {
+    /// Walrus's `Duration` shape.
+    uptime: std::time::Duration,
     uptime_secs: u64,
     epoch: u32,
     public_key: String,
     /// `Active`; `RecoveryInProgress` while certified blobs wait for
     /// recovery; `Standby` when this node's key is not in the committee.
     node_status: &'static str,
-    /// Event progress: the next checkpoint the follower applies (`null` in
-    /// static mode, where nothing is followed).
-    event_progress: Option<EventProgress>,
+    event_progress: EventProgress,
+    shard_summary: ShardSummary,
+    /// The last checkpoint applied, when following the chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_checkpoint_sequence_number: Option<u64>,
     n_shards: u16,
     owned_shards: Vec<u16>,
     /// Owned shards gained at an epoch change and still being filled.
@@ -310,13 +373,41 @@ struct Health {
     recovery_queue: usize,
 }
 
+/// Walrus counts events; floe applies whole checkpoints, so `persisted`
+/// counts applied checkpoints and nothing is ever pending in memory.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct EventProgress {
-    /// Checkpoints applied (= next checkpoint sequence number).
-    next_checkpoint: u64,
+    persisted: u64,
+    pending: u64,
+    highest_finished_event_index: Option<u64>,
+    /// The next checkpoint the follower applies (absent in static mode,
+    /// where nothing is followed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_checkpoint: Option<u64>,
 }
 
+/// Walrus's `ShardStatusSummary`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ShardSummary {
+    owned: usize,
+    owned_shard_status: OwnedShardStatus,
+    read_only: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OwnedShardStatus {
+    unknown: usize,
+    ready: usize,
+    in_transfer: usize,
+    in_recovery: usize,
+}
+
+/// Health reads only in-memory state and two small store reads that never
+/// wait for the write path (fjall reads take no write lock), and it is
+/// exempt from load shedding, so a node busy with writes still answers.
 async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     let committee = state.inner.chain.committee();
     let view = committee.clone();
@@ -350,16 +441,33 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
     } else {
         "Active"
     };
+    let owned = committee.owned_shards().len();
+    let uptime = state.inner.started.elapsed();
     Ok(success(
         http::StatusCode::OK,
         Health {
-            uptime_secs: state.inner.started.elapsed().as_secs(),
+            uptime,
+            uptime_secs: uptime.as_secs(),
             epoch: committee.epoch(),
             public_key: state.inner.key.public_key().to_string(),
             node_status,
-            event_progress: following.then_some(EventProgress {
-                next_checkpoint: next,
-            }),
+            event_progress: EventProgress {
+                persisted: if following { next } else { 0 },
+                pending: 0,
+                highest_finished_event_index: None,
+                next_checkpoint: following.then_some(next),
+            },
+            shard_summary: ShardSummary {
+                owned,
+                owned_shard_status: OwnedShardStatus {
+                    unknown: 0,
+                    ready: owned.saturating_sub(syncing.len()),
+                    in_transfer: 0,
+                    in_recovery: syncing.len(),
+                },
+                read_only: committee.locked_shards().len(),
+            },
+            latest_checkpoint_sequence_number: following.then(|| next.checked_sub(1)).flatten(),
             n_shards: committee.n_shards(),
             owned_shards: committee.owned_shards().iter().copied().collect(),
             syncing_shards: syncing,

@@ -1,6 +1,7 @@
 //! Recovery symbols, decoding symbols and inconsistency proofs. Each request
-//! expands stored slivers (Reed-Solomon + Merkle), so they share a bounded
-//! number of permits and answer 429 beyond it.
+//! expands stored slivers (Reed-Solomon + Merkle), so the three routes share
+//! one concurrency limit (`api/mod.rs`) and beyond it answer 503
+//! `UNAVAILABLE`, as Walrus's node does when its symbol limiter trips.
 
 use std::collections::BTreeMap;
 
@@ -17,36 +18,18 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::blobs::{metadata_for, parse_axis, parse_blob_id};
+use super::blobs::{check_content_type, check_index, metadata_for, parse_axis, parse_blob_id};
 use super::{ApiError, AppState, bcs_response, success};
 use crate::chain_view::CommitteeView;
 
-fn permit(state: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-    state.inner.symbol_permits.try_acquire().map_err(|_| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TOO_MANY_SYMBOL_REQUESTS",
-            "too many concurrent symbol requests; retry later",
-        )
-    })
-}
-
 fn parse_index(text: &str, committee: &CommitteeView) -> Result<u16, ApiError> {
     let index: u16 = text.trim().parse().map_err(|_| {
-        ApiError::bad_request(
-            "INVALID_SLIVER_INDEX",
-            format!("{text:?} is not a sliver index"),
+        ApiError::invalid(
+            "INVALID_FILTER",
+            format!("the filter is invalid: {text:?} is not a sliver index"),
         )
     })?;
-    if index >= committee.n_shards() {
-        return Err(ApiError::bad_request(
-            "INVALID_SLIVER_INDEX",
-            format!(
-                "sliver index {index} is out of range for {} shards",
-                committee.n_shards()
-            ),
-        ));
-    }
+    check_index(index, committee)?;
     Ok(index)
 }
 
@@ -104,21 +87,21 @@ pub(super) async fn recovery_symbols(
     let committee = state.inner.chain.committee();
     let (Some(target), Some(target_type)) = (query.target_sliver, query.target_type) else {
         // Walrus also accepts `?id=<symbol ids>`; not implemented yet.
-        return Err(ApiError::bad_request(
-            "UNSUPPORTED_QUERY",
-            "give targetSliver and targetType (the `id=` form is not supported yet)",
+        return Err(ApiError::invalid(
+            "INVALID_FILTER",
+            "the filter is invalid: give targetSliver and targetType (the `id=` form is not \
+             supported yet)",
         ));
     };
     let target = parse_index(&target, &committee)?;
     let target_axis = parse_axis(&target_type)?;
-    let _permit = permit(&state)?;
     let symbols = state
         .blocking(move |s| recovery_for(s, &committee, &blob_id, target, target_axis))
         .await?;
     if symbols.is_empty() {
         return Err(ApiError::not_found(
-            "SYMBOLS_NOT_FOUND",
-            "this node stores no source slivers for that target",
+            "SLIVER_NOT_FOUND",
+            "the sliver providing the requested symbol was not found",
         ));
     }
     let bytes = bcs::to_bytes(&symbols).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -145,16 +128,15 @@ pub(super) async fn decoding_symbols(
     let parts: Vec<&str> = query.target_slivers.split(',').collect();
     let max = state.inner.limits.max_symbol_targets;
     if parts.len() > max {
-        return Err(ApiError::bad_request(
-            "TOO_MANY_TARGETS",
-            format!("at most {max} target slivers per request"),
+        return Err(ApiError::invalid(
+            "INVALID_FILTER",
+            format!("the filter is invalid: at most {max} target slivers per request"),
         ));
     }
     let targets = parts
         .iter()
         .map(|p| parse_index(p, &committee))
         .collect::<Result<Vec<u16>, _>>()?;
-    let _permit = permit(&state)?;
     let map = state
         .blocking(move |s| {
             let store = &s.inner.store;
@@ -200,28 +182,34 @@ pub(super) async fn decoding_symbols(
 pub(super) async fn inconsistency_proof(
     State(state): State<AppState>,
     Path((blob_id, sliver_type)): Path<(String, String)>,
+    headers: http::HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     let axis = parse_axis(&sliver_type)?;
+    check_content_type(&headers)?;
     let committee = state.inner.chain.committee();
-    let _permit = permit(&state)?;
     state
         .blocking(move |s| {
             let metadata = metadata_for(s, &committee, &blob_id)?.ok_or_else(|| {
-                ApiError::not_found("METADATA_NOT_FOUND", "no metadata for this blob")
+                ApiError::precondition(
+                    "METADATA_NOT_FOUND",
+                    "blob metadata is required but missing",
+                )
             })?;
             let config = committee.encoding();
-            let bad = |e: String| ApiError::bad_request("INVALID_INCONSISTENCY_PROOF", e);
+            let not_bcs = |e: bcs::Error| {
+                ApiError::bad_body(format!("unable to decode the body as BCS: {e}"))
+            };
             match axis {
                 Axis::Primary => bcs::from_bytes::<InconsistencyProof<Primary>>(&body)
-                    .map_err(|e| bad(format!("not BCS: {e}")))?
+                    .map_err(not_bcs)?
                     .verify(config, &metadata),
                 Axis::Secondary => bcs::from_bytes::<InconsistencyProof<Secondary>>(&body)
-                    .map_err(|e| bad(format!("not BCS: {e}")))?
+                    .map_err(not_bcs)?
                     .verify(config, &metadata),
             }
-            .map_err(|e| bad(e.to_string()))?;
+            .map_err(|e| ApiError::invalid("INVALID_PROOF", e.to_string()))?;
             let message = InvalidBlobIdMsg::new(committee.epoch(), InvalidBlobIdBody(blob_id));
             let signed = SignedMessage::sign(&s.inner.key, &message);
             Ok(success(StatusCode::OK, json!(signed)))
