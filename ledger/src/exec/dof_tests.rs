@@ -451,3 +451,85 @@ fn removed_children_are_transferred_deleted_or_wrapped() {
     assert!(net.item(&ids[2]).is_none());
     assert_eq!(net.shelf().items.size, 1);
 }
+
+/// What Sui's SDKs see: the child by its id through GetObject and
+/// BatchGetObjects, and the table's listing with kind `OBJECT`, the name
+/// unwrapped, the child's id and type.
+#[tokio::test]
+async fn readers_see_the_child_by_its_id_and_the_field_as_an_object_field() {
+    use sui_rpc::proto::sui::rpc::v2 as pb;
+    use sui_rpc::proto::sui::rpc::v2::ledger_service_server::LedgerService;
+    use sui_rpc::proto::sui::rpc::v2::state_service_server::StateService;
+    let net = net();
+    assert_eq!(
+        net.call("put", vec![pure(&3u64), pure(&30u64)]).0,
+        ExecutionStatus::Success
+    );
+    let item_id = net.item_id(3);
+    let field_id = net.field_id(3);
+
+    let ledger = crate::rpc::LedgerApi(net.ledger.clone());
+    let mut req = pb::GetObjectRequest::default();
+    req.object_id = Some(item_id.to_string());
+    req.read_mask = Some(prost_types::FieldMask {
+        paths: vec!["object_id".into(), "object_type".into(), "owner".into()],
+    });
+    let object = ledger
+        .get_object(tonic::Request::new(req.clone()))
+        .await
+        .unwrap()
+        .into_inner()
+        .object
+        .unwrap();
+    assert_eq!(object.object_type.as_deref(), Some(item_tag().to_string().as_str()));
+    assert_eq!(
+        object.owner.as_ref().and_then(|o| o.address.as_deref()),
+        Some(field_id.to_string().as_str())
+    );
+    let mut batch = pb::BatchGetObjectsRequest::default();
+    batch.requests = vec![req];
+    batch.read_mask = Some(prost_types::FieldMask {
+        paths: vec!["object_id".into()],
+    });
+    let answers = ledger
+        .batch_get_objects(tonic::Request::new(batch))
+        .await
+        .unwrap()
+        .into_inner()
+        .objects;
+    assert_eq!(answers.len(), 1);
+
+    let state = crate::rpc::StateApi(net.ledger.clone());
+    let mut req = pb::ListDynamicFieldsRequest::default();
+    req.parent = Some(net.shelf().items.id.to_string());
+    req.read_mask = Some(prost_types::FieldMask {
+        paths: vec![
+            "kind".into(),
+            "field_id".into(),
+            "name".into(),
+            "value_type".into(),
+            "child_id".into(),
+        ],
+    });
+    let fields = state
+        .list_dynamic_fields(tonic::Request::new(req))
+        .await
+        .unwrap()
+        .into_inner()
+        .dynamic_fields;
+    assert_eq!(fields.len(), 1);
+    let f = &fields[0];
+    assert_eq!(
+        f.kind,
+        Some(pb::dynamic_field::DynamicFieldKind::Object as i32)
+    );
+    assert_eq!(f.field_id.as_deref(), Some(field_id.to_string().as_str()));
+    let name = f.name.as_ref().unwrap();
+    assert_eq!(name.name.as_deref(), Some("u64"));
+    assert_eq!(name.value.as_deref(), Some(&3u64.to_le_bytes()[..]));
+    assert_eq!(f.child_id.as_deref(), Some(item_id.to_string().as_str()));
+    assert_eq!(
+        f.value_type.as_deref(),
+        Some(item_tag().to_string().as_str())
+    );
+}

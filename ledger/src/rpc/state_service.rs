@@ -110,7 +110,8 @@ fn dynamic_field(
     }
     let rest = s.contents().get(Address::LENGTH..)?;
     let mut child = None;
-    if let Some(len) = bcs_prefix_len(name_ty, rest) {
+    // `Wrapper<K>` is a one-field struct: its BCS is the name's.
+    if let Some(len) = bcs_prefix_len(inner_name.unwrap_or(name_ty), rest) {
         if inner_name.is_some() {
             child = rest
                 .get(len..)
