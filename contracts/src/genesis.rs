@@ -36,7 +36,6 @@
 //! shards = 4
 //! # name = "node-0"                 # default: "node-<index in this list>"
 //! # network_address = "127.0.0.1:9100"   # host:port, no scheme; default: ""
-""
 //! # node_capacity = 1_000_000_000_000    # capacity vote; default: total_capacity_size
 //! # commission_rate_bps = 0         # default 0 (at most 10_000)
 //! # operator = "0x…"                # gets the StorageNodeCap; default: the

@@ -16,7 +16,7 @@ use floe_core::move_types::{
 };
 use floe_core::shard_assignment::ShardAssignment;
 use serde::Deserialize;
-use sui_sdk_types::{Address, StructTag, TypeTag};
+use sui_sdk_types::{Address, TypeTag};
 use sui_transaction_builder::TransactionBuilder;
 
 use super::{Floe, FloeError, to_address};
