@@ -335,7 +335,9 @@ pub fn check_network_address(address: &str) -> Result<(), String> {
         .ok_or_else(|| format!("{address:?} is not host:port"))?;
     if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err()
     {
-        return Err(format!("{address:?}: port {port:?} is not a number up to 65535"));
+        return Err(format!(
+            "{address:?}: port {port:?} is not a number up to 65535"
+        ));
     }
     let valid_host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
@@ -344,14 +346,18 @@ pub fn check_network_address(address: &str) -> Result<(), String> {
                 && host.split('.').all(|label| {
                     !label.is_empty()
                         && label.len() <= 63
-                        && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                         && !label.starts_with('-')
                         && !label.ends_with('-')
                 })
         }
     };
     if !valid_host {
-        return Err(format!("{address:?}: {host:?} is not a host name or IP address"));
+        return Err(format!(
+            "{address:?}: {host:?} is not a host name or IP address"
+        ));
     }
     Ok(())
 }
@@ -587,7 +593,11 @@ mod tests {
             assert!(check_network_address(bad).is_err(), "{bad}");
         }
         let too_long = format!("a{longest}");
-        assert!(check_network_address(&too_long).unwrap_err().contains("259"));
+        assert!(
+            check_network_address(&too_long)
+                .unwrap_err()
+                .contains("259")
+        );
 
         let node = |address: &str| {
             format!(

@@ -19,12 +19,12 @@ use floe_chain::sui_transaction_builder::{Argument, Function, TransactionBuilder
 use floe_chain::{ExecutedTx, GasConfig, KeyPair};
 use floe_contracts::FLOE_PACKAGE_ID;
 use floe_contracts::floe::{apportionment, committee};
-use floe_ledger::native::object_field::object_field_id;
 use floe_core::move_types::{
     DynamicField, EpochChangeDone, EpochChangeStart, EpochParametersSelected, EpochState, ObjectId,
     ShardsReceived, StakedWal, StakedWalState, Staking, StakingInnerV1, StakingPool,
     StorageNodeCap,
 };
+use floe_ledger::native::object_field::object_field_id;
 use support::*;
 
 const WAL: u64 = 1_000_000_000;
@@ -241,8 +241,13 @@ async fn pool(net: &Devnet, state: &StakingInnerV1, node_id: ObjectId) -> Stakin
         &node_id.0,
     );
     assert_eq!(*object.object.owner(), Owner::Object(field_id));
-    let field: DynamicField<ObjectId, ObjectId> =
-        net.floe.client.get_object_as(field_id).await.expect("field").1;
+    let field: DynamicField<ObjectId, ObjectId> = net
+        .floe
+        .client
+        .get_object_as(field_id)
+        .await
+        .expect("field")
+        .1;
     assert_eq!((field.name, field.value), (node_id, node_id));
     let pool: StakingPool = object.contents_as().expect("StakingPool");
     assert_eq!(pool.id, node_id);

@@ -60,8 +60,11 @@ impl NativePackage for Shelf {
 
     fn register(&self, b: &mut PackageBuilder) {
         use Param::{Mut, TxContext, Val};
-        b.datatype("shelf", "Shelf", Abilities::KEY)
-            .datatype("shelf", "Item", Abilities::KEY_STORE);
+        b.datatype("shelf", "Shelf", Abilities::KEY).datatype(
+            "shelf",
+            "Item",
+            Abilities::KEY_STORE,
+        );
         // put(shelf, key, value): a new Item under `key`.
         b.function(
             "shelf",
@@ -294,11 +297,23 @@ impl Net {
 
     fn shelf(&self) -> ShelfData {
         let state = self.ledger.state();
-        bcs::from_bytes(state.object(&self.shelf).unwrap().as_struct().unwrap().contents()).unwrap()
+        bcs::from_bytes(
+            state
+                .object(&self.shelf)
+                .unwrap()
+                .as_struct()
+                .unwrap()
+                .contents(),
+        )
+        .unwrap()
     }
 
     fn field_id(&self, k: u64) -> Address {
-        object_field_id(self.shelf().items.id, &TypeTag::U64, &bcs::to_bytes(&k).unwrap())
+        object_field_id(
+            self.shelf().items.id,
+            &TypeTag::U64,
+            &bcs::to_bytes(&k).unwrap(),
+        )
     }
 
     /// The item id the field under `k` points at.
@@ -312,7 +327,10 @@ impl Net {
     fn item(&self, id: &Address) -> Option<(Owner, ItemData)> {
         let state = self.ledger.state();
         let o = state.object(id)?;
-        Some((*o.owner(), bcs::from_bytes(o.as_struct()?.contents()).unwrap()))
+        Some((
+            *o.owner(),
+            bcs::from_bytes(o.as_struct()?.contents()).unwrap(),
+        ))
     }
 }
 
@@ -388,7 +406,10 @@ fn the_child_is_an_object_owned_by_its_field() {
     else {
         panic!("expected an abort, got {status:?}")
     };
-    assert_eq!((location.package, location.module.as_str(), code), (Address::TWO, "dynamic_field", 0));
+    assert_eq!(
+        (location.package, location.module.as_str(), code),
+        (Address::TWO, "dynamic_field", 0)
+    );
     // A missing key aborts with EFieldDoesNotExist (code 1).
     let (status, _) = net.call("bump", vec![pure(&2u64)]);
     assert!(matches!(
@@ -481,7 +502,10 @@ async fn readers_see_the_child_by_its_id_and_the_field_as_an_object_field() {
         .into_inner()
         .object
         .unwrap();
-    assert_eq!(object.object_type.as_deref(), Some(item_tag().to_string().as_str()));
+    assert_eq!(
+        object.object_type.as_deref(),
+        Some(item_tag().to_string().as_str())
+    );
     assert_eq!(
         object.owner.as_ref().and_then(|o| o.address.as_deref()),
         Some(field_id.to_string().as_str())

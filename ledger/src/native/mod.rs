@@ -14,8 +14,8 @@ pub mod object_field;
 mod runtime;
 mod types;
 
-pub(crate) use runtime::NewOwner;
 pub use object_field::ObjectTable;
+pub(crate) use runtime::NewOwner;
 pub use runtime::{MAX_CREATED, MAX_EVENTS, ObjectSource, Runtime, RuntimeEnv};
 pub use types::{Abilities, Param, Ty, Value, bcs_prefix_len, validate_bcs};
 

@@ -24,7 +24,8 @@ use super::runtime::{Child, E_FIELD_DOES_NOT_EXIST, E_FIELD_TYPE_MISMATCH};
 use super::{AbortConst, NativeError, Runtime, Value};
 
 /// `0x2::object_table::ETableNotEmpty`.
-pub const OBJECT_TABLE_ENOT_EMPTY: AbortConst = AbortConst::sui("object_table", "ETableNotEmpty", 0);
+pub const OBJECT_TABLE_ENOT_EMPTY: AbortConst =
+    AbortConst::sui("object_table", "ETableNotEmpty", 0);
 
 /// `0x2::dynamic_object_field::Wrapper<name_ty>`, the key type of the
 /// field that points at the child object.
@@ -104,10 +105,8 @@ impl Runtime<'_> {
         let field = Runtime::field_id(parent, &wrapper);
         self.df_add(parent, wrapper, Value::new(id_type(), &object))?;
         let existed = self.committed(&object);
-        self.children.insert(
-            object,
-            Child::written(field, tag, value.bytes, existed),
-        );
+        self.children
+            .insert(object, Child::written(field, tag, value.bytes, existed));
         self.released.remove(&object);
         Ok(())
     }
@@ -119,7 +118,11 @@ impl Runtime<'_> {
     }
 
     /// The id of the object under `name`, if any (`dynamic_object_field::id`).
-    pub fn dof_id(&mut self, parent: Address, name: &Value) -> Result<Option<Address>, NativeError> {
+    pub fn dof_id(
+        &mut self,
+        parent: Address,
+        name: &Value,
+    ) -> Result<Option<Address>, NativeError> {
         let wrapper = wrap(name);
         if !self.df_exists(parent, &wrapper) {
             return Ok(None);
@@ -129,7 +132,11 @@ impl Runtime<'_> {
     }
 
     /// The field id and the child object id under `name`.
-    fn dof_locate(&mut self, parent: Address, name: &Value) -> Result<(Address, Address), NativeError> {
+    fn dof_locate(
+        &mut self,
+        parent: Address,
+        name: &Value,
+    ) -> Result<(Address, Address), NativeError> {
         let wrapper = wrap(name);
         let field = Runtime::field_id(parent, &wrapper);
         let id = self.df_borrow(parent, &wrapper, &id_type())?;

@@ -66,7 +66,11 @@ fn object_field_id_uses_the_wrapper_key_type() {
     h.update(parent.into_inner());
     h.update(8u64.to_le_bytes());
     h.update(5u64.to_le_bytes());
-    h.update(struct_tag_bcs("dynamic_object_field", "Wrapper", &[vec![2u8]]));
+    h.update(struct_tag_bcs(
+        "dynamic_object_field",
+        "Wrapper",
+        &[vec![2u8]],
+    ));
     assert_eq!(
         object_field_id(parent, &TypeTag::U64, &5u64.to_le_bytes()),
         Address::new(h.finalize().into_inner())

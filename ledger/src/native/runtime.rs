@@ -69,7 +69,12 @@ impl Child {
     /// A child as first written by this transaction: `existed` says
     /// whether the committed store already holds an object with this id
     /// (an existing object moved under a new parent).
-    pub(crate) fn written(parent: Address, ty: StructTag, contents: Vec<u8>, existed: bool) -> Self {
+    pub(crate) fn written(
+        parent: Address,
+        ty: StructTag,
+        contents: Vec<u8>,
+        existed: bool,
+    ) -> Self {
         Self {
             parent,
             ty,
@@ -201,9 +206,7 @@ impl<'a> Runtime<'a> {
         let id = value
             .object_id()
             .ok_or_else(|| NativeError::Invariant("object without id".into()))?;
-        if self.deleted.contains(&id)
-            || self.disposals.contains_key(&id)
-            || self.is_live_child(&id)
+        if self.deleted.contains(&id) || self.disposals.contains_key(&id) || self.is_live_child(&id)
         {
             return Err(NativeError::Invariant(format!(
                 "object {id} used after it moved"
