@@ -151,6 +151,15 @@ fn epochs_advance_blobs_expire_and_stake_round_trips() {
     let long_id = net.store(&long, "30");
     let stored_in = net.epoch();
 
+    // Each member's pool carries its address as Walrus stores it,
+    // `host:port`; the client config has the devnet's `http` URL for it.
+    for member in info["system"]["committee"].as_array().unwrap() {
+        let address = member["networkAddress"].as_str().unwrap();
+        assert!(!address.contains("://"), "{member}");
+        let url = member["url"].as_str().unwrap().trim_end_matches('/');
+        assert_eq!(url, format!("http://{address}"), "{member}");
+    }
+
     // Stake 500 WAL with the first committee member.
     let node_id = info["system"]["committee"][0]["nodeId"]
         .as_str()

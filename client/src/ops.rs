@@ -61,6 +61,9 @@ pub struct MemberInfo {
     pub commission_rate_bps: Option<u16>,
     pub public_key: String,
     pub shards: Vec<u16>,
+    /// The node's on-chain address from its pool, `host:port` as Walrus
+    /// stores it (no scheme); `None` if the pool is unreadable.
+    pub network_address: Option<String>,
     /// From the client config; `None` if the config does not list it.
     pub url: Option<String>,
 }
@@ -107,6 +110,10 @@ impl Client {
                 commission_rate_bps: pool.as_ref().map(|p| p.commission_rate),
                 public_key: m.public_key.to_string(),
                 shards: nodes.shards_of(i).to_vec(),
+                network_address: pool
+                    .as_ref()
+                    .map(|p| p.node_info.network_address.clone())
+                    .filter(|a| !a.is_empty()),
                 url: nodes.nodes[i].as_ref().map(|n| n.url().to_owned()),
             });
         }

@@ -54,11 +54,14 @@ fn main() {
     println!("write_price_per_unit_size = 20_000        # FROST per MiB, once");
     for i in 0..nodes {
         let key = BlsSecretKey::from_seed(&[i + 1; 32]);
+        // On chain as Walrus stores it: host:port, the scheme is the reader's.
         println!(
-            "\n[[floe.nodes]]   # BLS secret key seed [{}; 32]\npublic_key = \"{}\"\nshards = {}",
+            "\n[[floe.nodes]]   # BLS secret key seed [{}; 32]\npublic_key = \"{}\"\nshards = {}\n\
+             network_address = \"127.0.0.1:{}\"",
             i + 1,
             hex::encode(key.public_key().to_bytes()),
-            u16::from(i) + 1
+            u16::from(i) + 1,
+            9100 + u16::from(i)
         );
     }
 }

@@ -34,26 +34,30 @@
 //! [[floe.nodes]]
 //! public_key = "a1b2…"              # 48-byte compressed BLS12-381 G1, hex
 //! shards = 4
-//! # node_id = "0x…"                 # default: blake2b256("floe-node" || key)
 //! # name = "node-0"                 # default: "node-<index in this list>"
-//! # network_address = "127.0.0.1:9100"   # default: ""
+//! # network_address = "127.0.0.1:9100"   # host:port, no scheme; default: ""
 //! # node_capacity = 1_000_000_000_000    # capacity vote; default: total_capacity_size
 //! # commission_rate_bps = 0         # default 0 (at most 10_000)
 //! # operator = "0x…"                # gets the StorageNodeCap; default: the
 //! #                                 # floe package's init sender
 //! ```
 //!
-//! Genesis shares `System` and `Staking`: one active pool per node (no
-//! stake), the epoch-0 committee equal to the `BlsCommittee` with
-//! sequential shard ranges in node-id order, and one `StorageNodeCap` per
-//! node sent to its operator.
+//! Genesis creates one active pool per node (no stake) whose fresh object
+//! id is the node's id (as on Walrus, so node ids are known only once
+//! genesis ran: read them from the committee or the operator's
+//! `StorageNodeCap`), shares `System` and `Staking` with the epoch-0
+//! committee in node-id order (sequential shard ranges in that order), and
+//! sends one `StorageNodeCap` per node to its operator.
+//!
+//! `network_address` is stored as Walrus stores it: `host:port`, without
+//! a URL scheme (readers choose the scheme); it is checked here
+//! ([`check_network_address`]).
 //!
 //! In Rust the per-node staking keys live in [`FloeGenesis::node_staking`]
-//! (parallel to `nodes`), so `GenesisNodeSpec` keeps its three fields; the
+//! (parallel to `nodes`), so `GenesisNodeSpec` keeps its two fields; the
 //! file format has them inline in each `[[floe.nodes]]` entry.
 
 use floe_core::bls::BlsPublicKey;
-use floe_core::merkle::blake2b256;
 use floe_core::move_types::ObjectId;
 use serde::{Deserialize, Serialize};
 
@@ -84,18 +88,17 @@ pub enum GenesisError {
     Parse(String),
     #[error("storage node {index}: public key: {reason}")]
     Key { index: usize, reason: String },
-    #[error("storage node {index}: node_id: {reason}")]
-    NodeId { index: usize, reason: String },
     #[error("at most {MAX_GENESIS_NODES} genesis storage nodes")]
     TooManyNodes,
-    #[error("two genesis storage nodes share node id {0}")]
-    DuplicateNode(ObjectId),
+    #[error("storage nodes {first} and {second} share a public key")]
+    DuplicateNode { first: usize, second: usize },
     #[error("storage node {index}: staking settings: {reason}")]
     Staking { index: usize, reason: String },
 }
 
-/// One genesis storage node: key, shards and node id. Its staking
-/// settings are the matching entry of [`FloeGenesis::node_staking`].
+/// One genesis storage node: key and shards (its node id is its pool's
+/// id, created at genesis). Its staking settings are the matching entry of
+/// [`FloeGenesis::node_staking`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisNodeSpec {
@@ -103,9 +106,6 @@ pub struct GenesisNodeSpec {
     pub public_key: String,
     /// Shards it holds (its weight).
     pub shards: u16,
-    /// Node id; derived from the key when absent.
-    #[serde(default)]
-    pub node_id: Option<String>,
 }
 
 /// The staking settings of one genesis node (each has a default).
@@ -113,7 +113,7 @@ pub struct GenesisNodeSpec {
 pub struct GenesisNodeStaking {
     /// Node name; default `node-<index>`.
     pub name: Option<String>,
-    /// Network address; default empty.
+    /// Network address, `host:port` (no scheme); default empty.
     pub network_address: String,
     /// Capacity vote (encoded bytes); default the genesis total capacity.
     pub node_capacity: Option<u64>,
@@ -127,7 +127,6 @@ pub struct GenesisNodeStaking {
 /// A parsed genesis storage node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GenesisNode {
-    pub node_id: ObjectId,
     pub public_key: BlsPublicKey,
     pub shards: u16,
 }
@@ -193,8 +192,6 @@ struct GenesisNodeFile {
     public_key: String,
     shards: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    node_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     network_address: String,
@@ -222,7 +219,6 @@ impl TryFrom<FloeGenesisFile> for FloeGenesis {
                     GenesisNodeSpec {
                         public_key: n.public_key,
                         shards: n.shards,
-                        node_id: n.node_id,
                     },
                     GenesisNodeStaking {
                         name: n.name,
@@ -259,7 +255,6 @@ impl From<FloeGenesis> for FloeGenesisFile {
                 GenesisNodeFile {
                     public_key: n.public_key,
                     shards: n.shards,
-                    node_id: n.node_id,
                     name: s.name,
                     network_address: s.network_address,
                     node_capacity: s.node_capacity,
@@ -315,21 +310,68 @@ impl Default for FloeGenesis {
     }
 }
 
-/// The default node id of a key: `blake2b256("floe-node" || key)`.
-pub fn default_node_id(key: &BlsPublicKey) -> ObjectId {
-    let mut input = b"floe-node".to_vec();
-    input.extend_from_slice(key.as_bytes());
-    ObjectId(blake2b256(&input))
+/// Longest `network_address` (a 253-character DNS name, `:` and a
+/// five-digit port), as Walrus bounds it on chain.
+pub const MAX_NETWORK_ADDRESS_LENGTH: usize = 259;
+
+/// Checks a node's on-chain network address: `host:port` as Walrus stores
+/// it (a DNS name or IPv4 address, or a bracketed IPv6 address, then a
+/// port), no URL scheme or path, at most [`MAX_NETWORK_ADDRESS_LENGTH`]
+/// bytes.
+pub fn check_network_address(address: &str) -> Result<(), String> {
+    if address.len() > MAX_NETWORK_ADDRESS_LENGTH {
+        return Err(format!(
+            "{} bytes, more than {MAX_NETWORK_ADDRESS_LENGTH}",
+            address.len()
+        ));
+    }
+    if address.contains("://") {
+        return Err(format!(
+            "{address:?} has a URL scheme; write host:port (readers choose http or https)"
+        ));
+    }
+    let (host, port) = address
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{address:?} is not host:port"))?;
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err()
+    {
+        return Err(format!(
+            "{address:?}: port {port:?} is not a number up to 65535"
+        ));
+    }
+    let valid_host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => {
+            !host.is_empty()
+                && host.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.len() <= 63
+                        && label
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        && !label.starts_with('-')
+                        && !label.ends_with('-')
+                })
+        }
+    };
+    if !valid_host {
+        return Err(format!(
+            "{address:?}: {host:?} is not a host name or IP address"
+        ));
+    }
+    Ok(())
 }
 
 impl FloeGenesis {
-    /// The nodes, parsed and sorted by node id (the committee order).
-    pub fn sorted_nodes(&self) -> Result<Vec<GenesisNode>, GenesisError> {
+    /// The nodes in file order (the committee's order is the node ids',
+    /// known once genesis ran).
+    pub fn parsed_nodes(&self) -> Result<Vec<GenesisNode>, GenesisError> {
         Ok(self.staking_nodes()?.into_iter().map(|n| n.node).collect())
     }
 
-    /// The nodes with their staking settings (defaults filled in), parsed
-    /// and sorted by node id.
+    /// The nodes with their staking settings (defaults filled in), parsed,
+    /// in file order. Public keys must differ; network addresses, when
+    /// set, must be `host:port`.
     pub fn staking_nodes(&self) -> Result<Vec<GenesisStakingNode>, GenesisError> {
         if self.nodes.len() > MAX_GENESIS_NODES {
             return Err(GenesisError::TooManyNodes);
@@ -339,7 +381,7 @@ impl FloeGenesis {
                 "more node_staking entries than nodes".into(),
             ));
         }
-        let mut nodes = Vec::with_capacity(self.nodes.len());
+        let mut nodes: Vec<GenesisStakingNode> = Vec::with_capacity(self.nodes.len());
         for (index, spec) in self.nodes.iter().enumerate() {
             let hex_key = spec.public_key.trim_start_matches("0x");
             let bytes = hex::decode(hex_key).map_err(|e| GenesisError::Key {
@@ -350,16 +392,12 @@ impl FloeGenesis {
                 index,
                 reason: e.to_string(),
             })?;
-            let parse_id = |text: &str| {
-                text.parse::<ObjectId>()
-                    .map_err(|e: floe_core::move_types::ObjectIdParseError| e.to_string())
-            };
-            let node_id = match &spec.node_id {
-                Some(text) => {
-                    parse_id(text).map_err(|reason| GenesisError::NodeId { index, reason })?
-                }
-                None => default_node_id(&public_key),
-            };
+            if let Some(first) = nodes.iter().position(|n| n.node.public_key == public_key) {
+                return Err(GenesisError::DuplicateNode {
+                    first,
+                    second: index,
+                });
+            }
             let staking = self.node_staking.get(index).cloned().unwrap_or_default();
             if u64::from(staking.commission_rate_bps) > 10_000 {
                 return Err(GenesisError::Staking {
@@ -367,31 +405,44 @@ impl FloeGenesis {
                     reason: "commission_rate_bps above 10_000".into(),
                 });
             }
+            if !staking.network_address.is_empty() {
+                check_network_address(&staking.network_address).map_err(|reason| {
+                    GenesisError::Staking {
+                        index,
+                        reason: format!("network_address: {reason}"),
+                    }
+                })?;
+            }
+            let name = staking.name.unwrap_or_else(|| format!("node-{index}"));
+            if name.len() > crate::floe::staking_pool::MAX_NODE_NAME_LENGTH {
+                return Err(GenesisError::Staking {
+                    index,
+                    reason: format!(
+                        "name longer than {} bytes",
+                        crate::floe::staking_pool::MAX_NODE_NAME_LENGTH
+                    ),
+                });
+            }
             let operator = staking
                 .operator
                 .as_deref()
-                .map(parse_id)
+                .map(|text| {
+                    text.parse::<ObjectId>()
+                        .map_err(|e: floe_core::move_types::ObjectIdParseError| e.to_string())
+                })
                 .transpose()
                 .map_err(|reason| GenesisError::Staking { index, reason })?;
             nodes.push(GenesisStakingNode {
                 node: GenesisNode {
-                    node_id,
                     public_key,
                     shards: spec.shards,
                 },
-                name: staking.name.unwrap_or_else(|| format!("node-{index}")),
+                name,
                 network_address: staking.network_address,
                 node_capacity: staking.node_capacity.unwrap_or(self.total_capacity_size),
                 commission_rate_bps: staking.commission_rate_bps,
                 operator,
             });
-        }
-        nodes.sort_by_key(|n| n.node.node_id);
-        if let Some(w) = nodes
-            .windows(2)
-            .find(|w| w[0].node.node_id == w[1].node.node_id)
-        {
-            return Err(GenesisError::DuplicateNode(w[0].node.node_id));
         }
         Ok(nodes)
     }
@@ -444,9 +495,12 @@ mod tests {
         let floe = floe.expect("[floe] table");
         assert!(!rest.contains("[floe]"));
         assert!(rest.contains("0xf10e"));
-        let nodes = floe.sorted_nodes().unwrap();
+        let nodes = floe.parsed_nodes().unwrap();
         assert_eq!(nodes.len(), 4);
-        assert!(nodes.windows(2).all(|w| w[0].node_id < w[1].node_id));
+        assert_eq!(
+            nodes.iter().map(|n| n.shards).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
         assert_eq!(nodes.iter().map(|n| u32::from(n.shards)).sum::<u32>(), 10);
         // The ledger part, with its WAL faucet reserve, is a valid genesis.
         let ledger = floe_ledger::Genesis::parse(&rest, false).unwrap();
@@ -476,7 +530,7 @@ mod tests {
                 .all(|n| n.node_capacity == floe.total_capacity_size
                     && n.commission_rate_bps == 0
                     && n.operator.is_none()
-                    && n.network_address.is_empty()
+                    && n.network_address.starts_with("127.0.0.1:")
                     && n.name.starts_with("node-"))
         );
 
@@ -508,6 +562,76 @@ mod tests {
         assert!(matches!(
             split_genesis(&unknown, false),
             Err(GenesisError::Parse(_))
+        ));
+    }
+
+    #[test]
+    fn network_addresses_are_host_and_port() {
+        for ok in [
+            "127.0.0.1:9100",
+            "node-1.example.com:443",
+            "[::1]:8080",
+            "localhost:1",
+        ] {
+            assert_eq!(check_network_address(ok), Ok(()), "{ok}");
+        }
+        let longest = format!("{}:65535", "a.".repeat(126) + "a");
+        assert_eq!(longest.len(), MAX_NETWORK_ADDRESS_LENGTH);
+        assert_eq!(check_network_address(&longest), Ok(()));
+        for bad in [
+            "http://127.0.0.1:9100",
+            "127.0.0.1",
+            "127.0.0.1:",
+            "127.0.0.1:65536",
+            "127.0.0.1:+80",
+            ":80",
+            "host name:80",
+            "host/path:80",
+            "[::1:80",
+            "-bad.example:80",
+        ] {
+            assert!(check_network_address(bad).is_err(), "{bad}");
+        }
+        let too_long = format!("a{longest}");
+        assert!(
+            check_network_address(&too_long)
+                .unwrap_err()
+                .contains("259")
+        );
+
+        let node = |address: &str| {
+            format!(
+                "[floe]\n[[floe.nodes]]\npublic_key = \"95a254501b7733239ed3cec4d56737977bd09ede881d8a234560e83e5525017add3b1dcc3eabfb85e12a4131b19c253b\"\nshards = 1\nnetwork_address = \"{address}\"\n"
+            )
+        };
+        assert!(split_genesis(&node("127.0.0.1:9100"), false).is_ok());
+        let err = split_genesis(&node("http://127.0.0.1:9100"), false).unwrap_err();
+        assert!(
+            matches!(&err, GenesisError::Staking { index: 0, reason } if reason.contains("scheme")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn node_ids_are_not_configurable_and_keys_are_unique() {
+        let key = "95a254501b7733239ed3cec4d56737977bd09ede881d8a234560e83e5525017add3b1dcc3eabfb85e12a4131b19c253b";
+        let with_id = format!(
+            "[floe]\n[[floe.nodes]]\npublic_key = \"{key}\"\nshards = 1\nnode_id = \"0x1\"\n"
+        );
+        assert!(matches!(
+            split_genesis(&with_id, false),
+            Err(GenesisError::Parse(_))
+        ));
+        let twice = format!(
+            "[floe]\n[[floe.nodes]]\npublic_key = \"{key}\"\nshards = 1\n\
+             [[floe.nodes]]\npublic_key = \"{key}\"\nshards = 2\n"
+        );
+        assert!(matches!(
+            split_genesis(&twice, false),
+            Err(GenesisError::DuplicateNode {
+                first: 0,
+                second: 1
+            })
         ));
     }
 

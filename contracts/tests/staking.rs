@@ -14,16 +14,17 @@ mod support;
 use std::time::{Duration, Instant};
 
 use floe_chain::floe::{abort_location, abort_of};
-use floe_chain::sui_sdk_types::{Address, Identifier, TypeTag};
+use floe_chain::sui_sdk_types::{Address, Identifier, Owner, TypeTag};
 use floe_chain::sui_transaction_builder::{Argument, Function, TransactionBuilder};
 use floe_chain::{ExecutedTx, GasConfig, KeyPair};
 use floe_contracts::FLOE_PACKAGE_ID;
-use floe_contracts::floe::{apportionment, committee, staking_inner};
+use floe_contracts::floe::{apportionment, committee};
 use floe_core::move_types::{
     DynamicField, EpochChangeDone, EpochChangeStart, EpochParametersSelected, EpochState, ObjectId,
     ShardsReceived, StakedWal, StakedWalState, Staking, StakingInnerV1, StakingPool,
     StorageNodeCap,
 };
+use floe_ledger::native::object_field::object_field_id;
 use support::*;
 
 const WAL: u64 = 1_000_000_000;
@@ -224,13 +225,33 @@ async fn staking_state(net: &Devnet) -> StakingInnerV1 {
     field.value
 }
 
-/// A pool, read with one object read at `pool_field_id`.
+/// A pool: the object whose id is the node id, owned (as on Sui) by its
+/// `Field<Wrapper<ID>, ID>` entry in the pools `ObjectTable`, itself owned
+/// by the table.
 async fn pool(net: &Devnet, state: &StakingInnerV1, node_id: ObjectId) -> StakingPool {
-    let id = staking_inner::pool_field_id(state.pools.id, node_id);
-    let field: DynamicField<ObjectId, StakingPool> =
-        net.floe.client.get_object_as(id).await.expect("pool").1;
-    assert_eq!(field.name, node_id);
-    field.value
+    let object = net
+        .floe
+        .client
+        .get_object(Address::new(node_id.0))
+        .await
+        .expect("pool object");
+    let field_id = object_field_id(
+        Address::new(state.pools.id.0),
+        &"0x2::object::ID".parse().expect("ID tag"),
+        &node_id.0,
+    );
+    assert_eq!(*object.object.owner(), Owner::Object(field_id));
+    let field: DynamicField<ObjectId, ObjectId> = net
+        .floe
+        .client
+        .get_object_as(field_id)
+        .await
+        .expect("field")
+        .1;
+    assert_eq!((field.name, field.value), (node_id, node_id));
+    let pool: StakingPool = object.contents_as().expect("StakingPool");
+    assert_eq!(pool.id, node_id);
+    pool
 }
 
 async fn staked_wal(net: &Devnet, id: Address) -> StakedWal {
@@ -337,6 +358,15 @@ async fn epochs_committee_selection_rewards_and_withdrawals() {
         assert_eq!((cap.node_id, cap.last_epoch_sync_done), (*id, 0));
     }
     assert_eq!(accounted(&net, &[]).await, supply);
+    // floe-chain's reads: a pool is the object at its node id, and the
+    // table lists every pool as a dynamic object field.
+    assert_eq!(floe.pool(nodes[2]).await.unwrap().id, nodes[2]);
+    let mut listed: Vec<ObjectId> = floe.pools().await.unwrap().iter().map(|p| p.id).collect();
+    listed.sort();
+    let mut expected = nodes.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert!(floe.pool(state.pools.id).await.is_err());
 
     // Storage bought for epochs 0 and 1: the rewards to distribute.
     let tx = floe

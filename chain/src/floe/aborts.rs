@@ -120,12 +120,6 @@ pub const FLOE_ABORTS: &[KnownAbort] = &[
     ),
     k(
         "init",
-        "EUnsortedNodeIds",
-        4,
-        "the node ids are not ascending",
-    ),
-    k(
-        "init",
         "EShardCountMismatch",
         5,
         "the shard counts do not add up",
@@ -430,6 +424,18 @@ pub const FLOE_ABORTS: &[KnownAbort] = &[
         "EIncorrectCommissionRate",
         14,
         "a commission rate above 100%",
+    ),
+    k(
+        "staking_pool",
+        "EInvalidNetworkAddressLength",
+        16,
+        "the network address is longer than 259 characters",
+    ),
+    k(
+        "staking_pool",
+        "EInvalidNameLength",
+        17,
+        "the node name is longer than 100 characters",
     ),
 ];
 

@@ -3,10 +3,11 @@
 //! objects and of the chain clock; and one call per staking entry point
 //! (stake, withdraw, the epoch-change steps).
 //!
-//! Pools live in `StakingInnerV1.pools`; on the devnet ledger each pool is a
-//! plain dynamic field of the table keyed by its node `ID` (the ledger has
-//! no dynamic object fields), so [`Floe::pool`] reads that field and
-//! [`Floe::pools`] lists the table.
+//! Pools live in `StakingInnerV1.pools`, an `ObjectTable<ID, StakingPool>`
+//! as on Walrus: each pool is an object whose id is the node id, so
+//! [`Floe::pool`] is one object read of the node id (on the devnet ledger
+//! and on Sui alike) and [`Floe::pools`] lists the table's dynamic object
+//! fields and reads each child.
 
 use floe_core::committee::Committee;
 use floe_core::move_types::{
@@ -15,7 +16,7 @@ use floe_core::move_types::{
 };
 use floe_core::shard_assignment::ShardAssignment;
 use serde::Deserialize;
-use sui_sdk_types::{Address, StructTag, TypeTag};
+use sui_sdk_types::{Address, TypeTag};
 use sui_transaction_builder::TransactionBuilder;
 
 use super::{Floe, FloeError, to_address};
@@ -104,22 +105,6 @@ fn bcs_key<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, FloeError> {
     bcs::to_bytes(value).map_err(|e| FloeError::Committee(e.to_string()))
 }
 
-/// `0x2::object::ID`, the key type of the pools table.
-fn id_type() -> TypeTag {
-    StructTag::new(
-        Address::TWO,
-        sui_sdk_types::Identifier::from_static("object"),
-        sui_sdk_types::Identifier::from_static("ID"),
-        vec![],
-    )
-    .into()
-}
-
-/// The object id of pool `node_id`'s entry in the pools table `table`.
-pub fn pool_field_id(table: ObjectId, node_id: ObjectId) -> Address {
-    to_address(table).derive_dynamic_child_id(&id_type(), &node_id.0)
-}
-
 impl Floe {
     /// The `Staking` shell.
     pub async fn staking(&self) -> Result<Staking, FloeError> {
@@ -167,12 +152,16 @@ impl Floe {
         Ok((committee, shards))
     }
 
-    /// One staking pool by node id.
+    /// One staking pool: the object whose id is the node id.
     pub async fn pool(&self, node_id: ObjectId) -> Result<StakingPool, FloeError> {
-        let state = self.staking_state().await?;
-        let id = pool_field_id(state.pools.id, node_id);
-        let field: DynamicField<ObjectId, StakingPool> = self.client.get_object_as(id).await?.1;
-        Ok(field.value)
+        let pool: StakingPool = self.client.get_object_as(to_address(node_id)).await?.1;
+        if pool.node_info.node_id != node_id {
+            return Err(FloeError::Committee(format!(
+                "object {node_id} is the pool of node {}, not of itself",
+                pool.node_info.node_id
+            )));
+        }
+        Ok(pool)
     }
 
     /// Every staking pool, in the table's order.
@@ -184,9 +173,13 @@ impl Floe {
         loop {
             let fields = self.client.list_dynamic_fields(table, page, 200).await?;
             for f in &fields.items {
-                let field: DynamicField<ObjectId, StakingPool> =
-                    self.client.get_object_as(f.field_id).await?.1;
-                out.push(field.value);
+                // Each entry is a dynamic object field: the pool is its
+                // child object, whose id is the node id (the entry's name).
+                let id = match f.child_id {
+                    Some(id) => id,
+                    None => f.name_as::<Address>()?,
+                };
+                out.push(self.client.get_object_as(id).await?.1);
             }
             if out.len() > MAX_POOLS {
                 return Err(ChainError::TooMany {

@@ -1,8 +1,9 @@
 //! Twin of `floe::init`: publication (`init` sends an `InitCap`) and
-//! genesis (`initialize_floe` builds the committee, shares `System` and
-//! `Staking` with one pool per node, and sends each node's
-//! `StorageNodeCap` to its operator). The devnet runs both in the
-//! package's genesis init with the storage nodes of the genesis file.
+//! genesis (`initialize_floe` creates one pool per node, whose fresh id is
+//! the node id, builds the committee in node-id order, shares `System` and
+//! `Staking`, and sends each node's `StorageNodeCap` to its operator). The
+//! devnet runs both in the package's genesis init with the storage nodes
+//! of the genesis file.
 
 use floe_core::bls::BlsPublicKey;
 use floe_core::move_types::{
@@ -22,7 +23,6 @@ use crate::util::{ensure, to_address, to_object_id};
 abort_codes! {
     module: "init",
     EInvalidCommitteeInput = 3,
-    EUnsortedNodeIds = 4,
     EShardCountMismatch = 5,
 }
 
@@ -34,7 +34,6 @@ pub const FUNCTIONS: &[FnSig] = &[FnSig::new(
     &[
         ("init_cap", "InitCap"),
         ("epoch", "u32"),
-        ("node_ids", "vector<ID>"),
         ("public_keys", "vector<vector<u8>>"),
         ("shard_counts", "vector<u16>"),
         ("n_shards", "u16"),
@@ -104,7 +103,6 @@ fn native(_name: &str) -> Option<NativeBody> {
 /// The genesis nodes' parallel vectors, as `initialize_floe` takes them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GenesisNodes {
-    pub node_ids: Vec<ObjectId>,
     pub public_keys: Vec<Vec<u8>>,
     pub shard_counts: Vec<u16>,
     pub names: Vec<String>,
@@ -127,22 +125,20 @@ pub struct GenesisParams {
     pub first_epoch_start: u64,
 }
 
-/// `initialize_floe`'s checks and effects at clock time `now`: the
-/// committee from parallel vectors (equal lengths, strictly ascending node
-/// ids, 48-byte keys, positive shards summing to `n_shards`), `System`,
-/// `Staking` with one pool per node and the same committee, and the
-/// nodes' caps sent to their operators.
+/// `initialize_floe`'s checks and effects at clock time `now`: parallel
+/// vectors of equal lengths; one pool per node (its fresh id is the node
+/// id; 48-byte keys); the committee of the nodes with shards in node-id
+/// order, with shard counts summing to `n_shards`; `System` with the same
+/// committee as its signing committee; `Staking`; the nodes' caps sent to
+/// their operators.
 pub fn initialize_floe(
     rt: &mut Runtime<'_>,
     p: &GenesisParams,
     nodes: &GenesisNodes,
     now: u64,
 ) -> Result<(), NativeError> {
-    let n = nodes.node_ids.len();
-    ensure(
-        nodes.public_keys.len() == n && nodes.shard_counts.len() == n,
-        EInvalidCommitteeInput,
-    )?;
+    let n = nodes.public_keys.len();
+    ensure(nodes.shard_counts.len() == n, EInvalidCommitteeInput)?;
     ensure(
         nodes.names.len() == n
             && nodes.network_addresses.len() == n
@@ -151,30 +147,8 @@ pub fn initialize_floe(
             && nodes.operators.len() == n,
         EInvalidCommitteeInput,
     )?;
-    let mut members = Vec::with_capacity(n);
-    for i in 0..n {
-        if i > 0 {
-            ensure(nodes.node_ids[i - 1] < nodes.node_ids[i], EUnsortedNodeIds)?;
-        }
-        // `bls12381::g1_from_bytes` aborts on a bad key (sui::bls12381).
-        let key = BlsPublicKey::from_bytes(&nodes.public_keys[i])
-            .map_err(|_| BLS12381_EINVALID_INPUT.err())?;
-        members.push((nodes.node_ids[i], key, nodes.shard_counts[i]));
-    }
-    let committee = bls_aggregate::new_bls_committee(p.epoch, &members)?;
-    ensure(committee.n_shards == p.n_shards, EShardCountMismatch)?;
-    let state = system_state_inner::create(
-        rt,
-        committee,
-        p.max_epochs_ahead,
-        p.total_capacity_size,
-        p.storage_price_per_unit_size,
-        p.write_price_per_unit_size,
-    )?;
-    let package_id = to_object_id(FLOE_PACKAGE_ID);
-    let created = system::create(rt, &state, package_id)?;
-    rt.share(system::system_value(&created))?;
 
+    // The pools first: their ids are the node ids.
     let mut staking_state = staking_inner::new(
         rt,
         p.epoch,
@@ -184,21 +158,15 @@ pub fn initialize_floe(
         now,
     )?;
     let mut assignments = Vec::with_capacity(n);
+    let mut keys = Vec::with_capacity(n);
     for i in 0..n {
-        let node_id = nodes.node_ids[i];
-        let info = storage_node::new(
-            rt,
-            nodes.names[i].clone(),
-            node_id,
-            nodes.network_addresses[i].clone(),
-            &nodes.public_keys[i],
-            Vec::new(),
-            &node_metadata::default(),
-        )?;
         let operator = Authorized::Address(nodes.operators[i]);
         let pool = staking_pool::new(
             rt,
-            info,
+            nodes.names[i].clone(),
+            nodes.network_addresses[i].clone(),
+            &nodes.public_keys[i],
+            &node_metadata::default(),
             nodes.commission_rates[i],
             p.storage_price_per_unit_size,
             p.write_price_per_unit_size,
@@ -207,6 +175,7 @@ pub fn initialize_floe(
             operator,
             operator,
         )?;
+        let node_id = pool.node_info.node_id;
         staking_inner::add_pool(rt, &mut staking_state, &pool)?;
         let cap = storage_node::new_cap(rt, node_id, p.epoch)?;
         rt.transfer(
@@ -214,8 +183,39 @@ pub fn initialize_floe(
             to_address(nodes.operators[i]),
         )?;
         assignments.push((node_id, nodes.shard_counts[i]));
+        // `storage_node::new` already checked the key.
+        let key = BlsPublicKey::from_bytes(&nodes.public_keys[i])
+            .map_err(|_| BLS12381_EINVALID_INPUT.err())?;
+        keys.push((node_id, key));
     }
-    staking_inner::set_committee(&mut staking_state, committee::initialize(&assignments));
+    let committee = committee::initialize(&assignments);
+
+    // The signing committee in the staking committee's (node-id) order.
+    let mut members = Vec::with_capacity(n);
+    for entry in &committee.pos0.contents {
+        let key = keys
+            .iter()
+            .find(|(id, _)| *id == entry.key)
+            .map(|(_, k)| *k)
+            .ok_or_else(|| NativeError::Invariant("committee member without a key".into()))?;
+        let weight = u16::try_from(entry.value.len()).map_err(|_| crate::util::arithmetic())?;
+        members.push((entry.key, key, weight));
+    }
+    let bls_committee = bls_aggregate::new_bls_committee(p.epoch, &members)?;
+    ensure(bls_committee.n_shards == p.n_shards, EShardCountMismatch)?;
+    let state = system_state_inner::create(
+        rt,
+        bls_committee,
+        p.max_epochs_ahead,
+        p.total_capacity_size,
+        p.storage_price_per_unit_size,
+        p.write_price_per_unit_size,
+    )?;
+    let package_id = to_object_id(FLOE_PACKAGE_ID);
+    let created = system::create(rt, &state, package_id)?;
+    rt.share(system::system_value(&created))?;
+
+    staking_inner::set_committee(&mut staking_state, committee);
     let staking_object = staking::create(rt, &staking_state, package_id)?;
     rt.share(staking::staking_value(&staking_object))
 }
@@ -237,7 +237,6 @@ pub fn genesis_init(rt: &mut Runtime<'_>, genesis: &FloeGenesis) -> Result<(), N
     let sender = to_object_id(rt.sender());
     let mut nodes = GenesisNodes::default();
     for n in &staking_nodes {
-        nodes.node_ids.push(n.node.node_id);
         nodes
             .public_keys
             .push(n.node.public_key.to_bytes().to_vec());

@@ -3,14 +3,12 @@
 //! rules; registration, price votes, commission collection, governance and
 //! subsidies come later).
 //!
-//! Deviation from the Move layout of the pools table: Move keeps each pool
-//! in `pools: ObjectTable<ID, StakingPool>`, i.e. as a dynamic *object*
-//! field of the table; the ledger runtime has plain dynamic fields only,
-//! so the twin stores each pool as a dynamic field of the table's id,
-//! keyed by the node id (`ID`), whose value is the `StakingPool` itself.
-//! [`pool_field_id`] names that field object, so a reader fetches a pool
-//! with one object read. The pool's `exchange_rates` table is likewise a
-//! set of dynamic fields keyed by the epoch (`u32`), as `sui::table` has it.
+//! The pools live in `pools: ObjectTable<ID, StakingPool>` exactly as Sui
+//! stores an object table: each pool is an object whose id is the node id,
+//! owned by its `Field<Wrapper<ID>, ID>` entry under the table's id, so a
+//! reader (floe's own or Walrus's SDK) gets a pool with one object read of
+//! the node id. The pool's `exchange_rates` table is a set of dynamic
+//! fields keyed by the epoch (`u32`), as `sui::table` has it.
 
 use floe_core::bls::BlsPublicKey;
 use floe_core::committee::is_quorum;
@@ -19,8 +17,8 @@ use floe_core::move_types::{
     EpochState, ExtendedField, MoveType, MoveTypeInfo, ObjectId, ObjectTable, ShardsReceived,
     StakedWal, StakingInnerV1, StakingPool, StorageNodeCap, System, VecMap, VecMapEntry,
 };
-use floe_ledger::native::{NativeError, Runtime, Value};
-use sui_sdk_types::{Address, TypeTag};
+use floe_ledger::native::{NativeError, ObjectTable as LedgerObjectTable, Runtime, Value};
+use sui_sdk_types::TypeTag;
 
 use crate::floe::{
     active_set, apportionment, bls_aggregate, committee, epoch_parameters, events, extended_field,
@@ -77,14 +75,12 @@ fn native(_name: &str) -> Option<NativeBody> {
     None
 }
 
-/// The id of the dynamic field object that holds `node_id`'s pool in the
-/// pools table `pools_table` (`StakingInnerV1.pools.id`): Sui's dynamic
-/// field id for the name `node_id` of type `0x2::object::ID`, i.e.
-/// `blake2b256(0xf0 || pools_table || bcs_len(node_id) as u64 LE (= 32)
-/// || node_id || bcs(TypeTag 0x2::object::ID))`. Its contents are a
-/// `0x2::dynamic_field::Field<ID, StakingPool>` (`{id, name, value}`).
-pub fn pool_field_id(pools_table: ObjectId, node_id: ObjectId) -> Address {
-    Runtime::field_id(to_address(pools_table), &id_value(node_id))
+/// The pools table as the ledger's `ObjectTable`.
+fn pools(s: &StakingInnerV1) -> LedgerObjectTable {
+    LedgerObjectTable {
+        id: to_address(s.pools.id),
+        size: s.pools.size,
+    }
 }
 
 fn active_set_type() -> TypeTag {
@@ -107,9 +103,10 @@ pub fn new(
     first_epoch_start: u64,
     now: u64,
 ) -> Result<StakingInnerV1, NativeError> {
+    let table = LedgerObjectTable::new(rt)?;
     let pools = ObjectTable {
-        id: new_id(rt)?,
-        size: 0,
+        id: crate::util::to_object_id(table.id),
+        size: table.size,
     };
     let set = active_set::new(MAX_ACTIVE_SET_SIZE, MIN_STAKE)?;
     let active_set = new_id(rt)?;
@@ -147,12 +144,13 @@ pub fn add_pool(
     s: &mut StakingInnerV1,
     pool: &StakingPool,
 ) -> Result<(), NativeError> {
-    rt.df_add(
-        to_address(s.pools.id),
+    let mut table = pools(s);
+    table.add(
+        rt,
         id_value(pool.node_info.node_id),
         Value::new(staking_pool::pool_type(), pool),
     )?;
-    s.pools.size += 1;
+    s.pools.size = table.size;
     Ok(())
 }
 
@@ -167,10 +165,10 @@ pub fn load_pool(
     s: &StakingInnerV1,
     node_id: ObjectId,
 ) -> Result<StakingPool, NativeError> {
-    let table = to_address(s.pools.id);
+    let table = pools(s);
     let key = id_value(node_id);
-    ensure(rt.df_exists(table, &key), EPoolNotFound)?;
-    rt.df_get(table, &key, &staking_pool::pool_type())
+    ensure(table.contains(rt, &key), EPoolNotFound)?;
+    table.get(rt, &key, &staking_pool::pool_type())
 }
 
 fn store_pool(
@@ -178,8 +176,8 @@ fn store_pool(
     s: &StakingInnerV1,
     pool: &StakingPool,
 ) -> Result<(), NativeError> {
-    rt.df_set(
-        to_address(s.pools.id),
+    pools(s).set(
+        rt,
         &id_value(pool.node_info.node_id),
         Value::new(staking_pool::pool_type(), pool),
     )

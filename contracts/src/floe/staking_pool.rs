@@ -1,11 +1,13 @@
 //! Twin of `floe::staking_pool`: stake in shares, rewards, commission and
-//! votes of one node (see the Move module for the accounting). Exchange
-//! rates live in the `exchange_rates` table: dynamic fields of its id keyed
-//! by the epoch (`u32`), as `sui::table` stores them.
+//! votes of one node (see the Move module for the accounting). The pool is
+//! an object whose id is the node id; it lives in the pools
+//! `ObjectTable`. Exchange rates live in the `exchange_rates` table:
+//! dynamic fields of its id keyed by the epoch (`u32`), as `sui::table`
+//! stores them.
 
 use floe_core::move_types::{
-    Authorized, Bag, Balance, MoveType, MoveTypeInfo, PoolExchangeRate, PoolState, StakedWal,
-    StakingPool, StorageNodeInfo, Table, VotingParams,
+    Authorized, Bag, Balance, MoveType, MoveTypeInfo, NodeMetadata, PoolExchangeRate, PoolState,
+    StakedWal, StakingPool, StorageNodeInfo, Table, VotingParams,
 };
 use floe_ledger::native::{NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
@@ -18,6 +20,11 @@ use crate::util::{add_u32, add_u64, arithmetic, ensure, floe_tag, new_id, to_add
 
 /// Commission rates are in basis points of the rewards.
 pub const N_BASIS_POINTS: u64 = 10_000;
+/// Longest node name (characters).
+pub const MAX_NODE_NAME_LENGTH: usize = 100;
+/// Longest network address, `host:port`: a 253-character DNS name, the
+/// colon and a 5-digit port (as Walrus bounds it).
+pub const MAX_NETWORK_ADDRESS_LENGTH: usize = 259;
 
 abort_codes! {
     module: "staking_pool",
@@ -31,6 +38,8 @@ abort_codes! {
     EActivationEpochNotReached = 12,
     EWithdrawDirectly = 13,
     EIncorrectCommissionRate = 14,
+    EInvalidNetworkAddressLength = 16,
+    EInvalidNameLength = 17,
 }
 
 /// Every `public` and `entry` function of the Move module, in source order.
@@ -75,11 +84,16 @@ fn native(_name: &str) -> Option<NativeBody> {
     None
 }
 
-/// `new`: an active pool from `activation_epoch` on.
+/// `new`: an active pool from `activation_epoch` on for a new node whose
+/// id is the pool's fresh id. Lengths are counted in bytes, as Move's
+/// `String::length` counts them.
 #[allow(clippy::too_many_arguments)]
 pub fn new(
     rt: &mut Runtime<'_>,
-    node_info: StorageNodeInfo,
+    name: String,
+    network_address: String,
+    public_key: &[u8],
+    metadata: &NodeMetadata,
     commission_rate: u16,
     storage_price: u64,
     write_price: u64,
@@ -88,12 +102,27 @@ pub fn new(
     commission_receiver: Authorized,
     governance_authorized: Authorized,
 ) -> Result<StakingPool, NativeError> {
+    let id = new_id(rt)?;
+    ensure(name.len() <= MAX_NODE_NAME_LENGTH, EInvalidNameLength)?;
+    ensure(
+        network_address.len() <= MAX_NETWORK_ADDRESS_LENGTH,
+        EInvalidNetworkAddressLength,
+    )?;
     ensure(
         u64::from(commission_rate) <= N_BASIS_POINTS,
         EIncorrectCommissionRate,
     )?;
+    let node_info: StorageNodeInfo = storage_node::new(
+        rt,
+        name,
+        id,
+        network_address,
+        public_key,
+        Vec::new(),
+        metadata,
+    )?;
     Ok(StakingPool {
-        id: new_id(rt)?,
+        id,
         state: PoolState::Active,
         voting_params: VotingParams {
             storage_price,
@@ -125,7 +154,7 @@ pub fn new(
     })
 }
 
-/// The pool's type tag (the value of its dynamic field).
+/// The pool's type tag (the object type of each pools-table entry).
 pub fn pool_type() -> TypeTag {
     floe_tag("staking_pool", "StakingPool", vec![]).into()
 }

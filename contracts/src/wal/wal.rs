@@ -2,10 +2,9 @@
 //! once at init to the publisher, and the shared burn-only
 //! `ProtectedTreasury`.
 //!
-//! Move keeps the `TreasuryCap<WAL>` as a dynamic *object* field; the
-//! ledger's runtime offers plain dynamic fields only, so the twin keeps the
-//! cap's value (`TreasuryCap { id, total_supply }`) in a dynamic field under
-//! the same `TreasuryCapKey`. `total_supply` and `burn` behave the same.
+//! As in Move, the `TreasuryCap<WAL>` is a dynamic *object* field of the
+//! treasury under `TreasuryCapKey`: an object of its own, owned by the
+//! field, readable by its id.
 
 use floe_core::move_types::{
     Ability, MoveField, MovePackage, MoveRole, MoveTypeInfo, MoveTypeKind, ObjectId,
@@ -148,7 +147,7 @@ fn native(name: &str) -> Option<NativeBody> {
         "total_supply" => |c| {
             let treasury: ProtectedTreasury = arg(c, 0)?;
             let cap: TreasuryCap =
-                c.rt.df_get(to_address(treasury.id), &cap_key(), &cap_type())?;
+                c.rt.dof_get(to_address(treasury.id), &cap_key(), &cap_type())?;
             Ok(vec![Value::u64(cap.total_supply)])
         },
         "burn" => native_burn,
@@ -186,12 +185,12 @@ pub fn burn_amount(
     amount: u64,
 ) -> Result<(), NativeError> {
     let parent = to_address(treasury.id);
-    let mut cap: TreasuryCap = rt.df_get(parent, &cap_key(), &cap_type())?;
+    let mut cap: TreasuryCap = rt.dof_get(parent, &cap_key(), &cap_type())?;
     cap.total_supply = cap
         .total_supply
         .checked_sub(amount)
         .ok_or(BALANCE_EOVERFLOW.err())?;
-    rt.df_set(parent, &cap_key(), Value::new(cap_type(), &cap))
+    rt.dof_set(parent, &cap_key(), Value::new(cap_type(), &cap))
 }
 
 /// `sui::balance::EOverflow` (a supply decrease below zero).
@@ -214,7 +213,7 @@ pub fn init(rt: &mut Runtime<'_>) -> Result<(), NativeError> {
         id: crate::util::to_object_id(cap_id),
         total_supply: initial_supply(),
     };
-    rt.df_add(
+    rt.dof_add(
         to_address(treasury.id),
         cap_key(),
         Value::new(cap_type(), &cap),

@@ -120,7 +120,6 @@ async fn devnet_with(faucet: Option<(u64, u64)>, epochs: Option<(u64, u64)>) -> 
             .map(|(k, shards)| GenesisNodeSpec {
                 public_key: hex::encode(k.public_key().to_bytes()),
                 shards,
-                node_id: None,
             })
             .collect(),
         node_staking: key_operators
@@ -133,26 +132,13 @@ async fn devnet_with(faucet: Option<(u64, u64)>, epochs: Option<(u64, u64)>) -> 
         epoch_duration_ms,
         first_epoch_start_ms,
     };
-    let nodes = floe_genesis.sorted_nodes().expect("genesis nodes");
-    let mut signers = Vec::new();
-    let mut weights = Vec::new();
-    let mut operators = Vec::new();
-    for node in &nodes {
-        let i = keys
-            .iter()
-            .position(|k| k.public_key() == node.public_key)
-            .expect("key of node");
-        signers.push(BlsSecretKey::from_bytes(&keys[i].to_bytes()[..]).expect("key copy"));
-        weights.push(node.shards);
-        operators.push(key_operators[i].clone());
-    }
     let genesis = Genesis {
         accounts: std::iter::once(Account {
             address: user.address(),
             balance: 100 * SUI,
             coins: 4,
         })
-        .chain(operators.iter().map(|op| Account {
+        .chain(key_operators.iter().map(|op| Account {
             address: op.address(),
             balance: 10 * SUI,
             coins: 1,
@@ -214,6 +200,21 @@ async fn devnet_with(faucet: Option<(u64, u64)>, epochs: Option<(u64, u64)>) -> 
         .await
         .expect("floe objects in genesis");
     let floe = Floe::new(client, ids);
+    // Node ids are the pools' ids, made at genesis: the committee's
+    // (node-id) order is known only now.
+    let committee = floe.committee().await.expect("genesis committee");
+    let mut signers = Vec::new();
+    let mut weights = Vec::new();
+    let mut operators = Vec::new();
+    for member in committee.members() {
+        let i = keys
+            .iter()
+            .position(|k| k.public_key() == member.public_key)
+            .expect("key of member");
+        signers.push(BlsSecretKey::from_bytes(&keys[i].to_bytes()[..]).expect("key copy"));
+        weights.push(member.weight);
+        operators.push(key_operators[i].clone());
+    }
     let wal = floe.wal_coins(user.address()).await.expect("wal coins")[0].0;
     Devnet {
         floe,

@@ -58,22 +58,10 @@ pub async fn devnet() -> Devnet {
             .map(|(k, shards)| GenesisNodeSpec {
                 public_key: hex::encode(k.public_key().to_bytes()),
                 shards,
-                node_id: None,
             })
             .collect(),
         ..FloeGenesis::default()
     };
-    let nodes = floe_genesis.sorted_nodes().expect("genesis nodes");
-    let signers = nodes
-        .iter()
-        .map(|node| {
-            let key = keys
-                .iter()
-                .find(|k| k.public_key() == node.public_key)
-                .expect("key");
-            BlsSecretKey::from_bytes(&key.to_bytes()[..]).expect("key copy")
-        })
-        .collect();
     let genesis = Genesis {
         accounts: vec![Account {
             address: user.address(),
@@ -118,6 +106,20 @@ pub async fn devnet() -> Devnet {
         .await
         .expect("floe objects in genesis");
     let floe = Floe::new(client.clone(), ids);
+    // Node ids are made at genesis (each is its pool's id), so the
+    // committee order is read from the chain.
+    let committee = floe.committee().await.expect("genesis committee");
+    let signers = committee
+        .members()
+        .iter()
+        .map(|member| {
+            let key = keys
+                .iter()
+                .find(|k| k.public_key() == member.public_key)
+                .expect("key");
+            BlsSecretKey::from_bytes(&key.to_bytes()[..]).expect("key copy")
+        })
+        .collect();
     let wal = floe.wal_coins(user.address()).await.expect("wal coins")[0].0;
     Devnet {
         floe,

@@ -142,4 +142,6 @@ pub(crate) fn execute_with_results(
 }
 
 #[cfg(test)]
+mod dof_tests;
+#[cfg(test)]
 mod tests;

@@ -91,7 +91,9 @@ impl Outcome<'_> {
                     }
                 }
                 (None, _)
-                    if !rt.disposals.contains_key(&slot.id) && !rt.deleted.contains(&slot.id) =>
+                    if !rt.disposals.contains_key(&slot.id)
+                        && !rt.deleted.contains(&slot.id)
+                        && !rt.is_live_child(&slot.id) =>
                 {
                     wrapped.insert(slot.id);
                 }
@@ -138,6 +140,13 @@ impl Outcome<'_> {
                     deleted.insert(*id);
                 }
                 None => {}
+            }
+        }
+        // Objects taken out of a dynamic object field that went nowhere
+        // else are wrapped (stored inside another value).
+        for id in &rt.released {
+            if !writes.contains_key(id) && !deleted.contains(id) {
+                wrapped.insert(*id);
             }
         }
         // Objects created and then wrapped never become visible.

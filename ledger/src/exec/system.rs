@@ -255,7 +255,8 @@ pub(crate) fn package_init(
         let (Some(contents), true) = (&child.contents, child.dirty) else {
             continue;
         };
-        let data = MoveStruct::new(child.ty.clone(), false, lamport, contents.clone())
+        let public = registry.abilities(&child.ty).store;
+        let data = MoveStruct::new(child.ty.clone(), public, lamport, contents.clone())
             .ok_or_else(|| LedgerError::Genesis(format!("field {id} has no id")))?;
         let owner = Owner::Object(child.parent);
         let object = Object::new(ObjectData::Struct(data), owner, digest, 0);

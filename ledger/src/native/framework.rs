@@ -1,8 +1,10 @@
 //! The pieces of the Sui framework (`0x2`) the devnet needs, natively:
 //! `coin`, `balance`, `transfer`, `object`, `clock`, `tx_context`, plus the
-//! type declarations of `sui::SUI` and `dynamic_field::Field` (dynamic
-//! fields themselves take `&mut UID`, which no transaction can pass, so
-//! they are reached through [`Runtime`](super::Runtime)'s `df_*` methods).
+//! type declarations of `sui::SUI`, `dynamic_field::Field`,
+//! `dynamic_object_field::Wrapper` and the table handles (dynamic fields
+//! take `&mut UID`, which no transaction can pass, so they are reached
+//! through [`Runtime`](super::Runtime)'s `df_*` and `dof_*` methods and
+//! [`ObjectTable`](super::ObjectTable)).
 //!
 //! Object layouts are exactly Sui's: `Coin<T> { id: UID, balance:
 //! Balance<T> { value: u64 } }` is 40 bytes, `Clock { id: UID,
@@ -128,7 +130,11 @@ impl NativePackage for SuiFramework {
             .datatype("clock", "Clock", Abilities::KEY)
             .datatype("object", "ID", Abilities::DATA)
             .datatype("object", "UID", Abilities::STORE)
-            .datatype("dynamic_field", "Field", Abilities::KEY);
+            .datatype("dynamic_field", "Field", Abilities::KEY)
+            .datatype("dynamic_object_field", "Wrapper", Abilities::DATA)
+            .datatype("object_table", "ObjectTable", Abilities::KEY_STORE)
+            .datatype("table", "Table", Abilities::KEY_STORE)
+            .datatype("bag", "Bag", Abilities::KEY_STORE);
         register_coin(b);
         register_balance(b);
         register_misc(b);

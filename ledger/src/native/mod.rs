@@ -6,13 +6,15 @@
 //! `MoveCall` is type-checked against the registered signature, its
 //! arguments are handed to the Rust body as BCS [`Value`]s inside a [`Call`],
 //! and the body acts on the chain through the [`Runtime`] (objects, dynamic
-//! fields, events, sender, epoch, clock). The Sui framework pieces the devnet
+//! fields and dynamic object fields, events, sender, epoch, clock). The Sui framework pieces the devnet
 //! needs live in [`framework`]; floe's own package plugs in the same way.
 
 pub mod framework;
+pub mod object_field;
 mod runtime;
 mod types;
 
+pub use object_field::ObjectTable;
 pub(crate) use runtime::NewOwner;
 pub use runtime::{MAX_CREATED, MAX_EVENTS, ObjectSource, Runtime, RuntimeEnv};
 pub use types::{Abilities, Param, Ty, Value, bcs_prefix_len, validate_bcs};

@@ -65,12 +65,33 @@ pub(crate) struct Child {
     pub dirty: bool,
 }
 
+impl Child {
+    /// A child as first written by this transaction: `existed` says
+    /// whether the committed store already holds an object with this id
+    /// (an existing object moved under a new parent).
+    pub(crate) fn written(
+        parent: Address,
+        ty: StructTag,
+        contents: Vec<u8>,
+        existed: bool,
+    ) -> Self {
+        Self {
+            parent,
+            ty,
+            contents: Some(contents),
+            existed,
+            dirty: true,
+        }
+    }
+}
+
 // Abort codes of Sui's `0x2::dynamic_field` and `0x2::transfer`.
-const E_FIELD_ALREADY_EXISTS: AbortConst =
+pub(crate) const E_FIELD_ALREADY_EXISTS: AbortConst =
     AbortConst::sui("dynamic_field", "EFieldAlreadyExists", 0);
-const E_FIELD_DOES_NOT_EXIST: AbortConst =
+pub(crate) const E_FIELD_DOES_NOT_EXIST: AbortConst =
     AbortConst::sui("dynamic_field", "EFieldDoesNotExist", 1);
-const E_FIELD_TYPE_MISMATCH: AbortConst = AbortConst::sui("dynamic_field", "EFieldTypeMismatch", 2);
+pub(crate) const E_FIELD_TYPE_MISMATCH: AbortConst =
+    AbortConst::sui("dynamic_field", "EFieldTypeMismatch", 2);
 const E_SHARED_NON_NEW_OBJECT: AbortConst = AbortConst::sui("transfer", "ESharedNonNewObject", 0);
 
 /// Upper bound on objects one transaction may create, so a native loop
@@ -89,6 +110,10 @@ pub struct Runtime<'a> {
     pub(crate) deleted: BTreeSet<Address>,
     pub(crate) disposals: BTreeMap<Address, Disposal>,
     pub(crate) children: BTreeMap<Address, Child>,
+    /// Objects that existed before this transaction and were taken out of
+    /// a dynamic object field; unless they end up transferred, deleted or
+    /// put back under a field, they are wrapped.
+    pub(crate) released: BTreeSet<Address>,
     pub(crate) events: Vec<Event>,
     pub(crate) event_origin: (Address, Identifier),
 }
@@ -108,6 +133,7 @@ impl<'a> Runtime<'a> {
             deleted: BTreeSet::new(),
             disposals: BTreeMap::new(),
             children: BTreeMap::new(),
+            released: BTreeSet::new(),
             events: Vec::new(),
             event_origin: (Address::TWO, Identifier::from_static("genesis")),
         }
@@ -180,7 +206,8 @@ impl<'a> Runtime<'a> {
         let id = value
             .object_id()
             .ok_or_else(|| NativeError::Invariant("object without id".into()))?;
-        if self.deleted.contains(&id) || self.disposals.contains_key(&id) {
+        if self.deleted.contains(&id) || self.disposals.contains_key(&id) || self.is_live_child(&id)
+        {
             return Err(NativeError::Invariant(format!(
                 "object {id} used after it moved"
             )));
@@ -249,7 +276,18 @@ impl<'a> Runtime<'a> {
         )
     }
 
-    fn load_child(&mut self, parent: Address, id: Address) -> Option<&mut Child> {
+    /// Whether `id` is currently held under a parent (a field or an
+    /// object inside a dynamic object field).
+    pub(crate) fn is_live_child(&self, id: &Address) -> bool {
+        self.children.get(id).is_some_and(|c| c.contents.is_some())
+    }
+
+    /// Whether the committed store holds `id`.
+    pub(crate) fn committed(&self, id: &Address) -> bool {
+        self.source.object(id).is_some()
+    }
+
+    pub(crate) fn load_child(&mut self, parent: Address, id: Address) -> Option<&mut Child> {
         if !self.children.contains_key(&id) {
             let object = self.source.object(&id)?;
             if *object.owner() != Owner::Object(parent) {

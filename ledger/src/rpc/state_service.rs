@@ -58,7 +58,25 @@ fn normalise_coin_type(s: Option<&str>) -> Result<String, Status> {
         .map_err(|e| Status::invalid_argument(format!("coin_type {s:?}: {e}")))
 }
 
+/// The `K` of `0x2::dynamic_object_field::Wrapper<K>`, if `ty` is one.
+fn wrapped_name(ty: &TypeTag) -> Option<&TypeTag> {
+    let TypeTag::Struct(tag) = ty else {
+        return None;
+    };
+    let is_wrapper = *tag.address() == Address::TWO
+        && tag.module().as_str() == "dynamic_object_field"
+        && tag.name().as_str() == "Wrapper";
+    match tag.type_params() {
+        [inner] if is_wrapper => Some(inner),
+        _ => None,
+    }
+}
+
+/// One listed field as Sui lists it: a dynamic object field (name type
+/// `Wrapper<K>`, value an `ID`) is reported with kind `OBJECT`, its name
+/// unwrapped, the child's id and the child object's type as `value_type`.
 fn dynamic_field(
+    state: &crate::state::State,
     object: &Object,
     parent: Address,
     m: &sui_rpc::field::FieldMaskTree,
@@ -75,7 +93,12 @@ fn dynamic_field(
         return None;
     };
     let mut f = pb::DynamicField::default();
-    f.kind = Some(pb::dynamic_field::DynamicFieldKind::Field as i32);
+    let inner_name = wrapped_name(name_ty);
+    f.kind = Some(if inner_name.is_some() {
+        pb::dynamic_field::DynamicFieldKind::Object as i32
+    } else {
+        pb::dynamic_field::DynamicFieldKind::Field as i32
+    });
     if m.contains("parent") {
         f.parent = Some(parent.to_string());
     }
@@ -86,10 +109,18 @@ fn dynamic_field(
         f.field_object = Some(object_proto(object, &sub));
     }
     let rest = s.contents().get(Address::LENGTH..)?;
-    if let Some(len) = bcs_prefix_len(name_ty, rest) {
+    let mut child = None;
+    // `Wrapper<K>` is a one-field struct: its BCS is the name's.
+    if let Some(len) = bcs_prefix_len(inner_name.unwrap_or(name_ty), rest) {
+        if inner_name.is_some() {
+            child = rest
+                .get(len..)
+                .and_then(|b| Address::from_bytes(b).ok())
+                .and_then(|id| state.object(&id));
+        }
         if m.contains("name") {
             let mut b = pb::Bcs::default();
-            b.name = Some(name_ty.to_string());
+            b.name = Some(inner_name.unwrap_or(name_ty).to_string());
             b.value = Some(rest[..len].to_vec().into());
             f.name = Some(b);
         }
@@ -100,8 +131,25 @@ fn dynamic_field(
             f.value = Some(b);
         }
     }
-    if m.contains("value_type") {
-        f.value_type = Some(value_ty.to_string());
+    match (inner_name, child) {
+        (None, _) => {
+            if m.contains("value_type") {
+                f.value_type = Some(value_ty.to_string());
+            }
+        }
+        (Some(_), Some(child)) => {
+            if m.contains("value_type") {
+                f.value_type = child.as_struct().map(|s| s.object_type().to_string());
+            }
+            if m.contains("child_id") {
+                f.child_id = Some(child.object_id().to_string());
+            }
+            if let Some(sub) = m.subtree("child_object") {
+                f.child_object = Some(object_proto(child, &sub));
+            }
+        }
+        // A field whose child is gone: not listed.
+        (Some(_), None) => return None,
     }
     Some(f)
 }
@@ -166,7 +214,7 @@ impl pb::state_service_server::StateService for StateApi {
             if *o.owner() != Owner::Object(parent) {
                 continue;
             }
-            let Some(f) = dynamic_field(o, parent, &m) else {
+            let Some(f) = dynamic_field(&state, o, parent, &m) else {
                 continue;
             };
             if fields.len() == limit {

@@ -78,10 +78,11 @@ pub async fn run(args: InfoArgs, json: bool) -> Result<()> {
                     "{:.2}",
                     f64::from(bps) / 100.0
                 )),
-            member
-                .url
-                .as_deref()
-                .unwrap_or("(no URL in the client config)")
+            match (&member.url, &member.network_address) {
+                (Some(url), _) => url.clone(),
+                (None, Some(address)) => format!("(not in the client config; on chain {address})"),
+                (None, None) => "(no URL in the client config)".to_owned(),
+            }
         );
     }
     if let Some(c) = cost {

@@ -286,7 +286,10 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
         crate::keyfile::write_new_key_file(&key_path, key.to_key_file_string().as_bytes())?;
         let public_key = hex::encode(key.public_key().to_bytes());
         let port = ports.pick(FIRST_NODE_PORT + i as u16)?;
-        let url = format!("http://127.0.0.1:{port}");
+        // On chain as Walrus stores it (`host:port`); the devnet's nodes
+        // speak plain HTTP, so its readers use the `http` scheme.
+        let network_address = format!("127.0.0.1:{port}");
+        let url = format!("http://{network_address}");
         let operator_keystore = node_dir.join("operator.keystore");
         let operator = service_key(&operator_keystore, &name)?;
         accounts
@@ -294,11 +297,10 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
         genesis_nodes.push(GenesisNodeSpec {
             public_key: public_key.clone(),
             shards,
-            node_id: None,
         });
         node_staking.push(GenesisNodeStaking {
             name: Some(name.clone()),
-            network_address: url.clone(),
+            network_address,
             operator: Some(operator.to_string()),
             ..GenesisNodeStaking::default()
         });
@@ -628,7 +630,7 @@ mod tests {
         let (rest, floe) = floe_contracts::genesis::split_genesis(&text, true).unwrap();
         floe_ledger::Genesis::parse(&rest, true).unwrap();
         let floe = floe.unwrap();
-        assert_eq!(floe.sorted_nodes().unwrap().len(), 3);
+        assert_eq!(floe.parsed_nodes().unwrap().len(), 3);
         assert_eq!(floe.epoch_duration_ms, 60_000);
         assert_eq!(
             floe.node_staking[1].operator.as_deref(),
@@ -641,6 +643,12 @@ mod tests {
             let key = node.config.with_file_name("node.bls");
             let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{}", key.display());
+        }
+        // On chain each node's address is `host:port` (as Walrus stores
+        // it); the devnet's readers put the `http` scheme in front.
+        for (staking, node) in floe.node_staking.iter().zip(&manifest.nodes) {
+            floe_contracts::genesis::check_network_address(&staking.network_address).unwrap();
+            assert_eq!(node.url, format!("http://{}", staking.network_address));
         }
         // Each operator's keystore holds its key.
         let operator = Keystore::open(&manifest.nodes[1].operator_keystore).unwrap();

@@ -7,12 +7,13 @@
 /// `Publisher`) to the publisher. The devnet genesis then calls
 /// `initialize_floe` once with the genesis nodes: it consumes the
 /// `InitCap`, returns its `Publisher` (for the caller to keep, e.g. for
-/// Display objects later), and creates and shares `System` (the genesis
-/// committee in `epoch`, capacity, prices and a ring of `max_epochs_ahead`
-/// future epochs) and `Staking` (one active pool per node with no stake,
-/// the same committee with sequential shard ranges in node-id order, the
-/// epoch change done now), and sends each node's `StorageNodeCap` to its
-/// operator.
+/// Display objects later), creates one active staking pool per node (no
+/// stake; the pool's fresh object id is the node id, as on Walrus), and
+/// creates and shares `System` (the genesis committee in `epoch`, capacity,
+/// prices and a ring of `max_epochs_ahead` future epochs) and `Staking`
+/// (the pools, the same committee with sequential shard ranges in node-id
+/// order, the epoch change done now), and sends each node's
+/// `StorageNodeCap` to its operator.
 module floe::init;
 
 use floe::auth;
@@ -27,7 +28,6 @@ use floe::system::{Self, System};
 use floe::system_state_inner;
 use std::string::String;
 use std::type_name;
-use sui::address;
 use sui::bls12381;
 use sui::clock::Clock;
 use sui::package::{Self, Publisher};
@@ -35,8 +35,6 @@ use sui::vec_map;
 
 /// The committee vectors have different lengths.
 const EInvalidCommitteeInput: u64 = 3;
-/// The node ids are not strictly ascending (as u256).
-const EUnsortedNodeIds: u64 = 4;
 /// `n_shards` is not the sum of the shard counts.
 const EShardCountMismatch: u64 = 5;
 
@@ -56,19 +54,20 @@ fun init(otw: INIT, ctx: &mut TxContext) {
 }
 
 /// Creates and shares `System` and `Staking` with the genesis nodes: node
-/// `i` has node id `node_ids[i]`, compressed BLS public key
-/// `public_keys[i]` (48 bytes), `shard_counts[i]` shards, name `names[i]`,
-/// network address `network_addresses[i]`, capacity vote
+/// `i` has compressed BLS public key `public_keys[i]` (48 bytes),
+/// `shard_counts[i]` shards, name `names[i]`, network address
+/// `network_addresses[i]` (`host:port`), capacity vote
 /// `node_capacities[i]`, commission rate `commission_rates[i]` (basis
 /// points) and operator `operators[i]` (receives the `StorageNodeCap` and
-/// is the pool's commission receiver and governance authority). Node ids
-/// must be strictly ascending; `n_shards` must equal the sum of the shard
-/// counts. Epochs last `epoch_duration` ms; epoch 0 may end from
-/// `first_epoch_start` (ms). Returns the package's `Publisher`.
+/// is the pool's commission receiver and governance authority). Each
+/// node's id is its new pool's id; both committees list the nodes in
+/// node-id order, with contiguous shard ranges in that order. `n_shards`
+/// must equal the sum of the shard counts. Epochs last `epoch_duration`
+/// ms; epoch 0 may end from `first_epoch_start` (ms). Returns the
+/// package's `Publisher`.
 public fun initialize_floe(
     init_cap: InitCap,
     epoch: u32,
-    node_ids: vector<ID>,
     public_keys: vector<vector<u8>>,
     shard_counts: vector<u16>,
     n_shards: u16,
@@ -89,49 +88,16 @@ public fun initialize_floe(
     let InitCap { id, publisher } = init_cap;
     id.delete();
 
-    let n_members = node_ids.length();
-    assert!(
-        public_keys.length() == n_members && shard_counts.length() == n_members,
-        EInvalidCommitteeInput,
-    );
+    let n_members = public_keys.length();
+    assert!(shard_counts.length() == n_members, EInvalidCommitteeInput);
     assert!(
         names.length() == n_members && network_addresses.length() == n_members
             && node_capacities.length() == n_members && commission_rates.length() == n_members
             && operators.length() == n_members,
         EInvalidCommitteeInput,
     );
-    let mut members = vector[];
-    let mut i = 0;
-    while (i < n_members) {
-        if (i > 0) {
-            let previous = address::to_u256(object::id_to_address(&node_ids[i - 1]));
-            let current = address::to_u256(object::id_to_address(&node_ids[i]));
-            assert!(previous < current, EUnsortedNodeIds);
-        };
-        let key = bls12381::g1_from_bytes(&public_keys[i]);
-        members.push_back(
-            bls_aggregate::new_bls_committee_member(
-                bls12381::g1_to_uncompressed_g1(&key),
-                shard_counts[i],
-                node_ids[i],
-            ),
-        );
-        i = i + 1;
-    };
-    let committee = bls_aggregate::new_bls_committee(epoch, members);
-    assert!(committee.n_shards() == n_shards, EShardCountMismatch);
 
-    let inner = system_state_inner::create(
-        committee,
-        max_epochs_ahead,
-        total_capacity_size,
-        storage_price_per_unit_size,
-        write_price_per_unit_size,
-        ctx,
-    );
-    let package_id = object::id_from_address(type_name::original_id<System>());
-    system::share(system::create(inner, package_id, ctx));
-
+    // The pools first: their ids are the node ids.
     let mut staking_state = staking_inner::new(
         epoch,
         n_shards,
@@ -141,37 +107,63 @@ public fun initialize_floe(
         ctx,
     );
     let mut assignments = vec_map::empty();
+    let mut keys = vec_map::empty();
     let mut i = 0;
     while (i < n_members) {
-        let node_id = node_ids[i];
-        let info = storage_node::new(
+        let operator = auth::authorized_address(operators[i]);
+        let pool = staking_pool::new(
             names[i],
-            node_id,
             network_addresses[i],
             public_keys[i],
-            vector[],
             node_metadata::default(),
+            commission_rates[i],
+            storage_price_per_unit_size,
+            write_price_per_unit_size,
+            node_capacities[i],
+            epoch,
+            operator,
+            operator,
             ctx,
         );
-        let operator = auth::authorized_address(operators[i]);
-        staking_state.add_pool(
-            staking_pool::new(
-                info,
-                commission_rates[i],
-                storage_price_per_unit_size,
-                write_price_per_unit_size,
-                node_capacities[i],
-                epoch,
-                operator,
-                operator,
-                ctx,
-            ),
-        );
+        let node_id = pool.node_info().id();
+        staking_state.add_pool(pool);
         storage_node::new_cap(node_id, epoch, ctx).transfer_cap(operators[i]);
         assignments.insert(node_id, shard_counts[i]);
+        keys.insert(node_id, public_keys[i]);
         i = i + 1;
     };
-    staking_state.set_committee(committee::initialize(assignments));
+    let committee = committee::initialize(assignments);
+
+    // The signing committee in the staking committee's (node-id) order.
+    let mut members = vector[];
+    let mut j = 0;
+    while (j < committee.size()) {
+        let (node_id, shards) = committee.inner().get_entry_by_idx(j);
+        let key = bls12381::g1_from_bytes(keys.get(node_id));
+        members.push_back(
+            bls_aggregate::new_bls_committee_member(
+                bls12381::g1_to_uncompressed_g1(&key),
+                shards.length() as u16,
+                *node_id,
+            ),
+        );
+        j = j + 1;
+    };
+    let bls_committee = bls_aggregate::new_bls_committee(epoch, members);
+    assert!(bls_committee.n_shards() == n_shards, EShardCountMismatch);
+
+    let inner = system_state_inner::create(
+        bls_committee,
+        max_epochs_ahead,
+        total_capacity_size,
+        storage_price_per_unit_size,
+        write_price_per_unit_size,
+        ctx,
+    );
+    let package_id = object::id_from_address(type_name::original_id<System>());
+    system::share(system::create(inner, package_id, ctx));
+
+    staking_state.set_committee(committee);
     staking::share(staking::create(staking_state, package_id, ctx));
     publisher
 }

@@ -2,7 +2,10 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /// A storage node's staking pool: stake in shares, rewards, commission and
-/// the node's votes. Kept in `StakingInnerV1.pools` under the node id.
+/// the node's votes. The pool is an object whose id is the node id (as on
+/// Walrus): `StakingInnerV1.pools` is an `ObjectTable<ID, StakingPool>`
+/// keyed by that id, so each pool is readable with one object read of the
+/// node id.
 ///
 /// Accounting: `wal_balance` is the FROST the pool's `num_shares` are worth
 /// (active stake plus rewards); the principal itself stays in each
@@ -18,10 +21,12 @@
 module floe::staking_pool;
 
 use floe::auth::Authorized;
+use floe::node_metadata::NodeMetadata;
 use floe::pending_values::{Self, PendingValues};
 use floe::pool_exchange_rate::{Self, PoolExchangeRate};
 use floe::staked_wal::{Self, StakedWal};
-use floe::storage_node::StorageNodeInfo;
+use floe::storage_node::{Self, StorageNodeInfo};
+use std::string::String;
 use sui::bag::{Self, Bag};
 use sui::balance::{Self, Balance};
 use sui::table::{Self, Table};
@@ -29,6 +34,11 @@ use wal::wal::WAL;
 
 /// Commission rates are in basis points of the rewards.
 const N_BASIS_POINTS: u64 = 10_000;
+/// Longest node name (characters).
+const MAX_NODE_NAME_LENGTH: u64 = 100;
+/// Longest network address, `host:port`: a 253-character DNS name, the
+/// colon and a 5-digit port.
+const MAX_NETWORK_ADDRESS_LENGTH: u64 = 259;
 
 /// The pool was already advanced to this epoch.
 const EPoolAlreadyUpdated: u64 = 0;
@@ -50,6 +60,10 @@ const EActivationEpochNotReached: u64 = 12;
 const EWithdrawDirectly: u64 = 13;
 /// A commission rate above 100%.
 const EIncorrectCommissionRate: u64 = 14;
+/// The network address is longer than `MAX_NETWORK_ADDRESS_LENGTH`.
+const EInvalidNetworkAddressLength: u64 = 16;
+/// The name is longer than `MAX_NODE_NAME_LENGTH`.
+const EInvalidNameLength: u64 = 17;
 
 /// The pool's lifecycle.
 public enum PoolState has copy, drop, store {
@@ -88,9 +102,14 @@ public struct StakingPool has key, store {
     extra_fields: Bag,
 }
 
-/// An active pool for `node_info`, from `activation_epoch` on.
+/// An active pool from `activation_epoch` on for a new node: the pool's
+/// fresh id is the node id. `network_address` is `host:port` (the reader
+/// picks the URL scheme); `public_key` is a compressed BLS12-381 G1 key.
 public(package) fun new(
-    node_info: StorageNodeInfo,
+    name: String,
+    network_address: String,
+    public_key: vector<u8>,
+    metadata: NodeMetadata,
     commission_rate: u16,
     storage_price: u64,
     write_price: u64,
@@ -100,9 +119,22 @@ public(package) fun new(
     governance_authorized: Authorized,
     ctx: &mut TxContext,
 ): StakingPool {
+    let id = object::new(ctx);
+    let node_id = id.to_inner();
+    assert!(name.length() <= MAX_NODE_NAME_LENGTH, EInvalidNameLength);
+    assert!(network_address.length() <= MAX_NETWORK_ADDRESS_LENGTH, EInvalidNetworkAddressLength);
     assert!((commission_rate as u64) <= N_BASIS_POINTS, EIncorrectCommissionRate);
+    let node_info = storage_node::new(
+        name,
+        node_id,
+        network_address,
+        public_key,
+        vector[],
+        metadata,
+        ctx,
+    );
     StakingPool {
-        id: object::new(ctx),
+        id,
         state: PoolState::Active,
         voting_params: VotingParams { storage_price, write_price, node_capacity },
         node_info,

@@ -5,6 +5,7 @@ module floe::test_helpers;
 
 use floe::bls_aggregate::{Self, BlsCommittee};
 use floe::init;
+use floe::storage_node::StorageNodeCap;
 use floe::system::{Self, System};
 use floe::system_state_inner;
 use floe::test_vectors;
@@ -13,6 +14,7 @@ use sui::bcs;
 use sui::clock::Clock;
 use sui::coin::{Self, Coin};
 use sui::package::Publisher;
+use sui::test_scenario::Scenario;
 use wal::wal::WAL;
 
 /// Capacity of the test system (encoded bytes).
@@ -66,6 +68,8 @@ public fun blob_size(): u64 { test_vectors::blob_size() }
 
 public fun encoded_size(): u64 { test_vectors::encoded_length_1000_n10() }
 
+/// Node ids for committees built directly (not through genesis, which
+/// gives each node its pool's fresh id).
 public fun node_ids(): vector<ID> {
     vector[
         object::id_from_address(@0x1),
@@ -102,11 +106,11 @@ public fun new_system(ctx: &mut TxContext): System {
     system::new_for_testing(inner, ctx)
 }
 
-/// `initialize_floe` with the test nodes' staking settings (names
-/// `node_names()`, no network address, capacity votes `capacity()`, no
-/// commission, operators `operators()`), epochs of `epoch_duration()`.
+/// `initialize_floe` with the test nodes' keys (`public_keys()`) and
+/// staking settings (names `node_names()`, network addresses
+/// `127.0.0.1:910<i>`, capacity votes `capacity()`, no commission,
+/// operators `operators()`), epochs of `epoch_duration()`.
 public fun initialize_floe(
-    node_ids: vector<ID>,
     weights: vector<u16>,
     n_shards: u16,
     clock: &Clock,
@@ -116,7 +120,6 @@ public fun initialize_floe(
     init::initialize_floe(
         cap,
         0,
-        node_ids,
         public_keys(),
         weights,
         n_shards,
@@ -127,13 +130,36 @@ public fun initialize_floe(
         epoch_duration(),
         first_epoch_start(),
         node_names(),
-        vector[string::utf8(b""), string::utf8(b""), string::utf8(b""), string::utf8(b"")],
+        vector[
+            string::utf8(b"127.0.0.1:9100"),
+            string::utf8(b"127.0.0.1:9101"),
+            string::utf8(b"127.0.0.1:9102"),
+            string::utf8(b"127.0.0.1:9103"),
+        ],
         vector[CAPACITY, CAPACITY, CAPACITY, CAPACITY],
         vector[0, 0, 0, 0],
         operators(),
         clock,
         ctx,
     )
+}
+
+/// The node ids genesis gave the test nodes (each its pool's id), in the
+/// order of `operators()`, read from each operator's `StorageNodeCap`.
+/// Ends the current transaction; the next one is `sender`'s.
+public fun genesis_node_ids(scenario: &mut Scenario, sender: address): vector<ID> {
+    let operators = operators();
+    let mut ids = vector[];
+    let mut i = 0;
+    while (i < operators.length()) {
+        scenario.next_tx(operators[i]);
+        let cap = scenario.take_from_sender<StorageNodeCap>();
+        ids.push_back(cap.node_id());
+        scenario.return_to_sender(cap);
+        i = i + 1;
+    };
+    scenario.next_tx(sender);
+    ids
 }
 
 /// WAL for tests.
