@@ -101,6 +101,21 @@ fn fill_input(
     Ok(())
 }
 
+/// Sets the `kind` enum of a transaction whose kind is given only by its
+/// data, as Sui's TypeScript SDK sends it (`kind.data` is the oneof; the
+/// enum is left unset). Only a programmable transaction can come from a
+/// user, so only that case is filled; anything else stays as sent and is
+/// refused by the conversion.
+pub(crate) fn normalise_kind(tx: &mut pb::Transaction) {
+    use pb::transaction_kind::{Data, Kind};
+    if let Some(kind) = tx.kind.as_mut()
+        && kind.kind() == Kind::Unknown
+        && matches!(kind.data, Some(Data::ProgrammableTransaction(_)))
+    {
+        kind.kind = Some(Kind::ProgrammableTransaction as i32);
+    }
+}
+
 fn used_ids(ptb: &pb::ProgrammableTransaction) -> Vec<String> {
     ptb.inputs
         .iter()
@@ -117,6 +132,7 @@ pub(crate) fn resolve(
 ) -> Result<Resolved, Status> {
     let mut budget_estimated = false;
     let mut dry_run_gas = None;
+    normalise_kind(&mut tx);
     if tx.bcs.is_none() {
         if tx.version.is_none() {
             tx.version = Some(1);
