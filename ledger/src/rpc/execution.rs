@@ -91,7 +91,13 @@ impl pb::transaction_execution_service_server::TransactionExecutionService for E
         let checks_disabled = req.checks
             == Some(pb::simulate_transaction_request::TransactionChecks::Disabled as i32);
         let (record, results) = tokio::task::spawn_blocking(move || {
-            let resolved = resolve(&ledger.state(), ledger.registry(), proto, checks_disabled)?;
+            let resolved = resolve(
+                &ledger.state(),
+                ledger.registry(),
+                proto,
+                checks_disabled,
+                gas_selection,
+            )?;
             let extra = resolved.dry_run_gas.clone();
             let mut tx = resolved.tx;
             let (mut record, mut results) = ledger
