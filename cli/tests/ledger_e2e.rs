@@ -663,6 +663,11 @@ async fn simulate_completes_a_partial_transaction() {
         s.epoch_start_timestamp_ms,
         Some(start.seconds as u64 * 1000 + start.nanos as u64 / 1_000_000)
     );
-    assert!(s.parameters.expect("parameters").epoch_duration_ms.is_some());
+    assert!(
+        s.parameters
+            .expect("parameters")
+            .epoch_duration_ms
+            .is_some()
+    );
     assert_eq!(s.protocol_version, None, "not asked for");
 }
