@@ -12,7 +12,7 @@
 mod devnet_support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use devnet_support::{Running, floe};
 use serde_json::Value;
@@ -102,9 +102,7 @@ fn require_node() {
         let found = Command::new(tool)
             .arg("--version")
             .output()
-            .as_ref()
-            .map(Output::status)
-            .is_ok_and(|s| s.success());
+            .is_ok_and(|o| o.status.success());
         assert!(
             found,
             "the TypeScript SDK tests need {what} on PATH (`{tool}` was not found): install \
