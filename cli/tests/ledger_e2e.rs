@@ -547,6 +547,8 @@ async fn simulate_completes_a_partial_transaction() {
     let mut t: pb::Transaction = t.into();
     t.bcs = None;
     t.gas_payment = None;
+    // The kind given only by its data: the SDK leaves the enum unset.
+    t.kind.as_mut().expect("kind").kind = None;
     let literal = |k: prost_types::value::Kind| {
         let mut i = pb::Input::default();
         i.literal = Some(Box::new(prost_types::Value { kind: Some(k) }));
@@ -617,6 +619,17 @@ async fn simulate_completes_a_partial_transaction() {
     let mut view: pb::Transaction = view.into();
     view.bcs = None;
     view.gas_payment = None;
+    // Asked to select gas for execution, a sender without SUI is refused
+    // (rather than given a dry-run coin it could not sign for).
+    let mut req = pb::SimulateTransactionRequest::new(view.clone());
+    req.do_gas_selection = Some(true);
+    let refused = c
+        .execution_client()
+        .simulate_transaction(req)
+        .await
+        .expect_err("no gas to select");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition, "{refused}");
+    assert!(refused.message().contains("owns no SUI coin"), "{refused}");
     let mut req = pb::SimulateTransactionRequest::new(view);
     req.checks = Some(pb::simulate_transaction_request::TransactionChecks::Disabled as i32);
     req.read_mask = Some(mask("command_outputs"));
@@ -628,4 +641,33 @@ async fn simulate_completes_a_partial_transaction() {
         .into_inner();
     let out = r.command_outputs[0].return_values[0].value.clone().unwrap();
     assert_eq!(out.value.as_deref(), Some(&nobody.into_inner()[..]));
+
+    // The system state the SDK's getCurrentSystemState reads.
+    let mut req = pb::GetEpochRequest::default();
+    req.read_mask = Some(mask(
+        "system_state.epoch,system_state.reference_gas_price,system_state.epoch_start_timestamp_ms,system_state.parameters,start",
+    ));
+    let e = c
+        .ledger_client()
+        .get_epoch(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .epoch
+        .unwrap();
+    let s = e.system_state.expect("system_state");
+    assert_eq!(s.epoch, Some(0));
+    assert_eq!(s.reference_gas_price, Some(1_000));
+    let start = e.start.expect("start");
+    assert_eq!(
+        s.epoch_start_timestamp_ms,
+        Some(start.seconds as u64 * 1000 + start.nanos as u64 / 1_000_000)
+    );
+    assert!(
+        s.parameters
+            .expect("parameters")
+            .epoch_duration_ms
+            .is_some()
+    );
+    assert_eq!(s.protocol_version, None, "not asked for");
 }

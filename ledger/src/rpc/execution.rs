@@ -7,7 +7,7 @@ use sui_rpc::proto::sui::rpc::v2 as pb;
 use sui_sdk_types::{Transaction, UserSignature};
 use tonic::{Request, Response, Status};
 
-use super::resolve::resolve;
+use super::resolve::{normalise_kind, resolve};
 use super::{executed_proto, mask, tx_status};
 use crate::Ledger;
 use crate::exec::MAX_TX_BYTES;
@@ -32,11 +32,12 @@ impl pb::transaction_execution_service_server::TransactionExecutionService for E
     ) -> Result<Response<pb::ExecuteTransactionResponse>, Status> {
         let started = Instant::now();
         let req = request.into_inner();
-        let proto = req
+        let mut proto = req
             .transaction
-            .as_ref()
+            .clone()
             .ok_or_else(|| Status::invalid_argument("missing transaction"))?;
-        let tx: Transaction = proto
+        normalise_kind(&mut proto);
+        let tx: Transaction = (&proto)
             .try_into()
             .map_err(|e| Status::invalid_argument(format!("malformed transaction: {e}")))?;
         if bcs::serialized_size(&tx).unwrap_or(usize::MAX) > MAX_TX_BYTES {
@@ -90,7 +91,13 @@ impl pb::transaction_execution_service_server::TransactionExecutionService for E
         let checks_disabled = req.checks
             == Some(pb::simulate_transaction_request::TransactionChecks::Disabled as i32);
         let (record, results) = tokio::task::spawn_blocking(move || {
-            let resolved = resolve(&ledger.state(), ledger.registry(), proto, checks_disabled)?;
+            let resolved = resolve(
+                &ledger.state(),
+                ledger.registry(),
+                proto,
+                checks_disabled,
+                gas_selection,
+            )?;
             let extra = resolved.dry_run_gas.clone();
             let mut tx = resolved.tx;
             let (mut record, mut results) = ledger

@@ -219,8 +219,11 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         }
         if m.contains("protocol_config") {
             let mut p = pb::ProtocolConfig::default();
-            p.protocol_version = Some(1);
+            p.protocol_version = Some(super::system_state::PROTOCOL_VERSION);
             e.protocol_config = Some(p);
+        }
+        if let Some(sub) = m.subtree("system_state") {
+            e.system_state = Some(Box::new(super::system_state::system_state(&state, &sub)));
         }
         Ok(Response::new(pb::GetEpochResponse::new(e)))
     }

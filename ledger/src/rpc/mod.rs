@@ -9,6 +9,7 @@ mod package_service;
 mod resolve;
 mod state_service;
 mod subscription;
+mod system_state;
 
 use std::collections::BTreeMap;
 

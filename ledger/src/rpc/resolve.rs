@@ -101,6 +101,21 @@ fn fill_input(
     Ok(())
 }
 
+/// Sets the `kind` enum of a transaction whose kind is given only by its
+/// data, as Sui's TypeScript SDK sends it (`kind.data` is the oneof; the
+/// enum is left unset). Only a programmable transaction can come from a
+/// user, so only that case is filled; anything else stays as sent and is
+/// refused by the conversion.
+pub(crate) fn normalise_kind(tx: &mut pb::Transaction) {
+    use pb::transaction_kind::{Data, Kind};
+    if let Some(kind) = tx.kind.as_mut()
+        && kind.kind() == Kind::Unknown
+        && matches!(kind.data, Some(Data::ProgrammableTransaction(_)))
+    {
+        kind.kind = Some(Kind::ProgrammableTransaction as i32);
+    }
+}
+
 fn used_ids(ptb: &pb::ProgrammableTransaction) -> Vec<String> {
     ptb.inputs
         .iter()
@@ -108,15 +123,19 @@ fn used_ids(ptb: &pb::ProgrammableTransaction) -> Vec<String> {
         .collect()
 }
 
-/// Completes `tx` against current state.
+/// Completes `tx` against current state. `gas_selection` is the request's
+/// `do_gas_selection`: the client means to execute the result, so gas must
+/// be real coins.
 pub(crate) fn resolve(
     state: &State,
     registry: &Registry,
     mut tx: pb::Transaction,
     checks_disabled: bool,
+    gas_selection: bool,
 ) -> Result<Resolved, Status> {
     let mut budget_estimated = false;
     let mut dry_run_gas = None;
+    normalise_kind(&mut tx);
     if tx.bcs.is_none() {
         if tx.version.is_none() {
             tx.version = Some(1);
@@ -148,9 +167,11 @@ pub(crate) fn resolve(
             gas.price = Some(REFERENCE_GAS_PRICE);
         }
         if gas.objects.is_empty() {
+            // Gas comes from the gas owner (the sponsor, when there is one).
+            let payer = super::parse_address("gas_payment.owner", gas.owner.as_deref())?;
             let mut coins: Vec<&Object> = state
-                .owned_objects(&sender)
-                .filter(|o| *o.owner() == Owner::Address(sender))
+                .owned_objects(&payer)
+                .filter(|o| *o.owner() == Owner::Address(payer))
                 .filter(|o| sui_balance(o).is_some())
                 .filter(|o| {
                     !used
@@ -160,8 +181,15 @@ pub(crate) fn resolve(
                 .collect();
             coins.sort_by_key(|o| std::cmp::Reverse(sui_balance(o).unwrap_or(0)));
             coins.truncate(MAX_SELECTED_COINS);
+            if coins.is_empty() && gas_selection && !checks_disabled {
+                // The client will sign and execute what comes back: a
+                // dry-run coin would only fail later, as an unknown object.
+                return Err(Status::failed_precondition(format!(
+                    "gas selection: {payer} owns no SUI coin to pay gas with"
+                )));
+            }
             if checks_disabled || coins.is_empty() {
-                let coin = dry_run_coin(sender)
+                let coin = dry_run_coin(payer)
                     .ok_or_else(|| Status::internal("cannot build the dry-run gas coin"))?;
                 gas.objects = vec![
                     ObjectReference::new(coin.object_id(), coin.version(), coin.digest()).into(),
