@@ -68,7 +68,9 @@ pub fn write_new_key_file(path: &Path, contents: &[u8]) -> Result<(), KeyFileErr
         Ok(()) => {}
     }
     #[cfg(unix)]
-    fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(io)?;
+    fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)?;
     Ok(())
 }
 

@@ -28,7 +28,14 @@ impl Client {
     /// Reads and decodes blob `blob_id`.
     pub async fn read(&self, blob_id: &BlobId, progress: Option<ProgressFn>) -> Result<Vec<u8>> {
         let nodes = self.node_set().await?;
-        read_from_nodes(&nodes, blob_id, &self.permits, &self.config.limits, progress).await
+        read_from_nodes(
+            &nodes,
+            blob_id,
+            &self.permits,
+            &self.config.limits,
+            progress,
+        )
+        .await
     }
 
     /// Verified metadata from the first node that has them. "Not found"

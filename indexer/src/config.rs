@@ -190,7 +190,10 @@ mod tests {
         assert!(IndexerConfig::from_toml("data_dir = 1").is_err());
         assert_eq!(c.api, ApiLimits::default());
         let api = "data_dir = \"/x\"\n[chain]\nendpoints = [\"a\"]\nwal_package = \"0x1\"\nfloe_package = \"0x2\"\n[api]\nmax_connections = 3\n";
-        assert_eq!(IndexerConfig::from_toml(api).unwrap().api.max_connections, 3);
+        assert_eq!(
+            IndexerConfig::from_toml(api).unwrap().api.max_connections,
+            3
+        );
         let zero = api.replace("max_connections = 3", "max_concurrent_requests = 0");
         assert!(
             IndexerConfig::from_toml(&zero)

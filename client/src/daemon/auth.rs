@@ -33,7 +33,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-use super::{StoreRequest, error, parse_store_query};
+use super::{StoreRequest, error, invalid_query, parse_store_query};
 use crate::store::Epochs;
 
 /// Longest token id accepted (ids are stored until the token expires).
@@ -194,7 +194,11 @@ impl Authenticator {
                     ErrorKind::InvalidSignature => "INVALID_SIGNATURE",
                     _ => "INVALID_TOKEN",
                 };
-                (StatusCode::UNAUTHORIZED, reason, format!("the token is refused: {e}"))
+                (
+                    StatusCode::UNAUTHORIZED,
+                    reason,
+                    format!("the token is refused: {e}"),
+                )
             })
     }
 
@@ -363,7 +367,7 @@ pub(crate) async fn require_token(
 ) -> Response {
     let store = match parse_store_query(request.uri()) {
         Ok(store) => store,
-        Err(response) => return response,
+        Err(message) => return invalid_query(message),
     };
     match auth.authorize(request.headers().get(header::AUTHORIZATION), &store) {
         Ok(claims) => {

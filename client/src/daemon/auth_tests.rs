@@ -72,7 +72,10 @@ async fn a_token_is_required_checked_and_accepted_once() {
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
 
     let token = hs256(&claims("one"));
-    assert_eq!(put(&base, "", b"x", Some(&token)).await, (200, String::new()));
+    assert_eq!(
+        put(&base, "", b"x", Some(&token)).await,
+        (200, String::new())
+    );
     assert_eq!(
         put(&base, "", b"x", Some(&token)).await,
         (403, "TOKEN_ALREADY_USED".into()),
@@ -117,7 +120,11 @@ async fn a_token_is_required_checked_and_accepted_once() {
     });
     assert_eq!(put(&base, "", b"x", Some(&nonce)).await.0, 200);
     assert_eq!(put(&base, "", b"x", Some("not.a.jwt")).await.0, 401);
-    assert_eq!(fake.blobs.lock().unwrap().len(), 1, "only accepted tokens stored");
+    assert_eq!(
+        fake.blobs.lock().unwrap().len(),
+        1,
+        "only accepted tokens stored"
+    );
 }
 
 #[tokio::test]
@@ -206,8 +213,14 @@ async fn remembered_token_ids_are_bounded() {
         auth(JwtKey::Hs256(SECRET.to_vec()), 2),
     )
     .await;
-    assert_eq!(put(&base, "", b"x", Some(&hs256(&claims("a")))).await.0, 200);
-    assert_eq!(put(&base, "", b"x", Some(&hs256(&claims("b")))).await.0, 200);
+    assert_eq!(
+        put(&base, "", b"x", Some(&hs256(&claims("a")))).await.0,
+        200
+    );
+    assert_eq!(
+        put(&base, "", b"x", Some(&hs256(&claims("b")))).await.0,
+        200
+    );
     // Both are live: forgetting one would allow its replay, so a third
     // token waits for one of them to expire.
     assert_eq!(

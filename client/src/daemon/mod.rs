@@ -364,33 +364,32 @@ pub(crate) struct StoreRequest {
     send_object_to: Option<Address>,
 }
 
-/// Parses and checks `PUT /v1/blobs`'s query (400 when it is wrong).
-pub(crate) fn parse_store_query(uri: &Uri) -> Result<StoreRequest, Response> {
-    let invalid = |message: String| error(StatusCode::BAD_REQUEST, "INVALID_QUERY", message);
-    let Query(query) =
-        Query::<PublisherQuery>::try_from_uri(uri).map_err(|e| invalid(e.body_text()))?;
+/// A 400 answer to a bad store query.
+fn invalid_query(message: String) -> Response {
+    error(StatusCode::BAD_REQUEST, "INVALID_QUERY", message)
+}
+
+/// Parses and checks `PUT /v1/blobs`'s query; `Err` is why it is wrong
+/// (answered with [`invalid_query`]).
+pub(crate) fn parse_store_query(uri: &Uri) -> Result<StoreRequest, String> {
+    let Query(query) = Query::<PublisherQuery>::try_from_uri(uri).map_err(|e| e.body_text())?;
     if query.permanent && query.deletable {
-        return Err(invalid(
-            "permanent and deletable exclude each other".into(),
-        ));
+        return Err("permanent and deletable exclude each other".into());
     }
     if query.share && query.send_object_to.is_some() {
-        return Err(invalid(
-            "share and send_object_to exclude each other".into(),
-        ));
+        return Err("share and send_object_to exclude each other".into());
     }
     let epochs = query
         .epochs
         .as_deref()
         .map(str::parse::<Epochs>)
-        .transpose()
-        .map_err(invalid)?;
+        .transpose()?;
     let send_object_to = query
         .send_object_to
         .as_deref()
         .map(str::parse::<Address>)
         .transpose()
-        .map_err(|e| invalid(format!("send_object_to is not an address: {e}")))?;
+        .map_err(|e| format!("send_object_to is not an address: {e}"))?;
     Ok(StoreRequest {
         epochs,
         permanent: query.permanent,
@@ -407,37 +406,50 @@ impl StoreRequest {
     }
 }
 
-/// Reads a body of at most `limit` bytes: 413 past it (early when
-/// `Content-Length` says so), 400 when the body is not valid HTTP framing
-/// (a malformed chunked encoding) or breaks off.
-async fn read_body(body: Body, headers: &HeaderMap, limit: u64) -> Result<Vec<u8>, Response> {
-    let too_large = || {
-        error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "BODY_TOO_LARGE",
-            format!("the body is larger than the {limit}-byte limit"),
-        )
-    };
+/// Why a request body was refused.
+#[derive(Debug)]
+enum BodyError {
+    /// Past the limit (413).
+    TooLarge(u64),
+    /// Not valid HTTP framing, or broken off (400).
+    Invalid(String),
+}
+
+impl BodyError {
+    fn response(self) -> Response {
+        match self {
+            BodyError::TooLarge(limit) => error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BODY_TOO_LARGE",
+                format!("the body is larger than the {limit}-byte limit"),
+            ),
+            BodyError::Invalid(reason) => error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_BODY",
+                format!("the request body could not be read: {reason}"),
+            ),
+        }
+    }
+}
+
+/// Reads a body of at most `limit` bytes: too large past it (early when
+/// `Content-Length` says so), invalid when the body is not valid HTTP
+/// framing (a malformed chunked encoding) or breaks off.
+async fn read_body(body: Body, headers: &HeaderMap, limit: u64) -> Result<Vec<u8>, BodyError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit) {
-        return Err(too_large());
+        return Err(BodyError::TooLarge(limit));
     }
     let capacity = declared.unwrap_or(0).min(limit).min(1 << 20);
     let mut blob = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_BODY",
-                format!("the request body could not be read: {e}"),
-            )
-        })?;
+        let chunk = chunk.map_err(|e| BodyError::Invalid(e.to_string()))?;
         if (blob.len() as u64).saturating_add(chunk.len() as u64) > limit {
-            return Err(too_large());
+            return Err(BodyError::TooLarge(limit));
         }
         blob.extend_from_slice(&chunk);
     }
@@ -453,7 +465,7 @@ async fn store_blob(
 ) -> Response {
     let request = match parse_store_query(&uri) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(message) => return invalid_query(message),
     };
     if let Some(spending) = &state.spending
         && let Err(over) = spending.check_open()
@@ -467,7 +479,7 @@ async fn store_blob(
     }
     let blob = match read_body(body, &headers, limit).await {
         Ok(blob) => blob,
-        Err(response) => return response,
+        Err(e) => return e.response(),
     };
     if let Some(size) = claims.as_ref().and_then(|c| c.size)
         && blob.len() as u64 != size
@@ -475,7 +487,10 @@ async fn store_blob(
         return error(
             StatusCode::FORBIDDEN,
             "SIZE_INCORRECT",
-            format!("the token allows a body of exactly {size} bytes, not {}", blob.len()),
+            format!(
+                "the token allows a body of exactly {size} bytes, not {}",
+                blob.len()
+            ),
         );
     }
     let options = StoreOptions {

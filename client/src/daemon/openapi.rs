@@ -35,7 +35,10 @@ pub(super) const STORE: RouteDoc = RouteDoc {
         ("send_object_to", "Address to transfer the Blob object to"),
     ],
     answers: &[
-        ("400", "Invalid query, or a body that is not valid HTTP framing"),
+        (
+            "400",
+            "Invalid query, or a body that is not valid HTTP framing",
+        ),
         (
             "401",
             "JWT required (auth configured): missing, malformed, badly signed or expired",
@@ -65,7 +68,10 @@ pub(super) const READ: RouteDoc = RouteDoc {
         ("206", "Partial content for a Range request"),
         ("400", "Malformed blob id"),
         ("404", "Blob not found"),
-        ("416", "Range not satisfiable (a malformed Range is ignored: 200)"),
+        (
+            "416",
+            "Range not satisfiable (a malformed Range is ignored: 200)",
+        ),
         ("429", "Concurrency limit and queue full (Retry-After)"),
         ("503", "Too few storage nodes answered (Retry-After)"),
     ],

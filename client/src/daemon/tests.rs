@@ -470,7 +470,8 @@ async fn a_malformed_chunked_body_is_400_and_a_long_one_413() {
     let status = raw_status(&base, malformed).await;
     assert!(status.contains(" 400 "), "{status}");
     // A well-formed chunked body past the limit is still 413.
-    let mut long = b"PUT /v1/blobs HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let mut long =
+        b"PUT /v1/blobs HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..3 {
         long.extend_from_slice(b"200\r\n");
         long.extend_from_slice(&[b'x'; 0x200]);
