@@ -20,10 +20,11 @@ use super::{ApiError, AppState, bcs_response, success};
 use crate::chain_view::CommitteeView;
 use crate::pending::PendingSliver;
 
-/// Walrus's `StoredOnNodeStatus`, serialised as Walrus does (camelCase:
-/// `"nonexistent"`, `"buffered"`, `"stored"`).
+/// Walrus's `StoredOnNodeStatus`, serialised as Walrus does, by variant name
+/// (`"Nonexistent"`, `"Buffered"`, `"Stored"`: what Walrus's TypeScript SDK
+/// compares against to skip uploads a node already holds). `BlobStatus`, in
+/// contrast, is camelCase (`"nonexistent"`, `{"permanent": ...}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub(super) enum StoredOnNodeStatus {
     /// Neither stored nor buffered.
     Nonexistent,
