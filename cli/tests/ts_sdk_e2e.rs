@@ -159,7 +159,6 @@ fn sui_sdk_builds_and_executes_transactions() {
 /// blob stored with `floe store`; `writeBlob` deletable and permanent, read
 /// back with the SDK and with `floe read`.
 #[test]
-#[ignore = "needs dof-pools and node-api branches"]
 fn walrus_sdk_reads_and_writes_blobs() {
     require_node();
     let net = Devnet::start();
