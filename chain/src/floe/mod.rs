@@ -110,16 +110,23 @@ impl FloeIds {
         let system_tag = ids.floe_tag("system", "System");
         let staking_tag = ids.floe_tag("staking", "Staking");
         let treasury_tag = ids.wal_tag("ProtectedTreasury");
-        for tx in &genesis.transactions {
-            for created in tx.created() {
-                let id = *created.reference.object_id();
-                let info = client.get_object(id).await?;
-                match info.struct_type() {
-                    Some(t) if *t == system_tag => ids.system = id,
-                    Some(t) if *t == treasury_tag => ids.treasury = id,
-                    Some(t) if *t == staking_tag => ids.staking = id,
-                    _ => {}
-                }
+        // All three are shared objects, which are never deleted. Owned
+        // genesis objects are skipped: they may be gone (a gas coin merged
+        // into another by any Sui client's gas smashing), and a lookup of
+        // one would fail discovery.
+        let shared: Vec<Address> = genesis
+            .transactions
+            .iter()
+            .flat_map(|tx| tx.created())
+            .filter(|c| matches!(c.owner, sui_sdk_types::Owner::Shared(_)))
+            .map(|c| *c.reference.object_id())
+            .collect();
+        for (id, info) in shared.iter().zip(client.get_objects(&shared).await?) {
+            match info.as_ref().and_then(|i| i.struct_type()) {
+                Some(t) if *t == system_tag => ids.system = *id,
+                Some(t) if *t == treasury_tag => ids.treasury = *id,
+                Some(t) if *t == staking_tag => ids.staking = *id,
+                _ => {}
             }
         }
         if ids.system == Address::ZERO {

@@ -247,3 +247,48 @@ pub(crate) fn resolve(
         budget_estimated,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_kind(data: Option<pb::transaction_kind::Data>, kind: Option<i32>) -> pb::Transaction {
+        let mut k = pb::TransactionKind::default();
+        k.data = data;
+        k.kind = kind;
+        let mut tx = pb::Transaction::default();
+        tx.kind = Some(k);
+        tx
+    }
+
+    #[test]
+    fn a_kind_given_only_by_its_data_is_a_programmable_transaction() {
+        use pb::transaction_kind::{Data, Kind};
+        let ptb = || Some(Data::ProgrammableTransaction(Default::default()));
+        // As Sui's TypeScript SDK sends it: the oneof set, the enum not.
+        let mut tx = with_kind(ptb(), None);
+        normalise_kind(&mut tx);
+        assert_eq!(
+            tx.kind.as_ref().map(|k| k.kind()),
+            Some(Kind::ProgrammableTransaction)
+        );
+        let converted = sui_sdk_types::TransactionKind::try_from(tx.kind.as_ref().unwrap());
+        assert!(
+            matches!(
+                converted,
+                Ok(sui_sdk_types::TransactionKind::ProgrammableTransaction(_))
+            ),
+            "{converted:?}"
+        );
+        // An explicit kind is kept, and system kinds are never inferred.
+        let mut explicit = with_kind(ptb(), Some(Kind::ProgrammableSystemTransaction as i32));
+        normalise_kind(&mut explicit);
+        assert_eq!(
+            explicit.kind.as_ref().map(|k| k.kind()),
+            Some(Kind::ProgrammableSystemTransaction)
+        );
+        let mut other = with_kind(Some(Data::ChangeEpoch(Default::default())), None);
+        normalise_kind(&mut other);
+        assert_eq!(other.kind.as_ref().map(|k| k.kind()), Some(Kind::Unknown));
+    }
+}
