@@ -244,7 +244,8 @@ fn deleted_blobs_are_collected_and_kill_9_loses_no_acknowledged_upload() {
         std::thread::spawn(move || {
             for (path, body) in puts {
                 match support::try_request(addr, "PUT", &path, &body) {
-                    Ok((200, _)) => acked.lock().unwrap().push(path),
+                    // 201 stored, 200 already stored.
+                    Ok((200 | 201, _)) => acked.lock().unwrap().push(path),
                     _ => return,
                 }
             }

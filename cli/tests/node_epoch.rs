@@ -368,8 +368,10 @@ fn shards_move_at_an_epoch_change_and_nodes_report_sync_done() {
                 "/v1/blobs/{id}/slivers/{}/primary",
                 shard_to_pair(shard, &id, n)
             );
+            // Once dropped, the old owner no longer serves the shard: Walrus's
+            // 400 SHARD_NOT_ASSIGNED (while locked it still answered 200).
             wait_for("the lost shard to be dropped", WAIT, || {
-                (nodes[owner_before(shard)].req("GET", &path, b"").0 == 404).then_some(())
+                (nodes[owner_before(shard)].req("GET", &path, b"").0 == 400).then_some(())
             });
             assert_eq!(
                 nodes[now].req("GET", &path, b"").0,

@@ -11,11 +11,16 @@
 //! several records (a blob object and the event cursor that caused it) and
 //! cost an inode per sliver. fjall batches are atomic across partitions.
 //!
-//! Durability: every write method appends one atomic batch to the journal
-//! and returns only after an fsync that covers it (`PersistMode::SyncAll`,
-//! shared between concurrent writers: group commit), so a caller that
-//! answers a request afterwards has made the write survive kill -9; on
-//! open, fjall replays the journal.
+//! Durability: every write method hands one atomic batch to the store's
+//! writer thread (`store_writer.rs`), which journals it, fsyncs
+//! (`PersistMode::SyncAll`, one fsync shared by every batch waiting: group
+//! commit) and only then makes it readable; the method returns after that,
+//! so a caller that answers a request afterwards has made the write survive
+//! kill -9, and a write whose fsync failed is never served. On open, fjall
+//! replays the journal.
+//!
+//! Engine settings (`StoreConfig`) are chosen for slivers of up to a few
+//! MiB arriving from many clients at once; see `StoreConfig` for why.
 //!
 //! Epoch changes (`store_epoch.rs`): the shard statuses, the epoch they
 //! follow and whether `epoch_sync_done` was sent change in one batch.
@@ -28,7 +33,7 @@
 
 use std::path::Path;
 
-use fjall::{Batch, Config, Keyspace, PartitionCreateOptions, PartitionHandle, PersistMode};
+use fjall::{Config, Keyspace, PartitionCreateOptions, PartitionHandle};
 use floe_core::encoding::{Primary, Secondary, SliverData};
 use floe_core::move_types::ObjectId;
 use floe_core::{Axis, BlobId, EncodingConfig, UnverifiedBlobMetadataWithId};
@@ -48,6 +53,13 @@ pub enum StoreError {
     /// Could not create the data directory.
     #[error("cannot create the store directory: {0}")]
     Io(#[from] std::io::Error),
+    /// A commit failed (fsync or journal error; the store refuses writes
+    /// from then on) or the writer thread is gone.
+    #[error("store commit failed: {reason}")]
+    Commit {
+        /// What the engine said.
+        reason: String,
+    },
     /// Stored bytes no longer decode or verify.
     #[error("corrupt {what} in the store: {reason}")]
     Corrupt {
@@ -194,25 +206,50 @@ pub struct NodeStore {
     /// Shard (u16 BE) -> epoch (u32 BE) in which it was lost
     /// (`LockedToMove`), for deleting it two epochs later.
     lost_shards: PartitionHandle,
-    /// Group-commit bookkeeping, see [`NodeStore::commit_durable`].
-    sync: GroupSync,
+    /// The one writer thread (group commit, visibility after fsync);
+    /// `None` only while opening.
+    writer: Option<Writer>,
 }
 
-/// Appended batches vs. batches covered by a finished fsync.
-#[derive(Debug, Default)]
-struct GroupSync {
-    state: std::sync::Mutex<SyncState>,
-    done: std::sync::Condvar,
+/// The storage engine's settings, sized for slivers of up to a few MiB
+/// arriving from many clients at once (fjall's defaults suit small values:
+/// a 64 MiB write buffer is thirty 2 MiB slivers, and one flush and one
+/// compaction thread on a 2-core machine).
+#[derive(Debug, Clone, Copy)]
+pub struct StoreConfig {
+    /// All memtables together; writes stall beyond it until flushes catch
+    /// up.
+    pub write_buffer_bytes: u64,
+    /// All journals together; writes halt beyond it.
+    pub journal_bytes: u64,
+    /// The sliver partition's memtable (sealed and flushed beyond it).
+    pub sliver_memtable_bytes: u32,
+    /// Flush threads.
+    pub flush_workers: usize,
+    /// Compaction threads.
+    pub compaction_workers: usize,
 }
 
-#[derive(Debug, Default)]
-struct SyncState {
-    /// Batches appended to the journal (numbered from 1).
-    appended: u64,
-    /// Every batch numbered up to this is fsync'd.
-    synced: u64,
-    /// A writer is running `persist` now.
-    syncing: bool,
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            write_buffer_bytes: 512 << 20,
+            journal_bytes: 2 << 30,
+            sliver_memtable_bytes: 64 << 20,
+            flush_workers: 2,
+            compaction_workers: 2,
+        }
+    }
+}
+
+impl StoreConfig {
+    fn keyspace(&self, dir: &Path) -> Config {
+        Config::new(dir)
+            .max_write_buffer_size(self.write_buffer_bytes)
+            .max_journaling_size(self.journal_bytes)
+            .flush_workers(self.flush_workers)
+            .compaction_workers(self.compaction_workers)
+    }
 }
 
 impl std::fmt::Debug for NodeStore {
@@ -226,62 +263,58 @@ impl NodeStore {
     /// crash so that every committed batch is there.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir)?;
-        let keyspace = Config::new(dir).open()?;
+        let keyspace = StoreConfig::default().keyspace(dir).open()?;
         let plain = PartitionCreateOptions::default;
-        Ok(Self {
-            metadata: keyspace.open_partition("metadata", plain())?,
-            slivers: keyspace.open_partition(
-                "slivers",
-                plain().with_kv_separation(fjall::KvSeparationOptions::default()),
-            )?,
-            shard_status: keyspace.open_partition("shard_status", plain())?,
-            blob_objects: keyspace.open_partition("blob_objects", plain())?,
-            invalid_blobs: keyspace.open_partition("invalid_blobs", plain())?,
-            node_state: keyspace.open_partition("node_state", plain())?,
-            recovery_queue: keyspace.open_partition("recovery_queue", plain())?,
-            inconsistency_proofs: keyspace.open_partition("inconsistency_proofs", plain())?,
-            lost_shards: keyspace.open_partition("lost_shards", plain())?,
+        let open = |name: &str| keyspace.open_partition(name, plain());
+        let slivers = keyspace.open_partition(
+            "slivers",
+            plain()
+                .max_memtable_size(StoreConfig::default().sliver_memtable_bytes)
+                .with_kv_separation(fjall::KvSeparationOptions::default()),
+        )?;
+        let store = Self {
+            metadata: open("metadata")?,
+            slivers,
+            shard_status: open("shard_status")?,
+            blob_objects: open("blob_objects")?,
+            invalid_blobs: open("invalid_blobs")?,
+            node_state: open("node_state")?,
+            recovery_queue: open("recovery_queue")?,
+            inconsistency_proofs: open("inconsistency_proofs")?,
+            lost_shards: open("lost_shards")?,
+            writer: None,
             keyspace,
-            sync: GroupSync::default(),
+        };
+        let partitions = vec![
+            store.metadata.clone(),
+            store.slivers.clone(),
+            store.shard_status.clone(),
+            store.blob_objects.clone(),
+            store.invalid_blobs.clone(),
+            store.node_state.clone(),
+            store.recovery_queue.clone(),
+            store.inconsistency_proofs.clone(),
+            store.lost_shards.clone(),
+        ];
+        Ok(Self {
+            writer: Some(Writer::start(store.keyspace.clone(), partitions)?),
+            ..store
         })
     }
 
-    /// Commits `batch` and returns once the journal holding it is fsync'd.
-    ///
-    /// Group commit: the batch goes into the journal without a sync, then
-    /// the caller waits for a sync that started after its append. If none is
-    /// running it runs one itself, covering every batch appended so far, so
-    /// concurrent writers (concurrent PUTs) share fsyncs instead of paying
-    /// one each. The measured engine is fsync-bound at one commit per sliver
-    /// (see the module doc), which is what this amortises.
-    fn commit_durable(&self, batch: Batch) -> Result<(), StoreError> {
-        batch.commit()?;
-        let lock = || self.sync.state.lock().unwrap_or_else(|p| p.into_inner());
-        let mine = {
-            let mut st = lock();
-            st.appended += 1;
-            st.appended
-        };
-        let mut st = lock();
-        loop {
-            if st.synced >= mine {
-                return Ok(());
-            }
-            if !st.syncing {
-                st.syncing = true;
-                let target = st.appended;
-                drop(st);
-                let result = self.keyspace.persist(PersistMode::SyncAll);
-                st = lock();
-                st.syncing = false;
-                if result.is_ok() {
-                    st.synced = st.synced.max(target);
-                }
-                self.sync.done.notify_all();
-                result?;
-                continue;
-            }
-            st = self.sync.done.wait(st).unwrap_or_else(|p| p.into_inner());
+    /// A new, empty atomic batch of writes.
+    fn batch(&self) -> WriteBatch {
+        WriteBatch::default()
+    }
+
+    /// Commits `batch` through the writer thread and returns once it is
+    /// fsync'd and readable (see `store_writer.rs`).
+    fn commit_durable(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        match &self.writer {
+            Some(writer) => writer.commit(batch),
+            None => Err(StoreError::Commit {
+                reason: "the store is not open".into(),
+            }),
         }
     }
 
@@ -293,7 +326,7 @@ impl NodeStore {
         if self.metadata.contains_key(key)? {
             return Ok(false);
         }
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         batch.insert(&self.metadata, key.as_slice(), metadata.to_bcs());
         self.commit_durable(batch)?;
         Ok(true)
@@ -332,7 +365,7 @@ impl NodeStore {
         blob_id: &BlobId,
         bcs: &[u8],
     ) -> Result<(), StoreError> {
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         batch.insert(
             &self.slivers,
             sliver_key(shard, axis, blob_id).as_slice(),
@@ -406,7 +439,7 @@ impl NodeStore {
 
     /// Sets the status of a shard.
     pub fn set_shard_status(&self, shard: u16, status: ShardStatus) -> Result<(), StoreError> {
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         batch.insert(&self.shard_status, shard.to_be_bytes(), [status.to_u8()]);
         self.commit_durable(batch)?;
         Ok(())
@@ -445,7 +478,7 @@ impl NodeStore {
         cursor: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         let bytes = bcs::to_bytes(info).map_err(|e| corrupt("blob object", e))?;
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         batch.insert(
             &self.blob_objects,
             object_key(blob_id, object).as_slice(),
@@ -478,7 +511,7 @@ impl NodeStore {
         epoch: u32,
         cursor: Option<&[u8]>,
     ) -> Result<(), StoreError> {
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         batch.insert(
             &self.invalid_blobs,
             blob_id.as_bytes().as_slice(),
@@ -533,7 +566,7 @@ impl NodeStore {
 
     /// Persists the chain follower's position (opaque bytes it defines).
     pub fn set_event_cursor(&self, cursor: &[u8]) -> Result<(), StoreError> {
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         batch.insert(&self.node_state, EVENT_CURSOR, cursor);
         self.commit_durable(batch)?;
         Ok(())
@@ -552,6 +585,11 @@ fn parse_status(v: &[u8]) -> Result<ShardStatus, StoreError> {
         _ => Err(corrupt("shard status", "not one byte")),
     }
 }
+
+#[path = "store_writer.rs"]
+mod writer;
+pub use writer::WriteBatch;
+use writer::Writer;
 
 #[path = "store_chain.rs"]
 mod chain;

@@ -42,7 +42,7 @@ pub struct GcStats {
 impl NodeStore {
     /// Writes `batch` and the cursor in one durable commit.
     pub fn apply_chain_batch(&self, batch: &ChainBatch) -> Result<(), StoreError> {
-        let mut b = self.keyspace.batch();
+        let mut b = self.batch();
         for ((blob_id, object), info) in &batch.objects {
             let bytes = bcs::to_bytes(info).map_err(|e| corrupt("blob object", e))?;
             b.insert(
@@ -111,7 +111,7 @@ impl NodeStore {
     /// Takes a blob id off the recovery queue (it is complete, or no longer
     /// needs its data).
     pub fn finish_recovery(&self, blob_id: &BlobId) -> Result<(), StoreError> {
-        let mut b = self.keyspace.batch();
+        let mut b = self.batch();
         b.remove(&self.recovery_queue, blob_id.as_bytes().as_slice());
         self.commit_durable(b)
     }
@@ -130,7 +130,7 @@ impl NodeStore {
             Axis::Primary => 0,
             Axis::Secondary => 1,
         });
-        let mut b = self.keyspace.batch();
+        let mut b = self.batch();
         b.insert(&self.inconsistency_proofs, key, proof_bcs);
         b.remove(&self.recovery_queue, blob_id.as_bytes().as_slice());
         self.commit_durable(b)
@@ -170,7 +170,7 @@ impl NodeStore {
             return Ok(GcStats::default());
         }
         let mut stats = GcStats::default();
-        let mut b = self.keyspace.batch();
+        let mut b = self.batch();
         if self.metadata.contains_key(blob_id.as_bytes())? {
             b.remove(&self.metadata, blob_id.as_bytes().as_slice());
             stats.blobs = 1;

@@ -81,7 +81,11 @@ impl NodeStore {
             .transpose()
     }
 
-    fn put_record(&self, batch: &mut fjall::Batch, record: &EpochRecord) -> Result<(), StoreError> {
+    fn put_record(
+        &self,
+        batch: &mut super::WriteBatch,
+        record: &EpochRecord,
+    ) -> Result<(), StoreError> {
         let bytes = bcs::to_bytes(record).map_err(|e| corrupt("epoch record", e))?;
         batch.insert(&self.node_state, EPOCH_RECORD, bytes);
         Ok(())
@@ -95,7 +99,7 @@ impl NodeStore {
         if self.epoch_record()?.is_some() {
             return Ok(false);
         }
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         for &shard in owned {
             if self.shard_status(shard)?.is_none() {
                 batch.insert(
@@ -139,7 +143,7 @@ impl NodeStore {
             .map(|(shard, _)| *shard)
             .collect();
         let diff = shard_diff(&held, owned);
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         for &shard in &diff.gained {
             batch.insert(
                 &self.shard_status,
@@ -173,7 +177,7 @@ impl NodeStore {
             return Err(corrupt("epoch record", "sync done before any epoch"));
         };
         record.sync_done_epoch = Some(record.sync_done_epoch.map_or(epoch, |e| e.max(epoch)));
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         self.put_record(&mut batch, &record)?;
         self.commit_durable(batch)
     }
@@ -181,7 +185,7 @@ impl NodeStore {
     /// Marks synced shards `Active` in one batch (a shard no longer in a
     /// syncing status is left alone: an epoch change took it meanwhile).
     pub fn finish_shard_sync(&self, shards: &BTreeSet<u16>) -> Result<(), StoreError> {
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         for &shard in shards {
             if self.shard_status(shard)?.is_some_and(is_syncing) {
                 batch.insert(
@@ -228,7 +232,7 @@ impl NodeStore {
     /// its status and lost epoch. Returns the slivers deleted (call until
     /// it returns 0 so no batch grows without bound).
     pub fn drop_shard(&self, shard: u16, limit: usize) -> Result<usize, StoreError> {
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         let mut n = 0;
         for row in self.slivers.prefix(shard.to_be_bytes()).take(limit) {
             let key = row?;
@@ -292,7 +296,7 @@ impl NodeStore {
     /// Puts `blob_id` on the durable recovery queue (shard sync hands over
     /// blobs whose slivers the previous holder could not serve).
     pub fn queue_recovery(&self, blob_id: &BlobId) -> Result<(), StoreError> {
-        let mut batch = self.keyspace.batch();
+        let mut batch = self.batch();
         batch.insert(&self.recovery_queue, blob_id.as_bytes().as_slice(), []);
         self.commit_durable(batch)
     }

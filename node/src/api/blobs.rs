@@ -284,8 +284,9 @@ pub(super) async fn metadata_status(
 /// What a sliver upload is checked against, decided from the route and
 /// the node's state before the body is read.
 enum Target {
-    /// The sliver is stored already; the upload is a no-op (200).
-    AlreadyStored,
+    /// The sliver is stored already: the upload is verified against these
+    /// metadata (garbage is still refused) and then a no-op (200).
+    AlreadyStored(VerifiedBlobMetadataWithId),
     /// Verify against stored metadata, then store (201).
     Store(VerifiedBlobMetadataWithId),
     /// Verify against metadata buffered with `?pending=true`, then buffer
@@ -306,10 +307,10 @@ fn upload_target(
     if !pending && !store.blob_info(blob_id, committee.epoch())?.is_registered() {
         return Err(ApiError::not_registered());
     }
-    if store.has_sliver(shard, axis, blob_id)? {
-        return Ok(Target::AlreadyStored);
-    }
     if let Some(metadata) = metadata_for(state, committee, blob_id)? {
+        if store.has_sliver(shard, axis, blob_id)? {
+            return Ok(Target::AlreadyStored(metadata));
+        }
         return Ok(Target::Store(metadata));
     }
     if pending && let Some(metadata) = state.inner.pending.get(blob_id) {
@@ -337,10 +338,10 @@ fn accept_sliver<A: EncodingAxis>(
     body: &[u8],
     target: Target,
 ) -> Result<StatusCode, ApiError> {
-    let (metadata, stored) = match target {
-        Target::AlreadyStored => return Ok(StatusCode::OK),
-        Target::Store(metadata) => (metadata, true),
-        Target::Buffer(metadata) => (metadata, false),
+    let (metadata, stored, already) = match target {
+        Target::AlreadyStored(metadata) => (metadata, true, true),
+        Target::Store(metadata) => (metadata, true, false),
+        Target::Buffer(metadata) => (metadata, false, false),
     };
     let sliver = SliverData::<A>::from_bcs(body)
         .map_err(|e| ApiError::bad_body(format!("unable to decode the body as BCS: {e}")))?;
@@ -368,6 +369,9 @@ fn accept_sliver<A: EncodingAxis>(
                 format!("the provided sliver is invalid: {e}"),
             )
         })?;
+    if already {
+        return Ok(StatusCode::OK);
+    }
     if stored {
         state
             .inner
@@ -435,15 +439,11 @@ pub(super) async fn put_sliver(
         .blocking(move |s| upload_target(s, &view, &blob_id, shard, axis, pending))
         .await?;
     let limit = match &target {
-        // Nothing will be read; the connection is answered at once.
-        Target::AlreadyStored => 0,
-        Target::Store(m) | Target::Buffer(m) => sliver_bcs_limit(&committee, m, axis)?,
+        Target::AlreadyStored(m) | Target::Store(m) | Target::Buffer(m) => {
+            sliver_bcs_limit(&committee, m, axis)?
+        }
     };
-    let body = if limit == 0 {
-        Bytes::new()
-    } else {
-        read_body(&headers, body, limit, "a sliver of this blob").await?
-    };
+    let body = read_body(&headers, body, limit, "a sliver of this blob").await?;
     let status = state
         .blocking(move |s| match axis {
             Axis::Primary => {
