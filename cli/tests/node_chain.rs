@@ -261,7 +261,7 @@ fn deleted_blobs_are_collected_and_kill_9_loses_no_acknowledged_upload() {
     nodes[3].start();
     for path in &acked {
         let data = nodes[3].get_json(&format!("{path}/status"));
-        assert_eq!(data, "Stored", "{path} was acknowledged before kill -9");
+        assert_eq!(data, "stored", "{path} was acknowledged before kill -9");
     }
 }
 

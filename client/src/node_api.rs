@@ -80,9 +80,9 @@ impl NodeError {
     }
 }
 
-/// Walrus's `StoredOnNodeStatus` of metadata or a sliver on one node, sent
-/// by variant name (`"Stored"`).
+/// Walrus's `StoredOnNodeStatus` of metadata or a sliver on one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum StoredOnNode {
     /// Not there.
     Nonexistent,
@@ -457,11 +457,11 @@ mod tests {
             )
             .route(
                 "/v1/blobs/{id}/metadata/status",
-                get(|| async { r#"{"success":{"code":200,"data":"Buffered"}}"# }),
+                get(|| async { r#"{"success":{"code":200,"data":"buffered"}}"# }),
             )
             .route(
                 "/v1/blobs/{id}/slivers/{pair}/{axis}/status",
-                get(|| async { r#"{"success":{"code":200,"data":"Stored"}}"# }),
+                get(|| async { r#"{"success":{"code":200,"data":"stored"}}"# }),
             );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();

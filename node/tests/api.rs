@@ -88,7 +88,7 @@ async fn metadata_is_verified_registered_or_buffered() {
         "storage.walrus.space"
     );
     let status = f.http.get(&format!("{path}/status")).await.json();
-    assert_eq!(status["success"]["data"], "Nonexistent");
+    assert_eq!(status["success"]["data"], "nonexistent");
     let reply = f
         .http
         .put(&format!("{path}?pending=true"), &metadata_body(&blob))
@@ -100,7 +100,7 @@ async fn metadata_is_verified_registered_or_buffered() {
     );
     assert_error(&f.http.get(&path).await, 404, "METADATA_NOT_FOUND");
     let status = f.http.get(&format!("{path}/status")).await.json();
-    assert_eq!(status["success"]["data"], "Buffered");
+    assert_eq!(status["success"]["data"], "buffered");
 
     // Registration arrives; the buffered metadata are persisted on first use.
     register(&f.store, &id, 1, false);
@@ -109,7 +109,7 @@ async fn metadata_is_verified_registered_or_buffered() {
     assert_eq!(reply.body, blob.metadata.to_bcs());
     assert_eq!(f.http.put(&path, &metadata_body(&blob)).await.status, 200);
     let status = f.http.get(&format!("{path}/status")).await.json();
-    assert_eq!(status["success"]["data"], "Stored");
+    assert_eq!(status["success"]["data"], "stored");
 
     // A second registered blob goes straight to the store.
     let blob2 = encoded(100, 9);
@@ -191,7 +191,7 @@ async fn slivers_are_checked_for_shard_index_and_hash_then_confirmed() {
             assert_error(&status, 400, "SHARD_NOT_ASSIGNED");
             continue;
         }
-        assert_eq!(status.json()["success"]["data"], "Nonexistent");
+        assert_eq!(status.json()["success"]["data"], "nonexistent");
         for axis in [Axis::Primary, Axis::Secondary] {
             let reply = f
                 .http
@@ -214,7 +214,7 @@ async fn slivers_are_checked_for_shard_index_and_hash_then_confirmed() {
             assert_eq!(reply.status, 200, "{}", reply.text());
         }
         let status = f.http.get(&status_path).await.json();
-        assert_eq!(status["success"]["data"], "Stored");
+        assert_eq!(status["success"]["data"], "stored");
     }
     assert_error(
         &f.http.get(&sliver_path(&id, foreign, Axis::Primary)).await,
@@ -407,7 +407,7 @@ async fn pending_metadata_and_slivers_are_flushed_after_registration() {
     let reply = f.http.put(&format!("{path}?pending=true"), &body).await;
     assert_eq!(reply.status, 202, "{}", reply.text());
     let status = f.http.get(&format!("{path}/status")).await.json();
-    assert_eq!(status["success"]["data"], "Buffered");
+    assert_eq!(status["success"]["data"], "buffered");
     assert_error(&f.http.get(&path).await, 404, "SLIVER_NOT_FOUND");
 
     register(&f.store, &id, 1, false);

@@ -527,7 +527,7 @@ impl NodeProc {
                     .ok()
                     .and_then(|(s, b)| (s == 200).then_some(b))
                     .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                    .is_some_and(|v| v["success"]["data"] == "Stored")
+                    .is_some_and(|v| v["success"]["data"] == "stored")
                 })
             })
     }

@@ -20,11 +20,10 @@ use super::{ApiError, AppState, bcs_response, success};
 use crate::chain_view::CommitteeView;
 use crate::pending::PendingSliver;
 
-/// Walrus's `StoredOnNodeStatus`, serialised as Walrus does, by variant name
-/// (`"Nonexistent"`, `"Buffered"`, `"Stored"`: what Walrus's TypeScript SDK
-/// compares against to skip uploads a node already holds). `BlobStatus`, in
-/// contrast, is camelCase (`"nonexistent"`, `{"permanent": ...}`).
+/// Walrus's `StoredOnNodeStatus`, serialised as Walrus does (camelCase:
+/// `"nonexistent"`, `"buffered"`, `"stored"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) enum StoredOnNodeStatus {
     /// Neither stored nor buffered.
     Nonexistent,
