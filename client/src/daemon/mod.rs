@@ -432,6 +432,27 @@ impl BodyError {
     }
 }
 
+/// How many bytes past a refused body the daemon still reads and discards
+/// before answering 413. A client writes its whole body before it reads the
+/// answer; if the server answered and closed mid-body, the client would see
+/// a broken pipe instead of the 413 and its reason. Bodies that declare more
+/// than the limit plus this are refused at once (that client sees a reset).
+const REFUSED_BODY_DRAIN_BYTES: u64 = 16 << 20;
+
+/// Reads and discards what is left of a refused body, at most `budget`
+/// bytes, so the client is reading when the 413 arrives.
+async fn drain_refused_body<S>(stream: &mut S, mut budget: u64)
+where
+    S: futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin,
+{
+    while budget > 0 {
+        match stream.next().await {
+            Some(Ok(chunk)) => budget = budget.saturating_sub(chunk.len() as u64),
+            _ => break,
+        }
+    }
+}
+
 /// Reads a body of at most `limit` bytes: too large past it (early when
 /// `Content-Length` says so), invalid when the body is not valid HTTP
 /// framing (a malformed chunked encoding) or breaks off.
@@ -440,15 +461,19 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: u64) -> Result<Vec<u8
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit) {
+    let mut stream = body.into_data_stream();
+    if let Some(len) = declared.filter(|&len| len > limit) {
+        if len - limit <= REFUSED_BODY_DRAIN_BYTES {
+            drain_refused_body(&mut stream, len).await;
+        }
         return Err(BodyError::TooLarge(limit));
     }
     let capacity = declared.unwrap_or(0).min(limit).min(1 << 20);
     let mut blob = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
-    let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| BodyError::Invalid(e.to_string()))?;
         if (blob.len() as u64).saturating_add(chunk.len() as u64) > limit {
+            drain_refused_body(&mut stream, REFUSED_BODY_DRAIN_BYTES).await;
             return Err(BodyError::TooLarge(limit));
         }
         blob.extend_from_slice(&chunk);

@@ -233,6 +233,17 @@ async fn errors_have_statuses_and_reasons() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    // A body far past the limit (more than loopback's socket buffers hold):
+    // the client still reads the 413 and its reason, not a broken pipe
+    // from a server that answered and closed while the body was in flight.
+    let r = http
+        .put(format!("{base}/v1/blobs"))
+        .body(vec![0u8; 12 << 20])
+        .send()
+        .await
+        .expect("the 413 arrives, not a broken pipe");
+    assert_eq!(r.status(), 413);
+    assert_eq!(reason(r.json().await.unwrap()), "BODY_TOO_LARGE");
 
     for query in [
         "epochs=0",
