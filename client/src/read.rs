@@ -1,4 +1,5 @@
-//! Reading a blob (fact sheet 4.2) and asking nodes for its status.
+//! Reading a blob (as Walrus's `walrus-sdk/src/node_client.rs` reads) and
+//! asking nodes for its status.
 //!
 //! Read: metadata from the first node whose answer verifies against the
 //! blob id; primary slivers, each verified against those metadata, until

@@ -1,4 +1,4 @@
-//! Storing a blob (fact sheet 4.1), in two steps so a caller can show the
+//! Storing a blob (as Walrus's `walrus-sdk` store pipeline does), in two steps so a caller can show the
 //! cost before paying: [`Client::plan_store`] encodes, checks whether the
 //! blob is already certified for long enough, picks the cheapest resource
 //! (an owned uncertified registration, an owned `Storage` that fits, or a

@@ -1,4 +1,4 @@
-//! Epoch changes on the node (fact sheet 3.4): reading the committee with
+//! Epoch changes on the node (as in Walrus's `node/epoch_change*.rs`): reading the committee with
 //! its shard ids from the chain, and switching the node to a new one.
 //!
 //! The committee is two reads: the signing committee in `System` and the

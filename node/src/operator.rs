@@ -5,7 +5,7 @@
 //! The key comes from a Sui CLI keystore (`[operator] keystore`, the
 //! address picks the key); the `StorageNodeCap` is configured or found
 //! among the objects the operator owns by this node's id (the committee
-//! member whose BLS key is the node's). Outcomes (fact sheet 1.13):
+//! member whose BLS key is the node's). Outcomes (Walrus's `staking_inner.move`):
 //! success, or `EDuplicateSyncDone` (a previous call landed; the node may
 //! have crashed before recording it), end the reporting for the epoch;
 //! `EInvalidSyncEpoch` means the chain moved on to a later epoch and

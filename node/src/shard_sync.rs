@@ -1,5 +1,6 @@
 //! Shard sync: fills the shards gained at an epoch change, then reports
-//! `epoch_sync_done` (fact sheet 3.4).
+//! `epoch_sync_done` (as Walrus's `node/shard_sync.rs` and
+//! `node/epoch_change*.rs` do).
 //!
 //! Work comes from the store: shards in `ActiveSync` that the current view
 //! owns, and the epoch record (which epoch, whether sync done is owed). So

@@ -1,4 +1,4 @@
-//! Optional JWT authentication of the publisher (fact sheet 4.3: Walrus's
+//! Optional JWT authentication of the publisher (Walrus's
 //! publisher can require a JWT whose claims bound the store).
 //!
 //! With auth configured, `PUT /v1/blobs` needs `Authorization: Bearer

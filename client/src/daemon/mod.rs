@@ -1,4 +1,4 @@
-//! The publisher / aggregator HTTP daemon (fact sheet 4.3): `PUT /v1/blobs`
+//! The publisher / aggregator HTTP daemon (Walrus's `client/daemon/routes.rs` paths): `PUT /v1/blobs`
 //! stores the body, `GET /v1/blobs/{blob_id}` and
 //! `GET /v1/blobs/by-object-id/{object_id}` read (with `Range`), `GET
 //! /status`, `GET /v1/api` (OpenAPI).

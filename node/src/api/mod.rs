@@ -1,4 +1,4 @@
-//! The REST API, on Walrus's paths (fact sheet section 3.1).
+//! The REST API, on Walrus's paths (Walrus's `node/server/routes.rs`).
 //!
 //! Binary bodies are BCS (`application/octet-stream`); JSON answers are
 //! wrapped as `{"success": {"code", "data"}}` and errors are Walrus's status
