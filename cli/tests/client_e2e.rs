@@ -582,17 +582,24 @@ fn faulty_and_lying_nodes_are_tolerated() {
     ));
     let lying = net.dir.path().join("lying.yaml");
     std::fs::write(&lying, yaml.replace(&first_url, &proxy)).unwrap();
-    for _ in 0..3 {
+    // Metadata is asked of every node at once and slivers with hedging, so
+    // whether the liar's request even arrives before an honest answer ends
+    // the read is up to timing (under load it often does not). Read until
+    // the liar has been asked at least once, at least three times and at
+    // most twenty; every read must return the right bytes.
+    let mut reads = 0;
+    while reads < 3 || (reads < 20 && asked.load(Ordering::SeqCst) == 0) {
         assert_eq!(
             net.read(&lying, &blob_id),
             data,
             "read despite a lying node"
         );
+        reads += 1;
     }
-    // Metadata is asked of every node at once, so the liar is always
-    // asked; whether its corrupted answer arrives before an honest one is
-    // up to timing, and either way the bytes above are right.
-    assert!(asked.load(Ordering::SeqCst) > 0, "the lying node was asked");
+    assert!(
+        asked.load(Ordering::SeqCst) > 0,
+        "the lying node was asked in {reads} reads"
+    );
     // With every other node unreachable, the liar's answers are all the
     // client gets: it must refuse them rather than return wrong bytes.
     let mut only_liar = yaml.replace(&first_url, &proxy);

@@ -364,7 +364,7 @@ impl Ledger {
                 .ok_or_else(|| TxError::Storage("the Clock object is missing".into()))?;
             // Build the checkpoint over a scratch copy of the pending list
             // plus the clock update, without touching the shared state.
-            let mut scratch = ScratchPending::new(&state);
+            let mut scratch = ScratchPending::new();
             scratch.push(&clock);
             (clock, scratch.checkpoint(&state, timestamp))
         };
@@ -424,32 +424,26 @@ impl Ledger {
 pub const BUSY_POLL: Duration = Duration::from_millis(20);
 
 /// Builds a checkpoint record over the state's pending transactions plus
-/// extra not-yet-applied ones.
+/// extra not-yet-applied ones (transaction and effects digests).
 struct ScratchPending {
-    extra: Vec<(sui_sdk_types::Digest, sui_sdk_types::Digest, u64)>,
+    extra: Vec<(sui_sdk_types::Digest, sui_sdk_types::Digest)>,
 }
 
 impl ScratchPending {
-    fn new(_state: &State) -> Self {
+    fn new() -> Self {
         Self { extra: Vec::new() }
     }
 
     fn push(&mut self, record: &TxRecord) {
-        let gas = if record.transaction.gas_payment.budget > 0 {
-            let g = record.effects.gas_summary();
-            g.computation_cost + g.storage_cost
-        } else {
-            0
-        };
         self.extra
-            .push((record.transaction.digest(), record.effects.digest(), gas));
+            .push((record.transaction.digest(), record.effects.digest()));
     }
 
     fn checkpoint(&self, state: &State, timestamp_ms: u64) -> crate::store::CheckpointRecord {
         let mut record = state.next_checkpoint(timestamp_ms);
         let mut infos: Vec<sui_sdk_types::CheckpointTransactionInfo> =
             record.contents.transactions().to_vec();
-        for (d, e, _) in &self.extra {
+        for (d, e) in &self.extra {
             infos.push(sui_sdk_types::CheckpointTransactionInfo::new(
                 *d,
                 *e,

@@ -261,11 +261,9 @@ fn walk(ty: &TypeTag, bytes: &[u8], at: &mut usize, depth: usize) -> bool {
             let two = Address::TWO;
             match path {
                 (a, "string", "String") if a == one => {
-                    let start = *at;
                     let Some(len) = uleb(bytes, at) else {
                         return false;
                     };
-                    let _ = start;
                     let s = *at;
                     fixed(len, at) && std::str::from_utf8(&bytes[s..*at]).is_ok()
                 }
