@@ -143,7 +143,7 @@ public fun initialize_floe(
         members.push_back(
             bls_aggregate::new_bls_committee_member(
                 bls12381::g1_to_uncompressed_g1(&key),
-                shards.length() as u16,
+                (shards.length() as u16),
                 *node_id,
             ),
         );

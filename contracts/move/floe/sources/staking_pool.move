@@ -120,7 +120,7 @@ public(package) fun new(
     ctx: &mut TxContext,
 ): StakingPool {
     let id = object::new(ctx);
-    let node_id = id.to_inner();
+    let node_id = object::uid_to_inner(&id);
     assert!(name.length() <= MAX_NODE_NAME_LENGTH, EInvalidNameLength);
     assert!(network_address.length() <= MAX_NETWORK_ADDRESS_LENGTH, EInvalidNetworkAddressLength);
     assert!((commission_rate as u64) <= N_BASIS_POINTS, EIncorrectCommissionRate);
