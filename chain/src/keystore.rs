@@ -478,14 +478,36 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), KeystoreError> {
         path: path.to_owned(),
         source,
     };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(io)?;
+    }
+    write_private_file(path, bytes, Existing::Replace).map_err(io)
+}
+
+/// What [`write_private_file`] does when `path` already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Replace it atomically (keystores, which are rewritten whole).
+    Replace,
+    /// Leave it and fail with `ErrorKind::AlreadyExists` (key files, which
+    /// are never overwritten).
+    Refuse,
+}
+
+/// Writes a secret file the one safe way: a temporary file in the same
+/// directory, created exclusively with mode 0600 (whatever the umask),
+/// written and fsynced, then renamed over `path` ([`Existing::Replace`]) or
+/// hard-linked to it, which fails if the name exists ([`Existing::Refuse`]);
+/// then the directory is fsynced so the name survives a crash. Readers see
+/// the whole file or none of it, and no temporary file is left behind.
+pub fn write_private_file(path: &Path, bytes: &[u8], existing: Existing) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&dir).map_err(io)?;
     let file_name = path
         .file_name()
-        .ok_or_else(|| io(std::io::Error::other("path has no file name")))?;
+        .ok_or_else(|| std::io::Error::other("the path has no file name"))?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}-{:016x}",
         file_name.to_string_lossy(),
@@ -504,16 +526,18 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), KeystoreError> {
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable.
-        #[cfg(unix)]
-        fs::File::open(&dir)?.sync_all()?;
-        Ok(())
+        match existing {
+            Existing::Replace => fs::rename(&tmp, path),
+            Existing::Refuse => fs::hard_link(&tmp, path),
+        }
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    // After a rename the temporary name is gone; after a link or an error
+    // it is removed here.
+    let _ = fs::remove_file(&tmp);
+    result?;
+    #[cfg(unix)]
+    fs::File::open(&dir)?.sync_all()?;
+    Ok(())
 }
 
 #[cfg(test)]

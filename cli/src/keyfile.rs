@@ -9,9 +9,9 @@
 //! exists-check. The directory is fsynced so the new name survives a
 //! crash too.
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use floe_chain::keystore::{Existing, write_private_file};
 
 /// Why a key file could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -27,56 +27,22 @@ pub enum KeyFileError {
 
 /// Writes `contents` to a new file at `path` (see the module docs).
 pub fn write_new_key_file(path: &Path, contents: &[u8]) -> Result<(), KeyFileError> {
-    let io = |source| KeyFileError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io(std::io::Error::other("the path has no file name")))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{:016x}",
-        name.to_string_lossy(),
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    let result = (|| {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        fs::hard_link(&tmp, path)
-    })();
-    // The temporary name goes whether or not the link was made.
-    let _ = fs::remove_file(&tmp);
-    match result {
+    match write_private_file(path, contents, Existing::Refuse) {
+        Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(KeyFileError::Exists(path.to_owned()));
+            Err(KeyFileError::Exists(path.to_owned()))
         }
-        Err(e) => return Err(io(e)),
-        Ok(()) => {}
+        Err(source) => Err(KeyFileError::Io {
+            path: path.to_owned(),
+            source,
+        }),
     }
-    #[cfg(unix)]
-    fs::File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io)?;
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn key_files_are_private_whole_and_never_overwritten() {
