@@ -18,11 +18,12 @@ pub mod reads;
 pub mod stream;
 pub mod tx;
 pub mod types;
+pub mod verify;
 
 pub use connection::{ChainClient, ClientConfig, RetryPolicy};
 pub use error::ChainError;
 pub use keystore::{KeyPair, Keystore, KeystoreError};
-pub use stream::{CheckpointStream, StreamConfig};
+pub use stream::{CheckpointStream, StreamConfig, Trust};
 pub use tx::{GasConfig, Simulation};
 pub use types::{
     Balance, Checkpoint, DynamicFieldInfo, ExecutedTx, ObjectInfo, Page, PageToken, ServiceInfo,

@@ -19,7 +19,7 @@ pub const TRANSACTION_MASK: &str = "digest,transaction,effects,events,checkpoint
 /// A full checkpoint: summary, every transaction with effects and events,
 /// and the objects its transactions read and wrote (the indexer reads object
 /// contents and types from them; effects carry neither).
-pub const CHECKPOINT_MASK: &str = "sequence_number,digest,summary,transactions.digest,transactions.transaction,transactions.effects,transactions.events,transactions.checkpoint,transactions.timestamp,objects";
+pub const CHECKPOINT_MASK: &str = "sequence_number,digest,summary,signature,contents,transactions.digest,transactions.transaction,transactions.effects,transactions.events,transactions.checkpoint,transactions.timestamp,objects";
 
 /// Most objects fetched in one BatchGetObjects call; larger requests are
 /// split, so a caller's list length never becomes one unbounded message.
@@ -79,6 +79,26 @@ impl ChainClient {
             .epoch
             .and_then(|e| e.reference_gas_price)
             .ok_or_else(|| self.malformed("GetEpoch", "no reference_gas_price"))
+    }
+
+    /// The validator committee of the current epoch, from GetEpoch.
+    pub async fn validator_committee(
+        &self,
+    ) -> Result<sui_sdk_types::ValidatorCommittee, ChainError> {
+        let epoch = self
+            .call("GetEpoch", |mut c| async move {
+                c.ledger_client()
+                    .get_epoch(proto::GetEpochRequest::latest().with_read_mask(mask("committee")))
+                    .await
+                    .map(|r| r.into_inner())
+            })
+            .await?;
+        let committee = epoch
+            .epoch
+            .and_then(|e| e.committee)
+            .ok_or_else(|| self.malformed("GetEpoch", "no validator committee"))?;
+        sui_sdk_types::ValidatorCommittee::try_from(&committee)
+            .map_err(|e| self.malformed("GetEpoch", format!("validator committee: {e}")))
     }
 
     /// One object at its latest version.

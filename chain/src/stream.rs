@@ -28,6 +28,7 @@ use crate::connection::{ChainClient, RetryPolicy};
 use crate::error::ChainError;
 use crate::reads::{CHECKPOINT_MASK, mask};
 use crate::types::Checkpoint;
+use crate::verify::CheckpointVerifier;
 
 /// Settings of a checkpoint stream.
 #[derive(Clone, Debug)]
@@ -40,6 +41,25 @@ pub struct StreamConfig {
     /// the stream gives up and yields the last error; `None` retries
     /// forever, which suits long-running followers.
     pub max_failures: Option<u32>,
+    /// Which validator committee certifies the checkpoints (see
+    /// [`crate::verify`]).
+    pub trust: Trust,
+}
+
+/// Where a stream's trust in checkpoints comes from.
+#[derive(Clone, Debug, Default)]
+pub enum Trust {
+    /// Verify against this committee (pinned by the operator, e.g. from
+    /// the genesis).
+    Committee(sui_sdk_types::ValidatorCommittee),
+    /// Verify against the committee the endpoint names when the stream
+    /// starts (trust on first use: it protects against a later change of
+    /// endpoint or a man in the middle after the start, not against an
+    /// endpoint that lies from the first answer).
+    #[default]
+    FirstUse,
+    /// Check only the chaining of digests (tests of other servers).
+    Unverified,
 }
 
 impl Default for StreamConfig {
@@ -52,6 +72,7 @@ impl Default for StreamConfig {
                 max_backoff: Duration::from_secs(5),
             },
             max_failures: None,
+            trust: Trust::default(),
         }
     }
 }
@@ -95,6 +116,8 @@ impl ChainClient {
             client: self.clone(),
             next: from,
             last_digest: None,
+            trust: config.trust.clone(),
+            verifier: None,
             tx,
         };
         let task = tokio::spawn(follower.run(config));
@@ -122,6 +145,10 @@ struct Follower {
     /// Digest of the checkpoint delivered last, when known, to check that
     /// the next one links to it.
     last_digest: Option<sui_sdk_types::Digest>,
+    trust: Trust,
+    /// Set at the first connection unless `trust` is `Unverified`; kept
+    /// across reconnects (it follows committee changes at epoch ends).
+    verifier: Option<CheckpointVerifier>,
     tx: mpsc::Sender<Result<Checkpoint, ChainError>>,
 }
 
@@ -175,6 +202,24 @@ impl Follower {
     /// One connection: subscribe, catch up, follow. Returns only on error or
     /// when the consumer is gone.
     async fn follow(&mut self) -> Stop {
+        if self.verifier.is_none() {
+            let committee = match &self.trust {
+                Trust::Unverified => None,
+                Trust::Committee(c) => Some(c.clone()),
+                Trust::FirstUse => match self.client.validator_committee().await {
+                    Ok(c) => Some(c),
+                    Err(e) => return e.into(),
+                },
+            };
+            if let Some(committee) = committee {
+                match CheckpointVerifier::new(committee) {
+                    Ok(v) => self.verifier = Some(v),
+                    Err(reason) => {
+                        return Stop::Failed(self.client.malformed("GetEpoch", reason));
+                    }
+                }
+            }
+        }
         let mut subscription = match self.subscribe().await {
             Ok(s) => s,
             Err(e) => return e.into(),
@@ -291,6 +336,13 @@ impl Follower {
                     self.next, summary.previous_digest
                 ),
             )));
+        }
+        if let Some(verifier) = &mut self.verifier
+            && let Err(e) = verifier.verify(&checkpoint)
+        {
+            return Err(Stop::Failed(
+                self.client.malformed("GetCheckpoint", e.to_string()),
+            ));
         }
         self.last_digest = checkpoint.digest;
         self.tx

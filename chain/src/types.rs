@@ -317,6 +317,10 @@ pub struct Checkpoint {
     pub sequence_number: u64,
     pub digest: Option<Digest>,
     pub summary: Option<sui_sdk_types::CheckpointSummary>,
+    /// The validator committee's certificate on the summary, when served.
+    pub signature: Option<sui_sdk_types::ValidatorAggregatedSignature>,
+    /// The transactions and effects digests the summary commits to.
+    pub contents: Option<sui_sdk_types::CheckpointContents>,
     pub timestamp_ms: Option<u64>,
     pub transactions: Vec<ExecutedTx>,
     /// Input and output objects of the checkpoint's transactions, one per
@@ -378,12 +382,27 @@ impl Checkpoint {
                 .collect::<Result<Vec<_>, String>>()?,
             None => Vec::new(),
         };
+        let signature = c
+            .signature
+            .as_ref()
+            .map(sui_sdk_types::ValidatorAggregatedSignature::try_from)
+            .transpose()
+            .map_err(|e| format!("checkpoint {sequence_number} signature: {e}"))?;
+        let contents = match &c.contents {
+            Some(contents) if contents.bcs.is_some() || !contents.transactions.is_empty() => Some(
+                sui_sdk_types::CheckpointContents::try_from(contents)
+                    .map_err(|e| format!("checkpoint {sequence_number} contents: {e}"))?,
+            ),
+            _ => None,
+        };
         Ok(Self {
             sequence_number,
             digest,
             objects,
             timestamp_ms: summary.as_ref().map(|s| s.timestamp_ms),
             summary,
+            signature,
+            contents,
             transactions,
         })
     }

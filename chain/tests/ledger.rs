@@ -318,6 +318,100 @@ async fn checkpoint_stream_from_zero_sees_every_checkpoint_once() {
     assert_eq!(first.digest, seen[middle].digest);
 }
 
+/// Every served checkpoint carries the validator's certificate; anything
+/// changed after signing (events, transactions, objects, the committee) is
+/// refused.
+#[tokio::test]
+async fn checkpoints_are_certified_and_tampering_is_refused() {
+    use floe_chain::verify::CheckpointVerifier;
+    let alice = funded(100 * SUI, 3);
+    let ledger = LedgerProcess::start(&[&alice]);
+    let client = ledger.ready().await;
+    let bob = KeyPair::generate();
+    let tx = client
+        .transfer_sui(&alice.key, bob.address(), SUI)
+        .await
+        .unwrap();
+    let committee = client.validator_committee().await.unwrap();
+    assert_eq!(committee.members.len(), 1);
+    // The checkpoint holding the transfer.
+    let seq = loop {
+        if let Ok(t) = client.get_transaction(&tx.digest).await
+            && let Some(seq) = t.checkpoint
+        {
+            break seq;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let checkpoint = client.get_checkpoint(seq).await.unwrap();
+    assert!(checkpoint.signature.is_some() && checkpoint.contents.is_some());
+    assert!(!checkpoint.objects.is_empty());
+    let verify = |c: &Checkpoint| {
+        CheckpointVerifier::new(committee.clone())
+            .unwrap()
+            .verify(c)
+    };
+    verify(&checkpoint).unwrap();
+    // Every checkpoint so far verifies, genesis included.
+    for s in 0..=seq {
+        verify(&client.get_checkpoint(s).await.unwrap()).unwrap();
+    }
+
+    let refused = |c: &Checkpoint, what: &str| {
+        let err = verify(c).unwrap_err().to_string();
+        assert!(err.contains(what), "{err}");
+    };
+    let i = checkpoint
+        .transactions
+        .iter()
+        .position(|t| t.digest == tx.digest)
+        .unwrap();
+    // A transaction's effects replaced by another's.
+    let mut forged = checkpoint.clone();
+    let other = client.get_checkpoint(0).await.unwrap();
+    forged.transactions[i].effects = other.transactions[0].effects.clone();
+    refused(&forged, "effects");
+    // A transaction dropped.
+    let mut forged = checkpoint.clone();
+    forged.transactions.remove(i);
+    refused(&forged, "transactions served");
+    // An object's contents changed (its owner).
+    let mut forged = checkpoint.clone();
+    let object = &mut forged.objects[0];
+    *object = floe_chain::sui_sdk_types::Object::new(
+        object.data().clone(),
+        Owner::Address(bob.address()),
+        object.previous_transaction(),
+        object.storage_rebate(),
+    );
+    refused(&forged, "not named by the certified effects");
+    // The summary altered (a later timestamp).
+    let mut forged = checkpoint.clone();
+    if let Some(s) = &mut forged.summary {
+        s.timestamp_ms += 1;
+    }
+    refused(&forged, "bad signature");
+    // No signature at all.
+    let mut forged = checkpoint.clone();
+    forged.signature = None;
+    refused(&forged, "no signature");
+    // Another validator's committee does not accept it.
+    let stranger = funded(SUI, 1);
+    let other_ledger = LedgerProcess::start(&[&stranger]);
+    let other_committee = other_ledger
+        .ready()
+        .await
+        .validator_committee()
+        .await
+        .unwrap();
+    assert_ne!(other_committee, committee);
+    let err = CheckpointVerifier::new(other_committee)
+        .unwrap()
+        .verify(&checkpoint)
+        .unwrap_err();
+    assert!(err.to_string().contains("bad signature"), "{err}");
+}
+
 #[tokio::test]
 async fn checkpoint_stream_survives_a_ledger_restart() {
     let alice = funded(100 * SUI, 3);

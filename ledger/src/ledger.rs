@@ -29,6 +29,7 @@ use crate::native::framework::{CoinData, coin_tag};
 use crate::native::{NativePackage, Registry};
 use crate::state::{CheckpointEntry, State, TxEntry};
 use crate::store::{Record, TxRecord, Wal};
+use crate::validator::Validator;
 
 /// How to open a ledger.
 #[derive(Clone)]
@@ -54,6 +55,8 @@ struct Inner {
     /// be trusted to match the disk, so every further write is refused.
     failed: AtomicBool,
     nonce: AtomicU64,
+    /// Certifies every checkpoint (see [`crate::validator`]).
+    validator: Validator,
 }
 
 /// A running ledger; cheap to clone.
@@ -79,6 +82,7 @@ impl Ledger {
     /// directory holds none, otherwise replaying its log.
     pub fn open(config: LedgerConfig) -> Result<Self, LedgerError> {
         let (mut wal, records) = Wal::open(&config.data_dir)?;
+        let validator = Validator::load_or_create(&config.data_dir)?;
         let mut registry = Registry::with_framework();
         let mut installs = Vec::new();
         for spec in &config.genesis.packages {
@@ -132,6 +136,7 @@ impl Ledger {
                     .collect(),
                 failed: AtomicBool::new(false),
                 nonce: AtomicU64::new(nonce),
+                validator,
             }),
         })
     }
@@ -142,6 +147,11 @@ impl Ledger {
             .state
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The validator that certifies every checkpoint.
+    pub fn validator(&self) -> &Validator {
+        &self.inner.validator
     }
 
     /// The installed packages.

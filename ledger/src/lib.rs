@@ -21,6 +21,7 @@ pub mod rpc;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod validator;
 
 pub use error::{LedgerError, StoreError, TxError};
 pub use genesis::Genesis;

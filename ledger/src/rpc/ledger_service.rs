@@ -185,7 +185,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             ))
         })?;
         Ok(Response::new(pb::GetCheckpointResponse::new(
-            checkpoint_proto(&state, entry, &m),
+            checkpoint_proto(&state, self.0.validator(), entry, &m),
         )))
     }
 
@@ -221,6 +221,9 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             let mut p = pb::ProtocolConfig::default();
             p.protocol_version = Some(super::system_state::PROTOCOL_VERSION);
             e.protocol_config = Some(p);
+        }
+        if m.contains("committee") {
+            e.committee = Some(self.0.validator().committee(state.epoch()).into());
         }
         if let Some(sub) = m.subtree("system_state") {
             e.system_state = Some(Box::new(super::system_state::system_state(&state, &sub)));

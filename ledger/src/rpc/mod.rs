@@ -235,10 +235,14 @@ pub(crate) fn executed_proto(
 /// A checkpoint, honouring the read mask.
 pub(crate) fn checkpoint_proto(
     state: &State,
+    validator: &crate::validator::Validator,
     c: &CheckpointEntry,
     mask: &FieldMaskTree,
 ) -> pb::Checkpoint {
     let mut p = pb::Checkpoint::default();
+    if mask.contains("signature") {
+        p.signature = Some(validator.certify(&c.summary).into());
+    }
     if mask.contains("sequence_number") {
         p.sequence_number = Some(c.summary.sequence_number);
     }

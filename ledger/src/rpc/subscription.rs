@@ -48,7 +48,8 @@ impl pb::subscription_service_server::SubscriptionService for SubscriptionApi {
                         state.checkpoint(next).map(|c| {
                             let mut r = pb::SubscribeCheckpointsResponse::default();
                             r.cursor = Some(next);
-                            r.checkpoint = Some(checkpoint_proto(&state, c, &m));
+                            r.checkpoint =
+                                Some(checkpoint_proto(&state, ledger.validator(), c, &m));
                             r
                         })
                     };
