@@ -569,6 +569,8 @@ impl EndpointCache {
             }
             Err(e) => match cached {
                 Some(map) => {
+                    // Try again at the next call (after `min_refresh_ms`).
+                    self.inner.stale.store(true, Ordering::Relaxed);
                     tracing::warn!(error = %e, "re-reading node endpoints failed; using the previous ones");
                     Ok(map)
                 }

@@ -186,7 +186,7 @@ async fn an_address_changed_on_chain_is_followed_after_a_failure_or_an_epoch_cha
     chain.set(3, "127.0.0.1:1");
     let cache = EndpointCache::new(chain.clone(), config(3_600_000, 0), HashMap::new());
     assert_eq!(
-        url_of_one(&*cache.current(Some(3)).await.unwrap()),
+        url_of_one(&cache.current(Some(3)).await.unwrap()),
         "http://127.0.0.1:1"
     );
     assert_eq!(chain.reads(), 1);
@@ -195,13 +195,13 @@ async fn an_address_changed_on_chain_is_followed_after_a_failure_or_an_epoch_cha
     // address until a request fails...
     chain.set(3, "127.0.0.1:11");
     assert_eq!(
-        url_of_one(&*cache.current(Some(3)).await.unwrap()),
+        url_of_one(&cache.current(Some(3)).await.unwrap()),
         "http://127.0.0.1:1"
     );
     assert_eq!(chain.reads(), 1, "fresh and not stale: no read");
     cache.stale_marker().mark();
     assert_eq!(
-        url_of_one(&*cache.current(Some(3)).await.unwrap()),
+        url_of_one(&cache.current(Some(3)).await.unwrap()),
         "http://127.0.0.1:11"
     );
     assert_eq!(chain.reads(), 2);
@@ -209,16 +209,16 @@ async fn an_address_changed_on_chain_is_followed_after_a_failure_or_an_epoch_cha
     // ... or the committee moves to a newer epoch than the map's.
     chain.set(4, "127.0.0.1:12");
     assert_eq!(
-        url_of_one(&*cache.current(Some(3)).await.unwrap()),
+        url_of_one(&cache.current(Some(3)).await.unwrap()),
         "http://127.0.0.1:11"
     );
     assert_eq!(
-        url_of_one(&*cache.current(Some(4)).await.unwrap()),
+        url_of_one(&cache.current(Some(4)).await.unwrap()),
         "http://127.0.0.1:12"
     );
     assert_eq!(chain.reads(), 3);
     assert_eq!(
-        url_of_one(&*cache.current(None).await.unwrap()),
+        url_of_one(&cache.current(None).await.unwrap()),
         "http://127.0.0.1:12"
     );
     assert_eq!(chain.reads(), 3);
@@ -232,22 +232,28 @@ async fn the_map_is_re_read_when_old_and_kept_when_the_chain_fails() {
     assert!(cache.current(None).await.is_err(), "nothing cached yet");
     chain.set(1, "127.0.0.1:1");
     assert_eq!(
-        url_of_one(&*cache.current(None).await.unwrap()),
+        url_of_one(&cache.current(None).await.unwrap()),
         "http://127.0.0.1:1"
     );
     chain.set(1, "127.0.0.1:21");
     tokio::time::sleep(Duration::from_millis(80)).await;
     assert_eq!(
-        url_of_one(&*cache.current(None).await.unwrap()),
+        url_of_one(&cache.current(None).await.unwrap()),
         "http://127.0.0.1:21",
         "older than refresh_ms: re-read"
     );
     chain.fail();
     cache.mark_stale();
     assert_eq!(
-        url_of_one(&*cache.current(None).await.unwrap()),
+        url_of_one(&cache.current(None).await.unwrap()),
         "http://127.0.0.1:21",
         "a failed re-read keeps the previous map"
+    );
+    // ... and is tried again at the next call, without waiting refresh_ms.
+    chain.set(1, "127.0.0.1:22");
+    assert_eq!(
+        url_of_one(&cache.current(None).await.unwrap()),
+        "http://127.0.0.1:22"
     );
 }
 
