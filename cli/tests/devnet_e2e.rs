@@ -176,6 +176,42 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     let committee = chain.committee().await.unwrap();
     assert_eq!(committee.n_shards(), 8);
 
+    // `floe node info` finds a node on chain by its BLS key and shows its
+    // pool, shards and the cap its operator holds.
+    let node0 = &first["nodes"][0];
+    let out = floe()
+        .args(["--json", "node", "info", "--config"])
+        .arg(node0["config"].as_str().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        format!("http://{}", info["network_address"].as_str().unwrap()),
+        node0["url"].as_str().unwrap()
+    );
+    assert_eq!(info["public_key"], node0["public_key"]);
+    assert_eq!(info["state"], "active");
+    assert_eq!(
+        info["shards"].as_array().unwrap().len(),
+        node0["shards"].as_u64().unwrap() as usize
+    );
+    let pending: u64 = info["pending_stake"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["value"].as_u64().unwrap())
+        .sum();
+    assert!(
+        info["stake_frost"].as_u64().unwrap() + pending > 0,
+        "{info}"
+    );
+    assert_eq!(info["cap"]["owner"], node0["operator"], "{info}");
+
     // A second devnet on the same directory is refused.
     let second = floe()
         .args(["devnet", "--auto-ports", "--data-dir"])

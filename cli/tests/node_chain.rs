@@ -94,11 +94,16 @@ fn committee_stores_confirms_heals_restarts_and_serves() {
         .iter()
         .map(|&i| (chain.member_of_key(i), nodes[i].confirm(&id, None)))
         .collect();
-    chain.certify(object, &confirmations);
-    wait_for("certified status", WAIT, || {
+    let certified_event = chain.certify(object, &confirmations);
+    let status = wait_for("certified status", WAIT, || {
         let status = nodes[1].get_json(&format!("/v1/blobs/{id}/status"));
-        (status["permanent"]["isCertified"] == true).then_some(())
+        (status["permanent"]["isCertified"] == true).then_some(status)
     });
+    // The status names the chain event behind it, as Walrus's nodes do.
+    assert_eq!(
+        status["permanent"]["statusEvent"], certified_event,
+        "{status}"
+    );
 
     // The node that was down catches up from the chain and heals.
     nodes[2].start();

@@ -5,7 +5,7 @@
 
 use floe_chain::Checkpoint;
 use floe_chain::decode_bcs;
-use floe_chain::sui_sdk_types::{Address, Event};
+use floe_chain::sui_sdk_types::{Address, Digest, Event};
 use floe_core::BlobId;
 use floe_core::move_types::{
     BlobCertified, BlobDeleted, BlobRegistered, EpochChangeDone, EpochChangeStart,
@@ -80,6 +80,56 @@ impl FloeEvent {
     }
 }
 
+/// Where an event sits on chain: Sui's `EventID`, the transaction and the
+/// event's position among its events. Walrus's node answers it as a blob's
+/// `statusEvent` (the event behind the status it reports), so a client can
+/// fetch that event and check the status against the chain itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventId {
+    /// The transaction that emitted the event.
+    pub tx_digest: Digest,
+    /// Its index among that transaction's events.
+    pub event_seq: u64,
+}
+
+impl EventId {
+    /// Stored form: digest (32 bytes) then the sequence (u64 BE).
+    pub fn to_bytes(&self) -> [u8; 40] {
+        let mut out = [0u8; 40];
+        out[..32].copy_from_slice(self.tx_digest.inner());
+        out[32..].copy_from_slice(&self.event_seq.to_be_bytes());
+        out
+    }
+
+    /// Parses [`EventId::to_bytes`]; `None` for any other length.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let digest: [u8; 32] = bytes.get(..32)?.try_into().ok()?;
+        let seq: [u8; 8] = bytes.get(32..)?.try_into().ok()?;
+        Some(Self {
+            tx_digest: Digest::new(digest),
+            event_seq: u64::from_be_bytes(seq),
+        })
+    }
+
+    /// Sui's JSON form of an `EventID`, as Walrus's node serves it: the
+    /// digest in Base58 and the sequence as a decimal string.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "txDigest": self.tx_digest.to_string(),
+            "eventSeq": self.event_seq.to_string(),
+        })
+    }
+}
+
+/// A decoded floe event and where it was emitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainEvent {
+    /// Its position on chain.
+    pub id: EventId,
+    /// What it says.
+    pub event: FloeEvent,
+}
+
 /// A floe event whose contents do not match its mirror: the contracts and
 /// the node disagree on a layout, which must stop the follower rather than
 /// be skipped (skipping would lose state silently).
@@ -94,16 +144,23 @@ pub struct EventError {
     pub reason: String,
 }
 
-/// The floe events of `checkpoint`, in execution order.
+/// The floe events of `checkpoint`, in execution order, each with its
+/// position.
 pub fn floe_events(
     checkpoint: &Checkpoint,
     floe_package: Address,
-) -> Result<Vec<FloeEvent>, EventError> {
+) -> Result<Vec<ChainEvent>, EventError> {
     let mut out = Vec::new();
     for tx in &checkpoint.transactions {
-        for event in &tx.events {
+        for (seq, event) in (0u64..).zip(&tx.events) {
             if let Some(e) = decode(event, floe_package, checkpoint.sequence_number)? {
-                out.push(e);
+                out.push(ChainEvent {
+                    id: EventId {
+                        tx_digest: tx.digest,
+                        event_seq: seq,
+                    },
+                    event: e,
+                });
             }
         }
     }
@@ -198,6 +255,25 @@ mod tests {
             ),
             contents,
         }
+    }
+
+    #[test]
+    fn event_ids_round_trip_and_print_as_sui_does() {
+        let id = EventId {
+            tx_digest: Digest::new([7; 32]),
+            event_seq: 3,
+        };
+        assert_eq!(EventId::from_bytes(&id.to_bytes()), Some(id));
+        assert_eq!(EventId::from_bytes(&id.to_bytes()[..39]), None);
+        let json = id.to_json();
+        assert_eq!(json["eventSeq"], "3");
+        // Base58 of the digest, as Sui prints transaction digests.
+        assert_eq!(json["txDigest"], Digest::new([7; 32]).to_string());
+        assert!(
+            json["txDigest"]
+                .as_str()
+                .is_some_and(|s| s.len() >= 43 && !s.contains('0'))
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ use tokio::sync::Notify;
 use crate::api::AppState;
 use crate::config::ChainConfig;
 use crate::epoch::{drop_expired_shards, read_view, switch};
-use crate::events::{FloeEvent, floe_events};
+use crate::events::{ChainEvent, FloeEvent, floe_events};
 use crate::store::{BlobObjectInfo, ChainBatch, NodeStore, StoreError};
 
 /// Pause before re-opening the stream after it ended with an error.
@@ -180,7 +180,10 @@ impl Follower {
                 let (batch, applied) = build_batch(store, &events, expected + 1, member)?;
                 store.apply_chain_batch(&batch)?;
                 for e in &events {
-                    metrics.events.with_label_values(&[event_kind(e)]).inc();
+                    metrics
+                        .events
+                        .with_label_values(&[event_kind(&e.event)])
+                        .inc();
                 }
                 Ok(applied)
             })
@@ -377,7 +380,7 @@ fn event_kind(e: &FloeEvent) -> &'static str {
 /// `store` (the follower is their only writer).
 fn build_batch(
     store: &NodeStore,
-    events: &[FloeEvent],
+    events: &[ChainEvent],
     next_checkpoint: u64,
     member: bool,
 ) -> Result<(ChainBatch, Applied), StoreError> {
@@ -386,7 +389,7 @@ fn build_batch(
         ..ChainBatch::default()
     };
     let mut applied = Applied::default();
-    for event in events {
+    for ChainEvent { id, event } in events {
         match *event {
             FloeEvent::Registered {
                 blob_id,
@@ -405,6 +408,7 @@ fn build_batch(
                         deleted: false,
                     },
                 );
+                batch.object_events.insert((blob_id, object), *id);
                 applied.registered.push(blob_id);
             }
             FloeEvent::Certified {
@@ -431,6 +435,7 @@ fn build_batch(
                 info.certified_epoch.get_or_insert(epoch);
                 info.end_epoch = end_epoch;
                 batch.objects.insert((blob_id, object), info);
+                batch.object_events.insert((blob_id, object), *id);
                 if member && !is_extension {
                     batch.recover.push(blob_id);
                     applied.certified = true;
@@ -449,6 +454,7 @@ fn build_batch(
             }
             FloeEvent::Invalid { blob_id, epoch } => {
                 batch.invalid.insert(blob_id, epoch);
+                batch.invalid_events.insert(blob_id, *id);
                 applied.gone.push(blob_id);
             }
             FloeEvent::EpochChangeStart { epoch } => {

@@ -40,6 +40,8 @@ use floe_core::{Axis, BlobId, EncodingConfig, UnverifiedBlobMetadataWithId};
 use floe_core::{MetadataError, VerifiedBlobMetadataWithId};
 use serde::{Deserialize, Serialize};
 
+use crate::events::EventId;
+
 const EVENT_CURSOR: &[u8] = b"event_cursor";
 
 /// Why a store operation failed. Storage errors are fatal for the request
@@ -142,6 +144,14 @@ pub struct BlobInfo {
     pub deletable: Counts,
     /// Earliest certification among the live objects.
     pub initial_certified_epoch: Option<u32>,
+    /// The event behind the permanent status: that of the live permanent
+    /// object with the latest end epoch, certified ones first (`None` for
+    /// records written before event ids were kept).
+    #[serde(skip)]
+    pub status_event: Option<EventId>,
+    /// The `InvalidBlobID` event, when the blob is invalid.
+    #[serde(skip)]
+    pub invalid_event: Option<EventId>,
 }
 
 impl BlobInfo {
@@ -196,6 +206,10 @@ pub struct NodeStore {
     blob_objects: PartitionHandle,
     /// Blob id -> epoch (u32 BE) in which the blob was marked invalid.
     invalid_blobs: PartitionHandle,
+    /// The chain events behind statuses ([`EventId::to_bytes`]): `blob id
+    /// || object id` -> the object's last registration or certification
+    /// event; `blob id` alone -> its `InvalidBlobID` event.
+    status_events: PartitionHandle,
     /// Named singletons (`event_cursor`: the next checkpoint, u64 BE).
     node_state: PartitionHandle,
     /// Blob ids certified on chain whose slivers this node may lack
@@ -278,6 +292,7 @@ impl NodeStore {
             shard_status: open("shard_status")?,
             blob_objects: open("blob_objects")?,
             invalid_blobs: open("invalid_blobs")?,
+            status_events: open("status_events")?,
             node_state: open("node_state")?,
             recovery_queue: open("recovery_queue")?,
             inconsistency_proofs: open("inconsistency_proofs")?,
@@ -291,6 +306,7 @@ impl NodeStore {
             store.shard_status.clone(),
             store.blob_objects.clone(),
             store.invalid_blobs.clone(),
+            store.status_events.clone(),
             store.node_state.clone(),
             store.recovery_queue.clone(),
             store.inconsistency_proofs.clone(),
@@ -539,8 +555,11 @@ impl NodeStore {
             invalid_epoch,
             ..BlobInfo::default()
         };
+        // The permanent object whose event stands for the status: certified
+        // before uncertified, then the latest end epoch.
+        let mut status_object: Option<((bool, u32), Vec<u8>)> = None;
         for row in self.blob_objects.prefix(blob_id.as_bytes()) {
-            let (_, v) = row?;
+            let (key, v) = row?;
             let object: BlobObjectInfo =
                 bcs::from_bytes(&v).map_err(|e| corrupt("blob object", e))?;
             if object.deleted || object.end_epoch <= epoch {
@@ -549,6 +568,10 @@ impl NodeStore {
             let counts = if object.deletable {
                 &mut info.deletable
             } else {
+                let rank = (object.certified_epoch.is_some(), object.end_epoch);
+                if status_object.as_ref().is_none_or(|(best, _)| rank > *best) {
+                    status_object = Some((rank, key.to_vec()));
+                }
                 &mut info.permanent
             };
             counts.total += 1;
@@ -561,7 +584,20 @@ impl NodeStore {
                 );
             }
         }
+        if let Some((_, key)) = status_object {
+            info.status_event = self.status_event(&key)?;
+        }
+        if info.invalid_epoch.is_some() {
+            info.invalid_event = self.status_event(blob_id.as_bytes())?;
+        }
         Ok(info)
+    }
+
+    fn status_event(&self, key: &[u8]) -> Result<Option<EventId>, StoreError> {
+        self.status_events
+            .get(key)?
+            .map(|v| EventId::from_bytes(&v).ok_or_else(|| corrupt("status event", "not 40 bytes")))
+            .transpose()
     }
 
     /// Persists the chain follower's position (opaque bytes it defines).

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use floe_core::move_types::ObjectId;
 use floe_core::{Axis, BlobId};
 
+use crate::events::EventId;
+
 use super::{BlobObjectInfo, EVENT_CURSOR, NodeStore, StoreError, corrupt, object_key, sliver_key};
 
 /// Everything one checkpoint changes, written atomically.
@@ -22,6 +24,10 @@ pub struct ChainBatch {
     pub objects: BTreeMap<(BlobId, ObjectId), BlobObjectInfo>,
     /// Blob ids proven invalid, with the epoch.
     pub invalid: BTreeMap<BlobId, u32>,
+    /// The event behind each object's record in `objects`.
+    pub object_events: BTreeMap<(BlobId, ObjectId), EventId>,
+    /// The `InvalidBlobID` event of each blob id in `invalid`.
+    pub invalid_events: BTreeMap<BlobId, EventId>,
     /// Certified blob ids to check for missing slivers.
     pub recover: Vec<BlobId>,
     /// The next checkpoint to apply after this one.
@@ -56,6 +62,20 @@ impl NodeStore {
                 &self.invalid_blobs,
                 blob_id.as_bytes().as_slice(),
                 epoch.to_be_bytes(),
+            );
+        }
+        for ((blob_id, object), event) in &batch.object_events {
+            b.insert(
+                &self.status_events,
+                object_key(blob_id, object).as_slice(),
+                event.to_bytes(),
+            );
+        }
+        for (blob_id, event) in &batch.invalid_events {
+            b.insert(
+                &self.status_events,
+                blob_id.as_bytes().as_slice(),
+                event.to_bytes(),
             );
         }
         for blob_id in &batch.recover {
@@ -186,6 +206,7 @@ impl NodeStore {
         }
         for row in self.blob_objects.prefix(blob_id.as_bytes()) {
             let (k, _) = row?;
+            b.remove(&self.status_events, k.clone());
             b.remove(&self.blob_objects, k);
             stats.objects += 1;
         }

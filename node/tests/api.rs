@@ -264,6 +264,82 @@ async fn slivers_are_checked_for_shard_index_and_hash_then_confirmed() {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
 
+    // Symbols by id (`id=PRIMARY-SECONDARY`): (p, s) is cut from primary
+    // sliver p when this node holds it, else from secondary sliver s.
+    let held_secondary = N - 1 - owned; // secondary sliver of an owned pair
+    let ids = [(owned, 0), (owned, 7), (foreign, held_secondary)];
+    let query: Vec<String> = ids.iter().map(|(p, s)| format!("id={p}-{s}")).collect();
+    let reply = f
+        .http
+        .get(&format!(
+            "/v1/blobs/{id}/recoverySymbols?{}",
+            query.join("&")
+        ))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let symbols: Vec<GeneralRecoverySymbol> = bcs::from_bytes(&reply.body).unwrap();
+    let mut got: Vec<(u16, u16)> = symbols
+        .iter()
+        .map(|s| (s.id().primary, s.id().secondary))
+        .collect();
+    got.sort_unstable();
+    let mut want = ids.to_vec();
+    want.sort_unstable();
+    assert_eq!(got, want);
+    for symbol in &symbols {
+        let id = symbol.id();
+        let (axis, _) = symbol.source();
+        // Verified as help for the sliver on the other axis.
+        let (target_axis, target) = match axis {
+            Axis::Primary => (Axis::Secondary, id.secondary),
+            Axis::Secondary => (Axis::Primary, id.primary),
+        };
+        symbol
+            .verify(&config, &blob.metadata, target_axis, target)
+            .unwrap();
+        let expected_source = if id.primary == owned {
+            (Axis::Primary, owned)
+        } else {
+            (Axis::Secondary, held_secondary)
+        };
+        assert_eq!(symbol.source(), expected_source);
+    }
+    // `proofAxis=secondary` takes the symbol from the secondary sliver.
+    let reply = f
+        .http
+        .get(&format!(
+            "/v1/blobs/{id}/recoverySymbols?id={owned}-{held_secondary}&proofAxis=secondary"
+        ))
+        .await;
+    let symbols: Vec<GeneralRecoverySymbol> = bcs::from_bytes(&reply.body).unwrap();
+    assert_eq!(symbols.len(), 1);
+    assert_eq!(symbols[0].source(), (Axis::Secondary, held_secondary));
+    // Ids this node cannot serve, and bad filters.
+    let not_held = (0..N)
+        .find(|&s| !OWNED.contains(&pair_to_shard(N - 1 - s, &id, N)))
+        .unwrap();
+    let reply = f
+        .http
+        .get(&format!(
+            "/v1/blobs/{id}/recoverySymbols?id={foreign}-{not_held}"
+        ))
+        .await;
+    assert_error(&reply, 404, "SLIVER_NOT_FOUND");
+    for (query, reason) in [
+        ("id=3", "INVALID_FILTER"),
+        ("id=1-2&targetSliver=1&targetType=primary", "INVALID_FILTER"),
+        ("targetSliver=1", "INVALID_FILTER"),
+        ("", "INVALID_FILTER"),
+        (&format!("id=0-{N}") as &str, "INDEX_OUT_OF_RANGE"),
+        ("id=0-1&proofAxis=diagonal", "INVALID_SLIVER_TYPE"),
+    ] {
+        let reply = f
+            .http
+            .get(&format!("/v1/blobs/{id}/recoverySymbols?{query}"))
+            .await;
+        assert_error(&reply, 400, reason);
+    }
+
     let status = f.http.get(&format!("/v1/blobs/{id}/status")).await.json();
     let permanent = &status["success"]["data"]["permanent"];
     assert_eq!(permanent["endEpoch"], EPOCH + 5, "{status}");

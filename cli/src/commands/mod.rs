@@ -7,3 +7,4 @@ pub mod devnet;
 pub mod indexer;
 pub mod ledger;
 pub mod node;
+pub mod node_operator;

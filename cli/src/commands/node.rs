@@ -2,6 +2,8 @@
 //!
 //! - `floe node keygen --out FILE` writes a new BLS protocol key in Walrus's
 //!   key-file format.
+//! - `floe node info --config FILE` shows what the chain says about the
+//!   node (`node_operator.rs`).
 //! - `floe node run --config FILE` serves the REST API from the config
 //!   described in `floe_node::config` (relative paths are resolved against
 //!   the config file's directory). On start it prints one line with the bound
@@ -41,6 +43,13 @@ enum NodeCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// What the chain says about this node: pool, stake, shards now and
+    /// next epoch, votes, commission earned, the operator's cap.
+    Info {
+        /// The node's config file (its BLS key identifies the node).
+        #[arg(long, env = "FLOE_NODE_CONFIG")]
+        config: PathBuf,
+    },
 }
 
 /// Runs a `floe node` subcommand.
@@ -48,7 +57,17 @@ pub fn run(args: NodeArgs, json: bool) -> Result<()> {
     match args.command {
         NodeCommand::Run { config } => run_node(&config, json),
         NodeCommand::Keygen { out } => keygen(&out, json),
+        NodeCommand::Info { config } => on_runtime(super::node_operator::info(&config, json)),
     }
+}
+
+/// Runs one async operator command on a fresh runtime.
+fn on_runtime(task: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(task)
 }
 
 fn keygen(out: &Path, json: bool) -> Result<()> {
@@ -75,7 +94,9 @@ fn resolve(base: &Path, path: &Path) -> PathBuf {
     }
 }
 
-fn run_node(path: &Path, json: bool) -> Result<()> {
+/// Reads and checks a node config, resolves its paths against the file's
+/// directory and loads its BLS key.
+pub fn load_config(path: &Path) -> Result<(NodeConfig, BlsSecretKey)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading config {}", path.display()))?;
     let mut config: NodeConfig =
@@ -90,6 +111,11 @@ fn run_node(path: &Path, json: bool) -> Result<()> {
         .with_context(|| format!("reading BLS key {}", config.bls_key_file.display()))?;
     let key = BlsSecretKey::from_key_file_string(key_text.trim())
         .with_context(|| format!("parsing BLS key {}", config.bls_key_file.display()))?;
+    Ok((config, key))
+}
+
+fn run_node(path: &Path, json: bool) -> Result<()> {
+    let (config, key) = load_config(path)?;
     crate::service::init_logs(json);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -312,7 +312,13 @@ impl Chain {
 
     /// Aggregates confirmations (JSON `signed` values with the committee
     /// index of each signer) and certifies `blob` on chain.
-    pub fn certify(&self, blob: Address, confirmations: &[(usize, serde_json::Value)]) {
+    /// Certifies `blob`; returns the Sui `EventID` of its `BlobCertified`
+    /// event in JSON, as a node reports it as the blob's status event.
+    pub fn certify(
+        &self,
+        blob: Address,
+        confirmations: &[(usize, serde_json::Value)],
+    ) -> serde_json::Value {
         let mut signed: Vec<(usize, SignedMessage<StorageConfirmationBody>)> = confirmations
             .iter()
             .map(|(i, v)| {
@@ -338,6 +344,12 @@ impl Chain {
             .block_on(self.floe.certify_blob(&self.user, blob, &cert))
             .expect("certify");
         assert!(tx.status.is_success(), "certify: {}", tx.status);
+        let seq = tx
+            .events
+            .iter()
+            .position(|e| e.type_.name().as_str() == "BlobCertified")
+            .expect("a BlobCertified event");
+        serde_json::json!({"txDigest": tx.digest.to_string(), "eventSeq": seq.to_string()})
     }
 
     /// Deletes a deletable blob object.

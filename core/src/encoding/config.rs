@@ -206,7 +206,7 @@ impl EncodingConfig {
 ///
 /// Primary slivers are rows of the expanded matrix (decoding needs `n - 2f` of
 /// them); secondary slivers are columns (decoding needs `n - f`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Axis {
     /// Rows; expanded with the secondary code.

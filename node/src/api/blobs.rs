@@ -14,7 +14,7 @@ use floe_core::{VerifiedBlobMetadataWithId, pair_to_shard};
 use futures::StreamExt;
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{ApiError, AppState, bcs_response, success};
 use crate::chain_view::CommitteeView;
@@ -653,8 +653,9 @@ pub(super) async fn confirm_deletable(
 }
 
 /// Walrus's `BlobStatus` in JSON, field for field (`DeletableCounts` keeps
-/// Walrus's snake_case names). `statusEvent`/`event` are `null`: the store
-/// does not record the Sui event ids yet.
+/// Walrus's snake_case names). `statusEvent` and `event` are Sui `EventID`s
+/// (`{"txDigest", "eventSeq"}`) of the events the node applied; `null` only
+/// for records from before the node kept them.
 pub(super) async fn blob_status(
     State(state): State<AppState>,
     Path(blob_id): Path<String>,
@@ -664,17 +665,18 @@ pub(super) async fn blob_status(
     let info = state
         .blocking(move |s| Ok(s.inner.store.blob_info(&blob_id, epoch)?))
         .await?;
+    let event = |e: Option<crate::events::EventId>| e.map_or(Value::Null, |e| e.to_json());
     let counts = json!({
         "count_deletable_total": info.deletable.total,
         "count_deletable_certified": info.deletable.certified,
     });
     let status = if info.invalid_epoch.is_some() {
-        json!({"invalid": {"event": null}})
+        json!({"invalid": {"event": event(info.invalid_event)}})
     } else if info.permanent.total > 0 {
         json!({"permanent": {
             "endEpoch": info.permanent.end_epoch,
             "isCertified": info.permanent.certified > 0,
-            "statusEvent": null,
+            "statusEvent": event(info.status_event),
             "deletableCounts": counts,
             "initialCertifiedEpoch": info.initial_certified_epoch,
         }})

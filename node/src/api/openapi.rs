@@ -164,16 +164,26 @@ const ROUTES: &[Route] = &[
     Route {
         method: HttpMethod::Get,
         path: "/v1/blobs/{blob_id}/recoverySymbols",
-        summary: "BCS Vec<GeneralRecoverySymbol> for one target sliver",
+        summary: "BCS Vec<GeneralRecoverySymbol>: those that rebuild one target sliver, or \
+                  the named ones",
         query: &[
             ("targetSliver", "index of the sliver to rebuild"),
             ("targetType", "`primary` or `secondary`"),
+            (
+                "id",
+                "`PRIMARY-SECONDARY`, repeatable (instead of targetSliver/targetType)",
+            ),
+            (
+                "proofAxis",
+                "optional: `primary` or `secondary`, the axis of the sliver the proof is over",
+            ),
         ],
         responses: &[
             ("200", "BCS symbols with proofs"),
             (
                 "400",
-                "INDEX_OUT_OF_RANGE, INVALID_FILTER (the `id=` form is not served)",
+                "INDEX_OUT_OF_RANGE, INVALID_FILTER (neither or both forms, a bad id, too \
+                 many ids), INVALID_SLIVER_TYPE",
             ),
             ("404", "SLIVER_NOT_FOUND: no source sliver here"),
             ("503", "UNAVAILABLE: too many concurrent symbol requests"),
@@ -214,7 +224,7 @@ const ROUTES: &[Route] = &[
         method: HttpMethod::Get,
         path: "/v1/blobs/{blob_id}/status",
         summary: "Walrus's BlobStatus JSON: \"nonexistent\", {\"invalid\"}, {\"permanent\"} or \
-                  {\"deletable\"}",
+                  {\"deletable\"}; `statusEvent`/`event` are Sui EventIDs {txDigest, eventSeq}",
         query: &[],
         responses: &[("200", "the status"), BAD_ID, INTERNAL],
     },

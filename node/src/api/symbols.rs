@@ -6,9 +6,11 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::Response;
-use floe_core::encoding::symbols::{EitherDecodingSymbol, GeneralRecoverySymbol, IntoGeneral};
+use floe_core::encoding::symbols::{
+    EitherDecodingSymbol, GeneralRecoverySymbol, IntoGeneral, SymbolId,
+};
 use floe_core::encoding::{Primary, Secondary};
 use floe_core::inconsistency::InconsistencyProof;
 use floe_core::messages::invalid_blob_id::InvalidBlobIdMsg;
@@ -33,11 +35,146 @@ fn parse_index(text: &str, committee: &CommitteeView) -> Result<u16, ApiError> {
     Ok(index)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct RecoveryQuery {
-    target_sliver: Option<String>,
-    target_type: Option<String>,
+/// What `GET .../recoverySymbols` asks for, in Walrus's two forms: the
+/// symbols that recover one sliver (`targetSliver` + `targetType`), or
+/// named symbols (`id=P-S`, repeatable); either may require the proof's
+/// axis (`proofAxis`).
+#[derive(Debug, PartialEq, Eq)]
+enum RecoveryFilter {
+    Recovers { target: u16, axis: Axis },
+    Ids(Vec<SymbolId>),
+}
+
+/// Parses the raw query (repeated `id` keys rule out a plain serde
+/// struct). Unknown keys are ignored, as Walrus's server does.
+fn parse_recovery_query(
+    raw: Option<&str>,
+    committee: &CommitteeView,
+    max_ids: usize,
+) -> Result<(RecoveryFilter, Option<Axis>), ApiError> {
+    let invalid = |reason: String| ApiError::invalid("INVALID_FILTER", reason);
+    let url = reqwest::Url::parse(&format!("http://q/?{}", raw.unwrap_or("")))
+        .map_err(|e| invalid(format!("the filter is invalid: {e}")))?;
+    let (mut ids, mut target, mut target_type, mut proof_axis) = (Vec::new(), None, None, None);
+    for (key, value) in url.query_pairs() {
+        match key.as_ref() {
+            "id" => {
+                if ids.len() == max_ids {
+                    return Err(invalid(format!(
+                        "the filter is invalid: at most {max_ids} symbol ids per request"
+                    )));
+                }
+                let id: SymbolId = value
+                    .parse()
+                    .map_err(|e| invalid(format!("the filter is invalid: {e}")))?;
+                check_index(id.primary, committee)?;
+                check_index(id.secondary, committee)?;
+                ids.push(id);
+            }
+            "targetSliver" => target = Some(parse_index(&value, committee)?),
+            "targetType" => target_type = Some(parse_axis(&value)?),
+            "proofAxis" => proof_axis = Some(parse_axis(&value)?),
+            _ => {}
+        }
+    }
+    let filter = match (ids.is_empty(), target, target_type) {
+        (false, None, None) => RecoveryFilter::Ids(ids),
+        (true, Some(target), Some(axis)) => RecoveryFilter::Recovers { target, axis },
+        _ => {
+            return Err(invalid(
+                "the filter is invalid: give either `id=PRIMARY-SECONDARY` (repeatable) or \
+                 both targetSliver and targetType"
+                    .to_owned(),
+            ));
+        }
+    };
+    Ok((filter, proof_axis))
+}
+
+/// The named symbols this node can cut from the slivers it holds, each with
+/// a proof over its source sliver: symbol (p, s) is position `s` of primary
+/// sliver `p` and position `p` of secondary sliver `s`; the primary one is
+/// preferred unless `proof_axis` says otherwise. Each source sliver is
+/// expanded once for all the ids it serves.
+fn symbols_by_id(
+    state: &AppState,
+    committee: &CommitteeView,
+    blob_id: &BlobId,
+    ids: &[SymbolId],
+    proof_axis: Option<Axis>,
+) -> Result<Vec<GeneralRecoverySymbol>, ApiError> {
+    let store = &state.inner.store;
+    let config = committee.encoding();
+    let n = committee.n_shards();
+    let readable: std::collections::BTreeSet<u16> = committee.readable_shards().collect();
+    let holds = |axis: Axis, index: u16| -> Result<bool, ApiError> {
+        let pair = match axis {
+            Axis::Primary => index,
+            Axis::Secondary => n - 1 - index,
+        };
+        let shard = floe_core::pair_to_shard(pair, blob_id, n);
+        Ok(readable.contains(&shard) && store.has_sliver(shard, axis, blob_id)?)
+    };
+    // Source sliver (axis, index) -> the targets (positions) asked of it.
+    let mut sources: BTreeMap<(Axis, u16), Vec<u16>> = BTreeMap::new();
+    for id in ids {
+        let order = match proof_axis {
+            Some(Axis::Primary) => &[Axis::Primary][..],
+            Some(Axis::Secondary) => &[Axis::Secondary][..],
+            None => &[Axis::Primary, Axis::Secondary][..],
+        };
+        for &axis in order {
+            let (index, position) = match axis {
+                Axis::Primary => (id.primary, id.secondary),
+                Axis::Secondary => (id.secondary, id.primary),
+            };
+            if holds(axis, index)? {
+                let targets = sources.entry((axis, index)).or_default();
+                if !targets.contains(&position) {
+                    targets.push(position);
+                }
+                break;
+            }
+        }
+    }
+    let encoding_error = |e: floe_core::EncodingError| ApiError::internal(e.to_string());
+    let mut out = Vec::new();
+    for ((axis, index), targets) in sources {
+        let pair = match axis {
+            Axis::Primary => index,
+            Axis::Secondary => n - 1 - index,
+        };
+        let shard = floe_core::pair_to_shard(pair, blob_id, n);
+        match axis {
+            Axis::Primary => {
+                if let Some(s) = store.get_primary(shard, blob_id)? {
+                    let symbols = s
+                        .recovery_symbols(config, &targets)
+                        .map_err(encoding_error)?;
+                    out.extend(
+                        symbols
+                            .into_iter()
+                            .zip(&targets)
+                            .map(|(x, &t)| x.into_general(t)),
+                    );
+                }
+            }
+            Axis::Secondary => {
+                if let Some(s) = store.get_secondary(shard, blob_id)? {
+                    let symbols = s
+                        .recovery_symbols(config, &targets)
+                        .map_err(encoding_error)?;
+                    out.extend(
+                        symbols
+                            .into_iter()
+                            .zip(&targets)
+                            .map(|(x, &t)| x.into_general(t)),
+                    );
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Symbols for one target sliver from every sliver of the other axis this
@@ -81,22 +218,24 @@ fn recovery_for(
 pub(super) async fn recovery_symbols(
     State(state): State<AppState>,
     Path(blob_id): Path<String>,
-    Query(query): Query<RecoveryQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     let committee = state.inner.chain.committee();
-    let (Some(target), Some(target_type)) = (query.target_sliver, query.target_type) else {
-        // Walrus also accepts `?id=<symbol ids>`; not implemented yet.
-        return Err(ApiError::invalid(
-            "INVALID_FILTER",
-            "the filter is invalid: give targetSliver and targetType (the `id=` form is not \
-             supported yet)",
-        ));
-    };
-    let target = parse_index(&target, &committee)?;
-    let target_axis = parse_axis(&target_type)?;
+    let max_ids = state.inner.limits.max_symbol_targets;
+    let (filter, proof_axis) = parse_recovery_query(query.as_deref(), &committee, max_ids)?;
     let symbols = state
-        .blocking(move |s| recovery_for(s, &committee, &blob_id, target, target_axis))
+        .blocking(move |s| match filter {
+            RecoveryFilter::Recovers { target, axis } => {
+                // Symbols for a target come from slivers of the other axis,
+                // so that is the only proof axis this form can give.
+                if proof_axis.is_some_and(|p| p != axis.orthogonal()) {
+                    return Ok(Vec::new());
+                }
+                recovery_for(s, &committee, &blob_id, target, axis)
+            }
+            RecoveryFilter::Ids(ids) => symbols_by_id(s, &committee, &blob_id, &ids, proof_axis),
+        })
         .await?;
     if symbols.is_empty() {
         return Err(ApiError::not_found(

@@ -10,7 +10,7 @@
 
 mod blobs;
 mod daemon;
-mod info;
+pub mod info;
 mod read;
 mod stake;
 mod store;
