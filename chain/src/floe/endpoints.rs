@@ -435,13 +435,6 @@ impl Floe {
             records,
         })
     }
-
-    /// The resolved endpoints of the current and previous committees, read
-    /// now (no cache).
-    pub async fn node_endpoints(&self, scheme: Scheme) -> Result<EndpointMap, FloeError> {
-        let snapshot = self.endpoint_snapshot().await?;
-        Ok(EndpointMap::resolve(snapshot, scheme, &HashMap::new()))
-    }
 }
 
 /// A handle that marks an [`EndpointCache`] stale (given to HTTP clients,
