@@ -565,14 +565,24 @@ fn faulty_and_lying_nodes_are_tolerated() {
     let data = pseudo_random(200_000, 5);
     let (blob_id, _) = net.store(&config, &data, &[]);
 
-    // One node (25 of 100 shards; f = 33) serves corrupted bytes.
+    // One node (25 of 100 shards; f = 33) serves corrupted bytes. The
+    // client finds nodes on chain; an override keyed by the node's BLS key
+    // sends its requests to the proxy instead.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let yaml = std::fs::read_to_string(&config).unwrap();
-    let first_url = net.manifest()["nodes"][0]["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(yaml.contains(&first_url), "node URL in the client config");
+    assert!(
+        !yaml.contains("nodes:"),
+        "no node list in the client config"
+    );
+    let manifest = net.manifest();
+    let nodes = manifest["nodes"].as_array().unwrap();
+    let first_url = nodes[0]["url"].as_str().unwrap().to_owned();
+    let override_of = |node: &Value, url: &str| {
+        format!(
+            "  - public_key: \"{}\"\n    url: \"{url}\"\n",
+            node["public_key"].as_str().unwrap()
+        )
+    };
     let asked = Arc::new(AtomicUsize::new(0));
     let corrupted = Arc::new(AtomicUsize::new(0));
     let proxy = runtime.block_on(lying_proxy(
@@ -581,7 +591,11 @@ fn faulty_and_lying_nodes_are_tolerated() {
         corrupted.clone(),
     ));
     let lying = net.dir.path().join("lying.yaml");
-    std::fs::write(&lying, yaml.replace(&first_url, &proxy)).unwrap();
+    std::fs::write(
+        &lying,
+        format!("{yaml}node_overrides:\n{}", override_of(&nodes[0], &proxy)),
+    )
+    .unwrap();
     // Metadata is asked of every node at once and slivers with hedging, so
     // whether the liar's request even arrives before an honest answer ends
     // the read is up to timing (under load it often does not). Read until
@@ -602,9 +616,9 @@ fn faulty_and_lying_nodes_are_tolerated() {
     );
     // With every other node unreachable, the liar's answers are all the
     // client gets: it must refuse them rather than return wrong bytes.
-    let mut only_liar = yaml.replace(&first_url, &proxy);
-    for node in net.manifest()["nodes"].as_array().unwrap().iter().skip(1) {
-        only_liar = only_liar.replace(node["url"].as_str().unwrap(), "http://127.0.0.1:1");
+    let mut only_liar = format!("{yaml}node_overrides:\n{}", override_of(&nodes[0], &proxy));
+    for node in nodes.iter().skip(1) {
+        only_liar.push_str(&override_of(node, "http://127.0.0.1:1"));
     }
     let only_liar_path = net.dir.path().join("only-liar.yaml");
     std::fs::write(&only_liar_path, only_liar).unwrap();

@@ -1,6 +1,7 @@
 //! `floe devnet` as a user runs it: one process that starts the ledger and
 //! the storage nodes as separate processes, writes its manifest and client
-//! config, stops cleanly on SIGTERM, resumes from its directory, and leaves
+//! config (no node list: `floe info` finds every node on chain), stops
+//! cleanly on SIGTERM, resumes from its directory, and leaves
 //! no orphans when it is killed.
 
 mod devnet_support;
@@ -100,10 +101,41 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     for (name, pid) in &running {
         assert!(alive(*pid), "{name} is not running");
     }
-    // The client config names the chain, the wallet and every node.
+    // The client config names the chain and the wallet, and no node: the
+    // client finds every node on chain, at the address the node serves on.
     let client = floe_client::config::ClientConfig::load(&dir.join("client.yaml")).unwrap();
-    assert_eq!(client.nodes.len(), 4);
+    assert!(client.node_overrides.is_empty());
     assert!(client.chain.system.is_some());
+    let info = floe()
+        .args(["--json", "info", "--config"])
+        .arg(dir.join("client.yaml"))
+        .output()
+        .unwrap();
+    assert!(
+        info.status.success(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
+    let info: Value = serde_json::from_slice(&info.stdout).unwrap();
+    let mut from_chain: Vec<&str> = info["system"]["committee"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["url"].as_str().unwrap_or("none"))
+        .collect();
+    let mut served: Vec<&str> = first["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["url"].as_str().unwrap())
+        .collect();
+    from_chain.sort_unstable();
+    served.sort_unstable();
+    assert_eq!(from_chain, served, "{info}");
+    for node in first["nodes"].as_array().unwrap() {
+        let text = std::fs::read_to_string(node["config"].as_str().unwrap()).unwrap();
+        assert!(!text.contains("peers"), "no peer list in {text}");
+    }
     // Every node answers its health endpoint; the chain is live.
     let http = reqwest::Client::new();
     for node in first["nodes"].as_array().unwrap() {

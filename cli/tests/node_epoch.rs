@@ -22,7 +22,7 @@ use floe_core::encoding::{
 use floe_core::move_types::EpochState;
 use floe_core::shard_assignment::ShardAssignment;
 use floe_core::{pair_to_shard, shard_to_pair};
-use support::{Chain, GenesisExtra, NodeProc, blob, encode, free_port, wait_for};
+use support::{Chain, GenesisExtra, NodeProc, blob, encode, wait_for};
 
 const WAIT: Duration = Duration::from_secs(60);
 /// Stake per node (WAL): node 0 gets most of it, so it gains shards.
@@ -104,7 +104,6 @@ fn shards_move_at_an_epoch_change_and_nodes_report_sync_done() {
         ));
     }
     let chain = Chain::start_with(&extra);
-    let ports = [free_port(), free_port(), free_port(), free_port()];
     let mut nodes: Vec<NodeProc> = (0..4)
         .map(|i| {
             let dir = chain.dir.path().join(format!("operator{i}"));
@@ -114,7 +113,7 @@ fn shards_move_at_an_epoch_change_and_nodes_report_sync_done() {
                 keystore.display(),
                 operators[i].address()
             );
-            NodeProc::configure(&chain, i, &ports, &section)
+            NodeProc::configure(&chain, i, &section)
         })
         .collect();
     for node in &mut nodes {

@@ -3,21 +3,25 @@
 //!
 //! The committee is read from the chain for every operation rather than
 //! cached, so a client that lives across an epoch change (the daemon)
-//! writes to and reads from the committee of the moment. Nodes are matched
-//! to committee members by BLS key; which shards each holds comes from the
-//! staking committee (`ShardAssignment`). While an epoch change is in
+//! writes to and reads from the committee of the moment. Where each member
+//! serves its REST API comes from its staking pool on chain (its
+//! `network_address`), through a cache shared by the client's clones
+//! ([`EndpointCache`]: re-read at epoch changes, every `refresh_ms` and
+//! after a node could not be reached); which shards each holds comes from
+//! the staking committee (`ShardAssignment`). While an epoch change is in
 //! progress, a shard's new owner may still be fetching it, so reads fall
 //! back to the shard's owner in the previous committee.
 
 use std::sync::Arc;
 
+use floe_chain::floe::endpoints::{EndpointCache, EndpointMap};
 use floe_chain::floe::{Floe, FloeIds};
 use floe_chain::sui_sdk_types::Address;
 use floe_chain::{ChainClient, KeyPair, Keystore};
 use floe_core::EncodingConfig;
 use floe_core::bls::BlsPublicKey;
 use floe_core::committee::Committee;
-use floe_core::move_types::{EpochState, StakingInnerV1};
+use floe_core::move_types::{EpochState, ObjectId, StakingInnerV1};
 use floe_core::shard_assignment::ShardAssignment;
 use tokio::sync::Semaphore;
 
@@ -26,7 +30,7 @@ use crate::error::{ClientError, Result};
 use crate::node_api::{NodeClient, http_client};
 
 /// The committee of the moment with a REST client per member (`None` for
-/// members the config has no URL for: they count as unreachable).
+/// members without a usable endpoint on chain: they count as unreachable).
 #[derive(Debug, Clone)]
 pub struct NodeSet {
     pub committee: Committee,
@@ -80,6 +84,8 @@ pub struct Client {
     pub(crate) floe: Floe,
     pub(crate) wallet: Option<KeyPair>,
     pub(crate) http: reqwest::Client,
+    /// Node endpoints read from the chain, shared by clones.
+    pub(crate) endpoints: EndpointCache,
     /// Node requests in flight, across all operations of this client.
     pub(crate) permits: Arc<Semaphore>,
     /// Held while choosing coins and executing a transaction: concurrent
@@ -130,13 +136,16 @@ impl Client {
         };
         let wallet = open_wallet(&config)?;
         let http = http_client(&config.limits).map_err(|e| ClientError::Http(e.to_string()))?;
+        let floe = Floe::new(chain, ids);
+        let endpoints = EndpointCache::new(floe.clone(), config.discovery, config.overrides()?);
         Ok(Self {
             permits: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
             tx_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
-            floe: Floe::new(chain, ids),
+            floe,
             wallet,
             http,
+            endpoints,
         })
     }
 
@@ -160,6 +169,11 @@ impl Client {
         })
     }
 
+    /// Where the nodes serve their REST APIs, as read from the chain.
+    pub fn endpoints(&self) -> &EndpointCache {
+        &self.endpoints
+    }
+
     /// The wallet's address.
     pub fn address(&self) -> Result<Address> {
         Ok(self.wallet()?.address())
@@ -174,13 +188,14 @@ impl Client {
         let shards =
             floe_chain::floe::staking::assignment(&committee, &staking.committee.pos0.contents)?;
         let encoding = EncodingConfig::new(committee.n_shards())?;
+        let endpoints = self.endpoints.current(Some(committee.epoch())).await?;
         let nodes = committee
             .members()
             .iter()
-            .map(|m| self.node_client(&m.public_key))
+            .map(|m| self.node_client(&endpoints, &m.node_id, &m.public_key))
             .collect();
         let previous_owner = if matches!(staking.epoch_state, EpochState::EpochChangeSync(_)) {
-            self.previous_owners(&committee, &shards, &staking).await
+            self.previous_owners(&endpoints, &committee, &shards, &staking)
         } else {
             Vec::new()
         };
@@ -193,24 +208,33 @@ impl Client {
         })
     }
 
-    /// A REST client for the node with `key`, if the config lists it.
-    fn node_client(&self, key: &BlsPublicKey) -> Option<NodeClient> {
-        let url = self.config.node_url(key)?;
+    /// A REST client for node `node_id` (committee key `key`), if it has
+    /// a usable endpoint; a request that cannot connect to it marks the
+    /// endpoints stale, so the next operation re-reads them from the chain.
+    fn node_client(
+        &self,
+        endpoints: &EndpointMap,
+        node_id: &ObjectId,
+        key: &BlsPublicKey,
+    ) -> Option<NodeClient> {
+        let url = endpoints.url_of(node_id, key)?;
         match NodeClient::new(self.http.clone(), url, &self.config.limits) {
-            Ok(node) => Some(node),
+            Ok(node) => Some(node.with_stale_marker(self.endpoints.stale_marker())),
             Err(e) => {
-                tracing::warn!(error = %e, "unusable node URL");
+                tracing::warn!(node = %node_id, error = %e, "unusable node URL");
                 None
             }
         }
     }
 
     /// By shard, the previous committee's holder when it is not the
-    /// current one. A node that left the committee is found by its pool's
-    /// public key; one whose key or URL is unknown is skipped (reads then
-    /// rely on the current owners alone).
-    async fn previous_owners(
+    /// current one. A node that left the committee is found by its node id
+    /// among the endpoints (which cover the previous committee); one
+    /// without a usable endpoint is skipped (reads then rely on the
+    /// current owners alone).
+    fn previous_owners(
         &self,
+        endpoints: &EndpointMap,
         committee: &Committee,
         shards: &ShardAssignment,
         staking: &StakingInnerV1,
@@ -219,15 +243,9 @@ impl Client {
         for entry in &staking.previous_committee.pos0.contents {
             let key = match committee.member_index(&entry.key) {
                 Some(i) => Some(committee.members()[i].public_key),
-                None => match self.floe.pool(entry.key).await {
-                    Ok(pool) => BlsPublicKey::from_bytes(&pool.node_info.public_key.bytes).ok(),
-                    Err(e) => {
-                        tracing::warn!(node = %entry.key, error = %e, "previous committee member unreadable");
-                        None
-                    }
-                },
+                None => endpoints.by_node(&entry.key).map(|e| e.public_key),
             };
-            let Some(client) = key.and_then(|k| self.node_client(&k)) else {
+            let Some(client) = key.and_then(|k| self.node_client(endpoints, &entry.key, &k)) else {
                 continue;
             };
             for &shard in &entry.value {

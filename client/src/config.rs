@@ -2,9 +2,9 @@
 //!
 //! `floe devnet` writes it; every client command (`floe store`, `read`, ...,
 //! `floe daemon`) reads it. It says where the chain is, where floe lives on
-//! it, which wallet pays, and where each storage node serves its REST API
-//! (node endpoints are not on chain until the staking contracts land, so
-//! they come from here, keyed by the node's BLS protocol key).
+//! it and which wallet pays. Where each storage node serves its REST API is
+//! read from the chain (each node's `network_address` in its staking pool,
+//! see `floe_chain::floe::endpoints`), not from this file.
 //!
 //! ```yaml
 //! chain:
@@ -16,9 +16,14 @@
 //! wallet:
 //!   keystore: sui.keystore   # Sui CLI keystore; relative to this file's directory
 //!   address: "0x…"           # optional: which key of the keystore (default: the first)
-//! nodes:
+//! discovery:                               # optional, every field optional
+//!   scheme: http                           # in front of each node's on-chain host:port
+//!   refresh_ms: 30000                      # re-read node endpoints at least this often
+//!   min_refresh_ms: 1000                   # (also at epoch changes and after a failed
+//!                                          # connection, never more often than this)
+//! node_overrides:                          # tests only: replace one node's on-chain endpoint
 //!   - public_key: "95a2…253b"             # hex of the 48-byte compressed BLS key
-//!     url: "http://127.0.0.1:9185"
+//!     url: "http://127.0.0.1:9999"
 //! faucet: "http://127.0.0.1:9000/v2/gas"   # optional: Sui faucet API (the ledger serves one)
 //! daemon: "http://127.0.0.1:31415"         # optional: a publisher/aggregator for `--daemon` use
 //! limits:                                  # optional, every field optional
@@ -33,7 +38,9 @@
 //! When `system`/`treasury` are absent they are discovered in the genesis
 //! checkpoint ([`floe_chain::floe::FloeIds::discover`]), which works on the
 //! devnet; on another chain give them. Unknown keys are rejected so a typo
-//! does not silently fall back to a default.
+//! does not silently fall back to a default; so is `nodes:`, the list of
+//! node endpoints earlier versions read (ignoring it would silently send a
+//! test's requests past its proxy).
 //!
 //! Where the file is looked for: `--config FILE`, else `$FLOE_CONFIG`, else
 //! [`default_config_path`] (`<user data dir>/floe/devnet/client.yaml`, the
@@ -41,6 +48,7 @@
 
 use std::path::{Path, PathBuf};
 
+use floe_chain::floe::endpoints::{DiscoveryConfig, check_override_url};
 use floe_chain::sui_sdk_types::Address;
 use floe_core::bls::BlsPublicKey;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -89,9 +97,15 @@ pub struct ClientConfig {
     pub chain: ChainSection,
     /// The paying wallet.
     pub wallet: WalletSection,
-    /// Storage node REST endpoints, matched to committee members by key.
-    #[serde(default)]
-    pub nodes: Vec<NodeEndpoint>,
+    /// How node endpoints are read from the chain.
+    #[serde(default, skip_serializing_if = "DiscoveryConfig::is_default")]
+    pub discovery: DiscoveryConfig,
+    /// Tests only: endpoints that replace the chain's, by BLS key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_overrides: Vec<NodeOverride>,
+    /// `nodes:` of earlier versions, present only to be refused.
+    #[serde(default, rename = "nodes", skip_serializing)]
+    pub removed_nodes: Option<RemovedField>,
     /// Sui faucet API (`POST` with `{"FixedAmountRequest": {...}}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub faucet: Option<String>,
@@ -136,11 +150,23 @@ pub struct WalletSection {
     pub address: Option<Address>,
 }
 
-/// One storage node: its protocol key (as in the on-chain committee) and
-/// where its REST API is.
+/// A field that is no longer read: deserializes anything, so its presence
+/// can be reported with a clear error instead of serde's "unknown field".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemovedField;
+
+impl<'de> Deserialize<'de> for RemovedField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| RemovedField)
+    }
+}
+
+/// One storage node's endpoint replacing the chain's (tests: a proxy in
+/// front of a node): its protocol key (as in the on-chain committee) and
+/// where to send its requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NodeEndpoint {
+pub struct NodeOverride {
     /// The node's BLS public key, hex of the 48-byte compressed form.
     #[serde(with = "hex_public_key")]
     pub public_key: BlsPublicKey,
@@ -283,11 +309,21 @@ impl ClientConfig {
         if self.chain.endpoints.is_empty() {
             return invalid("chain.endpoints is empty".into());
         }
+        if self.removed_nodes.is_some() {
+            return invalid(
+                "`nodes:` is no longer read: node endpoints come from the chain (each node's \
+                 network_address); delete the list (tests can point a node's key elsewhere \
+                 with `node_overrides:`)"
+                    .into(),
+            );
+        }
+        if let Err(e) = self.discovery.validate() {
+            return invalid(format!("discovery: {e}"));
+        }
         for url in self
             .chain
             .endpoints
             .iter()
-            .chain(self.nodes.iter().map(|n| &n.url))
             .chain(self.faucet.iter())
             .chain(self.daemon.iter())
         {
@@ -295,14 +331,7 @@ impl ClientConfig {
                 return invalid(format!("{url:?} is not a URL: {e}"));
             }
         }
-        for (i, node) in self.nodes.iter().enumerate() {
-            if self.nodes[..i]
-                .iter()
-                .any(|other| other.public_key == node.public_key)
-            {
-                return invalid(format!("node {} is listed twice", node.public_key));
-            }
-        }
+        self.overrides()?;
         let l = &self.limits;
         if l.max_concurrent_requests == 0
             || l.request_timeout_ms == 0
@@ -316,12 +345,23 @@ impl ClientConfig {
         Ok(())
     }
 
-    /// The URL of the node with this key.
-    pub fn node_url(&self, key: &BlsPublicKey) -> Option<&str> {
-        self.nodes
-            .iter()
-            .find(|n| n.public_key == *key)
-            .map(|n| n.url.as_str())
+    /// `node_overrides` by key, each URL checked (trailing slash dropped);
+    /// a key given twice is an error.
+    pub fn overrides(
+        &self,
+    ) -> Result<std::collections::HashMap<BlsPublicKey, String>, ConfigError> {
+        let mut out = std::collections::HashMap::new();
+        for node in &self.node_overrides {
+            let url = check_override_url(&node.url)
+                .map_err(|e| ConfigError::Invalid(format!("node_overrides: {e}")))?;
+            if out.insert(node.public_key, url).is_some() {
+                return Err(ConfigError::Invalid(format!(
+                    "node_overrides: node {} is listed twice",
+                    node.public_key
+                )));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -368,16 +408,18 @@ mod tests {
                 keystore: "sui.keystore".into(),
                 address: None,
             },
-            nodes: vec![
-                NodeEndpoint {
+            discovery: DiscoveryConfig::default(),
+            node_overrides: vec![
+                NodeOverride {
                     public_key: key(1),
                     url: "http://127.0.0.1:9185".into(),
                 },
-                NodeEndpoint {
+                NodeOverride {
                     public_key: key(2),
-                    url: "http://127.0.0.1:9186".into(),
+                    url: "http://127.0.0.1:9186/".into(),
                 },
             ],
+            removed_nodes: None,
             faucet: Some("http://127.0.0.1:9000/v2/gas".into()),
             daemon: None,
             limits: ClientLimits::default(),
@@ -401,9 +443,13 @@ mod tests {
             dir.path().join("sub").join("sui.keystore"),
             "relative keystore resolves against the file"
         );
-        assert_eq!(loaded.nodes, config.nodes);
-        assert_eq!(loaded.node_url(&key(2)), Some("http://127.0.0.1:9186"));
-        assert_eq!(loaded.node_url(&key(3)), None);
+        assert_eq!(loaded.node_overrides, config.node_overrides);
+        let overrides = loaded.overrides().unwrap();
+        assert_eq!(
+            overrides.get(&key(2)).map(String::as_str),
+            Some("http://127.0.0.1:9186")
+        );
+        assert_eq!(overrides.get(&key(3)), None);
     }
 
     #[test]
@@ -411,7 +457,8 @@ mod tests {
         let yaml = format!(
             "chain:\n  endpoints: [\"http://127.0.0.1:9000\"]\n  wal_package: \"0x3a1\"\n  floe_package: \"0xf10e\"\n\
              wallet:\n  keystore: /tmp/sui.keystore\n\
-             nodes:\n  - public_key: \"{}\"\n    url: \"http://127.0.0.1:9185\"\n\
+             discovery:\n  scheme: https\n\
+             node_overrides:\n  - public_key: \"{}\"\n    url: \"http://127.0.0.1:9185\"\n\
              limits:\n  max_concurrent_requests: 8\n",
             hex::encode(key(1).as_bytes())
         );
@@ -420,6 +467,10 @@ mod tests {
         assert_eq!(config.limits.max_concurrent_requests, 8);
         assert_eq!(config.limits.request_timeout_ms, 30_000);
         assert_eq!(config.wallet.address, None);
+        assert_eq!(
+            config.discovery.scheme,
+            floe_chain::floe::endpoints::Scheme::Https
+        );
         assert_eq!(
             config.limits.hedge_delay(),
             std::time::Duration::from_millis(1_500),
@@ -437,11 +488,14 @@ mod tests {
         assert!(err.contains("BLS"), "{err}");
 
         let mut twice = sample();
-        twice.nodes[1].public_key = key(1);
+        twice.node_overrides[1].public_key = key(1);
         assert!(matches!(twice.validate(), Err(ConfigError::Invalid(m)) if m.contains("twice")));
         let mut bad_url = sample();
-        bad_url.nodes[0].url = "not a url".into();
+        bad_url.node_overrides[0].url = "not a url".into();
         assert!(bad_url.validate().is_err());
+        let mut bad_discovery = sample();
+        bad_discovery.discovery.refresh_ms = 0;
+        assert!(bad_discovery.validate().is_err());
         let mut no_endpoint = sample();
         no_endpoint.chain.endpoints.clear();
         assert!(no_endpoint.validate().is_err());
@@ -451,6 +505,26 @@ mod tests {
         let mut zero_hedge = sample();
         zero_hedge.limits.read_hedge_ms = Some(0);
         assert!(zero_hedge.validate().is_err());
+    }
+
+    #[test]
+    fn the_old_node_list_is_refused_with_a_reason() {
+        let yaml = format!(
+            "chain:\n  endpoints: [\"http://127.0.0.1:9000\"]\n  wal_package: \"0x3a1\"\n  floe_package: \"0xf10e\"\n\
+             wallet:\n  keystore: /tmp/sui.keystore\n\
+             nodes:\n  - public_key: \"{}\"\n    url: \"http://127.0.0.1:9185\"\n",
+            hex::encode(key(1).as_bytes())
+        );
+        let config = ClientConfig::from_yaml(&yaml).unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("`nodes:` is no longer read"), "{err}");
+        assert!(err.contains("node_overrides"), "{err}");
+        // A config written now has neither the list nor empty sections.
+        let mut minimal = sample();
+        minimal.node_overrides.clear();
+        let written = minimal.to_yaml().unwrap();
+        assert!(!written.contains("nodes"), "{written}");
+        assert!(!written.contains("discovery"), "{written}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! floe-client: the client SDK and the publisher/aggregator daemon.
 //!
-//! - [`config`]: the `client.yaml` file (chain, wallet, node endpoints).
+//! - [`config`]: the `client.yaml` file (chain, wallet, discovery settings;
+//!   node endpoints come from the chain).
 //! - [`Client`]: store ([`Client::plan_store`] + [`Client::execute_store`]),
 //!   read, blob status, delete, extend, share/fund, attributes, listing,
 //!   system info, wallet, staking ([`staking`]).
@@ -24,7 +25,7 @@ pub mod types;
 mod upload;
 
 pub use client::{Client, NodeSet};
-pub use config::{ClientConfig, ClientLimits, NodeEndpoint};
+pub use config::{ClientConfig, ClientLimits, NodeOverride};
 pub use error::{ClientError, Result};
 pub use read::StatusReport;
 pub use status::NodeBlobStatus;

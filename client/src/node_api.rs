@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use floe_chain::floe::endpoints::StaleMarker;
 use floe_core::encoding::{EncodingAxis, SliverData};
 use floe_core::messages::storage_confirmation::StorageConfirmationBody;
 use floe_core::messages::{BlobPersistenceType, SignedMessage};
@@ -99,6 +100,9 @@ pub struct NodeClient {
     base: Url,
     max_sliver_bytes: u64,
     max_metadata_bytes: u64,
+    /// Marks the endpoint cache stale when the node cannot be reached (it
+    /// may have moved on chain).
+    stale: Option<StaleMarker>,
 }
 
 /// Builds the HTTP client all node clients share.
@@ -157,7 +161,15 @@ impl NodeClient {
             base,
             max_sliver_bytes: limits.max_sliver_bytes,
             max_metadata_bytes: limits.max_metadata_bytes,
+            stale: None,
         })
+    }
+
+    /// The same client, marking `stale` when a connection fails or times
+    /// out.
+    pub fn with_stale_marker(mut self, stale: StaleMarker) -> Self {
+        self.stale = Some(stale);
+        self
     }
 
     /// The node's base URL.
@@ -179,6 +191,11 @@ impl NodeClient {
     }
 
     fn unreachable(&self, e: reqwest::Error) -> NodeError {
+        if (e.is_connect() || e.is_timeout())
+            && let Some(stale) = &self.stale
+        {
+            stale.mark();
+        }
         NodeError::Unreachable {
             url: self.base.to_string(),
             reason: error_chain(&e),
@@ -503,5 +520,75 @@ mod tests {
             dead.blob_status(&blob_id).await.unwrap_err(),
             NodeError::Unreachable { .. }
         ));
+    }
+
+    /// A node that cannot be reached marks the endpoint cache stale, so the
+    /// client's next operation re-reads the addresses from the chain (the
+    /// node may have moved); a node that answers does not.
+    #[tokio::test]
+    async fn an_unreachable_node_makes_the_endpoints_re_read() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use floe_chain::floe::FloeError;
+        use floe_chain::floe::endpoints::{
+            DiscoveryConfig, EndpointCache, EndpointSnapshot, EndpointSource,
+        };
+        use futures::future::BoxFuture;
+
+        #[derive(Clone, Default)]
+        struct CountingChain(Arc<AtomicUsize>);
+        impl EndpointSource for CountingChain {
+            fn read(&self) -> BoxFuture<'_, Result<EndpointSnapshot, FloeError>> {
+                self.0.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async {
+                    Ok(EndpointSnapshot {
+                        epoch: 1,
+                        records: Vec::new(),
+                    })
+                })
+            }
+        }
+
+        let chain = CountingChain::default();
+        let config = DiscoveryConfig {
+            refresh_ms: 3_600_000,
+            min_refresh_ms: 0,
+            ..DiscoveryConfig::default()
+        };
+        let cache = EndpointCache::new(chain.clone(), config, Default::default());
+        cache.current(Some(1)).await.unwrap();
+        let limits = ClientLimits::default();
+        let http = http_client(&limits).unwrap();
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let live = listener.local_addr().unwrap();
+        let app = axum::Router::new().route(
+            "/v1/blobs/{id}/status",
+            axum::routing::get(|| async { r#"{"success":{"code":200,"data":"nonexistent"}}"# }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let node = NodeClient::new(http.clone(), &format!("http://{live}"), &limits)
+            .unwrap()
+            .with_stale_marker(cache.stale_marker());
+        node.blob_status(&BlobId([1; 32])).await.unwrap();
+        cache.current(Some(1)).await.unwrap();
+        assert_eq!(chain.0.load(Ordering::SeqCst), 1, "an answer marks nothing");
+
+        let dead = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let node = NodeClient::new(http, &format!("http://{dead}"), &limits)
+            .unwrap()
+            .with_stale_marker(cache.stale_marker());
+        let err = node.blob_status(&BlobId([1; 32])).await.unwrap_err();
+        assert!(matches!(err, NodeError::Unreachable { .. }), "{err}");
+        cache.current(Some(1)).await.unwrap();
+        assert_eq!(
+            chain.0.load(Ordering::SeqCst),
+            2,
+            "re-read after the failure"
+        );
     }
 }

@@ -64,8 +64,14 @@ pub struct MemberInfo {
     /// The node's on-chain address from its pool, `host:port` as Walrus
     /// stores it (no scheme); `None` if the pool is unreadable.
     pub network_address: Option<String>,
-    /// From the client config; `None` if the config does not list it.
+    /// Where the client sends the node's requests: the scheme of the
+    /// `discovery` settings in front of `network_address`, or a
+    /// `node_overrides` entry; `None` if neither gives a usable URL.
     pub url: Option<String>,
+    /// Whether `url` comes from `node_overrides` instead of the chain.
+    pub url_overridden: bool,
+    /// Why the on-chain address gives no URL (malformed, empty), if so.
+    pub endpoint_error: Option<String>,
 }
 
 /// Encoded size and price of storing `size` bytes for `epochs`.
@@ -95,11 +101,17 @@ impl Client {
         let state = self.floe.system_state().await?;
         let epoch = self.floe.epoch_status().await?;
         let nodes = self.node_set().await?;
+        // Cached by `node_set` a moment ago.
+        let endpoints = self
+            .endpoints
+            .current(Some(nodes.committee.epoch()))
+            .await?;
         let mut committee = Vec::with_capacity(nodes.committee.n_members());
         for (i, m) in nodes.committee.members().iter().enumerate() {
             // The pool adds what operators and stakers look for; a node
             // whose pool cannot be read is still listed.
             let pool = self.floe.pool(m.node_id).await.ok();
+            let endpoint = endpoints.by_node(&m.node_id);
             committee.push(MemberInfo {
                 node_id: m.node_id.to_string(),
                 name: pool.as_ref().map(|p| p.node_info.name.clone()),
@@ -114,7 +126,14 @@ impl Client {
                     .as_ref()
                     .map(|p| p.node_info.network_address.clone())
                     .filter(|a| !a.is_empty()),
-                url: nodes.nodes[i].as_ref().map(|n| n.url().to_owned()),
+                url: nodes.nodes[i]
+                    .as_ref()
+                    .map(|n| n.url().trim_end_matches('/').to_owned()),
+                url_overridden: endpoint.is_some_and(|e| e.overridden),
+                endpoint_error: match endpoint {
+                    Some(e) => e.url.as_ref().err().map(ToString::to_string),
+                    None => Some("no readable staking pool".to_owned()),
+                },
             });
         }
         Ok(SystemInfo {

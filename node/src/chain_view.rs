@@ -27,7 +27,7 @@ use floe_core::{BlobId, EncodingConfig, EncodingError, pair_to_shard};
 pub struct Holder {
     /// Its node id (staking pool id).
     pub node_id: ObjectId,
-    /// Its protocol key, when known (it keys the node's `[[peers]]`).
+    /// Its protocol key, when known.
     pub public_key: Option<BlsPublicKey>,
 }
 

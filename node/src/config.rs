@@ -17,11 +17,19 @@
 //! # staking = "0x…"               # (all three or none)
 //! # committee_refresh_ms = 10000  # re-read the committee this often
 //!
-//! # Every committee member's REST endpoint, by BLS public key (hex of the
-//! # 48-byte compressed key). May include this node itself (it is skipped).
-//! [[peers]]
-//! public_key = "95a2…"
-//! url = "http://127.0.0.1:9185"
+//! # Peers are found on chain: each committee member's `network_address`
+//! # in its staking pool (floe_chain::floe::endpoints). All optional:
+//! [discovery]
+//! scheme = "http"                  # put in front of the on-chain host:port
+//! refresh_ms = 30000               # re-read at least this often (and at every
+//! #                                # epoch change, and after a failed connection)
+//! min_refresh_ms = 1000            # never more often than this
+//!
+//! # Tests only: replace one node's on-chain endpoint, by BLS public key
+//! # (hex of the 48-byte compressed key).
+//! # [[peer_overrides]]
+//! # public_key = "95a2…"
+//! # url = "http://127.0.0.1:9185"
 //!
 //! [recovery]                        # all optional; also bound shard sync
 //! max_concurrent_blobs = 4
@@ -60,9 +68,9 @@
 //! [`NodeConfig::resolve_paths`] does all three for a caller that wants
 //! it), so write it absolute.
 //!
-//! Why peers come from configuration: node REST endpoints are not on chain
-//! until the staking contracts land (Walrus keeps them in `StakingPool`);
-//! until then the devnet tool writes the same list to every node and client.
+//! `[[peers]]`, the list of peers earlier versions read, is refused with
+//! an error saying so: peers come from the chain now, and a list that is
+//! silently ignored would hide a test's proxy or a stale address.
 //!
 //! Static mode, for tests of the API without a chain: instead of `[chain]`,
 //! a `[committee]` table (`epoch`, `n_shards`, `owned_shards`) fixes the
@@ -73,6 +81,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use floe_chain::floe::endpoints::{DiscoveryConfig, check_override_url};
 use floe_chain::sui_sdk_types::Address;
 use floe_core::bls::BlsPublicKey;
 use serde::Deserialize;
@@ -99,14 +108,28 @@ pub enum ConfigError {
     /// `[chain] endpoints` is empty.
     #[error("[chain] endpoints is empty")]
     NoEndpoints,
-    /// A peer's key or url is unusable.
-    #[error("peer {index}: {reason}")]
+    /// A peer override's key or url is unusable.
+    #[error("[[peer_overrides]] entry {index}: {reason}")]
     Peer {
-        /// Position in `[[peers]]`.
+        /// Position in `[[peer_overrides]]`.
         index: usize,
         /// Why.
         reason: String,
     },
+    /// A field earlier versions read is present.
+    #[error("{field} is no longer read: {hint}")]
+    Removed {
+        /// The field.
+        field: &'static str,
+        /// What to do instead.
+        hint: &'static str,
+    },
+    /// `[discovery]` is unusable.
+    #[error("[discovery] {0}")]
+    Discovery(String),
+    /// The peers' HTTP client could not be built.
+    #[error("HTTP client for peers: {0}")]
+    HttpClient(String),
     /// `[operator]` is unusable.
     #[error("[operator] {0}")]
     Operator(String),
@@ -127,9 +150,15 @@ pub struct NodeConfig {
     /// The chain to follow.
     #[serde(default)]
     pub chain: Option<ChainConfig>,
-    /// Committee members' REST endpoints (for recovery).
+    /// How peers' endpoints are read from the chain.
     #[serde(default)]
-    pub peers: Vec<PeerConfig>,
+    pub discovery: DiscoveryConfig,
+    /// Tests only: endpoints that replace the chain's for these keys.
+    #[serde(default)]
+    pub peer_overrides: Vec<PeerConfig>,
+    /// `[[peers]]` of earlier versions, present only to be refused.
+    #[serde(default, rename = "peers")]
+    pub removed_peers: Option<RemovedField>,
     /// Static committee (test mode without a chain).
     #[serde(default)]
     pub committee: Option<CommitteeConfig>,
@@ -157,10 +186,15 @@ impl NodeConfig {
             (None, Some(_)) => {}
             _ => return Err(ConfigError::Mode),
         }
-        for (index, peer) in self.peers.iter().enumerate() {
-            peer.parse()
-                .map_err(|reason| ConfigError::Peer { index, reason })?;
+        if self.removed_peers.is_some() {
+            return Err(ConfigError::Removed {
+                field: "[[peers]]",
+                hint: "peers are found on chain (each node's network_address); delete the \
+                       [[peers]] entries (tests can point a key elsewhere with [[peer_overrides]])",
+            });
         }
+        self.discovery.validate().map_err(ConfigError::Discovery)?;
+        self.overrides()?;
         if let Some(operator) = &self.operator {
             if self.chain.is_none() {
                 return Err(ConfigError::Operator(
@@ -170,6 +204,26 @@ impl NodeConfig {
             operator.ids()?;
         }
         Ok(())
+    }
+
+    /// `[[peer_overrides]]` by key, each checked; a key given twice is an
+    /// error.
+    pub fn overrides(
+        &self,
+    ) -> Result<std::collections::HashMap<BlsPublicKey, String>, ConfigError> {
+        let mut out = std::collections::HashMap::new();
+        for (index, p) in self.peer_overrides.iter().enumerate() {
+            let (key, url) = p
+                .parse()
+                .map_err(|reason| ConfigError::Peer { index, reason })?;
+            if out.insert(key, url).is_some() {
+                return Err(ConfigError::Peer {
+                    index,
+                    reason: format!("key {key} is given twice"),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Resolves relative `data_dir`, `bls_key_file` and
@@ -304,7 +358,18 @@ impl ChainConfig {
     }
 }
 
-/// `[[peers]]`: one committee member's REST endpoint.
+/// A field that is no longer read: deserializes anything, so its presence
+/// can be reported with a clear error instead of serde's "unknown field".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemovedField;
+
+impl<'de> Deserialize<'de> for RemovedField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| RemovedField)
+    }
+}
+
+/// `[[peer_overrides]]`: one node's REST endpoint, replacing the chain's.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeerConfig {
@@ -320,11 +385,7 @@ impl PeerConfig {
         let bytes = hex::decode(self.public_key.trim_start_matches("0x"))
             .map_err(|e| format!("public_key is not hex: {e}"))?;
         let key = BlsPublicKey::from_bytes(&bytes).map_err(|e| format!("public_key: {e}"))?;
-        let url = self.url.trim_end_matches('/');
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("url {url:?} is not http(s)"));
-        }
-        Ok((key, url.to_owned()))
+        Ok((key, check_override_url(&self.url)?))
     }
 }
 
@@ -474,6 +535,49 @@ mod tests {
         assert!(unknown.contains("unknown field"), "{unknown}");
         let missing = parse("[operator]\naddress = \"0x1\"\n").unwrap_err();
         assert!(missing.contains("keystore"), "{missing}");
+    }
+
+    const KEY: &str = "95a254501b7733239ed3cec4d56737977bd09ede881d8a234560e83e5525017add3b1dcc3eabfb85e12a4131b19c253b";
+
+    #[test]
+    fn peers_come_from_the_chain_and_the_old_list_is_refused() {
+        let config = parse("").unwrap();
+        assert!(config.discovery.is_default());
+        assert!(config.overrides().unwrap().is_empty());
+        let old = parse(&format!(
+            "[[peers]]\npublic_key = \"{KEY}\"\nurl = \"http://127.0.0.1:9185\"\n"
+        ))
+        .unwrap_err();
+        assert!(old.contains("[[peers]] is no longer read"), "{old}");
+        assert!(old.contains("peer_overrides"), "{old}");
+
+        let config = parse(&format!(
+            "[discovery]\nscheme = \"https\"\nrefresh_ms = 5000\n\
+             [[peer_overrides]]\npublic_key = \"{KEY}\"\nurl = \"http://127.0.0.1:1/\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            config.discovery.scheme,
+            floe_chain::floe::endpoints::Scheme::Https
+        );
+        let overrides = config.overrides().unwrap();
+        assert_eq!(
+            overrides.values().collect::<Vec<_>>(),
+            vec!["http://127.0.0.1:1"]
+        );
+        let twice = parse(&format!(
+            "[[peer_overrides]]\npublic_key = \"{KEY}\"\nurl = \"http://a:1\"\n\
+             [[peer_overrides]]\npublic_key = \"{KEY}\"\nurl = \"http://b:1\"\n"
+        ))
+        .unwrap_err();
+        assert!(twice.contains("twice"), "{twice}");
+        let bad = parse(&format!(
+            "[[peer_overrides]]\npublic_key = \"{KEY}\"\nurl = \"ftp://a:1\"\n"
+        ))
+        .unwrap_err();
+        assert!(bad.contains("[[peer_overrides]] entry 0"), "{bad}");
+        let zero = parse("[discovery]\nrefresh_ms = 0\n").unwrap_err();
+        assert!(zero.contains("[discovery]"), "{zero}");
     }
 
     #[test]

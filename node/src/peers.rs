@@ -1,17 +1,24 @@
 //! The other committee members' REST APIs, as self-healing and shard sync
-//! use them: metadata, slivers and recovery symbols. Everything a peer answers is untrusted:
+//! use them: metadata, slivers and recovery symbols. Where they are comes
+//! from the chain (each pool's `network_address`, through floe-chain's
+//! [`EndpointCache`], re-read at epoch changes, periodically and after a
+//! peer could not be reached), not from configuration.
+//!
+//! Everything a peer answers is untrusted:
 //! metadata are verified against the blob id, symbols against their Merkle
 //! proofs (by the caller, in `recover_verified`); bodies are read up to a
 //! bound and every request has a time budget.
 
 use std::time::Duration;
 
+use floe_chain::floe::endpoints::EndpointCache;
 use floe_core::VerifiedBlobMetadataWithId;
 use floe_core::bls::BlsPublicKey;
 use floe_core::encoding::symbols::GeneralRecoverySymbol;
+use floe_core::move_types::ObjectId;
 use floe_core::{Axis, BlobId, EncodingConfig, UnverifiedBlobMetadataWithId};
 
-use crate::config::{ConfigError, PeerConfig, RecoveryConfig};
+use crate::config::{ConfigError, RecoveryConfig};
 
 /// Why one peer request gave nothing usable.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +60,8 @@ pub enum PeerError {
 /// One peer.
 #[derive(Debug, Clone)]
 pub struct Peer {
+    /// Its node id (pool id).
+    pub node_id: ObjectId,
     /// Its protocol key.
     pub public_key: BlsPublicKey,
     /// Base URL, without a trailing slash.
@@ -62,53 +71,60 @@ pub struct Peer {
 /// The peers this node asks (itself excluded), with one shared client.
 #[derive(Debug, Clone)]
 pub struct Peers {
-    peers: Vec<Peer>,
+    endpoints: EndpointCache,
+    me: BlsPublicKey,
     client: reqwest::Client,
     max_body: usize,
 }
 
 impl Peers {
-    /// From the config's `[[peers]]`, without the entry whose key is `me`.
+    /// Peers from `endpoints`, without the node whose key is `me`.
     pub fn new(
-        config: &[PeerConfig],
+        endpoints: EndpointCache,
         me: &BlsPublicKey,
         recovery: &RecoveryConfig,
         max_body: usize,
     ) -> Result<Self, ConfigError> {
-        let mut peers = Vec::new();
-        for (index, p) in config.iter().enumerate() {
-            let (public_key, url) = p
-                .parse()
-                .map_err(|reason| ConfigError::Peer { index, reason })?;
-            if public_key.as_bytes() != me.as_bytes() {
-                peers.push(Peer { public_key, url });
-            }
-        }
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(recovery.peer_timeout_ms))
             .connect_timeout(Duration::from_millis(recovery.peer_timeout_ms.min(5_000)))
             .build()
-            .map_err(|e| ConfigError::Peer {
-                index: 0,
-                reason: format!("HTTP client: {e}"),
-            })?;
+            .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
         Ok(Self {
-            peers,
+            endpoints,
+            me: *me,
             client,
             max_body,
         })
     }
 
-    /// The peers, in config order.
-    pub fn list(&self) -> &[Peer] {
-        &self.peers
+    /// The members of the current and previous committees with a usable
+    /// endpoint, as the chain says for committee `epoch` (re-read if the
+    /// cached endpoints are older), current committee first. Empty (with a
+    /// warning) when the chain cannot be read and nothing is cached.
+    pub async fn list(&self, epoch: u32) -> Vec<Peer> {
+        let map = match self.endpoints.current(Some(epoch)).await {
+            Ok(map) => map,
+            Err(e) => {
+                tracing::warn!(error = %e, "peers' endpoints cannot be read from the chain");
+                return Vec::new();
+            }
+        };
+        map.iter()
+            .filter(|e| e.public_key != self.me)
+            .filter_map(|e| {
+                Some(Peer {
+                    node_id: e.node_id,
+                    public_key: e.public_key,
+                    url: e.url.clone().ok()?,
+                })
+            })
+            .collect()
     }
 
-    /// The peer with protocol key `key`, if configured (never this node).
-    pub fn by_key(&self, key: &BlsPublicKey) -> Option<&Peer> {
-        self.peers
-            .iter()
-            .find(|p| p.public_key.as_bytes() == key.as_bytes())
+    /// The peer with node id `node_id` in `list`.
+    pub fn find<'a>(list: &'a [Peer], node_id: &ObjectId) -> Option<&'a Peer> {
+        list.iter().find(|p| p.node_id == *node_id)
     }
 
     /// GET `url`, answering the body if 200 and within the bound.
@@ -117,7 +133,17 @@ impl Peers {
             url: url.clone(),
             reason: e.to_string(),
         };
-        let mut response = self.client.get(&url).send().await.map_err(http)?;
+        let mut response = match self.client.get(&url).send().await {
+            Ok(response) => response,
+            Err(e) => {
+                // The peer may have moved: its address is re-read from the
+                // chain before the next attempt.
+                if e.is_connect() || e.is_timeout() {
+                    self.endpoints.mark_stale();
+                }
+                return Err(http(e));
+            }
+        };
         let status = response.status().as_u16();
         if status != 200 {
             return Err(PeerError::Status { url, status });
@@ -195,5 +221,103 @@ impl Peers {
             url,
             reason: format!("not BCS recovery symbols: {e}"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use floe_chain::floe::FloeError;
+    use floe_chain::floe::endpoints::{
+        DiscoveryConfig, EndpointSnapshot, EndpointSource, NodeRecord,
+    };
+    use floe_core::bls::BlsSecretKey;
+    use futures::future::BoxFuture;
+
+    use super::*;
+
+    /// Pools whose addresses a test moves.
+    #[derive(Clone, Default)]
+    struct FakeChain(Arc<Mutex<Vec<NodeRecord>>>);
+
+    impl FakeChain {
+        fn place(&self, seed: u8, address: &str) {
+            let mut records = self.0.lock().unwrap();
+            records.retain(|r| r.node_id != ObjectId([seed; 32]));
+            records.push(NodeRecord {
+                node_id: ObjectId([seed; 32]),
+                name: format!("node-{seed}"),
+                public_key: BlsSecretKey::from_seed(&[seed; 32])
+                    .public_key()
+                    .to_bytes()
+                    .to_vec(),
+                network_address: address.to_owned(),
+                network_public_key: Vec::new(),
+            });
+        }
+    }
+
+    impl EndpointSource for FakeChain {
+        fn read(&self) -> BoxFuture<'_, Result<EndpointSnapshot, FloeError>> {
+            let records = self.0.lock().unwrap().clone();
+            Box::pin(async move { Ok(EndpointSnapshot { epoch: 5, records }) })
+        }
+    }
+
+    /// An address nothing listens on.
+    fn dead_address() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_moved_on_chain_is_found_at_its_new_address() {
+        let chain = FakeChain::default();
+        let me = BlsSecretKey::from_seed(&[9; 32]).public_key();
+        chain.place(9, "127.0.0.1:9");
+        chain.place(1, &dead_address());
+        let config = DiscoveryConfig {
+            refresh_ms: 3_600_000,
+            min_refresh_ms: 0,
+            ..DiscoveryConfig::default()
+        };
+        let cache = EndpointCache::new(chain.clone(), config, HashMap::new());
+        let recovery = RecoveryConfig {
+            peer_timeout_ms: 2_000,
+            ..RecoveryConfig::default()
+        };
+        let peers = Peers::new(cache, &me, &recovery, 1 << 20).unwrap();
+        let list = peers.list(5).await;
+        assert_eq!(list.len(), 1, "this node is not its own peer");
+        let blob_id = BlobId([7; 32]);
+        let err = peers
+            .sliver(&list[0], &blob_id, 0, Axis::Primary)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PeerError::Http { .. }), "{err}");
+
+        // The operator moves the node (set_network_address); the failed
+        // connection made the next listing re-read the chain.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let live = listener.local_addr().unwrap().to_string();
+        let app = axum::Router::new().route(
+            "/v1/blobs/{id}/slivers/{pair}/{axis}",
+            axum::routing::get(|| async { b"sliver".to_vec() }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        chain.place(1, &live);
+        let list = peers.list(5).await;
+        assert_eq!(list[0].url, format!("http://{live}"));
+        assert_eq!(
+            Peers::find(&list, &ObjectId([1; 32])).map(|p| p.url.as_str()),
+            Some(format!("http://{live}").as_str())
+        );
+        let body = peers
+            .sliver(&list[0], &blob_id, 0, Axis::Primary)
+            .await
+            .unwrap();
+        assert_eq!(body, b"sliver");
     }
 }

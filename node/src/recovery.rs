@@ -36,7 +36,7 @@ use tokio::sync::{Notify, Semaphore};
 use crate::api::AppState;
 use crate::chain_view::CommitteeView;
 use crate::config::RecoveryConfig;
-use crate::peers::Peers;
+use crate::peers::{Peer, Peers};
 use crate::store::StoreError;
 
 /// Queue entries read per scan.
@@ -210,7 +210,10 @@ impl Recovery {
             self.finish(blob_id).await?;
             return Ok(Outcome::Done { recovered: 0 });
         }
-        let metadata = self.metadata(&committee, blob_id).await?;
+        // One read of the peers' endpoints per attempt (a retry after a
+        // failed connection reads them again).
+        let peers = self.peers.list(epoch).await;
+        let metadata = self.metadata(&committee, &peers, blob_id).await?;
         let mut recovered = 0;
         // Secondaries first, then primaries (see the module doc).
         for axis in [Axis::Secondary, Axis::Primary] {
@@ -224,7 +227,7 @@ impl Recovery {
                     Axis::Primary => pair,
                     Axis::Secondary => n - 1 - pair,
                 };
-                let remote = self.gather(blob_id, target, axis).await;
+                let remote = self.gather(&peers, blob_id, target, axis).await;
                 let view = committee.clone();
                 let metadata = metadata.clone();
                 let done = self
@@ -261,6 +264,7 @@ impl Recovery {
     async fn metadata(
         &self,
         committee: &CommitteeView,
+        peers: &[Peer],
         blob_id: BlobId,
     ) -> Result<VerifiedBlobMetadataWithId, AttemptError> {
         let config: EncodingConfig = *committee.encoding();
@@ -271,8 +275,8 @@ impl Recovery {
         {
             return Ok(m);
         }
-        let mut last = String::from("no peers configured");
-        for peer in self.peers.list() {
+        let mut last = String::from("no peer has a usable endpoint on chain");
+        for peer in peers {
             match self.peers.metadata(peer, &blob_id, &config).await {
                 Ok(m) => {
                     let stored = m.clone();
@@ -290,10 +294,14 @@ impl Recovery {
     }
 
     /// Every peer's recovery symbols for one target, asked concurrently.
-    async fn gather(&self, blob_id: BlobId, target: u16, axis: Axis) -> Vec<GeneralRecoverySymbol> {
-        let requests = self
-            .peers
-            .list()
+    async fn gather(
+        &self,
+        peers: &[Peer],
+        blob_id: BlobId,
+        target: u16,
+        axis: Axis,
+    ) -> Vec<GeneralRecoverySymbol> {
+        let requests = peers
             .iter()
             .map(|peer| self.peers.recovery_symbols(peer, &blob_id, target, axis));
         let mut out = Vec::new();

@@ -165,8 +165,13 @@ impl Node {
     ) -> Result<(), NodeError> {
         let mut background = Vec::new();
         if let Some(floe) = self.floe {
+            let endpoints = floe_chain::floe::endpoints::EndpointCache::new(
+                floe.clone(),
+                self.config.discovery,
+                self.config.overrides()?,
+            );
             let peers = crate::peers::Peers::new(
-                &self.config.peers,
+                endpoints,
                 &self.state.public_key(),
                 &self.config.recovery,
                 self.config.limits.max_body_bytes,

@@ -42,7 +42,7 @@ use crate::api::AppState;
 use crate::chain_view::CommitteeView;
 use crate::config::RecoveryConfig;
 use crate::operator::{Operator, SyncDoneOutcome, backoff};
-use crate::peers::{PeerError, Peers};
+use crate::peers::{Peer, PeerError, Peers};
 use crate::store::{StoreError, is_syncing};
 
 /// Blob ids read per page of a pass.
@@ -296,11 +296,12 @@ impl ShardSync {
             return Ok(true);
         }
         let mut left = 0;
-        match self.metadata(&committee, blob_id).await {
+        let peers = self.peers.list(committee.epoch()).await;
+        match self.metadata(&committee, &peers, blob_id).await {
             Ok(metadata) => {
                 for (shard, axis) in missing {
                     match self
-                        .fetch_from_holder(&committee, &metadata, shard, axis)
+                        .fetch_from_holder(&committee, &peers, &metadata, shard, axis)
                         .await
                     {
                         Ok(()) => self
@@ -339,6 +340,7 @@ impl ShardSync {
     async fn metadata(
         &self,
         committee: &CommitteeView,
+        peers: &[Peer],
         blob_id: BlobId,
     ) -> Result<VerifiedBlobMetadataWithId, SyncError> {
         let config: EncodingConfig = *committee.encoding();
@@ -348,7 +350,7 @@ impl ShardSync {
         {
             return Ok(m);
         }
-        for peer in self.peers.list() {
+        for peer in peers {
             match self.peers.metadata(peer, &blob_id, &config).await {
                 Ok(m) => {
                     let stored = m.clone();
@@ -369,19 +371,17 @@ impl ShardSync {
     async fn fetch_from_holder(
         &self,
         committee: &Arc<CommitteeView>,
+        peers: &[Peer],
         metadata: &VerifiedBlobMetadataWithId,
         shard: u16,
         axis: Axis,
     ) -> Result<(), SyncError> {
         let holder = committee
             .previous_holder(shard)
-            .and_then(|h| h.public_key)
-            .and_then(|k| self.peers.by_key(&k));
-        let others = self
-            .peers
-            .list()
+            .and_then(|h| Peers::find(peers, &h.node_id));
+        let others = peers
             .iter()
-            .filter(|p| holder.is_none_or(|h| h.public_key != p.public_key));
+            .filter(|p| holder.is_none_or(|h| h.node_id != p.node_id));
         let blob_id = *metadata.blob_id();
         let pair = shard_to_pair(shard, &blob_id, committee.n_shards());
         let mut last = SyncError::NoHolder(shard);

@@ -1,7 +1,8 @@
 //! Typed access to floe's contracts: reads of `System` (epoch, prices,
 //! committee, capacity) and of owned `Blob`/`Storage`/WAL coins, and one
 //! call per entry point (storage, blobs, certificates, attributes, shared
-//! blobs, subsidies, WAL burn).
+//! blobs, subsidies, WAL burn); and where the storage nodes serve their
+//! REST APIs ([`endpoints`], from each pool's `network_address`).
 //!
 //! Everything is addressed through [`FloeIds`]: the two package ids and
 //! the shared `System` and `ProtectedTreasury` objects. On the devnet they
@@ -14,6 +15,7 @@
 
 pub mod aborts;
 pub mod calls;
+pub mod endpoints;
 pub mod reads;
 pub mod staking;
 

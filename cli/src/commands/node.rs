@@ -10,8 +10,8 @@
 //!   address (JSON with `--json`), so scripts and tests can use port 0.
 //!
 //! The node reads its committee from the chain (`[chain]`), follows the
-//! checkpoint stream, heals missing slivers from `[[peers]]` and collects
-//! garbage; a config with `[committee]` instead runs the API alone (static
+//! checkpoint stream, heals missing slivers from its peers (found on
+//! chain) and collects garbage; a config with `[committee]` instead runs the API alone (static
 //! test mode, see `floe_node::config`).
 
 use std::path::{Path, PathBuf};

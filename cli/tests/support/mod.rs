@@ -149,9 +149,12 @@ pub struct GenesisExtra {
     pub top: String,
 }
 
-/// A ledger process, the user who owns gas and WAL, and the BLS keys.
+/// A ledger process, the user who owns gas and WAL, the BLS keys and the
+/// nodes' ports (on chain as each pool's `network_address`, where nodes
+/// find each other).
 pub struct Chain {
     pub dir: tempfile::TempDir,
+    pub ports: [u16; 4],
     pub ledger: Proc,
     pub endpoint: String,
     pub user: KeyPair,
@@ -173,6 +176,7 @@ impl Chain {
         let keys: Vec<BlsSecretKey> = (0..4u8)
             .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
             .collect();
+        let ports = [free_port(), free_port(), free_port(), free_port()];
         let mut genesis = format!(
             "[[accounts]]\naddress = \"{a}\"\nbalance = 100_000_000_000\ncoins = 8\n\n\
              [[packages]]\naddress = \"0x3a1\"\ninit_sender = \"{a}\"\n\n\
@@ -183,8 +187,10 @@ impl Chain {
         );
         for (i, (k, w)) in keys.iter().zip(WEIGHTS).enumerate() {
             genesis.push_str(&format!(
-                "\n[[floe.nodes]]\npublic_key = \"{}\"\nshards = {w}\n{}",
+                "\n[[floe.nodes]]\npublic_key = \"{}\"\nshards = {w}\n\
+                 network_address = \"127.0.0.1:{}\"\n{}",
                 hex::encode(k.public_key().to_bytes()),
+                ports[i],
                 extra.nodes.get(i).map_or("", String::as_str),
             ));
         }
@@ -224,6 +230,7 @@ impl Chain {
         });
         Self {
             dir,
+            ports,
             ledger,
             endpoint,
             user,
@@ -364,8 +371,10 @@ pub struct NodeProc {
 }
 
 impl NodeProc {
-    /// Writes node `i`'s key and config (all four as peers, fixed ports).
-    pub fn configure(chain: &Chain, i: usize, ports: &[u16; 4], extra: &str) -> Self {
+    /// Writes node `i`'s key and config: it listens on its on-chain port
+    /// and finds its peers on chain (no peer list).
+    pub fn configure(chain: &Chain, i: usize, extra: &str) -> Self {
+        let ports = &chain.ports;
         let dir = chain.dir.path().join(format!("node{i}"));
         std::fs::create_dir_all(&dir).expect("node dir");
         std::fs::write(
@@ -373,19 +382,13 @@ impl NodeProc {
             chain.keys[i].to_key_file_string().as_bytes(),
         )
         .expect("key");
-        let mut config = format!(
+        let config = format!(
             "data_dir = \"data\"\nlisten = \"127.0.0.1:{}\"\nbls_key_file = \"node.bls\"\n{extra}\n\
              [chain]\nendpoints = [\"{}\"]\nwal_package = \"0x3a1\"\nfloe_package = \"0xf10e\"\n\
              committee_refresh_ms = 2000\n\n\
              [recovery]\ninitial_backoff_ms = 200\nmax_backoff_ms = 2000\n",
             ports[i], chain.endpoint
         );
-        for (k, port) in chain.keys.iter().zip(ports) {
-            config.push_str(&format!(
-                "\n[[peers]]\npublic_key = \"{}\"\nurl = \"http://127.0.0.1:{port}\"\n",
-                k.public_key()
-            ));
-        }
         std::fs::write(dir.join("node.toml"), config).expect("config");
         Self {
             index: i,
@@ -547,9 +550,8 @@ impl NodeProc {
 
 /// Four configured nodes (not started) on fresh ports.
 pub fn nodes(chain: &Chain, extra: &str) -> Vec<NodeProc> {
-    let ports = [free_port(), free_port(), free_port(), free_port()];
     (0..4)
-        .map(|i| NodeProc::configure(chain, i, &ports, extra))
+        .map(|i| NodeProc::configure(chain, i, extra))
         .collect()
 }
 

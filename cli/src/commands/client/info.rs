@@ -78,11 +78,7 @@ pub async fn run(args: InfoArgs, json: bool) -> Result<()> {
                     "{:.2}",
                     f64::from(bps) / 100.0
                 )),
-            match (&member.url, &member.network_address) {
-                (Some(url), _) => url.clone(),
-                (None, Some(address)) => format!("(not in the client config; on chain {address})"),
-                (None, None) => "(no URL in the client config)".to_owned(),
-            }
+            endpoint_text(member)
         );
     }
     if let Some(c) = cost {
@@ -97,6 +93,16 @@ pub async fn run(args: InfoArgs, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where a member is reached, as read from chain (or overridden).
+fn endpoint_text(member: &floe_client::ops::MemberInfo) -> String {
+    match (&member.url, &member.endpoint_error) {
+        (Some(url), _) if member.url_overridden => format!("{url} (node_overrides)"),
+        (Some(url), _) => url.clone(),
+        (None, Some(error)) => format!("(no endpoint: {error})"),
+        (None, None) => "(no endpoint)".to_owned(),
+    }
 }
 
 /// An RFC 3339 date (UTC, seconds) from ms since the Unix epoch.

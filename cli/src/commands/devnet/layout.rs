@@ -383,19 +383,10 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
 }
 
 /// `node.toml` of every node: its key, data directory, port, the chain
-/// and every peer's REST endpoint (for recovery).
+/// and its operator. No peer list: nodes find each other on chain (each
+/// pool's `network_address`, which genesis sets to the node's port).
 pub fn write_node_configs(manifest: &Manifest) -> Result<()> {
     for node in &manifest.nodes {
-        let peers: Vec<toml::Value> = manifest
-            .nodes
-            .iter()
-            .map(|peer| {
-                toml::Value::Table(toml::map::Map::from_iter([
-                    ("public_key".into(), peer.public_key.clone().into()),
-                    ("url".into(), peer.url.clone().into()),
-                ]))
-            })
-            .collect();
         let mut chain = toml::map::Map::new();
         chain.insert(
             "endpoints".into(),
@@ -411,7 +402,6 @@ pub fn write_node_configs(manifest: &Manifest) -> Result<()> {
         config.insert("listen".into(), listen_of(&node.url)?.to_string().into());
         config.insert("bls_key_file".into(), "node.bls".into());
         config.insert("chain".into(), toml::Value::Table(chain));
-        config.insert("peers".into(), toml::Value::Array(peers));
         let operator = toml::map::Map::from_iter([
             (
                 "keystore".to_owned(),
@@ -420,6 +410,30 @@ pub fn write_node_configs(manifest: &Manifest) -> Result<()> {
             ("address".to_owned(), node.operator.clone().into()),
         ]);
         config.insert("operator".into(), toml::Value::Table(operator));
+        let text = format!(
+            "# floe devnet storage node {} (written by `floe devnet`).\n{}",
+            node.name,
+            toml::to_string_pretty(&toml::Value::Table(config))?
+        );
+        std::fs::write(&node.config, text)
+            .with_context(|| format!("writing {}", node.config.display()))?;
+    }
+    Ok(())
+}
+
+/// Removes `[[peers]]` from node configs written by earlier versions
+/// (nodes now refuse it: peers are found on chain), so an existing devnet
+/// keeps starting. Other content is kept; comments are lost.
+pub fn drop_peer_lists(manifest: &Manifest) -> Result<()> {
+    for node in &manifest.nodes {
+        let text = std::fs::read_to_string(&node.config)
+            .with_context(|| format!("reading {}", node.config.display()))?;
+        let mut config: toml::map::Map<String, toml::Value> =
+            toml::from_str(&text).with_context(|| format!("parsing {}", node.config.display()))?;
+        if config.remove("peers").is_none() {
+            continue;
+        }
+        tracing::info!(config = %node.config.display(), "dropping [[peers]]: peers are found on chain now");
         let text = format!(
             "# floe devnet storage node {} (written by `floe devnet`).\n{}",
             node.name,
@@ -532,27 +546,16 @@ pub fn write_indexer_config(manifest: &Manifest) -> Result<Option<PathBuf>> {
     Ok(Some(path))
 }
 
-/// `client.yaml`: chain, floe ids, wallet and every node's endpoint, in
+/// `client.yaml`: chain, floe ids, faucet, daemon and wallet, in
 /// `floe_client`'s schema (relative keystore path, so the directory can be
-/// moved).
+/// moved). No node list: clients read node endpoints from the chain.
 pub fn write_client_config(manifest: &Manifest) -> Result<()> {
-    use floe_client::config::{
-        ChainSection, ClientConfig, ClientLimits, NodeEndpoint, WalletSection,
-    };
+    use floe_client::config::{ChainSection, ClientConfig, ClientLimits, WalletSection};
     let parse = |text: &Option<String>| -> Result<Option<floe_chain::sui_sdk_types::Address>> {
         text.as_deref()
             .map(|t| t.parse().with_context(|| format!("object id {t}")))
             .transpose()
     };
-    let mut nodes = Vec::with_capacity(manifest.nodes.len());
-    for node in &manifest.nodes {
-        let bytes = hex::decode(&node.public_key)?;
-        nodes.push(NodeEndpoint {
-            public_key: floe_core::bls::BlsPublicKey::from_bytes(&bytes)
-                .map_err(|e| anyhow::anyhow!("{}: public key: {e}", node.name))?,
-            url: node.url.clone(),
-        });
-    }
     let config = ClientConfig {
         chain: ChainSection {
             endpoints: vec![manifest.ledger_url.clone()],
@@ -566,7 +569,9 @@ pub fn write_client_config(manifest: &Manifest) -> Result<()> {
             keystore: PathBuf::from("wallet").join("sui.keystore"),
             address: Some(manifest.wallet_address.parse()?),
         },
-        nodes,
+        discovery: Default::default(),
+        node_overrides: Vec::new(),
+        removed_nodes: None,
         faucet: Some(manifest.faucet_url.clone()),
         daemon: manifest.daemon_url.clone(),
         limits: ClientLimits::default(),
@@ -659,10 +664,24 @@ mod tests {
         // The wallet in the keystore is the funded account.
         let keystore = Keystore::open(&manifest.wallet_keystore).unwrap();
         assert_eq!(keystore.addresses()[0].to_string(), manifest.wallet_address);
-        // Node configs name the chain and all peers.
-        let node: toml::Value =
-            toml::from_str(&std::fs::read_to_string(&manifest.nodes[1].config).unwrap()).unwrap();
-        assert_eq!(node["peers"].as_array().unwrap().len(), 3);
+        // Node configs name the chain and no peers (those are on chain),
+        // and parse as the node reads them.
+        let text = std::fs::read_to_string(&manifest.nodes[1].config).unwrap();
+        let node: toml::Value = toml::from_str(&text).unwrap();
+        assert!(node.get("peers").is_none(), "{text}");
+        let parsed: floe_node::config::NodeConfig = toml::from_str(&text).unwrap();
+        parsed.validate().unwrap();
+        // A node config of an earlier version loses its peer list at start.
+        let old = format!(
+            "{text}\n[[peers]]\npublic_key = \"{}\"\nurl = \"{}\"\n",
+            manifest.nodes[0].public_key, manifest.nodes[0].url
+        );
+        std::fs::write(&manifest.nodes[1].config, old).unwrap();
+        drop_peer_lists(&manifest).unwrap();
+        let migrated = std::fs::read_to_string(&manifest.nodes[1].config).unwrap();
+        let parsed: floe_node::config::NodeConfig = toml::from_str(&migrated).unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(parsed.listen, listen_of(&manifest.nodes[1].url).unwrap());
         assert_eq!(
             node["operator"]["address"].as_str(),
             Some(manifest.nodes[1].operator.as_str())

@@ -209,6 +209,7 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
         manifest.save()?;
     }
     layout::write_client_config(manifest)?;
+    layout::drop_peer_lists(manifest)?;
     if !manifest.initial_stake_done {
         stake_with_every_node(manifest, &chain).await?;
         manifest.initial_stake_done = true;
