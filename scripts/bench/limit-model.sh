@@ -4,6 +4,8 @@
 #
 #   scripts/bench/limit-model.sh                              # 1 KiB, 1 MiB, 100 MiB, max; 3 runs
 #   SIZES=1048576,104857600 RUNS=5 scripts/bench/limit-model.sh
+#   PROFILE=dev scripts/bench/limit-model.sh                  # no release build (opt-level 2, deps 3)
+#   BIN_DIR=$CARGO_TARGET_DIR/debug PROFILE=dev scripts/bench/limit-model.sh   # use built binaries
 #
 # Builds `floe` and the `limit_model` example (release), starts
 # `floe devnet --auto-ports --no-indexer` (4 nodes, 100 shards) in a temp
@@ -22,8 +24,16 @@ nodes="${NODES:-4}"
 shards="${SHARDS:-100}"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
-cargo build --release --locked -q -p floe -p floe-client --bin floe --example limit_model
-bin="$target/release"
+profile="${PROFILE:-release}"
+if [ -n "${BIN_DIR:-}" ]; then
+  bin="$BIN_DIR"   # already built: floe and examples/limit_model
+elif [ "$profile" = release ]; then
+  cargo build --release --locked -q -p floe -p floe-client --bin floe --example limit_model
+  bin="$target/release"
+else
+  cargo build --locked -q -p floe -p floe-client --bin floe --example limit_model
+  bin="$target/debug"
+fi
 
 dir="$(mktemp -d)"
 "$bin/floe" devnet --json --auto-ports --no-indexer --nodes "$nodes" --shards "$shards" \
@@ -37,6 +47,6 @@ for _ in $(seq 1 600); do
 done
 grep -q '"ready"' "$dir/devnet.out" || { echo "devnet not ready"; cat "$dir/devnet.err"; exit 1; }
 
-echo "# $(date -u '+%F %H:%M') UTC, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -u '+%F %H:%M') UTC, profile $profile, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 TMPDIR="$dir" "$bin/examples/limit_model" --config "$dir/devnet/client.yaml" --sizes "$sizes" --runs "$runs"
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
