@@ -2,10 +2,12 @@
 //! ledger and four storage nodes as processes, 100 shards, f = 33): store
 //! and read back 0 B, 1 B and 1 MiB byte-identical; blob status; extend
 //! (end epoch and the exact WAL charged); attributes; delete (status and
-//! listing show it); the daemon's store, reads and Range reads; with one
-//! node killed (25 shards <= f) store and read still work; with one node
+//! listing show it); the daemon's store, reads and Range reads; byte
+//! ranges with `floe read --range` at every boundary; with one node
+//! killed (25 shards <= f) store and read still work; with one node
 //! behind a proxy that corrupts every sliver and metadata answer, reads
-//! still return the right bytes. A 50 MiB round trip is its own test.
+//! and range reads still return the right bytes. A 50 MiB round trip is
+//! its own test.
 
 mod devnet_support;
 
@@ -91,6 +93,28 @@ impl Devnet {
         let out = self.dir.path().join(format!("read-{blob_id}"));
         self.run(config, &["read", blob_id, "--out", out.to_str().unwrap()]);
         std::fs::read(out).unwrap()
+    }
+
+    /// `floe read --range RANGE`: the bytes, or the failed output.
+    fn try_read_range(&self, config: &Path, blob_id: &str, range: &str) -> Result<Vec<u8>, String> {
+        let out = self
+            .dir
+            .path()
+            .join(format!("range-{blob_id}-{}", range.replace('-', "_")));
+        let range_arg = format!("--range={range}");
+        let output = self.try_run(
+            config,
+            &["read", blob_id, &range_arg, "--out", out.to_str().unwrap()],
+        );
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        Ok(std::fs::read(out).unwrap())
+    }
+
+    fn read_range(&self, config: &Path, blob_id: &str, range: &str) -> Vec<u8> {
+        self.try_read_range(config, blob_id, range)
+            .unwrap_or_else(|e| panic!("floe read --range {range}: {e}"))
     }
 
     fn wal_balance(&self) -> u64 {
@@ -259,6 +283,8 @@ fn store_read_extend_attributes_delete_and_daemon() {
         stored.push((blob_id, object, data));
     }
 
+    range_reads(&net, &stored);
+
     // Storing the same bytes again pays nothing.
     let again = net.dir.path().join("blob-1");
     let v: Value = serde_json::from_slice(&net.run(
@@ -390,6 +416,45 @@ fn store_read_extend_attributes_delete_and_daemon() {
     });
 }
 
+/// `floe read --range` on the 0 B, 1 B and 1 MiB blobs: first and last
+/// bytes, the edges of rows (n = 100: k_s = 67 symbols of 462 bytes for
+/// 1 MiB, so a row is 30,954 bytes), suffixes, and ranges past the end,
+/// each against a slice of the blob.
+fn range_reads(net: &Devnet, stored: &[(String, String, Vec<u8>)]) {
+    let config = net.config();
+    let [empty, one, mib] = stored else {
+        panic!("three stored blobs")
+    };
+    let err = net.try_read_range(&config, &empty.0, "0-0").unwrap_err();
+    assert!(err.contains("0 bytes"), "{err}");
+    assert!(net.read_range(&config, &empty.0, "0-").is_empty());
+    assert_eq!(net.read_range(&config, &one.0, "0-0"), one.2);
+    assert_eq!(net.read_range(&config, &one.0, "-5"), one.2);
+    assert!(net.try_read_range(&config, &one.0, "1-1").is_err());
+    let (id, data) = (&mib.0, &mib.2);
+    let len = data.len();
+    let row = 30_954usize;
+    for (range, expected) in [
+        ("0-0".to_owned(), &data[..1]),
+        (format!("{}-{}", len - 1, len - 1), &data[len - 1..]),
+        (format!("{}-{}", row - 1, row), &data[row - 1..=row]),
+        (format!("{}-{}", row, 2 * row - 1), &data[row..2 * row]),
+        (format!("{}-", 33 * row), &data[33 * row..]),
+        ("-10".to_owned(), &data[len - 10..]),
+        (format!("0-{}", len - 1), &data[..]),
+        ("12345-543210".to_owned(), &data[12_345..=543_210]),
+    ] {
+        assert!(
+            net.read_range(&config, id, &range) == expected,
+            "range {range} differs"
+        );
+    }
+    let err = net
+        .try_read_range(&config, id, &format!("0-{len}"))
+        .unwrap_err();
+    assert!(err.contains(&format!("{len} bytes")), "{err}");
+}
+
 /// The daemon as a process: store with PUT, read (full, Range, by object
 /// id with attribute headers), 404 and 413.
 fn daemon_checks(net: &Devnet, object: &str, data: &[u8]) {
@@ -459,10 +524,17 @@ fn daemon_checks(net: &Devnet, object: &str, data: &[u8]) {
                 .unwrap();
             assert_eq!(full.status(), 200);
             assert_eq!(full.bytes().await.unwrap().to_vec(), body);
+            // 300,000 bytes at n = 100: symbols of 132 bytes, rows of
+            // 67 * 132 = 8,844 bytes.
             for (range, expected) in [
                 ("bytes=0-99", &body[..100]),
+                ("bytes=0-0", &body[..1]),
+                ("bytes=299999-299999", &body[299_999..]),
                 ("bytes=299000-", &body[299_000..]),
                 ("bytes=-10", &body[body.len() - 10..]),
+                ("bytes=8843-8844", &body[8_843..=8_844]),
+                ("bytes=8844-17687", &body[8_844..17_688]),
+                ("bytes=1000-999999", &body[1_000..]),
             ] {
                 let r = http
                     .get(format!("{base}/v1/blobs/{blob_id}"))
@@ -473,13 +545,24 @@ fn daemon_checks(net: &Devnet, object: &str, data: &[u8]) {
                 assert_eq!(r.status(), 206, "{range}");
                 assert_eq!(r.bytes().await.unwrap().as_ref(), expected, "{range}");
             }
+            for unsatisfiable in ["bytes=400000-", "bytes=300000-300001"] {
+                let r = http
+                    .get(format!("{base}/v1/blobs/{blob_id}"))
+                    .header("range", unsatisfiable)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 416, "{unsatisfiable}");
+                assert_eq!(r.headers()["content-range"], "bytes */300000");
+            }
             let r = http
-                .get(format!("{base}/v1/blobs/{blob_id}"))
-                .header("range", "bytes=400000-")
+                .get(format!("{base}/v1/blobs/by-object-id/{object}"))
+                .header("range", "bytes=1-2")
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status(), 416);
+            assert_eq!(r.status(), 206);
+            assert_eq!(r.bytes().await.unwrap().as_ref(), &data[1..=2]);
 
             let r = http
                 .get(format!("{base}/v1/blobs/by-object-id/{object}"))
@@ -517,8 +600,9 @@ fn daemon_checks(net: &Devnet, object: &str, data: &[u8]) {
     }
 }
 
-/// The lying proxy's upstream URL and counters (asked, corrupted).
-type Counters = (String, Arc<AtomicUsize>, Arc<AtomicUsize>);
+/// The lying proxy's upstream URL and counters (asked, corrupted, sliver
+/// requests).
+type Counters = (String, Arc<AtomicUsize>, Arc<AtomicUsize>, Arc<AtomicUsize>);
 
 /// A proxy in front of one node that corrupts a byte in the middle of
 /// every GET answer (slivers and metadata): a node that lies. `asked`
@@ -529,6 +613,7 @@ async fn lying_proxy(
     upstream: String,
     asked: Arc<AtomicUsize>,
     corrupted: Arc<AtomicUsize>,
+    slivers: Arc<AtomicUsize>,
 ) -> String {
     use axum::body::Bytes;
     use axum::extract::State;
@@ -537,8 +622,11 @@ async fn lying_proxy(
     let address = listener.local_addr().unwrap();
     let app = axum::Router::new()
         .fallback(
-            |State((upstream, asked, corrupted)): State<Counters>, uri: Uri| async move {
+            |State((upstream, asked, corrupted, slivers)): State<Counters>, uri: Uri| async move {
                 asked.fetch_add(1, Ordering::SeqCst);
+                if uri.path().contains("/slivers/") {
+                    slivers.fetch_add(1, Ordering::SeqCst);
+                }
                 let url = format!("{}{}", upstream.trim_end_matches('/'), uri);
                 let Ok(r) = reqwest::get(&url).await else {
                     return (StatusCode::BAD_GATEWAY, Bytes::new());
@@ -553,7 +641,7 @@ async fn lying_proxy(
                 (status, Bytes::from(body))
             },
         )
-        .with_state((upstream, asked, corrupted));
+        .with_state((upstream, asked, corrupted, slivers));
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{address}")
 }
@@ -565,18 +653,41 @@ fn faulty_and_lying_nodes_are_tolerated() {
     let data = pseudo_random(200_000, 5);
     let (blob_id, _) = net.store(&config, &data, &[]);
 
-    // One node (25 of 100 shards; f = 33) serves corrupted bytes. The
-    // client finds nodes on chain; an override keyed by the node's BLS key
-    // sends its requests to the proxy instead.
+    // One node (25 of 100 shards; f = 33) serves corrupted bytes: the one
+    // holding row 0 (primary sliver 0), so range reads of it must meet the
+    // liar. The client finds nodes on chain; an override keyed by the
+    // node's BLS key sends its requests to the proxy instead.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let yaml = std::fs::read_to_string(&config).unwrap();
     assert!(
         !yaml.contains("nodes:"),
         "no node list in the client config"
     );
+    let id: floe_core::BlobId = blob_id.parse().unwrap();
+    let row_0_shard = floe_core::pair_to_shard(0, &id, 100);
+    let info = net.json(&["info"]);
+    let first_url = info["system"]["committee"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["shards"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from(row_0_shard))
+        })
+        .and_then(|m| m["url"].as_str())
+        .expect("the holder of row 0 and its URL")
+        .trim_end_matches('/')
+        .to_owned();
     let manifest = net.manifest();
-    let nodes = manifest["nodes"].as_array().unwrap();
-    let first_url = nodes[0]["url"].as_str().unwrap().to_owned();
+    let all_nodes = manifest["nodes"].as_array().unwrap();
+    // The liar first, then the others.
+    let (liar, honest): (Vec<&Value>, Vec<&Value>) = all_nodes
+        .iter()
+        .partition(|n| n["url"].as_str().unwrap().trim_end_matches('/') == first_url);
+    assert_eq!(liar.len(), 1, "the holder of row 0 is one devnet node");
+    let nodes: Vec<&Value> = liar.into_iter().chain(honest).collect();
     let override_of = |node: &Value, url: &str| {
         format!(
             "  - public_key: \"{}\"\n    url: \"{url}\"\n",
@@ -585,15 +696,17 @@ fn faulty_and_lying_nodes_are_tolerated() {
     };
     let asked = Arc::new(AtomicUsize::new(0));
     let corrupted = Arc::new(AtomicUsize::new(0));
+    let slivers_asked = Arc::new(AtomicUsize::new(0));
     let proxy = runtime.block_on(lying_proxy(
         first_url.clone(),
         asked.clone(),
         corrupted.clone(),
+        slivers_asked.clone(),
     ));
     let lying = net.dir.path().join("lying.yaml");
     std::fs::write(
         &lying,
-        format!("{yaml}node_overrides:\n{}", override_of(&nodes[0], &proxy)),
+        format!("{yaml}node_overrides:\n{}", override_of(nodes[0], &proxy)),
     )
     .unwrap();
     // Metadata is asked of every node at once and slivers with hedging, so
@@ -614,10 +727,28 @@ fn faulty_and_lying_nodes_are_tolerated() {
         asked.load(Ordering::SeqCst) > 0,
         "the lying node was asked in {reads} reads"
     );
+    // Range reads: row 0 is the liar's (200,000 bytes at n = 100: rows of
+    // 67 * 88 = 5,896 bytes), so each of these asks it first, rejects its
+    // row and falls back; the bytes must still be right.
+    for (range, expected) in [
+        ("0-99", &data[..100]),
+        ("5890-5900", &data[5_890..=5_900]),
+        ("0-199999", &data[..]),
+    ] {
+        let before = slivers_asked.load(Ordering::SeqCst);
+        assert!(
+            net.read_range(&lying, &blob_id, range) == expected,
+            "range {range} despite a lying node"
+        );
+        assert!(
+            slivers_asked.load(Ordering::SeqCst) > before,
+            "{range}: the liar was asked for row 0"
+        );
+    }
     // With every other node unreachable, the liar's answers are all the
     // client gets: it must refuse them rather than return wrong bytes.
-    let mut only_liar = format!("{yaml}node_overrides:\n{}", override_of(&nodes[0], &proxy));
-    for node in nodes.iter().skip(1) {
+    let mut only_liar = format!("{yaml}node_overrides:\n{}", override_of(nodes[0], &proxy));
+    for &node in nodes.iter().skip(1) {
         only_liar.push_str(&override_of(node, "http://127.0.0.1:1"));
     }
     let only_liar_path = net.dir.path().join("only-liar.yaml");
@@ -627,6 +758,11 @@ fn faulty_and_lying_nodes_are_tolerated() {
     assert!(
         !out.status.success(),
         "a read served only by a liar must fail"
+    );
+    assert!(
+        net.try_read_range(&only_liar_path, &blob_id, "0-99")
+            .is_err(),
+        "a range read served only by a liar must fail"
     );
     assert!(
         corrupted.load(Ordering::SeqCst) > before,

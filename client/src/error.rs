@@ -44,6 +44,9 @@ pub enum ClientError {
     /// A faucet or other HTTP helper failed.
     #[error("HTTP: {0}")]
     Http(String),
+    /// A byte range reaches past the blob's end (or is reversed).
+    #[error(transparent)]
+    RangeNotSatisfiable(#[from] crate::byte_range::OutOfRange),
     /// Decoded bytes did not match the blob id (should not happen with
     /// verified slivers; reported instead of returning wrong data).
     #[error("blob {0} is inconsistent: {1}")]

@@ -3,12 +3,15 @@
 //! - [`config`]: the `client.yaml` file (chain, wallet, discovery settings;
 //!   node endpoints come from the chain).
 //! - [`Client`]: store ([`Client::plan_store`] + [`Client::execute_store`]),
-//!   read, blob status, delete, extend, share/fund, attributes, listing,
+//!   read (whole, or byte ranges from the rows that hold them:
+//!   [`blob_reader`]), blob status, delete, extend, share/fund, attributes, listing,
 //!   system info, wallet, staking ([`staking`]).
 //! - [`node_api`]: one storage node's REST API.
 //! - [`quorum`], [`status`]: turning many node answers (some possibly
 //!   lying) into a certificate or an agreed status.
 
+pub mod blob_reader;
+pub mod byte_range;
 pub mod client;
 pub mod config;
 pub mod daemon;
@@ -24,6 +27,8 @@ pub mod store;
 pub mod types;
 mod upload;
 
+pub use blob_reader::BlobReader;
+pub use byte_range::{BlobRange, OutOfRange};
 pub use client::{Client, NodeSet};
 pub use config::{ClientConfig, ClientLimits, NodeOverride};
 pub use error::{ClientError, Result};

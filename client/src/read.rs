@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use floe_core::encoding::{ConsistencyCheck, DecodeError, Primary, PrimarySliver, decode_primary};
-use floe_core::{BlobId, VerifiedBlobMetadataWithId, pair_to_shard};
+use floe_core::{BlobId, EncodingConfig, VerifiedBlobMetadataWithId, pair_to_shard};
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 
@@ -114,13 +114,32 @@ pub(crate) async fn read_from_nodes(
     progress: Option<ProgressFn>,
 ) -> Result<Vec<u8>> {
     let metadata = Arc::new(metadata_from_nodes(nodes, blob_id, permits).await?);
-    let slivers =
-        fetch_primary_slivers(nodes, &metadata, permits, limits, progress.clone()).await?;
+    read_with_metadata(nodes, &metadata, Vec::new(), permits, limits, progress).await
+}
+
+/// Slivers and decoding for verified `metadata`; `have` are verified
+/// primary slivers already in hand (a range read that fell back), which
+/// count towards the `k_p` and are not asked again.
+pub(crate) async fn read_with_metadata(
+    nodes: &NodeSet,
+    metadata: &Arc<VerifiedBlobMetadataWithId>,
+    have: Vec<PrimarySliver>,
+    permits: &Arc<Semaphore>,
+    limits: &ClientLimits,
+    progress: Option<ProgressFn>,
+) -> Result<Vec<u8>> {
+    let mut slivers =
+        fetch_primary_slivers(nodes, metadata, have, permits, limits, progress.clone()).await?;
     report(&progress, Progress::Decoding);
     let config = nodes.encoding;
-    let blob_id = *blob_id;
+    let blob_id = *metadata.blob_id();
+    let metadata = metadata.clone();
     tokio::task::spawn_blocking(move || {
-        decode_primary(&config, &metadata, &slivers, ConsistencyCheck::Default)
+        let len = metadata.metadata().unencoded_length();
+        match concatenate_systematic(&config, len, &mut slivers) {
+            Some(blob) => Ok(blob),
+            None => decode_primary(&config, &metadata, &slivers, ConsistencyCheck::Default),
+        }
     })
     .await
     .map_err(|e| ClientError::Invalid(format!("decoder task failed: {e}")))?
@@ -128,6 +147,36 @@ pub(crate) async fn read_from_nodes(
         DecodeError::Inconsistent(reason) => ClientError::Inconsistent(blob_id, reason),
         other => ClientError::Invalid(format!("decoding blob {blob_id}: {other}")),
     })
+}
+
+/// The blob when `slivers` are exactly its `k_p` systematic rows (the
+/// usual case: they are asked first): the rows *are* the blob, so it is
+/// their concatenation cut to `len`, and the default consistency check
+/// (re-hash each systematic row that was not supplied) has nothing left
+/// to check. `None` otherwise (decode). Sorts `slivers` by index.
+fn concatenate_systematic(
+    config: &EncodingConfig,
+    len: u64,
+    slivers: &mut [PrimarySliver],
+) -> Option<Vec<u8>> {
+    let k_p = usize::from(config.n_primary_source_symbols());
+    slivers.sort_unstable_by_key(PrimarySliver::index);
+    let systematic = slivers.len() == k_p
+        && slivers
+            .iter()
+            .enumerate()
+            .all(|(i, s)| usize::from(s.index()) == i);
+    if !systematic {
+        return None;
+    }
+    let len = usize::try_from(len).ok()?;
+    let mut blob = Vec::with_capacity(len);
+    for row in slivers.iter() {
+        let take = (len - blob.len()).min(row.data().len());
+        blob.extend_from_slice(&row.data()[..take]);
+    }
+    // Verified rows of the right shape hold at least `len` bytes.
+    (blob.len() == len).then_some(blob)
 }
 
 /// [`Client::read_metadata`]: every member is asked at once and the first
@@ -175,9 +224,11 @@ pub(crate) async fn metadata_from_nodes(
 /// asked of the shards' owners with hedging ([`crate::hedge`]): a node
 /// that accepts connections but never answers costs about one hedge delay
 /// (`limits.read_hedge_ms`), not the request timeout per sliver it holds.
+/// `have` (verified, distinct) count towards the `k_p` and are not asked.
 pub(crate) async fn fetch_primary_slivers(
     nodes: &NodeSet,
     metadata: &Arc<VerifiedBlobMetadataWithId>,
+    have: Vec<PrimarySliver>,
     permits: &Arc<Semaphore>,
     limits: &ClientLimits,
     progress: Option<ProgressFn>,
@@ -185,7 +236,10 @@ pub(crate) async fn fetch_primary_slivers(
     let config = nodes.encoding;
     let blob_id = *metadata.blob_id();
     let n = config.n_shards();
-    let needed = usize::from(config.n_primary_source_symbols());
+    let k_p = usize::from(config.n_primary_source_symbols());
+    let mut have = have;
+    have.truncate(k_p);
+    let needed = k_p - have.len();
     let symbol_size = metadata.symbol_size(&config)?;
     let sliver_len = config.primary_sliver_len(symbol_size) as u64;
     report(
@@ -194,67 +248,20 @@ pub(crate) async fn fetch_primary_slivers(
             bytes: sliver_len * needed as u64,
         },
     );
+    if needed == 0 {
+        return Ok(have);
+    }
+    let in_hand: std::collections::HashSet<u16> = have.iter().map(|s| s.index()).collect();
     let candidates: Vec<SliverCandidate> = (0..n)
-        .filter_map(|pair| {
-            let shard = pair_to_shard(pair, &blob_id, n);
-            let owner = nodes.owner_of(shard)?;
-            let node = nodes.nodes.get(owner).cloned().flatten();
-            let previous = nodes.previous_owner_of(shard).cloned();
-            (node.is_some() || previous.is_some()).then_some(SliverCandidate {
-                pair,
-                owner,
-                node,
-                previous,
-            })
-        })
+        .filter(|pair| !in_hand.contains(pair))
+        .filter_map(|pair| SliverCandidate::for_pair(nodes, &blob_id, pair))
         .collect();
     let policy = HedgePolicy {
         window: needed.min(limits.max_concurrent_requests).max(1),
         delay: limits.hedge_delay(),
     };
     let fetch = |candidate: SliverCandidate| {
-        let (metadata, permits) = (metadata.clone(), permits.clone());
-        async move {
-            let SliverCandidate {
-                pair,
-                owner,
-                node,
-                previous,
-            } = candidate;
-            let sliver = {
-                let _permit = permits
-                    .acquire()
-                    .await
-                    .map_err(|e| format!("request permits closed: {e}"))?;
-                // During an epoch change the new owner may still be
-                // syncing the shard; its previous owner keeps it.
-                let mut answer = Err("no URL for the shard's owner".to_owned());
-                for n in [node, previous].into_iter().flatten() {
-                    answer = n
-                        .get_sliver::<Primary>(&blob_id, pair)
-                        .await
-                        .map_err(|e| e.to_string());
-                    if answer.is_ok() {
-                        break;
-                    }
-                }
-                answer
-            }?;
-            if sliver.index() != pair {
-                return Err(format!(
-                    "member {owner} sent sliver {} for pair {pair}",
-                    sliver.index()
-                ));
-            }
-            tokio::task::spawn_blocking(move || {
-                sliver
-                    .verify(&config, &metadata)
-                    .map(|()| sliver)
-                    .map_err(|e| format!("member {owner}: sliver {pair}: {e}"))
-            })
-            .await
-            .map_err(|e| e.to_string())?
-        }
+        fetch_verified_primary(candidate, metadata.clone(), permits.clone(), config)
     };
     let outcome = fetch_hedged(
         candidates,
@@ -269,11 +276,12 @@ pub(crate) async fn fetch_primary_slivers(
         tracing::warn!(error = %e, "sliver rejected");
     }
     if outcome.got.len() == needed {
-        return Ok(outcome.got);
+        have.extend(outcome.got);
+        return Ok(have);
     }
     Err(ClientError::NotEnoughNodes(format!(
-        "{} of {needed} verified primary slivers for {blob_id}; failures: {}",
-        outcome.got.len(),
+        "{} of {k_p} verified primary slivers for {blob_id}; failures: {}",
+        outcome.got.len() + have.len(),
         outcome
             .errors
             .iter()
@@ -284,14 +292,91 @@ pub(crate) async fn fetch_primary_slivers(
     )))
 }
 
+/// Asks for one primary sliver (its shard's owner, then during an epoch
+/// change the shard's previous owner) and verifies it against `metadata`:
+/// only a sliver that hashes to the metadata's value comes back `Ok`.
+pub(crate) async fn fetch_verified_primary(
+    candidate: SliverCandidate,
+    metadata: Arc<VerifiedBlobMetadataWithId>,
+    permits: Arc<Semaphore>,
+    config: EncodingConfig,
+) -> std::result::Result<PrimarySliver, String> {
+    let blob_id = *metadata.blob_id();
+    let SliverCandidate {
+        pair,
+        owner,
+        node,
+        previous,
+    } = candidate;
+    let mut failures = Vec::new();
+    for n in [node, previous].into_iter().flatten() {
+        let answer = {
+            let _permit = permits
+                .acquire()
+                .await
+                .map_err(|e| format!("request permits closed: {e}"))?;
+            n.get_sliver::<Primary>(&blob_id, pair).await
+        };
+        let sliver = match answer {
+            Ok(sliver) => sliver,
+            Err(e) => {
+                failures.push(e.to_string());
+                continue;
+            }
+        };
+        if sliver.index() != pair {
+            failures.push(format!(
+                "member {owner} sent sliver {} for pair {pair}",
+                sliver.index()
+            ));
+            continue;
+        }
+        let metadata = metadata.clone();
+        let verified = tokio::task::spawn_blocking(move || {
+            sliver
+                .verify(&config, &metadata)
+                .map(|()| sliver)
+                .map_err(|e| format!("member {owner}: sliver {pair}: {e}"))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        match verified {
+            Ok(sliver) => return Ok(sliver),
+            // A holder that lies: the previous owner may still be honest.
+            Err(e) => failures.push(e),
+        }
+    }
+    if failures.is_empty() {
+        failures.push("no URL for the shard's owner".to_owned());
+    }
+    Err(failures.join("; "))
+}
+
 /// One primary sliver to ask for: its pair, the committee member owning
 /// its shard, and where to ask (the owner, then during an epoch change the
 /// shard's previous owner).
-struct SliverCandidate {
-    pair: u16,
-    owner: usize,
+pub(crate) struct SliverCandidate {
+    pub(crate) pair: u16,
+    pub(crate) owner: usize,
     node: Option<NodeClient>,
     previous: Option<NodeClient>,
+}
+
+impl SliverCandidate {
+    /// Where to ask for pair `pair`'s primary sliver; `None` when no
+    /// holder has a URL.
+    pub(crate) fn for_pair(nodes: &NodeSet, blob_id: &BlobId, pair: u16) -> Option<Self> {
+        let shard = pair_to_shard(pair, blob_id, nodes.encoding.n_shards());
+        let owner = nodes.owner_of(shard)?;
+        let node = nodes.nodes.get(owner).cloned().flatten();
+        let previous = nodes.previous_owner_of(shard).cloned();
+        (node.is_some() || previous.is_some()).then_some(SliverCandidate {
+            pair,
+            owner,
+            node,
+            previous,
+        })
+    }
 }
 
 /// `(member index, client)` of every member with a URL, owned so the
@@ -321,4 +406,4 @@ pub struct StatusReport {
 
 #[cfg(test)]
 #[path = "read_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -1,5 +1,6 @@
 //! Reads against fake nodes over real sockets: one accepts connections and
-//! never answers, one answers slowly, the others serve honestly.
+//! never answers, one answers slowly, one lies, the others serve honestly.
+//! The fake network is shared with the range-read tests.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -17,13 +18,15 @@ use http::StatusCode;
 use super::*;
 use crate::node_api::http_client;
 
-const N_SHARDS: u16 = 10;
+pub(crate) const N_SHARDS: u16 = 10;
 
 /// What a fake node serves, and how long it waits before answering.
 struct FakeNode {
     metadata: Vec<u8>,
     slivers: std::collections::HashMap<u16, Vec<u8>>,
     delay: Duration,
+    /// Sliver requests received.
+    asked: Arc<AtomicUsize>,
 }
 
 async fn metadata(State(node): State<Arc<FakeNode>>) -> axum::response::Response {
@@ -35,6 +38,7 @@ async fn sliver(
     State(node): State<Arc<FakeNode>>,
     Path((_blob, pair, _axis)): Path<(String, u16, String)>,
 ) -> axum::response::Response {
+    node.asked.fetch_add(1, Ordering::SeqCst);
     tokio::time::sleep(node.delay).await;
     match node.slivers.get(&pair) {
         Some(bytes) => bytes.clone().into_response(),
@@ -73,10 +77,21 @@ async fn hung_node() -> (String, Arc<AtomicUsize>) {
     (format!("http://{address}"), accepted)
 }
 
-/// Which node serves how: hung, or honest after a delay.
-enum Behaviour {
+/// Which node serves how: hung, honest after a delay, or serving slivers
+/// with one byte flipped (a liar; its metadata are honest, so that the
+/// read gets as far as asking it for slivers).
+pub(crate) enum Behaviour {
     Hung,
     Answers(Duration),
+    Lies,
+}
+
+/// A fake committee: the view a read gets, the blob id, and per member
+/// how many sliver requests (or, for a hung node, connections) it got.
+pub(crate) struct FakeNetwork {
+    pub(crate) nodes: NodeSet,
+    pub(crate) blob_id: BlobId,
+    pub(crate) asked: Vec<Arc<AtomicUsize>>,
 }
 
 /// Encodes `blob`, gives member `i` the shards of the pairs in
@@ -88,6 +103,25 @@ async fn network(
     behaviour: Vec<Behaviour>,
     limits: &ClientLimits,
 ) -> (NodeSet, BlobId, Option<Arc<AtomicUsize>>) {
+    let mut hung = None;
+    for (i, b) in behaviour.iter().enumerate() {
+        if matches!(b, Behaviour::Hung) {
+            hung = Some(i);
+        }
+    }
+    let net = fake_network(blob, pairs, behaviour, limits).await;
+    let hung_count = hung.map(|i| net.asked[i].clone());
+    (net.nodes, net.blob_id, hung_count)
+}
+
+/// Encodes `blob` for [`N_SHARDS`] shards, gives member `i` the shards of
+/// the pairs in `pairs[i]` and starts each member as `behaviour[i]`.
+pub(crate) async fn fake_network(
+    blob: &[u8],
+    pairs: &[&[u16]],
+    behaviour: Vec<Behaviour>,
+    limits: &ClientLimits,
+) -> FakeNetwork {
     let config = EncodingConfig::new(N_SHARDS).unwrap();
     let encoded = encode_blob(&config, blob).unwrap();
     let blob_id = *encoded.metadata.blob_id();
@@ -118,27 +152,40 @@ async fn network(
     let shards = ShardAssignment::new(&committee, &staking).unwrap();
     let http = http_client(limits).unwrap();
     let mut nodes = Vec::new();
-    let mut hung_count = None;
+    let mut asked = Vec::new();
     for (i, how) in behaviour.into_iter().enumerate() {
-        let url = match how {
+        let (delay, lies) = match how {
             Behaviour::Hung => {
                 let (url, count) = hung_node().await;
-                hung_count = Some(count);
-                url
+                asked.push(count);
+                nodes.push(Some(NodeClient::new(http.clone(), &url, limits).unwrap()));
+                continue;
             }
-            Behaviour::Answers(delay) => {
-                let slivers = pairs[i]
-                    .iter()
-                    .map(|&pair| (pair, encoded.primary[usize::from(pair)].to_bcs()))
-                    .collect();
-                serve(FakeNode {
-                    metadata: encoded.metadata.to_bcs(),
-                    slivers,
-                    delay,
-                })
-                .await
-            }
+            Behaviour::Answers(delay) => (delay, false),
+            Behaviour::Lies => (Duration::ZERO, true),
         };
+        let slivers = pairs[i]
+            .iter()
+            .map(|&pair| {
+                let mut sliver = encoded.primary[usize::from(pair)].clone();
+                if lies {
+                    let mut data = sliver.data().to_vec();
+                    let middle = data.len() / 2;
+                    data[middle] ^= 0xff;
+                    sliver = PrimarySliver::new(data, sliver.symbol_size(), pair).unwrap();
+                }
+                (pair, sliver.to_bcs())
+            })
+            .collect();
+        let count = Arc::new(AtomicUsize::new(0));
+        asked.push(count.clone());
+        let url = serve(FakeNode {
+            metadata: encoded.metadata.to_bcs(),
+            slivers,
+            delay,
+            asked: count,
+        })
+        .await;
         nodes.push(Some(NodeClient::new(http.clone(), &url, limits).unwrap()));
     }
     let set = NodeSet {
@@ -148,12 +195,16 @@ async fn network(
         shards,
         previous_owner: Vec::new(),
     };
-    (set, blob_id, hung_count)
+    FakeNetwork {
+        nodes: set,
+        blob_id,
+        asked,
+    }
 }
 
 /// Limits of these tests: a request timeout far longer than any test may
 /// run, so only hedging can finish a read that meets the hung node.
-fn limits() -> ClientLimits {
+pub(crate) fn limits() -> ClientLimits {
     ClientLimits {
         request_timeout_ms: 3_600_000,
         read_hedge_ms: Some(200),
@@ -245,11 +296,41 @@ async fn too_few_honest_slivers_is_a_retryable_error_not_a_hang() {
     let permits = Arc::new(Semaphore::new(8));
     let err = tokio::time::timeout(
         Duration::from_secs(60),
-        fetch_primary_slivers(&nodes, &metadata, &permits, &limits, None),
+        fetch_primary_slivers(&nodes, &metadata, Vec::new(), &permits, &limits, None),
     )
     .await
     .expect("bounded by the request timeout")
     .unwrap_err();
     assert!(err.is_retryable(), "{err}");
     assert!(err.to_string().contains("3 of 4"), "{err}");
+}
+
+#[test]
+fn systematic_rows_concatenate_to_what_the_decoder_returns() {
+    let config = EncodingConfig::new(N_SHARDS).unwrap();
+    for len in [0usize, 1, 27, 5_000, 5_041] {
+        let data = blob().into_iter().cycle().take(len).collect::<Vec<_>>();
+        let encoded = encode_blob(&config, &data).unwrap();
+        // Rows 0-3 (k_p = 4), out of order: concatenated.
+        let mut rows: Vec<_> = [2usize, 0, 3, 1]
+            .iter()
+            .map(|&i| encoded.primary[i].clone())
+            .collect();
+        let decoded =
+            decode_primary(&config, &encoded.metadata, &rows, ConsistencyCheck::Default).unwrap();
+        assert_eq!(decoded, data);
+        assert_eq!(
+            concatenate_systematic(&config, len as u64, &mut rows),
+            Some(data.clone())
+        );
+        // A repair row among them: decode instead.
+        let mut mixed: Vec<_> = [0usize, 1, 2, 7]
+            .iter()
+            .map(|&i| encoded.primary[i].clone())
+            .collect();
+        assert_eq!(
+            concatenate_systematic(&config, len as u64, &mut mixed),
+            None
+        );
+    }
 }

@@ -48,6 +48,7 @@ use crate::store::{Epochs, StoreOptions};
 use crate::types::{BlobObject, StoreResult};
 use auth::{AuthConfig, AuthConfigError, Authenticator, Claims};
 use limits::{Admission, SpendingCap, SpendingWindow};
+use range::RangedRead;
 
 /// Seconds a client is told to wait before retrying a 429 or 503.
 const RETRY_AFTER_SECS: u64 = 5;
@@ -145,6 +146,19 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<StoreResult, ClientError>>;
     /// Reads a blob.
     fn read(&self, blob_id: BlobId) -> BoxFuture<'_, Result<Vec<u8>, ClientError>>;
+    /// Reads what a `Range` header (RFC 9110) asks of a blob. This default
+    /// reads the whole blob and cuts it; [`Client`] fetches only the
+    /// slivers that hold the range ([`crate::blob_reader`]).
+    fn read_ranged(
+        &self,
+        blob_id: BlobId,
+        range: Option<String>,
+    ) -> BoxFuture<'_, Result<RangedRead, ClientError>> {
+        Box::pin(async move {
+            let bytes = self.read(blob_id).await?;
+            Ok(RangedRead::from_whole(bytes, range.as_deref()))
+        })
+    }
     /// A Blob object and its attributes.
     fn blob_object(
         &self,
@@ -170,6 +184,31 @@ impl Backend for Client {
 
     fn read(&self, blob_id: BlobId) -> BoxFuture<'_, Result<Vec<u8>, ClientError>> {
         Box::pin(async move { Client::read(self, &blob_id, None).await })
+    }
+
+    fn read_ranged(
+        &self,
+        blob_id: BlobId,
+        header: Option<String>,
+    ) -> BoxFuture<'_, Result<RangedRead, ClientError>> {
+        Box::pin(async move {
+            // The metadata give the length the header is resolved against,
+            // and serve the read that follows.
+            let reader = self.open_blob(&blob_id).await?;
+            let len = reader.len();
+            Ok(match range::answer(header.as_deref(), len) {
+                range::RangeAnswer::Full => RangedRead::Full(reader.read_all(None).await?),
+                range::RangeAnswer::Partial(range) => RangedRead::Partial {
+                    // end < len, so end + 1 cannot overflow.
+                    bytes: reader
+                        .read_range(*range.start()..*range.end() + 1, None)
+                        .await?,
+                    range,
+                    len,
+                },
+                range::RangeAnswer::Unsatisfiable => RangedRead::Unsatisfiable { len },
+            })
+        })
     }
 
     fn blob_object(
@@ -310,6 +349,9 @@ fn client_error(e: ClientError) -> Response {
             (StatusCode::NOT_FOUND, "NOT_A_BLOB_OBJECT")
         }
         ClientError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "BLOB_TOO_LARGE"),
+        ClientError::RangeNotSatisfiable(_) => {
+            (StatusCode::RANGE_NOT_SATISFIABLE, "RANGE_NOT_SATISFIABLE")
+        }
         ClientError::Invalid(_) => (StatusCode::BAD_REQUEST, "INVALID_REQUEST"),
         ClientError::InsufficientWal { .. } => {
             (StatusCode::INTERNAL_SERVER_ERROR, "PUBLISHER_OUT_OF_FUNDS")
@@ -566,8 +608,12 @@ async fn read_blob(
         Ok(id) => id,
         Err(e) => return error(StatusCode::BAD_REQUEST, "INVALID_BLOB_ID", e.to_string()),
     };
-    match state.backend.read(blob_id).await {
-        Ok(bytes) => serve_bytes(bytes, &headers, HeaderMap::new()),
+    match state
+        .backend
+        .read_ranged(blob_id, range_header(&headers))
+        .await
+    {
+        Ok(read) => serve_read(read, HeaderMap::new()),
         Err(e) => client_error(e),
     }
 }
@@ -591,8 +637,12 @@ async fn read_by_object(
         Ok(found) => found,
         Err(e) => return client_error(e),
     };
-    let bytes = match state.backend.read(blob.blob_id).await {
-        Ok(bytes) => bytes,
+    let read = match state
+        .backend
+        .read_ranged(blob.blob_id, range_header(&headers))
+        .await
+    {
+        Ok(read) => read,
         Err(e) => return client_error(e),
     };
     let mut extra = HeaderMap::new();
@@ -611,26 +661,30 @@ async fn read_by_object(
     if let Ok(id) = HeaderValue::from_str(&blob.blob_id.to_string()) {
         extra.insert(HeaderName::from_static("x-blob-id"), id);
     }
-    serve_bytes(bytes, &headers, extra)
+    serve_read(read, extra)
 }
 
-/// 200 with the bytes, or 206/416 as the `Range` header says.
-fn serve_bytes(bytes: Vec<u8>, request: &HeaderMap, extra: HeaderMap) -> Response {
-    let len = bytes.len() as u64;
-    let range_header = request.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let mut response = match range::answer(range_header, len) {
-        range::RangeAnswer::Full => (StatusCode::OK, bytes).into_response(),
-        range::RangeAnswer::Partial(r) => {
-            // `validate` guarantees start <= end < len, so these fit usize.
-            let (start, end) = (*r.start() as usize, *r.end() as usize);
-            let mut response =
-                (StatusCode::PARTIAL_CONTENT, bytes[start..=end].to_vec()).into_response();
-            if let Ok(v) = HeaderValue::from_str(&range::content_range(&r, len)) {
+/// The request's `Range` header, if it is text (one that is not is
+/// ignored, as RFC 9110 lets a server ignore any `Range`).
+fn range_header(request: &HeaderMap) -> Option<String> {
+    request
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// 200 with the bytes, or 206/416 as the `Range` header said.
+fn serve_read(read: RangedRead, extra: HeaderMap) -> Response {
+    let mut response = match read {
+        RangedRead::Full(bytes) => (StatusCode::OK, bytes).into_response(),
+        RangedRead::Partial { bytes, range, len } => {
+            let mut response = (StatusCode::PARTIAL_CONTENT, bytes).into_response();
+            if let Ok(v) = HeaderValue::from_str(&range::content_range(&range, len)) {
                 response.headers_mut().insert(header::CONTENT_RANGE, v);
             }
             response
         }
-        range::RangeAnswer::Unsatisfiable => {
+        RangedRead::Unsatisfiable { len } => {
             let mut response = error(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "RANGE_NOT_SATISFIABLE",

@@ -100,6 +100,42 @@ pub fn answer(header: Option<&str>, len: u64) -> RangeAnswer {
     }
 }
 
+/// The answer to a read with an optional `Range` header, decided against
+/// the blob's length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RangedRead {
+    /// 200 with the whole blob.
+    Full(Vec<u8>),
+    /// 206 with bytes `range` of a blob of `len` bytes.
+    Partial {
+        bytes: Vec<u8>,
+        range: RangeInclusive<u64>,
+        len: u64,
+    },
+    /// 416: no byte of the `len`-byte blob was asked.
+    Unsatisfiable { len: u64 },
+}
+
+impl RangedRead {
+    /// The answer for `header` out of a whole blob already read.
+    pub fn from_whole(bytes: Vec<u8>, header: Option<&str>) -> Self {
+        let len = bytes.len() as u64;
+        match answer(header, len) {
+            RangeAnswer::Full => RangedRead::Full(bytes),
+            RangeAnswer::Partial(range) => {
+                // `answer` guarantees start <= end < len, so these fit usize.
+                let (start, end) = (*range.start() as usize, *range.end() as usize);
+                RangedRead::Partial {
+                    bytes: bytes[start..=end].to_vec(),
+                    range,
+                    len,
+                }
+            }
+            RangeAnswer::Unsatisfiable => RangedRead::Unsatisfiable { len },
+        }
+    }
+}
+
 /// `Content-Range` of a served range.
 pub fn content_range(range: &RangeInclusive<u64>, len: u64) -> String {
     format!("bytes {}-{}/{len}", range.start(), range.end())

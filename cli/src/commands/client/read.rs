@@ -1,4 +1,4 @@
-//! `floe read BLOB_ID [--out FILE]` and `floe blob-status BLOB_ID`.
+//! `floe read BLOB_ID [--range A-B] [--out FILE]` and `floe blob-status BLOB_ID`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,16 +20,99 @@ pub struct ReadArgs {
     /// Write the blob here instead of standard output.
     #[arg(long, short)]
     out: Option<PathBuf>,
+    /// Read only these bytes, fetching only the slivers that hold them:
+    /// `A-B` (bytes A to B, both included, counted from 0), `A-` (from A to
+    /// the end) or `-N` (the last N bytes). A range past the end is an
+    /// error that says the blob's length.
+    #[arg(long, value_name = "A-B", allow_hyphen_values = true)]
+    range: Option<RangeArg>,
     #[command(flatten)]
     config: ConfigArg,
+}
+
+/// `--range`: the forms of an HTTP `bytes=` range spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeArg {
+    /// `A-B` or `A-`.
+    From { first: u64, last: Option<u64> },
+    /// `-N`.
+    Last(u64),
+}
+
+impl std::str::FromStr for RangeArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let number = |part: &str| -> Result<u64, String> {
+            part.trim().parse::<u64>().map_err(|_| {
+                format!("{part:?} is not a byte position; use A-B, A- or -N (e.g. 0-1023)")
+            })
+        };
+        let (first, last) = s
+            .split_once('-')
+            .ok_or_else(|| format!("{s:?} is not a range; use A-B, A- or -N (e.g. 0-1023)"))?;
+        let range = match (first.trim().is_empty(), last.trim().is_empty()) {
+            (true, true) => return Err("an empty range; use A-B, A- or -N".to_owned()),
+            (true, false) => RangeArg::Last(number(last)?),
+            (false, true) => RangeArg::From {
+                first: number(first)?,
+                last: None,
+            },
+            (false, false) => RangeArg::From {
+                first: number(first)?,
+                last: Some(number(last)?),
+            },
+        };
+        if let RangeArg::From {
+            first,
+            last: Some(last),
+        } = range
+            && last < first
+        {
+            return Err(format!(
+                "the range ends ({last}) before it starts ({first})"
+            ));
+        }
+        Ok(range)
+    }
+}
+
+impl RangeArg {
+    /// `start..end` (end exclusive) of a blob of `len` bytes; the SDK
+    /// refuses ends past `len`.
+    pub fn resolve(self, len: u64) -> std::ops::Range<u64> {
+        match self {
+            RangeArg::From { first, last } => {
+                first..last.map_or(len, |last| last.saturating_add(1))
+            }
+            RangeArg::Last(n) => len - n.min(len)..len,
+        }
+    }
 }
 
 /// Runs `floe read`.
 pub async fn run(args: ReadArgs, json: bool) -> Result<()> {
     let client = args.config.connect().await?;
     let bars = progress_bars(json || args.out.is_none());
-    let data = client.read(&args.blob_id, bars.callback.clone()).await?;
+    let (data, range) = match args.range {
+        None => (
+            client.read(&args.blob_id, bars.callback.clone()).await?,
+            None,
+        ),
+        Some(range) => {
+            let reader = client.open_blob(&args.blob_id).await?;
+            let range = range.resolve(reader.len());
+            let data = reader
+                .read_range(range.clone(), bars.callback.clone())
+                .await
+                .context("reading the range")?;
+            (data, Some(range))
+        }
+    };
     bars.finish();
+    let range_json = range
+        .as_ref()
+        .map(|r| serde_json::json!({ "start": r.start, "end": r.end }));
     match &args.out {
         Some(path) => {
             std::fs::write(path, &data).with_context(|| format!("writing {}", path.display()))?;
@@ -38,10 +121,14 @@ pub async fn run(args: ReadArgs, json: bool) -> Result<()> {
                     "blobId": args.blob_id.to_string(),
                     "out": path,
                     "size": data.len(),
+                    "range": range_json,
                 }))?;
             } else {
+                let part = range
+                    .map(|r| format!("bytes {}..{} of ", r.start, r.end))
+                    .unwrap_or_default();
                 eprintln!(
-                    "read {} ({}) into {}",
+                    "read {part}{} ({}) into {}",
                     args.blob_id,
                     human_bytes(data.len() as u64),
                     path.display()
@@ -55,6 +142,29 @@ pub async fn run(args: ReadArgs, json: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RangeArg;
+
+    #[test]
+    fn range_forms() {
+        let parse = |s: &str| s.parse::<RangeArg>();
+        assert_eq!(parse("0-9").unwrap().resolve(100), 0..10);
+        assert_eq!(parse(" 5 - ").unwrap().resolve(100), 5..100);
+        assert_eq!(parse("-10").unwrap().resolve(100), 90..100);
+        assert_eq!(parse("-1000").unwrap().resolve(100), 0..100);
+        // Past the end stays past the end: the SDK says the length.
+        assert_eq!(parse("50-200").unwrap().resolve(100), 50..201);
+        assert_eq!(
+            parse("0-18446744073709551615").unwrap().resolve(1),
+            0..u64::MAX
+        );
+        for bad in ["", "-", "5", "a-b", "9-3", "1-2-3", "--1"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }
 
 /// Arguments of `floe blob-status`.

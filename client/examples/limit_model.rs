@@ -1,0 +1,380 @@
+//! A model of the limit of a store and a read on this machine, measured
+//! in the same run as floe's actual store, read and range read against a
+//! running network (`scripts/bench/limit-model.sh` starts a devnet).
+//!
+//! The unavoidable work, each part done the cheapest way this process can:
+//! - **encode**: floe's own encoder (`encode_blob`: slivers and metadata;
+//!   BENCHMARKS.md's encoding table puts it within about 1.2x of the
+//!   Reed-Solomon + Blake2b floor), one run;
+//! - **loopback**: the bytes a store must move (every sliver, `n (k_p +
+//!   k_s)` symbols) or a read must move (`k_p` primary slivers; for a range
+//!   only the rows holding it) written over loopback TCP into as many
+//!   receiving threads as there are nodes, which only count them;
+//! - **verify**: what the receivers must hash before they accept (each
+//!   node re-expands and hashes every sliver it gets; a reader does the
+//!   same for the slivers it uses), spread over every core;
+//! - **fsync**: the store's sliver bytes written to one file per node on
+//!   the disk of the temp dir and fsynced once (as a node's group commit
+//!   at best does);
+//! - **chain**: the round trips a store needs: two transactions (reserve
+//!   and register, then certify), each measured as a one-epoch `extend` of
+//!   a blob stored earlier (one real floe transaction with its reads).
+//!
+//! "floor" is `encode + chain + max(loopback, verify, fsync)` for a
+//! store (the data-plane parts overlapped perfectly) and `max(loopback,
+//! verify)` for a read; "serial" adds them up. The ratio is floe's p50 over
+//! the floor.
+//!
+//! ```sh
+//! cargo run --release -p floe-client --example limit_model -- \
+//!     --config DIR/client.yaml --sizes 1024,1048576,104857600,max --runs 3
+//! ```
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use floe_client::{Client, ClientConfig, Epochs, StoreOptions, StoreResult};
+use floe_core::{EncodingConfig, encode_blob};
+use rand::RngCore;
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn p50(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Writes `total` bytes over loopback TCP, split evenly across `receivers`
+/// connections each read by its own thread; returns the wall time.
+fn loopback(total: u64, receivers: usize) -> std::io::Result<Duration> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let address = listener.local_addr()?;
+    let share = total / receivers as u64;
+    let start = Instant::now();
+    let senders: Vec<_> = (0..receivers)
+        .map(|_| {
+            std::thread::spawn(move || -> std::io::Result<()> {
+                let mut socket = TcpStream::connect(address)?;
+                let chunk = vec![7u8; 1 << 20];
+                let mut left = share;
+                while left > 0 {
+                    let n = left.min(chunk.len() as u64) as usize;
+                    socket.write_all(&chunk[..n])?;
+                    left -= n as u64;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    // The senders' connections wait in the listen backlog until accepted.
+    let mut readers = Vec::new();
+    for _ in 0..receivers {
+        let (mut socket, _) = listener.accept()?;
+        readers.push(std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 20];
+            let mut got = 0u64;
+            while let Ok(n) = socket.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got += n as u64;
+            }
+            got
+        }));
+    }
+    for s in senders {
+        s.join()
+            .map_err(|_| std::io::Error::other("sender panicked"))??;
+    }
+    let mut received = 0;
+    for r in readers {
+        received += r
+            .join()
+            .map_err(|_| std::io::Error::other("reader panicked"))?;
+    }
+    let elapsed = start.elapsed();
+    if received != share * receivers as u64 {
+        return Err(std::io::Error::other("short transfer"));
+    }
+    Ok(elapsed)
+}
+
+/// Writes `total` bytes as `files` files in `dir` (one writer thread each,
+/// in `chunk`-byte writes) and fsyncs each once; returns the wall time.
+fn fsync_bytes(dir: &std::path::Path, total: u64, files: usize, chunk: usize) -> Duration {
+    let share = total / files as u64;
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for i in 0..files {
+            let path = dir.join(format!("node-{i}"));
+            scope.spawn(move || {
+                let mut file = std::fs::File::create(&path).expect("create bench file");
+                let data = vec![3u8; chunk.max(1)];
+                let mut left = share;
+                while left > 0 {
+                    let n = left.min(data.len() as u64) as usize;
+                    file.write_all(&data[..n]).expect("write bench file");
+                    left -= n as u64;
+                }
+                file.sync_all().expect("fsync bench file");
+                drop(file);
+                let _ = std::fs::remove_file(&path);
+            });
+        }
+    });
+    start.elapsed()
+}
+
+/// Runs `work(i)` for `i in 0..count` on every core; returns the wall time.
+fn on_all_cores(count: usize, work: impl Fn(usize) + Sync) -> Duration {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    work(i);
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+fn human(size: u64) -> String {
+    match size {
+        s if s >= 1 << 20 => format!("{:.0} MiB", s as f64 / (1 << 20) as f64),
+        s if s >= 1 << 10 => format!("{} KiB", s >> 10),
+        s => format!("{s} B"),
+    }
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+struct Row {
+    what: String,
+    parts: [f64; 5],
+    floor: f64,
+    serial: f64,
+    actual: f64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut config_path = None;
+    let mut sizes_arg = "1024,1048576,104857600,max".to_owned();
+    let mut runs = 3usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--config" => config_path = args.next(),
+            "--sizes" => sizes_arg = args.next().unwrap_or_default(),
+            "--runs" => runs = args.next().unwrap_or_default().parse()?,
+            other => anyhow::bail!("unknown argument {other}"),
+        }
+    }
+    anyhow::ensure!(runs > 0, "--runs must be at least 1");
+    let path = config_path.ok_or_else(|| anyhow::anyhow!("--config FILE is required"))?;
+    let client = Client::connect(ClientConfig::load(std::path::Path::new(&path))?).await?;
+    let nodes = client.node_set().await?;
+    let config: EncodingConfig = nodes.encoding;
+    let members = nodes.committee.n_members().max(1);
+    let sizes: Vec<u64> = sizes_arg
+        .split(',')
+        .map(|s| match s {
+            "max" => Ok(config.max_blob_size()),
+            s => s.parse::<u64>(),
+        })
+        .collect::<Result<_, _>>()?;
+    let scratch = tempfile::tempdir()?;
+
+    // One floe transaction, measured on a small blob of our own.
+    let small = client
+        .store(
+            vec![1u8; 1024],
+            StoreOptions {
+                epochs: Epochs::Ahead(1),
+                ..StoreOptions::default()
+            },
+        )
+        .await?;
+    let object = match &small {
+        StoreResult::NewlyCreated { blob_object, .. } => blob_object.id,
+        StoreResult::AlreadyCertified {
+            object: Some(o), ..
+        } => *o,
+        StoreResult::AlreadyCertified { .. } => anyhow::bail!("no own object to extend"),
+    };
+    let mut tx = Vec::new();
+    for _ in 0..runs.max(3) {
+        let start = Instant::now();
+        client.extend_blob(object, 1).await?;
+        tx.push(ms(start.elapsed()));
+    }
+    let tx = p50(tx);
+
+    println!(
+        "# {} cores, n = {}, {} members; {runs} runs; one floe transaction p50 {tx:.1} ms",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        config.n_shards(),
+        members
+    );
+    let mut rows = Vec::new();
+    for &size in &sizes {
+        let mut blob = vec![0u8; usize::try_from(size)?];
+        rand::rng().fill_bytes(&mut blob);
+
+        // floe, end to end.
+        let (mut stores, mut reads, mut ranges) = (Vec::new(), Vec::new(), Vec::new());
+        let range_len = (1u64 << 20).min(size);
+        let range = size / 2 - range_len / 2..size / 2 - range_len / 2 + range_len;
+        let mut peak = None;
+        for run in 0..runs {
+            // A different blob each run (the first bytes vary).
+            if let Some(b) = blob.first_mut() {
+                *b = b.wrapping_add(run as u8 + 1);
+            }
+            let start = Instant::now();
+            let stored = client
+                .store(
+                    blob.clone(),
+                    StoreOptions {
+                        epochs: Epochs::Ahead(1),
+                        ..StoreOptions::default()
+                    },
+                )
+                .await?;
+            stores.push(ms(start.elapsed()));
+            peak = peak.or_else(peak_rss_mib);
+            let id = stored.blob_id();
+            let start = Instant::now();
+            let back = client.read(&id, None).await?;
+            reads.push(ms(start.elapsed()));
+            anyhow::ensure!(back == blob, "read back different bytes");
+            drop(back);
+            let start = Instant::now();
+            let part = client.read_range(&id, range.clone(), None).await?;
+            ranges.push(ms(start.elapsed()));
+            let (a, b) = (range.start as usize, range.end as usize);
+            anyhow::ensure!(part == blob[a..b], "range read differs");
+        }
+
+        // The model.
+        let encode_start = Instant::now();
+        let encoded = encode_blob(&config, &blob)?;
+        let encode = ms(encode_start.elapsed());
+        let symbol_size = encoded.metadata.symbol_size(&config)?;
+        let store_bytes: u64 = encoded
+            .primary
+            .iter()
+            .map(|s| s.data().len() as u64)
+            .chain(encoded.secondary.iter().map(|s| s.data().len() as u64))
+            .sum();
+        let k_p = usize::from(config.n_primary_source_symbols());
+        let row_len = config.primary_sliver_len(symbol_size) as u64;
+        let read_bytes = row_len * k_p as u64;
+        let range_rows = (range.end.max(1) - 1) / row_len - range.start / row_len + 1;
+        let metadata = &encoded.metadata;
+        let n = config.n();
+        let verify_all = ms(on_all_cores(2 * n, |i| {
+            let ok = if i < n {
+                encoded.primary[i].verify(&config, metadata).is_ok()
+            } else {
+                encoded.secondary[i - n].verify(&config, metadata).is_ok()
+            };
+            assert!(ok, "own slivers verify");
+        }));
+        let verify_read = ms(on_all_cores(k_p, |i| {
+            assert!(encoded.primary[i].verify(&config, metadata).is_ok());
+        }));
+        let verify_range = ms(on_all_cores(range_rows as usize, |i| {
+            assert!(encoded.primary[i].verify(&config, metadata).is_ok());
+        }));
+        drop(encoded);
+        let net_store = ms(loopback(store_bytes, members)?);
+        let net_read = ms(loopback(read_bytes, members)?);
+        let net_range = ms(loopback(
+            range_rows * row_len,
+            members.min(range_rows as usize),
+        )?);
+        let sliver_len = (store_bytes / (2 * n as u64)) as usize;
+        let fsync = ms(fsync_bytes(
+            scratch.path(),
+            store_bytes,
+            members,
+            sliver_len,
+        ));
+
+        let chain = 2.0 * tx;
+        let store_floor = encode + chain + net_store.max(verify_all).max(fsync);
+        rows.push(Row {
+            what: format!("{} store", human(size)),
+            parts: [encode, net_store, verify_all, fsync, chain],
+            floor: store_floor,
+            serial: encode + chain + net_store + verify_all + fsync,
+            actual: p50(stores),
+        });
+        rows.push(Row {
+            what: format!("{} read", human(size)),
+            parts: [0.0, net_read, verify_read, 0.0, 0.0],
+            floor: net_read.max(verify_read),
+            serial: net_read + verify_read,
+            actual: p50(reads),
+        });
+        rows.push(Row {
+            what: format!("{} of {} (range)", human(range_len), human(size)),
+            parts: [0.0, net_range, verify_range, 0.0, 0.0],
+            floor: net_range.max(verify_range),
+            serial: net_range + verify_range,
+            actual: p50(ranges),
+        });
+        if let Some(peak) = peak {
+            println!(
+                "# {}: peak RSS of this process after the first store {peak:.0} MiB ({:.2}x the blob)",
+                human(size),
+                peak / (size as f64 / (1 << 20) as f64).max(1e-9)
+            );
+        }
+    }
+    println!(
+        "| operation | encode | loopback | verify | fsync | chain | floor | serial | floe p50 | floe / floor |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let cell = |x: f64| {
+            if x == 0.0 {
+                "-".to_owned()
+            } else {
+                format!("{x:.1}")
+            }
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | **{:.1}x** |",
+            r.what,
+            cell(r.parts[0]),
+            cell(r.parts[1]),
+            cell(r.parts[2]),
+            cell(r.parts[3]),
+            cell(r.parts[4]),
+            r.floor,
+            r.serial,
+            r.actual,
+            r.actual / r.floor.max(1e-3)
+        );
+    }
+    Ok(())
+}

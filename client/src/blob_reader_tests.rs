@@ -1,0 +1,221 @@
+//! Range reads against fake nodes over real sockets (the fake network of
+//! the read tests): every boundary against a slice of the blob, only the
+//! rows' holders asked, and a liar, a hung node or a missing holder that
+//! cost a fallback but never change the answer.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use floe_core::EncodingConfig;
+
+use super::*;
+use crate::read::tests::{Behaviour, FakeNetwork, N_SHARDS, fake_network, limits};
+
+/// Ten shards: k_p = 4 rows of k_s = 7 symbols.
+const ALL_HONEST: [&[u16]; 4] = [&[0, 1, 2], &[3, 4, 5], &[6, 7], &[8, 9]];
+
+fn blob(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+fn reader(net: &FakeNetwork, data: &[u8], limits: &ClientLimits) -> BlobReader {
+    let config = EncodingConfig::new(N_SHARDS).unwrap();
+    let metadata = floe_core::encode_blob(&config, data).unwrap().metadata;
+    assert_eq!(metadata.blob_id(), &net.blob_id);
+    BlobReader {
+        nodes: net.nodes.clone(),
+        metadata: Arc::new(metadata),
+        permits: Arc::new(Semaphore::new(limits.max_concurrent_requests)),
+        limits: limits.clone(),
+    }
+}
+
+/// A range read that must finish within a minute.
+async fn read(reader: &BlobReader, range: Range<u64>) -> Result<Vec<u8>> {
+    tokio::time::timeout(Duration::from_secs(60), reader.read_range(range, None))
+        .await
+        .expect("the range read finished")
+}
+
+fn asked(net: &FakeNetwork) -> usize {
+    net.asked.iter().map(|a| a.load(Ordering::SeqCst)).sum()
+}
+
+#[tokio::test]
+async fn every_boundary_equals_the_slice_and_asks_only_its_rows() {
+    let limits = limits();
+    let data = blob(5_000);
+    let honest = || {
+        ALL_HONEST
+            .iter()
+            .map(|_| Behaviour::Answers(Duration::ZERO))
+    };
+    let net = fake_network(&data, &ALL_HONEST, honest().collect(), &limits).await;
+    let reader = reader(&net, &data, &limits);
+    assert_eq!(reader.len(), 5_000);
+    // symbol size ceil(5000 / 28) = 179 -> 180; a row is 7 * 180 bytes.
+    let row = 1_260u64;
+    let len = data.len() as u64;
+    let mut ranges = vec![
+        0..1,
+        0..len,
+        len - 1..len,
+        0..0,
+        len..len,
+        row - 1..row,
+        row..row + 1,
+        row - 1..row + 1,
+        row..2 * row,
+        row + 1..3 * row - 1,
+        3 * row..len,
+        3 * row - 1..len,
+        17..4_321,
+    ];
+    ranges.extend((0..4).map(|r| r * row..((r + 1) * row).min(len)));
+    for range in ranges {
+        let before = asked(&net);
+        let got = read(&reader, range.clone()).await.unwrap();
+        assert_eq!(
+            got,
+            data[range.start as usize..range.end as usize],
+            "{range:?}"
+        );
+        let rows = if range.is_empty() {
+            0
+        } else {
+            (range.end - 1) / row - range.start / row + 1
+        };
+        assert_eq!(
+            (asked(&net) - before) as u64,
+            rows,
+            "{range:?}: one request per row"
+        );
+    }
+    for bad in [0..len + 1, len..len + 1, u64::MAX - 1..u64::MAX] {
+        let err = read(&reader, bad.clone()).await.unwrap_err();
+        assert!(
+            matches!(err, ClientError::RangeNotSatisfiable(_)),
+            "{bad:?}: {err}"
+        );
+    }
+    #[allow(clippy::reversed_empty_ranges)]
+    let reversed = 10..5;
+    assert!(read(&reader, reversed).await.is_err());
+}
+
+#[tokio::test]
+async fn empty_and_one_byte_blobs() {
+    let limits = limits();
+    for len in [0usize, 1, 2] {
+        let data = blob(len);
+        let honest = ALL_HONEST
+            .iter()
+            .map(|_| Behaviour::Answers(Duration::ZERO))
+            .collect();
+        let net = fake_network(&data, &ALL_HONEST, honest, &limits).await;
+        let reader = reader(&net, &data, &limits);
+        assert_eq!(reader.len(), len as u64);
+        let len = len as u64;
+        assert_eq!(read(&reader, 0..len).await.unwrap(), data);
+        assert_eq!(read(&reader, len..len).await.unwrap(), Vec::<u8>::new());
+        assert!(matches!(
+            read(&reader, len..len + 1).await,
+            Err(ClientError::RangeNotSatisfiable(_))
+        ));
+        if len > 0 {
+            assert_eq!(
+                read(&reader, len - 1..len).await.unwrap(),
+                data[data.len() - 1..]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_lying_row_holder_costs_a_fallback_not_the_answer() {
+    // Member 0 lies about pairs 0-2 (rows 0-2); the others hold seven
+    // honest slivers, enough for the decode (k_p = 4).
+    let limits = limits();
+    let data = blob(5_000);
+    let net = fake_network(
+        &data,
+        &ALL_HONEST,
+        vec![
+            Behaviour::Lies,
+            Behaviour::Answers(Duration::ZERO),
+            Behaviour::Answers(Duration::ZERO),
+            Behaviour::Answers(Duration::ZERO),
+        ],
+        &limits,
+    )
+    .await;
+    let reader = reader(&net, &data, &limits);
+    for range in [0..5_000u64, 1_259..1_261, 4_000..5_000, 0..1] {
+        let before = net.asked[0].load(Ordering::SeqCst);
+        let got = read(&reader, range.clone()).await.unwrap();
+        assert_eq!(got, data[range.start as usize..range.end as usize]);
+        let liar_asked = net.asked[0].load(Ordering::SeqCst) - before;
+        if range.start < 3 * 1_260 {
+            assert!(liar_asked > 0, "{range:?}: the liar was asked");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_range_served_only_by_liars_fails() {
+    // Seven pairs lie, three are honest: fewer than k_p = 4 verify, so
+    // neither the rows nor the fallback can answer.
+    let limits = ClientLimits {
+        request_timeout_ms: 5_000,
+        ..limits()
+    };
+    let data = blob(5_000);
+    let net = fake_network(
+        &data,
+        &[&[0, 1, 2, 3, 4, 5, 6], &[7, 8, 9]],
+        vec![Behaviour::Lies, Behaviour::Answers(Duration::ZERO)],
+        &limits,
+    )
+    .await;
+    let reader = reader(&net, &data, &limits);
+    let err = read(&reader, 10..20).await.unwrap_err();
+    assert!(matches!(err, ClientError::NotEnoughNodes(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_hung_row_holder_costs_about_a_hedge_delay() {
+    // Member 0 accepts connections and never answers; the request
+    // timeout is an hour, so only the stall detection can finish.
+    let limits = limits();
+    let data = blob(5_000);
+    let net = fake_network(
+        &data,
+        &ALL_HONEST,
+        vec![
+            Behaviour::Hung,
+            Behaviour::Answers(Duration::ZERO),
+            Behaviour::Answers(Duration::ZERO),
+            Behaviour::Answers(Duration::ZERO),
+        ],
+        &limits,
+    )
+    .await;
+    let reader = reader(&net, &data, &limits);
+    assert_eq!(read(&reader, 100..2_000).await.unwrap(), data[100..2_000]);
+    assert!(net.asked[0].load(Ordering::SeqCst) > 0);
+}
+
+#[tokio::test]
+async fn a_row_without_a_reachable_holder_falls_back() {
+    let limits = limits();
+    let data = blob(5_000);
+    let honest = ALL_HONEST
+        .iter()
+        .map(|_| Behaviour::Answers(Duration::ZERO))
+        .collect();
+    let mut net = fake_network(&data, &ALL_HONEST, honest, &limits).await;
+    // Member 1 (pairs 3-5) has no URL.
+    net.nodes.nodes[1] = None;
+    let reader = reader(&net, &data, &limits);
+    assert_eq!(read(&reader, 3_000..5_000).await.unwrap(), data[3_000..]);
+}
