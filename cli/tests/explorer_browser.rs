@@ -81,6 +81,15 @@ async fn wait_indexed(indexer: &str, path: &str, ready: impl Fn(&Value) -> bool)
     }
 }
 
+/// A link's target as a full URL (attributes hold what the page wrote).
+fn absolute(explorer: &str, href: &str) -> String {
+    if href.starts_with('/') {
+        format!("{}{href}", explorer.trim_end_matches('/'))
+    } else {
+        href.to_owned()
+    }
+}
+
 /// Opens `url`, checks the console is clean, saves a screenshot as `name`.
 async fn visit(browser: &Browser, url: &str, name: &str, shots: &Path) {
     browser.goto(url).await;
@@ -342,7 +351,10 @@ async fn explorer_pages_work_in_a_real_browser() {
             seen.push(browser.attribute(&link, "href").await.unwrap_or_default());
         }
         match browser.find_all("a.next").await.first() {
-            Some(next) => url = browser.attribute(next, "href").await.expect("next href"),
+            Some(next) => {
+                let href = browser.attribute(next, "href").await.expect("next href");
+                url = absolute(&explorer, &href);
+            }
             None => break,
         }
     }
@@ -361,7 +373,10 @@ async fn explorer_pages_work_in_a_real_browser() {
         visit(&browser, &url, "account-blobs", &shots).await;
         account_rows += browser.find_all("table.blobs tbody tr").await.len();
         match browser.find_all("a.next").await.first() {
-            Some(next) => url = browser.attribute(next, "href").await.expect("next href"),
+            Some(next) => {
+                let href = browser.attribute(next, "href").await.expect("next href");
+                url = absolute(&explorer, &href);
+            }
             None => break,
         }
     }

@@ -17,7 +17,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 /// The key of an element reference in W3C WebDriver answers.
-const ELEMENT: &str = "element-6066-11e4-a07c-4f0a8e4a5f34";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// Where Chromium and chromedriver are, if installed.
 pub fn find_browser() -> Option<(PathBuf, PathBuf)> {
