@@ -138,8 +138,8 @@ pub fn line(title: &str, xs: &[i64], series: Series) -> Markup {
         }
     };
     let mut d = String::new();
-    for i in 0..n {
-        let (x, y) = (x_of(xs[i]), y_of(series.values[i], max));
+    for (i, (x, v)) in xs.iter().zip(series.values).take(n).enumerate() {
+        let (x, y) = (x_of(*x), y_of(*v, max));
         if i == 0 {
             d.push_str(&format!("M{} {}", r1(x), r1(y)));
         } else {

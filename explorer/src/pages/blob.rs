@@ -156,7 +156,8 @@ pub async fn blob(State(s): State<AppState>, Path(raw): Path<String>) -> PageRes
             dt { "First certified" } dd { (or_dash(int(agg, "first_certified_epoch").map(|e| format!("epoch {e}")))) }
             dt { "Certified until" } dd { (or_dash(int(agg, "certified_until").map(|e| format!("end of epoch {}", e - 1)))) }
             dt { "Objects" } dd {
-                (or_dash(int(agg, "objects").map(format::count))) " ("
+                // The answer's `objects` is the list (it replaces the count).
+                (objects.len()) " ("
                 (or_dash(int(agg, "certified_objects").map(format::count))) " certified, "
                 (or_dash(int(agg, "permanent_certified").map(format::count))) " permanent)"
             }
