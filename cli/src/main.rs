@@ -30,6 +30,8 @@ enum Command {
     /// A whole local network in one command: ledger, storage nodes (and
     /// more as they land), funded wallet, configs.
     Devnet(commands::devnet::DevnetArgs),
+    /// The web explorer: HTML pages over the indexer's API.
+    Explorer(commands::explorer::ExplorerArgs),
     /// The Postgres indexer and explorer API.
     Indexer(commands::indexer::IndexerArgs),
     /// The embedded development chain (Sui gRPC v2 API).
@@ -46,6 +48,7 @@ fn main() {
         Command::BlobId(args) => commands::blob_id::run(args, cli.json),
         Command::Coordinator(args) => commands::coordinator::run(args, cli.json),
         Command::Devnet(args) => commands::devnet::run(args, cli.json),
+        Command::Explorer(args) => commands::explorer::run(args, cli.json),
         Command::Indexer(args) => commands::indexer::run(args, cli.json),
         Command::Ledger(args) => commands::ledger::run(args, cli.json),
         Command::Node(args) => commands::node::run(args, cli.json),

@@ -71,8 +71,8 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     );
     assert_eq!(
         running.len(),
-        1 + 1 + 4 + 1 + 1 + usize::from(indexer.is_some()),
-        "devnet, ledger, four nodes, coordinator, daemon and the indexer if possible"
+        1 + 1 + 4 + 1 + 1 + 2 * usize::from(indexer.is_some()),
+        "devnet, ledger, four nodes, coordinator, daemon, and the indexer and explorer if possible"
     );
     assert!(running.iter().any(|(name, _)| name == "coordinator"));
     // The coordinator reports the epoch it reads (epochs last an hour by

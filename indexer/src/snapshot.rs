@@ -8,6 +8,7 @@
 
 use floe_chain::floe::{Floe, FloeError};
 use floe_core::committee::Committee;
+use floe_core::move_types::staking::EpochState;
 use sqlx::PgPool;
 
 /// Errors reading or writing the snapshot.
@@ -31,7 +32,7 @@ pub async fn refresh(pool: &PgPool, floe: &Floe) -> Result<(), SnapshotError> {
     // `System` and `Staking` change together at an epoch change; read
     // both again if an epoch change fell between the two reads.
     let mut attempt = 0;
-    let (state, committee, assignment) = loop {
+    let (state, committee, assignment, staking) = loop {
         let state = floe.system_state().await?;
         let committee = Committee::from_move(&state.committee)
             .map_err(|e| SnapshotError::Committee(e.to_string()))?;
@@ -41,7 +42,7 @@ pub async fn refresh(pool: &PgPool, floe: &Floe) -> Result<(), SnapshotError> {
                 &committee,
                 &staking.committee.pos0.contents,
             )?;
-            break (state, committee, assignment);
+            break (state, committee, assignment, staking);
         }
         attempt += 1;
         if attempt == 3 {
@@ -108,13 +109,24 @@ pub async fn refresh(pool: &PgPool, floe: &Floe) -> Result<(), SnapshotError> {
     .bind(i32::from(committee.n_shards()))
     .execute(&mut *tx)
     .await?;
+    // The epoch's timing (migration 0003), for a reader's phase and time
+    // left.
+    let (epoch_state, epoch_start_ms) = match staking.epoch_state {
+        EpochState::EpochChangeSync(_) => ("change_sync", None),
+        EpochState::EpochChangeDone(start) => ("change_done", Some(start)),
+        EpochState::NextParamsSelected(start) => ("params_selected", Some(start)),
+    };
+    let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     sqlx::query(
-        "INSERT INTO system_state (id, epoch, total_capacity, used_capacity, storage_price, write_price, n_shards)
-         VALUES (1, $1, $2, $3, $4, $5, $6)
+        "INSERT INTO system_state (id, epoch, total_capacity, used_capacity, storage_price, write_price, n_shards,
+                                   epoch_state, epoch_start_ms, epoch_duration_ms, first_epoch_start_ms)
+         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (id) DO UPDATE SET epoch = EXCLUDED.epoch,
              total_capacity = EXCLUDED.total_capacity, used_capacity = EXCLUDED.used_capacity,
              storage_price = EXCLUDED.storage_price, write_price = EXCLUDED.write_price,
-             n_shards = EXCLUDED.n_shards",
+             n_shards = EXCLUDED.n_shards, epoch_state = EXCLUDED.epoch_state,
+             epoch_start_ms = EXCLUDED.epoch_start_ms, epoch_duration_ms = EXCLUDED.epoch_duration_ms,
+             first_epoch_start_ms = EXCLUDED.first_epoch_start_ms",
     )
     .bind(epoch)
     .bind(i64::try_from(state.total_capacity_size).unwrap_or(i64::MAX))
@@ -122,6 +134,10 @@ pub async fn refresh(pool: &PgPool, floe: &Floe) -> Result<(), SnapshotError> {
     .bind(i64::try_from(state.storage_price_per_unit_size).unwrap_or(i64::MAX))
     .bind(i64::try_from(state.write_price_per_unit_size).unwrap_or(i64::MAX))
     .bind(i32::from(committee.n_shards()))
+    .bind(epoch_state)
+    .bind(epoch_start_ms.map(ms))
+    .bind(ms(staking.epoch_duration))
+    .bind(ms(staking.first_epoch_start))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

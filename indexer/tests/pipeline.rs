@@ -313,6 +313,18 @@ async fn scripted_history_replay_and_api() {
     assert_eq!(s, 400, "{v}");
     let (_, v) = get("/v1/stats".into()).await;
     assert_eq!(v["data"]["system"]["n_shards"], 10);
+    // The epoch's timing from the staking state (migration 0003).
+    let system = &v["data"]["system"];
+    assert!(
+        ["change_done", "params_selected", "change_sync"]
+            .contains(&system["epoch_state"].as_str().unwrap_or("")),
+        "{system}"
+    );
+    assert!(
+        system["epoch_duration_ms"].as_i64().unwrap() > 0,
+        "{system}"
+    );
+    assert!(system["first_epoch_start_ms"].is_i64(), "{system}");
     for path in [
         "/v1/nodes",
         "/v1/epochs",

@@ -4,6 +4,7 @@ pub mod blob_id;
 pub mod client;
 pub mod coordinator;
 pub mod devnet;
+pub mod explorer;
 pub mod indexer;
 pub mod ledger;
 pub mod node;

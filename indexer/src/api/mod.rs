@@ -10,6 +10,7 @@
 //! a concurrency limit with load shedding, and a database pool of their
 //! own, so readers cannot starve the committer.
 
+mod history;
 pub mod layers;
 pub mod params;
 mod routes;
@@ -58,6 +59,7 @@ pub struct ApiState {
         routes::nodes,
         routes::node,
         routes::stats,
+        history::epoch_history,
         routes::governance
     )
 )]
@@ -93,6 +95,7 @@ pub fn router_with(state: ApiState, limits: &ApiLimits) -> Router {
         .route("/v1/nodes", get(routes::nodes))
         .route("/v1/nodes/{node_id}", get(routes::node))
         .route("/v1/stats", get(routes::stats))
+        .route("/v1/stats/epochs", get(history::epoch_history))
         .route("/v1/governance", get(routes::governance))
         .route(
             "/openapi.json",

@@ -350,7 +350,7 @@ pub async fn epochs(State(s): State<ApiState>, Query(q): Q) -> PageAnswer {
 }
 
 #[utoipa::path(get, path = "/v1/epochs/{epoch}", params(("epoch" = u32, Path, description = "Epoch")),
-    responses((status = 200, description = "The epoch with its committee and shard map")))]
+    responses((status = 200, description = "The epoch with its committee, shard map and rewards and burns by kind")))]
 pub async fn epoch(State(s): State<ApiState>, Path(e): Path<String>) -> Answer {
     let e: i32 =
         e.parse().ok().filter(|e| *e >= 0).ok_or_else(|| {
@@ -383,6 +383,17 @@ pub async fn epoch(State(s): State<ApiState>, Path(e): Path<String>) -> Answer {
     }
     data["committee"] = Value::Array(members);
     data["shard_map"] = Value::Object(shard_map);
+    // Rewards and burns paid for the epoch, by kind (the kind index keeps
+    // this off the fee rows, which are most of the table).
+    let payments: Vec<(Value,)> = sqlx::query_as(
+        "SELECT to_jsonb(t) FROM (SELECT kind, sum(amount)::int8 AS amount, count(*) AS payments
+         FROM payments WHERE kind IN ('reward', 'commission', 'burn', 'subsidy') AND epoch = $1
+         GROUP BY kind ORDER BY kind) t",
+    )
+    .bind(e)
+    .fetch_all(&mut *snap.tx)
+    .await?;
+    data["payments"] = Value::Array(payments.into_iter().map(|r| r.0).collect());
     Ok(snap.answer(data, None))
 }
 

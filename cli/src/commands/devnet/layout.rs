@@ -73,6 +73,9 @@ pub struct Manifest {
     /// The indexer's explorer API, when this build has one.
     #[serde(default)]
     pub indexer_url: Option<String>,
+    /// The web explorer (runs when the indexer does).
+    #[serde(default)]
+    pub explorer_url: Option<String>,
     /// The coordinator's status endpoint.
     pub coordinator_url: String,
     /// Its gas key.
@@ -137,6 +140,7 @@ const FIRST_NODE_PORT: u16 = 9185;
 const DAEMON_PORT: u16 = 31415;
 const INDEXER_PORT: u16 = 9400;
 const COORDINATOR_PORT: u16 = 9500;
+const EXPLORER_PORT: u16 = 9600;
 
 /// Hands out ports: the preferred one when free, else an ephemeral one.
 struct Ports {
@@ -325,6 +329,11 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
     } else {
         None
     };
+    let explorer_url = if options.with_indexer {
+        Some(format!("http://127.0.0.1:{}", ports.pick(EXPLORER_PORT)?))
+    } else {
+        None
+    };
 
     let coordinator_url = format!("http://127.0.0.1:{}", ports.pick(COORDINATOR_PORT)?);
     let coordinator_keystore = data_dir.join("coordinator").join("sui.keystore");
@@ -365,6 +374,7 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
         nodes,
         daemon_url,
         indexer_url,
+        explorer_url,
         coordinator_url,
         coordinator_keystore,
         epoch_duration_ms,

@@ -4,7 +4,7 @@
 //! wallet, BLS keys for N storage nodes, a genesis placing them in the
 //! committee (each with an operator key that owns its `StorageNodeCap`),
 //! node, coordinator and client configs. Every start then runs the ledger,
-//! the nodes, the coordinator, the daemon and the indexer as separate
+//! the nodes, the coordinator, the daemon, the indexer and the explorer as separate
 //! `floe` processes on 127.0.0.1, waits until each answers, writes
 //! `DIR/devnet.json` and prints a ready line. At the first start the
 //! wallet stakes WAL with every node in proportion to its shards, so the
@@ -303,6 +303,34 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
             }
         }
     }
+
+    // The explorer reads the indexer's API, so it runs only beside it.
+    if let (Some(url), Some(indexer)) = (manifest.explorer_url.clone(), &manifest.indexer_url)
+        && processes.iter().any(|p| p.name == "indexer")
+    {
+        let mut args = vec![
+            "explorer".into(),
+            "run".into(),
+            "--indexer".into(),
+            indexer.clone(),
+            "--listen".into(),
+            layout::listen_of(&url)?.to_string(),
+        ];
+        if let Some(daemon) = &manifest.daemon_url {
+            args.extend(["--aggregator".into(), daemon.clone()]);
+        }
+        let mut process = supervisor::spawn("explorer", &args, &logs, false)?;
+        let health = format!("{url}/health");
+        match supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &health))
+            .await
+        {
+            Ok(()) => processes.push(process),
+            Err(err) => {
+                supervisor::stop_all(std::slice::from_mut(&mut process));
+                tracing::warn!("the explorer did not start: {err:#}; the devnet runs without it");
+            }
+        }
+    }
     Ok(())
 }
 
@@ -384,6 +412,7 @@ fn print_ready(manifest: &Manifest, json: bool) {
                 "nodes": manifest.nodes.iter().map(|n| &n.url).collect::<Vec<_>>(),
                 "daemon": manifest.daemon_url,
                 "indexer": manifest.indexer_url,
+                "explorer": manifest.explorer_url,
                 "coordinator": manifest.coordinator_url,
                 "epoch_duration_ms": manifest.epoch_duration_ms,
                 "client_config": manifest.client_config,
@@ -406,6 +435,9 @@ fn print_ready(manifest: &Manifest, json: bool) {
     }
     if let Some(url) = &manifest.indexer_url {
         println!("  indexer  {url}");
+    }
+    if let Some(url) = &manifest.explorer_url {
+        println!("  explorer {url}  (open in a browser)");
     }
     println!(
         "  coordinator {}/status  (epochs of {})",
