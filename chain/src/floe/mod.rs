@@ -1,7 +1,9 @@
 //! Typed access to floe's contracts: reads of `System` (epoch, prices,
 //! committee, capacity) and of owned `Blob`/`Storage`/WAL coins, and one
 //! call per entry point (storage, blobs, certificates, attributes, shared
-//! blobs, subsidies, WAL burn).
+//! blobs, subsidies, WAL burn); staking and the epoch change (`staking`);
+//! storage-node registration, parameters, votes and commission
+//! (`membership`).
 //!
 //! Everything is addressed through [`FloeIds`]: the two package ids and
 //! the shared `System` and `ProtectedTreasury` objects. On the devnet they
@@ -14,6 +16,7 @@
 
 pub mod aborts;
 pub mod calls;
+pub mod membership;
 pub mod reads;
 pub mod staking;
 
