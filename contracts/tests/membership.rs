@@ -12,13 +12,13 @@ mod support;
 use std::time::{Duration, Instant};
 
 use floe_chain::ExecutedTx;
+use floe_chain::KeyPair;
 use floe_chain::floe::membership::{AuthWith, NodeRegistration};
 use floe_chain::floe::{FloeError, abort_location};
 use floe_chain::sui_sdk_types::Address;
 use floe_contracts::FLOE_PACKAGE_ID;
 use floe_core::bls::BlsSecretKey;
 use floe_core::move_types::{Authorized, EpochState, NodeMetadata, ObjectId, VecMap, VotingParams};
-use floe_chain::KeyPair;
 use support::*;
 
 const WAL: u64 = 1_000_000_000;
@@ -103,7 +103,13 @@ async fn sync_done(net: &Devnet, key: &KeyPair, cap: Address, epoch: u32) {
 
 async fn members(net: &Devnet) -> Vec<ObjectId> {
     let state = net.floe.staking_state().await.expect("state");
-    state.committee.pos0.contents.iter().map(|e| e.key).collect()
+    state
+        .committee
+        .pos0
+        .contents
+        .iter()
+        .map(|e| e.key)
+        .collect()
 }
 
 async fn next_members(net: &Devnet) -> Vec<ObjectId> {
@@ -156,7 +162,10 @@ async fn registration_votes_commission_and_committee_changes() {
     let node = reg.node_id;
     let info = floe.node_info(node).await.expect("node info");
     assert_eq!(info.pool.node_info.name, "candidate");
-    assert_eq!(info.pool.node_info.public_key.bytes, secret.public_key().as_bytes());
+    assert_eq!(
+        info.pool.node_info.public_key.bytes,
+        secret.public_key().as_bytes()
+    );
     assert_eq!(info.pool.node_info.network_public_key, NETWORK_KEY);
     assert_eq!(info.metadata.description, "a registered node");
     assert_eq!(info.pool.commission_rate, COMMISSION_BPS);
@@ -202,10 +211,11 @@ async fn registration_votes_commission_and_committee_changes() {
         .expect("executed");
     assert_abort(&tx, "staking_pool", 14);
 
-    // Storage for epochs 0..3 (rewards in each), then stake: 60 WAL with
-    // the candidate, 40 with genesis node 3.
+    // Storage for epochs 1 and 2 (none in epoch 0, so the genesis pools,
+    // which hold no stake, earn nothing and stay out of the active set),
+    // then stake: 60 WAL with the candidate, 40 with genesis node 3.
     let tx = floe
-        .reserve_space(&net.user, 5 << 20, 3, net.wal)
+        .reserve_space_for_epochs(&net.user, 5 << 20, 1, 3, net.wal)
         .await
         .expect("executed");
     assert!(tx.is_success(), "{}", tx.status);
@@ -251,7 +261,12 @@ async fn registration_votes_commission_and_committee_changes() {
     assert_eq!(system.write_price_per_unit_size, WRITE_PRICE);
     // Node 3 at 3P: 3P; its write vote of 1 has only 4 shards below W.
     let tx = floe
-        .vote_prices(&net.operators[3], genesis_cap, Some(3 * STORAGE_PRICE), Some(1))
+        .vote_prices(
+            &net.operators[3],
+            genesis_cap,
+            Some(3 * STORAGE_PRICE),
+            Some(1),
+        )
         .await
         .expect("executed");
     assert!(tx.is_success(), "{}", tx.status);
@@ -282,8 +297,9 @@ async fn registration_votes_commission_and_committee_changes() {
     assert!(tx.is_success(), "{}", tx.status);
     assert_eq!(floe.wal_balance(operator.address()).await.expect("wal"), 0);
 
-    // Node 3's stake leaves: its projected stake is 0, so it drops out of
-    // the active set and is not selected again.
+    // Node 3's stake leaves (with the rewards its shares earned): its
+    // projected stake is 0, so it drops out of the active set and is not
+    // selected again; the candidate alone holds every shard.
     let tx = floe
         .request_withdraw_stake(&net.user, genesis_stake)
         .await
@@ -328,7 +344,8 @@ async fn setters_change_the_record() {
     let cap = reg.cap;
     for tx in [
         floe.set_node_name(&operator, cap, "renamed").await,
-        floe.set_network_address(&operator, cap, "10.1.2.3:9000").await,
+        floe.set_network_address(&operator, cap, "10.1.2.3:9000")
+            .await,
         floe.set_network_public_key(&operator, cap, &[3; 33]).await,
         floe.set_node_capacity_vote(&operator, cap, 42).await,
         floe.set_storage_price_vote(&operator, cap, 11).await,
@@ -385,7 +402,10 @@ async fn setters_change_the_record() {
     assert_eq!(record.network_address, "10.1.2.3:9000");
     assert_eq!(record.network_public_key, vec![3; 33]);
     assert_eq!(
-        record.next_epoch_public_key.as_ref().map(|k| k.bytes.clone()),
+        record
+            .next_epoch_public_key
+            .as_ref()
+            .map(|k| k.bytes.clone()),
         Some(rotated.public_key().as_bytes().to_vec())
     );
     assert_eq!(info.metadata.description, "updated");

@@ -509,10 +509,9 @@ impl Floe {
     /// The node's metadata (the dynamic field of its `ExtendedField`).
     pub async fn node_metadata(&self, pool: &StakingPool) -> Result<NodeMetadata, FloeError> {
         let key_type: TypeTag = self.ids.floe_tag("extended_field", "Key").into();
-        let field_id = to_address(pool.node_info.metadata.id)
-            .derive_dynamic_child_id(&key_type, &[0]);
-        let field: DynamicField<bool, NodeMetadata> =
-            self.client.get_object_as(field_id).await?.1;
+        let field_id =
+            to_address(pool.node_info.metadata.id).derive_dynamic_child_id(&key_type, &[0]);
+        let field: DynamicField<bool, NodeMetadata> = self.client.get_object_as(field_id).await?.1;
         Ok(field.value)
     }
 
@@ -523,8 +522,7 @@ impl Floe {
             .ids
             .floe_tag("staking_pool", "NewEpochCommissionBlockedForCollection")
             .into();
-        let field_id =
-            to_address(pool.extra_fields.id).derive_dynamic_child_id(&key_type, &[0]);
+        let field_id = to_address(pool.extra_fields.id).derive_dynamic_child_id(&key_type, &[0]);
         match self
             .client
             .get_object_as::<DynamicField<bool, u64>>(field_id)

@@ -106,13 +106,14 @@ fn native(name: &str) -> Option<NativeBody> {
         "authenticate_with_object" => |c| {
             // A `key` struct starts with its `UID`: the first 32 bytes.
             let bytes = &c.value(0)?.bytes;
-            let id: [u8; 32] = bytes
-                .get(..32)
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| NativeError::InvalidArgument {
-                    index: 0,
-                    reason: "not an object".into(),
-                })?;
+            let id: [u8; 32] =
+                bytes
+                    .get(..32)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| NativeError::InvalidArgument {
+                        index: 0,
+                        reason: "not an object".into(),
+                    })?;
             Ok(vec![authenticated_value(&Authenticated::Object(ObjectId(
                 id,
             )))])
@@ -159,9 +160,15 @@ mod tests {
         let b = ObjectId([2; 32]);
         assert!(matches(&Authenticated::Sender(a), &Authorized::Address(a)));
         assert!(!matches(&Authenticated::Sender(a), &Authorized::Address(b)));
-        assert!(!matches(&Authenticated::Sender(a), &Authorized::ObjectID(a)));
+        assert!(!matches(
+            &Authenticated::Sender(a),
+            &Authorized::ObjectID(a)
+        ));
         assert!(matches(&Authenticated::Object(a), &Authorized::ObjectID(a)));
         assert!(!matches(&Authenticated::Object(a), &Authorized::Address(a)));
-        assert!(!matches(&Authenticated::Object(b), &Authorized::ObjectID(a)));
+        assert!(!matches(
+            &Authenticated::Object(b),
+            &Authorized::ObjectID(a)
+        ));
     }
 }

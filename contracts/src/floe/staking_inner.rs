@@ -676,8 +676,7 @@ mod tests {
     }
 
     fn committee_votes() -> impl Strategy<Value = (Vec<u64>, Vec<u16>)> {
-        proptest::collection::vec((0u64..20, 1u16..8), 1..12)
-            .prop_map(|v| v.into_iter().unzip())
+        proptest::collection::vec((0u64..20, 1u16..8), 1..12).prop_map(|v| v.into_iter().unzip())
     }
 
     proptest! {

@@ -16,9 +16,9 @@ use floe_core::move_types::{
 use floe_ledger::native::{NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
+use crate::floe::auth::{self, Authenticated};
 use crate::floe::pending_values as pending;
 use crate::floe::pool_exchange_rate::{self as rate, to_shares, to_wal};
-use crate::floe::auth::{self, Authenticated};
 use crate::floe::{messages, staked_wal, storage_node};
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{add_u32, add_u64, arithmetic, ensure, floe_tag, new_id, to_address};
@@ -526,7 +526,12 @@ pub fn collect_commission(
 /// The bag key of the blocked commission (an empty struct: one `false`).
 fn blocked_key() -> Value {
     Value::new(
-        floe_tag("staking_pool", "NewEpochCommissionBlockedForCollection", vec![]).into(),
+        floe_tag(
+            "staking_pool",
+            "NewEpochCommissionBlockedForCollection",
+            vec![],
+        )
+        .into(),
         &false,
     )
 }

@@ -184,7 +184,10 @@ pub fn metadata(rt: &mut Runtime<'_>, info: &StorageNodeInfo) -> Result<NodeMeta
 }
 
 /// `set_next_public_key`: aborts like `g1_from_bytes` on a bad key.
-pub fn set_next_public_key(info: &mut StorageNodeInfo, public_key: &[u8]) -> Result<(), NativeError> {
+pub fn set_next_public_key(
+    info: &mut StorageNodeInfo,
+    public_key: &[u8],
+) -> Result<(), NativeError> {
     let key = BlsPublicKey::from_bytes(public_key).map_err(|_| BLS12381_EINVALID_INPUT.err())?;
     info.next_epoch_public_key = Some(Element {
         bytes: key.to_bytes().to_vec(),
