@@ -141,6 +141,14 @@ fn main() {
 
     let pop_address = ObjectId([0xa1; 32]);
     let (pop_message, pop_signature) = proof_of_possession(&keys[0], 5, pop_address);
+    // A registration candidate sending from `@0xca` in epoch 0, and the key
+    // it rotates to.
+    let mut candidate_address = ObjectId([0; 32]);
+    candidate_address.0[31] = 0xca;
+    let candidate = BlsSecretKey::from_seed(&[0xca; 32]);
+    let (_, candidate_pop) = proof_of_possession(&candidate, 0, candidate_address);
+    let rotated = BlsSecretKey::from_seed(&[0xcb; 32]);
+    let (_, rotated_pop) = proof_of_possession(&rotated, 0, candidate_address);
 
     let config = EncodingConfig::new(10).expect("config");
     let encoded_1000 = config.encoded_blob_length(BLOB_SIZE).expect("encoded");
@@ -206,6 +214,18 @@ fn main() {
     func("pop_epoch", "u32", "5".to_owned());
     func("pop_message", "vector<u8>", hex_lit(&pop_message));
     func("pop_signature", "vector<u8>", hex_lit(&pop_signature.0));
+    func(
+        "candidate_pk",
+        "vector<u8>",
+        hex_lit(candidate.public_key().as_bytes()),
+    );
+    func("candidate_pop", "vector<u8>", hex_lit(&candidate_pop.0));
+    func(
+        "rotated_pk",
+        "vector<u8>",
+        hex_lit(rotated.public_key().as_bytes()),
+    );
+    func("rotated_pop", "vector<u8>", hex_lit(&rotated_pop.0));
     print!("{}", out.trim_end());
     println!();
 }

@@ -378,6 +378,12 @@ pub const FLOE_ABORTS: &[KnownAbort] = &[
     ),
     k(
         "staking_pool",
+        "EInvalidProofOfPossession",
+        4,
+        "the proof of possession does not sign this key for the current epoch and the sender",
+    ),
+    k(
+        "staking_pool",
         "EPoolIsNotActive",
         6,
         "the pool does not accept stake",
@@ -423,7 +429,13 @@ pub const FLOE_ABORTS: &[KnownAbort] = &[
         "staking_pool",
         "EIncorrectCommissionRate",
         14,
-        "a commission rate above 100%",
+        "a commission rate above 100% (10000 basis points)",
+    ),
+    k(
+        "staking_pool",
+        "EAuthorizationFailure",
+        15,
+        "not the pool's commission receiver or governance authority",
     ),
     k(
         "staking_pool",
@@ -436,6 +448,12 @@ pub const FLOE_ABORTS: &[KnownAbort] = &[
         "EInvalidNameLength",
         17,
         "the node name is longer than 100 characters",
+    ),
+    k(
+        "storage_node",
+        "EInvalidNetworkPublicKey",
+        0,
+        "the network public key is not 33 bytes",
     ),
 ];
 

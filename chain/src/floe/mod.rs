@@ -1,8 +1,10 @@
 //! Typed access to floe's contracts: reads of `System` (epoch, prices,
 //! committee, capacity) and of owned `Blob`/`Storage`/WAL coins, and one
 //! call per entry point (storage, blobs, certificates, attributes, shared
-//! blobs, subsidies, WAL burn); and where the storage nodes serve their
-//! REST APIs ([`endpoints`], from each pool's `network_address`).
+//! blobs, subsidies, WAL burn); staking and the epoch change (`staking`);
+//! storage-node registration, parameters, votes and commission
+//! (`membership`); and where the storage nodes serve their REST APIs
+//! ([`endpoints`], from each pool's `network_address`).
 //!
 //! Everything is addressed through [`FloeIds`]: the two package ids and
 //! the shared `System` and `ProtectedTreasury` objects. On the devnet they
@@ -16,6 +18,7 @@
 pub mod aborts;
 pub mod calls;
 pub mod endpoints;
+pub mod membership;
 pub mod reads;
 pub mod staking;
 

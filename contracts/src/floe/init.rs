@@ -7,14 +7,13 @@
 
 use floe_core::bls::BlsPublicKey;
 use floe_core::move_types::{
-    Ability, Authorized, MoveField, MovePackage, MoveRole, MoveTypeInfo, MoveTypeKind, ObjectId,
+    Ability, MoveField, MovePackage, MoveRole, MoveTypeInfo, MoveTypeKind, ObjectId, VotingParams,
 };
 use floe_ledger::native::{NativeError, Runtime};
 
 use crate::FLOE_PACKAGE_ID;
 use crate::floe::{
-    bls_aggregate, committee, node_metadata, staking, staking_inner, staking_pool, storage_node,
-    system, system_state_inner,
+    bls_aggregate, committee, staking, staking_inner, storage_node, system, system_state_inner,
 };
 use crate::genesis::FloeGenesis;
 use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
@@ -160,23 +159,20 @@ pub fn initialize_floe(
     let mut assignments = Vec::with_capacity(n);
     let mut keys = Vec::with_capacity(n);
     for i in 0..n {
-        let operator = Authorized::Address(nodes.operators[i]);
-        let pool = staking_pool::new(
+        let node_id = staking_inner::create_genesis_pool(
             rt,
+            &mut staking_state,
             nodes.names[i].clone(),
             nodes.network_addresses[i].clone(),
-            &nodes.public_keys[i],
-            &node_metadata::default(),
+            nodes.public_keys[i].clone(),
             nodes.commission_rates[i],
-            p.storage_price_per_unit_size,
-            p.write_price_per_unit_size,
-            nodes.node_capacities[i],
-            p.epoch,
-            operator,
-            operator,
+            VotingParams {
+                storage_price: p.storage_price_per_unit_size,
+                write_price: p.write_price_per_unit_size,
+                node_capacity: nodes.node_capacities[i],
+            },
+            nodes.operators[i],
         )?;
-        let node_id = pool.node_info.node_id;
-        staking_inner::add_pool(rt, &mut staking_state, &pool)?;
         let cap = storage_node::new_cap(rt, node_id, p.epoch)?;
         rt.transfer(
             storage_node::cap_value(&cap),

@@ -48,6 +48,24 @@ pub fn insert_or_add(p: &mut PendingValues, epoch: u32, value: u64) -> Result<()
     Ok(())
 }
 
+/// `insert_or_replace`: sets the amount of `epoch`.
+pub fn insert_or_replace(p: &mut PendingValues, epoch: u32, value: u64) {
+    match p.pos0.contents.iter_mut().find(|e| e.key == epoch) {
+        Some(e) => e.value = value,
+        None => p.pos0.contents.push(VecMapEntry { key: epoch, value }),
+    }
+}
+
+/// `latest_value_at`: the amount of the latest epoch up to `epoch`.
+pub fn latest_value_at(p: &PendingValues, epoch: u32) -> Option<u64> {
+    p.pos0
+        .contents
+        .iter()
+        .filter(|e| e.key <= epoch)
+        .max_by_key(|e| e.key)
+        .map(|e| e.value)
+}
+
 /// `reduce`: drops the entry at zero.
 pub fn reduce(p: &mut PendingValues, epoch: u32, value: u64) -> Result<(), NativeError> {
     let Some(i) = p.pos0.contents.iter().position(|e| e.key == epoch) else {
@@ -99,5 +117,18 @@ mod tests {
         assert_eq!(value_at(&p, 5), 7);
         assert_eq!(flush(&mut p, 9).unwrap(), 7);
         assert!(p.pos0.contents.is_empty());
+    }
+
+    #[test]
+    fn replace_and_latest_value() {
+        let mut p = empty();
+        assert_eq!(latest_value_at(&p, 9), None);
+        insert_or_replace(&mut p, 5, 100);
+        insert_or_replace(&mut p, 3, 30);
+        insert_or_replace(&mut p, 5, 50);
+        assert_eq!(value_at(&p, 5), 50);
+        assert_eq!(latest_value_at(&p, 2), None);
+        assert_eq!(latest_value_at(&p, 4), Some(30));
+        assert_eq!(latest_value_at(&p, 7), Some(50));
     }
 }

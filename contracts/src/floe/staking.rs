@@ -1,18 +1,25 @@
 //! Twin of `floe::staking`: the shared `Staking` shell (version, package
-//! id) and the public staking API. The state is `StakingInnerV1` in a
-//! dynamic field keyed by the version; every access checks the version.
+//! id) and the public staking API: candidate registration, node parameters
+//! (with the node's `StorageNodeCap`), commission and governance records
+//! (with an `Authenticated`), price votes and `update_prices`, stake, and
+//! the epoch change. The state is `StakingInnerV1` in a dynamic field keyed
+//! by the version; every access checks the version.
 
 use floe_core::move_types::{
-    MoveType, MoveTypeInfo, ObjectId, StakedWal, Staking, StakingInnerV1, StorageNodeCap, System,
+    Authorized, MoveType, MoveTypeInfo, NodeMetadata, ObjectId, PricesUpdated, StakedWal, Staking,
+    StakingInnerV1, StakingPool, StorageNodeCap, System, VotingParams,
 };
 use floe_ledger::native::framework::{ClockData, CoinData};
 use floe_ledger::native::{Call, NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
-use crate::floe::staked_wal;
+use serde::de::DeserializeOwned;
+
+use crate::floe::auth::Authenticated;
 use crate::floe::staking_inner as inner;
+use crate::floe::{events, staked_wal, staking_pool, storage_node, system};
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
-use crate::util::{arg, ensure, floe_tag, new_id, set, to_address, wal_coin};
+use crate::util::{arg, ensure, floe_tag, new_id, set, to_address, to_object_id, wal_coin};
 use crate::wal::wal::ProtectedTreasury;
 
 /// The version of the package's code and of `Staking`.
@@ -23,8 +30,116 @@ abort_codes! {
     EWrongVersion = 1,
 }
 
+/// `public fun name(staking: &mut Staking, cap: &StorageNodeCap, param: ty)`.
+macro_rules! cap_setter {
+    ($name:literal, $param:literal, $ty:literal) => {
+        FnSig::new(
+            $name,
+            Vis::Public,
+            &[],
+            &[
+                ("staking", "&mut Staking"),
+                ("cap", "&StorageNodeCap"),
+                ($param, $ty),
+            ],
+            &[],
+        )
+    };
+}
+
 /// Every `public` and `entry` function of the Move module, in source order.
 pub const FUNCTIONS: &[FnSig] = &[
+    FnSig::new(
+        "register_candidate",
+        Vis::Public,
+        &[],
+        &[
+            ("staking", "&mut Staking"),
+            ("name", "String"),
+            ("network_address", "String"),
+            ("metadata", "NodeMetadata"),
+            ("public_key", "vector<u8>"),
+            ("network_public_key", "vector<u8>"),
+            ("proof_of_possession", "vector<u8>"),
+            ("commission_rate", "u16"),
+            ("storage_price", "u64"),
+            ("write_price", "u64"),
+            ("node_capacity", "u64"),
+            ("ctx", "&mut TxContext"),
+        ],
+        &["StorageNodeCap"],
+    ),
+    cap_setter!("set_next_commission", "commission_rate", "u16"),
+    FnSig::new(
+        "collect_commission",
+        Vis::Public,
+        &[],
+        &[
+            ("staking", "&mut Staking"),
+            ("node_id", "ID"),
+            ("auth", "Authenticated"),
+            ("ctx", "&mut TxContext"),
+        ],
+        &["Coin<WAL>"],
+    ),
+    FnSig::new(
+        "set_commission_receiver",
+        Vis::Public,
+        &[],
+        &[
+            ("staking", "&mut Staking"),
+            ("node_id", "ID"),
+            ("auth", "Authenticated"),
+            ("receiver", "Authorized"),
+        ],
+        &[],
+    ),
+    FnSig::new(
+        "set_governance_authorized",
+        Vis::Public,
+        &[],
+        &[
+            ("staking", "&mut Staking"),
+            ("node_id", "ID"),
+            ("auth", "Authenticated"),
+            ("authorized", "Authorized"),
+        ],
+        &[],
+    ),
+    cap_setter!("set_storage_price_vote", "storage_price", "u64"),
+    cap_setter!("set_write_price_vote", "write_price", "u64"),
+    cap_setter!("set_node_capacity_vote", "node_capacity", "u64"),
+    FnSig::new(
+        "update_prices",
+        Vis::Public,
+        &[],
+        &[("staking", "&mut Staking"), ("system", "&mut System")],
+        &[],
+    ),
+    FnSig::new(
+        "set_next_public_key",
+        Vis::Public,
+        &[],
+        &[
+            ("staking", "&mut Staking"),
+            ("cap", "&StorageNodeCap"),
+            ("public_key", "vector<u8>"),
+            ("proof_of_possession", "vector<u8>"),
+            ("ctx", "&mut TxContext"),
+        ],
+        &[],
+    ),
+    cap_setter!("set_name", "name", "String"),
+    cap_setter!("set_network_address", "network_address", "String"),
+    cap_setter!("set_network_public_key", "network_public_key", "vector<u8>"),
+    cap_setter!("set_node_metadata", "metadata", "NodeMetadata"),
+    FnSig::new(
+        "try_join_active_set",
+        Vis::Public,
+        &[],
+        &[("staking", "&mut Staking"), ("cap", "&StorageNodeCap")],
+        &[],
+    ),
     FnSig::new(
         "stake_with_pool",
         Vis::Public,
@@ -120,6 +235,81 @@ pub const MODULE: ModuleDecl = ModuleDecl {
 
 fn native(name: &str) -> Option<NativeBody> {
     let f: NativeBody = match name {
+        "register_candidate" => native_register_candidate,
+        "set_next_commission" => |c| {
+            cap_set(c, |pool, rate: u16, epoch, _| {
+                staking_pool::set_next_commission(pool, rate, epoch)
+            })
+        },
+        "collect_commission" => native_collect_commission,
+        "set_commission_receiver" => |c| {
+            auth_set(c, |pool, auth, to| {
+                staking_pool::set_commission_receiver(pool, auth, to)
+            })
+        },
+        "set_governance_authorized" => |c| {
+            auth_set(c, |pool, auth, to| {
+                staking_pool::set_governance_authorized(pool, auth, to)
+            })
+        },
+        "set_storage_price_vote" => |c| {
+            cap_set(c, |pool, price: u64, _, _| {
+                pool.voting_params.storage_price = price;
+                Ok(())
+            })
+        },
+        "set_write_price_vote" => |c| {
+            cap_set(c, |pool, price: u64, _, _| {
+                pool.voting_params.write_price = price;
+                Ok(())
+            })
+        },
+        "set_node_capacity_vote" => |c| {
+            cap_set(c, |pool, capacity: u64, _, _| {
+                pool.voting_params.node_capacity = capacity;
+                Ok(())
+            })
+        },
+        "update_prices" => |c| {
+            let staking: Staking = arg(c, 0)?;
+            let system: System = arg(c, 1)?;
+            let state = load_inner(c.rt, &staking)?;
+            update_prices(c.rt, &state, &system)?;
+            Ok(vec![])
+        },
+        "set_next_public_key" => |c| {
+            let pop: Vec<u8> = arg(c, 3)?;
+            cap_set(c, move |pool, key: Vec<u8>, epoch, sender| {
+                staking_pool::set_next_public_key(pool, &key, &pop, epoch, sender)
+            })
+        },
+        "set_name" => |c| cap_set(c, |pool, name, _, _| staking_pool::set_name(pool, name)),
+        "set_network_address" => |c| {
+            cap_set(c, |pool, address, _, _| {
+                staking_pool::set_network_address(pool, address)
+            })
+        },
+        "set_network_public_key" => |c| {
+            cap_set(c, |pool, key, _, _| {
+                storage_node::set_network_public_key(&mut pool.node_info, key)
+            })
+        },
+        "set_node_metadata" => |c| {
+            let staking: Staking = arg(c, 0)?;
+            let cap: StorageNodeCap = arg(c, 1)?;
+            let metadata: NodeMetadata = arg(c, 2)?;
+            let state = load_inner(c.rt, &staking)?;
+            let pool = inner::load_pool(c.rt, &state, cap.node_id)?;
+            storage_node::set_node_metadata(c.rt, &pool.node_info, &metadata)?;
+            Ok(vec![])
+        },
+        "try_join_active_set" => |c| {
+            let staking: Staking = arg(c, 0)?;
+            let cap: StorageNodeCap = arg(c, 1)?;
+            let state = load_inner(c.rt, &staking)?;
+            inner::try_join_active_set(c.rt, &state, &cap)?;
+            Ok(vec![])
+        },
         "stake_with_pool" => native_stake_with_pool,
         "request_withdraw_stake" => native_request_withdraw_stake,
         "withdraw_stake" => native_withdraw_stake,
@@ -196,6 +386,101 @@ pub fn staking_value(s: &Staking) -> Value {
     crate::util::floe_value("staking", "Staking", s)
 }
 
+/// The body of `fun f(staking: &mut Staking, cap: &StorageNodeCap, value)`:
+/// `set` changes the cap's pool given the value, the epoch and the sender.
+fn cap_set<T, F>(c: &mut Call<'_, '_>, set: F) -> Result<Vec<Value>, NativeError>
+where
+    T: DeserializeOwned,
+    F: FnOnce(&mut StakingPool, T, u32, ObjectId) -> Result<(), NativeError>,
+{
+    let staking: Staking = arg(c, 0)?;
+    let cap: StorageNodeCap = arg(c, 1)?;
+    let value: T = arg(c, 2)?;
+    let sender = to_object_id(c.rt.sender());
+    let state = load_inner(c.rt, &staking)?;
+    let epoch = state.epoch;
+    inner::update_pool(c.rt, &state, cap.node_id, |pool| {
+        set(pool, value, epoch, sender)
+    })?;
+    Ok(vec![])
+}
+
+/// The body of `fun f(staking: &mut Staking, node_id: ID, auth:
+/// Authenticated, to: Authorized)`.
+fn auth_set(
+    c: &mut Call<'_, '_>,
+    set: fn(&mut StakingPool, &Authenticated, Authorized) -> Result<(), NativeError>,
+) -> Result<Vec<Value>, NativeError> {
+    let staking: Staking = arg(c, 0)?;
+    let node_id: ObjectId = arg(c, 1)?;
+    let auth: Authenticated = arg(c, 2)?;
+    let to: Authorized = arg(c, 3)?;
+    let state = load_inner(c.rt, &staking)?;
+    inner::update_pool(c.rt, &state, node_id, |pool| set(pool, &auth, to))?;
+    Ok(vec![])
+}
+
+/// `update_prices`: the current committee's quorum prices, applied to
+/// `system` now, with a `PricesUpdated` event.
+fn update_prices(
+    rt: &mut Runtime<'_>,
+    state: &StakingInnerV1,
+    system: &System,
+) -> Result<(), NativeError> {
+    let (storage_price, write_price) = inner::recalculate_prices(rt, state)?;
+    system::set_prices(rt, system, storage_price, write_price)?;
+    events::emit(
+        rt,
+        &PricesUpdated {
+            epoch: state.epoch,
+            storage_price,
+            write_price,
+        },
+    )
+}
+
+fn native_register_candidate(c: &mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> {
+    let staking: Staking = arg(c, 0)?;
+    let candidate = inner::Candidate {
+        name: arg(c, 1)?,
+        network_address: arg(c, 2)?,
+        metadata: arg(c, 3)?,
+        public_key: arg(c, 4)?,
+        network_public_key: arg(c, 5)?,
+        proof_of_possession: arg(c, 6)?,
+        commission_rate: arg(c, 7)?,
+        votes: VotingParams {
+            storage_price: arg(c, 8)?,
+            write_price: arg(c, 9)?,
+            node_capacity: arg(c, 10)?,
+        },
+    };
+    let sender = to_object_id(c.rt.sender());
+    let mut state = load_inner(c.rt, &staking)?;
+    let node_id = inner::create_pool(c.rt, &mut state, candidate, sender)?;
+    store_inner(c.rt, &staking, &state)?;
+    // The cap, not the sender, receives the commission.
+    let cap = storage_node::new_cap(c.rt, node_id, 0)?;
+    inner::update_pool(c.rt, &state, node_id, |pool| {
+        staking_pool::set_commission_receiver(
+            pool,
+            &Authenticated::Sender(sender),
+            Authorized::ObjectID(cap.id),
+        )
+    })?;
+    Ok(vec![storage_node::cap_value(&cap)])
+}
+
+fn native_collect_commission(c: &mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> {
+    let staking: Staking = arg(c, 0)?;
+    let node_id: ObjectId = arg(c, 1)?;
+    let auth: Authenticated = arg(c, 2)?;
+    let state = load_inner(c.rt, &staking)?;
+    let value = inner::collect_commission(c.rt, &state, node_id, &auth)?;
+    let id = c.rt.new_uid()?;
+    Ok(vec![wal_coin(CoinData { id, value })])
+}
+
 fn native_stake_with_pool(c: &mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> {
     let staking: Staking = arg(c, 0)?;
     let coin: CoinData = arg(c, 1)?;
@@ -241,6 +526,7 @@ fn native_initiate_epoch_change(c: &mut Call<'_, '_>) -> Result<Vec<Value>, Nati
     let mut state = load_inner(c.rt, &staking)?;
     inner::initiate_epoch_change(c.rt, &mut state, &system, &treasury, clock.timestamp_ms)?;
     store_inner(c.rt, &staking, &state)?;
+    update_prices(c.rt, &state, &system)?;
     Ok(vec![])
 }
 

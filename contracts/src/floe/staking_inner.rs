@@ -1,7 +1,7 @@
 //! Twin of `floe::staking_inner`: the epoch, committees, pools and the
-//! epoch state machine behind `Staking` (see the Move module for the
-//! rules; registration, price votes, commission collection, governance and
-//! subsidies come later).
+//! epoch state machine behind `Staking`, candidate registration, node
+//! parameters, commission and price votes (see the Move module for the
+//! rules; governance and subsidies come later).
 //!
 //! The pools live in `pools: ObjectTable<ID, StakingPool>` exactly as Sui
 //! stores an object table: each pool is an object whose id is the node id,
@@ -13,16 +13,18 @@
 use floe_core::bls::BlsPublicKey;
 use floe_core::committee::is_quorum;
 use floe_core::move_types::{
-    ActiveSet, Committee, Element, EpochChangeDone, EpochChangeStart, EpochParametersSelected,
-    EpochState, ExtendedField, MoveType, MoveTypeInfo, ObjectId, ObjectTable, ShardsReceived,
-    StakedWal, StakingInnerV1, StakingPool, StorageNodeCap, System, VecMap, VecMapEntry,
+    ActiveSet, Authorized, Committee, Element, EpochChangeDone, EpochChangeStart,
+    EpochParametersSelected, EpochState, ExtendedField, MoveType, MoveTypeInfo, NodeMetadata,
+    ObjectId, ObjectTable, ShardsReceived, StakedWal, StakingInnerV1, StakingPool, StorageNodeCap,
+    System, VecMap, VecMapEntry, VotingParams,
 };
 use floe_ledger::native::{NativeError, ObjectTable as LedgerObjectTable, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
+use crate::floe::auth::Authenticated;
 use crate::floe::{
     active_set, apportionment, bls_aggregate, committee, epoch_parameters, events, extended_field,
-    staking_pool, storage_node, system,
+    node_metadata, staking_pool, storage_node, system,
 };
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{add_u32, add_u64, ensure, floe_tag, id_value, new_id, to_address};
@@ -138,20 +140,96 @@ pub fn new(
     })
 }
 
-/// `add_pool`.
-pub fn add_pool(
+/// A candidate's registration, as [`create_pool`] takes it.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub name: String,
+    pub network_address: String,
+    pub metadata: NodeMetadata,
+    pub public_key: Vec<u8>,
+    pub network_public_key: Vec<u8>,
+    pub proof_of_possession: Vec<u8>,
+    pub commission_rate: u16,
+    pub votes: VotingParams,
+}
+
+/// `create_pool`: checks the proof of possession (current epoch, `sender`)
+/// and the network key, then adds the pool; `sender` receives commission
+/// and governs. Returns the node id.
+pub fn create_pool(
     rt: &mut Runtime<'_>,
     s: &mut StakingInnerV1,
-    pool: &StakingPool,
-) -> Result<(), NativeError> {
+    candidate: Candidate,
+    sender: ObjectId,
+) -> Result<ObjectId, NativeError> {
+    staking_pool::verify_proof_of_possession(
+        &candidate.public_key,
+        &candidate.proof_of_possession,
+        s.epoch,
+        sender,
+    )?;
+    storage_node::check_network_public_key(&candidate.network_public_key)?;
+    let sender = Authorized::Address(sender);
+    add_new_pool(rt, s, candidate, sender, sender)
+}
+
+/// `create_genesis_pool`: the registration path without a proof of
+/// possession or network key; `operator` receives commission and governs.
+#[allow(clippy::too_many_arguments)]
+pub fn create_genesis_pool(
+    rt: &mut Runtime<'_>,
+    s: &mut StakingInnerV1,
+    name: String,
+    network_address: String,
+    public_key: Vec<u8>,
+    commission_rate: u16,
+    votes: VotingParams,
+    operator: ObjectId,
+) -> Result<ObjectId, NativeError> {
+    let operator = Authorized::Address(operator);
+    let candidate = Candidate {
+        name,
+        network_address,
+        metadata: node_metadata::default(),
+        public_key,
+        network_public_key: Vec::new(),
+        proof_of_possession: Vec::new(),
+        commission_rate,
+        votes,
+    };
+    add_new_pool(rt, s, candidate, operator, operator)
+}
+
+/// `add_new_pool`: a pool created in the current epoch, added under its id.
+fn add_new_pool(
+    rt: &mut Runtime<'_>,
+    s: &mut StakingInnerV1,
+    c: Candidate,
+    commission_receiver: Authorized,
+    governance_authorized: Authorized,
+) -> Result<ObjectId, NativeError> {
+    let pool = staking_pool::new(
+        rt,
+        c.name,
+        c.network_address,
+        &c.metadata,
+        &c.public_key,
+        c.network_public_key,
+        c.commission_rate,
+        c.votes,
+        s.epoch,
+        s.next_committee.is_some(),
+        commission_receiver,
+        governance_authorized,
+    )?;
     let mut table = pools(s);
     table.add(
         rt,
         id_value(pool.node_info.node_id),
-        Value::new(staking_pool::pool_type(), pool),
+        Value::new(staking_pool::pool_type(), &pool),
     )?;
     s.pools.size = table.size;
-    Ok(())
+    Ok(pool.node_info.node_id)
 }
 
 /// `set_committee`.
@@ -171,7 +249,7 @@ pub fn load_pool(
     table.get(rt, &key, &staking_pool::pool_type())
 }
 
-fn store_pool(
+pub(crate) fn store_pool(
     rt: &mut Runtime<'_>,
     s: &StakingInnerV1,
     pool: &StakingPool,
@@ -300,6 +378,7 @@ pub fn voting_end(
             EWrongEpochState,
         )?;
     }
+    clear_previous_committee_blocked_commission(rt, s)?;
     select_committee_and_calculate_votes(rt, s)?;
     s.epoch_state = EpochState::NextParamsSelected(start);
     events::emit(
@@ -308,6 +387,22 @@ pub fn voting_end(
             next_epoch: add_u32(s.epoch, 1)?,
         },
     )
+}
+
+/// Makes the commission the previous committee earned at the last epoch
+/// change collectable.
+fn clear_previous_committee_blocked_commission(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+) -> Result<(), NativeError> {
+    for entry in &s.previous_committee.pos0.contents {
+        if pools(s).contains(rt, &id_value(entry.key)) {
+            let mut pool = load_pool(rt, s, entry.key)?;
+            staking_pool::clear_blocked_commission(rt, &mut pool)?;
+            store_pool(rt, s, &pool)?;
+        }
+    }
+    Ok(())
 }
 
 fn select_committee_and_calculate_votes(
@@ -341,6 +436,8 @@ fn select_committee_and_calculate_votes(
     }
     let capacity = quorum_above(&votes, &weights, s.n_shards);
     store_public_keys(rt, s, &keys)?;
+    // Prices are not selected here: `recalculate_prices` applies them when
+    // votes change and at every epoch change, so these fields stay unused.
     s.next_epoch_params = Some(epoch_parameters::new(capacity, u64::MAX, u64::MAX));
     s.next_committee = Some(next);
     Ok(())
@@ -459,6 +556,90 @@ pub fn epoch_sync_done(
     Ok(())
 }
 
+// === Node parameters and commission ===
+
+/// Loads `node_id`'s pool (`EPoolNotFound`), applies `f` and stores it:
+/// the body of every setter.
+pub fn update_pool<F>(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    node_id: ObjectId,
+    f: F,
+) -> Result<(), NativeError>
+where
+    F: FnOnce(&mut StakingPool) -> Result<(), NativeError>,
+{
+    let mut pool = load_pool(rt, s, node_id)?;
+    f(&mut pool)?;
+    store_pool(rt, s, &pool)
+}
+
+/// `collect_commission`: the FROST collected.
+pub fn collect_commission(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    node_id: ObjectId,
+    auth: &Authenticated,
+) -> Result<u64, NativeError> {
+    let mut pool = load_pool(rt, s, node_id)?;
+    let out = staking_pool::collect_commission(rt, &mut pool, auth)?;
+    store_pool(rt, s, &pool)?;
+    Ok(out)
+}
+
+/// `try_join_active_set`: refreshes the node's projected stake in the
+/// active set (a node with none leaves it).
+pub fn try_join_active_set(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    cap: &StorageNodeCap,
+) -> Result<(), NativeError> {
+    let pool = load_pool(rt, s, cap.node_id)?;
+    store_pool_and_update_active_set(rt, s, &pool)
+}
+
+/// `recalculate_prices`: the `quorum_below` of the current committee's
+/// storage and write price votes, weighted by shards (`u64::MAX` for an
+/// empty committee).
+pub fn recalculate_prices(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+) -> Result<(u64, u64), NativeError> {
+    let nodes = &s.committee.pos0.contents;
+    if nodes.is_empty() {
+        return Ok((u64::MAX, u64::MAX));
+    }
+    let mut storage = Vec::with_capacity(nodes.len());
+    let mut write = Vec::with_capacity(nodes.len());
+    let mut weights = Vec::with_capacity(nodes.len());
+    for entry in nodes {
+        let pool = load_pool(rt, s, entry.key)?;
+        storage.push(pool.voting_params.storage_price);
+        write.push(pool.voting_params.write_price);
+        weights.push(entry.value.len() as u16);
+    }
+    Ok((
+        quorum_below(&storage, &weights, s.n_shards),
+        quorum_below(&write, &weights, s.n_shards),
+    ))
+}
+
+/// `quorum_below`: the smallest value that votes holding a quorum (`3w >=
+/// 2n + 1` of `n_shards`) are at or below; `u64::MAX` if the votes hold
+/// none.
+pub fn quorum_below(votes: &[u64], weights: &[u16], n_shards: u16) -> u64 {
+    let mut order: Vec<usize> = (0..votes.len()).collect();
+    order.sort_by(|a, b| votes[*a].cmp(&votes[*b]));
+    let mut weight = 0u32;
+    for i in order {
+        weight = weight.saturating_add(u32::from(weights.get(i).copied().unwrap_or(0)));
+        if is_quorum(weight, u32::from(n_shards)) {
+            return votes[i];
+        }
+    }
+    u64::MAX
+}
+
 /// `quorum_above`: the largest value that votes holding a quorum (`3w >=
 /// 2n + 1` of `n_shards`) are at or above; 0 if the votes hold none.
 pub fn quorum_above(votes: &[u64], weights: &[u16], n_shards: u16) -> u64 {
@@ -477,6 +658,63 @@ pub fn quorum_above(votes: &[u64], weights: &[u16], n_shards: u16) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Walrus's formulation: start from the whole weight and drop the
+    /// highest votes until the rest is no quorum; the vote that broke it.
+    fn quorum_below_by_removal(votes: &[u64], weights: &[u16], n_shards: u16) -> u64 {
+        let mut order: Vec<usize> = (0..votes.len()).collect();
+        order.sort_by(|a, b| votes[*b].cmp(&votes[*a]));
+        let mut weight: u32 = weights.iter().map(|w| u32::from(*w)).sum();
+        for i in order {
+            weight -= u32::from(weights[i]);
+            if !is_quorum(weight, u32::from(n_shards)) {
+                return votes[i];
+            }
+        }
+        u64::MAX
+    }
+
+    fn committee_votes() -> impl Strategy<Value = (Vec<u64>, Vec<u16>)> {
+        proptest::collection::vec((0u64..20, 1u16..8), 1..12).prop_map(|v| v.into_iter().unzip())
+    }
+
+    proptest! {
+        /// Over a whole committee (weights sum to `n_shards`), both
+        /// formulations agree, the result is a vote, votes at or below it
+        /// hold a quorum and votes strictly below it do not.
+        #[test]
+        fn quorum_below_is_the_least_value_a_quorum_accepts((votes, weights) in committee_votes()) {
+            let n: u16 = weights.iter().sum();
+            let v = quorum_below(&votes, &weights, n);
+            prop_assert_eq!(v, quorum_below_by_removal(&votes, &weights, n));
+            prop_assert!(votes.contains(&v));
+            let at_or_below: u32 = votes.iter().zip(&weights).filter(|(x, _)| **x <= v).map(|(_, w)| u32::from(*w)).sum();
+            let below: u32 = votes.iter().zip(&weights).filter(|(x, _)| **x < v).map(|(_, w)| u32::from(*w)).sum();
+            prop_assert!(is_quorum(at_or_below, u32::from(n)));
+            prop_assert!(!is_quorum(below, u32::from(n)));
+        }
+
+        /// `quorum_above` mirrors it: votes at or above hold a quorum,
+        /// votes strictly above do not.
+        #[test]
+        fn quorum_above_is_the_greatest_value_a_quorum_accepts((votes, weights) in committee_votes()) {
+            let n: u16 = weights.iter().sum();
+            let v = quorum_above(&votes, &weights, n);
+            let at_or_above: u32 = votes.iter().zip(&weights).filter(|(x, _)| **x >= v).map(|(_, w)| u32::from(*w)).sum();
+            let above: u32 = votes.iter().zip(&weights).filter(|(x, _)| **x > v).map(|(_, w)| u32::from(*w)).sum();
+            prop_assert!(is_quorum(at_or_above, u32::from(n)));
+            prop_assert!(!is_quorum(above, u32::from(n)));
+        }
+    }
+
+    #[test]
+    fn quorum_below_is_the_smallest_value_a_quorum_reaches() {
+        // n = 10, quorum 7: 4 vote 10, 3 vote 50, 3 vote 100.
+        assert_eq!(quorum_below(&[50, 10, 100], &[3, 4, 3], 10), 50);
+        assert_eq!(quorum_below(&[10, 50], &[7, 3], 10), 10);
+        assert_eq!(quorum_below(&[100], &[6], 10), u64::MAX);
+    }
 
     #[test]
     fn quorum_above_is_the_largest_value_a_quorum_reaches() {

@@ -3,18 +3,23 @@
 //! an object whose id is the node id; it lives in the pools
 //! `ObjectTable`. Exchange rates live in the `exchange_rates` table:
 //! dynamic fields of its id keyed by the epoch (`u32`), as `sui::table`
-//! stores them.
+//! stores them. The commission blocked until the next `voting_end` is a
+//! `u64` in the `extra_fields` bag under the empty struct
+//! `NewEpochCommissionBlockedForCollection` (one `false` byte in BCS).
 
+use floe_core::move_types::Ability::{Copy, Drop, Store};
 use floe_core::move_types::{
-    Authorized, Bag, Balance, MoveType, MoveTypeInfo, NodeMetadata, PoolExchangeRate, PoolState,
-    StakedWal, StakingPool, StorageNodeInfo, Table, VotingParams,
+    Authorized, Bag, Balance, MovePackage, MoveRole, MoveType, MoveTypeInfo, MoveTypeKind,
+    NodeMetadata, ObjectId, PoolExchangeRate, PoolState, StakedWal, StakingPool, StorageNodeInfo,
+    Table, VotingParams,
 };
 use floe_ledger::native::{NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
+use crate::floe::auth::{self, Authenticated};
 use crate::floe::pending_values as pending;
 use crate::floe::pool_exchange_rate::{self as rate, to_shares, to_wal};
-use crate::floe::{staked_wal, storage_node};
+use crate::floe::{messages, staked_wal, storage_node};
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{add_u32, add_u64, arithmetic, ensure, floe_tag, new_id, to_address};
 
@@ -29,6 +34,7 @@ pub const MAX_NETWORK_ADDRESS_LENGTH: usize = 259;
 abort_codes! {
     module: "staking_pool",
     EPoolAlreadyUpdated = 0,
+    EInvalidProofOfPossession = 4,
     EPoolIsNotActive = 6,
     EZeroStake = 7,
     ENotStaked = 8,
@@ -38,6 +44,7 @@ abort_codes! {
     EActivationEpochNotReached = 12,
     EWithdrawDirectly = 13,
     EIncorrectCommissionRate = 14,
+    EAuthorizationFailure = 15,
     EInvalidNetworkAddressLength = 16,
     EInvalidNameLength = 17,
 }
@@ -67,7 +74,24 @@ pub const FUNCTIONS: &[FnSig] = &[
     ),
 ];
 
-const STRUCTS: &[MoveTypeInfo] = &[PoolState::INFO, VotingParams::INFO, StakingPool::INFO];
+/// `NewEpochCommissionBlockedForCollection {}`: the bag key of the
+/// blocked commission.
+const BLOCKED_COMMISSION_KEY: MoveTypeInfo = MoveTypeInfo {
+    package: MovePackage::Walrus,
+    module: "staking_pool",
+    name: "NewEpochCommissionBlockedForCollection",
+    type_params: &[],
+    abilities: &[Copy, Drop, Store],
+    role: MoveRole::Value,
+    kind: MoveTypeKind::Struct(&[]),
+};
+
+const STRUCTS: &[MoveTypeInfo] = &[
+    BLOCKED_COMMISSION_KEY,
+    PoolState::INFO,
+    VotingParams::INFO,
+    StakingPool::INFO,
+];
 
 /// The module declaration.
 pub const MODULE: ModuleDecl = ModuleDecl {
@@ -84,21 +108,22 @@ fn native(_name: &str) -> Option<NativeBody> {
     None
 }
 
-/// `new`: an active pool from `activation_epoch` on for a new node whose
-/// id is the pool's fresh id. Lengths are counted in bytes, as Move's
+/// `new`: an active pool created in `epoch` for a new node whose id is
+/// the pool's fresh id; it counts from `epoch` (`epoch + 1` once the next
+/// committee is selected). Lengths are counted in bytes, as Move's
 /// `String::length` counts them.
 #[allow(clippy::too_many_arguments)]
 pub fn new(
     rt: &mut Runtime<'_>,
     name: String,
     network_address: String,
-    public_key: &[u8],
     metadata: &NodeMetadata,
+    public_key: &[u8],
+    network_public_key: Vec<u8>,
     commission_rate: u16,
-    storage_price: u64,
-    write_price: u64,
-    node_capacity: u64,
-    activation_epoch: u32,
+    votes: VotingParams,
+    epoch: u32,
+    committee_selected: bool,
     commission_receiver: Authorized,
     governance_authorized: Authorized,
 ) -> Result<StakingPool, NativeError> {
@@ -112,26 +137,27 @@ pub fn new(
         u64::from(commission_rate) <= N_BASIS_POINTS,
         EIncorrectCommissionRate,
     )?;
+    let activation_epoch = if committee_selected {
+        add_u32(epoch, 1)?
+    } else {
+        epoch
+    };
     let node_info: StorageNodeInfo = storage_node::new(
         rt,
         name,
         id,
         network_address,
         public_key,
-        Vec::new(),
+        network_public_key,
         metadata,
     )?;
     Ok(StakingPool {
         id,
         state: PoolState::Active,
-        voting_params: VotingParams {
-            storage_price,
-            write_price,
-            node_capacity,
-        },
+        voting_params: votes,
         node_info,
         activation_epoch,
-        latest_epoch: activation_epoch,
+        latest_epoch: epoch,
         wal_balance: 0,
         num_shares: 0,
         pending_shares_withdraw: pending::empty(),
@@ -152,6 +178,22 @@ pub fn new(
             size: 0,
         },
     })
+}
+
+/// `verify_proof_of_possession`: the signature over the proof-of-possession
+/// message of `public_key` for `epoch` and `sender` (the key must have 48
+/// bytes: `messages::EInvalidKeyLength`).
+pub fn verify_proof_of_possession(
+    public_key: &[u8],
+    proof_of_possession: &[u8],
+    epoch: u32,
+    sender: ObjectId,
+) -> Result<(), NativeError> {
+    let message = messages::new_proof_of_possession_msg(epoch, sender, public_key.to_vec())?;
+    ensure(
+        message.verify(proof_of_possession),
+        EInvalidProofOfPossession,
+    )
 }
 
 /// The pool's type tag (the object type of each pools-table entry).
@@ -276,7 +318,9 @@ fn take_rewards(pool: &mut StakingPool, value: u64, principal: u64) -> u64 {
     rewards
 }
 
-/// `advance_epoch`: commission, rewards, key rotation, pending stake.
+/// `advance_epoch`: the commission at the current rate (blocked until the
+/// next `voting_end`), then the latest pending rate due by `epoch`, then
+/// rewards, key rotation, pending stake.
 pub fn advance_epoch(
     rt: &mut Runtime<'_>,
     pool: &mut StakingPool,
@@ -284,9 +328,12 @@ pub fn advance_epoch(
     epoch: u32,
 ) -> Result<(), NativeError> {
     ensure(epoch > pool.latest_epoch, EPoolAlreadyUpdated)?;
-    let commission = (u128::from(rewards) * u128::from(pool.commission_rate)
-        / u128::from(N_BASIS_POINTS)) as u64;
-    pool.commission.value = add_u64(pool.commission.value, commission)?;
+    let commission = commission_of(rewards, pool.commission_rate);
+    add_commission(rt, pool, commission, true)?;
+    if let Some(rate) = pending::latest_value_at(&pool.pending_commission_rate, epoch) {
+        pool.commission_rate = rate as u16;
+    }
+    pending::flush(&mut pool.pending_commission_rate, epoch)?;
     let rest = rewards - commission;
     pool.wal_balance = add_u64(pool.wal_balance, rest)?;
     pool.rewards_pool.value = add_u64(pool.rewards_pool.value, rest)?;
@@ -294,6 +341,12 @@ pub fn advance_epoch(
     process_pending_stake(rt, pool, epoch)?;
     pool.latest_epoch = epoch;
     Ok(())
+}
+
+/// The commission of `rewards` at `rate` basis points (u128, floored; at
+/// most `rewards` for a rate of at most 10_000).
+pub fn commission_of(rewards: u64, rate: u16) -> u64 {
+    (u128::from(rewards) * u128::from(rate) / u128::from(N_BASIS_POINTS)) as u64
 }
 
 /// `process_pending_stake`.
@@ -366,4 +419,192 @@ pub fn wal_balance_at_epoch(pool: &StakingPool, epoch: u32) -> Result<u64, Nativ
     let out = to_wal(&now, shares_out.min(pool.num_shares))?;
     let gross = add_u64(pool.wal_balance, pending_in)?;
     gross.checked_sub(out.min(gross)).ok_or_else(arithmetic)
+}
+
+// === Node parameters ===
+
+/// `set_next_commission`: `commission_rate` from `epoch + 2` on.
+pub fn set_next_commission(
+    pool: &mut StakingPool,
+    commission_rate: u16,
+    epoch: u32,
+) -> Result<(), NativeError> {
+    ensure(
+        u64::from(commission_rate) <= N_BASIS_POINTS,
+        EIncorrectCommissionRate,
+    )?;
+    pending::insert_or_replace(
+        &mut pool.pending_commission_rate,
+        add_u32(epoch, 2)?,
+        u64::from(commission_rate),
+    );
+    Ok(())
+}
+
+/// `set_next_public_key`: checks the proof of possession, then rotates at
+/// the next advance.
+pub fn set_next_public_key(
+    pool: &mut StakingPool,
+    public_key: &[u8],
+    proof_of_possession: &[u8],
+    epoch: u32,
+    sender: ObjectId,
+) -> Result<(), NativeError> {
+    verify_proof_of_possession(public_key, proof_of_possession, epoch, sender)?;
+    storage_node::set_next_public_key(&mut pool.node_info, public_key)
+}
+
+/// `set_name`.
+pub fn set_name(pool: &mut StakingPool, name: String) -> Result<(), NativeError> {
+    ensure(name.len() <= MAX_NODE_NAME_LENGTH, EInvalidNameLength)?;
+    pool.node_info.name = name;
+    Ok(())
+}
+
+/// `set_network_address`.
+pub fn set_network_address(
+    pool: &mut StakingPool,
+    network_address: String,
+) -> Result<(), NativeError> {
+    ensure(
+        network_address.len() <= MAX_NETWORK_ADDRESS_LENGTH,
+        EInvalidNetworkAddressLength,
+    )?;
+    pool.node_info.network_address = network_address;
+    Ok(())
+}
+
+// === Authorization and commission ===
+
+/// `set_commission_receiver`.
+pub fn set_commission_receiver(
+    pool: &mut StakingPool,
+    authenticated: &Authenticated,
+    receiver: Authorized,
+) -> Result<(), NativeError> {
+    ensure(
+        auth::matches(authenticated, &pool.commission_receiver),
+        EAuthorizationFailure,
+    )?;
+    pool.commission_receiver = receiver;
+    Ok(())
+}
+
+/// `set_governance_authorized`.
+pub fn set_governance_authorized(
+    pool: &mut StakingPool,
+    authenticated: &Authenticated,
+    authorized: Authorized,
+) -> Result<(), NativeError> {
+    ensure(
+        auth::matches(authenticated, &pool.governance_authorized),
+        EAuthorizationFailure,
+    )?;
+    pool.governance_authorized = authorized;
+    Ok(())
+}
+
+/// `collect_commission`: the FROST collected (all but the blocked amount).
+pub fn collect_commission(
+    rt: &mut Runtime<'_>,
+    pool: &mut StakingPool,
+    authenticated: &Authenticated,
+) -> Result<u64, NativeError> {
+    ensure(
+        auth::matches(authenticated, &pool.commission_receiver),
+        EAuthorizationFailure,
+    )?;
+    let blocked = blocked_commission(rt, pool)?;
+    let total = pool.commission.value;
+    if total <= blocked {
+        return Ok(0);
+    }
+    pool.commission.value = blocked;
+    Ok(total - blocked)
+}
+
+/// The bag key of the blocked commission (an empty struct: one `false`).
+fn blocked_key() -> Value {
+    Value::new(
+        floe_tag(
+            "staking_pool",
+            "NewEpochCommissionBlockedForCollection",
+            vec![],
+        )
+        .into(),
+        &false,
+    )
+}
+
+/// `add_commission`: adds `amount`, blocked until `voting_end` if `block`.
+pub fn add_commission(
+    rt: &mut Runtime<'_>,
+    pool: &mut StakingPool,
+    amount: u64,
+    block: bool,
+) -> Result<(), NativeError> {
+    pool.commission.value = add_u64(pool.commission.value, amount)?;
+    if block && amount > 0 {
+        let bag = to_address(pool.extra_fields.id);
+        let key = blocked_key();
+        if rt.df_exists(bag, &key) {
+            let blocked: u64 = rt.df_get(bag, &key, &TypeTag::U64)?;
+            rt.df_set(bag, &key, Value::u64(add_u64(blocked, amount)?))?;
+        } else {
+            rt.df_add(bag, key, Value::u64(amount))?;
+            pool.extra_fields.size += 1;
+        }
+    }
+    Ok(())
+}
+
+/// `clear_blocked_commission`.
+pub fn clear_blocked_commission(
+    rt: &mut Runtime<'_>,
+    pool: &mut StakingPool,
+) -> Result<(), NativeError> {
+    let bag = to_address(pool.extra_fields.id);
+    let key = blocked_key();
+    if rt.df_exists(bag, &key) {
+        rt.df_remove(bag, &key, &TypeTag::U64)?;
+        pool.extra_fields.size -= 1;
+    }
+    Ok(())
+}
+
+/// `blocked_commission`: the commission that cannot be collected yet.
+pub fn blocked_commission(rt: &mut Runtime<'_>, pool: &StakingPool) -> Result<u64, NativeError> {
+    let bag = to_address(pool.extra_fields.id);
+    let key = blocked_key();
+    if rt.df_exists(bag, &key) {
+        rt.df_get(bag, &key, &TypeTag::U64)
+    } else {
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The commission is `floor(rewards * rate / 10_000)`, never more
+        /// than the rewards, and computed without overflow for any u64.
+        #[test]
+        fn commission_is_the_floored_share(rewards in any::<u64>(), rate in 0u16..=10_000) {
+            let c = commission_of(rewards, rate);
+            prop_assert!(c <= rewards);
+            let exact = u128::from(rewards) * u128::from(rate);
+            prop_assert!(u128::from(c) * 10_000 <= exact);
+            prop_assert!(exact < (u128::from(c) + 1) * 10_000);
+        }
+    }
+
+    #[test]
+    fn commission_examples() {
+        assert_eq!(commission_of(u64::MAX, 10_000), u64::MAX);
+        assert_eq!(commission_of(999, 1_000), 99);
+        assert_eq!(commission_of(1_000, 0), 0);
+    }
 }

@@ -10,11 +10,16 @@ use floe_ledger::native::{NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::floe::{extended_field, node_metadata};
-use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis};
-use crate::util::{arg, floe_value, new_id, to_address};
+use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
+use crate::util::{arg, ensure, floe_value, new_id, to_address};
 
-/// No abort codes.
-pub const ABORT_CODES: &[AbortCode] = &[];
+/// Length of a network public key (compressed secp256r1).
+pub const NETWORK_PUBLIC_KEY_LENGTH: usize = 33;
+
+abort_codes! {
+    module: "storage_node",
+    EInvalidNetworkPublicKey = 0,
+}
 
 /// Every `public` and `entry` function of the Move module, in source order.
 pub const FUNCTIONS: &[FnSig] = &[
@@ -154,6 +159,63 @@ pub fn new_cap(
         deny_list_sequence: 0,
         deny_list_size: 0,
     })
+}
+
+/// The `ExtendedField<NodeMetadata>` value type.
+fn metadata_type() -> TypeTag {
+    crate::util::floe_tag("node_metadata", "NodeMetadata", vec![]).into()
+}
+
+/// `check_network_public_key`: 33 bytes.
+pub fn check_network_public_key(network_public_key: &[u8]) -> Result<(), NativeError> {
+    ensure(
+        network_public_key.len() == NETWORK_PUBLIC_KEY_LENGTH,
+        EInvalidNetworkPublicKey,
+    )
+}
+
+/// `metadata`.
+pub fn metadata(rt: &mut Runtime<'_>, info: &StorageNodeInfo) -> Result<NodeMetadata, NativeError> {
+    rt.df_get(
+        to_address(info.metadata.id),
+        &extended_field::key(),
+        &metadata_type(),
+    )
+}
+
+/// `set_next_public_key`: aborts like `g1_from_bytes` on a bad key.
+pub fn set_next_public_key(
+    info: &mut StorageNodeInfo,
+    public_key: &[u8],
+) -> Result<(), NativeError> {
+    let key = BlsPublicKey::from_bytes(public_key).map_err(|_| BLS12381_EINVALID_INPUT.err())?;
+    info.next_epoch_public_key = Some(Element {
+        bytes: key.to_bytes().to_vec(),
+    });
+    Ok(())
+}
+
+/// `set_network_public_key`: 33 bytes.
+pub fn set_network_public_key(
+    info: &mut StorageNodeInfo,
+    network_public_key: Vec<u8>,
+) -> Result<(), NativeError> {
+    check_network_public_key(&network_public_key)?;
+    info.network_public_key = network_public_key;
+    Ok(())
+}
+
+/// `set_node_metadata`: swaps the extended field's value.
+pub fn set_node_metadata(
+    rt: &mut Runtime<'_>,
+    info: &StorageNodeInfo,
+    metadata: &NodeMetadata,
+) -> Result<(), NativeError> {
+    rt.df_set(
+        to_address(info.metadata.id),
+        &extended_field::key(),
+        node_metadata::metadata_value(metadata),
+    )
 }
 
 /// `next_epoch_public_key`: the key from the next epoch on.

@@ -486,3 +486,17 @@ pub fn extract_burn_balance(rt: &mut Runtime<'_>, system: &System) -> Result<u64
     store_inner(rt, system, &state)?;
     Ok(burn)
 }
+
+/// `set_storage_price` and `set_write_price` (package-internal), as
+/// `staking::update_prices` calls them.
+pub fn set_prices(
+    rt: &mut Runtime<'_>,
+    system: &System,
+    storage_price: u64,
+    write_price: u64,
+) -> Result<(), NativeError> {
+    let mut state = load_inner(rt, system)?;
+    state.storage_price_per_unit_size = storage_price;
+    state.write_price_per_unit_size = write_price;
+    store_inner(rt, system, &state)
+}

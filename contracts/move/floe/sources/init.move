@@ -16,13 +16,10 @@
 /// `StorageNodeCap` to its operator.
 module floe::init;
 
-use floe::auth;
 use floe::bls_aggregate;
 use floe::committee;
-use floe::node_metadata;
 use floe::staking;
 use floe::staking_inner;
-use floe::staking_pool;
 use floe::storage_node;
 use floe::system::{Self, System};
 use floe::system_state_inner;
@@ -110,23 +107,17 @@ public fun initialize_floe(
     let mut keys = vec_map::empty();
     let mut i = 0;
     while (i < n_members) {
-        let operator = auth::authorized_address(operators[i]);
-        let pool = staking_pool::new(
+        let node_id = staking_state.create_genesis_pool(
             names[i],
             network_addresses[i],
             public_keys[i],
-            node_metadata::default(),
             commission_rates[i],
             storage_price_per_unit_size,
             write_price_per_unit_size,
             node_capacities[i],
-            epoch,
-            operator,
-            operator,
+            operators[i],
             ctx,
         );
-        let node_id = pool.node_info().id();
-        staking_state.add_pool(pool);
         storage_node::new_cap(node_id, epoch, ctx).transfer_cap(operators[i]);
         assignments.insert(node_id, shard_counts[i]);
         keys.insert(node_id, public_keys[i]);

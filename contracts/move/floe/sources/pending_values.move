@@ -28,6 +28,16 @@ public(package) fun insert_or_add(self: &mut PendingValues, epoch: u32, value: u
     }
 }
 
+/// Sets the amount of `epoch` to `value`, replacing any recorded one.
+public(package) fun insert_or_replace(self: &mut PendingValues, epoch: u32, value: u64) {
+    let map = &mut self.0;
+    if (map.contains(&epoch)) {
+        *map.get_mut(&epoch) = value;
+    } else {
+        map.insert(epoch, value);
+    }
+}
+
 /// Subtracts `value` from the amount of `epoch` (dropping it at zero).
 public(package) fun reduce(self: &mut PendingValues, epoch: u32, value: u64) {
     let map = &mut self.0;
@@ -44,6 +54,24 @@ public(package) fun reduce(self: &mut PendingValues, epoch: u32, value: u64) {
 public(package) fun value_at(self: &PendingValues, epoch: u32): u64 {
     let map = &self.0;
     if (map.contains(&epoch)) { *map.get(&epoch) } else { 0 }
+}
+
+/// The amount of the latest epoch up to `epoch`, if any (a rate scheduled
+/// for an epoch the pool was not advanced in still applies later).
+public(package) fun latest_value_at(self: &PendingValues, epoch: u32): Option<u64> {
+    let map = &self.0;
+    let mut best = option::none<u32>();
+    let mut value = option::none<u64>();
+    let mut i = 0;
+    while (i < map.length()) {
+        let (key, v) = map.get_entry_by_idx(i);
+        if (*key <= epoch && (best.is_none() || *key > *best.borrow())) {
+            best = option::some(*key);
+            value = option::some(*v);
+        };
+        i = i + 1;
+    };
+    value
 }
 
 /// Removes and sums every amount of an epoch up to `epoch`.

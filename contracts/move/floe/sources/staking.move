@@ -1,7 +1,8 @@
 // Copyright (c) floe authors
 // SPDX-License-Identifier: Apache-2.0
 
-/// The shared `Staking` object and the public staking API: stake and
+/// The shared `Staking` object and the public staking API: node
+/// registration and parameters, commission, price votes, stake and
 /// withdraw, and the three calls that move epochs on (`voting_end`,
 /// `initiate_epoch_change`, `epoch_sync_done`), all permissionless except
 /// `epoch_sync_done`, which takes the node's `StorageNodeCap`.
@@ -12,17 +13,20 @@
 ///
 /// `initiate_epoch_change` has Walrus's `initiate_epoch_change_v2`
 /// semantics (the 3% burn goes through the WAL treasury); floe never had a
-/// v1, so it keeps the plain name. Not here yet: node registration, price
-/// and capacity vote setters, commission collection, governance and
-/// migration.
+/// v1, so it keeps the plain name. Not here yet: governance votes,
+/// subsidies' `add_commission_to_pools` and migration.
 module floe::staking;
 
+use floe::auth::{Self, Authenticated, Authorized};
+use floe::events;
+use floe::node_metadata::NodeMetadata;
 use floe::staked_wal::StakedWal;
 use floe::staking_inner::StakingInnerV1;
-use floe::storage_node::StorageNodeCap;
+use floe::storage_node::{Self, StorageNodeCap};
 use floe::system::System;
+use std::string::String;
 use sui::clock::Clock;
-use sui::coin::Coin;
+use sui::coin::{Self, Coin};
 use sui::dynamic_field as df;
 use wal::wal::{ProtectedTreasury, WAL};
 
@@ -58,6 +62,157 @@ public(package) fun create(inner: StakingInnerV1, package_id: ID, ctx: &mut TxCo
 /// Shares `staking`.
 public(package) fun share(staking: Staking) {
     transfer::share_object(staking);
+}
+
+// === Storage nodes ===
+
+/// Registers a storage node candidate and returns its capability. The
+/// node id is the id of its new staking pool. `public_key` is a compressed
+/// BLS12-381 G1 key (48 bytes) and `proof_of_possession` its signature
+/// over the proof-of-possession message for the current epoch and the
+/// sender; `network_public_key` has 33 bytes; `name` at most 100 bytes,
+/// `network_address` (`host:port`) at most 259; `commission_rate` in basis
+/// points, at most 10_000. The prices and capacity are the node's first
+/// votes. The cap receives the commission; the sender governs.
+public fun register_candidate(
+    staking: &mut Staking,
+    name: String,
+    network_address: String,
+    metadata: NodeMetadata,
+    public_key: vector<u8>,
+    network_public_key: vector<u8>,
+    proof_of_possession: vector<u8>,
+    commission_rate: u16,
+    storage_price: u64,
+    write_price: u64,
+    node_capacity: u64,
+    ctx: &mut TxContext,
+): StorageNodeCap {
+    let inner = staking.inner_mut();
+    let node_id = inner.create_pool(
+        name,
+        network_address,
+        metadata,
+        public_key,
+        network_public_key,
+        proof_of_possession,
+        commission_rate,
+        storage_price,
+        write_price,
+        node_capacity,
+        ctx,
+    );
+    let cap = storage_node::new_cap(node_id, 0, ctx);
+    let receiver = auth::authorized_object(object::id(&cap));
+    inner.set_commission_receiver(node_id, auth::authenticate_sender(ctx), receiver);
+    cap
+}
+
+/// Sets the commission rate (basis points, at most 10_000) of `cap`'s pool
+/// from two epochs ahead on, so stakers can react.
+public fun set_next_commission(staking: &mut Staking, cap: &StorageNodeCap, commission_rate: u16) {
+    staking.inner_mut().set_next_commission(cap, commission_rate);
+}
+
+/// Collects `node_id`'s commission, all but what the last epoch change
+/// added (collectable from the next `voting_end`); `auth` must be the
+/// pool's commission receiver.
+public fun collect_commission(
+    staking: &mut Staking,
+    node_id: ID,
+    auth: Authenticated,
+    ctx: &mut TxContext,
+): Coin<WAL> {
+    coin::from_balance(staking.inner_mut().collect_commission(node_id, auth), ctx)
+}
+
+/// Hands `node_id`'s commission to `receiver`; `auth` must be the current
+/// receiver.
+public fun set_commission_receiver(
+    staking: &mut Staking,
+    node_id: ID,
+    auth: Authenticated,
+    receiver: Authorized,
+) {
+    staking.inner_mut().set_commission_receiver(node_id, auth, receiver);
+}
+
+/// Hands `node_id`'s governance rights to `authorized`; `auth` must be
+/// the current authority.
+public fun set_governance_authorized(
+    staking: &mut Staking,
+    node_id: ID,
+    auth: Authenticated,
+    authorized: Authorized,
+) {
+    staking.inner_mut().set_governance_authorized(node_id, auth, authorized);
+}
+
+/// Votes for the storage price (FROST per MiB unit per epoch).
+public fun set_storage_price_vote(staking: &mut Staking, cap: &StorageNodeCap, storage_price: u64) {
+    staking.inner_mut().set_storage_price_vote(cap, storage_price);
+}
+
+/// Votes for the write price (FROST per MiB unit).
+public fun set_write_price_vote(staking: &mut Staking, cap: &StorageNodeCap, write_price: u64) {
+    staking.inner_mut().set_write_price_vote(cap, write_price);
+}
+
+/// Votes for the capacity (encoded bytes the node stores), counted at the
+/// next `voting_end`.
+public fun set_node_capacity_vote(staking: &mut Staking, cap: &StorageNodeCap, node_capacity: u64) {
+    staking.inner_mut().set_node_capacity_vote(cap, node_capacity);
+}
+
+/// Applies the current committee's price votes to `system` right away
+/// (permissionless; voters call it after voting) and emits `PricesUpdated`.
+public fun update_prices(staking: &mut Staking, system: &mut System) {
+    let (storage_price, write_price) = staking.inner().recalculate_prices();
+    system.set_storage_price(storage_price);
+    system.set_write_price(write_price);
+    events::emit_prices_updated(staking.inner().epoch(), storage_price, write_price);
+}
+
+/// Sets the BLS key `cap`'s node signs with from its pool's next epoch
+/// advance on; `proof_of_possession` as for `register_candidate`.
+public fun set_next_public_key(
+    staking: &mut Staking,
+    cap: &StorageNodeCap,
+    public_key: vector<u8>,
+    proof_of_possession: vector<u8>,
+    ctx: &mut TxContext,
+) {
+    staking.inner_mut().set_next_public_key(cap, public_key, proof_of_possession, ctx);
+}
+
+/// Renames `cap`'s node (at most 100 bytes).
+public fun set_name(staking: &mut Staking, cap: &StorageNodeCap, name: String) {
+    staking.inner_mut().set_name(cap, name);
+}
+
+/// Moves `cap`'s node to `network_address` (`host:port`, at most 259 bytes).
+public fun set_network_address(staking: &mut Staking, cap: &StorageNodeCap, network_address: String) {
+    staking.inner_mut().set_network_address(cap, network_address);
+}
+
+/// Replaces `cap`'s node's network public key (33 bytes).
+public fun set_network_public_key(
+    staking: &mut Staking,
+    cap: &StorageNodeCap,
+    network_public_key: vector<u8>,
+) {
+    staking.inner_mut().set_network_public_key(cap, network_public_key);
+}
+
+/// Replaces `cap`'s node's metadata.
+public fun set_node_metadata(staking: &mut Staking, cap: &StorageNodeCap, metadata: NodeMetadata) {
+    staking.inner_mut().set_node_metadata(cap, metadata);
+}
+
+/// Puts `cap`'s node in the active set with its projected stake, e.g.
+/// after another node's stake fell below it (stake changes do this too).
+public fun try_join_active_set(staking: &mut Staking, cap: &StorageNodeCap) {
+    staking.inner_mut().try_join_active_set(cap);
 }
 
 // === Stake ===
@@ -103,7 +258,8 @@ public fun voting_end(staking: &mut Staking, clock: &Clock) {
 }
 
 /// Ends the epoch (from its end on, once `voting_end` ran): burns 3% of
-/// its rewards, pays the pools and moves `system` to the next committee.
+/// its rewards, pays the pools, moves `system` to the next committee and
+/// applies the new committee's price votes (`update_prices`).
 public fun initiate_epoch_change(
     staking: &mut Staking,
     system: &mut System,
@@ -111,6 +267,7 @@ public fun initiate_epoch_change(
     clock: &Clock,
 ) {
     staking.inner_mut().initiate_epoch_change(system, treasury, clock);
+    update_prices(staking, system);
 }
 
 /// The node of `cap` holds all its shards of `epoch`.

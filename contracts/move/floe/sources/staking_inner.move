@@ -17,24 +17,35 @@
 /// (`apportionment`) into shard counts, and `committee::transition` keeps
 /// each node's shards where it can. The next capacity is the
 /// `quorum_above` of the next committee's capacity votes, each scaled to
-/// the whole committee (`node_capacity * n_shards / shards`).
+/// the whole committee (`node_capacity * n_shards / shards`). Prices are
+/// not part of the next epoch's parameters (their fields hold `u64::MAX`,
+/// unused, as on Walrus): `recalculate_prices` takes the `quorum_below` of
+/// the current committee's votes whenever `staking::update_prices` runs,
+/// which `initiate_epoch_change` also does for the new committee.
 ///
-/// Left for later: node registration (`register_candidate`), price votes
-/// and `update_prices`, commission changes and collection, governance
-/// (upgrades, slashing) and subsidies.
+/// Membership is open: anyone with a BLS key and its proof of possession
+/// registers a candidate pool (`create_pool`); it enters the committee at
+/// a `voting_end` once its projected stake wins shards. Node parameters
+/// change through the node's `StorageNodeCap`; commission and governance
+/// through an `Authenticated` matching the pool's records.
+///
+/// Left for later: governance (upgrades, slashing) and subsidies.
 module floe::staking_inner;
 
 use floe::active_set::{Self, ActiveSet};
 use floe::apportionment;
+use floe::auth::{Self, Authenticated, Authorized};
 use floe::bls_aggregate::{Self, BlsCommittee};
 use floe::committee::{Self, Committee};
 use floe::epoch_parameters::{Self, EpochParams};
 use floe::events;
 use floe::extended_field::{Self, ExtendedField};
+use floe::node_metadata::{Self, NodeMetadata};
 use floe::staked_wal::StakedWal;
 use floe::staking_pool::{Self, StakingPool};
-use floe::storage_node::StorageNodeCap;
+use floe::storage_node::{Self, StorageNodeCap};
 use floe::system::System;
+use std::string::String;
 use sui::balance::{Self, Balance};
 use sui::bls12381::{Self, G1};
 use sui::clock::Clock;
@@ -121,9 +132,111 @@ public(package) fun new(
     }
 }
 
-/// Adds a genesis node's pool.
-public(package) fun add_pool(self: &mut StakingInnerV1, pool: StakingPool) {
-    self.pools.add(pool.node_info().id(), pool);
+/// Registers a candidate: checks the proof of possession of `public_key`
+/// (signed for the current epoch and the sender) and the network key, then
+/// creates its pool (`add_new_pool`). The sender is the commission
+/// receiver and governance authority until changed. Returns the node id.
+public(package) fun create_pool(
+    self: &mut StakingInnerV1,
+    name: String,
+    network_address: String,
+    metadata: NodeMetadata,
+    public_key: vector<u8>,
+    network_public_key: vector<u8>,
+    proof_of_possession: vector<u8>,
+    commission_rate: u16,
+    storage_price: u64,
+    write_price: u64,
+    node_capacity: u64,
+    ctx: &mut TxContext,
+): ID {
+    staking_pool::verify_proof_of_possession(public_key, proof_of_possession, self.epoch, ctx);
+    storage_node::check_network_public_key(&network_public_key);
+    let sender = auth::authorized_address(ctx.sender());
+    self.add_new_pool(
+        name,
+        network_address,
+        metadata,
+        public_key,
+        network_public_key,
+        commission_rate,
+        storage_price,
+        write_price,
+        node_capacity,
+        sender,
+        sender,
+        ctx,
+    )
+}
+
+/// A genesis node's pool: the same path as a registration without the
+/// proof of possession (the genesis sender is not the operator) or a
+/// network key; `operator` receives commission and governs. Returns the
+/// node id.
+public(package) fun create_genesis_pool(
+    self: &mut StakingInnerV1,
+    name: String,
+    network_address: String,
+    public_key: vector<u8>,
+    commission_rate: u16,
+    storage_price: u64,
+    write_price: u64,
+    node_capacity: u64,
+    operator: address,
+    ctx: &mut TxContext,
+): ID {
+    let operator = auth::authorized_address(operator);
+    self.add_new_pool(
+        name,
+        network_address,
+        node_metadata::default(),
+        public_key,
+        vector[],
+        commission_rate,
+        storage_price,
+        write_price,
+        node_capacity,
+        operator,
+        operator,
+        ctx,
+    )
+}
+
+/// Creates a pool in the current epoch and adds it under its id.
+fun add_new_pool(
+    self: &mut StakingInnerV1,
+    name: String,
+    network_address: String,
+    metadata: NodeMetadata,
+    public_key: vector<u8>,
+    network_public_key: vector<u8>,
+    commission_rate: u16,
+    storage_price: u64,
+    write_price: u64,
+    node_capacity: u64,
+    commission_receiver: Authorized,
+    governance_authorized: Authorized,
+    ctx: &mut TxContext,
+): ID {
+    let pool = staking_pool::new(
+        name,
+        network_address,
+        metadata,
+        public_key,
+        network_public_key,
+        commission_rate,
+        storage_price,
+        write_price,
+        node_capacity,
+        self.epoch,
+        self.next_committee.is_some(),
+        commission_receiver,
+        governance_authorized,
+        ctx,
+    );
+    let node_id = pool.node_info().id();
+    self.pools.add(node_id, pool);
+    node_id
 }
 
 /// Sets the genesis committee.
@@ -199,6 +312,7 @@ public(package) fun voting_end(self: &mut StakingInnerV1, clock: &Clock) {
     } else {
         assert!(now >= start + self.epoch_duration / 2, EWrongEpochState);
     };
+    self.clear_previous_committee_blocked_commission();
     self.select_committee_and_calculate_votes();
     self.epoch_state = EpochState::NextParamsSelected(start);
     events::emit_epoch_parameters_selected(self.epoch + 1);
@@ -282,6 +396,17 @@ public(package) fun epoch_sync_done(
     };
 }
 
+/// Makes the commission the previous committee earned at the last epoch
+/// change collectable.
+fun clear_previous_committee_blocked_commission(self: &mut StakingInnerV1) {
+    let ids = self.previous_committee.inner().keys();
+    let mut i = 0;
+    while (i < ids.length()) {
+        if (self.pools.contains(ids[i])) self.pools.borrow_mut(ids[i]).clear_blocked_commission();
+        i = i + 1;
+    };
+}
+
 /// The active set's stakes apportioned into the next committee, its public
 /// keys and the capacity it votes for.
 fun select_committee_and_calculate_votes(self: &mut StakingInnerV1) {
@@ -319,6 +444,8 @@ fun select_committee_and_calculate_votes(self: &mut StakingInnerV1) {
     };
     let capacity = quorum_above(votes, weights, self.n_shards);
     *self.next_epoch_public_keys.borrow_mut() = keys;
+    // Prices are not selected here: `recalculate_prices` applies them when
+    // votes change and at every epoch change, so these fields stay unused.
     self.next_epoch_params =
         option::some(
             epoch_parameters::new(capacity, std::u64::max_value!(), std::u64::max_value!()),
@@ -370,6 +497,172 @@ fun update_active_set(self: &mut StakingInnerV1, node_id: ID) {
     let epoch = self.projection_epoch();
     let stake = self.pools.borrow(node_id).wal_balance_at_epoch(epoch);
     self.active_set.borrow_mut().insert_or_update(node_id, stake);
+}
+
+// === Node parameters and commission ===
+
+/// `node_id`'s pool, mutably; aborts with `EPoolNotFound`.
+fun pool_mut(self: &mut StakingInnerV1, node_id: ID): &mut StakingPool {
+    assert!(self.pools.contains(node_id), EPoolNotFound);
+    self.pools.borrow_mut(node_id)
+}
+
+/// Schedules the commission rate of `cap`'s pool for two epochs ahead.
+public(package) fun set_next_commission(
+    self: &mut StakingInnerV1,
+    cap: &StorageNodeCap,
+    commission_rate: u16,
+) {
+    let epoch = self.epoch;
+    self.pool_mut(cap.node_id()).set_next_commission(commission_rate, epoch);
+}
+
+public(package) fun set_commission_receiver(
+    self: &mut StakingInnerV1,
+    node_id: ID,
+    auth: Authenticated,
+    receiver: Authorized,
+) {
+    self.pool_mut(node_id).set_commission_receiver(auth, receiver);
+}
+
+public(package) fun set_governance_authorized(
+    self: &mut StakingInnerV1,
+    node_id: ID,
+    auth: Authenticated,
+    authorized: Authorized,
+) {
+    self.pool_mut(node_id).set_governance_authorized(auth, authorized);
+}
+
+/// The collectable commission of `node_id`'s pool.
+public(package) fun collect_commission(
+    self: &mut StakingInnerV1,
+    node_id: ID,
+    auth: Authenticated,
+): Balance<WAL> {
+    self.pool_mut(node_id).collect_commission(auth)
+}
+
+public(package) fun set_storage_price_vote(
+    self: &mut StakingInnerV1,
+    cap: &StorageNodeCap,
+    storage_price: u64,
+) {
+    self.pool_mut(cap.node_id()).set_next_storage_price(storage_price);
+}
+
+public(package) fun set_write_price_vote(
+    self: &mut StakingInnerV1,
+    cap: &StorageNodeCap,
+    write_price: u64,
+) {
+    self.pool_mut(cap.node_id()).set_next_write_price(write_price);
+}
+
+public(package) fun set_node_capacity_vote(
+    self: &mut StakingInnerV1,
+    cap: &StorageNodeCap,
+    node_capacity: u64,
+) {
+    self.pool_mut(cap.node_id()).set_next_node_capacity(node_capacity);
+}
+
+/// The key `cap`'s node signs with from its pool's next advance on.
+public(package) fun set_next_public_key(
+    self: &mut StakingInnerV1,
+    cap: &StorageNodeCap,
+    public_key: vector<u8>,
+    proof_of_possession: vector<u8>,
+    ctx: &TxContext,
+) {
+    let epoch = self.epoch;
+    self.pool_mut(cap.node_id()).set_next_public_key(public_key, proof_of_possession, epoch, ctx);
+}
+
+public(package) fun set_name(self: &mut StakingInnerV1, cap: &StorageNodeCap, name: String) {
+    self.pool_mut(cap.node_id()).set_name(name);
+}
+
+public(package) fun set_network_address(
+    self: &mut StakingInnerV1,
+    cap: &StorageNodeCap,
+    network_address: String,
+) {
+    self.pool_mut(cap.node_id()).set_network_address(network_address);
+}
+
+public(package) fun set_network_public_key(
+    self: &mut StakingInnerV1,
+    cap: &StorageNodeCap,
+    network_public_key: vector<u8>,
+) {
+    self.pool_mut(cap.node_id()).set_network_public_key(network_public_key);
+}
+
+public(package) fun set_node_metadata(
+    self: &mut StakingInnerV1,
+    cap: &StorageNodeCap,
+    metadata: NodeMetadata,
+) {
+    self.pool_mut(cap.node_id()).set_node_metadata(metadata);
+}
+
+/// Refreshes `cap`'s node in the active set with its projected stake (it
+/// may now outrank a node whose stake fell; with none it leaves the set).
+public(package) fun try_join_active_set(self: &mut StakingInnerV1, cap: &StorageNodeCap) {
+    let node_id = cap.node_id();
+    assert!(self.pools.contains(node_id), EPoolNotFound);
+    self.update_active_set(node_id);
+}
+
+/// The storage and write prices the current committee votes for: for each,
+/// the `quorum_below` of the members' votes weighted by shards. Both are
+/// `u64::MAX` while the committee is empty.
+public(package) fun recalculate_prices(self: &StakingInnerV1): (u64, u64) {
+    let nodes = self.committee.inner();
+    if (nodes.length() == 0) return (std::u64::max_value!(), std::u64::max_value!());
+    let mut storage_votes = vector[];
+    let mut write_votes = vector[];
+    let mut weights = vector[];
+    let mut i = 0;
+    while (i < nodes.length()) {
+        let (node_id, shards) = nodes.get_entry_by_idx(i);
+        let pool = self.pools.borrow(*node_id);
+        storage_votes.push_back(pool.storage_price());
+        write_votes.push_back(pool.write_price());
+        weights.push_back((shards.length() as u16));
+        i = i + 1;
+    };
+    (
+        quorum_below(storage_votes, weights, self.n_shards),
+        quorum_below(write_votes, weights, self.n_shards),
+    )
+}
+
+/// The smallest value that votes holding a quorum (`3w >= 2n + 1`) of the
+/// `n_shards` weight are at or below (`u64::MAX` if no quorum votes).
+public(package) fun quorum_below(votes: vector<u64>, weights: vector<u16>, n_shards: u16): u64 {
+    let n = votes.length();
+    let mut order = vector::tabulate!(n, |i| i);
+    // Insertion sort by vote, ascending (stable).
+    let mut i = 1;
+    while (i < n) {
+        let mut j = i;
+        while (j > 0 && votes[order[j - 1]] > votes[order[j]]) {
+            order.swap(j - 1, j);
+            j = j - 1;
+        };
+        i = i + 1;
+    };
+    let mut weight: u64 = 0;
+    let mut i = 0;
+    while (i < n) {
+        weight = weight + (weights[order[i]] as u64);
+        if (3 * weight >= 2 * (n_shards as u64) + 1) return votes[order[i]];
+        i = i + 1;
+    };
+    std::u64::max_value!()
 }
 
 /// The largest value that votes holding a quorum (`3w >= 2n + 1`) of the

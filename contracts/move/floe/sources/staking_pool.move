@@ -16,11 +16,18 @@
 /// joins and due share withdrawals leave at that rate. A stake withdrawn in
 /// epoch `w` receives `rate(w).to_wal(rate(activation).to_shares(principal))`.
 ///
-/// Pending commission rates, commission collection, vote setters and pool
-/// withdrawal come later; `state` is always `Active` for now.
+/// Commission: at each advance `rewards * commission_rate / 10_000` (u128)
+/// of the rewards goes to `commission`, blocked for collection until the
+/// next `voting_end` (the amount sits in `extra_fields` under
+/// `NewEpochCommissionBlockedForCollection`); the commission receiver
+/// collects the rest. A new rate set in epoch `e` applies from the pool's
+/// first advance at or after `e + 2`, after that advance's commission.
+///
+/// Pool withdrawal comes later; `state` is always `Active` for now.
 module floe::staking_pool;
 
-use floe::auth::Authorized;
+use floe::auth::{Authenticated, Authorized};
+use floe::messages;
 use floe::node_metadata::NodeMetadata;
 use floe::pending_values::{Self, PendingValues};
 use floe::pool_exchange_rate::{Self, PoolExchangeRate};
@@ -42,6 +49,8 @@ const MAX_NETWORK_ADDRESS_LENGTH: u64 = 259;
 
 /// The pool was already advanced to this epoch.
 const EPoolAlreadyUpdated: u64 = 0;
+/// The proof of possession of the BLS key does not verify.
+const EInvalidProofOfPossession: u64 = 4;
 /// The pool does not accept stake.
 const EPoolIsNotActive: u64 = 6;
 /// Staking zero.
@@ -60,10 +69,16 @@ const EActivationEpochNotReached: u64 = 12;
 const EWithdrawDirectly: u64 = 13;
 /// A commission rate above 100%.
 const EIncorrectCommissionRate: u64 = 14;
+/// The caller is not the commission receiver or governance authority.
+const EAuthorizationFailure: u64 = 15;
 /// The network address is longer than `MAX_NETWORK_ADDRESS_LENGTH`.
 const EInvalidNetworkAddressLength: u64 = 16;
 /// The name is longer than `MAX_NODE_NAME_LENGTH`.
 const EInvalidNameLength: u64 = 17;
+
+/// Key (in `extra_fields`) of the commission added at the last epoch
+/// change, which cannot be collected before the next `voting_end`.
+public struct NewEpochCommissionBlockedForCollection has copy, drop, store {}
 
 /// The pool's lifecycle.
 public enum PoolState has copy, drop, store {
@@ -102,19 +117,25 @@ public struct StakingPool has key, store {
     extra_fields: Bag,
 }
 
-/// An active pool from `activation_epoch` on for a new node: the pool's
-/// fresh id is the node id. `network_address` is `host:port` (the reader
-/// picks the URL scheme); `public_key` is a compressed BLS12-381 G1 key.
+/// An active pool for a new node, created in `epoch`; its activation epoch
+/// is `epoch`, or `epoch + 1` once the next committee is selected (as on
+/// Walrus). The pool's fresh id is the node id.
+/// `network_address` is `host:port` (the reader picks the URL scheme);
+/// `public_key` is a compressed BLS12-381 G1 key. Registration checks the
+/// proof of possession and the network key first (`verify_proof_of_possession`,
+/// `storage_node::check_network_public_key`); genesis nodes have neither.
 public(package) fun new(
     name: String,
     network_address: String,
-    public_key: vector<u8>,
     metadata: NodeMetadata,
+    public_key: vector<u8>,
+    network_public_key: vector<u8>,
     commission_rate: u16,
     storage_price: u64,
     write_price: u64,
     node_capacity: u64,
-    activation_epoch: u32,
+    epoch: u32,
+    committee_selected: bool,
     commission_receiver: Authorized,
     governance_authorized: Authorized,
     ctx: &mut TxContext,
@@ -124,12 +145,13 @@ public(package) fun new(
     assert!(name.length() <= MAX_NODE_NAME_LENGTH, EInvalidNameLength);
     assert!(network_address.length() <= MAX_NETWORK_ADDRESS_LENGTH, EInvalidNetworkAddressLength);
     assert!((commission_rate as u64) <= N_BASIS_POINTS, EIncorrectCommissionRate);
+    let activation_epoch = if (committee_selected) { epoch + 1 } else { epoch };
     let node_info = storage_node::new(
         name,
         node_id,
         network_address,
         public_key,
-        vector[],
+        network_public_key,
         metadata,
         ctx,
     );
@@ -139,7 +161,7 @@ public(package) fun new(
         voting_params: VotingParams { storage_price, write_price, node_capacity },
         node_info,
         activation_epoch,
-        latest_epoch: activation_epoch,
+        latest_epoch: epoch,
         wal_balance: 0,
         num_shares: 0,
         pending_shares_withdraw: pending_values::empty(),
@@ -154,6 +176,19 @@ public(package) fun new(
         governance_authorized,
         extra_fields: bag::new(ctx),
     }
+}
+
+/// Checks that `proof_of_possession` signs the proof-of-possession message
+/// of `public_key` for `epoch` and the transaction's sender (aborts
+/// `messages::EInvalidKeyLength` unless the key has 48 bytes).
+public(package) fun verify_proof_of_possession(
+    public_key: vector<u8>,
+    proof_of_possession: vector<u8>,
+    epoch: u32,
+    ctx: &TxContext,
+) {
+    let message = messages::new_proof_of_possession_msg(epoch, ctx.sender(), public_key);
+    assert!(message.verify_proof_of_possession(proof_of_possession), EInvalidProofOfPossession);
 }
 
 // === Stake ===
@@ -277,13 +312,19 @@ fun take_rewards(pool: &mut StakingPool, value: u64, principal: u64): Balance<WA
 
 // === Epoch change ===
 
-/// Advances the pool to `epoch` with the rewards of the ended epoch.
+/// Advances the pool to `epoch` with the rewards of the ended epoch: the
+/// commission at the current rate (blocked until the next `voting_end`),
+/// then the latest pending rate due by `epoch`, then the rest to the
+/// stakers.
 public(package) fun advance_epoch(pool: &mut StakingPool, rewards: Balance<WAL>, epoch: u32) {
     assert!(epoch > pool.latest_epoch, EPoolAlreadyUpdated);
     let mut rewards = rewards;
     let commission = (rewards.value() as u128) * (pool.commission_rate as u128);
     let commission = ((commission / (N_BASIS_POINTS as u128)) as u64);
-    pool.commission.join(rewards.split(commission));
+    pool.add_commission(rewards.split(commission), true);
+    let next_rate = pool.pending_commission_rate.latest_value_at(epoch);
+    if (next_rate.is_some()) pool.commission_rate = (next_rate.destroy_some() as u16);
+    let _ = pool.pending_commission_rate.flush(epoch);
     pool.wal_balance = pool.wal_balance + rewards.value();
     pool.rewards_pool.join(rewards);
     pool.node_info.rotate_public_key();
@@ -341,6 +382,124 @@ public(package) fun wal_balance_at_epoch(pool: &StakingPool, epoch: u32): u64 {
     pool.wal_balance + pending_in - out.min(pool.wal_balance + pending_in)
 }
 
+// === Node parameters ===
+
+/// Schedules `commission_rate` (basis points) from `epoch + 2` on.
+public(package) fun set_next_commission(pool: &mut StakingPool, commission_rate: u16, epoch: u32) {
+    assert!((commission_rate as u64) <= N_BASIS_POINTS, EIncorrectCommissionRate);
+    pool.pending_commission_rate.insert_or_replace(epoch + 2, (commission_rate as u64));
+}
+
+public(package) fun set_next_storage_price(pool: &mut StakingPool, storage_price: u64) {
+    pool.voting_params.storage_price = storage_price;
+}
+
+public(package) fun set_next_write_price(pool: &mut StakingPool, write_price: u64) {
+    pool.voting_params.write_price = write_price;
+}
+
+public(package) fun set_next_node_capacity(pool: &mut StakingPool, node_capacity: u64) {
+    pool.voting_params.node_capacity = node_capacity;
+}
+
+/// Rotates to `public_key` at the pool's next advance, after checking its
+/// proof of possession for `epoch` and the sender.
+public(package) fun set_next_public_key(
+    pool: &mut StakingPool,
+    public_key: vector<u8>,
+    proof_of_possession: vector<u8>,
+    epoch: u32,
+    ctx: &TxContext,
+) {
+    verify_proof_of_possession(public_key, proof_of_possession, epoch, ctx);
+    pool.node_info.set_next_public_key(public_key);
+}
+
+public(package) fun set_name(pool: &mut StakingPool, name: String) {
+    assert!(name.length() <= MAX_NODE_NAME_LENGTH, EInvalidNameLength);
+    pool.node_info.set_name(name);
+}
+
+public(package) fun set_network_address(pool: &mut StakingPool, network_address: String) {
+    assert!(network_address.length() <= MAX_NETWORK_ADDRESS_LENGTH, EInvalidNetworkAddressLength);
+    pool.node_info.set_network_address(network_address);
+}
+
+public(package) fun set_network_public_key(pool: &mut StakingPool, network_public_key: vector<u8>) {
+    pool.node_info.set_network_public_key(network_public_key);
+}
+
+public(package) fun set_node_metadata(pool: &mut StakingPool, metadata: NodeMetadata) {
+    pool.node_info.set_node_metadata(metadata);
+}
+
+// === Authorization and commission ===
+
+/// Hands the commission to `receiver`; `auth` must be the current receiver.
+public(package) fun set_commission_receiver(
+    pool: &mut StakingPool,
+    auth: Authenticated,
+    receiver: Authorized,
+) {
+    assert!(auth.matches(&pool.commission_receiver), EAuthorizationFailure);
+    pool.commission_receiver = receiver;
+}
+
+/// Hands governance to `authorized`; `auth` must be the current authority.
+public(package) fun set_governance_authorized(
+    pool: &mut StakingPool,
+    auth: Authenticated,
+    authorized: Authorized,
+) {
+    assert!(auth.matches(&pool.governance_authorized), EAuthorizationFailure);
+    pool.governance_authorized = authorized;
+}
+
+/// The collectable commission (all but the amount blocked until the next
+/// `voting_end`); `auth` must be the commission receiver.
+public(package) fun collect_commission(pool: &mut StakingPool, auth: Authenticated): Balance<WAL> {
+    assert!(auth.matches(&pool.commission_receiver), EAuthorizationFailure);
+    let blocked = pool.blocked_commission();
+    let total = pool.commission.value();
+    if (total <= blocked) return balance::zero();
+    pool.commission.split(total - blocked)
+}
+
+/// Adds `commission`, blocked until the next `voting_end` if `block`.
+public(package) fun add_commission(pool: &mut StakingPool, commission: Balance<WAL>, block: bool) {
+    let amount = commission.value();
+    pool.commission.join(commission);
+    if (block && amount > 0) {
+        let key = NewEpochCommissionBlockedForCollection {};
+        if (pool.extra_fields.contains(key)) {
+            let blocked = pool
+                .extra_fields
+                .borrow_mut<NewEpochCommissionBlockedForCollection, u64>(key);
+            *blocked = *blocked + amount;
+        } else {
+            pool.extra_fields.add(key, amount);
+        };
+    };
+}
+
+/// Makes all commission collectable (`voting_end`).
+public(package) fun clear_blocked_commission(pool: &mut StakingPool) {
+    let key = NewEpochCommissionBlockedForCollection {};
+    if (pool.extra_fields.contains(key)) {
+        let _: u64 = pool.extra_fields.remove(key);
+    };
+}
+
+/// The commission that cannot be collected yet.
+public(package) fun blocked_commission(pool: &StakingPool): u64 {
+    let key = NewEpochCommissionBlockedForCollection {};
+    if (pool.extra_fields.contains(key)) {
+        *pool.extra_fields.borrow<NewEpochCommissionBlockedForCollection, u64>(key)
+    } else {
+        0
+    }
+}
+
 // === Views ===
 
 public(package) fun is_active(pool: &StakingPool): bool {
@@ -358,5 +517,19 @@ public fun commission_rate(pool: &StakingPool): u16 { pool.commission_rate }
 
 public(package) fun node_capacity(pool: &StakingPool): u64 { pool.voting_params.node_capacity }
 
+public(package) fun storage_price(pool: &StakingPool): u64 { pool.voting_params.storage_price }
+
+public(package) fun write_price(pool: &StakingPool): u64 { pool.voting_params.write_price }
+
+public(package) fun commission_amount(pool: &StakingPool): u64 { pool.commission.value() }
+
 #[test_only]
 public fun rewards_for_testing(pool: &StakingPool): u64 { pool.rewards_pool.value() }
+
+#[test_only]
+public fun commission_for_testing(pool: &StakingPool): u64 { pool.commission.value() }
+
+#[test_only]
+public fun pending_commission_rate_for_testing(pool: &StakingPool, epoch: u32): u64 {
+    pool.pending_commission_rate.value_at(epoch)
+}

@@ -12,6 +12,12 @@ use std::string::String;
 use sui::bls12381::{G1, g1_from_bytes};
 use sui::group_ops::Element;
 
+/// Length of a network public key (compressed secp256r1).
+const NETWORK_PUBLIC_KEY_LENGTH: u64 = 33;
+
+/// The network public key is not 33 bytes long.
+const EInvalidNetworkPublicKey: u64 = 0;
+
 /// What the network knows about a node.
 public struct StorageNodeInfo has store {
     name: String,
@@ -21,7 +27,8 @@ public struct StorageNodeInfo has store {
     public_key: Element<G1>,
     /// BLS public key from the next epoch on, if it changes.
     next_epoch_public_key: Option<Element<G1>>,
-    /// Key of the node's TLS/network identity (may be empty on the devnet).
+    /// Key of the node's TLS/network identity: 33 bytes for a registered
+    /// node, empty for a devnet genesis node.
     network_public_key: vector<u8>,
     metadata: ExtendedField<NodeMetadata>,
 }
@@ -97,6 +104,40 @@ public fun next_epoch_public_key(self: &StorageNodeInfo): &Element<G1> {
 }
 
 public fun network_public_key(self: &StorageNodeInfo): &vector<u8> { &self.network_public_key }
+
+/// Checks a network public key's length (registration and updates; genesis
+/// nodes may have none).
+public(package) fun check_network_public_key(network_public_key: &vector<u8>) {
+    assert!(network_public_key.length() == NETWORK_PUBLIC_KEY_LENGTH, EInvalidNetworkPublicKey);
+}
+
+/// The node's metadata.
+public(package) fun metadata(self: &StorageNodeInfo): NodeMetadata { *self.metadata.borrow() }
+
+/// Signs with `public_key` (compressed, 48 bytes) from the next epoch the
+/// node's pool advances to.
+public(package) fun set_next_public_key(self: &mut StorageNodeInfo, public_key: vector<u8>) {
+    self.next_epoch_public_key.swap_or_fill(g1_from_bytes(&public_key));
+}
+
+public(package) fun set_name(self: &mut StorageNodeInfo, name: String) { self.name = name; }
+
+public(package) fun set_network_address(self: &mut StorageNodeInfo, network_address: String) {
+    self.network_address = network_address;
+}
+
+/// Replaces the network public key (33 bytes).
+public(package) fun set_network_public_key(
+    self: &mut StorageNodeInfo,
+    network_public_key: vector<u8>,
+) {
+    check_network_public_key(&network_public_key);
+    self.network_public_key = network_public_key;
+}
+
+public(package) fun set_node_metadata(self: &mut StorageNodeInfo, metadata: NodeMetadata) {
+    let _ = self.metadata.swap(metadata);
+}
 
 /// Moves the next epoch's key in (at the pool's epoch advance).
 public(package) fun rotate_public_key(self: &mut StorageNodeInfo) {
