@@ -212,6 +212,134 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     );
     assert_eq!(info["cap"]["owner"], node0["operator"], "{info}");
 
+    // A node outside genesis registers through the CLI: a new BLS key, the
+    // config of node 0 otherwise (its operator pays and receives the cap).
+    let extra_dir = tmp.path().join("extra");
+    std::fs::create_dir_all(&extra_dir).unwrap();
+    let key_file = extra_dir.join("node.bls");
+    let keygen = floe()
+        .args(["node", "keygen", "--out"])
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(keygen.status.success());
+    let base = std::fs::read_to_string(node0["config"].as_str().unwrap()).unwrap();
+    let mut extra = String::new();
+    for line in base.lines() {
+        if line.starts_with("bls_key_file") {
+            extra.push_str(&format!("bls_key_file = {:?}\n", key_file));
+        } else if line.starts_with("data_dir") {
+            extra.push_str(&format!("data_dir = {:?}\n", extra_dir.join("data")));
+        } else if line.starts_with("listen") {
+            extra.push_str("listen = \"127.0.0.1:1\"\n");
+        } else {
+            extra.push_str(line);
+            extra.push('\n');
+        }
+    }
+    let extra_config = extra_dir.join("node.toml");
+    std::fs::write(&extra_config, extra).unwrap();
+    let node_cmd = |args: &[&str]| {
+        floe()
+            .args(["--json", "node"])
+            .args(args)
+            .arg("--config")
+            .arg(&extra_config)
+            .output()
+            .unwrap()
+    };
+    // Not registered yet: info says what to do.
+    let out = node_cmd(&["info"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("floe node register"));
+    // Bad input is refused before paying.
+    let out = node_cmd(&[
+        "register",
+        "--name",
+        "extra",
+        "--commission-bps",
+        "10001",
+        "--storage-price",
+        "1",
+        "--write-price",
+        "1",
+        "--capacity",
+        "1000000",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("over 100%"));
+    let register = [
+        "register",
+        "--name",
+        "extra",
+        "--network-address",
+        "127.0.0.1:9999",
+        "--commission-bps",
+        "500",
+        "--storage-price",
+        "7",
+        "--write-price",
+        "3",
+        "--capacity",
+        "1000000000",
+    ];
+    let out = node_cmd(&register);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let registered: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(extra_dir.join("data/network.key").is_file());
+    let out = node_cmd(&["info"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["node_id"], registered["node_id"]);
+    assert_eq!(info["name"], "extra");
+    assert_eq!(info["network_address"], "127.0.0.1:9999");
+    assert_eq!(info["commission_rate_bps"], 500);
+    assert_eq!(info["votes"]["storage_price_frost"], 7);
+    assert_eq!(info["cap"]["id"], registered["cap"]);
+    assert_eq!(info["shards"].as_array().unwrap().len(), 0);
+    // A second registration of the same key is refused before paying.
+    let out = node_cmd(&register);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already registered"));
+    // Updates through the cap; an over-100% commission is refused first.
+    let out = node_cmd(&["update", "--commission-bps", "20000"]);
+    assert!(!out.status.success());
+    let out = node_cmd(&[
+        "update",
+        "--name",
+        "renamed",
+        "--network-address",
+        "127.0.0.1:9998",
+        "--capacity",
+        "5",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: Value = serde_json::from_slice(&node_cmd(&["info"]).stdout).unwrap();
+    assert_eq!(info["name"], "renamed");
+    assert_eq!(info["network_address"], "127.0.0.1:9998");
+    assert_eq!(info["votes"]["node_capacity_bytes"], 5);
+    // Nothing earned yet: collecting succeeds with zero.
+    let out = node_cmd(&["collect-commission"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let collected: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(collected["collected_frost"], 0);
+
     // A second devnet on the same directory is refused.
     let second = floe()
         .args(["devnet", "--auto-ports", "--data-dir"])

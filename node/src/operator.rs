@@ -134,6 +134,11 @@ impl Operator {
         self.key.address()
     }
 
+    /// The operator's signing key (for operator commands in the CLI).
+    pub fn key(&self) -> &KeyPair {
+        &self.key
+    }
+
     fn cached_cap(&self) -> Option<Address> {
         *self.cap.lock().unwrap_or_else(|p| p.into_inner())
     }

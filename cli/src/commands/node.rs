@@ -50,6 +50,27 @@ enum NodeCommand {
         #[arg(long, env = "FLOE_NODE_CONFIG")]
         config: PathBuf,
     },
+    /// Register the node on chain (staking::register_candidate): proof of
+    /// possession signed with its BLS key, paid by the [operator] key, which
+    /// receives the StorageNodeCap.
+    Register {
+        #[arg(long, env = "FLOE_NODE_CONFIG")]
+        config: PathBuf,
+        #[command(flatten)]
+        args: super::node_operator::RegisterArgs,
+    },
+    /// Change the node's name, address, commission or votes (needs the cap).
+    Update {
+        #[arg(long, env = "FLOE_NODE_CONFIG")]
+        config: PathBuf,
+        #[command(flatten)]
+        args: super::node_operator::UpdateArgs,
+    },
+    /// Collect the node's collectable commission to the operator.
+    CollectCommission {
+        #[arg(long, env = "FLOE_NODE_CONFIG")]
+        config: PathBuf,
+    },
 }
 
 /// Runs a `floe node` subcommand.
@@ -58,6 +79,15 @@ pub fn run(args: NodeArgs, json: bool) -> Result<()> {
         NodeCommand::Run { config } => run_node(&config, json),
         NodeCommand::Keygen { out } => keygen(&out, json),
         NodeCommand::Info { config } => on_runtime(super::node_operator::info(&config, json)),
+        NodeCommand::Register { config, args } => {
+            on_runtime(super::node_operator::register(&config, args, json))
+        }
+        NodeCommand::Update { config, args } => {
+            on_runtime(super::node_operator::update(&config, args, json))
+        }
+        NodeCommand::CollectCommission { config } => {
+            on_runtime(super::node_operator::collect_commission(&config, json))
+        }
     }
 }
 
