@@ -88,10 +88,10 @@ impl Client {
 /// A blob whose metadata are verified, ready to be read whole or in part.
 #[derive(Debug)]
 pub struct BlobReader {
-    nodes: NodeSet,
-    metadata: Arc<VerifiedBlobMetadataWithId>,
-    permits: Arc<Semaphore>,
-    limits: ClientLimits,
+    pub(crate) nodes: NodeSet,
+    pub(crate) metadata: Arc<VerifiedBlobMetadataWithId>,
+    pub(crate) permits: Arc<Semaphore>,
+    pub(crate) limits: ClientLimits,
 }
 
 impl BlobReader {

@@ -219,3 +219,129 @@ async fn a_row_without_a_reachable_holder_falls_back() {
     let reader = reader(&net, &data, &limits);
     assert_eq!(read(&reader, 3_000..5_000).await.unwrap(), data[3_000..]);
 }
+
+/// A stream's chunks, and the error that ended it if one did.
+async fn stream(reader: BlobReader, range: Range<u64>) -> (Vec<Vec<u8>>, Option<ClientError>) {
+    let mut chunks = reader.stream_range(range).unwrap();
+    let mut out = Vec::new();
+    let collect = async {
+        while let Some(chunk) = chunks.next().await {
+            match chunk {
+                Ok(bytes) => out.push(bytes),
+                Err(e) => return Some(e),
+            }
+        }
+        None
+    };
+    let error = tokio::time::timeout(Duration::from_secs(60), collect)
+        .await
+        .expect("the stream finished");
+    (out, error)
+}
+
+#[tokio::test]
+async fn a_stream_yields_each_row_as_it_is_verified() {
+    let limits = limits();
+    let data = blob(5_000);
+    let honest = ALL_HONEST
+        .iter()
+        .map(|_| Behaviour::Answers(Duration::ZERO))
+        .collect();
+    let net = fake_network(&data, &ALL_HONEST, honest, &limits).await;
+    let len = data.len() as u64;
+    let row = 1_260u64;
+    for (range, rows) in [
+        (0..len, 4),
+        (17..4_321, 4),
+        (row - 1..row + 1, 2),
+        (row..2 * row, 1),
+        (len - 1..len, 1),
+        (5..5, 0),
+    ] {
+        let (chunks, error) = stream(reader(&net, &data, &limits), range.clone()).await;
+        assert!(error.is_none(), "{range:?}: {error:?}");
+        assert_eq!(chunks.len(), rows, "{range:?}: one chunk per row");
+        assert_eq!(
+            chunks.concat(),
+            data[range.start as usize..range.end as usize],
+            "{range:?}"
+        );
+    }
+    assert!(matches!(
+        reader(&net, &data, &limits).stream_range(0..len + 1),
+        Err(ClientError::RangeNotSatisfiable(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_stream_falls_back_midway_and_keeps_the_bytes_exact() {
+    // Member 1 lies about pairs 3-5: rows 0-2 stream directly, row 3
+    // fails verification, and the rest comes from a decode of the honest
+    // slivers (seven of them, k_p = 4).
+    let limits = limits();
+    let data = blob(5_000);
+    let net = fake_network(
+        &data,
+        &ALL_HONEST,
+        vec![
+            Behaviour::Answers(Duration::ZERO),
+            Behaviour::Lies,
+            Behaviour::Answers(Duration::ZERO),
+            Behaviour::Answers(Duration::ZERO),
+        ],
+        &limits,
+    )
+    .await;
+    let (chunks, error) = stream(reader(&net, &data, &limits), 0..5_000).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(chunks.concat(), data);
+    assert_eq!(chunks.len(), 4, "three rows, then the rest at once");
+    assert_eq!(chunks[3], data[3 * 1_260..]);
+    assert!(
+        net.asked[1].load(Ordering::SeqCst) > 0,
+        "the liar was asked"
+    );
+}
+
+#[tokio::test]
+async fn a_stream_past_a_hung_holder_finishes_from_a_decode() {
+    let limits = limits();
+    let data = blob(5_000);
+    let net = fake_network(
+        &data,
+        &ALL_HONEST,
+        vec![
+            Behaviour::Answers(Duration::ZERO),
+            Behaviour::Hung,
+            Behaviour::Answers(Duration::ZERO),
+            Behaviour::Answers(Duration::ZERO),
+        ],
+        &limits,
+    )
+    .await;
+    let (chunks, error) = stream(reader(&net, &data, &limits), 100..5_000).await;
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(chunks.concat(), data[100..]);
+}
+
+#[tokio::test]
+async fn a_stream_that_cannot_be_completed_ends_with_the_error() {
+    let limits = ClientLimits {
+        request_timeout_ms: 5_000,
+        ..limits()
+    };
+    let data = blob(5_000);
+    let net = fake_network(
+        &data,
+        &[&[0, 1, 2, 3, 4, 5, 6], &[7, 8, 9]],
+        vec![Behaviour::Lies, Behaviour::Answers(Duration::ZERO)],
+        &limits,
+    )
+    .await;
+    let (chunks, error) = stream(reader(&net, &data, &limits), 0..5_000).await;
+    assert!(chunks.is_empty());
+    assert!(
+        matches!(error, Some(ClientError::NotEnoughNodes(_))),
+        "{error:?}"
+    );
+}

@@ -11,6 +11,7 @@
 //!   lying) into a certificate or an agreed status.
 
 pub mod blob_reader;
+pub mod blob_stream;
 pub mod byte_range;
 pub mod client;
 pub mod config;

@@ -363,6 +363,16 @@ async fn oversized_bodies_get_413() {
         )
         .await;
     assert_error(&reply, 413, "PAYLOAD_TOO_LARGE");
+    // Answers of the body limit (outside the handlers) are counted too.
+    let metrics = f.http.get("/metrics").await.text();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("floe_node_http_requests_total")
+                && l.contains("slivers")
+                && l.contains("status=\"413\"")),
+        "{metrics}"
+    );
     // Extractor rejections carry a reason too.
     let reply = f
         .http

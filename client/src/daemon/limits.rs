@@ -15,6 +15,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -54,7 +58,7 @@ pub(crate) async fn admit(
     request: Request,
     next: Next,
 ) -> Response {
-    let Ok(_admitted) = admission.admitted.clone().try_acquire_owned() else {
+    let Ok(admitted) = admission.admitted.clone().try_acquire_owned() else {
         return error(
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_REQUESTS",
@@ -64,14 +68,50 @@ pub(crate) async fn admit(
             ),
         );
     };
-    let Ok(_running) = admission.running.clone().acquire_owned().await else {
+    let Ok(running) = admission.running.clone().acquire_owned().await else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "SHUTTING_DOWN",
             "the daemon is stopping",
         );
     };
-    next.run(request).await
+    // The slots are held until the answer's body is sent, not only until
+    // the handler returns: a streamed read is still working then.
+    next.run(request)
+        .await
+        .map(|body| Body::new(Held::new(body, (admitted, running))))
+}
+
+/// A body that keeps `held` alive until it is dropped (sent or abandoned).
+struct Held<T> {
+    body: Body,
+    _held: T,
+}
+
+impl<T> Held<T> {
+    fn new(body: Body, held: T) -> Self {
+        Self { body, _held: held }
+    }
+}
+
+impl<T: Unpin + Send + 'static> http_body::Body for Held<T> {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// At most `max_frost` FROST spent by stores in each `window`.

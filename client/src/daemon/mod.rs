@@ -48,7 +48,7 @@ use crate::store::{Epochs, StoreOptions};
 use crate::types::{BlobObject, StoreResult};
 use auth::{AuthConfig, AuthConfigError, Authenticator, Claims};
 use limits::{Admission, SpendingCap, SpendingWindow};
-use range::RangedRead;
+use range::{RangedRead, ReadBody};
 
 /// Seconds a client is told to wait before retrying a 429 or 503.
 const RETRY_AFTER_SECS: u64 = 5;
@@ -197,15 +197,22 @@ impl Backend for Client {
             let reader = self.open_blob(&blob_id).await?;
             let len = reader.len();
             Ok(match range::answer(header.as_deref(), len) {
-                range::RangeAnswer::Full => RangedRead::Full(reader.read_all(None).await?),
-                range::RangeAnswer::Partial(range) => RangedRead::Partial {
-                    // end < len, so end + 1 cannot overflow.
-                    bytes: reader
-                        .read_range(*range.start()..*range.end() + 1, None)
-                        .await?,
-                    range,
+                range::RangeAnswer::Full => RangedRead::Full(ReadBody::Stream {
                     len,
-                },
+                    chunks: reader.stream_range(0..len)?,
+                }),
+                range::RangeAnswer::Partial(range) => {
+                    // end < len, so end + 1 cannot overflow.
+                    let (start, end) = (*range.start(), *range.end() + 1);
+                    RangedRead::Partial {
+                        body: ReadBody::Stream {
+                            len: end - start,
+                            chunks: reader.stream_range(start..end)?,
+                        },
+                        range,
+                        len,
+                    }
+                }
                 range::RangeAnswer::Unsatisfiable => RangedRead::Unsatisfiable { len },
             })
         })
@@ -673,12 +680,24 @@ fn range_header(request: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// An answer's body with its length announced: a stream that fails
+/// midway then ends the connection short of `Content-Length`, which the
+/// reader sees as a truncated body, never as a complete wrong one.
+fn answer_body(body: ReadBody) -> ([(header::HeaderName, HeaderValue); 1], Body) {
+    let len = HeaderValue::from(body.len());
+    let body = match body {
+        ReadBody::Bytes(bytes) => Body::from(bytes),
+        ReadBody::Stream { chunks, .. } => Body::from_stream(chunks),
+    };
+    ([(header::CONTENT_LENGTH, len)], body)
+}
+
 /// 200 with the bytes, or 206/416 as the `Range` header said.
 fn serve_read(read: RangedRead, extra: HeaderMap) -> Response {
     let mut response = match read {
-        RangedRead::Full(bytes) => (StatusCode::OK, bytes).into_response(),
-        RangedRead::Partial { bytes, range, len } => {
-            let mut response = (StatusCode::PARTIAL_CONTENT, bytes).into_response();
+        RangedRead::Full(body) => (StatusCode::OK, answer_body(body)).into_response(),
+        RangedRead::Partial { body, range, len } => {
+            let mut response = (StatusCode::PARTIAL_CONTENT, answer_body(body)).into_response();
             if let Ok(v) = HeaderValue::from_str(&range::content_range(&range, len)) {
                 response.headers_mut().insert(header::CONTENT_RANGE, v);
             }

@@ -8,6 +8,8 @@
 
 use std::ops::RangeInclusive;
 
+use crate::blob_stream::ChunkStream;
+
 /// Most ranges one header may list before it is ignored as a whole (a
 /// long list costs parsing and buys nothing).
 const MAX_RANGES: usize = 16;
@@ -100,15 +102,48 @@ pub fn answer(header: Option<&str>, len: u64) -> RangeAnswer {
     }
 }
 
+/// The body of a 200 or 206 answer.
+pub enum ReadBody {
+    /// Bytes already read.
+    Bytes(Vec<u8>),
+    /// `len` bytes still to come, chunk by verified chunk
+    /// ([`crate::blob_stream`]).
+    Stream { len: u64, chunks: ChunkStream },
+}
+
+impl ReadBody {
+    /// How many bytes the body has.
+    pub fn len(&self) -> u64 {
+        match self {
+            ReadBody::Bytes(bytes) => bytes.len() as u64,
+            ReadBody::Stream { len, .. } => *len,
+        }
+    }
+
+    /// Whether the body has no byte.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for ReadBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadBody::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+            ReadBody::Stream { len, .. } => write!(f, "Stream({len} bytes)"),
+        }
+    }
+}
+
 /// The answer to a read with an optional `Range` header, decided against
 /// the blob's length.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum RangedRead {
     /// 200 with the whole blob.
-    Full(Vec<u8>),
+    Full(ReadBody),
     /// 206 with bytes `range` of a blob of `len` bytes.
     Partial {
-        bytes: Vec<u8>,
+        body: ReadBody,
         range: RangeInclusive<u64>,
         len: u64,
     },
@@ -121,12 +156,12 @@ impl RangedRead {
     pub fn from_whole(bytes: Vec<u8>, header: Option<&str>) -> Self {
         let len = bytes.len() as u64;
         match answer(header, len) {
-            RangeAnswer::Full => RangedRead::Full(bytes),
+            RangeAnswer::Full => RangedRead::Full(ReadBody::Bytes(bytes)),
             RangeAnswer::Partial(range) => {
                 // `answer` guarantees start <= end < len, so these fit usize.
                 let (start, end) = (*range.start() as usize, *range.end() as usize);
                 RangedRead::Partial {
-                    bytes: bytes[start..=end].to_vec(),
+                    body: ReadBody::Bytes(bytes[start..=end].to_vec()),
                     range,
                     len,
                 }

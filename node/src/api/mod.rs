@@ -164,107 +164,156 @@ impl AppState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs a blocking store/CPU closure on the blocking pool.
+    /// Runs a blocking store/CPU closure on the blocking pool, charged to
+    /// the route's work limit ([`work_limit`]).
     async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || f(&state))
-            .await
-            .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
+        run_blocking(move || f(&state)).await
     }
 }
 
-/// Wraps `route` in a shared concurrency limit that sheds: when all of
-/// `permits` are taken, the request is answered 503 `UNAVAILABLE` at once
-/// (before its body is read) rather than waiting.
+tokio::task_local! {
+    /// The work limit of the route whose handler is running.
+    static WORK: Arc<Semaphore>;
+}
+
+/// Runs `f` on the blocking pool holding a permit of the running route's
+/// work limit until `f` returns, not only until the request ends.
+///
+/// Why: a request past its time budget is answered 504 and its handler
+/// dropped, which frees its concurrency slot, but blocking work cannot be
+/// cancelled and goes on. Without a permit that lives as long as the work,
+/// a client sending requests that time out could pile up blocking threads
+/// without bound while the concurrency limit reported room. When the
+/// route's work limit is spent (by requests that are gone but whose work is
+/// not), the request is shed with 503 like any over the limit.
+async fn run_blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let permit = match WORK.try_with(|work| work.clone().try_acquire_owned()) {
+        // Outside a limited route (tests, health): no limit to charge.
+        Err(_) => None,
+        Ok(Ok(permit)) => Some(permit),
+        Ok(Err(_)) => {
+            return Err(ApiError::unavailable(
+                "the node is still working on earlier requests of this kind; retry later",
+            ));
+        }
+    };
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
+}
+
+/// One kind of request (uploads, reads, symbol requests): how many run at
+/// once, and how much of their blocking work may be under way, counting
+/// work that outlived its request (see [`run_blocking`]).
+struct RouteClass {
+    running: Arc<Semaphore>,
+    work: Arc<Semaphore>,
+    what: &'static str,
+}
+
+impl RouteClass {
+    fn new(limit: usize, what: &'static str) -> Self {
+        Self {
+            running: Arc::new(Semaphore::new(limit)),
+            work: Arc::new(Semaphore::new(limit.max(1))),
+            what,
+        }
+    }
+}
+
+/// Wraps `route` in its class's shared concurrency limit that sheds: when
+/// all of its permits are taken, the request is answered 503 `UNAVAILABLE`
+/// at once (before its body is read) rather than waiting. Inside, the
+/// handler's blocking work is charged to the class's work limit.
 fn shed<S: Clone + Send + Sync + 'static>(
     route: MethodRouter<S>,
-    permits: &Arc<Semaphore>,
-    what: &'static str,
+    class: &RouteClass,
 ) -> MethodRouter<S> {
-    route.route_layer(
-        ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(
-                move |_: tower::BoxError| async move {
-                    ApiError::unavailable(format!("too many concurrent {what}; retry later"))
-                },
-            ))
-            .layer(LoadShedLayer::new())
-            .layer(GlobalConcurrencyLimitLayer::with_semaphore(permits.clone())),
-    )
+    let work = class.work.clone();
+    let what = class.what;
+    route
+        .route_layer(middleware::from_fn(move |req: Request, next: Next| {
+            let work = work.clone();
+            async move { WORK.scope(work, next.run(req)).await }
+        }))
+        .route_layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(
+                    move |_: tower::BoxError| async move {
+                        ApiError::unavailable(format!("too many concurrent {what}; retry later"))
+                    },
+                ))
+                .layer(LoadShedLayer::new())
+                .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+                    class.running.clone(),
+                )),
+        )
 }
 
 /// The router with all routes and layers.
 pub fn router(state: AppState) -> Router {
     let limits = state.inner.limits.clone();
-    let uploads = Arc::new(Semaphore::new(limits.max_concurrent_uploads));
-    let reads = Arc::new(Semaphore::new(limits.max_concurrent_reads));
-    let symbols = Arc::new(Semaphore::new(limits.max_concurrent_symbol_requests));
+    let uploads = RouteClass::new(limits.max_concurrent_uploads, "uploads");
+    let reads = RouteClass::new(limits.max_concurrent_reads, "reads");
+    let symbols = RouteClass::new(limits.max_concurrent_symbol_requests, "symbol requests");
     let blob = "/v1/blobs/{blob_id}";
     Router::new()
         .route(
             &format!("{blob}/metadata"),
-            shed(get(blobs::get_metadata), &reads, "reads").merge(shed(
-                put(blobs::put_metadata),
-                &uploads,
-                "uploads",
-            )),
+            shed(get(blobs::get_metadata), &reads).merge(shed(put(blobs::put_metadata), &uploads)),
         )
         .route(
             &format!("{blob}/metadata/status"),
-            shed(get(blobs::metadata_status), &reads, "reads"),
+            shed(get(blobs::metadata_status), &reads),
         )
         .route(
             &format!("{blob}/slivers/{{pair}}/{{sliver_type}}"),
-            shed(get(blobs::get_sliver), &reads, "reads").merge(shed(
-                put(blobs::put_sliver),
-                &uploads,
-                "uploads",
-            )),
+            shed(get(blobs::get_sliver), &reads).merge(shed(put(blobs::put_sliver), &uploads)),
         )
         .route(
             &format!("{blob}/slivers/{{pair}}/{{sliver_type}}/status"),
-            shed(get(blobs::sliver_status), &reads, "reads"),
+            shed(get(blobs::sliver_status), &reads),
         )
         .route(
             &format!("{blob}/confirmation/permanent"),
-            shed(get(blobs::confirm_permanent), &reads, "reads"),
+            shed(get(blobs::confirm_permanent), &reads),
         )
         .route(
             &format!("{blob}/confirmation/deletable/{{object_id}}"),
-            shed(get(blobs::confirm_deletable), &reads, "reads"),
+            shed(get(blobs::confirm_deletable), &reads),
         )
         .route(
             &format!("{blob}/recoverySymbols"),
-            shed(get(symbols::recovery_symbols), &symbols, "symbol requests"),
+            shed(get(symbols::recovery_symbols), &symbols),
         )
         .route(
             &format!("{blob}/decodingSymbols"),
-            shed(get(symbols::decoding_symbols), &symbols, "symbol requests"),
+            shed(get(symbols::decoding_symbols), &symbols),
         )
         .route(
             &format!("{blob}/inconsistencyProof/{{sliver_type}}"),
-            shed(
-                post(symbols::inconsistency_proof),
-                &symbols,
-                "symbol requests",
-            ),
+            shed(post(symbols::inconsistency_proof), &symbols),
         )
         .route(
             &format!("{blob}/status"),
-            shed(get(blobs::blob_status), &reads, "reads"),
+            shed(get(blobs::blob_status), &reads),
         )
         .route("/v1/health", get(health))
         .route("/v1/api", get(openapi::document))
         .route("/metrics", get(metrics))
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such route") })
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            count_requests,
-        ))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -272,6 +321,12 @@ pub fn router(state: AppState) -> Router {
             Duration::from_millis(limits.request_timeout_ms),
         ))
         .layer(middleware::from_fn(json_errors))
+        // Outside the limits and the time budget, so their answers (413,
+        // 504, 503) are counted like any other.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -488,4 +543,46 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
         out,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocking work that outlives its request (dropped at its time
+    /// budget) keeps its unit of the work limit until it ends, so requests
+    /// behind it are shed instead of piling up blocking threads.
+    #[tokio::test]
+    async fn work_that_outlives_its_request_keeps_its_permit() {
+        let work = Arc::new(Semaphore::new(1));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let stuck = WORK.scope(
+            work.clone(),
+            run_blocking(move || {
+                let _ = wait.recv();
+                Ok(())
+            }),
+        );
+        // The request gives up (its future is dropped); its work goes on.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), stuck)
+                .await
+                .is_err()
+        );
+        assert_eq!(work.available_permits(), 0);
+        let shed = WORK.scope(work.clone(), run_blocking(|| Ok(1))).await;
+        let err = shed.expect_err("the limit is spent by the stuck work");
+        assert_eq!(
+            err.into_response().status(),
+            http::StatusCode::SERVICE_UNAVAILABLE
+        );
+        release.send(()).unwrap();
+        while work.available_permits() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let ran = WORK.scope(work.clone(), run_blocking(|| Ok(2))).await;
+        assert_eq!(ran.ok(), Some(2));
+        // Outside any route there is nothing to charge.
+        assert_eq!(run_blocking(|| Ok(3)).await.ok(), Some(3));
+    }
 }
