@@ -182,7 +182,7 @@ fn mutate(valid: &[u8], edits: &[(usize, u8)], cut: usize) -> Vec<u8> {
             b[i] = *byte;
         }
     }
-    if cut % 4 == 0 {
+    if cut.is_multiple_of(4) {
         b.truncate(cut % (b.len() + 1));
     }
     b
