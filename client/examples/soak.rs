@@ -152,7 +152,10 @@ async fn client_loop(
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(_) => {
-                tally.lock().unwrap_or_else(|p| p.into_inner()).stores_failed += 1;
+                tally
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .stores_failed += 1;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
@@ -239,7 +242,14 @@ async fn caught_up(http: &reqwest::Client, url: &str) -> bool {
     if !healthy {
         return false;
     }
-    let Ok(text) = async { http.get(format!("{url}/metrics")).send().await?.text().await }.await
+    let Ok(text) = async {
+        http.get(format!("{url}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await
+    }
+    .await
     else {
         return false;
     };
@@ -251,14 +261,17 @@ async fn caught_up(http: &reqwest::Client, url: &str) -> bool {
 #[tokio::main]
 async fn main() -> Result<()> {
     let a = args()?;
-    let manifest: Value =
-        serde_json::from_slice(&std::fs::read(a.devnet.join("devnet.json")).context("devnet.json")?)?;
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(a.devnet.join("devnet.json")).context("devnet.json")?,
+    )?;
     let daemon = manifest["daemon_url"]
         .as_str()
         .context("the devnet runs no daemon")?
         .trim_end_matches('/')
         .to_owned();
-    let indexer = manifest["indexer_url"].as_str().map(|s| s.trim_end_matches('/').to_owned());
+    let indexer = manifest["indexer_url"]
+        .as_str()
+        .map(|s| s.trim_end_matches('/').to_owned());
     let logs = PathBuf::from(manifest["logs_dir"].as_str().unwrap_or("."));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
@@ -285,7 +298,10 @@ async fn main() -> Result<()> {
     let mut restarted: Vec<Child> = Vec::new();
     let note = |t: &Arc<Mutex<Tally>>, what: String| {
         eprintln!("[{:>5.1}s] {what}", start.elapsed().as_secs_f64());
-        t.lock().unwrap_or_else(|p| p.into_inner()).faults.push(what);
+        t.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .faults
+            .push(what);
     };
     tokio::time::sleep_until(at(0.25).into()).await;
     if let Some(pid) = pid_of(&manifest, "node-1") {
@@ -318,7 +334,11 @@ async fn main() -> Result<()> {
     // Every node healthy and caught up (within 3 minutes).
     let urls: Vec<String> = manifest["nodes"]
         .as_array()
-        .map(|n| n.iter().filter_map(|n| n["url"].as_str().map(str::to_owned)).collect())
+        .map(|n| {
+            n.iter()
+                .filter_map(|n| n["url"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     let settle = Instant::now();
     let mut lagging = urls.clone();
@@ -391,7 +411,9 @@ async fn main() -> Result<()> {
     println!("{}", serde_json::to_string_pretty(&report)?);
     let failed = !report["lost"].as_array().is_none_or(Vec::is_empty)
         || !report["not_indexed"].as_array().is_none_or(Vec::is_empty)
-        || !report["nodes_not_caught_up"].as_array().is_none_or(Vec::is_empty)
+        || !report["nodes_not_caught_up"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
         || t.reads_wrong > 0;
     if failed {
         bail!("the soak found lost, unindexed or wrong blobs, or nodes not caught up");
