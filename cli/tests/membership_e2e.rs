@@ -73,8 +73,7 @@ impl Net {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let chain = runtime.block_on(async {
             Floe::new(
-                floe_chain::ChainClient::connect_single(m["ledger_url"].as_str().unwrap())
-                    .unwrap(),
+                floe_chain::ChainClient::connect_single(m["ledger_url"].as_str().unwrap()).unwrap(),
                 ids,
             )
         });
@@ -232,7 +231,8 @@ impl Net {
         let blob = &v[0]["newlyCreated"]["blobObject"];
         let storage = &blob["storage"];
         let size = storage["storageSize"].as_u64().expect("storageSize");
-        let epochs = storage["endEpoch"].as_u64().unwrap() - storage["startEpoch"].as_u64().unwrap();
+        let epochs =
+            storage["endEpoch"].as_u64().unwrap() - storage["startEpoch"].as_u64().unwrap();
         let units = size.div_ceil(1024 * 1024);
         assert_eq!(
             before - after,
@@ -272,6 +272,12 @@ fn quorum_below(mut votes: Vec<(u64, u32)>, n_shards: u32) -> u64 {
         }
     }
     u64::MAX
+}
+
+/// Whether `pid` runs (a zombie waiting for its parent counts as gone).
+fn alive(pid: i32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    !status.is_empty() && !status.contains("State:\tZ")
 }
 
 fn bytes(len: usize, seed: u8) -> Vec<u8> {
@@ -395,19 +401,22 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
     let snapshots = record_pool(net.chain.clone(), node4_id, stop_recording.clone());
     // It joins at an epoch change and fills its shards from their previous
     // holders.
-    net.wait(
-        "node-4 owning synced shards",
-        || match net.health(&node4_url) {
+    net.wait("node-4 owning synced shards", || {
+        match net.health(&node4_url) {
             Some(h) => {
                 h["ownedShards"].as_array().is_some_and(|s| !s.is_empty())
                     && h["syncingShards"].as_array().is_some_and(|s| s.is_empty())
                     && net.epoch().1
             }
             None => false,
-        },
-    );
+        }
+    });
     assert!(
-        net.metric(&node4_url, "floe_node_sync_slivers_total", &["source=\"holder\""]) > 0,
+        net.metric(
+            &node4_url,
+            "floe_node_sync_slivers_total",
+            &["source=\"holder\""]
+        ) > 0,
         "node-4 synced its shards from their holders"
     );
     let info = net.node(&node4_config, &["info"]);
@@ -452,7 +461,7 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
             .unwrap()
             .success()
     );
-    net.wait("the old node-4 gone", || net.health(&node4_url).is_none());
+    net.wait("the old node-4 gone", || !alive(old_pid));
     let moved = Running(
         floe()
             .args(["node", "run", "--config"])
@@ -463,7 +472,9 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
             .unwrap(),
     );
     let node4_new = format!("http://{new_address}");
-    net.wait("node-4 on its new port", || net.health(&node4_new).is_some());
+    net.wait("node-4 on its new port", || {
+        net.health(&node4_new).is_some()
+    });
     let info = net.node(&node4_config, &["info"]);
     assert_eq!(info["network_address"], new_address.as_str());
     // The running daemon (started with the devnet) stores a blob: node-4
@@ -489,9 +500,15 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
         .unwrap_or_else(|| panic!("daemon store: {stored}"))
         .to_owned();
     net.wait("the daemon's upload to node-4 at its new address", || {
-        net.metric(&node4_new, "floe_node_http_requests_total", &[SLIVERS, "status=\"201\""])
-            + net.metric(&node4_new, "floe_node_http_requests_total", &[SLIVERS, "status=\"202\""])
-            > 0
+        net.metric(
+            &node4_new,
+            "floe_node_http_requests_total",
+            &[SLIVERS, "status=\"201\""],
+        ) + net.metric(
+            &node4_new,
+            "floe_node_http_requests_total",
+            &[SLIVERS, "status=\"202\""],
+        ) > 0
     });
     assert_eq!(net.read(&c), c_data);
 
@@ -513,7 +530,11 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
         .as_u64()
         .unwrap();
     let pool_after = net.block(net.chain.pool(node4_id)).unwrap();
-    assert_eq!(net.epoch().0, epoch_before, "no epoch change during collection");
+    assert_eq!(
+        net.epoch().0,
+        epoch_before,
+        "no epoch change during collection"
+    );
     assert_eq!(
         snaps.keys().last().copied(),
         Some(epoch_before),
@@ -566,7 +587,10 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
     );
     let removed = net.devnet(&["remove-node", "node-4"]);
     assert_eq!(removed["name"], "node-4", "{removed}");
-    assert!(removed["withdrawn_frost"].as_u64().unwrap() > 0, "{removed}");
+    assert!(
+        removed["withdrawn_frost"].as_u64().unwrap() > 0,
+        "{removed}"
+    );
     assert!(
         holder_sync() > synced_before,
         "the genesis nodes synced node-4's shards from it"

@@ -21,7 +21,6 @@ use clap::Args;
 use floe_chain::floe::{Floe, FloeIds};
 use floe_core::bls::BlsSecretKey;
 use floe_core::move_types::{EpochState, ObjectId, StakedWalState, StakingPool};
-use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -256,7 +255,13 @@ pub async fn add_node(dir: &Path, args: AddNodeArgs, json: bool) -> Result<()> {
 
     // Defaults from what the chain says now.
     let state = floe.staking_state().await?;
-    let committee: Vec<ObjectId> = state.committee.pos0.contents.iter().map(|e| e.key).collect();
+    let committee: Vec<ObjectId> = state
+        .committee
+        .pos0
+        .contents
+        .iter()
+        .map(|e| e.key)
+        .collect();
     let mut members = Vec::new();
     for id in &committee {
         members.push(floe.pool(*id).await?);
@@ -325,9 +330,7 @@ pub async fn add_node(dir: &Path, args: AddNodeArgs, json: bool) -> Result<()> {
             storage_price: args
                 .storage_price
                 .unwrap_or(prices.storage_price_per_unit_size),
-            write_price: args
-                .write_price
-                .unwrap_or(prices.write_price_per_unit_size),
+            write_price: args.write_price.unwrap_or(prices.write_price_per_unit_size),
             capacity,
             network_public_key: None,
             image_url: String::new(),
@@ -352,7 +355,14 @@ pub async fn add_node(dir: &Path, args: AddNodeArgs, json: bool) -> Result<()> {
     let joins = affected_epoch(&state);
 
     // The running devnet starts and supervises it.
-    let reply = ask(&dir, &name, &Request::Start { node: entry.clone() }).await?;
+    let reply = ask(
+        &dir,
+        &name,
+        &Request::Start {
+            node: entry.clone(),
+        },
+    )
+    .await?;
     if !reply.ok {
         bail!(
             "{name} is registered (node {}) and staked, but the devnet could not start it: {}",
@@ -436,15 +446,16 @@ pub async fn remove_node(dir: &Path, args: RemoveNodeArgs, json: bool) -> Result
         .timeout
         .unwrap_or(Duration::from_millis(epoch_ms.saturating_mul(3)) + Duration::from_secs(60));
     let started = Instant::now();
+    let http = reqwest::Client::new();
     let left_at = loop {
         let state = floe.staking_state().await?;
-        let member = |c: &floe_core::move_types::Committee| {
-            c.pos0.contents.iter().any(|e| e.key == node_id)
-        };
+        let member =
+            |c: &floe_core::move_types::Committee| c.pos0.contents.iter().any(|e| e.key == node_id);
         let next_keeps = state.next_committee.as_ref().is_some_and(member);
         if !member(&state.committee)
             && !next_keeps
             && matches!(state.epoch_state, EpochState::EpochChangeDone(_))
+            && handed_over(&floe, &state, &http).await
         {
             break state.epoch;
         }
@@ -515,6 +526,38 @@ pub async fn remove_node(dir: &Path, args: RemoveNodeArgs, json: bool) -> Result
         );
     }
     Ok(())
+}
+
+/// Whether every member of the current committee that answers has
+/// finished filling the shards it gained (its health lists none syncing
+/// and it follows this epoch). A member that does not answer cannot be
+/// waited for: it recovers the shards from the others when it comes back.
+async fn handed_over(
+    floe: &Floe,
+    state: &floe_core::move_types::StakingInnerV1,
+    http: &reqwest::Client,
+) -> bool {
+    for entry in &state.committee.pos0.contents {
+        let Ok(pool) = floe.pool(entry.key).await else {
+            return false;
+        };
+        let url = format!("http://{}/v1/health", pool.node_info.network_address);
+        let Ok(response) = http.get(&url).timeout(Duration::from_secs(2)).send().await else {
+            continue;
+        };
+        let Ok(body) = response.json::<serde_json::Value>().await else {
+            continue;
+        };
+        let data = &body["success"]["data"];
+        let synced = data["syncingShards"]
+            .as_array()
+            .is_some_and(|s| s.is_empty());
+        let current = data["epoch"].as_u64() >= Some(u64::from(state.epoch));
+        if !(synced && current) {
+            return false;
+        }
+    }
+    true
 }
 
 /// The supervisor's side: answers the pending requests in `DIR/control`.
