@@ -209,8 +209,42 @@ fn new_network_key(path: &std::path::Path) -> Result<Vec<u8>> {
 /// the proof of possession with the node's BLS key, registers with the
 /// operator key (which receives the `StorageNodeCap`).
 pub async fn register(path: &std::path::Path, args: RegisterArgs, json: bool) -> Result<()> {
-    use floe_chain::floe::membership::NodeRegistration;
     let ctx = NodeChainContext::load(path).await?;
+    let name = args.name.clone();
+    let registered = register_with(&ctx, args).await?;
+    if json {
+        println!(
+            "{}",
+            json!({
+                "node_id": registered.node_id.to_string(),
+                "cap": registered.cap.to_string(),
+                "digest": registered.digest,
+                "network_address": registered.network_address,
+            })
+        );
+    } else {
+        println!(
+            "registered node {} ({name}) at {}; StorageNodeCap {} held by {}",
+            registered.node_id, registered.network_address, registered.cap, registered.operator
+        );
+        println!("it joins the committee at an epoch change once stake is delegated to it");
+    }
+    Ok(())
+}
+
+/// What a registration made on chain.
+pub struct Registered {
+    pub node_id: ObjectId,
+    pub cap: Address,
+    pub digest: String,
+    pub network_address: String,
+    pub operator: Address,
+}
+
+/// The checks and the registration of `floe node register`, without
+/// output (`floe devnet add-node` registers its nodes through it too).
+pub async fn register_with(ctx: &NodeChainContext, args: RegisterArgs) -> Result<Registered> {
+    use floe_chain::floe::membership::NodeRegistration;
     let operator = ctx.operator_key()?;
     if args.name.is_empty() || args.name.len() > MAX_NAME {
         bail!(
@@ -275,27 +309,13 @@ pub async fn register(path: &std::path::Path, args: RegisterArgs, json: bool) ->
         },
     };
     let registration = ctx.floe.register_candidate(&operator, &reg).await?;
-    if json {
-        println!(
-            "{}",
-            json!({
-                "node_id": registration.node_id.to_string(),
-                "cap": registration.cap.to_string(),
-                "digest": registration.tx.digest.to_string(),
-                "network_address": network_address,
-            })
-        );
-    } else {
-        println!(
-            "registered node {} ({}) at {network_address}; StorageNodeCap {} held by {}",
-            registration.node_id,
-            args.name,
-            registration.cap,
-            operator.address()
-        );
-        println!("it joins the committee at an epoch change once stake is delegated to it");
-    }
-    Ok(())
+    Ok(Registered {
+        node_id: registration.node_id,
+        cap: registration.cap,
+        digest: registration.tx.digest.to_string(),
+        network_address,
+        operator: operator.address(),
+    })
 }
 
 /// `floe node update`: each given setting, one transaction per setter.

@@ -67,6 +67,9 @@ pub struct Manifest {
     pub staking_object: Option<String>,
     pub n_shards: u16,
     pub nodes: Vec<NodeEntry>,
+    /// Nodes taken out with `floe devnet remove-node` (directories kept).
+    #[serde(default)]
+    pub removed_nodes: Vec<NodeEntry>,
     /// The publisher/aggregator daemon, when this build has one.
     #[serde(default)]
     pub daemon_url: Option<String>,
@@ -372,6 +375,7 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
         staking_object: None,
         n_shards: options.shards,
         nodes,
+        removed_nodes: Vec::new(),
         daemon_url,
         indexer_url,
         explorer_url,
@@ -397,6 +401,14 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
 /// pool's `network_address`, which genesis sets to the node's port).
 pub fn write_node_configs(manifest: &Manifest) -> Result<()> {
     for node in &manifest.nodes {
+        write_node_config(manifest, node)?;
+    }
+    Ok(())
+}
+
+/// `node.toml` of one node (also of one added with `floe devnet add-node`).
+pub fn write_node_config(manifest: &Manifest, node: &NodeEntry) -> Result<()> {
+    {
         let mut chain = toml::map::Map::new();
         chain.insert(
             "endpoints".into(),
@@ -472,7 +484,7 @@ pub const MAX_EPOCH_DURATION_MS: u64 = 365 * 24 * 3_600_000;
 
 /// A keystore with one fresh ed25519 key for a service (node operator,
 /// coordinator); returns its address.
-fn service_key(path: &Path, alias: &str) -> Result<floe_chain::sui_sdk_types::Address> {
+pub fn service_key(path: &Path, alias: &str) -> Result<floe_chain::sui_sdk_types::Address> {
     let mut keystore = Keystore::open(path)?;
     let address = keystore.generate(Some(alias))?;
     keystore.save()?;

@@ -13,13 +13,14 @@
 //! next start resumes from the same directory.
 
 mod layout;
+mod members;
 mod supervisor;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, Subcommand};
 use floe_chain::ChainClient;
 use floe_chain::floe::FloeIds;
 use fs2::FileExt;
@@ -30,10 +31,13 @@ use supervisor::Process;
 /// `floe devnet`
 #[derive(Debug, Args)]
 pub struct DevnetArgs {
+    /// Change a running devnet instead of starting one.
+    #[command(subcommand)]
+    command: Option<DevnetCommand>,
     /// Directory holding the whole devnet; reused on the next start.
     /// Default: the user's data directory (`~/.local/share/floe/devnet` on
     /// Linux).
-    #[arg(long, env = "FLOE_DEVNET_DIR")]
+    #[arg(long, env = "FLOE_DEVNET_DIR", global = true)]
     data_dir: Option<PathBuf>,
     /// Storage nodes (only when creating).
     #[arg(long, default_value_t = 4)]
@@ -59,6 +63,18 @@ pub struct DevnetArgs {
     /// when PostgreSQL is installed (or `DATABASE_URL` is set).
     #[arg(long)]
     no_indexer: bool,
+}
+
+/// `floe devnet add-node | remove-node`: grow or shrink a running devnet
+/// (see [`members`]).
+#[derive(Debug, Subcommand)]
+enum DevnetCommand {
+    /// Create a node, register it on chain, stake with it from the wallet
+    /// and start it; it joins the committee at an epoch change.
+    AddNode(members::AddNodeArgs),
+    /// Withdraw the wallet's stake with a node, wait until it has left the
+    /// committee and handed its shards over, then stop it.
+    RemoveNode(members::RemoveNodeArgs),
 }
 
 /// The default data directory.
@@ -88,6 +104,18 @@ pub fn run(args: DevnetArgs, json: bool) -> Result<()> {
         Some(dir) => dir.clone(),
         None => default_dir()?,
     };
+    if let Some(command) = args.command {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        return runtime.block_on(async {
+            match command {
+                DevnetCommand::AddNode(a) => members::add_node(&dir, a, json).await,
+                DevnetCommand::RemoveNode(a) => members::remove_node(&dir, a, json).await,
+            }
+        });
+    }
     if args.fresh && dir.exists() {
         if !Manifest::path(&dir).exists() && std::fs::read_dir(&dir)?.next().is_some() {
             bail!(
@@ -161,7 +189,7 @@ async fn run_network(mut manifest: Manifest, json: bool) -> Result<()> {
     manifest.save()?;
     print_ready(&manifest, json);
 
-    let outcome = watch(&mut processes).await;
+    let outcome = watch(&mut processes, &mut manifest).await;
     tracing::info!("stopping the devnet");
     supervisor::stop_all(&mut processes);
     manifest.pids.clear();
@@ -380,14 +408,17 @@ fn path_arg(path: &Path) -> String {
 
 /// Waits for Ctrl-C/SIGTERM, reporting components that exit meanwhile. A
 /// node may die (that is what a devnet is for); the ledger may not.
-async fn watch(processes: &mut [Process]) -> Result<()> {
+/// Also answers `add-node`/`remove-node` requests (see [`members`]).
+async fn watch(processes: &mut Vec<Process>, manifest: &mut Manifest) -> Result<()> {
     let shutdown = crate::service::shutdown_signal();
     tokio::pin!(shutdown);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let http = reqwest::Client::new();
     loop {
         tokio::select! {
             _ = &mut shutdown => return Ok(()),
             _ = tick.tick() => {
+                members::serve_requests(manifest, processes, &http).await;
                 for process in processes.iter_mut() {
                     if let Some(status) = process.poll_exit() {
                         if process.essential {
