@@ -129,14 +129,18 @@ impl Net {
     }
 
     /// `floe --json devnet ARGS... --data-dir DIR`.
-    fn devnet(&self, args: &[&str]) -> Value {
-        let out = floe()
+    fn try_devnet(&self, args: &[&str]) -> Output {
+        floe()
             .args(["--json", "devnet"])
             .args(args)
             .arg("--data-dir")
             .arg(self.path())
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    fn devnet(&self, args: &[&str]) -> Value {
+        let out = self.try_devnet(args);
         if !out.status.success() {
             self.fail(&format!("floe devnet {args:?}"), &out);
         }
@@ -346,8 +350,25 @@ fn record_pool(net_chain: Floe, node: ObjectId, stop: Arc<AtomicBool>) -> Snapsh
 
 #[test]
 fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
+    // Changing a devnet needs one running there.
+    let empty = tempfile::tempdir().unwrap();
+    let out = floe()
+        .args(["devnet", "add-node", "--data-dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds no devnet"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     let net = Net::start();
     net.wait_for_epoch(1);
+    let out = net.try_devnet(&["remove-node", "node-9"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no running node called node-9"));
 
     // Price votes: 3 shards each of 12; a quorum is 9 shards, so the
     // price is the third smallest vote.
