@@ -40,7 +40,7 @@ const EPOCHS: &str = "50";
 const WAIT: Duration = Duration::from_secs(150);
 
 struct Net {
-    _process: Running,
+    process: Running,
     dir: tempfile::TempDir,
     chain: Floe,
     runtime: tokio::runtime::Runtime,
@@ -78,7 +78,7 @@ impl Net {
             )
         });
         Net {
-            _process: process,
+            process,
             dir,
             chain,
             runtime,
@@ -638,5 +638,24 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
     let prices4 = net.expected_prices();
     let d_data = bytes(15_000, 4);
     let d = net.store_paying(&d_data, "d", prices4);
+    assert_eq!(net.read(&d), d_data);
+
+    // Restarted, the devnet runs the nodes it has now: not the removed one
+    // (whose directory is kept).
+    assert!(node4_config.is_file());
+    net.process.sigterm();
+    let mut net = net;
+    assert!(net.process.0.wait().unwrap().success());
+    let (process, _) = devnet_support::start(net.path(), &[]);
+    net.process = process;
+    let m = net.manifest();
+    let mut names: Vec<&str> = m["pids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str().filter(|n| n.starts_with("node-")))
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["node-0", "node-1", "node-2", "node-3"], "{m}");
     assert_eq!(net.read(&d), d_data);
 }
