@@ -18,9 +18,10 @@
 //!   and equals the sum over epochs of rewards x rate / 10_000;
 //! - `floe devnet remove-node` withdraws the stake: the node leaves the
 //!   next committee, hands its shards back and is stopped; every blob
-//!   stays readable and new stores are certified by the four.
+//!   stays readable and new stores are certified by the four; restarted,
+//!   the devnet runs the four, not the removed node.
 //!
-//! Slow suite (for its size): about two minutes, epochs pass in real time.
+//! Slow suite (for its size): about a minute, epochs pass in real time.
 
 mod devnet_support;
 
