@@ -18,9 +18,10 @@
 //!   and equals the sum over epochs of rewards x rate / 10_000;
 //! - `floe devnet remove-node` withdraws the stake: the node leaves the
 //!   next committee, hands its shards back and is stopped; every blob
-//!   stays readable and new stores are certified by the four.
+//!   stays readable and new stores are certified by the four; restarted,
+//!   the devnet runs the four, not the removed node.
 //!
-//! Slow suite (for its size): about two minutes, epochs pass in real time.
+//! Slow suite (for its size): about a minute, epochs pass in real time.
 
 mod devnet_support;
 
@@ -40,7 +41,7 @@ const EPOCHS: &str = "50";
 const WAIT: Duration = Duration::from_secs(150);
 
 struct Net {
-    _process: Running,
+    process: Running,
     dir: tempfile::TempDir,
     chain: Floe,
     runtime: tokio::runtime::Runtime,
@@ -78,7 +79,7 @@ impl Net {
             )
         });
         Net {
-            _process: process,
+            process,
             dir,
             chain,
             runtime,
@@ -129,14 +130,18 @@ impl Net {
     }
 
     /// `floe --json devnet ARGS... --data-dir DIR`.
-    fn devnet(&self, args: &[&str]) -> Value {
-        let out = floe()
+    fn try_devnet(&self, args: &[&str]) -> Output {
+        floe()
             .args(["--json", "devnet"])
             .args(args)
             .arg("--data-dir")
             .arg(self.path())
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    fn devnet(&self, args: &[&str]) -> Value {
+        let out = self.try_devnet(args);
         if !out.status.success() {
             self.fail(&format!("floe devnet {args:?}"), &out);
         }
@@ -346,8 +351,25 @@ fn record_pool(net_chain: Floe, node: ObjectId, stop: Arc<AtomicBool>) -> Snapsh
 
 #[test]
 fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
+    // Changing a devnet needs one running there.
+    let empty = tempfile::tempdir().unwrap();
+    let out = floe()
+        .args(["devnet", "add-node", "--data-dir"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds no devnet"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     let net = Net::start();
     net.wait_for_epoch(1);
+    let out = net.try_devnet(&["remove-node", "node-9"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no running node called node-9"));
 
     // Price votes: 3 shards each of 12; a quorum is 9 shards, so the
     // price is the third smallest vote.
@@ -617,5 +639,24 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
     let prices4 = net.expected_prices();
     let d_data = bytes(15_000, 4);
     let d = net.store_paying(&d_data, "d", prices4);
+    assert_eq!(net.read(&d), d_data);
+
+    // Restarted, the devnet runs the nodes it has now: not the removed one
+    // (whose directory is kept).
+    assert!(node4_config.is_file());
+    net.process.sigterm();
+    let mut net = net;
+    assert!(net.process.0.wait().unwrap().success());
+    let (process, _) = devnet_support::start(net.path(), &[]);
+    net.process = process;
+    let m = net.manifest();
+    let mut names: Vec<&str> = m["pids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str().filter(|n| n.starts_with("node-")))
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["node-0", "node-1", "node-2", "node-3"], "{m}");
     assert_eq!(net.read(&d), d_data);
 }
