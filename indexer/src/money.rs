@@ -209,7 +209,7 @@ fn changes(tx: &ExecutedTx) -> Vec<Change> {
             } => Change {
                 id: *object_id,
                 input: None,
-                output: Some(*output_version),
+                output: Some(output_version),
                 created: true,
                 deleted: false,
             },
@@ -220,8 +220,8 @@ fn changes(tx: &ExecutedTx) -> Vec<Change> {
                 ..
             } => Change {
                 id: *object_id,
-                input: *input_version,
-                output: Some(*output_version),
+                input: input_version,
+                output: Some(output_version),
                 created: false,
                 deleted: false,
             },
@@ -231,7 +231,7 @@ fn changes(tx: &ExecutedTx) -> Vec<Change> {
                 ..
             } => Change {
                 id: *object_id,
-                input: *input_version,
+                input: input_version,
                 output: None,
                 created: false,
                 deleted: true,
@@ -242,7 +242,7 @@ fn changes(tx: &ExecutedTx) -> Vec<Change> {
                 ..
             } => Change {
                 id: *object_id,
-                input: *input_version,
+                input: input_version,
                 output: None,
                 created: false,
                 deleted: false,

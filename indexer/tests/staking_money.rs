@@ -33,10 +33,6 @@ fn hex_id(a: Address) -> String {
     format!("0x{}", hex::encode(a.as_bytes()))
 }
 
-fn addr(id: ObjectId) -> Address {
-    floe_chain::floe::to_address(id)
-}
-
 /// Retries `call` until its transaction succeeds (epoch calls abort while
 /// too early).
 async fn until_success<F, Fut>(what: &str, mut call: F) -> ExecutedTx
@@ -196,6 +192,7 @@ async fn check_epoch(pool: &sqlx::PgPool, read: &ChangeRead) {
         .unwrap()
         .rewards_to_distribute
         .value;
+    assert!(bucket > 0, "epoch {epoch} had storage paid for it");
     let burnt = read.supply.0 - read.supply.1;
     let carried = next_after - next_before;
     let row: (i64, i64, i64, i64, i64) = sqlx::query_as(
