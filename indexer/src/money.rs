@@ -652,7 +652,9 @@ fn epoch_rewards(
     // No supply change in the transaction (the cap not written) is no burn.
     let burnt = match supply {
         (Some(b), Some(a)) => b.checked_sub(a).ok_or_else(|| {
-            system_err(format!("the WAL supply grew from {b} to {a} at an epoch change"))
+            system_err(format!(
+                "the WAL supply grew from {b} to {a} at an epoch change"
+            ))
         })?,
         _ => 0,
     };
@@ -732,7 +734,9 @@ fn stake_rows(
     if withdraws {
         for (_, c, before, after) in stakes {
             if let (true, Some((sw, _)), None) = (c.deleted, before, after) {
-                *withdrawn_per_node.entry(sw.node_id.to_string()).or_default() += 1;
+                *withdrawn_per_node
+                    .entry(sw.node_id.to_string())
+                    .or_default() += 1;
             }
         }
     }

@@ -38,7 +38,11 @@ pub(crate) async fn write_money_rows(
         .bind(m.nodes.keys().map(String::as_str).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.name.as_str()).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.public_key.as_str()).collect::<Vec<_>>())
-        .bind(v.iter().map(|p| p.network_address.as_str()).collect::<Vec<_>>())
+        .bind(
+            v.iter()
+                .map(|p| p.network_address.as_str())
+                .collect::<Vec<_>>(),
+        )
         .bind(v.iter().map(|p| p.stake).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.commission_rate).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.votes.as_str()).collect::<Vec<_>>())
@@ -173,7 +177,11 @@ pub(crate) async fn write_money_rows(
         .bind(v.iter().map(|p| p.withdraw_epoch).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.state).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.created_pos).collect::<Vec<_>>())
-        .bind(v.iter().map(|p| p.withdraw_requested_pos).collect::<Vec<_>>())
+        .bind(
+            v.iter()
+                .map(|p| p.withdraw_requested_pos)
+                .collect::<Vec<_>>(),
+        )
         .bind(v.iter().map(|p| p.withdrawn_pos).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.withdrawn_amount).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.rewards).collect::<Vec<_>>())
@@ -211,8 +219,17 @@ pub(crate) async fn write_money_rows(
                  updated_pos = EXCLUDED.updated_pos
              WHERE shared_blobs.updated_pos < EXCLUDED.updated_pos",
         )
-        .bind(m.shared_blobs.keys().map(String::as_str).collect::<Vec<_>>())
-        .bind(v.iter().map(|p| p.blob_object_id.as_str()).collect::<Vec<_>>())
+        .bind(
+            m.shared_blobs
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            v.iter()
+                .map(|p| p.blob_object_id.as_str())
+                .collect::<Vec<_>>(),
+        )
         .bind(v.iter().map(|p| p.blob_id.as_str()).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.storage_size).collect::<Vec<_>>())
         .bind(v.iter().map(|p| p.end_epoch).collect::<Vec<_>>())
@@ -232,7 +249,11 @@ pub(crate) async fn write_money_rows(
              ON CONFLICT (pos, shared_blob_id) DO NOTHING",
         )
         .bind(r.iter().map(|x| x.pos).collect::<Vec<_>>())
-        .bind(r.iter().map(|x| x.shared_blob_id.as_str()).collect::<Vec<_>>())
+        .bind(
+            r.iter()
+                .map(|x| x.shared_blob_id.as_str())
+                .collect::<Vec<_>>(),
+        )
         .bind(r.iter().map(|x| x.blob_id.as_str()).collect::<Vec<_>>())
         .bind(r.iter().map(|x| x.from_end_epoch).collect::<Vec<_>>())
         .bind(r.iter().map(|x| x.to_end_epoch).collect::<Vec<_>>())

@@ -125,12 +125,13 @@ pub async fn account(State(s): State<AppState>, Path(raw): Path<String>) -> Page
                 .await?,
         )
     };
-    let (reward_epochs, reward_values): (Vec<i64>, Vec<f64>) = rewards.as_ref().map_or((vec![], vec![]), |r| {
-        rows(&r.data)
-            .iter()
-            .filter_map(|row| Some((int(row, "epoch")?, int(row, "rewards")? as f64)))
-            .unzip()
-    });
+    let (reward_epochs, reward_values): (Vec<i64>, Vec<f64>) =
+        rewards.as_ref().map_or((vec![], vec![]), |r| {
+            rows(&r.data)
+                .iter()
+                .filter_map(|row| Some((int(row, "epoch")?, int(row, "rewards")? as f64)))
+                .unzip()
+        });
     let body = html! {
         h1 { "Account " span.id { (address) } }
         @for (i, answer) in answers.iter().enumerate() {

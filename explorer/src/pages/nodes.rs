@@ -9,8 +9,8 @@ use maud::html;
 use serde_json::Value;
 
 use super::{
-    Page, PageError, PageResult, Query, account_link, int, layout, node_link, or_dash, pager,
-    rows, text,
+    Page, PageError, PageResult, Query, account_link, int, layout, node_link, or_dash, pager, rows,
+    text,
 };
 use crate::AppState;
 use crate::format;
@@ -91,12 +91,26 @@ pub async fn node(State(s): State<AppState>, Path(raw): Path<String>) -> PageRes
     let n = &answer.data;
     // The pool at each epoch's start (stake, shards, commission rate) and
     // what the node earned in it.
-    let (stake_epochs, stake) = by_epoch(&history.data, |r| int(r, "stake").map(|v| v as f64));
-    let (shard_epochs, shards) = by_epoch(&history.data, |r| {
+    let (mut stake_epochs, mut stake) =
+        by_epoch(&history.data, |r| int(r, "stake").map(|v| v as f64));
+    let (mut shard_epochs, mut shards) = by_epoch(&history.data, |r| {
         r["shards"].as_array().map(|s| s.len() as f64)
     });
-    let (rate_epochs, rates) =
-        by_epoch(&history.data, |r| int(r, "commission_rate").map(|v| v as f64));
+    // An index that saw no pool change for this node yet (or an older
+    // indexer) still has the committees it snapshotted and the stake
+    // history of the node answer.
+    if stake.is_empty() {
+        (stake_epochs, stake) =
+            by_epoch(&n["stake_history"], |r| int(r, "stake").map(|v| v as f64));
+    }
+    if shards.is_empty() {
+        (shard_epochs, shards) = by_epoch(&n["committees"], |r| {
+            r["shards"].as_array().map(|s| s.len() as f64)
+        });
+    }
+    let (rate_epochs, rates) = by_epoch(&history.data, |r| {
+        int(r, "commission_rate").map(|v| v as f64)
+    });
     let mut earned: Vec<&Value> = rows(&history.data)
         .iter()
         .filter(|r| int(r, "reward").is_some())

@@ -11,8 +11,8 @@
 //! own, so readers cannot starve the committer.
 
 mod history;
-mod money;
 pub mod layers;
+mod money;
 pub mod params;
 mod routes;
 
@@ -94,7 +94,10 @@ pub fn router_with(state: ApiState, limits: &ApiLimits) -> Router {
             get(routes::account_storage),
         )
         .route("/v1/accounts/{address}/stakes", get(money::account_stakes))
-        .route("/v1/accounts/{address}/rewards", get(money::account_rewards))
+        .route(
+            "/v1/accounts/{address}/rewards",
+            get(money::account_rewards),
+        )
         .route(
             "/v1/accounts/{address}/payments",
             get(routes::account_payments),

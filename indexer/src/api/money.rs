@@ -51,7 +51,11 @@ async fn node_exists(snap: &mut Snapshot, id: &str) -> Result<(), ApiError> {
     (status = 200, description = "Per epoch, newest first: the pool at the epoch's start (stake, shares, exchange rate, commission rate, shards) and what the node earned in it (weight, reward, commission, stakers' part), FROST"),
     (status = 400, description = "Bad parameter"), (status = 404, description = "Node not indexed"),
 ))]
-pub async fn node_history(State(s): State<ApiState>, Path(id): Path<String>, Query(q): Q) -> PageAnswer {
+pub async fn node_history(
+    State(s): State<ApiState>,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> PageAnswer {
     let id = object_id("node_id", &id)?;
     let p = Params::new(q, &["cursor", "limit"])?;
     let limit = p.limit()?;
@@ -157,7 +161,9 @@ pub async fn account_stakes(
     let mut qb = QueryBuilder::new(PAGE_SELECT);
     qb.push("SELECT ");
     qb.push(STAKE_COLUMNS.replace("$cur", &epoch.to_string()));
-    qb.push(" FROM staked_wal s LEFT JOIN storage_nodes n ON n.node_id = s.node_id WHERE s.owner = ");
+    qb.push(
+        " FROM staked_wal s LEFT JOIN storage_nodes n ON n.node_id = s.node_id WHERE s.owner = ",
+    );
     qb.push_bind(address);
     if let Some(c) = cursor {
         qb.push(" AND s.object_id > ").push_bind(c);
@@ -177,7 +183,11 @@ pub async fn account_stakes(
     (status = 200, description = "Per epoch: the principal of the address's stakes active in it, their value at the epoch's start and the rewards accrued so far (value - principal), FROST; withdrawn stakes count until their withdrawal epoch"),
     (status = 400, description = "Bad parameter"),
 ))]
-pub async fn account_rewards(State(s): State<ApiState>, Path(a): Path<String>, Query(q): Q) -> Answer {
+pub async fn account_rewards(
+    State(s): State<ApiState>,
+    Path(a): Path<String>,
+    Query(q): Q,
+) -> Answer {
     let address = object_id("address", &a)?;
     let p = Params::new(q, &["from", "to"])?;
     let from = p.int("from", 0, i64::from(i32::MAX))?;
@@ -229,10 +239,7 @@ pub async fn account_rewards(State(s): State<ApiState>, Path(a): Path<String>, Q
     .bind(MAX_REWARD_STAKES)
     .fetch_one(&mut *snap.tx)
     .await?;
-    let mut answer = snap.answer(
-        Value::Array(rows.into_iter().map(|r| r.0).collect()),
-        None,
-    );
+    let mut answer = snap.answer(Value::Array(rows.into_iter().map(|r| r.0).collect()), None);
     answer.0["stakes_counted"] = Value::from(counted);
     Ok(answer)
 }
@@ -245,7 +252,11 @@ pub async fn account_rewards(State(s): State<ApiState>, Path(a): Path<String>, Q
     (status = 200, description = "What the end of the epoch paid: bucket, burnt, distributed, carried_over (FROST; balanced says bucket = burnt + distributed + carried_over), and a page of its committee's nodes with weight, reward, commission and stakers' part"),
     (status = 404, description = "The epoch has not ended in the index"),
 ))]
-pub async fn epoch_rewards(State(s): State<ApiState>, Path(e): Path<String>, Query(q): Q) -> Answer {
+pub async fn epoch_rewards(
+    State(s): State<ApiState>,
+    Path(e): Path<String>,
+    Query(q): Q,
+) -> Answer {
     let e = epoch_param(&e)?;
     let p = Params::new(q, &["cursor", "limit"])?;
     let limit = p.limit()?;
