@@ -131,6 +131,12 @@ async fn dump(pool: &PgPool, tip: i64) -> Vec<String> {
         ("node_stake_history", "node_id, epoch"),
         ("staked_wal", "object_id"),
         ("blob_stats", "status, end_epoch"),
+        ("pool_epochs", "node_id, epoch"),
+        ("epoch_rewards", "epoch"),
+        ("node_rewards", "epoch, node_id"),
+        ("commission_collections", "pos, node_id"),
+        ("shared_blobs", "object_id"),
+        ("shared_blob_renewals", "pos, shared_blob_id"),
     ] {
         let (name, from) = match table.strip_suffix(" WHERE sequence_number <=") {
             Some(t) => (t, format!("{t} t WHERE sequence_number <= {tip}")),

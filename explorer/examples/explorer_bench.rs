@@ -178,6 +178,30 @@ async fn network(pool: &PgPool) {
             .execute(pool)
             .await
             .expect("stake");
+            // The pool's row for the epoch and what it earned (migration
+            // 0004), so node and epoch pages draw their staking charts.
+            sqlx::query(
+                "INSERT INTO pool_epochs (node_id, epoch, stake, num_shares, rate_wal, rate_shares,
+                                          commission_rate, shards, pos)
+                 VALUES ($1, $2, $3, $3, 1, 1, 500, $4, 0)",
+            )
+            .bind(node(i))
+            .bind(e)
+            .bind(1_000_000_000_000_000i64 + i64::from(e) * 1_000_000_000)
+            .bind(&shards)
+            .execute(pool)
+            .await
+            .expect("pool epoch");
+            sqlx::query(
+                "INSERT INTO node_rewards (epoch, node_id, weight, reward, commission, stakers, pos)
+                 VALUES ($1, $2, $3, 1000000, 50000, 950000, 0)",
+            )
+            .bind(e)
+            .bind(node(i))
+            .bind(shards.len() as i32)
+            .execute(pool)
+            .await
+            .expect("node reward");
         }
     }
     sqlx::query(

@@ -337,6 +337,7 @@ pub async fn write_rows(tx: &mut Transaction<'_, Postgres>, b: &Batch) -> Result
         .execute(&mut **tx)
         .await?;
     }
+    crate::money_commit::write_money_rows(tx, &b.money).await?;
     Ok(())
 }
 

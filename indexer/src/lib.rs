@@ -13,6 +13,8 @@ pub mod api;
 pub mod committer;
 pub mod config;
 pub mod decode;
+pub mod money;
+mod money_commit;
 pub mod objects;
 pub mod pipeline;
 pub mod postgres;

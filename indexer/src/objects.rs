@@ -75,7 +75,7 @@ impl<'a> ObjectIndex<'a> {
         )
     }
 
-    fn get(&self, id: &Address, version: Option<Version>) -> Option<&'a Object> {
+    pub(crate) fn get(&self, id: &Address, version: Option<Version>) -> Option<&'a Object> {
         version.and_then(|v| self.0.get(&(*id, v)).copied())
     }
 }
@@ -88,23 +88,23 @@ pub struct TxObjects {
     pub payments: Vec<PaymentRow>,
 }
 
-fn is_floe(tag: &StructTag, floe: &Address, module: &str, name: &str) -> bool {
+pub(crate) fn is_floe(tag: &StructTag, floe: &Address, module: &str, name: &str) -> bool {
     tag.address() == floe && tag.module().as_str() == module && tag.name().as_str() == name
 }
 
 /// `0x2::dynamic_field::Field<_, floe::module::name>`.
-fn is_field_of(tag: &StructTag, floe: &Address, module: &str, name: &str) -> bool {
+pub(crate) fn is_field_of(tag: &StructTag, floe: &Address, module: &str, name: &str) -> bool {
     tag.address() == &Address::TWO
         && tag.module().as_str() == "dynamic_field"
         && tag.name().as_str() == "Field"
         && matches!(tag.type_params().get(1), Some(TypeTag::Struct(v)) if is_floe(v, floe, module, name))
 }
 
-fn contents(o: &Object) -> Option<(&StructTag, &[u8])> {
+pub(crate) fn contents(o: &Object) -> Option<(&StructTag, &[u8])> {
     o.as_struct().map(|s| (s.object_type(), s.contents()))
 }
 
-fn id_text(a: &Address) -> String {
+pub(crate) fn id_text(a: &Address) -> String {
     format!("0x{}", hex::encode(a.as_bytes()))
 }
 
@@ -128,7 +128,7 @@ pub struct ObjectError {
     pub reason: String,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
     o: &Object,
     bytes: &[u8],
     type_name: &'static str,

@@ -20,6 +20,10 @@ use floe_core::move_types::MovePackage;
 use serde_json::Value;
 
 use crate::decode::{decode_struct, event_fields};
+use crate::money::{
+    CollectionRow, EpochRewardRow, NodePatch, NodeRewardRow, PoolEpochRow, RenewalRow,
+    SharedBlobPatch, StakePatch,
+};
 use crate::objects::{AttributesPatch, ObjectError, ObjectIndex, PaymentRow, StoragePatch};
 
 /// Why a checkpoint could not be turned into rows. These are data errors
@@ -200,6 +204,68 @@ pub struct Batch {
     /// Last attributes of each blob whose metadata changed, by blob id.
     pub attributes: BTreeMap<String, AttributesPatch>,
     pub payments: Vec<PaymentRow>,
+    /// Staking and the money of epochs (`crate::money`, migration 0004).
+    pub money: MoneyBatch,
+}
+
+/// The staking rows of a batch: state rows folded per key (last write
+/// wins), fact rows keyed so that the first is kept.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MoneyBatch {
+    pub nodes: BTreeMap<String, NodePatch>,
+    pub pool_epochs: BTreeMap<(String, i32), PoolEpochRow>,
+    pub epoch_rewards: BTreeMap<i32, EpochRewardRow>,
+    pub node_rewards: BTreeMap<(i32, String), NodeRewardRow>,
+    pub stakes: BTreeMap<String, StakePatch>,
+    pub collections: Vec<CollectionRow>,
+    pub shared_blobs: BTreeMap<String, SharedBlobPatch>,
+    pub renewals: Vec<RenewalRow>,
+}
+
+impl MoneyBatch {
+    pub fn rows(&self) -> usize {
+        self.nodes.len()
+            + self.pool_epochs.len()
+            + self.epoch_rewards.len()
+            + self.node_rewards.len()
+            + self.stakes.len()
+            + self.collections.len()
+            + self.shared_blobs.len()
+            + self.renewals.len()
+    }
+
+    fn extend(&mut self, tx: crate::money::TxMoney) {
+        self.nodes.extend(tx.nodes);
+        for row in tx.pool_epochs {
+            self.pool_epochs
+                .entry((row.node_id.clone(), row.epoch))
+                .or_insert(row);
+        }
+        if let Some(row) = tx.epoch_reward {
+            self.epoch_rewards.entry(row.epoch).or_insert(row);
+        }
+        for row in tx.node_rewards {
+            self.node_rewards
+                .entry((row.epoch, row.node_id.clone()))
+                .or_insert(row);
+        }
+        for (id, patch) in tx.stakes {
+            match self.stakes.get_mut(&id) {
+                Some(existing) => existing.fold(patch),
+                None => {
+                    self.stakes.insert(id, patch);
+                }
+            }
+        }
+        self.collections.extend(tx.collections);
+        for (id, mut patch) in tx.shared_blobs {
+            if let Some(existing) = self.shared_blobs.get(&id) {
+                patch.created_pos = existing.created_pos.or(patch.created_pos);
+            }
+            self.shared_blobs.insert(id, patch);
+        }
+        self.renewals.extend(tx.renewals);
+    }
 }
 
 impl Batch {
@@ -215,6 +281,7 @@ impl Batch {
             + self.storage.len()
             + self.attributes.len()
             + self.payments.len()
+            + self.money.rows()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -340,6 +407,19 @@ impl Processor {
             batch.storage.extend(derived.storage);
             batch.attributes.extend(derived.attributes);
             batch.payments.extend(derived.payments);
+            let money = crate::money::tx_money(
+                &self.config.floe_package,
+                &self.config.wal_package,
+                tx,
+                &objects,
+                effects_pos,
+                timestamp_ms,
+            )
+            .map_err(|source| ProcessError::Object {
+                checkpoint: seq,
+                source,
+            })?;
+            batch.money.extend(money);
             for change in tx.effects.object_changes() {
                 let (id, patch) = match change {
                     ObjectChange::Created {

@@ -1,6 +1,6 @@
-//! An account: its blobs, storage resources, stakes and payments. The
-//! overview shows the first rows of each; each section has its own paged
-//! page.
+//! An account: its blobs, storage resources, stakes (with their value and
+//! rewards, and a chart of rewards over epochs) and payments. The overview
+//! shows the first rows of each; each section has its own paged page.
 
 use std::collections::HashMap;
 
@@ -15,6 +15,7 @@ use super::{
 use crate::AppState;
 use crate::format;
 use crate::indexer::Answer;
+use crate::svg::{self, Series};
 
 /// Rows of each section on the overview.
 const OVERVIEW_ROWS: i64 = 10;
@@ -56,14 +57,19 @@ fn render(section: &str, data: &Value) -> Markup {
         },
         "stakes" => html! {
             table.rows {
-                thead { tr { th { "Staked WAL" } th { "Node" } th { "Amount" } th { "Active from" } th { "Withdraw at" } th { "State" } } }
+                thead { tr { th { "Staked WAL" } th { "Node" } th { "Principal" } th { "Active from" } th { "Withdraw at" } th { "Status" } th { "Value" } th { "Rewards" } } }
                 tbody { @for r in list { tr {
                     td.id data-label="Staked WAL" { (format::short(text(r, "object_id").unwrap_or(""))) }
-                    td data-label="Node" { (node_link(text(r, "node_id").unwrap_or(""), None)) }
-                    td data-label="Amount" { (or_dash(int(r, "amount").map(format::wal))) }
+                    td data-label="Node" { (node_link(text(r, "node_id").unwrap_or(""), text(r, "node_name"))) }
+                    td data-label="Principal" { (or_dash(int(r, "amount").map(format::wal))) }
                     td data-label="Active from" { (or_dash(int(r, "activation_epoch").map(|e| format!("epoch {e}")))) }
                     td data-label="Withdraw at" { (or_dash(int(r, "withdraw_epoch").map(|e| format!("epoch {e}")))) }
-                    td data-label="State" { (text(r, "state").unwrap_or("—")) }
+                    td data-label="Status" {
+                        (text(r, "status").or_else(|| text(r, "state")).unwrap_or("—"))
+                        @if let Some(e) = int(r, "withdrawn_epoch") { " in epoch " (e) }
+                    }
+                    td data-label="Value" { (or_dash(int(r, "value").or_else(|| int(r, "withdrawn_amount")).map(format::wal))) }
+                    td data-label="Rewards" { (or_dash(int(r, "rewards").map(format::wal))) }
                 } } }
             }
         },
@@ -107,6 +113,25 @@ pub async fn account(State(s): State<AppState>, Path(raw): Path<String>) -> Page
     );
     let answers = [blobs?, storage?, stakes?, payments?];
     let checkpoint = answers[0].checkpoint;
+    // Rewards of the account's stakes over the last epochs (a chart only
+    // when it has stakes).
+    let rewards = if rows(&answers[2].data).is_empty() {
+        None
+    } else {
+        let path = format!("/v1/accounts/{address}/rewards");
+        Some(
+            s.indexer
+                .get("/v1/accounts/{address}/rewards", &path, &[])
+                .await?,
+        )
+    };
+    let (reward_epochs, reward_values): (Vec<i64>, Vec<f64>) =
+        rewards.as_ref().map_or((vec![], vec![]), |r| {
+            rows(&r.data)
+                .iter()
+                .filter_map(|row| Some((int(row, "epoch")?, int(row, "rewards")? as f64)))
+                .unzip()
+        });
     let body = html! {
         h1 { "Account " span.id { (address) } }
         @for (i, answer) in answers.iter().enumerate() {
@@ -115,6 +140,11 @@ pub async fn account(State(s): State<AppState>, Path(raw): Path<String>) -> Page
             (render(name, &answer.data))
             @if answer.next_cursor.is_some() {
                 p { a href={ "/accounts/" (address) "/" (name) } { "All " (title.to_lowercase()) " »" } }
+            }
+            @if name == "stakes" && !reward_epochs.is_empty() {
+                h3 { "Rewards over epochs" }
+                (svg::line("Rewards accrued by the account's stakes at each epoch's start", &reward_epochs,
+                    Series { name: "rewards", values: &reward_values, fmt: |v| format::wal(v as i64) }))
             }
         }
     };

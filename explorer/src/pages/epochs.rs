@@ -12,7 +12,8 @@ use super::{
 };
 use crate::AppState;
 use crate::format;
-use crate::svg;
+use crate::indexer::FetchError;
+use crate::svg::{self, Series};
 
 /// A table of epoch rows (shared with the overview).
 pub fn table(epochs: &[Value]) -> Markup {
@@ -99,6 +100,38 @@ pub async fn epoch(State(s): State<AppState>, Path(raw): Path<String>) -> PageRe
         }
     }
     let payments = rows(&e["payments"]);
+    // What the end of the epoch paid, per node (404 until it ended).
+    let rewards_path = format!("/v1/epochs/{epoch}/rewards");
+    let paid = match s
+        .indexer
+        .get(
+            "/v1/epochs/{epoch}/rewards",
+            &rewards_path,
+            &[("limit", "1000".to_owned())],
+        )
+        .await
+    {
+        Ok(a) => Some(a.data),
+        Err(FetchError::NotFound(_)) => None,
+        Err(other) => return Err(other.into()),
+    };
+    let paid_nodes: &[Value] = paid.as_ref().map_or(&[][..], |p| rows(&p["nodes"]));
+    let node_labels: Vec<String> = paid_nodes
+        .iter()
+        .map(|r| {
+            text(r, "name")
+                .map(str::to_owned)
+                .unwrap_or_else(|| format::short(text(r, "node_id").unwrap_or("?")))
+        })
+        .collect();
+    let node_rewards: Vec<f64> = paid_nodes
+        .iter()
+        .map(|r| int(r, "reward").unwrap_or(0) as f64)
+        .collect();
+    let node_commissions: Vec<f64> = paid_nodes
+        .iter()
+        .map(|r| int(r, "commission").unwrap_or(0) as f64)
+        .collect();
     let body = html! {
         h1 { "Epoch " (epoch) }
         dl {
@@ -137,9 +170,44 @@ pub async fn epoch(State(s): State<AppState>, Path(raw): Path<String>) -> PageRe
             (svg::shard_map(&format!("Shards of epoch {epoch} by holder"), &owners, &names))
         }
         h2 { "Rewards and burns" }
-        @if payments.is_empty() {
-            p.muted { "No rewards, commissions, burns or subsidies recorded for this epoch." }
-        } @else {
+        @match &paid {
+            None => {
+                p.muted { "This epoch has not ended in the index yet: its rewards are paid at its end." }
+            }
+            Some(summary) => {
+                dl {
+                    dt { "Prepaid for the epoch" } dd { (or_dash(int(summary, "bucket").map(format::wal))) }
+                    dt { "Burnt (3%)" } dd { (or_dash(int(summary, "burnt").map(format::wal))) }
+                    dt { "Paid to nodes" } dd { (or_dash(int(summary, "distributed").map(format::wal))) }
+                    dt { "Carried to the next epoch" } dd { (or_dash(int(summary, "carried_over").map(format::wal))) }
+                    dt { "Balanced" } dd {
+                        @if summary["balanced"] == true { "yes: prepaid = burnt + paid + carried, to the FROST" }
+                        @else { strong { "no: the index's numbers do not add up" } }
+                    }
+                }
+                @if !paid_nodes.is_empty() {
+                    (svg::bars_and_line(&format!("Rewards of epoch {epoch} per node, and the commission taken"), &node_labels,
+                        Series { name: "reward", values: &node_rewards, fmt: |v| format::wal(v as i64) },
+                        Series { name: "commission", values: &node_commissions, fmt: |v| format::wal(v as i64) }))
+                    table.rows {
+                        thead { tr { th { "Node" } th { "Weight" } th { "Reward" } th { "Commission" } th { "Stakers" } } }
+                        tbody {
+                            @for r in paid_nodes {
+                                tr {
+                                    td data-label="Node" { (node_link(text(r, "node_id").unwrap_or(""), text(r, "name"))) }
+                                    td data-label="Weight" { (or_dash(int(r, "weight").map(format::count))) }
+                                    td data-label="Reward" { (or_dash(int(r, "reward").map(format::wal))) }
+                                    td data-label="Commission" { (or_dash(int(r, "commission").map(format::wal))) }
+                                    td data-label="Stakers" { (or_dash(int(r, "stakers").map(format::wal))) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !payments.is_empty() {
+            h2 { "Subsidies and other payments" }
             table.rows {
                 thead { tr { th { "Kind" } th { "Amount" } th { "Payments" } } }
                 tbody {

@@ -12,6 +12,7 @@
 
 mod history;
 pub mod layers;
+mod money;
 pub mod params;
 mod routes;
 
@@ -52,12 +53,19 @@ pub struct ApiState {
         routes::blob_id,
         routes::account_blobs,
         routes::account_storage,
-        routes::account_stakes,
+        money::account_stakes,
+        money::account_rewards,
         routes::account_payments,
         routes::epochs,
         routes::epoch,
         routes::nodes,
         routes::node,
+        money::node_history,
+        money::node_collections,
+        money::epoch_rewards,
+        money::rewards,
+        money::shared_blobs,
+        money::shared_blob_renewals,
         routes::stats,
         history::epoch_history,
         routes::governance
@@ -85,7 +93,11 @@ pub fn router_with(state: ApiState, limits: &ApiLimits) -> Router {
             "/v1/accounts/{address}/storage",
             get(routes::account_storage),
         )
-        .route("/v1/accounts/{address}/stakes", get(routes::account_stakes))
+        .route("/v1/accounts/{address}/stakes", get(money::account_stakes))
+        .route(
+            "/v1/accounts/{address}/rewards",
+            get(money::account_rewards),
+        )
         .route(
             "/v1/accounts/{address}/payments",
             get(routes::account_payments),
@@ -94,6 +106,18 @@ pub fn router_with(state: ApiState, limits: &ApiLimits) -> Router {
         .route("/v1/epochs/{epoch}", get(routes::epoch))
         .route("/v1/nodes", get(routes::nodes))
         .route("/v1/nodes/{node_id}", get(routes::node))
+        .route("/v1/nodes/{node_id}/history", get(money::node_history))
+        .route(
+            "/v1/nodes/{node_id}/collections",
+            get(money::node_collections),
+        )
+        .route("/v1/epochs/{epoch}/rewards", get(money::epoch_rewards))
+        .route("/v1/rewards", get(money::rewards))
+        .route("/v1/shared-blobs", get(money::shared_blobs))
+        .route(
+            "/v1/shared-blobs/{object_id}/renewals",
+            get(money::shared_blob_renewals),
+        )
         .route("/v1/stats", get(routes::stats))
         .route("/v1/stats/epochs", get(history::epoch_history))
         .route("/v1/governance", get(routes::governance))

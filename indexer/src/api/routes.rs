@@ -29,9 +29,9 @@ const BLOB_COLUMNS: &str = "object_id, blob_id, owner, size, encoded_size, encod
 /// Postgres and passed through unparsed (parsing 1000 rows into
 /// `serde_json::Value` and printing them again was most of a large page's
 /// time).
-const PAGE_SELECT: &str = "SELECT row_to_json(t)::text FROM (";
+pub(super) const PAGE_SELECT: &str = "SELECT row_to_json(t)::text FROM (";
 
-async fn rows(
+pub(super) async fn rows(
     snapshot: &mut Snapshot,
     mut qb: QueryBuilder<'_, Postgres>,
 ) -> Result<Vec<String>, ApiError> {
@@ -41,7 +41,7 @@ async fn rows(
 
 /// Keeps `limit` rows and returns the cursor of the last one if there were
 /// more (the query asked for `limit + 1`). Only that row is parsed.
-fn page(mut rows: Vec<String>, limit: i64, key: &str) -> (Vec<String>, Option<String>) {
+pub(super) fn page(mut rows: Vec<String>, limit: i64, key: &str) -> (Vec<String>, Option<String>) {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     if rows.len() <= limit {
         return (rows, None);
@@ -311,16 +311,6 @@ pub async fn account_storage(
     .await
 }
 
-#[utoipa::path(get, path = "/v1/accounts/{address}/stakes", params(("address" = String, Path, description = "Owner address")),
-    responses((status = 200, description = "StakedWal objects the address owns")))]
-pub async fn account_stakes(
-    State(s): State<ApiState>,
-    Path(a): Path<String>,
-    Query(q): Q,
-) -> PageAnswer {
-    owned_list(&s, &a, q, "SELECT * FROM staked_wal", "owner", "object_id").await
-}
-
 #[utoipa::path(get, path = "/v1/accounts/{address}/payments", params(("address" = String, Path, description = "Payer address")),
     responses((status = 200, description = "Payments by the address, in chain order")))]
 pub async fn account_payments(
@@ -394,6 +384,17 @@ pub async fn epoch(State(s): State<ApiState>, Path(e): Path<String>) -> Answer {
     .fetch_all(&mut *snap.tx)
     .await?;
     data["payments"] = Value::Array(payments.into_iter().map(|r| r.0).collect());
+    // What the end of the epoch paid (migration 0004); per node at
+    // /v1/epochs/{epoch}/rewards.
+    let rewards: Option<(Value,)> = sqlx::query_as(
+        "SELECT to_jsonb(t) FROM (SELECT bucket, burnt, distributed, carried_over, used_capacity,
+                nodes, bucket = burnt + distributed + carried_over AS balanced, tx_digest
+         FROM epoch_rewards WHERE epoch = $1) t",
+    )
+    .bind(e)
+    .fetch_optional(&mut *snap.tx)
+    .await?;
+    data["rewards"] = rewards.map_or(Value::Null, |r| r.0);
     Ok(snap.answer(data, None))
 }
 
@@ -416,7 +417,7 @@ pub async fn nodes(State(s): State<ApiState>, Query(q): Q) -> PageAnswer {
 }
 
 #[utoipa::path(get, path = "/v1/nodes/{node_id}", params(("node_id" = String, Path, description = "Node id")),
-    responses((status = 200, description = "The node with stake history, votes, rewards and committees")))]
+    responses((status = 200, description = "The node with stake history, votes, rewards per ended epoch (FROST) and committees; per-epoch pool history at /v1/nodes/{node_id}/history")))]
 pub async fn node(State(s): State<ApiState>, Path(id): Path<String>) -> Answer {
     let id = object_id("node_id", &id)?;
     let mut snap = Snapshot::begin(&s.pool).await?;
@@ -440,7 +441,7 @@ pub async fn node(State(s): State<ApiState>, Path(id): Path<String>) -> Answer {
         ),
         (
             "rewards",
-            "SELECT epoch, kind, amount, tx_digest FROM payments WHERE node_id = $1 ORDER BY pos DESC LIMIT 1000",
+            "SELECT epoch, weight, reward, commission, stakers FROM node_rewards WHERE node_id = $1 ORDER BY epoch DESC LIMIT 1000",
         ),
         (
             "committees",

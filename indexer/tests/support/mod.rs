@@ -42,6 +42,13 @@ pub struct Devnet {
 }
 
 pub async fn devnet() -> Devnet {
+    devnet_with(|_| {}, &[]).await
+}
+
+/// A devnet whose floe genesis `customise` adjusts (epoch length, node
+/// operators, commission), with 10 SUI for each of `funded` (operators
+/// paying gas).
+pub async fn devnet_with(customise: impl FnOnce(&mut FloeGenesis), funded: &[Address]) -> Devnet {
     let user = KeyPair::generate();
     let keys: Vec<BlsSecretKey> = (0..4u8)
         .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
@@ -62,12 +69,20 @@ pub async fn devnet() -> Devnet {
             .collect(),
         ..FloeGenesis::default()
     };
+    let mut floe_genesis = floe_genesis;
+    customise(&mut floe_genesis);
+    let mut accounts = vec![Account {
+        address: user.address(),
+        balance: 100 * SUI,
+        coins: 4,
+    }];
+    accounts.extend(funded.iter().map(|a| Account {
+        address: *a,
+        balance: 10 * SUI,
+        coins: 2,
+    }));
     let genesis = Genesis {
-        accounts: vec![Account {
-            address: user.address(),
-            balance: 100 * SUI,
-            coins: 4,
-        }],
+        accounts,
         packages: vec![
             PackageSpec {
                 address: WAL_PACKAGE_ID,
@@ -357,6 +372,12 @@ pub async fn dump(pool: &PgPool) -> Vec<String> {
         ("staked_wal", "object_id", "*"),
         ("system_state", "id", "*"),
         ("blob_stats", "status, end_epoch", "*"),
+        ("pool_epochs", "node_id, epoch", "*"),
+        ("epoch_rewards", "epoch", "*"),
+        ("node_rewards", "epoch, node_id", "*"),
+        ("commission_collections", "pos, node_id", "*"),
+        ("shared_blobs", "object_id", "*"),
+        ("shared_blob_renewals", "pos, shared_blob_id", "*"),
     ];
     let mut out = Vec::new();
     for (table, order, cols) in tables {
