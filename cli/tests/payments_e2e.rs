@@ -3,7 +3,8 @@
 //! coordinator key, B with a fresh key funded by the faucet; each keeps
 //! its own data dir and follows the chain on its own):
 //!
-//! - blobs of varied sizes and lengths are stored; for every ended epoch
+//! - blobs of varied sizes and lengths are stored, node 0 sets a 10%
+//!   commission and WAL staked with node 1 moves shards; for every ended epoch
 //!   both coordinators reconciled the payment, and burn + rewards +
 //!   carry-over equal the bucket to the FROST (checked here again from
 //!   the observed numbers `floe payments --json` prints), with identical
@@ -271,6 +272,28 @@ fn payments_reconcile_renew_and_survive_two_coordinators() {
     let a = start_coordinator(&coordinator_config(&net, "a", None));
     let b = start_coordinator(&coordinator_config(&net, "b", Some(&key_b)));
 
+    // Node 0 takes 10% commission from two epochs on; WAL staked with
+    // node 1 moves shards to it at the next committee selection.
+    let node0 = net.path().join("nodes").join("node-0").join("node.toml");
+    let mut tries = 0;
+    loop {
+        let out = floe()
+            .args(["--json", "node", "update", "--commission-bps", "1000", "--config"])
+            .arg(&node0)
+            .output()
+            .expect("floe node update");
+        if out.status.success() {
+            break;
+        }
+        // The node signs its own epoch_sync_done with the same key: a
+        // gas coin taken by the node at the same moment is retried.
+        tries += 1;
+        assert!(tries < 5, "{}", String::from_utf8_lossy(&out.stderr));
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let node1 = before["committee"][1]["nodeId"].as_str().unwrap().to_owned();
+    net.json(&["stake", "--node-id", &node1, "--amount", "2000", "--yes"]);
+
     // Blobs of varied sizes and lengths.
     net.store(1_000, 1, 3);
     net.store(100_000, 2, 1);
@@ -392,6 +415,13 @@ fn payments_reconcile_renew_and_survive_two_coordinators() {
         }
         let buckets: u64 = epochs.iter().map(|e| e["bucket"].as_u64().unwrap()).sum();
         assert!(buckets > 0, "the stores paid into some epoch");
+        let commission: u64 = epochs
+            .iter()
+            .flat_map(|e| e["nodes"].as_array().unwrap().clone())
+            .filter(|n| n["commission_rate"] == 1000)
+            .map(|n| n["commission"].as_u64().unwrap())
+            .sum();
+        assert!(commission > 0, "node 0's commission was paid");
         // One epoch, the human table.
         let out = floe()
             .args(["payments", "--epoch", "1", "--coordinator", &url])
