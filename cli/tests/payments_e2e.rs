@@ -278,7 +278,14 @@ fn payments_reconcile_renew_and_survive_two_coordinators() {
     let mut tries = 0;
     loop {
         let out = floe()
-            .args(["--json", "node", "update", "--commission-bps", "1000", "--config"])
+            .args([
+                "--json",
+                "node",
+                "update",
+                "--commission-bps",
+                "1000",
+                "--config",
+            ])
             .arg(&node0)
             .output()
             .expect("floe node update");
@@ -291,7 +298,10 @@ fn payments_reconcile_renew_and_survive_two_coordinators() {
         assert!(tries < 5, "{}", String::from_utf8_lossy(&out.stderr));
         std::thread::sleep(Duration::from_secs(1));
     }
-    let node1 = before["committee"][1]["nodeId"].as_str().unwrap().to_owned();
+    let node1 = before["committee"][1]["nodeId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     net.json(&["stake", "--node-id", &node1, "--amount", "2000", "--yes"]);
 
     // Blobs of varied sizes and lengths.
@@ -388,11 +398,21 @@ fn payments_reconcile_renew_and_survive_two_coordinators() {
             if epochs.len() as u64 == now {
                 break epochs;
             }
-            assert!(Instant::now() < deadline, "epochs 0..{now} not all reconciled: {v}");
+            assert!(
+                Instant::now() < deadline,
+                "epochs 0..{now} not all reconciled: {v}"
+            );
             std::thread::sleep(Duration::from_millis(500));
         };
-        let numbers: Vec<u64> = epochs.iter().map(|e| e["epoch"].as_u64().unwrap()).collect();
-        assert_eq!(numbers, (0..now).collect::<Vec<_>>(), "every ended epoch once");
+        let numbers: Vec<u64> = epochs
+            .iter()
+            .map(|e| e["epoch"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            numbers,
+            (0..now).collect::<Vec<_>>(),
+            "every ended epoch once"
+        );
         for e in &epochs {
             assert_eq!(e["ok"], true, "{e}");
             let paid: u64 = e["nodes"]
@@ -467,7 +487,11 @@ fn payments_reconcile_renew_and_survive_two_coordinators() {
     assert_eq!(initiated, changes, "{counts:?}");
     let voted: u64 = counts.iter().map(|c| c.0).sum();
     let selected = |s: &Value| u64::from(s["epochState"] == "NextParamsSelected");
-    assert_eq!(voted + selected(&before), changes + selected(&stable), "{counts:?}");
+    assert_eq!(
+        voted + selected(&before),
+        changes + selected(&stable),
+        "{counts:?}"
+    );
     eprintln!(
         "lost races (aborts counted as someone else's success): {}",
         counts.iter().map(|c| c.3).sum::<u64>()

@@ -369,9 +369,8 @@ fn payments(new_epoch: u32, t: &Touched) -> Result<(EpochInputs, Observed), Stri
         .iter()
         .map(|(b, a)| {
             let grown = |x: u64, y: u64, what: &str| {
-                y.checked_sub(x).ok_or_else(|| {
-                    format!("pool {}: {what} fell from {x} to {y}", id_text(&a.id))
-                })
+                y.checked_sub(x)
+                    .ok_or_else(|| format!("pool {}: {what} fell from {x} to {y}", id_text(&a.id)))
             };
             Ok((
                 id_text(&a.id),

@@ -235,7 +235,10 @@ pub fn load(data_dir: &std::path::Path) -> Result<PaymentsState, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PaymentsState::default()),
         Err(e) => return Err(format!("{}: {e}", path.display())),
         Ok(m) if m.len() > MAX_STATE_BYTES => {
-            return Err(format!("{} is larger than {MAX_STATE_BYTES} bytes", path.display()));
+            return Err(format!(
+                "{} is larger than {MAX_STATE_BYTES} bytes",
+                path.display()
+            ));
         }
         Ok(_) => {}
     }
@@ -297,19 +300,17 @@ async fn reconcile_changes(
         let result = match (&change.payments, change.deny_list_parent) {
             (Err(e), _) => Err(e.clone()),
             (Ok(_), None) => Err("no system state in the epoch change".to_owned()),
-            (Ok((inputs, observed)), Some(parent)) => {
-                match deny_list_sizes(floe, parent).await {
-                    Err(e) => Err(e),
-                    Ok(deny) => {
-                        let mut inputs = inputs.clone();
-                        for m in &mut inputs.members {
-                            m.deny_list_size = deny.get(&m.node_id).copied().unwrap_or(0);
-                        }
-                        reconcile::reconcile(&inputs, observed, change.origin.clone())
-                            .map_err(|e| e.to_string())
+            (Ok((inputs, observed)), Some(parent)) => match deny_list_sizes(floe, parent).await {
+                Err(e) => Err(e),
+                Ok(deny) => {
+                    let mut inputs = inputs.clone();
+                    for m in &mut inputs.members {
+                        m.deny_list_size = deny.get(&m.node_id).copied().unwrap_or(0);
                     }
+                    reconcile::reconcile(&inputs, observed, change.origin.clone())
+                        .map_err(|e| e.to_string())
                 }
-            }
+            },
         };
         match result {
             Ok(report) => {
@@ -483,7 +484,10 @@ mod tests {
         assert_eq!(late[0].name, "alpha");
         let mut done = round();
         done.done_ms = Some(1_200);
-        assert!(done.late(1_300, 1_000, &names).is_empty(), "quorum is not late");
+        assert!(
+            done.late(1_300, 1_000, &names).is_empty(),
+            "quorum is not late"
+        );
         done.synced.insert("0xa".into());
         done.synced.insert("0xc".into());
         assert!(done.late(9_000, 1_000, &names).is_empty(), "all reported");

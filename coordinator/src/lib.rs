@@ -208,8 +208,7 @@ impl Coordinator {
             shutdown.await;
             let _ = stop_tx.send(true);
         };
-        let (served, (), (), ()) =
-            tokio::join!(server.into_future(), driver, follower, signal);
+        let (served, (), (), ()) = tokio::join!(server.into_future(), driver, follower, signal);
         served
     }
 }

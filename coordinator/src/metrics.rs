@@ -47,10 +47,7 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
         let gauge = |name: &str, help: &str| {
-            register(
-                &registry,
-                IntGauge::new(name, help).expect("valid metric"),
-            )
+            register(&registry, IntGauge::new(name, help).expect("valid metric"))
         };
         let counter = |name: &str, help: &str| {
             register(

@@ -176,16 +176,14 @@ pub fn plan(blobs: &[(String, SharedBlobSeen)], market: Market, config: &Renewal
             end_epoch: b.end_epoch,
             reason,
         };
-        let per_epoch = match floe_core::price::storage_cost_per_epoch(
-            b.storage_size,
-            market.storage_price,
-        ) {
-            Ok(c) => c,
-            Err(e) => {
-                out.skipped.push(skip(format!("price: {e}")));
-                continue;
-            }
-        };
+        let per_epoch =
+            match floe_core::price::storage_cost_per_epoch(b.storage_size, market.storage_price) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.skipped.push(skip(format!("price: {e}")));
+                    continue;
+                }
+            };
         // `end - epoch + k <= max_epochs_ahead` (the contract's check).
         let room = (u64::from(epoch) + u64::from(market.max_epochs_ahead))
             .saturating_sub(u64::from(b.end_epoch));
@@ -356,7 +354,11 @@ impl Keeper {
     }
 
     fn record(&self, done: &[PlannedRenewal], epoch: u32, tx: &ExecutedTx, error: Option<String>) {
-        let outcome = if error.is_some() { "failed" } else { "extended" };
+        let outcome = if error.is_some() {
+            "failed"
+        } else {
+            "extended"
+        };
         for r in done {
             self.metrics.renewals.with_label_values(&[outcome]).inc();
             if error.is_none() {
@@ -481,7 +483,10 @@ mod tests {
         assert_eq!(p.renew[0].cost, 0);
         let mut b = blob(11, 1_000, 1);
         b.certified = false;
-        assert_eq!(plan(&[("0x1".to_owned(), b)], market(), &config()), Plan::default());
+        assert_eq!(
+            plan(&[("0x1".to_owned(), b)], market(), &config()),
+            Plan::default()
+        );
     }
 
     #[test]

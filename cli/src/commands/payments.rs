@@ -62,7 +62,10 @@ pub fn run(args: PaymentsArgs, json: bool) -> Result<()> {
     if let Some(e) = args.epoch
         && epochs.is_empty()
     {
-        let held = match (status.payments.epochs.first(), status.payments.epochs.last()) {
+        let held = match (
+            status.payments.epochs.first(),
+            status.payments.epochs.last(),
+        ) {
             (Some(a), Some(b)) => format!("it holds epochs {} to {}", a.epoch, b.epoch),
             _ => "it has reconciled no epoch yet".to_owned(),
         };
@@ -95,10 +98,7 @@ pub fn run(args: PaymentsArgs, json: bool) -> Result<()> {
 /// The devnet manifest's coordinator, beside the client config.
 fn devnet_coordinator(config: &ConfigArg) -> Result<String> {
     let path = floe_client::config::resolve_config_path(config.config.as_deref())?;
-    let manifest = path
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("devnet.json");
+    let manifest = path.parent().unwrap_or(Path::new(".")).join("devnet.json");
     let text = std::fs::read_to_string(&manifest).with_context(|| {
         format!(
             "no --coordinator given and no devnet manifest at {}",
@@ -152,7 +152,11 @@ fn print_human(epochs: &[&EpochReport], status: &StatusView) {
     }
     for r in epochs {
         let when = r.timestamp_ms.map(date).unwrap_or_else(|| "?".into());
-        let verdict = if r.ok { "ok".to_owned() } else { red("MISMATCH") };
+        let verdict = if r.ok {
+            "ok".to_owned()
+        } else {
+            red("MISMATCH")
+        };
         println!(
             "epoch {} (paid at {when}, checkpoint {}, tx {}): {verdict}",
             r.epoch, r.checkpoint, r.tx_digest
