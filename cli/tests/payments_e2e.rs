@@ -20,7 +20,7 @@
 //! The one-FROST error is fed to the reconciler in its unit tests
 //! (`coordinator/src/reconcile.rs`).
 //!
-//! Slow suite (for its size): about 90 s, since epochs pass in real time.
+//! Slow suite (for its size): about 40 s, since epochs pass in real time.
 
 mod devnet_support;
 
