@@ -20,6 +20,11 @@
 //!    rate the pool had *before* the change (a pending rate applies after);
 //!    the stakers get `reward_i - commission_i`;
 //! 5. `carry_over = pool - sum(reward_i)` joins the next epoch's bucket.
+//!
+//! The observations are the epoch-change transaction's own effects, so
+//! anything else that pays pools or buckets must run in another
+//! transaction (e.g. subsidies): in the same one it would show as a
+//! mismatch.
 
 use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
