@@ -38,6 +38,9 @@ enum Command {
     Ledger(commands::ledger::LedgerArgs),
     /// A storage node (REST API, durable sliver store).
     Node(commands::node::NodeArgs),
+    /// What each epoch paid (bucket, burn, each node's reward and
+    /// commission, carry-over) as the coordinator reconciled it.
+    Payments(commands::payments::PaymentsArgs),
     #[command(flatten)]
     Client(commands::client::ClientCommand),
 }
@@ -52,6 +55,7 @@ fn main() {
         Command::Indexer(args) => commands::indexer::run(args, cli.json),
         Command::Ledger(args) => commands::ledger::run(args, cli.json),
         Command::Node(args) => commands::node::run(args, cli.json),
+        Command::Payments(args) => commands::payments::run(args, cli.json),
         Command::Client(command) => commands::client::run(command, cli.json),
     };
     if let Err(err) = result {

@@ -12,14 +12,28 @@
 //! # treasury = "0x..."                # genesis checkpoint otherwise
 //! # staking = "0x..."
 //!
+//! # data_dir = "/var/lib/floe/coordinator"  # follower cursor and reports;
+//! #                                   # without it, replay from genesis
+//! # sync_grace_ms = 30000             # a node is late with epoch_sync_done
+//! #                                   # this long after the change started
+//!
 //! [wallet]                            # pays the gas of the epoch-change calls
 //! keystore = "/var/lib/floe/coordinator/sui.keystore"
 //! # address = "0x..."                 # default: the keystore's first key
+//!
+//! [renewal]                           # shared blobs, from their own funds
+//! # enabled = true
+//! # horizon_epochs = 2                # renew when end_epoch <= epoch + this
+//! # extend_epochs = 5                 # epochs added (fewer if funds are short)
+//! # max_per_round = 32                # per voting_end transaction, cheapest first
+//! # max_tracked = 100000              # shared blobs followed
 //! ```
 //!
-//! Everything else is read from the chain on every step: the coordinator
-//! keeps no state, so it can be killed and restarted at any time, and two
-//! coordinators only race for the same permissionless calls.
+//! Epoch steps are decided from the chain on every step, so the
+//! coordinator can be killed and restarted at any time, and two
+//! coordinators only race for the same permissionless calls. The optional
+//! `data_dir` only saves the checkpoint follower's cursor and what it
+//! learnt (see `follow`); losing it costs a replay, never a wrong call.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +54,8 @@ pub enum ConfigError {
     NoEndpoint,
     #[error("config: poll_ms = {0} is outside 50..=60000")]
     Poll(u64),
+    #[error("config: {0}")]
+    Renewal(String),
     #[error("config: {field} = {value:?} is not an address: {reason}")]
     Address {
         field: &'static str,
@@ -60,6 +76,19 @@ pub struct CoordinatorConfig {
     pub poll_ms: u64,
     pub chain: ChainSection,
     pub wallet: WalletSection,
+    /// Where the follower keeps its cursor and reports.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
+    /// How long after an epoch change started a node that has not sent
+    /// `epoch_sync_done` counts as late (ms).
+    #[serde(default = "default_sync_grace")]
+    pub sync_grace_ms: u64,
+    #[serde(default)]
+    pub renewal: crate::renewal::RenewalConfig,
+}
+
+fn default_sync_grace() -> u64 {
+    30_000
 }
 
 fn default_listen() -> SocketAddr {
@@ -127,6 +156,7 @@ impl CoordinatorConfig {
         if !POLL_MS_RANGE.contains(&self.poll_ms) {
             return Err(ConfigError::Poll(self.poll_ms));
         }
+        self.renewal.validate().map_err(ConfigError::Renewal)?;
         self.chain_ids()?;
         self.wallet_address()?;
         Ok(())
@@ -180,6 +210,16 @@ mod tests {
         assert_eq!(c.poll_ms, 500);
         assert_eq!(c.listen, default_listen());
         assert!(c.chain_ids().expect("ids").objects.is_none());
+        assert!(c.data_dir.is_none());
+        assert_eq!(c.renewal, crate::renewal::RenewalConfig::default());
+        let renewal = format!("{GOOD}\n[renewal]\nhorizon_epochs = 1\nextend_epochs = 1");
+        let c = CoordinatorConfig::from_toml(&renewal).expect("valid");
+        assert_eq!((c.renewal.horizon_epochs, c.renewal.extend_epochs), (1, 1));
+        let bad = format!("{GOOD}\n[renewal]\nhorizon_epochs = 0");
+        assert!(matches!(
+            CoordinatorConfig::from_toml(&bad),
+            Err(ConfigError::Renewal(_))
+        ));
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //! carries on. Every step is permissionless and guarded by the contract
 //! (`voting_end` once per epoch, `initiate_epoch_change` once the next
 //! committee is chosen), so a step that someone else took first aborts
-//! harmlessly and the next read shows the new state.
+//! harmlessly: a fresh read that shows the step done turns our abort into
+//! the outcome `lost_race`, a success ([`done_by_someone_else`]).
+//! `voting_end` carries the renewal keeper's extensions
+//! ([`crate::renewal`]).
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -18,6 +21,7 @@ use floe_chain::types::TxStatus;
 use serde::Serialize;
 
 use crate::metrics::Metrics;
+use crate::renewal::Keeper;
 
 /// Longest wait after repeated failures.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -67,6 +71,19 @@ pub fn decide(status: &EpochStatus, poll: Duration) -> Decision {
     }
 }
 
+/// Whether the step `call`, due at the read `before`, has been made by
+/// someone else according to the later read `after`: the epoch moved on,
+/// or (for `voting_end`) the next committee is selected.
+pub fn done_by_someone_else(call: Call, before: &EpochStatus, after: &EpochStatus) -> bool {
+    use floe_core::move_types::EpochState;
+    if after.epoch > before.epoch {
+        return true;
+    }
+    after.epoch == before.epoch
+        && call == Call::VotingEnd
+        && matches!(after.state, EpochState::NextParamsSelected(_))
+}
+
 /// Exponential backoff with up to 25% jitter: `MIN_BACKOFF * 2^(n-1)`
 /// capped at [`MAX_BACKOFF`].
 pub fn backoff(failures: u32) -> Duration {
@@ -77,7 +94,8 @@ pub fn backoff(failures: u32) -> Duration {
 }
 
 /// What the driver last saw and did, served at `/status`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct DriverStatus {
     /// The epoch at the last successful read.
     pub epoch: Option<u32>,
@@ -95,6 +113,8 @@ pub struct DriverStatus {
     pub last_error: Option<String>,
     /// Consecutive failures.
     pub failures: u32,
+    /// Steps another caller made first (our call aborted harmlessly).
+    pub lost_races: u64,
 }
 
 /// Shared between the driver and the HTTP endpoint.
@@ -115,12 +135,13 @@ pub async fn run(
     poll: Duration,
     metrics: Metrics,
     status: SharedStatus,
+    keeper: Keeper,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
     let mut failures: u32 = 0;
     loop {
-        let wait = match step(&floe, &key, poll, &metrics, &status).await {
+        let wait = match step(&floe, &key, poll, &metrics, &status, &keeper).await {
             Ok(Some(wait)) => {
                 failures = 0;
                 wait
@@ -156,6 +177,7 @@ async fn step(
     poll: Duration,
     metrics: &Metrics,
     status: &SharedStatus,
+    keeper: &Keeper,
 ) -> Result<Option<Duration>, String> {
     let epoch = floe
         .epoch_status()
@@ -176,11 +198,20 @@ async fn step(
     };
     tracing::info!(epoch = epoch.epoch, call = call.name(), "calling");
     let result = match call {
-        Call::VotingEnd => floe.voting_end(key).await,
+        Call::VotingEnd => keeper.voting_end(floe, key, epoch.epoch).await,
         Call::InitiateEpochChange => floe.initiate_epoch_change(key).await,
+    };
+    // An abort because someone else made the step is their success.
+    let lost_race = match &result {
+        Ok(tx) if !tx.status.is_success() => floe
+            .epoch_status()
+            .await
+            .is_ok_and(|after| done_by_someone_else(call, &epoch, &after)),
+        _ => false,
     };
     let outcome = match &result {
         Ok(tx) if tx.status.is_success() => "ok",
+        Ok(_) if lost_race => "lost_race",
         Ok(_) => "aborted",
         Err(_) => "error",
     };
@@ -195,6 +226,20 @@ async fn step(
                 s.last_call = Some(format!("{} ok in epoch {}", call.name(), epoch.epoch));
                 s.last_error = None;
                 s.failures = 0;
+            });
+            Ok(None)
+        }
+        Ok(tx) if lost_race => {
+            tracing::info!(epoch = epoch.epoch, call = call.name(), digest = %tx.digest, "someone else made this step first");
+            update(status, |s| {
+                s.last_call = Some(format!(
+                    "{} in epoch {}: made by someone else first",
+                    call.name(),
+                    epoch.epoch
+                ));
+                s.last_error = None;
+                s.failures = 0;
+                s.lost_races = s.lost_races.saturating_add(1);
             });
             Ok(None)
         }
@@ -288,6 +333,26 @@ mod tests {
             decide(&status(5, syncing, u64::MAX), POLL),
             Decision::Wait(POLL)
         );
+    }
+
+    #[test]
+    fn a_step_made_by_someone_else_is_recognised() {
+        let done = status(4, EpochState::EpochChangeDone(100_000), 105_000);
+        let selected = status(4, EpochState::NextParamsSelected(100_000), 105_100);
+        let next = status(5, EpochState::EpochChangeSync(0), 110_100);
+        assert!(done_by_someone_else(Call::VotingEnd, &done, &selected));
+        assert!(done_by_someone_else(Call::VotingEnd, &done, &next));
+        assert!(!done_by_someone_else(Call::VotingEnd, &done, &done));
+        assert!(!done_by_someone_else(
+            Call::InitiateEpochChange,
+            &selected,
+            &selected
+        ));
+        assert!(done_by_someone_else(
+            Call::InitiateEpochChange,
+            &selected,
+            &next
+        ));
     }
 
     #[test]

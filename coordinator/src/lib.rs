@@ -13,14 +13,32 @@
 //!    `epoch_sync_done`; a quorum ends the change and starts the new
 //!    epoch's clock. The coordinator only watches this part.
 //!
-//! It is stateless: each step is decided from one read of the chain
+//! Beside the epochs it looks after WAL payments:
+//!
+//! - [`follow`] reads the verified checkpoint stream and, for every epoch
+//!   change, [`reconcile`]s what each node of the old committee was owed
+//!   (bucket, 3% burn, split by shards and stored bytes, commission,
+//!   carry-over) against what its pool received, to the FROST;
+//! - [`renewal`] extends shared blobs from their own funds before they
+//!   expire, inside the `voting_end` transaction so two coordinators never
+//!   extend twice;
+//! - nodes late with `epoch_sync_done` are named in `/status` and metrics.
+//!
+//! Each epoch step is decided from one read of the chain
 //! ([`driver::decide`]), so it can crash and restart at any time, and two
-//! coordinators merely race for the same guarded calls. It serves
-//! `/health`, `/status` (what it last saw and did) and `/metrics`.
+//! coordinators merely race for the same guarded calls (the loser's abort
+//! counts as `lost_race`, not as an error). It serves `/health`,
+//! `/status` (what it last saw and did, the payments table, renewals,
+//! late nodes and `alerts`) and `/metrics`.
 
 pub mod config;
 pub mod driver;
+pub mod facts;
+pub mod follow;
 pub mod metrics;
+pub mod reconcile;
+pub mod renewal;
+pub mod status;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +65,8 @@ pub enum CoordinatorError {
     Wallet { path: String, reason: String },
     #[error("chain: {0}")]
     Chain(#[from] FloeError),
+    #[error("state in {path}: {reason}")]
+    State { path: String, reason: String },
     #[error("binding {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -61,6 +81,9 @@ pub struct Coordinator {
     poll: Duration,
     metrics: Metrics,
     status: SharedStatus,
+    payments: follow::SharedPayments,
+    follow: follow::FollowConfig,
+    renewal: renewal::RenewalConfig,
     listener: tokio::net::TcpListener,
     /// The bound HTTP address.
     pub addr: SocketAddr,
@@ -87,6 +110,17 @@ impl Coordinator {
             None => FloeIds::discover(&client, ids.wal_package, ids.floe_package).await?,
         };
         let floe = Floe::new(client, ids);
+        let state = match &config.data_dir {
+            Some(dir) => follow::load(dir).map_err(|reason| CoordinatorError::State {
+                path: dir.display().to_string(),
+                reason,
+            })?,
+            None => follow::PaymentsState::default(),
+        };
+        let payments = Arc::new(std::sync::RwLock::new(follow::Payments {
+            state,
+            ..Default::default()
+        }));
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| CoordinatorError::Bind {
@@ -105,6 +139,13 @@ impl Coordinator {
             poll: Duration::from_millis(config.poll_ms),
             metrics: Metrics::new(),
             status: Arc::new(std::sync::RwLock::new(DriverStatus::default())),
+            payments,
+            follow: follow::FollowConfig {
+                data_dir: config.data_dir.clone(),
+                max_shared_blobs: config.renewal.max_tracked,
+                sync_grace_ms: config.sync_grace_ms,
+            },
+            renewal: config.renewal,
             listener,
             addr,
         })
@@ -128,11 +169,29 @@ impl Coordinator {
             .with_state(AppState {
                 status: self.status.clone(),
                 metrics: self.metrics.clone(),
+                payments: self.payments.clone(),
+                renewal: self.renewal,
+                sync_grace_ms: self.follow.sync_grace_ms,
             });
         let mut http_stop = stop_rx.clone();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             let _ = http_stop.wait_for(|s| *s).await;
         });
+        let mut follow_stop = stop_rx.clone();
+        let follower = follow::run(
+            self.floe.clone(),
+            self.payments.clone(),
+            self.metrics.clone(),
+            self.follow,
+            async move {
+                let _ = follow_stop.wait_for(|s| *s).await;
+            },
+        );
+        let keeper = renewal::Keeper {
+            config: self.renewal,
+            shared: self.payments,
+            metrics: self.metrics.clone(),
+        };
         let mut driver_stop = stop_rx;
         let driver = driver::run(
             self.floe,
@@ -140,6 +199,7 @@ impl Coordinator {
             self.poll,
             self.metrics,
             self.status,
+            keeper,
             async move {
                 let _ = driver_stop.wait_for(|s| *s).await;
             },
@@ -148,7 +208,7 @@ impl Coordinator {
             shutdown.await;
             let _ = stop_tx.send(true);
         };
-        let (served, (), ()) = tokio::join!(server.into_future(), driver, signal);
+        let (served, (), (), ()) = tokio::join!(server.into_future(), driver, follower, signal);
         served
     }
 }
@@ -157,14 +217,23 @@ impl Coordinator {
 struct AppState {
     status: SharedStatus,
     metrics: Metrics,
+    payments: follow::SharedPayments,
+    renewal: renewal::RenewalConfig,
+    sync_grace_ms: u64,
 }
 
 async fn status(State(state): State<AppState>) -> impl IntoResponse {
-    let snapshot = match state.status.read() {
+    let driver = match state.status.read() {
         Ok(g) => g.clone(),
         Err(poisoned) => poisoned.into_inner().clone(),
     };
-    axum::Json(snapshot)
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let view = follow::with(&state.payments, |p| {
+        status::view(driver, p, &state.renewal, state.sync_grace_ms, now_ms)
+    });
+    axum::Json(view)
 }
 
 async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {

@@ -296,6 +296,38 @@ impl Floe {
         self.run(key, b).await
     }
 
+    /// `staking::voting_end` followed, in the same transaction, by
+    /// `shared_blob::extend(blob, system, epochs)` for each of
+    /// `extensions`. `voting_end` runs once per epoch, so of two callers
+    /// only one transaction succeeds: the other aborts in command 0 and
+    /// none of its extensions happen (the renewal keeper relies on this to
+    /// never extend a blob twice). An extension that aborts is command
+    /// `1 + its index`.
+    pub async fn voting_end_and_extend(
+        &self,
+        key: &KeyPair,
+        extensions: &[(Address, u32)],
+    ) -> Result<ExecutedTx, FloeError> {
+        let mut b = TransactionBuilder::new();
+        let staking = self.staking_arg(&mut b).await?;
+        let clock = self.clock_arg(&mut b).await?;
+        self.floe(&mut b, "staking", "voting_end", vec![staking, clock]);
+        if !extensions.is_empty() {
+            let system = self.system_arg(&mut b, true).await?;
+            for (shared, epochs) in extensions {
+                let shared = self.owned_arg(&mut b, *shared).await?;
+                let epochs = b.pure(epochs);
+                self.floe(
+                    &mut b,
+                    "shared_blob",
+                    "extend",
+                    vec![shared, system, epochs],
+                );
+            }
+        }
+        self.run(key, b).await
+    }
+
     /// `staking::initiate_epoch_change`: pays the ended epoch and rotates
     /// the committee (permissionless).
     pub async fn initiate_epoch_change(&self, key: &KeyPair) -> Result<ExecutedTx, FloeError> {

@@ -9,3 +9,4 @@ pub mod indexer;
 pub mod ledger;
 pub mod node;
 pub mod node_operator;
+pub mod payments;

@@ -528,6 +528,17 @@ pub fn write_coordinator_config(manifest: &Manifest) -> Result<PathBuf> {
     // Epoch steps are due at exact times; poll often on short epochs.
     let poll_ms = (manifest.epoch_duration_ms / 20).clamp(100, 1_000);
     config.insert("poll_ms".into(), toml::Value::Integer(poll_ms as i64));
+    // The follower's cursor and reports survive restarts of the devnet.
+    config.insert(
+        "data_dir".into(),
+        manifest
+            .data_dir
+            .join("coordinator")
+            .join("state")
+            .display()
+            .to_string()
+            .into(),
+    );
     config.insert("chain".into(), toml::Value::Table(chain_table(manifest)));
     config.insert("wallet".into(), toml::Value::Table(wallet));
     let path = manifest
