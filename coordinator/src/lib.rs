@@ -20,6 +20,7 @@
 
 pub mod config;
 pub mod driver;
+pub mod governance;
 pub mod metrics;
 
 use std::net::SocketAddr;
