@@ -18,8 +18,8 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use devnet_support::{Running, floe, manifest};
-use floe_chain::floe::membership::AuthWith;
 use floe_chain::floe::abort_of;
+use floe_chain::floe::membership::AuthWith;
 use floe_core::move_types::ObjectId;
 use serde_json::Value;
 
@@ -119,7 +119,11 @@ fn ok(out: &Output) -> Value {
 }
 
 fn refused(out: &Output, abort: &str) {
-    assert!(!out.status.success(), "accepted: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "accepted: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(abort), "{err}");
 }
@@ -154,8 +158,15 @@ async fn a_quorum_shortens_epochs_and_a_minority_expires() {
     let p = &proposed["proposal"];
     assert_eq!(p["parameter"], "epoch-duration");
     assert_eq!(p["value"], SHORTER_MS);
-    assert_eq!(p["epoch"].as_u64(), Some(epoch), "proposed in another epoch");
-    assert_eq!((p["votes_for"].as_u64(), p["quorum"].as_u64()), (Some(3), Some(9)));
+    assert_eq!(
+        p["epoch"].as_u64(),
+        Some(epoch),
+        "proposed in another epoch"
+    );
+    assert_eq!(
+        (p["votes_for"].as_u64(), p["quorum"].as_u64()),
+        (Some(3), Some(9))
+    );
     let id_text = id.to_string();
 
     // Refusals: a second vote by node 0; the wallet (no node's governance
@@ -179,14 +190,32 @@ async fn a_quorum_shortens_epochs_and_a_minority_expires() {
         .vote_on_parameter_change(wallet, node0, AuthWith::Sender, id, true)
         .await
         .expect("executed");
-    assert_eq!(abort_of(&tx), Some(("governance".to_owned(), 0)), "{}", tx.status);
-    assert!(tx.status.to_string().contains("ENotAuthorized"), "{}", tx.status);
+    assert_eq!(
+        abort_of(&tx),
+        Some(("governance".to_owned(), 0)),
+        "{}",
+        tx.status
+    );
+    assert!(
+        tx.status.to_string().contains("ENotAuthorized"),
+        "{}",
+        tx.status
+    );
     let tx = floe
         .vote_on_parameter_change(wallet, ObjectId([7; 32]), AuthWith::Sender, id, true)
         .await
         .expect("executed");
-    assert_eq!(abort_of(&tx), Some(("governance".to_owned(), 1)), "{}", tx.status);
-    assert!(tx.status.to_string().contains("ENotInCommittee"), "{}", tx.status);
+    assert_eq!(
+        abort_of(&tx),
+        Some(("governance".to_owned(), 1)),
+        "{}",
+        tx.status
+    );
+    assert!(
+        tx.status.to_string().contains("ENotInCommittee"),
+        "{}",
+        tx.status
+    );
 
     // Nodes 1 and 2 for: 9 of 12 shards pass it.
     ok(&net.as_node(1, &["vote", &id_text, "--for"]));
@@ -217,7 +246,10 @@ async fn a_quorum_shortens_epochs_and_a_minority_expires() {
     let next = net.wait_for_epoch(epoch + 1);
     assert_eq!(next["epochDurationMs"], SHORTER_MS);
     let start_ms = next["epochStartMs"].as_u64().expect("start");
-    assert_eq!(next["nextEpochChangeMs"].as_u64(), Some(start_ms + SHORTER_MS));
+    assert_eq!(
+        next["nextEpochChangeMs"].as_u64(),
+        Some(start_ms + SHORTER_MS)
+    );
     assert_eq!(net.list(), serde_json::json!([]));
     let g = floe.governance().await.expect("read").expect("state");
     assert_eq!(g.base_subsidy, 0, "the expired proposal changed nothing");

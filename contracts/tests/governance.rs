@@ -59,7 +59,11 @@ async fn when_due<F: AsyncFn() -> Result<ExecutedTx, FloeError>>(f: F) -> Execut
 }
 
 /// Events of type `name` (module `governance`) in `tx`.
-fn events<T: serde::de::DeserializeOwned>(net: &Devnet, tx: &ExecutedTx, name: &'static str) -> Vec<T> {
+fn events<T: serde::de::DeserializeOwned>(
+    net: &Devnet,
+    tx: &ExecutedTx,
+    name: &'static str,
+) -> Vec<T> {
     let tag = net.floe.ids.floe_tag("governance", name);
     tx.events
         .iter()
@@ -135,7 +139,12 @@ async fn proposals_pass_apply_expire_and_refuse_what_they_must() {
     let open = proposals(&net).await;
     assert_eq!(open.len(), 1);
     assert_eq!(
-        (open[0].id, open[0].votes_for, open[0].votes_against, open[0].status),
+        (
+            open[0].id,
+            open[0].votes_for,
+            open[0].votes_against,
+            open[0].status
+        ),
         (id, 4, 0, "open")
     );
     assert_eq!((open[0].quorum, open[0].n_shards), (7, 10));
@@ -222,7 +231,11 @@ async fn proposals_pass_apply_expire_and_refuse_what_they_must() {
     let expired: Vec<ProposalExpired> = events(&net, &tx, "ProposalExpired");
     assert_eq!(expired.len(), 1);
     assert_eq!(
-        (expired[0].epoch, expired[0].proposal_id, expired[0].votes_for),
+        (
+            expired[0].epoch,
+            expired[0].proposal_id,
+            expired[0].votes_for
+        ),
         (0, below, 6)
     );
 

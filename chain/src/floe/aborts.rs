@@ -136,7 +136,12 @@ pub const FLOE_ABORTS: &[KnownAbort] = &[
         3,
         "a proposal for this parameter is already open",
     ),
-    k("governance", "ENoProposal", 4, "no open proposal with this id"),
+    k(
+        "governance",
+        "ENoProposal",
+        4,
+        "no open proposal with this id",
+    ),
     k(
         "governance",
         "EAlreadyPassed",

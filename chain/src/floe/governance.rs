@@ -67,8 +67,8 @@ impl ProposalStatus {
     /// `p` in a committee of `n_shards`, deciding at `deadline_ms`.
     pub fn new(p: &ParameterProposal, n_shards: u16, deadline_ms: Option<u64>) -> Self {
         let quorum = quorum_weight(n_shards);
-        let cannot_pass =
-            !p.passed && u32::from(n_shards).saturating_sub(u32::from(p.votes_against)) < u32::from(quorum);
+        let cannot_pass = !p.passed
+            && u32::from(n_shards).saturating_sub(u32::from(p.votes_against)) < u32::from(quorum);
         Self {
             id: p.id,
             epoch: p.epoch,

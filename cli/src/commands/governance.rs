@@ -55,7 +55,11 @@ enum GovernanceCommand {
         /// The proposal id (`floe governance list`).
         id: u64,
         /// Vote for.
-        #[arg(long = "for", conflicts_with = "against", required_unless_present = "against")]
+        #[arg(
+            long = "for",
+            conflicts_with = "against",
+            required_unless_present = "against"
+        )]
         in_favor: bool,
         /// Vote against.
         #[arg(long)]
@@ -117,15 +121,19 @@ fn parse_change(parameter: Parameter, value: &str) -> Result<ParameterChange> {
             };
             ParameterChange::EpochDuration(ms)
         }
-        Parameter::MaxEpochsAhead => ParameterChange::MaxEpochsAhead(
-            narrow(int("epochs")?, u64::from(u32::MAX), "epochs")? as u32,
-        ),
-        Parameter::ActiveSetSize => ParameterChange::ActiveSetSize(
-            narrow(int("size")?, u64::from(u16::MAX), "size")? as u16,
-        ),
-        Parameter::SystemSubsidyRate => ParameterChange::SystemSubsidyRate(
-            narrow(int("rate")?, u64::from(u32::MAX), "rate")? as u32,
-        ),
+        Parameter::MaxEpochsAhead => {
+            ParameterChange::MaxEpochsAhead(
+                narrow(int("epochs")?, u64::from(u32::MAX), "epochs")? as u32
+            )
+        }
+        Parameter::ActiveSetSize => {
+            ParameterChange::ActiveSetSize(narrow(int("size")?, u64::from(u16::MAX), "size")? as u16)
+        }
+        Parameter::SystemSubsidyRate => {
+            ParameterChange::SystemSubsidyRate(
+                narrow(int("rate")?, u64::from(u32::MAX), "rate")? as u32
+            )
+        }
         Parameter::BaseSubsidy => ParameterChange::BaseSubsidy(int("FROST")?),
         Parameter::SubsidyPerShard => ParameterChange::SubsidyPerShard(int("FROST")?),
     })
@@ -172,7 +180,13 @@ pub fn run(args: GovernanceArgs, json: bool) -> Result<()> {
 }
 
 /// The node of `path` and the key that governs it.
-async fn node(path: &std::path::Path) -> Result<(NodeChainContext, floe_core::move_types::ObjectId, floe_chain::KeyPair)> {
+async fn node(
+    path: &std::path::Path,
+) -> Result<(
+    NodeChainContext,
+    floe_core::move_types::ObjectId,
+    floe_chain::KeyPair,
+)> {
     let ctx = NodeChainContext::load(path).await?;
     let key = ctx.operator_key()?;
     let pool = ctx.own_pool().await?.ok_or_else(|| {
@@ -198,12 +212,7 @@ async fn propose(
         .await?;
     let tx = tx.ensure_success()?;
     let id = created_proposal(&ctx.floe, &tx).context("the transaction has no ProposalCreated")?;
-    let status = ctx
-        .floe
-        .proposals()
-        .await?
-        .into_iter()
-        .find(|p| p.id == id);
+    let status = ctx.floe.proposals().await?.into_iter().find(|p| p.id == id);
     if json {
         println!(
             "{}",
@@ -306,7 +315,11 @@ fn print_tallies(p: &ProposalStatus) {
         p.votes_against,
         p.n_shards,
         p.quorum,
-        if p.cannot_pass { " (can no longer pass)" } else { "" }
+        if p.cannot_pass {
+            " (can no longer pass)"
+        } else {
+            ""
+        }
     );
     let when = match p.deadline_ms {
         Some(ms) => {
@@ -322,6 +335,9 @@ fn print_tallies(p: &ProposalStatus) {
     if p.status == "passed" {
         println!("  takes effect at the end of epoch {}: {when}", p.epoch);
     } else {
-        println!("  expires unless it passes by the end of epoch {}: {when}", p.epoch);
+        println!(
+            "  expires unless it passes by the end of epoch {}: {when}",
+            p.epoch
+        );
     }
 }

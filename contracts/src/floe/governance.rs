@@ -92,9 +92,7 @@ fn native(name: &str) -> Option<NativeBody> {
         "epoch_duration_change" => |c| change(ParameterChange::EpochDuration(arg(c, 0)?)),
         "max_epochs_ahead_change" => |c| change(ParameterChange::MaxEpochsAhead(arg(c, 0)?)),
         "active_set_size_change" => |c| change(ParameterChange::ActiveSetSize(arg(c, 0)?)),
-        "system_subsidy_rate_change" => {
-            |c| change(ParameterChange::SystemSubsidyRate(arg(c, 0)?))
-        }
+        "system_subsidy_rate_change" => |c| change(ParameterChange::SystemSubsidyRate(arg(c, 0)?)),
         "base_subsidy_change" => |c| change(ParameterChange::BaseSubsidy(arg(c, 0)?)),
         "subsidy_per_shard_change" => |c| change(ParameterChange::SubsidyPerShard(arg(c, 0)?)),
         _ => return None,
@@ -342,17 +340,27 @@ mod tests {
     fn bounds_reject_out_of_range_values() {
         let ok = |c| check_bounds(&c, 10, 52).is_ok();
         assert!(ok(ParameterChange::EpochDuration(MIN_EPOCH_DURATION_MS)));
-        assert!(!ok(ParameterChange::EpochDuration(MIN_EPOCH_DURATION_MS - 1)));
-        assert!(!ok(ParameterChange::EpochDuration(MAX_EPOCH_DURATION_MS + 1)));
+        assert!(!ok(ParameterChange::EpochDuration(
+            MIN_EPOCH_DURATION_MS - 1
+        )));
+        assert!(!ok(ParameterChange::EpochDuration(
+            MAX_EPOCH_DURATION_MS + 1
+        )));
         assert!(ok(ParameterChange::MaxEpochsAhead(53)));
         assert!(!ok(ParameterChange::MaxEpochsAhead(52)));
         assert!(!ok(ParameterChange::MaxEpochsAhead(1001)));
         assert!(ok(ParameterChange::ActiveSetSize(10)));
         assert!(!ok(ParameterChange::ActiveSetSize(11)));
         assert!(!ok(ParameterChange::ActiveSetSize(0)));
-        assert!(ok(ParameterChange::SystemSubsidyRate(MAX_SYSTEM_SUBSIDY_RATE)));
-        assert!(!ok(ParameterChange::SystemSubsidyRate(MAX_SYSTEM_SUBSIDY_RATE + 1)));
+        assert!(ok(ParameterChange::SystemSubsidyRate(
+            MAX_SYSTEM_SUBSIDY_RATE
+        )));
+        assert!(!ok(ParameterChange::SystemSubsidyRate(
+            MAX_SYSTEM_SUBSIDY_RATE + 1
+        )));
         assert!(!ok(ParameterChange::BaseSubsidy(MAX_BASE_SUBSIDY + 1)));
-        assert!(!ok(ParameterChange::SubsidyPerShard(MAX_SUBSIDY_PER_SHARD + 1)));
+        assert!(!ok(ParameterChange::SubsidyPerShard(
+            MAX_SUBSIDY_PER_SHARD + 1
+        )));
     }
 }

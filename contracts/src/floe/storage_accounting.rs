@@ -153,7 +153,10 @@ pub fn ring_pop_expand(
 
 /// `ring_extend` (governance): grows the ring to `new_length` epochs in
 /// epoch order from the current one; never shrinks.
-pub fn ring_extend(ring: &mut FutureAccountingRingBuffer, new_length: u32) -> Result<(), NativeError> {
+pub fn ring_extend(
+    ring: &mut FutureAccountingRingBuffer,
+    new_length: u32,
+) -> Result<(), NativeError> {
     if new_length <= ring.length {
         return Ok(());
     }

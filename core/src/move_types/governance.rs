@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::framework::ObjectId;
-use super::{Ability, MoveField, MovePackage, MoveRole, MoveType, MoveTypeInfo, MoveTypeKind, MoveVariant};
+use super::{
+    Ability, MoveField, MovePackage, MoveRole, MoveType, MoveTypeInfo, MoveTypeKind, MoveVariant,
+};
 
 /// `governance::ParameterChange`: one parameter and its new value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,12 +48,30 @@ impl MoveType for ParameterChange {
         abilities: &[Ability::Copy, Ability::Drop, Ability::Store],
         role: MoveRole::Value,
         kind: MoveTypeKind::Enum(&[
-            MoveVariant { name: "EpochDuration", fields: U64 },
-            MoveVariant { name: "MaxEpochsAhead", fields: U32 },
-            MoveVariant { name: "ActiveSetSize", fields: U16 },
-            MoveVariant { name: "SystemSubsidyRate", fields: U32 },
-            MoveVariant { name: "BaseSubsidy", fields: U64 },
-            MoveVariant { name: "SubsidyPerShard", fields: U64 },
+            MoveVariant {
+                name: "EpochDuration",
+                fields: U64,
+            },
+            MoveVariant {
+                name: "MaxEpochsAhead",
+                fields: U32,
+            },
+            MoveVariant {
+                name: "ActiveSetSize",
+                fields: U16,
+            },
+            MoveVariant {
+                name: "SystemSubsidyRate",
+                fields: U32,
+            },
+            MoveVariant {
+                name: "BaseSubsidy",
+                fields: U64,
+            },
+            MoveVariant {
+                name: "SubsidyPerShard",
+                fields: U64,
+            },
         ]),
     };
 }
