@@ -160,7 +160,9 @@ pub fn check_bounds(
             (MIN_EPOCH_DURATION_MS..=MAX_EPOCH_DURATION_MS).contains(&ms)
         }
         ParameterChange::MaxEpochsAhead(n) => n > max_epochs_ahead && n <= MAX_MAX_EPOCHS_AHEAD,
-        ParameterChange::ActiveSetSize(n) => n >= 1 && n <= MAX_ACTIVE_SET_SIZE && n <= n_shards,
+        ParameterChange::ActiveSetSize(n) => {
+            (1..=MAX_ACTIVE_SET_SIZE).contains(&n) && n <= n_shards
+        }
         ParameterChange::SystemSubsidyRate(rate) => rate <= MAX_SYSTEM_SUBSIDY_RATE,
         ParameterChange::BaseSubsidy(v) => v <= MAX_BASE_SUBSIDY,
         ParameterChange::SubsidyPerShard(v) => v <= MAX_SUBSIDY_PER_SHARD,
@@ -227,11 +229,16 @@ pub fn vote(
     ensure(!p.passed, EAlreadyPassed)?;
     ensure(!p.voters.contains(&node_id), EDuplicateVote)?;
     p.voters.push(node_id);
-    let overflow = || crate::util::arithmetic();
     if in_favor {
-        p.votes_for = p.votes_for.checked_add(weight).ok_or_else(overflow)?;
+        p.votes_for = p
+            .votes_for
+            .checked_add(weight)
+            .ok_or_else(crate::util::arithmetic)?;
     } else {
-        p.votes_against = p.votes_against.checked_add(weight).ok_or_else(overflow)?;
+        p.votes_against = p
+            .votes_against
+            .checked_add(weight)
+            .ok_or_else(crate::util::arithmetic)?;
     }
     let voted = ProposalVoted {
         epoch: p.epoch,
