@@ -179,8 +179,9 @@ fun max_epochs_ahead_and_active_set_size_apply() {
     test_scenario::return_shared(system);
     scenario.next_tx(USER);
     let staking = scenario.take_shared<Staking>();
-    assert!(staking.inner().active_set_for_testing().max_size() == 3);
-    assert!(staking.inner().active_set_for_testing().active_ids().length() == 3);
+    let set = staking.inner().active_set_for_testing();
+    assert!(set.max_size() == 3);
+    assert!(set.active_ids().length() == 3);
     test_scenario::return_shared(staking);
     scenario.next_tx(USER);
     finish(scenario, clock, stakes);
