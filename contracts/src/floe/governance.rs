@@ -325,9 +325,10 @@ pub fn apply(
     }
 }
 
-/// `is_quorum`: `3 * weight >= 2 * n_shards + 1`.
+/// `is_quorum`: `3 * weight >= 2 * n_shards + 1`, written as the
+/// equivalent `3 * weight > 2 * n_shards`.
 pub fn is_quorum(weight: u16, n_shards: u16) -> bool {
-    3 * u64::from(weight) >= 2 * u64::from(n_shards) + 1
+    3 * u64::from(weight) > 2 * u64::from(n_shards)
 }
 
 #[cfg(test)]
