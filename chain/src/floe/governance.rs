@@ -203,3 +203,19 @@ pub fn created_proposal(floe: &Floe, tx: &ExecutedTx) -> Option<u64> {
         .and_then(|e| bcs::from_bytes::<ProposalCreated>(&e.contents).ok())
         .map(|e| e.proposal_id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_weight_is_the_least_quorum() {
+        for n in 1..=1000u16 {
+            let q = quorum_weight(n);
+            assert!(is_quorum(q, n), "{q} of {n}");
+            assert!(!is_quorum(q - 1, n), "{} of {n}", q - 1);
+        }
+        assert_eq!(quorum_weight(10), 7);
+        assert_eq!(quorum_weight(12), 9);
+    }
+}
