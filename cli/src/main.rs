@@ -32,6 +32,8 @@ enum Command {
     Devnet(commands::devnet::DevnetArgs),
     /// The web explorer: HTML pages over the indexer's API.
     Explorer(commands::explorer::ExplorerArgs),
+    /// Parameter proposals and votes by committee nodes.
+    Governance(commands::governance::GovernanceArgs),
     /// The Postgres indexer and explorer API.
     Indexer(commands::indexer::IndexerArgs),
     /// The embedded development chain (Sui gRPC v2 API).
@@ -52,6 +54,7 @@ fn main() {
         Command::Coordinator(args) => commands::coordinator::run(args, cli.json),
         Command::Devnet(args) => commands::devnet::run(args, cli.json),
         Command::Explorer(args) => commands::explorer::run(args, cli.json),
+        Command::Governance(args) => commands::governance::run(args, cli.json),
         Command::Indexer(args) => commands::indexer::run(args, cli.json),
         Command::Ledger(args) => commands::ledger::run(args, cli.json),
         Command::Node(args) => commands::node::run(args, cli.json),

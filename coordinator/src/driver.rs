@@ -115,12 +115,19 @@ pub struct DriverStatus {
     pub failures: u32,
     /// Steps another caller made first (our call aborted harmlessly).
     pub lost_races: u64,
+    /// Open and passed parameter proposals (see `governance`). Written
+    /// for `/status` only: readers of the status (`floe payments`) do not
+    /// parse them back.
+    #[serde(skip_deserializing)]
+    pub proposals: crate::governance::Proposals,
+    /// Why the last read of the proposals failed, if it did.
+    pub governance_error: Option<String>,
 }
 
 /// Shared between the driver and the HTTP endpoint.
 pub type SharedStatus = Arc<RwLock<DriverStatus>>;
 
-fn update(status: &SharedStatus, f: impl FnOnce(&mut DriverStatus)) {
+pub(crate) fn update(status: &SharedStatus, f: impl FnOnce(&mut DriverStatus)) {
     let mut guard = match status.write() {
         Ok(g) => g,
         Err(poisoned) => poisoned.into_inner(),
@@ -185,6 +192,7 @@ async fn step(
         .map_err(|e| format!("reading the epoch state: {e}"))?;
     metrics.epoch.set(i64::from(epoch.epoch));
     let decision = decide(&epoch, poll);
+    crate::governance::refresh(floe, status).await;
     update(status, |s| {
         s.epoch = Some(epoch.epoch);
         s.state = Some(format!("{:?}", epoch.state));

@@ -35,6 +35,7 @@ pub mod config;
 pub mod driver;
 pub mod facts;
 pub mod follow;
+pub mod governance;
 pub mod metrics;
 pub mod reconcile;
 pub mod renewal;

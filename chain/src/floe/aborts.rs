@@ -113,6 +113,48 @@ pub const FLOE_ABORTS: &[KnownAbort] = &[
         "the event blob does not end after the previous one",
     ),
     k(
+        "governance",
+        "ENotAuthorized",
+        0,
+        "the caller is not the node's governance authority",
+    ),
+    k(
+        "governance",
+        "ENotInCommittee",
+        1,
+        "the node is not in the current committee",
+    ),
+    k(
+        "governance",
+        "EDuplicateVote",
+        2,
+        "the node already voted on the proposal",
+    ),
+    k(
+        "governance",
+        "EProposalExists",
+        3,
+        "a proposal for this parameter is already open",
+    ),
+    k(
+        "governance",
+        "ENoProposal",
+        4,
+        "no open proposal with this id",
+    ),
+    k(
+        "governance",
+        "EAlreadyPassed",
+        5,
+        "the proposal already passed; it applies at the next epoch change",
+    ),
+    k(
+        "governance",
+        "EOutOfRange",
+        6,
+        "the value is outside the parameter's safe range",
+    ),
+    k(
         "init",
         "EInvalidCommitteeInput",
         3,

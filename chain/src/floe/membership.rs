@@ -151,7 +151,7 @@ impl Floe {
     }
 
     /// An `auth::Authenticated` built in the transaction.
-    async fn auth_arg(
+    pub(super) async fn auth_arg(
         &self,
         b: &mut TransactionBuilder,
         auth: AuthWith,

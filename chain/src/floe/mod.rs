@@ -3,7 +3,7 @@
 //! call per entry point (storage, blobs, certificates, attributes, shared
 //! blobs, subsidies, WAL burn); staking and the epoch change (`staking`);
 //! storage-node registration, parameters, votes and commission
-//! (`membership`); and where the storage nodes serve their REST APIs
+//! (`membership`); parameter proposals and votes (`governance`); and where the storage nodes serve their REST APIs
 //! ([`endpoints`], from each pool's `network_address`).
 //!
 //! Everything is addressed through [`FloeIds`]: the two package ids and
@@ -18,6 +18,7 @@
 pub mod aborts;
 pub mod calls;
 pub mod endpoints;
+pub mod governance;
 pub mod membership;
 pub mod reads;
 pub mod staking;

@@ -5,6 +5,7 @@ pub mod client;
 pub mod coordinator;
 pub mod devnet;
 pub mod explorer;
+pub mod governance;
 pub mod indexer;
 pub mod ledger;
 pub mod node;

@@ -124,6 +124,27 @@ pub fn insert_or_update(
     Ok(true)
 }
 
+/// `set_max_size` (governance): a shrinking set drops its least-staked
+/// nodes, the latest of equals first.
+pub fn set_max_size(set: &mut ActiveSet, max_size: u16) -> Result<(), NativeError> {
+    ensure(max_size > 0, EZeroMaxSize)?;
+    set.max_size = max_size;
+    while set.nodes.len() > usize::from(max_size) {
+        let mut min = 0;
+        for (i, e) in set.nodes.iter().enumerate().skip(1) {
+            if e.staked_amount <= set.nodes[min].staked_amount {
+                min = i;
+            }
+        }
+        let removed = set.nodes.remove(min);
+        set.total_stake = set
+            .total_stake
+            .checked_sub(removed.staked_amount)
+            .ok_or_else(arithmetic)?;
+    }
+    Ok(())
+}
+
 /// `active_ids`.
 pub fn active_ids(set: &ActiveSet) -> Vec<ObjectId> {
     set.nodes.iter().map(|e| e.node_id).collect()

@@ -12,6 +12,7 @@ pub mod epoch_parameters;
 pub mod event_blob;
 pub mod events;
 pub mod extended_field;
+pub mod governance;
 pub mod init;
 pub mod messages;
 pub mod metadata;
@@ -46,6 +47,7 @@ pub const MODULES: &[ModuleDecl] = &[
     event_blob::MODULE,
     events::MODULE,
     extended_field::MODULE,
+    governance::MODULE,
     init::MODULE,
     messages::MODULE,
     metadata::MODULE,

@@ -6,8 +6,9 @@
 //! by the version; every access checks the version.
 
 use floe_core::move_types::{
-    Authorized, MoveType, MoveTypeInfo, NodeMetadata, ObjectId, PricesUpdated, StakedWal, Staking,
-    StakingInnerV1, StakingPool, StorageNodeCap, System, VotingParams,
+    Authorized, Governance, MoveType, MoveTypeInfo, NodeMetadata, ObjectId, ParameterChange,
+    PricesUpdated, StakedWal, Staking, StakingInnerV1, StakingPool, StorageNodeCap, System,
+    VotingParams,
 };
 use floe_ledger::native::framework::{ClockData, CoinData};
 use floe_ledger::native::{Call, NativeError, Runtime, Value};
@@ -17,7 +18,7 @@ use serde::de::DeserializeOwned;
 
 use crate::floe::auth::Authenticated;
 use crate::floe::staking_inner as inner;
-use crate::floe::{events, staked_wal, staking_pool, storage_node, system};
+use crate::floe::{events, governance, staked_wal, staking_pool, storage_node, system};
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{arg, ensure, floe_tag, new_id, set, to_address, to_object_id, wal_coin};
 use crate::wal::wal::ProtectedTreasury;
@@ -138,6 +139,33 @@ pub const FUNCTIONS: &[FnSig] = &[
         Vis::Public,
         &[],
         &[("staking", "&mut Staking"), ("cap", "&StorageNodeCap")],
+        &[],
+    ),
+    FnSig::new(
+        "propose_parameter_change",
+        Vis::Public,
+        &[],
+        &[
+            ("staking", "&mut Staking"),
+            ("system", "&System"),
+            ("node_id", "ID"),
+            ("auth", "Authenticated"),
+            ("change", "ParameterChange"),
+            ("ctx", "&mut TxContext"),
+        ],
+        &["u64"],
+    ),
+    FnSig::new(
+        "vote_on_parameter_change",
+        Vis::Public,
+        &[],
+        &[
+            ("staking", "&mut Staking"),
+            ("node_id", "ID"),
+            ("auth", "Authenticated"),
+            ("proposal_id", "u64"),
+            ("in_favor", "bool"),
+        ],
         &[],
     ),
     FnSig::new(
@@ -310,6 +338,8 @@ fn native(name: &str) -> Option<NativeBody> {
             inner::try_join_active_set(c.rt, &state, &cap)?;
             Ok(vec![])
         },
+        "propose_parameter_change" => native_propose_parameter_change,
+        "vote_on_parameter_change" => native_vote_on_parameter_change,
         "stake_with_pool" => native_stake_with_pool,
         "request_withdraw_stake" => native_request_withdraw_stake,
         "withdraw_stake" => native_withdraw_stake,
@@ -526,6 +556,8 @@ fn native_initiate_epoch_change(c: &mut Call<'_, '_>) -> Result<Vec<Value>, Nati
     let mut state = load_inner(c.rt, &staking)?;
     inner::initiate_epoch_change(c.rt, &mut state, &system, &treasury, clock.timestamp_ms)?;
     store_inner(c.rt, &staking, &state)?;
+    apply_governance(c.rt, &staking, &mut state, &system)?;
+    store_inner(c.rt, &staking, &state)?;
     update_prices(c.rt, &state, &system)?;
     Ok(vec![])
 }
@@ -539,5 +571,115 @@ fn native_epoch_sync_done(c: &mut Call<'_, '_>) -> Result<Vec<Value>, NativeErro
     inner::epoch_sync_done(c.rt, &mut state, &mut cap, epoch, clock.timestamp_ms)?;
     store_inner(c.rt, &staking, &state)?;
     set(c, 1, &cap)?;
+    Ok(vec![])
+}
+
+// === Parameter governance ===
+
+/// The dynamic-field key of the `Governance` state: `b"governance"`.
+fn governance_key() -> Value {
+    Value::new(
+        TypeTag::Vector(Box::new(TypeTag::U8)),
+        &GOVERNANCE_KEY.to_vec(),
+    )
+}
+
+/// `GOVERNANCE_KEY` of the Move module.
+pub const GOVERNANCE_KEY: &[u8] = b"governance";
+
+fn governance_type() -> TypeTag {
+    floe_tag("governance", "Governance", vec![]).into()
+}
+
+/// The governance state, or a new empty one (`governance_mut` creates it
+/// on first use; the caller stores it with [`store_governance`]).
+fn load_governance(rt: &mut Runtime<'_>, staking: &Staking) -> Result<Governance, NativeError> {
+    ensure(staking.version == VERSION, EWrongVersion)?;
+    let parent = to_address(staking.id);
+    if rt.df_exists(parent, &governance_key()) {
+        rt.df_get(parent, &governance_key(), &governance_type())
+    } else {
+        Ok(governance::new())
+    }
+}
+
+fn store_governance(
+    rt: &mut Runtime<'_>,
+    staking: &Staking,
+    g: &Governance,
+) -> Result<(), NativeError> {
+    let parent = to_address(staking.id);
+    let value = Value::new(governance_type(), g);
+    if rt.df_exists(parent, &governance_key()) {
+        rt.df_set(parent, &governance_key(), value)
+    } else {
+        rt.df_add(parent, governance_key(), value)
+    }
+}
+
+/// `apply_governance`: closes the ended epoch's proposals and applies the
+/// passed ones to `state` (the caller stores it) and `system`.
+fn apply_governance(
+    rt: &mut Runtime<'_>,
+    staking: &Staking,
+    state: &mut StakingInnerV1,
+    system: &System,
+) -> Result<(), NativeError> {
+    if !rt.df_exists(to_address(staking.id), &governance_key()) {
+        return Ok(());
+    }
+    let mut g = load_governance(rt, staking)?;
+    let changes = governance::close_epoch(rt, &mut g, state.epoch)?;
+    store_governance(rt, staking, &g)?;
+    for change in &changes {
+        governance::apply(rt, change, state, system)?;
+    }
+    Ok(())
+}
+
+fn native_propose_parameter_change(c: &mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> {
+    let staking: Staking = arg(c, 0)?;
+    let system: System = arg(c, 1)?;
+    let node_id: ObjectId = arg(c, 2)?;
+    let auth: Authenticated = arg(c, 3)?;
+    let change: ParameterChange = arg(c, 4)?;
+    let state = load_inner(c.rt, &staking)?;
+    let weight = governance::voter_weight(c.rt, &state, node_id, &auth)?;
+    let max_epochs_ahead =
+        crate::floe::system_state_inner::max_epochs_ahead(&system::load_inner(c.rt, &system)?);
+    governance::check_bounds(&change, state.n_shards, max_epochs_ahead)?;
+    let mut g = load_governance(c.rt, &staking)?;
+    let id = governance::propose(
+        c.rt,
+        &mut g,
+        node_id,
+        weight,
+        state.n_shards,
+        state.epoch,
+        change,
+    )?;
+    store_governance(c.rt, &staking, &g)?;
+    Ok(vec![Value::u64(id)])
+}
+
+fn native_vote_on_parameter_change(c: &mut Call<'_, '_>) -> Result<Vec<Value>, NativeError> {
+    let staking: Staking = arg(c, 0)?;
+    let node_id: ObjectId = arg(c, 1)?;
+    let auth: Authenticated = arg(c, 2)?;
+    let proposal_id: u64 = arg(c, 3)?;
+    let in_favor: bool = arg(c, 4)?;
+    let state = load_inner(c.rt, &staking)?;
+    let weight = governance::voter_weight(c.rt, &state, node_id, &auth)?;
+    let mut g = load_governance(c.rt, &staking)?;
+    governance::vote(
+        c.rt,
+        &mut g,
+        node_id,
+        weight,
+        state.n_shards,
+        proposal_id,
+        in_favor,
+    )?;
+    store_governance(c.rt, &staking, &g)?;
     Ok(vec![])
 }

@@ -261,6 +261,26 @@ pub(crate) fn store_pool(
     )
 }
 
+/// `has_pool`.
+pub fn has_pool(rt: &mut Runtime<'_>, s: &StakingInnerV1, node_id: ObjectId) -> bool {
+    pools(s).contains(rt, &id_value(node_id))
+}
+
+/// `set_active_set_size` (governance).
+pub fn set_active_set_size(
+    rt: &mut Runtime<'_>,
+    s: &StakingInnerV1,
+    max_size: u16,
+) -> Result<(), NativeError> {
+    let mut set = load_active_set(rt, s)?;
+    active_set::set_max_size(&mut set, max_size)?;
+    rt.df_set(
+        to_address(s.active_set.id),
+        &extended_field::key(),
+        Value::new(active_set_type(), &set),
+    )
+}
+
 /// The active set.
 pub fn load_active_set(rt: &mut Runtime<'_>, s: &StakingInnerV1) -> Result<ActiveSet, NativeError> {
     rt.df_get(

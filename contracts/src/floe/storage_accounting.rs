@@ -151,6 +151,40 @@ pub fn ring_pop_expand(
     Ok(popped)
 }
 
+/// `ring_extend` (governance): grows the ring to `new_length` epochs in
+/// epoch order from the current one; never shrinks.
+pub fn ring_extend(
+    ring: &mut FutureAccountingRingBuffer,
+    new_length: u32,
+) -> Result<(), NativeError> {
+    if new_length <= ring.length {
+        return Ok(());
+    }
+    let current = ring.current_index as usize;
+    if current >= ring.ring_buffer.len() {
+        return Err(NativeError::Invariant("ring index out of range".into()));
+    }
+    ring.ring_buffer.rotate_left(current);
+    ring.current_index = 0;
+    let mut next_epoch = ring
+        .ring_buffer
+        .last()
+        .ok_or_else(arithmetic)?
+        .epoch
+        .checked_add(1)
+        .ok_or_else(arithmetic)?;
+    while ring.length < new_length {
+        ring.ring_buffer.push(FutureAccounting {
+            epoch: next_epoch,
+            used_capacity: 0,
+            rewards_to_distribute: Balance { value: 0 },
+        });
+        next_epoch = next_epoch.checked_add(1).ok_or_else(arithmetic)?;
+        ring.length += 1;
+    }
+    Ok(())
+}
+
 /// `increase_used_capacity`: returns the new total.
 pub fn increase_used_capacity(a: &mut FutureAccounting, amount: u64) -> Result<u64, NativeError> {
     a.used_capacity = add_u64(a.used_capacity, amount)?;

@@ -487,6 +487,17 @@ pub fn extract_burn_balance(rt: &mut Runtime<'_>, system: &System) -> Result<u64
     Ok(burn)
 }
 
+/// `extend_max_epochs_ahead` (package-internal, governance).
+pub fn extend_max_epochs_ahead(
+    rt: &mut Runtime<'_>,
+    system: &System,
+    max_epochs_ahead: u32,
+) -> Result<(), NativeError> {
+    let mut state = load_inner(rt, system)?;
+    inner::extend_max_epochs_ahead(&mut state, max_epochs_ahead)?;
+    store_inner(rt, system, &state)
+}
+
 /// `set_storage_price` and `set_write_price` (package-internal), as
 /// `staking::update_prices` calls them.
 pub fn set_prices(

@@ -543,6 +543,18 @@ fn add_used_capacity(
 }
 
 /// The ring buffer (for reads and conservation checks).
+/// `extend_max_epochs_ahead` (governance; only grows).
+pub fn extend_max_epochs_ahead(
+    s: &mut SystemStateInnerV1,
+    max_epochs_ahead: u32,
+) -> Result<(), NativeError> {
+    ensure(
+        max_epochs_ahead <= MAX_MAX_EPOCHS_AHEAD,
+        EInvalidMaxEpochsAhead,
+    )?;
+    accounting::ring_extend(&mut s.future_accounting, max_epochs_ahead)
+}
+
 pub fn future_accounting(s: &SystemStateInnerV1) -> &FutureAccountingRingBuffer {
     &s.future_accounting
 }

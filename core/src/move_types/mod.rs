@@ -22,11 +22,13 @@
 mod macros;
 pub mod events;
 pub mod framework;
+pub mod governance;
 pub mod staking;
 pub mod system;
 
 pub use events::*;
 pub use framework::*;
+pub use governance::*;
 pub use staking::*;
 pub use system::*;
 
@@ -223,6 +225,15 @@ pub const MOVE_TYPES: &[MoveTypeInfo] = &[
     ContractUpgradeQuorumReached::INFO,
     ProtocolVersionUpdated::INFO,
     PricesUpdated::INFO,
+    // floe governance.
+    ParameterChange::INFO,
+    ParameterProposal::INFO,
+    Governance::INFO,
+    ProposalCreated::INFO,
+    ProposalVoted::INFO,
+    ProposalPassed::INFO,
+    ProposalApplied::INFO,
+    ProposalExpired::INFO,
     StoragePoolCreated::INFO,
     PooledBlobRegistered::INFO,
     PooledBlobCertified::INFO,

@@ -69,6 +69,23 @@ public(package) fun insert_or_update(self: &mut ActiveSet, node_id: ID, staked_a
     true
 }
 
+/// Sets the most nodes the set holds (governance); when it shrinks, the
+/// nodes with the least stake leave (the latest of equals first).
+public(package) fun set_max_size(self: &mut ActiveSet, max_size: u16) {
+    assert!(max_size > 0, EZeroMaxSize);
+    self.max_size = max_size;
+    while (self.nodes.length() > (max_size as u64)) {
+        let mut min = 0;
+        let mut i = 1;
+        while (i < self.nodes.length()) {
+            if (self.nodes[i].staked_amount <= self.nodes[min].staked_amount) min = i;
+            i = i + 1;
+        };
+        let removed = self.nodes.remove(min);
+        self.total_stake = self.total_stake - removed.staked_amount;
+    };
+}
+
 /// Removes `node_id` if present.
 public(package) fun remove(self: &mut ActiveSet, node_id: ID) {
     self.insert_or_update(node_id, 0);

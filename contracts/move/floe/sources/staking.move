@@ -13,12 +13,15 @@
 ///
 /// `initiate_epoch_change` has Walrus's `initiate_epoch_change_v2`
 /// semantics (the 3% burn goes through the WAL treasury); floe never had a
-/// v1, so it keeps the plain name. Not here yet: governance votes,
-/// subsidies' `add_commission_to_pools` and migration.
+/// v1, so it keeps the plain name. Parameter governance (see `governance`)
+/// keeps its state in a dynamic field of `Staking` and is applied here at
+/// each epoch change. Not here yet: subsidies' `add_commission_to_pools`
+/// and migration.
 module floe::staking;
 
 use floe::auth::{Self, Authenticated, Authorized};
 use floe::events;
+use floe::governance::{Self, Governance, ParameterChange};
 use floe::node_metadata::NodeMetadata;
 use floe::staked_wal::StakedWal;
 use floe::staking_inner::StakingInnerV1;
@@ -35,6 +38,9 @@ const VERSION: u64 = 1;
 
 /// `Staking` is not at this package's version.
 const EWrongVersion: u64 = 1;
+
+/// The dynamic-field key of the `Governance` state.
+const GOVERNANCE_KEY: vector<u8> = b"governance";
 
 /// The shared staking object.
 public struct Staking has key {
@@ -215,6 +221,62 @@ public fun try_join_active_set(staking: &mut Staking, cap: &StorageNodeCap) {
     staking.inner_mut().try_join_active_set(cap);
 }
 
+// === Parameter governance ===
+
+/// Proposes `change` (made with a `governance::*_change` constructor) for
+/// `node_id`, a member of the current committee whose governance
+/// authority `auth` is; counts the node's vote for and returns the
+/// proposal id. Aborts: `governance::ENotAuthorized`, `ENotInCommittee`,
+/// `EOutOfRange`, `EProposalExists` (one open proposal per parameter).
+public fun propose_parameter_change(
+    staking: &mut Staking,
+    system: &System,
+    node_id: ID,
+    auth: Authenticated,
+    change: ParameterChange,
+    ctx: &mut TxContext,
+): u64 {
+    let _ = ctx;
+    let inner = staking.inner();
+    let weight = governance::voter_weight(inner, node_id, &auth);
+    governance::check_bounds(&change, inner, system);
+    let (epoch, n_shards) = (inner.epoch(), inner.n_shards());
+    staking.governance_mut().propose(node_id, weight, n_shards, epoch, change)
+}
+
+/// Votes for or against `proposal_id` with `node_id`'s shards. Aborts:
+/// `governance::ENotAuthorized`, `ENotInCommittee`, `ENoProposal`,
+/// `EDuplicateVote`, `EAlreadyPassed`.
+public fun vote_on_parameter_change(
+    staking: &mut Staking,
+    node_id: ID,
+    auth: Authenticated,
+    proposal_id: u64,
+    in_favor: bool,
+) {
+    let inner = staking.inner();
+    let weight = governance::voter_weight(inner, node_id, &auth);
+    let n_shards = inner.n_shards();
+    staking.governance_mut().vote(node_id, weight, n_shards, proposal_id, in_favor);
+}
+
+/// The governance state, created empty on first use.
+public(package) fun governance_mut(staking: &mut Staking): &mut Governance {
+    assert!(staking.version == VERSION, EWrongVersion);
+    if (!df::exists_(&staking.id, GOVERNANCE_KEY)) {
+        df::add(&mut staking.id, GOVERNANCE_KEY, governance::new());
+    };
+    df::borrow_mut(&mut staking.id, GOVERNANCE_KEY)
+}
+
+/// Closes the ended epoch's proposals and applies the passed ones.
+fun apply_governance(staking: &mut Staking, system: &mut System) {
+    if (!df::exists_(&staking.id, GOVERNANCE_KEY)) return;
+    let epoch = staking.inner().epoch();
+    let changes = staking.governance_mut().close_epoch(epoch);
+    changes.do_ref!(|change| governance::apply(change, staking.inner_mut(), system));
+}
+
 // === Stake ===
 
 /// Stakes `to_stake` (at least 1 WAL) with `node_id`'s pool. It counts
@@ -258,8 +320,10 @@ public fun voting_end(staking: &mut Staking, clock: &Clock) {
 }
 
 /// Ends the epoch (from its end on, once `voting_end` ran): burns 3% of
-/// its rewards, pays the pools, moves `system` to the next committee and
-/// applies the new committee's price votes (`update_prices`).
+/// its rewards, pays the pools, moves `system` to the next committee,
+/// applies passed parameter proposals and expires the others (see
+/// `governance`), and applies the new committee's price votes
+/// (`update_prices`).
 public fun initiate_epoch_change(
     staking: &mut Staking,
     system: &mut System,
@@ -267,6 +331,7 @@ public fun initiate_epoch_change(
     clock: &Clock,
 ) {
     staking.inner_mut().initiate_epoch_change(system, treasury, clock);
+    apply_governance(staking, system);
     update_prices(staking, system);
 }
 
@@ -304,6 +369,11 @@ public(package) fun inner_mut(staking: &mut Staking): &mut StakingInnerV1 {
 }
 
 // === Test helpers ===
+
+#[test_only]
+public fun governance_for_testing(staking: &mut Staking): &Governance {
+    staking.governance_mut()
+}
 
 #[test_only]
 public fun share_for_testing(staking: Staking) {

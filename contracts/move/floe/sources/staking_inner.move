@@ -502,6 +502,29 @@ fun update_active_set(self: &mut StakingInnerV1, node_id: ID) {
 // === Node parameters and commission ===
 
 /// `node_id`'s pool, mutably; aborts with `EPoolNotFound`.
+/// Whether `node_id` has a pool.
+public(package) fun has_pool(self: &StakingInnerV1, node_id: ID): bool {
+    self.pools.contains(node_id)
+}
+
+/// `node_id`'s governance authority; aborts with `EPoolNotFound`.
+public(package) fun governance_authorized(self: &StakingInnerV1, node_id: ID): Authorized {
+    assert!(self.pools.contains(node_id), EPoolNotFound);
+    self.pools.borrow(node_id).governance_authorized()
+}
+
+/// Sets the epoch length (governance, at an epoch change: the new epoch
+/// runs for `epoch_duration`).
+public(package) fun set_epoch_duration(self: &mut StakingInnerV1, epoch_duration: u64) {
+    self.epoch_duration = epoch_duration;
+}
+
+/// Sets the active set's size (governance); counted from the next
+/// `voting_end` on.
+public(package) fun set_active_set_size(self: &mut StakingInnerV1, max_size: u16) {
+    self.active_set.borrow_mut().set_max_size(max_size);
+}
+
 fun pool_mut(self: &mut StakingInnerV1, node_id: ID): &mut StakingPool {
     assert!(self.pools.contains(node_id), EPoolNotFound);
     self.pools.borrow_mut(node_id)
@@ -724,6 +747,9 @@ public fun sync_weight_for_testing(self: &StakingInnerV1): u16 {
         _ => abort EWrongEpochState,
     }
 }
+
+#[test_only]
+public fun epoch_duration_for_testing(self: &StakingInnerV1): u64 { self.epoch_duration }
 
 #[test_only]
 public fun pool_for_testing(self: &StakingInnerV1, node_id: ID): &StakingPool {

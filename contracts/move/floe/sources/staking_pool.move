@@ -515,6 +515,11 @@ public fun wal_balance(pool: &StakingPool): u64 { pool.wal_balance }
 
 public fun commission_rate(pool: &StakingPool): u16 { pool.commission_rate }
 
+/// Who governs the pool (votes on proposals, upgrades and slashing).
+public(package) fun governance_authorized(pool: &StakingPool): Authorized {
+    pool.governance_authorized
+}
+
 public(package) fun node_capacity(pool: &StakingPool): u64 { pool.voting_params.node_capacity }
 
 public(package) fun storage_price(pool: &StakingPool): u64 { pool.voting_params.storage_price }

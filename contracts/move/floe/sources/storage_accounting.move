@@ -117,6 +117,26 @@ public(package) fun ring_pop_expand(self: &mut FutureAccountingRingBuffer): Futu
     popped
 }
 
+/// Grows the ring to `new_length` epochs (never shrinks; governance):
+/// entries keep their epochs and balances, empty ones follow the last.
+public(package) fun ring_extend(self: &mut FutureAccountingRingBuffer, new_length: u32) {
+    if (new_length <= self.length) return;
+    // Rotate so the current epoch is first and the ring is in epoch order.
+    let mut i = 0;
+    while (i < self.current_index) {
+        let entry = self.ring_buffer.remove(0);
+        self.ring_buffer.push_back(entry);
+        i = i + 1;
+    };
+    self.current_index = 0;
+    let mut next_epoch = self.ring_buffer[(self.length as u64) - 1].epoch + 1;
+    while (self.length < new_length) {
+        self.ring_buffer.push_back(new_future_accounting(next_epoch, 0, balance::zero()));
+        next_epoch = next_epoch + 1;
+        self.length = self.length + 1;
+    };
+}
+
 /// Number of epochs the ring covers (the maximum number of epochs ahead).
 public fun max_epochs_ahead(self: &FutureAccountingRingBuffer): u32 { self.length }
 

@@ -224,6 +224,11 @@ public(package) fun set_write_price(self: &mut System, price: u64) {
     self.inner_mut().set_write_price(price);
 }
 
+/// See `system_state_inner::extend_max_epochs_ahead`.
+public(package) fun extend_max_epochs_ahead(self: &mut System, max_epochs_ahead: u32) {
+    self.inner_mut().extend_max_epochs_ahead(max_epochs_ahead);
+}
+
 public(package) fun set_total_capacity_size(self: &mut System, capacity: u64) {
     self.inner_mut().set_total_capacity_size(capacity);
 }

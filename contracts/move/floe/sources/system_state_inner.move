@@ -151,6 +151,13 @@ public(package) fun set_write_price(self: &mut SystemStateInnerV1, price: u64) {
     self.write_price_per_unit_size = price;
 }
 
+/// Sells storage up to `max_epochs_ahead` epochs ahead (governance; only
+/// grows, bounded by `MAX_MAX_EPOCHS_AHEAD`).
+public(package) fun extend_max_epochs_ahead(self: &mut SystemStateInnerV1, max_epochs_ahead: u32) {
+    assert!(max_epochs_ahead <= MAX_MAX_EPOCHS_AHEAD, EInvalidMaxEpochsAhead);
+    self.future_accounting.ring_extend(max_epochs_ahead);
+}
+
 public(package) fun set_total_capacity_size(self: &mut SystemStateInnerV1, capacity: u64) {
     self.total_capacity_size = capacity;
 }
