@@ -90,7 +90,9 @@ fn get(url: &str) -> Option<Value> {
     let rest = url.strip_prefix("http://")?;
     let (addr, path) = rest.split_at(rest.find('/')?);
     let mut stream = std::net::TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
@@ -188,7 +190,11 @@ fn indexer_and_reconciliation_agree_to_the_frost_while_a_node_joins() {
         let n = u(&e["epoch"]);
         assert_eq!(e["ok"], true, "the coordinator reconciled epoch {n}: {e:#}");
         let ix = &indexed[&n];
-        let ix = if ix["data"].is_object() { &ix["data"] } else { ix };
+        let ix = if ix["data"].is_object() {
+            &ix["data"]
+        } else {
+            ix
+        };
         assert_eq!(u(&ix["bucket"]), u(&e["bucket"]), "epoch {n} bucket");
         assert_eq!(u(&ix["burnt"]), u(&e["burn_observed"]), "epoch {n} burn");
         assert_eq!(
@@ -210,10 +216,17 @@ fn indexer_and_reconciliation_agree_to_the_frost_while_a_node_joins() {
             .collect();
         let paid: Vec<&String> = ours.keys().filter(|k| u(&ours[*k]["reward"]) > 0).collect();
         for id in paid {
-            let (c, i) = (ours[id], theirs.get(id).unwrap_or_else(|| {
-                panic!("epoch {n}: node {id} paid by the contracts but not in the index: {ix}")
-            }));
-            assert_eq!(u(&i["reward"]), u(&c["reward"]), "epoch {n} node {id} reward");
+            let (c, i) = (
+                ours[id],
+                theirs.get(id).unwrap_or_else(|| {
+                    panic!("epoch {n}: node {id} paid by the contracts but not in the index: {ix}")
+                }),
+            );
+            assert_eq!(
+                u(&i["reward"]),
+                u(&c["reward"]),
+                "epoch {n} node {id} reward"
+            );
             assert_eq!(
                 u(&i["commission"]),
                 u(&c["commission"]),
