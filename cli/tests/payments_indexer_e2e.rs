@@ -136,7 +136,13 @@ fn indexer_and_reconciliation_agree_to_the_frost_while_a_node_joins() {
     net.store(200_000, 2, 6);
     net.store(1_000, 3, 1);
 
-    // A fifth node joins: registered, staked from the wallet.
+    // A fifth node joins: registered, staked from the wallet (by default
+    // the committee's average stake, active from epoch 1 on).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while net.json(&["info"])["system"]["epoch"].as_u64() < Some(1) {
+        assert!(Instant::now() < deadline, "epoch 1 did not come");
+        std::thread::sleep(Duration::from_millis(500));
+    }
     let out = floe()
         .args(["--json", "devnet", "add-node", "--commission-bps", "500"])
         .arg("--data-dir")
