@@ -162,6 +162,37 @@ impl Reader<'_> {
                             });
                         }
                     }
+                } else if let Some(info) = MOVE_TYPES
+                    .iter()
+                    .find(|t| t.name == ty && t.type_params.is_empty())
+                {
+                    // A registered struct or enum by value (e.g.
+                    // `governance::ParameterChange` in its events): decoded
+                    // from the same registry, so it cannot drift either.
+                    match info.kind {
+                        MoveTypeKind::Struct(fields) => {
+                            let mut object = serde_json::Map::new();
+                            for f in fields {
+                                object.insert(f.name.to_owned(), self.value(field, f.ty)?);
+                            }
+                            Value::Object(object)
+                        }
+                        MoveTypeKind::Enum(variants) => {
+                            let tag = self.uleb(field)?;
+                            let variant = usize::try_from(tag)
+                                .ok()
+                                .and_then(|t| variants.get(t))
+                                .ok_or_else(|| DecodeError::Invalid {
+                                field: field.to_owned(),
+                                reason: format!("{ty} has no variant {tag}"),
+                            })?;
+                            let mut fields = serde_json::Map::new();
+                            for f in variant.fields {
+                                fields.insert(f.name.to_owned(), self.value(field, f.ty)?);
+                            }
+                            serde_json::json!({ "variant": variant.name, "fields": fields })
+                        }
+                    }
                 } else {
                     return Err(DecodeError::Unsupported {
                         field: field.to_owned(),
