@@ -33,3 +33,4 @@ pub mod recovery;
 pub mod server;
 pub mod shard_sync;
 pub mod store;
+pub mod store_watchdog;

@@ -33,6 +33,10 @@ pub struct NodeMetrics {
     pub sync_slivers: IntCounterVec,
     /// `epoch_sync_done` attempts by outcome.
     pub sync_done_calls: IntCounterVec,
+    /// Group commits of the store that failed (`store_watchdog`).
+    pub store_write_errors: IntCounter,
+    /// 1 while the store refuses writes (until it is reopened).
+    pub store_refusing_writes: IntGauge,
 }
 
 impl NodeMetrics {
@@ -112,6 +116,14 @@ impl NodeMetrics {
                 "floe_node_sync_done_calls_total",
                 "epoch_sync_done attempts by outcome",
                 &["result"],
+            ),
+            store_write_errors: counter(
+                "floe_node_store_write_errors_total",
+                "group commits of the store that failed (a full disk, an I/O error)",
+            ),
+            store_refusing_writes: gauge(
+                "floe_node_store_refusing_writes",
+                "1 while the store refuses writes after a failed commit, until it is reopened",
             ),
             registry,
         }

@@ -18,6 +18,7 @@ use crate::epoch::{EpochError, locked_shards, read_view, switch};
 use crate::operator::Operator;
 use crate::shard_sync::ShardSync;
 use crate::store::{NodeStore, ShardStatus, StoreError};
+pub use crate::store_watchdog::Served;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -157,12 +158,14 @@ impl Node {
         self.state.chain().committee().epoch()
     }
 
-    /// Serves until `shutdown` resolves; the follower and the recovery
-    /// worker run until then too.
+    /// Serves until `shutdown` resolves, or until a store that refused
+    /// writes can be reopened ([`Served::ReopenStore`]: the caller starts
+    /// the node again); the follower and the recovery worker run until
+    /// then too.
     pub async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<(), NodeError> {
+    ) -> Result<Served, NodeError> {
         let mut background = Vec::new();
         if let Some(floe) = self.floe {
             let endpoints = floe_chain::floe::endpoints::EndpointCache::new(
@@ -200,14 +203,38 @@ impl Node {
             background.push(tokio::spawn(sync.run()));
             background.push(tokio::spawn(follower.run()));
         }
+        let (reopen_tx, reopen_rx) = tokio::sync::oneshot::channel::<()>();
+        let watchdog = crate::store_watchdog::watch(
+            self.state.clone(),
+            crate::store_watchdog::WatchdogConfig {
+                data_dir: self.config.data_dir.clone(),
+                reopen_free_bytes: crate::store_watchdog::REOPEN_FREE_BYTES,
+            },
+        );
+        background.push(tokio::spawn(async move {
+            watchdog.await;
+            let _ = reopen_tx.send(());
+        }));
+        let reopen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reopening = reopen.clone();
+        let stop = async move {
+            tokio::select! {
+                () = shutdown => {}
+                Ok(()) = reopen_rx => reopening.store(true, std::sync::atomic::Ordering::SeqCst),
+            }
+        };
         let result = axum::serve(self.listener, router(self.state))
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(stop)
             .await;
         for task in background {
             task.abort();
         }
         result?;
-        Ok(())
+        Ok(if reopen.load(std::sync::atomic::Ordering::SeqCst) {
+            Served::ReopenStore
+        } else {
+            Served::Stopped
+        })
     }
 }
 

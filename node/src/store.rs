@@ -334,6 +334,18 @@ impl NodeStore {
         }
     }
 
+    /// Why the store refuses writes, if it does: a commit failed (a full
+    /// disk, an I/O error) and the engine accepts none until the store is
+    /// reopened. Reads keep working.
+    pub fn write_failure(&self) -> Option<String> {
+        self.writer.as_ref().and_then(|w| w.failures().first())
+    }
+
+    /// Group commits that failed since the store was opened.
+    pub fn write_errors(&self) -> u64 {
+        self.writer.as_ref().map_or(0, |w| w.failures().count())
+    }
+
     /// Stores verified metadata; returns `false` if they were already stored.
     /// Two racing writers store the same bytes (both verified against the
     /// same id), so the check-then-write needs no lock.

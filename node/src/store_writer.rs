@@ -35,7 +35,9 @@
 //! batches were committed one after the other in submission order.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use fjall::{AbstractTree, Keyspace, PartitionHandle, PersistMode};
@@ -103,6 +105,38 @@ struct Job {
 pub(crate) struct Writer {
     jobs: Option<SyncSender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    failures: Arc<Failures>,
+}
+
+/// Failed group commits, shared by the writer thread and the store's
+/// readers. A failed commit poisons the fjall keyspace (a failed journal
+/// write or fsync, most often a full disk): no later write can succeed
+/// until the store is reopened, so the first reason is kept for the
+/// operator and the node's watchdog (`crate::store_watchdog`).
+#[derive(Default)]
+pub(crate) struct Failures {
+    count: AtomicU64,
+    first: Mutex<Option<String>>,
+}
+
+impl Failures {
+    fn record(&self, reason: &str) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        let mut first = self.first.lock().unwrap_or_else(|p| p.into_inner());
+        if first.is_none() {
+            *first = Some(reason.to_owned());
+        }
+    }
+
+    /// Failed group commits so far.
+    pub(crate) fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Why the first commit failed, if one did.
+    pub(crate) fn first(&self) -> Option<String> {
+        self.first.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 impl Drop for Writer {
@@ -121,13 +155,21 @@ impl Writer {
         partitions: Vec<PartitionHandle>,
     ) -> Result<Self, StoreError> {
         let (jobs, queue) = sync_channel::<Job>(QUEUE);
+        let failures = Arc::new(Failures::default());
+        let seen = failures.clone();
         let thread = std::thread::Builder::new()
             .name("floe-store-writer".into())
-            .spawn(move || run(&keyspace, &partitions, &queue))?;
+            .spawn(move || run(&keyspace, &partitions, &queue, &seen))?;
         Ok(Self {
             jobs: Some(jobs),
             thread: Some(thread),
+            failures,
         })
+    }
+
+    /// The writer's failed commits.
+    pub(crate) fn failures(&self) -> &Failures {
+        &self.failures
     }
 
     /// Commits `batch` durably; returns once it is fsync'd and readable.
@@ -148,7 +190,12 @@ impl Writer {
     }
 }
 
-fn run(keyspace: &Keyspace, partitions: &[PartitionHandle], queue: &Receiver<Job>) {
+fn run(
+    keyspace: &Keyspace,
+    partitions: &[PartitionHandle],
+    queue: &Receiver<Job>,
+    failures: &Failures,
+) {
     let mut last_rotation = Instant::now();
     while let Ok(first) = queue.recv() {
         let mut bytes = first.batch.bytes;
@@ -164,7 +211,12 @@ fn run(keyspace: &Keyspace, partitions: &[PartitionHandle], queue: &Receiver<Job
         }
         let result = commit_group(keyspace, &group).map_err(|e| e.to_string());
         if let Err(e) = &result {
-            tracing::error!(error = %e, batches = group.len(), "store commit failed");
+            if failures.count() == 0 {
+                tracing::error!(error = %e, batches = group.len(), "store commit failed: the store refuses writes until it is reopened (is the disk full?)");
+            } else {
+                tracing::debug!(error = %e, batches = group.len(), "store commit failed");
+            }
+            failures.record(e);
         }
         for job in group {
             // A caller that gave up (its request was dropped) is fine.

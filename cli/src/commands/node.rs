@@ -152,7 +152,7 @@ fn run_node(path: &Path, json: bool) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let public = key.public_key().to_string();
         let node = Node::bind(&config, key)
             .await
@@ -173,7 +173,19 @@ fn run_node(path: &Path, json: bool) -> Result<()> {
             println!("floe node listening on http://{local} (epoch {epoch}, key {public})");
         }
         tracing::info!(address = %local, "node started");
-        node.serve(crate::service::shutdown_signal()).await?;
-        Ok(())
-    })
+        Ok::<_, anyhow::Error>(node.serve(crate::service::shutdown_signal()).await?)
+    })?;
+    if served == floe_node::server::Served::ReopenStore {
+        // The store refused writes (a full disk) and there is room again:
+        // start again in this process (same pid, same arguments), which
+        // reopens the store from its journal (`floe_node::store_watchdog`).
+        runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+        let exe = std::env::current_exe().context("finding the floe binary to restart")?;
+        tracing::warn!(exe = %exe.display(), "restarting the node to reopen its store");
+        let mut again = std::process::Command::new(exe);
+        again.args(std::env::args_os().skip(1));
+        let err = std::os::unix::process::CommandExt::exec(&mut again);
+        return Err(err).context("restarting the node to reopen its store");
+    }
+    Ok(())
 }

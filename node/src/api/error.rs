@@ -176,7 +176,16 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self::internal(format!("store: {e}"))
+        match e {
+            // The node cannot make the write durable (a full disk, an I/O
+            // error): nothing was acknowledged, and another node or a later
+            // retry can take it. Walrus's client treats 503 as "ask
+            // elsewhere".
+            StoreError::Commit { reason } => Self::unavailable(format!(
+                "this node's store refuses writes ({reason}); the node reads on and reopens its store once it can write again"
+            )),
+            e => Self::internal(format!("store: {e}")),
+        }
     }
 }
 
