@@ -83,6 +83,16 @@ pub struct Follower {
     config: ChainConfig,
     recovery: Arc<Notify>,
     sync: Arc<Notify>,
+    /// Chain timestamp (ms) of the last applied checkpoint, 0 before one.
+    last_applied_ms: std::sync::atomic::AtomicU64,
+}
+
+/// Milliseconds since the Unix epoch by this machine's clock.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 impl Follower {
@@ -101,6 +111,35 @@ impl Follower {
             config,
             recovery,
             sync,
+            last_applied_ms: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Sets `floe_node_follower_lag_ms`: how far behind the chain's head the
+    /// applied state is. Caught up with the head, the lag is 0 however old
+    /// the head is (an idle ledger seals a checkpoint only now and then);
+    /// behind it, or unable to apply, it is the age of the last applied
+    /// checkpoint, so a stuck follower's lag grows.
+    fn set_lag(&self, at_head: bool) {
+        let last = self
+            .last_applied_ms
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let lag = if at_head || last == 0 {
+            0
+        } else {
+            now_ms().saturating_sub(last)
+        };
+        self.state
+            .metrics()
+            .follower_lag_ms
+            .set(i64::try_from(lag).unwrap_or(i64::MAX));
+    }
+
+    /// On the refresh tick: compares the cursor with the chain's head.
+    async fn check_lag(&self, next: u64) {
+        match self.floe.client.latest_checkpoint_number().await {
+            Ok(head) => self.set_lag(next > head),
+            Err(e) => tracing::debug!(error = %e, "reading the chain's head for the lag"),
         }
     }
 
@@ -148,17 +187,22 @@ impl Follower {
                         Some(Ok(checkpoint)) => {
                             if let Err(e) = self.apply(expected, checkpoint).await {
                                 tracing::error!(error = %e, checkpoint = expected, "applying a checkpoint failed");
+                                self.set_lag(false);
                                 break;
                             }
                             expected += 1;
                         }
                         Some(Err(e)) => {
                             tracing::error!(error = %e, "checkpoint stream ended");
+                            self.set_lag(false);
                             break;
                         }
                         None => break,
                     },
-                    _ = ticker.tick() => self.refresh_committee(None).await,
+                    _ = ticker.tick() => {
+                        self.refresh_committee(None).await;
+                        self.check_lag(expected).await;
+                    }
                 }
             }
             tokio::time::sleep(RESTART_BACKOFF).await;
@@ -219,14 +263,9 @@ impl Follower {
             .checkpoint_cursor
             .set(i64::try_from(next).unwrap_or(i64::MAX));
         if let Some(ts) = checkpoint.timestamp_ms {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0);
-            let lag = now.saturating_sub(u128::from(ts));
-            metrics
-                .follower_lag_ms
-                .set(i64::try_from(lag).unwrap_or(i64::MAX));
+            self.last_applied_ms
+                .store(ts, std::sync::atomic::Ordering::Relaxed);
+            self.set_lag(false);
         }
         if applied.certified {
             self.recovery.notify_one();
