@@ -285,7 +285,7 @@ async fn slashing_burns_the_commission_and_subsidies_flow_exactly() {
 
     // Storage bought in epoch 1 gives the epochs rewards to subsidize.
     ok(&floe
-        .reserve_space(&net.user, 64 << 20, 3, net.wal)
+        .reserve_space(&net.user, 1 << 20, 3, net.wal)
         .await
         .expect("executed"));
 

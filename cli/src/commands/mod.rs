@@ -6,6 +6,8 @@ pub mod coordinator;
 pub mod devnet;
 pub mod explorer;
 pub mod governance;
+pub mod governance_votes;
+pub mod subsidies;
 pub mod indexer;
 pub mod ledger;
 pub mod node;
