@@ -43,9 +43,11 @@ pub struct SubsidyRecord {
 #[derive(Debug, Default)]
 pub struct SubsidyState {
     ids: Option<GovernanceIds>,
-    /// The last epoch this coordinator handled (called, or found nothing
-    /// to pay).
+    /// The last epoch this coordinator handled (called, or found its
+    /// committee paid).
     handled_epoch: Option<u32>,
+    /// The last read showed this epoch's committee already paid.
+    paid_elsewhere: bool,
 }
 
 /// Processes `epoch`'s subsidies if not done yet, due and funded. Errors
@@ -63,7 +65,11 @@ pub async fn maybe_process(
     }
     match process(floe, key, epoch, state).await {
         Ok(record) => {
-            state.handled_epoch = Some(epoch);
+            // Nothing due yet (empty pool, no rate): look again next step,
+            // so a pool funded mid-epoch is paid out in this epoch.
+            if record.is_some() || state.paid_elsewhere {
+                state.handled_epoch = Some(epoch);
+            }
             update(status, |s| {
                 s.subsidies_error = None;
                 if let Some(r) = record {
@@ -101,8 +107,10 @@ async fn process(
         .subsidies_info(&ids)
         .await
         .map_err(|e| format!("reading the subsidies pool: {e}"))?;
-    let rates = info.base_subsidy > 0 || info.subsidy_per_shard > 0 || info.system_subsidy_rate > 0;
-    if info.pool_balance == 0 || !rates || info.last_paid_epoch == Some(epoch) {
+    let rates =
+        info.base_subsidy > 0 || info.subsidy_per_shard > 0 || info.system_subsidy_rate > 0;
+    state.paid_elsewhere = info.last_paid_epoch == Some(epoch);
+    if info.pool_balance == 0 || !rates || state.paid_elsewhere {
         return Ok(None);
     }
     let tx = floe
