@@ -64,10 +64,9 @@ async fn when_due<F: AsyncFn() -> Result<ExecutedTx, FloeError>>(f: F) -> Execut
 
 struct Nodes {
     ids: Vec<ObjectId>,
-    /// Index of the member with 4, 3, 2 and 1 shards.
+    /// Index of the member with 4, 3 and 1 shards.
     w4: usize,
     w3: usize,
-    w2: usize,
     w1: usize,
 }
 
@@ -83,7 +82,6 @@ async fn nodes(net: &Devnet) -> Nodes {
         ids: members.members().iter().map(|m| m.node_id).collect(),
         w4: by_weight(4),
         w3: by_weight(3),
-        w2: by_weight(2),
         w1: by_weight(1),
     }
 }

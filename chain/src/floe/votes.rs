@@ -101,20 +101,19 @@ pub struct DigestError(pub String);
 /// Parses a package digest: 64 hex digits (optional `0x`).
 pub fn parse_digest(s: &str) -> Result<Vec<u8>, DigestError> {
     let t = s.trim();
-    let digits = t.strip_prefix("0x").unwrap_or(t).as_bytes();
-    if digits.len() != 2 * DIGEST_LENGTH || !digits.iter().all(u8::is_ascii_hexdigit) {
+    let digits = t.strip_prefix("0x").unwrap_or(t);
+    if digits.len() != 2 * DIGEST_LENGTH {
         return Err(DigestError(s.to_owned()));
     }
-    let nibble = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-    Ok(digits
-        .chunks(2)
-        .map(|pair| (nibble(pair[0]) << 4) | nibble(pair[1]))
-        .collect())
+    match ::hex::decode(digits) {
+        Ok(bytes) if bytes.len() == DIGEST_LENGTH => Ok(bytes),
+        _ => Err(DigestError(s.to_owned())),
+    }
 }
 
 /// Lowercase hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    ::hex::encode(bytes)
 }
 
 impl Floe {
