@@ -172,7 +172,11 @@ async fn upgrade_slashing_and_subsidies_by_floe_commands() {
     assert_eq!(authorized["version"], 2, "{authorized}");
     assert_eq!(authorized["epoch"].as_u64(), Some(epoch));
     let cap = floe.upgrade_cap_status(&gov).await.expect("cap");
-    assert_eq!((cap.package, cap.version), (None, 1), "the cap waits for the upgrade");
+    assert_eq!(
+        (cap.package, cap.version),
+        (None, 1),
+        "the cap waits for the upgrade"
+    );
 
     // The pool, funded from the wallet.
     let funded = net.as_wallet(&["subsidies", "fund", "10"]);
@@ -204,10 +208,18 @@ async fn upgrade_slashing_and_subsidies_by_floe_commands() {
     let after = commissions(floe, &nodes).await;
     let paid: u64 = after.iter().zip(&before).map(|(a, b)| a - b).sum();
     for (a, b) in after.iter().zip(&before) {
-        assert_eq!(a - b, BASE_SUBSIDY, "each committee node gets the base subsidy");
+        assert_eq!(
+            a - b,
+            BASE_SUBSIDY,
+            "each committee node gets the base subsidy"
+        );
     }
     let pool_after = info["pool_balance"].as_u64().expect("balance");
-    assert_eq!(pool_before - pool_after, paid, "paid to the FROST of what the pool lost");
+    assert_eq!(
+        pool_before - pool_after,
+        paid,
+        "paid to the FROST of what the pool lost"
+    );
 
     // Slashing node 3 by quorum burns exactly its commission.
     let candidate = nodes[3].to_string();

@@ -137,7 +137,10 @@ async fn upgrade_votes_reach_quorum_and_authorize() {
     let proposed: Vec<ContractUpgradeProposed> =
         events_of(floe, &tx, "events", "ContractUpgradeProposed");
     assert_eq!(proposed.len(), 1);
-    assert_eq!((proposed[0].epoch, &proposed[0].package_digest), (0, &digest));
+    assert_eq!(
+        (proposed[0].epoch, &proposed[0].package_digest),
+        (0, &digest)
+    );
     let voted: Vec<UpgradeVoted> = events_of(floe, &tx, "upgrade", "UpgradeVoted");
     assert_eq!(
         (voted[0].node_id, voted[0].weight, voted[0].voting_weight),
@@ -166,14 +169,25 @@ async fn upgrade_votes_reach_quorum_and_authorize() {
     let listed = floe.upgrade_proposals(&gov).await.expect("proposals");
     assert_eq!(listed.len(), 1);
     assert_eq!(
-        (listed[0].voting_weight, listed[0].quorum, listed[0].status, listed[0].version),
+        (
+            listed[0].voting_weight,
+            listed[0].quorum,
+            listed[0].status,
+            listed[0].version
+        ),
         (7, 7, "quorum", 2)
     );
     assert_eq!(listed[0].digest, "07".repeat(32));
 
     // The whole upgrade cannot run on the devnet: a clear refusal.
     let err = floe
-        .upgrade_package(&outsider, &gov, &digest, vec![vec![0xa1, 0x1c, 0xeb, 0x0b]], vec![])
+        .upgrade_package(
+            &outsider,
+            &gov,
+            &digest,
+            vec![vec![0xa1, 0x1c, 0xeb, 0x0b]],
+            vec![],
+        )
         .await
         .expect_err("the devnet has no Upgrade command");
     let text = err.to_string();
@@ -252,7 +266,10 @@ async fn slashing_burns_the_commission_and_subsidies_flow_exactly() {
             .expect("executed"));
     }
     // Nothing is due at genesis rates: processing pays nothing.
-    let tx = floe.process_subsidies(&outsider, &gov).await.expect("executed");
+    let tx = floe
+        .process_subsidies(&outsider, &gov)
+        .await
+        .expect("executed");
     ok(&tx);
     assert!(subsidies_paid(floe, &tx).is_none());
 
@@ -267,7 +284,11 @@ async fn slashing_burns_the_commission_and_subsidies_flow_exactly() {
     assert_eq!(floe.epoch_status().await.expect("status").epoch, 1);
     let info = floe.subsidies_info(&gov).await.expect("info");
     assert_eq!(
-        (info.base_subsidy, info.subsidy_per_shard, info.system_subsidy_rate),
+        (
+            info.base_subsidy,
+            info.subsidy_per_shard,
+            info.system_subsidy_rate
+        ),
         (BASE_SUBSIDY, PER_SHARD, RATE_BPS)
     );
     let tx = floe
@@ -310,10 +331,19 @@ async fn slashing_burns_the_commission_and_subsidies_flow_exactly() {
             .collect::<Vec<u64>>()
     };
     let (c0, r0) = (commissions().await, rewards().await);
-    let tx = floe.process_subsidies(&outsider, &gov).await.expect("executed");
+    let tx = floe
+        .process_subsidies(&outsider, &gov)
+        .await
+        .expect("executed");
     assert_abort(&tx, "subsidies", 0, "EInsufficientFundsInPool");
-    assert_eq!((commissions().await, rewards().await), (c0.clone(), r0.clone()));
-    assert_eq!(floe.subsidies_info(&gov).await.expect("info").pool_balance, 0);
+    assert_eq!(
+        (commissions().await, rewards().await),
+        (c0.clone(), r0.clone())
+    );
+    assert_eq!(
+        floe.subsidies_info(&gov).await.expect("info").pool_balance,
+        0
+    );
 
     // Funded: every committee node gets base + shards * per-shard, the
     // epochs' rewards RATE_BPS of themselves, and the pool loses the sum.
@@ -325,7 +355,10 @@ async fn slashing_burns_the_commission_and_subsidies_flow_exactly() {
     ok(&tx);
     let funded: Vec<SubsidiesFunded> = events_of(floe, &tx, "subsidies", "SubsidiesFunded");
     assert_eq!((funded[0].amount, funded[0].pool_balance), (fund, fund));
-    let tx = floe.process_subsidies(&outsider, &gov).await.expect("executed");
+    let tx = floe
+        .process_subsidies(&outsider, &gov)
+        .await
+        .expect("executed");
     ok(&tx);
     let (c1, r1) = (commissions().await, rewards().await);
     let mut node_total = 0;
@@ -352,7 +385,10 @@ async fn slashing_burns_the_commission_and_subsidies_flow_exactly() {
     assert_eq!(fund - pool, node_total + future_total);
     assert_eq!(paid.pool_balance, pool);
     // Once per epoch: a second call finds nothing new to pay.
-    let tx = floe.process_subsidies(&outsider, &gov).await.expect("executed");
+    let tx = floe
+        .process_subsidies(&outsider, &gov)
+        .await
+        .expect("executed");
     ok(&tx);
     assert!(subsidies_paid(floe, &tx).is_none());
 
@@ -363,7 +399,13 @@ async fn slashing_burns_the_commission_and_subsidies_flow_exactly() {
         .expect("executed");
     assert_abort(&tx, "slashing", 0, "ENotAuthorized");
     let tx = floe
-        .vote_for_slashing(op(n.w4), &gov, n.ids[n.w4], AuthWith::Sender, ObjectId([9; 32]))
+        .vote_for_slashing(
+            op(n.w4),
+            &gov,
+            n.ids[n.w4],
+            AuthWith::Sender,
+            ObjectId([9; 32]),
+        )
         .await
         .expect("executed");
     assert_abort(&tx, "slashing", 6, "EUnknownCandidate");
@@ -377,7 +419,11 @@ async fn slashing_burns_the_commission_and_subsidies_flow_exactly() {
         if weight >= quorum {
             break;
         }
-        let i = n.ids.iter().position(|id| *id == m.node_id).expect("member");
+        let i = n
+            .ids
+            .iter()
+            .position(|id| *id == m.node_id)
+            .expect("member");
         let tx = floe
             .vote_for_slashing(op(i), &gov, m.node_id, AuthWith::Sender, candidate)
             .await
@@ -405,17 +451,25 @@ async fn slashing_burns_the_commission_and_subsidies_flow_exactly() {
     assert!(reached);
     let burnt = commission(floe, candidate).await;
     assert!(burnt > 0);
-    let supply = floe.wal_total_supply(net.user.address()).await.expect("supply");
+    let supply = floe
+        .wal_total_supply(net.user.address())
+        .await
+        .expect("supply");
     let tx = floe
         .execute_slashing(&outsider, &gov, candidate)
         .await
         .expect("executed");
     ok(&tx);
     let slashed = node_slashed(floe, &tx).expect("NodeSlashed");
-    assert_eq!((slashed.epoch, slashed.candidate, slashed.amount), (1, candidate, burnt));
+    assert_eq!(
+        (slashed.epoch, slashed.candidate, slashed.amount),
+        (1, candidate, burnt)
+    );
     assert_eq!(commission(floe, candidate).await, 0);
     assert_eq!(
-        floe.wal_total_supply(net.user.address()).await.expect("supply"),
+        floe.wal_total_supply(net.user.address())
+            .await
+            .expect("supply"),
         supply - burnt
     );
     let tx = floe

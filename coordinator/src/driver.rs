@@ -154,7 +154,17 @@ pub async fn run(
     let mut failures: u32 = 0;
     let mut subsidies = crate::subsidies::SubsidyState::default();
     loop {
-        let wait = match step(&floe, &key, poll, &metrics, &status, &keeper, &mut subsidies).await {
+        let wait = match step(
+            &floe,
+            &key,
+            poll,
+            &metrics,
+            &status,
+            &keeper,
+            &mut subsidies,
+        )
+        .await
+        {
             Ok(Some(wait)) => {
                 failures = 0;
                 wait

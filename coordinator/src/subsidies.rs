@@ -107,8 +107,7 @@ async fn process(
         .subsidies_info(&ids)
         .await
         .map_err(|e| format!("reading the subsidies pool: {e}"))?;
-    let rates =
-        info.base_subsidy > 0 || info.subsidy_per_shard > 0 || info.system_subsidy_rate > 0;
+    let rates = info.base_subsidy > 0 || info.subsidy_per_shard > 0 || info.system_subsidy_rate > 0;
     state.paid_elsewhere = info.last_paid_epoch == Some(epoch);
     if info.pool_balance == 0 || !rates || state.paid_elsewhere {
         return Ok(None);
@@ -125,7 +124,9 @@ async fn process(
         ));
     }
     let (outcome, node, future, pool) = match subsidies_paid(floe, &tx) {
-        Some(p) if p.node_subsidies > 0 => ("paid", p.node_subsidies, p.future_subsidies, p.pool_balance),
+        Some(p) if p.node_subsidies > 0 => {
+            ("paid", p.node_subsidies, p.future_subsidies, p.pool_balance)
+        }
         Some(p) => (
             "made by someone else first (paid new rewards only)",
             0,

@@ -510,10 +510,7 @@ mod tests {
     fn digests_parse_from_hex() {
         let text = "ab".repeat(32);
         assert_eq!(parse_digest(&text).unwrap(), vec![0xab; 32]);
-        assert_eq!(
-            parse_digest(&format!("0x{text}")).unwrap(),
-            vec![0xab; 32]
-        );
+        assert_eq!(parse_digest(&format!("0x{text}")).unwrap(), vec![0xab; 32]);
         assert_eq!(hex(&parse_digest(&text).unwrap()), text);
         assert!(parse_digest("abcd").is_err());
         assert!(parse_digest(&"zz".repeat(32)).is_err());

@@ -27,9 +27,9 @@ use floe_core::move_types::ParameterChange;
 use serde_json::json;
 
 use super::client::ConfigArg;
-use super::governance_votes;
 use super::client::info::date;
 use super::client::wal;
+use super::governance_votes;
 use super::node_operator::NodeChainContext;
 
 #[derive(Debug, Args)]
@@ -208,8 +208,10 @@ pub fn run(args: GovernanceArgs, json: bool) -> Result<()> {
                 }
                 if let Some(candidate) = slash {
                     let (ctx, node_id, key) = node(&config).await?;
-                    return governance_votes::vote_slash(&ctx.floe, &key, node_id, &candidate, json)
-                        .await;
+                    return governance_votes::vote_slash(
+                        &ctx.floe, &key, node_id, &candidate, json,
+                    )
+                    .await;
                 }
                 let id = id.context("give a proposal id, --upgrade DIGEST or --slash NODE_ID")?;
                 vote(&config, id, in_favor && !against, json).await

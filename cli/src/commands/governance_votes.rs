@@ -103,14 +103,20 @@ pub async fn vote_slash(
 }
 
 /// `authorize-upgrade DIGEST`.
-pub async fn authorize(floe: &Floe, key: &floe_chain::KeyPair, digest: &str, json: bool) -> Result<()> {
+pub async fn authorize(
+    floe: &Floe,
+    key: &floe_chain::KeyPair,
+    digest: &str,
+    json: bool,
+) -> Result<()> {
     let digest = parse_digest(digest)?;
     let gov = floe.governance_ids().await?;
     let tx = floe
         .authorize_upgrade(key, &gov, &digest)
         .await?
         .ensure_success()?;
-    let event = upgrade_authorized(floe, &tx).context("the transaction has no UpgradeAuthorized")?;
+    let event =
+        upgrade_authorized(floe, &tx).context("the transaction has no UpgradeAuthorized")?;
     let cap = floe.upgrade_cap_status(&gov).await?;
     if json {
         println!(
@@ -134,7 +140,12 @@ pub async fn authorize(floe: &Floe, key: &floe_chain::KeyPair, digest: &str, jso
 }
 
 /// `slash NODE_ID`: executes a slashing voted by a quorum this epoch.
-pub async fn slash(floe: &Floe, key: &floe_chain::KeyPair, candidate: &str, json: bool) -> Result<()> {
+pub async fn slash(
+    floe: &Floe,
+    key: &floe_chain::KeyPair,
+    candidate: &str,
+    json: bool,
+) -> Result<()> {
     let candidate = parse_node_id(candidate)?;
     let gov = floe.governance_ids().await?;
     let tx = floe
@@ -159,7 +170,9 @@ pub async fn slash(floe: &Floe, key: &floe_chain::KeyPair, candidate: &str, json
 }
 
 /// Upgrade and slashing proposals, for `list`.
-pub async fn proposals(floe: &Floe) -> Result<(GovernanceIds, Vec<UpgradeStatus>, Vec<SlashingStatus>)> {
+pub async fn proposals(
+    floe: &Floe,
+) -> Result<(GovernanceIds, Vec<UpgradeStatus>, Vec<SlashingStatus>)> {
     let gov = floe.governance_ids().await?;
     let upgrades = floe.upgrade_proposals(&gov).await?;
     let slashings = floe.slashing_proposals(&gov).await?;
@@ -190,7 +203,10 @@ pub async fn show(floe: &Floe, id: &str, json: bool) -> Result<bool> {
         if json {
             println!("{}", serde_json::to_string(&p)?);
         } else {
-            println!("upgrade {} -> version {} [{}]", p.digest, p.version, p.status);
+            println!(
+                "upgrade {} -> version {} [{}]",
+                p.digest, p.version, p.status
+            );
             print_upgrade(&p);
             print_voters(&p.voters);
         }

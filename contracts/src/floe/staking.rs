@@ -619,7 +619,10 @@ fn store_governance(
 
 /// `subsidy_rates`: (system subsidy rate, base subsidy, subsidy per
 /// shard) of the governance state, all 0 before the first proposal.
-pub fn subsidy_rates(rt: &mut Runtime<'_>, staking: &Staking) -> Result<(u32, u64, u64), NativeError> {
+pub fn subsidy_rates(
+    rt: &mut Runtime<'_>,
+    staking: &Staking,
+) -> Result<(u32, u64, u64), NativeError> {
     ensure(staking.version == VERSION, EWrongVersion)?;
     if !rt.df_exists(to_address(staking.id), &governance_key()) {
         return Ok((0, 0, 0));

@@ -184,7 +184,10 @@ fn native(name: &str) -> Option<NativeBody> {
             let receipt: UpgradeReceipt = arg(c, 3)?;
             let state = staking::load_inner(c.rt, &staking)?;
             ensure(receipt.cap == m.cap.id, PACKAGE_EWRONG_UPGRADE_CAP)?;
-            ensure(m.cap.package == ObjectId::default(), PACKAGE_ENOT_AUTHORIZED)?;
+            ensure(
+                m.cap.package == ObjectId::default(),
+                PACKAGE_ENOT_AUTHORIZED,
+            )?;
             m.cap.package = receipt.package;
             m.cap.version = crate::util::add_u64(m.cap.version, 1)?;
             staking.new_package_id = Some(receipt.package);
@@ -412,7 +415,10 @@ fn authorize(
 
 /// The devnet's stand-in for the `UpgradeCap` a Publish command would
 /// give: version 1 of `package`, compatible policy (0).
-pub fn genesis_upgrade_cap(rt: &mut Runtime<'_>, package: ObjectId) -> Result<UpgradeCap, NativeError> {
+pub fn genesis_upgrade_cap(
+    rt: &mut Runtime<'_>,
+    package: ObjectId,
+) -> Result<UpgradeCap, NativeError> {
     Ok(UpgradeCap {
         id: new_id(rt)?,
         package,
