@@ -32,8 +32,10 @@ enum Command {
     Devnet(commands::devnet::DevnetArgs),
     /// The web explorer: HTML pages over the indexer's API.
     Explorer(commands::explorer::ExplorerArgs),
-    /// Parameter proposals and votes by committee nodes.
+    /// Governance: parameter proposals, upgrade and slashing votes.
     Governance(commands::governance::GovernanceArgs),
+    /// The subsidies pool: fund it, see its balance and rates.
+    Subsidies(commands::subsidies::SubsidiesArgs),
     /// The Postgres indexer and explorer API.
     Indexer(commands::indexer::IndexerArgs),
     /// The embedded development chain (Sui gRPC v2 API).
@@ -55,6 +57,7 @@ fn main() {
         Command::Devnet(args) => commands::devnet::run(args, cli.json),
         Command::Explorer(args) => commands::explorer::run(args, cli.json),
         Command::Governance(args) => commands::governance::run(args, cli.json),
+        Command::Subsidies(args) => commands::subsidies::run(args, cli.json),
         Command::Indexer(args) => commands::indexer::run(args, cli.json),
         Command::Ledger(args) => commands::ledger::run(args, cli.json),
         Command::Node(args) => commands::node::run(args, cli.json),

@@ -25,6 +25,7 @@ pub mod read;
 pub mod staking;
 pub mod status;
 pub mod store;
+pub mod subsidies;
 pub mod types;
 mod upload;
 

@@ -135,6 +135,9 @@ const FRAMEWORK: &[(&str, &str)] = &[
     ("G1", "0x2::bls12381::G1"),
     ("UncompressedG1", "0x2::bls12381::UncompressedG1"),
     ("Publisher", "0x2::package::Publisher"),
+    ("UpgradeCap", "0x2::package::UpgradeCap"),
+    ("UpgradeTicket", "0x2::package::UpgradeTicket"),
+    ("UpgradeReceipt", "0x2::package::UpgradeReceipt"),
     ("Clock", "0x2::clock::Clock"),
 ];
 

@@ -122,6 +122,11 @@ pub struct DriverStatus {
     pub proposals: crate::governance::Proposals,
     /// Why the last read of the proposals failed, if it did.
     pub governance_error: Option<String>,
+    /// This coordinator's `process_subsidies` calls, oldest first (see
+    /// `subsidies`).
+    pub subsidies: Vec<crate::subsidies::SubsidyRecord>,
+    /// Why the last subsidies step failed, if it did.
+    pub subsidies_error: Option<String>,
 }
 
 /// Shared between the driver and the HTTP endpoint.
@@ -147,8 +152,19 @@ pub async fn run(
 ) {
     tokio::pin!(shutdown);
     let mut failures: u32 = 0;
+    let mut subsidies = crate::subsidies::SubsidyState::default();
     loop {
-        let wait = match step(&floe, &key, poll, &metrics, &status, &keeper).await {
+        let wait = match step(
+            &floe,
+            &key,
+            poll,
+            &metrics,
+            &status,
+            &keeper,
+            &mut subsidies,
+        )
+        .await
+        {
             Ok(Some(wait)) => {
                 failures = 0;
                 wait
@@ -185,6 +201,7 @@ async fn step(
     metrics: &Metrics,
     status: &SharedStatus,
     keeper: &Keeper,
+    subsidies: &mut crate::subsidies::SubsidyState,
 ) -> Result<Option<Duration>, String> {
     let epoch = floe
         .epoch_status()
@@ -201,7 +218,12 @@ async fn step(
         s.clock_ms = Some(epoch.clock_ms);
     });
     let call = match decision {
-        Decision::Wait(wait) => return Ok(Some(wait)),
+        Decision::Wait(wait) => {
+            // Between epoch steps: this epoch's subsidies, once, in their
+            // own transaction (the epoch number moves at the change).
+            crate::subsidies::maybe_process(floe, key, epoch.epoch, subsidies, status).await;
+            return Ok(Some(wait));
+        }
         Decision::Call(call) => call,
     };
     tracing::info!(epoch = epoch.epoch, call = call.name(), "calling");

@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod reconcile;
 pub mod renewal;
 pub mod status;
+pub mod subsidies;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -22,6 +22,7 @@ pub mod governance;
 pub mod membership;
 pub mod reads;
 pub mod staking;
+pub mod votes;
 
 use floe_core::move_types::ObjectId;
 use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};

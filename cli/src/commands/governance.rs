@@ -8,7 +8,12 @@
 //! - `list` and `show ID` read the chain through the client config (like
 //!   `floe info`): tallies in shards, the quorum (`3w >= 2n + 1`) and the
 //!   deadline, the end of the proposal's epoch, when a passed proposal takes
-//!   effect and any other expires.
+//!   effect and any other expires. They include upgrade and slashing
+//!   proposals (`governance_votes`), with the indexer's ids
+//!   (`upgrade-EPOCH-DIGEST`, `slashing-EPOCH-NODE`).
+//! - `vote --upgrade DIGEST` / `vote --slash NODE_ID` vote for an upgrade
+//!   or a slashing; `authorize-upgrade DIGEST` and `slash NODE_ID` act on
+//!   a quorum (anyone, signed by the client wallet).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,6 +29,7 @@ use serde_json::json;
 use super::client::ConfigArg;
 use super::client::info::date;
 use super::client::wal;
+use super::governance_votes;
 use super::node_operator::NodeChainContext;
 
 #[derive(Debug, Args)]
@@ -47,34 +53,60 @@ enum GovernanceCommand {
         /// subsidy rate, a count otherwise.
         value: String,
     },
-    /// Vote for or against a proposal with your node's shards.
+    /// Vote for or against a parameter proposal, or for an upgrade or a
+    /// slashing, with your node's shards.
     Vote {
         /// The node's config file.
         #[arg(long)]
         config: PathBuf,
-        /// The proposal id (`floe governance list`).
-        id: u64,
+        /// The parameter proposal id (`floe governance list`).
+        #[arg(required_unless_present_any = ["upgrade", "slash"], conflicts_with_all = ["upgrade", "slash"])]
+        id: Option<u64>,
         /// Vote for.
         #[arg(
             long = "for",
             conflicts_with = "against",
-            required_unless_present = "against"
+            required_unless_present_any = ["against", "upgrade", "slash"]
         )]
         in_favor: bool,
         /// Vote against.
         #[arg(long)]
         against: bool,
+        /// Vote for upgrading the package to the one of this digest (64
+        /// hex digits).
+        #[arg(long, value_name = "DIGEST", conflicts_with_all = ["slash", "in_favor", "against"])]
+        upgrade: Option<String>,
+        /// Vote to slash this node (its whole commission is burnt once a
+        /// quorum voted, by `floe governance slash`).
+        #[arg(long, value_name = "NODE_ID", conflicts_with_all = ["in_favor", "against"])]
+        slash: Option<String>,
+    },
+    /// Authorize an upgrade a quorum voted for this epoch (anyone).
+    AuthorizeUpgrade {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The package digest (64 hex digits).
+        digest: String,
+    },
+    /// Execute a slashing a quorum voted for this epoch (anyone): burns
+    /// the node's whole commission.
+    Slash {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The node to slash.
+        node_id: String,
     },
     /// Open and passed proposals with their tallies.
     List {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// One proposal with every voter.
+    /// One proposal with every voter: a parameter proposal id,
+    /// `upgrade-[EPOCH-]DIGEST` or `slashing-[EPOCH-]NODE_ID`.
     Show {
         #[command(flatten)]
         config: ConfigArg,
-        id: u64,
+        id: String,
     },
 }
 
@@ -166,13 +198,47 @@ pub fn run(args: GovernanceArgs, json: bool) -> Result<()> {
                 id,
                 in_favor,
                 against,
-            } => vote(&config, id, in_favor && !against, json).await,
+                upgrade,
+                slash,
+            } => {
+                if let Some(digest) = upgrade {
+                    let (ctx, node_id, key) = node(&config).await?;
+                    return governance_votes::vote_upgrade(&ctx.floe, &key, node_id, &digest, json)
+                        .await;
+                }
+                if let Some(candidate) = slash {
+                    let (ctx, node_id, key) = node(&config).await?;
+                    return governance_votes::vote_slash(
+                        &ctx.floe, &key, node_id, &candidate, json,
+                    )
+                    .await;
+                }
+                let id = id.context("give a proposal id, --upgrade DIGEST or --slash NODE_ID")?;
+                vote(&config, id, in_favor && !against, json).await
+            }
+            GovernanceCommand::AuthorizeUpgrade { config, digest } => {
+                let client = config.connect().await?;
+                governance_votes::authorize(client.floe(), client.wallet()?, &digest, json).await
+            }
+            GovernanceCommand::Slash { config, node_id } => {
+                let client = config.connect().await?;
+                governance_votes::slash(client.floe(), client.wallet()?, &node_id, json).await
+            }
             GovernanceCommand::List { config } => {
                 let client = config.connect().await?;
                 list(client.floe(), json).await
             }
             GovernanceCommand::Show { config, id } => {
                 let client = config.connect().await?;
+                if governance_votes::show(client.floe(), &id, json).await? {
+                    return Ok(());
+                }
+                let id = id.parse::<u64>().with_context(|| {
+                    format!(
+                        "{id:?} is not a proposal id (a number, upgrade-[EPOCH-]DIGEST or \
+                         slashing-[EPOCH-]NODE_ID)"
+                    )
+                })?;
                 show(client.floe(), id, json).await
             }
         }
@@ -260,11 +326,32 @@ async fn vote(path: &std::path::Path, id: u64, in_favor: bool, json: bool) -> Re
 
 async fn list(floe: &Floe, json: bool) -> Result<()> {
     let proposals = floe.proposals().await?;
+    let (_, upgrades, slashings) = governance_votes::proposals(floe).await?;
     if json {
-        println!("{}", serde_json::to_string(&proposals)?);
+        // One array: parameter proposals as they are (numeric ids), then
+        // upgrade and slashing proposals with the indexer's ids.
+        let mut all = Vec::new();
+        for p in &proposals {
+            let mut v = serde_json::to_value(p)?;
+            v["kind"] = json!("parameter");
+            all.push(v);
+        }
+        for p in &upgrades {
+            let mut v = serde_json::to_value(p)?;
+            v["kind"] = json!("upgrade");
+            v["id"] = json!(governance_votes::upgrade_id(p));
+            all.push(v);
+        }
+        for p in &slashings {
+            let mut v = serde_json::to_value(p)?;
+            v["kind"] = json!("slashing");
+            v["id"] = json!(governance_votes::slashing_id(p));
+            all.push(v);
+        }
+        println!("{}", serde_json::Value::Array(all));
         return Ok(());
     }
-    if proposals.is_empty() {
+    if proposals.is_empty() && upgrades.is_empty() && slashings.is_empty() {
         println!("no open or passed proposals");
     }
     for p in &proposals {
@@ -276,6 +363,24 @@ async fn list(floe: &Floe, json: bool) -> Result<()> {
             p.status
         );
         print_tallies(p);
+    }
+    for p in &upgrades {
+        println!(
+            "{}: upgrade to version {} [{}]",
+            governance_votes::upgrade_id(p),
+            p.version,
+            p.status
+        );
+        governance_votes::print_upgrade(p);
+    }
+    for p in &slashings {
+        println!(
+            "{}: slash {} [{}]",
+            governance_votes::slashing_id(p),
+            p.candidate,
+            p.status
+        );
+        governance_votes::print_slashing(p);
     }
     Ok(())
 }

@@ -13,7 +13,8 @@ use floe_ledger::native::{NativeError, Runtime};
 
 use crate::FLOE_PACKAGE_ID;
 use crate::floe::{
-    bls_aggregate, committee, staking, staking_inner, storage_node, system, system_state_inner,
+    bls_aggregate, committee, slashing, staking, staking_inner, storage_node, subsidies, system,
+    system_state_inner, upgrade,
 };
 use crate::genesis::FloeGenesis;
 use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
@@ -21,6 +22,7 @@ use crate::util::{ensure, to_address, to_object_id};
 
 abort_codes! {
     module: "init",
+    EInvalidUpgradeCap = 1,
     EInvalidCommitteeInput = 3,
     EShardCountMismatch = 5,
 }
@@ -32,6 +34,7 @@ pub const FUNCTIONS: &[FnSig] = &[FnSig::new(
     &[],
     &[
         ("init_cap", "InitCap"),
+        ("upgrade_cap", "UpgradeCap"),
         ("epoch", "u32"),
         ("public_keys", "vector<vector<u8>>"),
         ("shard_counts", "vector<u16>"),
@@ -216,6 +219,24 @@ pub fn initialize_floe(
     rt.share(staking::staking_value(&staking_object))
 }
 
+/// The governance objects `initialize_floe` shares after `Staking`: the
+/// `UpgradeManager` holding `upgrade_cap` (whose emergency cap goes to
+/// the init sender), the `SlashingManager` and an empty `Subsidies`.
+pub fn create_governance_objects(
+    rt: &mut Runtime<'_>,
+    upgrade_cap: floe_core::move_types::UpgradeCap,
+) -> Result<(), NativeError> {
+    ensure(
+        upgrade_cap.package == to_object_id(FLOE_PACKAGE_ID),
+        EInvalidUpgradeCap,
+    )?;
+    let emergency = upgrade::new(rt, upgrade_cap)?;
+    let sender = rt.sender();
+    rt.transfer(upgrade::emergency_cap_value(&emergency), sender)?;
+    slashing::new(rt)?;
+    subsidies::new(rt)
+}
+
 /// `sui::group_ops::EInvalidInput`, raised by `g1_from_bytes`.
 const BLS12381_EINVALID_INPUT: AbortCode = AbortCode::sui("group_ops", "EInvalidInput", 1);
 
@@ -263,5 +284,9 @@ pub fn genesis_init(rt: &mut Runtime<'_>, genesis: &FloeGenesis) -> Result<(), N
         epoch_duration: genesis.epoch_duration_ms,
         first_epoch_start,
     };
-    initialize_floe(rt, &params, &nodes, now)
+    initialize_floe(rt, &params, &nodes, now)?;
+    // The devnet publishes no package, so genesis makes the cap a Publish
+    // command would have given.
+    let upgrade_cap = upgrade::genesis_upgrade_cap(rt, to_object_id(FLOE_PACKAGE_ID))?;
+    create_governance_objects(rt, upgrade_cap)
 }

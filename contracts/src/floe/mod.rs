@@ -21,6 +21,7 @@ pub mod pending_values;
 pub mod pool_exchange_rate;
 pub mod redstuff;
 pub mod shared_blob;
+pub mod slashing;
 pub mod staked_wal;
 pub mod staking;
 pub mod staking_inner;
@@ -28,8 +29,10 @@ pub mod staking_pool;
 pub mod storage_accounting;
 pub mod storage_node;
 pub mod storage_resource;
+pub mod subsidies;
 pub mod system;
 pub mod system_state_inner;
+pub mod upgrade;
 
 use crate::registry::ModuleDecl;
 
@@ -56,6 +59,7 @@ pub const MODULES: &[ModuleDecl] = &[
     pool_exchange_rate::MODULE,
     redstuff::MODULE,
     shared_blob::MODULE,
+    slashing::MODULE,
     staked_wal::MODULE,
     staking::MODULE,
     staking_inner::MODULE,
@@ -63,6 +67,8 @@ pub const MODULES: &[ModuleDecl] = &[
     storage_accounting::MODULE,
     storage_node::MODULE,
     storage_resource::MODULE,
+    subsidies::MODULE,
     system::MODULE,
     system_state_inner::MODULE,
+    upgrade::MODULE,
 ];

@@ -617,6 +617,20 @@ fn store_governance(
     }
 }
 
+/// `subsidy_rates`: (system subsidy rate, base subsidy, subsidy per
+/// shard) of the governance state, all 0 before the first proposal.
+pub fn subsidy_rates(
+    rt: &mut Runtime<'_>,
+    staking: &Staking,
+) -> Result<(u32, u64, u64), NativeError> {
+    ensure(staking.version == VERSION, EWrongVersion)?;
+    if !rt.df_exists(to_address(staking.id), &governance_key()) {
+        return Ok((0, 0, 0));
+    }
+    let g = load_governance(rt, staking)?;
+    Ok((g.system_subsidy_rate, g.base_subsidy, g.subsidy_per_shard))
+}
+
 /// `apply_governance`: closes the ended epoch's proposals and applies the
 /// passed ones to `state` (the caller stores it) and `system`.
 fn apply_governance(

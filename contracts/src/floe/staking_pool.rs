@@ -558,6 +558,13 @@ pub fn add_commission(
     Ok(())
 }
 
+/// `take_commission`: the whole commission, blocked or not (slashing);
+/// returns the FROST taken.
+pub fn take_commission(rt: &mut Runtime<'_>, pool: &mut StakingPool) -> Result<u64, NativeError> {
+    clear_blocked_commission(rt, pool)?;
+    Ok(std::mem::take(&mut pool.commission.value))
+}
+
 /// `clear_blocked_commission`.
 pub fn clear_blocked_commission(
     rt: &mut Runtime<'_>,

@@ -20,12 +20,14 @@
 
 #[macro_use]
 mod macros;
+pub mod chain_governance;
 pub mod events;
 pub mod framework;
 pub mod governance;
 pub mod staking;
 pub mod system;
 
+pub use chain_governance::*;
 pub use events::*;
 pub use framework::*;
 pub use governance::*;
@@ -234,6 +236,24 @@ pub const MOVE_TYPES: &[MoveTypeInfo] = &[
     ProposalPassed::INFO,
     ProposalApplied::INFO,
     ProposalExpired::INFO,
+    // floe upgrade and slashing votes, subsidies.
+    UpgradeCap::INFO,
+    UpgradeTicket::INFO,
+    UpgradeReceipt::INFO,
+    UpgradeProposal::INFO,
+    UpgradeManager::INFO,
+    EmergencyUpgradeCap::INFO,
+    UpgradeVoted::INFO,
+    UpgradeAuthorized::INFO,
+    SlashingProposal::INFO,
+    SlashingManager::INFO,
+    SlashingVoted::INFO,
+    SlashingQuorumReached::INFO,
+    NodeSlashed::INFO,
+    Subsidies::INFO,
+    SubsidiesFunded::INFO,
+    NodeSubsidized::INFO,
+    SubsidiesPaid::INFO,
     StoragePoolCreated::INFO,
     PooledBlobRegistered::INFO,
     PooledBlobCertified::INFO,

@@ -130,10 +130,18 @@ pub(crate) fn check(state: &dyn ObjectSource, tx: &Transaction) -> Result<Checke
     }
     for (i, command) in ptb.commands.iter().enumerate() {
         let n = match command {
-            Command::Publish(_) | Command::Upgrade(_) => {
+            Command::Publish(_) => {
                 return Err(TxError::Unsupported(format!(
-                    "command {i}: Publish and Upgrade are not supported; this devnet runs \
-                     native packages installed at genesis"
+                    "command {i}: Publish is not supported; this devnet runs native packages \
+                     installed at genesis"
+                )));
+            }
+            Command::Upgrade(_) => {
+                return Err(TxError::Unsupported(format!(
+                    "command {i}: package upgrades are not supported by the floe devnet ledger \
+                     (its packages are native code installed at genesis); an upgrade ticket \
+                     from `upgrade::authorize_upgrade` ends with its transaction, and the \
+                     authorization stays recorded on chain"
                 )));
             }
             Command::MoveCall(c) => c.arguments.len() + c.type_arguments.len(),

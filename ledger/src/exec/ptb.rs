@@ -330,7 +330,7 @@ impl<'r, 'a> Ptb<'r, 'a> {
                 _ => {
                     return Err(self.fail(
                         ExecutionError::FeatureNotYetSupported,
-                        "Publish and Upgrade are not supported",
+                        "Publish, and package upgrades, are not supported by the floe devnet ledger",
                     ));
                 }
             };

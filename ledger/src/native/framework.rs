@@ -134,7 +134,14 @@ impl NativePackage for SuiFramework {
             .datatype("dynamic_object_field", "Wrapper", Abilities::DATA)
             .datatype("object_table", "ObjectTable", Abilities::KEY_STORE)
             .datatype("table", "Table", Abilities::KEY_STORE)
-            .datatype("bag", "Bag", Abilities::KEY_STORE);
+            .datatype("bag", "Bag", Abilities::KEY_STORE)
+            .datatype("package", "UpgradeCap", Abilities::KEY_STORE)
+            // On Sui a ticket has no abilities: the Upgrade command must
+            // consume it. This ledger cannot run that command, so it lets
+            // the ticket be dropped: an authorization (`floe::upgrade`)
+            // is a transaction of its own whose effects stay recorded.
+            .datatype("package", "UpgradeTicket", Abilities::DROP)
+            .datatype("package", "UpgradeReceipt", Abilities::default());
         register_coin(b);
         register_balance(b);
         register_misc(b);

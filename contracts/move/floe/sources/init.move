@@ -13,23 +13,31 @@
 /// prices and a ring of `max_epochs_ahead` future epochs) and `Staking`
 /// (the pools, the same committee with sequential shard ranges in node-id
 /// order, the epoch change done now), and sends each node's
-/// `StorageNodeCap` to its operator.
+/// `StorageNodeCap` to its operator. It also shares the governance objects
+/// (`UpgradeManager` holding the package's `UpgradeCap`, `SlashingManager`,
+/// an empty `Subsidies` pool) and sends the `EmergencyUpgradeCap` to the
+/// caller.
 module floe::init;
 
 use floe::bls_aggregate;
 use floe::committee;
+use floe::slashing;
 use floe::staking;
 use floe::staking_inner;
 use floe::storage_node;
+use floe::subsidies;
 use floe::system::{Self, System};
 use floe::system_state_inner;
+use floe::upgrade;
 use std::string::String;
 use std::type_name;
 use sui::bls12381;
 use sui::clock::Clock;
-use sui::package::{Self, Publisher};
+use sui::package::{Self, Publisher, UpgradeCap};
 use sui::vec_map;
 
+/// The upgrade cap is not this package's.
+const EInvalidUpgradeCap: u64 = 1;
 /// The committee vectors have different lengths.
 const EInvalidCommitteeInput: u64 = 3;
 /// `n_shards` is not the sum of the shard counts.
@@ -60,10 +68,12 @@ fun init(otw: INIT, ctx: &mut TxContext) {
 /// node's id is its new pool's id; both committees list the nodes in
 /// node-id order, with contiguous shard ranges in that order. `n_shards`
 /// must equal the sum of the shard counts. Epochs last `epoch_duration`
-/// ms; epoch 0 may end from `first_epoch_start` (ms). Returns the
-/// package's `Publisher`.
+/// ms; epoch 0 may end from `first_epoch_start` (ms). `upgrade_cap` (the
+/// package's, `EInvalidUpgradeCap` otherwise) goes to the new
+/// `UpgradeManager`. Returns the package's `Publisher`.
 public fun initialize_floe(
     init_cap: InitCap,
+    upgrade_cap: UpgradeCap,
     epoch: u32,
     public_keys: vector<vector<u8>>,
     shard_counts: vector<u16>,
@@ -156,6 +166,12 @@ public fun initialize_floe(
 
     staking_state.set_committee(committee);
     staking::share(staking::create(staking_state, package_id, ctx));
+
+    assert!(upgrade_cap.upgrade_package() == package_id, EInvalidUpgradeCap);
+    let emergency_upgrade_cap = upgrade::new(upgrade_cap, ctx);
+    transfer::public_transfer(emergency_upgrade_cap, ctx.sender());
+    slashing::new(ctx);
+    subsidies::new(ctx);
     publisher
 }
 

@@ -15,8 +15,9 @@
 /// semantics (the 3% burn goes through the WAL treasury); floe never had a
 /// v1, so it keeps the plain name. Parameter governance (see `governance`)
 /// keeps its state in a dynamic field of `Staking` and is applied here at
-/// each epoch change. Not here yet: subsidies' `add_commission_to_pools`
-/// and migration.
+/// each epoch change. Upgrades, slashing and subsidies are their own
+/// modules and shared objects (`upgrade`, `slashing`, `subsidies`). Not
+/// here yet: migration.
 module floe::staking;
 
 use floe::auth::{Self, Authenticated, Authorized};
@@ -267,6 +268,20 @@ public(package) fun governance_mut(staking: &mut Staking): &mut Governance {
         df::add(&mut staking.id, GOVERNANCE_KEY, governance::new());
     };
     df::borrow_mut(&mut staking.id, GOVERNANCE_KEY)
+}
+
+/// The governed subsidy rates: (system subsidy rate in basis points, base
+/// subsidy, subsidy per shard), all 0 before the first proposal.
+public(package) fun subsidy_rates(staking: &Staking): (u32, u64, u64) {
+    assert!(staking.version == VERSION, EWrongVersion);
+    if (!df::exists_(&staking.id, GOVERNANCE_KEY)) return (0, 0, 0);
+    let g: &Governance = df::borrow(&staking.id, GOVERNANCE_KEY);
+    (g.system_subsidy_rate(), g.base_subsidy(), g.subsidy_per_shard())
+}
+
+/// Records the package id of an authorized upgrade (`upgrade`).
+public(package) fun set_new_package_id(staking: &mut Staking, new_package_id: ID) {
+    staking.new_package_id = option::some(new_package_id);
 }
 
 /// Closes the ended epoch's proposals and applies the passed ones.

@@ -558,6 +558,22 @@ public(package) fun set_governance_authorized(
     self.pool_mut(node_id).set_governance_authorized(auth, authorized);
 }
 
+/// Takes `node_id`'s whole commission, blocked or not (slashing);
+/// aborts with `EPoolNotFound`.
+public(package) fun take_commission(self: &mut StakingInnerV1, node_id: ID): Balance<WAL> {
+    self.pool_mut(node_id).take_commission()
+}
+
+/// Adds a subsidy to `node_id`'s commission, collectable at once;
+/// aborts with `EPoolNotFound`.
+public(package) fun add_subsidy_commission(
+    self: &mut StakingInnerV1,
+    node_id: ID,
+    subsidy: Balance<WAL>,
+) {
+    self.pool_mut(node_id).add_commission(subsidy, false);
+}
+
 /// The collectable commission of `node_id`'s pool.
 public(package) fun collect_commission(
     self: &mut StakingInnerV1,

@@ -500,6 +500,15 @@ public(package) fun blocked_commission(pool: &StakingPool): u64 {
     }
 }
 
+/// Takes the whole commission, blocked or not (slashing).
+public(package) fun take_commission(pool: &mut StakingPool): Balance<WAL> {
+    let key = NewEpochCommissionBlockedForCollection {};
+    if (pool.extra_fields.contains(key)) {
+        let _: u64 = pool.extra_fields.remove(key);
+    };
+    pool.commission.withdraw_all()
+}
+
 // === Views ===
 
 public(package) fun is_active(pool: &StakingPool): bool {

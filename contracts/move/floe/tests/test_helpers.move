@@ -13,7 +13,7 @@ use std::string::{Self, String};
 use sui::bcs;
 use sui::clock::Clock;
 use sui::coin::{Self, Coin};
-use sui::package::Publisher;
+use sui::package::{Self, Publisher};
 use sui::test_scenario::Scenario;
 use wal::wal::WAL;
 
@@ -117,8 +117,10 @@ public fun initialize_floe(
     ctx: &mut TxContext,
 ): Publisher {
     let cap = init::new_init_cap_for_testing(ctx);
+    let upgrade_cap = package::test_publish(object::id_from_address(@floe), ctx);
     init::initialize_floe(
         cap,
+        upgrade_cap,
         0,
         public_keys(),
         weights,
