@@ -200,7 +200,11 @@ async fn kill_9_during_compactions_loses_nothing_acknowledged() {
             .unwrap_or_else(|e| panic!("acknowledged {digest} lost: {e}"));
     }
     // One chain from genesis: every checkpoint names its predecessor.
-    let tip = checkpoint(&mut c, None).await.unwrap().sequence_number.unwrap();
+    let tip = checkpoint(&mut c, None)
+        .await
+        .unwrap()
+        .sequence_number
+        .unwrap();
     let mut previous: Option<String> = None;
     for seq in 0..=tip {
         let cp = checkpoint(&mut c, Some(seq)).await.unwrap();

@@ -31,9 +31,9 @@ use tokio::sync::watch;
 use crate::error::{LedgerError, StoreError, TxError};
 use crate::exec::{self, system};
 use crate::genesis::{FAUCET_ADDRESS, Genesis};
+use crate::native::framework::CLOCK_ID;
 use crate::native::framework::{CoinData, coin_tag};
 use crate::native::{NativePackage, Registry};
-use crate::native::framework::CLOCK_ID;
 use crate::state::{CheckpointEntry, State, TxEntry};
 use crate::store::{Archive, Record, TxRecord, Wal};
 use crate::validator::Validator;
@@ -133,6 +133,8 @@ impl Ledger {
         let dir = &config.data_dir;
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         let archive = Archive::open(&dir.join("archive"))?;
+        // Read before the replay re-archives the log's checkpoints.
+        let archived_top = archive.latest()?;
         let snapshot = crate::store::snapshot::read(dir)?;
         let (mut wal, mut records) = Wal::open(dir)?;
         let validator = Validator::load_or_create(dir)?;
@@ -203,7 +205,7 @@ impl Ledger {
             .latest_checkpoint()
             .map(|c| c.summary.sequence_number)
             .unwrap_or(0);
-        let trimmed = archive.trim_after(latest)?;
+        let trimmed = archive.trim_after(latest, archived_top)?;
         if trimmed > 0 {
             tracing::warn!(
                 trimmed,
@@ -523,7 +525,10 @@ impl Ledger {
             .latest_checkpoint()
             .cloned()
             .ok_or_else(|| TxError::Storage("checkpoint vanished".into()))?;
-        crate::metrics::checkpoint_sealed(sealed.summary.sequence_number, sealed.transactions.len());
+        crate::metrics::checkpoint_sealed(
+            sealed.summary.sequence_number,
+            sealed.transactions.len(),
+        );
         Ok(Some(sealed))
     }
 

@@ -24,7 +24,7 @@ pub mod state;
 pub mod store;
 pub mod validator;
 
+pub use compaction::CompactionStep;
 pub use error::{LedgerError, StoreError, TxError};
 pub use genesis::Genesis;
-pub use compaction::CompactionStep;
 pub use ledger::{Ledger, LedgerConfig, LedgerOptions};

@@ -54,7 +54,10 @@ fn metrics() -> &'static Metrics {
             "ExecuteTransaction latency, verification to durable commit",
         ))
         .unwrap_or_else(|_| unreachable!("static metric definition"));
-        let snapshot_bytes = gauge("snapshot_bytes", "Size of the latest snapshot of live state");
+        let snapshot_bytes = gauge(
+            "snapshot_bytes",
+            "Size of the latest snapshot of live state",
+        );
         let log_bytes = gauge("log_bytes", "Size of the log since the snapshot");
         let archive_bytes = gauge(
             "archive_bytes",
@@ -140,7 +143,8 @@ pub fn storage(state: &crate::state::State, log_bytes: u64) {
     m.live_objects.set(objects as i64);
     m.memory_transactions.set(transactions as i64);
     m.memory_checkpoints.set(checkpoints as i64);
-    m.log_bytes.set(i64::try_from(log_bytes).unwrap_or(i64::MAX));
+    m.log_bytes
+        .set(i64::try_from(log_bytes).unwrap_or(i64::MAX));
 }
 
 /// Counts a compaction.

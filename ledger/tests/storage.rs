@@ -127,10 +127,7 @@ fn fingerprint(ledger: &Ledger) -> String {
         .collect();
     format!(
         "{objects:?} pending {pending:?} chain {} tip {} {} gas {:?}",
-        snapshot.chain_id,
-        snapshot.latest_checkpoint,
-        snapshot.latest_digest,
-        snapshot.rolling_gas
+        snapshot.chain_id, snapshot.latest_checkpoint, snapshot.latest_digest, snapshot.rolling_gas
     )
 }
 
@@ -308,7 +305,10 @@ fn memory_holds_live_objects_and_a_window_not_history() {
     assert!(compactions >= 5, "{compactions} compactions");
     // The log never grew beyond one threshold's worth of records.
     let one_record = 4096;
-    assert!(largest_log < 41 * one_record, "log reached {largest_log} bytes");
+    assert!(
+        largest_log < 41 * one_record,
+        "log reached {largest_log} bytes"
+    );
     // Everything is still served, from disk.
     let history_len = chain(&ledger).len();
     assert!(history_len > 60);
@@ -322,7 +322,14 @@ fn memory_holds_live_objects_and_a_window_not_history() {
 async fn an_idle_ledger_seals_only_heartbeats_and_seals_work_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = open(dir.path(), options());
-    let tip = || ledger.state().latest_checkpoint().unwrap().summary.sequence_number;
+    let tip = || {
+        ledger
+            .state()
+            .latest_checkpoint()
+            .unwrap()
+            .summary
+            .sequence_number
+    };
     let start = tip();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(
@@ -365,7 +372,13 @@ async fn an_idle_ledger_seals_only_heartbeats_and_seals_work_at_once() {
 fn a_stale_clock_is_advanced_before_it_is_used() {
     let dir = tempfile::tempdir().unwrap();
     let never = open(dir.path(), options());
-    let tip = |l: &Ledger| l.state().latest_checkpoint().unwrap().summary.sequence_number;
+    let tip = |l: &Ledger| {
+        l.state()
+            .latest_checkpoint()
+            .unwrap()
+            .summary
+            .sequence_number
+    };
     let start = tip(&never);
     never.refresh_clock().unwrap();
     assert_eq!(tip(&never), start, "a fresh enough Clock is left alone");
@@ -380,7 +393,11 @@ fn a_stale_clock_is_advanced_before_it_is_used() {
     std::thread::sleep(Duration::from_millis(50));
     let before = floe_ledger::ledger::now_ms();
     eager.refresh_clock().unwrap();
-    assert_eq!(tip(&eager), start + 1, "the Clock refresh sealed a checkpoint");
+    assert_eq!(
+        tip(&eager),
+        start + 1,
+        "the Clock refresh sealed a checkpoint"
+    );
     assert!(eager.state().clock_ms() >= before);
     // A transaction after another idle spell sees the current time too.
     std::thread::sleep(Duration::from_millis(50));
@@ -402,7 +419,12 @@ async fn a_pruned_checkpoint_is_not_found_naming_the_oldest_available() {
         ledger.seal_checkpoint().unwrap();
     }
     ledger.compact().unwrap();
-    let tip = ledger.state().latest_checkpoint().unwrap().summary.sequence_number;
+    let tip = ledger
+        .state()
+        .latest_checkpoint()
+        .unwrap()
+        .summary
+        .sequence_number;
     assert_eq!(tip, 20);
     let oldest = tip - 4;
     let api = LedgerApi(ledger.clone());

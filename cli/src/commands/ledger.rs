@@ -149,6 +149,7 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
         }
         None => FileConfig::default(),
     };
+    let options = storage_options(&args, &file)?;
     let Some(data_dir) = args.data_dir.or(file.data_dir) else {
         bail!("--data-dir (or data_dir in the config file) is required");
     };
@@ -163,7 +164,6 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
     if !(10..=3_600_000).contains(&interval_ms) {
         bail!("checkpoint interval must be between 10 ms and one hour");
     }
-    let options = storage_options(&args, &file)?;
     // The `[floe]` table (genesis committee, capacity, prices) belongs to
     // the floe packages; the ledger gets the rest of the file.
     let (genesis, floe_genesis) = match args.genesis.or(file.genesis) {

@@ -145,7 +145,11 @@ impl Archive {
 
     /// The latest archived checkpoint.
     pub fn latest(&self) -> Result<Option<u64>, StoreError> {
-        self.meta.get(LATEST).map_err(err)?.map(|v| read_seq(&v)).transpose()
+        self.meta
+            .get(LATEST)
+            .map_err(err)?
+            .map(|v| read_seq(&v))
+            .transpose()
     }
 
     /// The oldest checkpoint still archived (earlier ones were pruned).
@@ -200,10 +204,12 @@ impl Archive {
         }))
     }
 
-    /// Removes checkpoints after `latest` (archived before a crash whose
-    /// log lost them: never acknowledged) so the archive matches the log.
-    pub fn trim_after(&self, latest: u64) -> Result<u64, StoreError> {
-        let Some(top) = self.latest()? else {
+    /// Removes checkpoints after `latest` up to `top` (the archive's latest
+    /// before the log was replayed): archived before a crash whose log
+    /// lost them, so never acknowledged. Afterwards the archive matches
+    /// the log.
+    pub fn trim_after(&self, latest: u64, top: Option<u64>) -> Result<u64, StoreError> {
+        let Some(top) = top.filter(|t| *t > latest) else {
             return Ok(0);
         };
         let mut removed = 0;

@@ -272,11 +272,7 @@ impl Wal {
     }
 }
 
-fn parse_frames(
-    bytes: &[u8],
-    start: usize,
-    path: &Path,
-) -> Result<(Vec<Record>, u64), StoreError> {
+fn parse_frames(bytes: &[u8], start: usize, path: &Path) -> Result<(Vec<Record>, u64), StoreError> {
     let mut records = Vec::new();
     let mut at = start;
     while at < bytes.len() {
