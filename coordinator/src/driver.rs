@@ -10,9 +10,17 @@
 //! the outcome `lost_race`, a success ([`done_by_someone_else`]).
 //! `voting_end` carries the renewal keeper's extensions
 //! ([`crate::renewal`]).
+//!
+//! The chain's Clock is read only when a step may be due ([`ChainClock`]):
+//! between reads the driver extrapolates the last value it read with its
+//! own monotonic clock. A ledger that is idle seals no checkpoint (the
+//! Clock advances when someone reads it), so polling the Clock every
+//! `poll` would seal one checkpoint per poll for nothing. The decision to
+//! call is always made on a fresh read of the chain's Clock, never on the
+//! extrapolation, so skew between the two machines changes nothing.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use floe_chain::floe::Floe;
 use floe_chain::floe::staking::{EpochStatus, EpochStep};
@@ -93,6 +101,45 @@ pub fn backoff(failures: u32) -> Duration {
     base.mul_f64(1.0 + jitter).min(MAX_BACKOFF)
 }
 
+/// Longest time between two reads of the chain's Clock while no step is
+/// due (the extrapolation is re-anchored this often).
+pub const CLOCK_RESYNC: Duration = Duration::from_secs(30);
+
+/// The chain's Clock as last read, and when (by the local monotonic clock).
+#[derive(Debug, Default)]
+pub struct ChainClock {
+    last: Option<(u64, Instant)>,
+}
+
+impl ChainClock {
+    /// The chain time now, extrapolated from the last read, if it is
+    /// recent enough to trust.
+    pub fn estimate(&self, now: Instant) -> Option<u64> {
+        let (read_ms, at) = self.last?;
+        let age = now.saturating_duration_since(at);
+        (age < CLOCK_RESYNC).then(|| read_ms.saturating_add(age.as_millis() as u64))
+    }
+
+    /// Records a read of the chain's Clock.
+    pub fn observe(&mut self, clock_ms: u64, now: Instant) {
+        self.last = Some((clock_ms, now));
+    }
+}
+
+/// Whether the chain's Clock must be read before deciding: always unless
+/// an estimate exists and says no timed step is due yet.
+pub fn needs_clock_read(status: &EpochStatus, estimate: Option<u64>) -> bool {
+    let Some(estimate) = estimate else {
+        return true;
+    };
+    match status.next_step() {
+        EpochStep::AwaitSync { .. } => false,
+        EpochStep::VotingEnd { at_ms } | EpochStep::InitiateEpochChange { at_ms } => {
+            estimate >= at_ms
+        }
+    }
+}
+
 /// What the driver last saw and did, served at `/status`.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -105,7 +152,7 @@ pub struct DriverStatus {
     pub next_step: Option<String>,
     /// When the current epoch is expected to end (ms).
     pub expected_epoch_end_ms: Option<u64>,
-    /// The chain clock at the last read (ms).
+    /// The chain clock (ms): the last read, extrapolated between reads.
     pub clock_ms: Option<u64>,
     /// The last call and its outcome.
     pub last_call: Option<String>,
@@ -153,6 +200,7 @@ pub async fn run(
     tokio::pin!(shutdown);
     let mut failures: u32 = 0;
     let mut subsidies = crate::subsidies::SubsidyState::default();
+    let mut clock = ChainClock::default();
     loop {
         let wait = match step(
             &floe,
@@ -162,6 +210,7 @@ pub async fn run(
             &status,
             &keeper,
             &mut subsidies,
+            &mut clock,
         )
         .await
         {
@@ -194,6 +243,7 @@ pub async fn run(
 /// One read and, if due, one call. `Ok(Some(wait))`: nothing was due;
 /// `Ok(None)`: a call succeeded, read again at once; `Err`: the read or the
 /// call failed (the message says which and why).
+#[allow(clippy::too_many_arguments)] // the driver's loop state, passed through
 async fn step(
     floe: &Floe,
     key: &KeyPair,
@@ -202,11 +252,27 @@ async fn step(
     status: &SharedStatus,
     keeper: &Keeper,
     subsidies: &mut crate::subsidies::SubsidyState,
+    clock: &mut ChainClock,
 ) -> Result<Option<Duration>, String> {
-    let epoch = floe
-        .epoch_status()
+    let state = floe
+        .staking_state()
         .await
         .map_err(|e| format!("reading the epoch state: {e}"))?;
+    let estimate = clock.estimate(Instant::now());
+    let mut epoch = EpochStatus {
+        epoch: state.epoch,
+        state: state.epoch_state,
+        epoch_duration_ms: state.epoch_duration,
+        first_epoch_start_ms: state.first_epoch_start,
+        clock_ms: estimate.unwrap_or(0),
+    };
+    if needs_clock_read(&epoch, estimate) {
+        epoch.clock_ms = floe
+            .clock_ms()
+            .await
+            .map_err(|e| format!("reading the chain's clock: {e}"))?;
+        clock.observe(epoch.clock_ms, Instant::now());
+    }
     metrics.epoch.set(i64::from(epoch.epoch));
     let decision = decide(&epoch, poll);
     crate::governance::refresh(floe, status).await;
@@ -299,6 +365,26 @@ fn describe(status: &TxStatus) -> String {
 mod tests {
     use super::*;
     use floe_core::move_types::EpochState;
+
+    #[test]
+    fn the_clock_is_read_when_no_estimate_or_a_step_may_be_due() {
+        let t0 = Instant::now();
+        let mut clock = ChainClock::default();
+        assert_eq!(clock.estimate(t0), None);
+        // Voting ends at 55_000 in epoch 1 started at 50_000.
+        let s = status(1, EpochState::EpochChangeDone(50_000), 0);
+        assert!(needs_clock_read(&s, None));
+        clock.observe(51_000, t0);
+        let later = t0 + Duration::from_millis(3_000);
+        assert_eq!(clock.estimate(later), Some(54_000));
+        assert!(!needs_clock_read(&s, clock.estimate(later)));
+        let due = t0 + Duration::from_millis(4_000);
+        assert!(needs_clock_read(&s, clock.estimate(due)));
+        // Waiting for nodes needs no time at all; a stale estimate is none.
+        let sync = status(1, EpochState::EpochChangeSync(3), 0);
+        assert!(!needs_clock_read(&sync, clock.estimate(later)));
+        assert_eq!(clock.estimate(t0 + CLOCK_RESYNC), None);
+    }
 
     fn status(epoch: u32, state: EpochState, clock_ms: u64) -> EpochStatus {
         EpochStatus {

@@ -23,6 +23,8 @@ pub enum StoreError {
     TooLarge(usize),
     #[error("replaying the ledger log failed: {0}")]
     Replay(String),
+    #[error("ledger archive: {0}")]
+    Archive(String),
 }
 
 impl StoreError {

@@ -9,6 +9,12 @@
 //! subscribers, before it is durable. Reads may briefly see a transaction
 //! whose fsync is in flight; anything built on it lands later in the same
 //! sequential log, so it can only be durable together with it.
+//!
+//! Storage (see ARCHITECTURE.md, "Ledger storage"): memory holds the live
+//! objects, pending transactions and a window of recent checkpoints;
+//! sealed checkpoints go to the on-disk archive; compaction
+//! (`compaction.rs`) writes a snapshot of the live state and starts a new
+//! log, so start-up replays only the log since the last snapshot.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,10 +31,11 @@ use tokio::sync::watch;
 use crate::error::{LedgerError, StoreError, TxError};
 use crate::exec::{self, system};
 use crate::genesis::{FAUCET_ADDRESS, Genesis};
+use crate::native::framework::CLOCK_ID;
 use crate::native::framework::{CoinData, coin_tag};
 use crate::native::{NativePackage, Registry};
 use crate::state::{CheckpointEntry, State, TxEntry};
-use crate::store::{Record, TxRecord, Wal};
+use crate::store::{Archive, Record, TxRecord, Wal};
 use crate::validator::Validator;
 
 /// How to open a ledger.
@@ -41,10 +48,46 @@ pub struct LedgerConfig {
     pub natives: Vec<Arc<dyn NativePackage>>,
 }
 
-struct Inner {
+/// Storage and clock settings (the defaults suit a devnet).
+#[derive(Clone, Debug)]
+pub struct LedgerOptions {
+    /// Compact once the log holds this many bytes...
+    pub compact_log_bytes: u64,
+    /// ...or this many records, whichever comes first.
+    pub compact_log_records: u64,
+    /// Checkpoints kept in memory; older ones are read from the archive.
+    pub recent_checkpoints: usize,
+    /// Keep only this many latest checkpoints in the archive (`None`: all,
+    /// so any follower can catch up from genesis). Older ones answer
+    /// NOT_FOUND naming the oldest available.
+    pub retain_checkpoints: Option<u64>,
+    /// A transaction, a simulation or a read of the Clock object finds the
+    /// Clock at most this old: a staler Clock is advanced by sealing a
+    /// checkpoint first. This is what lets the idle heartbeat be long.
+    pub clock_resolution: Duration,
+}
+
+impl Default for LedgerOptions {
+    fn default() -> Self {
+        Self {
+            compact_log_bytes: 64 << 20,
+            compact_log_records: 20_000,
+            recent_checkpoints: crate::state::DEFAULT_WINDOW,
+            retain_checkpoints: None,
+            clock_resolution: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Most checkpoints one compaction prunes (one atomic archive batch).
+pub(crate) const MAX_PRUNE: u64 = 10_000;
+
+pub(crate) struct Inner {
     registry: Registry,
-    state: RwLock<State>,
-    wal: Mutex<Wal>,
+    pub(crate) state: RwLock<State>,
+    pub(crate) wal: Mutex<Wal>,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) options: LedgerOptions,
     latest: watch::Sender<u64>,
     chain_name: String,
     faucet_amount: u64,
@@ -53,7 +96,7 @@ struct Inner {
     faucet_coins: Vec<TypeTag>,
     /// Set when a write to the log failed: the in-memory state can no longer
     /// be trusted to match the disk, so every further write is refused.
-    failed: AtomicBool,
+    pub(crate) failed: AtomicBool,
     nonce: AtomicU64,
     /// Certifies every checkpoint (see [`crate::validator`]).
     validator: Validator,
@@ -62,7 +105,7 @@ struct Inner {
 /// A running ledger; cheap to clone.
 #[derive(Clone)]
 pub struct Ledger {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -73,16 +116,28 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn lock_err<T>(_: T) -> TxError {
+pub(crate) fn lock_err<T>(_: T) -> TxError {
     TxError::Storage("ledger lock poisoned".into())
 }
 
 impl Ledger {
-    /// Opens the chain in `config.data_dir`, creating it from genesis if the
-    /// directory holds none, otherwise replaying its log.
+    /// Opens the chain in `config.data_dir` with default options.
     pub fn open(config: LedgerConfig) -> Result<Self, LedgerError> {
-        let (mut wal, records) = Wal::open(&config.data_dir)?;
-        let validator = Validator::load_or_create(&config.data_dir)?;
+        Self::open_with(config, LedgerOptions::default())
+    }
+
+    /// Opens the chain in `config.data_dir`, creating it from genesis if the
+    /// directory holds none, otherwise loading its snapshot and replaying
+    /// the log written since.
+    pub fn open_with(config: LedgerConfig, options: LedgerOptions) -> Result<Self, LedgerError> {
+        let dir = &config.data_dir;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+        let archive = Archive::open(&dir.join("archive"))?;
+        // Read before the replay re-archives the log's checkpoints.
+        let archived_top = archive.latest()?;
+        let snapshot = crate::store::snapshot::read(dir)?;
+        let (mut wal, mut records) = Wal::open(dir)?;
+        let validator = Validator::load_or_create(dir)?;
         let mut registry = Registry::with_framework();
         let mut installs = Vec::new();
         for spec in &config.genesis.packages {
@@ -99,8 +154,40 @@ impl Ledger {
             registry.install(native.clone());
             installs.push((native.clone(), spec.init_sender.unwrap_or(Address::ZERO)));
         }
-        let mut state = State::default();
-        if records.is_empty() {
+        let window = options.recent_checkpoints;
+        let mut state = match snapshot {
+            Some((snapshot, bytes)) => {
+                crate::metrics::snapshot_bytes(bytes);
+                if wal.generation() < snapshot.generation {
+                    // A compaction wrote the snapshot but stopped before
+                    // starting the new log: the old log is in the snapshot.
+                    tracing::info!(
+                        generation = snapshot.generation,
+                        "finishing an interrupted compaction: the log is in the snapshot"
+                    );
+                    wal.reset(snapshot.generation)?;
+                    records.clear();
+                } else if wal.generation() > snapshot.generation {
+                    return Err(StoreError::Replay(format!(
+                        "the log (generation {}) is newer than the snapshot (generation {})",
+                        wal.generation(),
+                        snapshot.generation
+                    ))
+                    .into());
+                }
+                State::from_snapshot(snapshot, archive.clone(), window)?
+            }
+            None if wal.generation() > 0 => {
+                return Err(StoreError::Replay(format!(
+                    "the log continues snapshot {} but {} is missing",
+                    wal.generation(),
+                    crate::store::snapshot::SNAPSHOT_FILE
+                ))
+                .into());
+            }
+            None => State::with_archive(archive.clone(), window),
+        };
+        if state.latest_checkpoint().is_none() && records.is_empty() {
             let genesis_records = build_genesis(&config.genesis, &registry, &installs)?;
             let refs: Vec<&Record> = genesis_records.iter().collect();
             wal.append(&refs)?;
@@ -112,19 +199,30 @@ impl Ledger {
             for r in records {
                 replay(&mut state, r)?;
             }
-            tracing::info!(records = n, "replayed ledger log");
+            tracing::info!(records = n, "replayed the ledger log since the snapshot");
         }
         let latest = state
             .latest_checkpoint()
             .map(|c| c.summary.sequence_number)
             .unwrap_or(0);
+        let trimmed = archive.trim_after(latest, archived_top)?;
+        if trimmed > 0 {
+            tracing::warn!(
+                trimmed,
+                latest,
+                "removed archived checkpoints the log does not hold (never acknowledged)"
+            );
+        }
         let (tx, _) = watch::channel(latest);
-        let nonce = state.counts().1 as u64;
+        let nonce = state.total_transactions() + state.pending().len() as u64;
+        crate::metrics::storage(&state, wal.len());
         Ok(Self {
             inner: Arc::new(Inner {
                 registry,
                 state: RwLock::new(state),
                 wal: Mutex::new(wal),
+                data_dir: config.data_dir.clone(),
+                options,
                 latest: tx,
                 chain_name: config.genesis.chain_name.clone(),
                 faucet_amount: config.genesis.faucet_amount,
@@ -182,7 +280,7 @@ impl Ledger {
         self.inner.latest.subscribe()
     }
 
-    fn check_healthy(&self) -> Result<(), TxError> {
+    pub(crate) fn check_healthy(&self) -> Result<(), TxError> {
         if self.inner.failed.load(Ordering::SeqCst) {
             return Err(TxError::Storage(
                 "a previous write to the ledger log failed; restart the ledger".into(),
@@ -218,7 +316,10 @@ impl Ledger {
                 match r {
                     Record::Transaction(t) => out.push(state.apply_transaction(*t)),
                     Record::Checkpoint(c) => {
-                        let entry = state.apply_checkpoint(*c).map_err(TxError::Storage)?;
+                        let entry = match state.apply_checkpoint(*c) {
+                            Ok(entry) => entry,
+                            Err(e) => return Err(self.fail(StoreError::Archive(e))),
+                        };
                         sealed = Some(entry.summary.sequence_number);
                     }
                     Record::Marker(_) => {}
@@ -227,13 +328,14 @@ impl Ledger {
         }
         drop(wal);
         syncer.sync_to(end).map_err(|e| self.fail(e))?;
+        crate::metrics::storage(&self.state(), end);
         if let Some(seq) = sealed {
             self.inner.latest.send_replace(seq);
         }
         Ok(out)
     }
 
-    fn fail(&self, e: StoreError) -> TxError {
+    pub(crate) fn fail(&self, e: StoreError) -> TxError {
         self.inner.failed.store(true, Ordering::SeqCst);
         tracing::error!(error = %e, "ledger log write failed; refusing further writes");
         TxError::Storage(e.to_string())
@@ -249,14 +351,17 @@ impl Ledger {
     ) -> Result<Arc<TxEntry>, TxError> {
         self.check_healthy()?;
         exec::verify_signatures(&tx, &signatures)?;
+        self.refresh_clock()?;
         let digest = tx.digest();
         let wal = self.inner.wal.lock().map_err(lock_err)?;
         let record = {
             let state = self.state();
-            if let Some(existing) = state.transaction(&digest) {
+            let existing = state
+                .transaction(&digest)
+                .map_err(|e| TxError::Storage(e.to_string()))?;
+            if let Some(existing) = existing {
                 // Re-submission of an executed transaction: answer with the
                 // original outcome, as Sui does, once it is durable.
-                let existing = existing.clone();
                 drop(state);
                 let (syncer, end) = (wal.syncer(), wal.len());
                 drop(wal);
@@ -277,6 +382,11 @@ impl Ledger {
         tx: Transaction,
         extra: Option<Object>,
     ) -> Result<(TxRecord, exec::CommandResults), TxError> {
+        // A dry run should see the time its execution would see; a ledger
+        // that cannot write still simulates, against the Clock it has.
+        if let Err(e) = self.refresh_clock() {
+            tracing::debug!(error = %e, "simulating with the Clock as it is");
+        }
         let state = self.state();
         match extra {
             None => exec::execute_with_results(&*state, &self.inner.registry, tx, vec![], now_ms()),
@@ -361,10 +471,35 @@ impl Ledger {
     /// Seals a checkpoint: updates the Clock and checkpoints every pending
     /// transaction with it.
     pub fn seal_checkpoint(&self) -> Result<Arc<CheckpointEntry>, TxError> {
+        self.seal_if(|_| true)?
+            .ok_or_else(|| TxError::Storage("no checkpoint was sealed".into()))
+    }
+
+    /// Seals a checkpoint first if the Clock is older than the clock
+    /// resolution, so the caller (a transaction, a simulation, a read of
+    /// the Clock) sees the current time although an idle ledger seals only
+    /// a heartbeat. The condition is checked again under the writer lock,
+    /// so concurrent callers seal once.
+    pub fn refresh_clock(&self) -> Result<(), TxError> {
+        let resolution = self.inner.options.clock_resolution.as_millis() as u64;
+        let stale = |state: &State| now_ms().saturating_sub(state.clock_ms()) >= resolution;
+        if !stale(&self.state()) {
+            return Ok(());
+        }
+        self.seal_if(stale).map(|_| ())
+    }
+
+    fn seal_if(
+        &self,
+        condition: impl Fn(&State) -> bool,
+    ) -> Result<Option<Arc<CheckpointEntry>>, TxError> {
         self.check_healthy()?;
         let wal = self.inner.wal.lock().map_err(lock_err)?;
         let (clock, checkpoint) = {
             let state = self.state();
+            if !condition(&state) {
+                return Ok(None);
+            }
             let seq = state
                 .latest_checkpoint()
                 .map(|c| c.summary.sequence_number + 1)
@@ -385,34 +520,60 @@ impl Ledger {
                 Record::Checkpoint(Box::new(checkpoint)),
             ],
         )?;
-        self.state()
+        let sealed = self
+            .state()
             .latest_checkpoint()
             .cloned()
-            .ok_or_else(|| TxError::Storage("checkpoint vanished".into()))
+            .ok_or_else(|| TxError::Storage("checkpoint vanished".into()))?;
+        crate::metrics::checkpoint_sealed(
+            sealed.summary.sequence_number,
+            sealed.transactions.len(),
+        );
+        Ok(Some(sealed))
+    }
+
+    /// Whether the Clock object is among `ids` (a read that must see the
+    /// current time).
+    pub fn reads_clock<'a>(ids: impl IntoIterator<Item = &'a Address>) -> bool {
+        ids.into_iter().any(|id| *id == CLOCK_ID)
     }
 
     /// Seals a checkpoint soon after transactions arrive (within
     /// [`BUSY_POLL`]) and, when idle, every `interval` (a heartbeat that
-    /// advances the Clock), until `shutdown` fires.
+    /// advances the Clock), until `shutdown` fires; compacts the log when
+    /// it passes the thresholds of [`LedgerOptions`].
     ///
     /// Why not a fixed cadence: followers (storage nodes, the indexer) act
     /// on checkpoints, so a client registering a blob waits for one before
     /// nodes accept its slivers; a fixed short interval would cut that wait
-    /// but fill the log with empty checkpoints on an idle devnet.
+    /// but fill the disk with empty checkpoints on an idle devnet. Whoever
+    /// needs the time gets a fresh Clock anyway ([`Ledger::refresh_clock`]).
     pub async fn run_checkpointer(self, interval: Duration, mut shutdown: watch::Receiver<bool>) {
         let mut ticker = tokio::time::interval(interval.min(BUSY_POLL));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_seal = tokio::time::Instant::now();
+        let heartbeat_ms = interval.as_millis() as u64;
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
                 _ = shutdown.changed() => break,
             }
-            let busy = !self.state().pending().is_empty();
-            if !busy && last_seal.elapsed() < interval {
+            if self.check_healthy().is_err() {
+                // Already reported when the write failed; a restart is due.
                 continue;
             }
-            last_seal = tokio::time::Instant::now();
+            // The heartbeat counts from the latest checkpoint, whoever
+            // sealed it (this loop, or a Clock refresh).
+            let (busy, last_ms) = {
+                let state = self.state();
+                let last = state
+                    .latest_checkpoint()
+                    .map(|c| c.summary.timestamp_ms)
+                    .unwrap_or(0);
+                (!state.pending().is_empty(), last)
+            };
+            if !busy && now_ms().saturating_sub(last_ms) < heartbeat_ms {
+                continue;
+            }
             let ledger = self.clone();
             match tokio::task::spawn_blocking(move || ledger.seal_checkpoint()).await {
                 Ok(Ok(c)) => {
@@ -421,10 +582,17 @@ impl Ledger {
                         txs = c.transactions.len(),
                         "checkpoint sealed"
                     );
-                    crate::metrics::checkpoint_sealed(c.transactions.len());
                 }
                 Ok(Err(e)) => tracing::error!(error = %e, "sealing a checkpoint failed"),
                 Err(e) => tracing::error!(error = %e, "checkpoint task panicked"),
+            }
+            if self.needs_compaction() {
+                let ledger = self.clone();
+                match tokio::task::spawn_blocking(move || ledger.compact()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "compacting the ledger log failed"),
+                    Err(e) => tracing::error!(error = %e, "compaction task panicked"),
+                }
             }
         }
     }

@@ -5,12 +5,13 @@
 //! to it through Sui's gRPC v2 API ([`rpc`]), with real Sui transactions,
 //! signatures, effects, events and checkpoints.
 //!
-//! Layout: [`store`] (write-ahead log), [`state`] (in-memory indexes),
+//! Layout: [`store`] (write-ahead log, snapshot, archive), [`state`] (in-memory indexes),
 //! [`exec`] (checks, interpreter, gas, effects), [`native`] (package trait,
 //! runtime, framework), [`ledger`] (durable execution and checkpoints),
 //! [`genesis`], [`rpc`] (gRPC services), [`server`] (one port for gRPC,
 //! gRPC-Web, faucet and metrics).
 
+pub mod compaction;
 pub mod error;
 pub mod exec;
 pub mod genesis;
@@ -23,6 +24,7 @@ pub mod state;
 pub mod store;
 pub mod validator;
 
+pub use compaction::CompactionStep;
 pub use error::{LedgerError, StoreError, TxError};
 pub use genesis::Genesis;
-pub use ledger::{Ledger, LedgerConfig};
+pub use ledger::{Ledger, LedgerConfig, LedgerOptions};

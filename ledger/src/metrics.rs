@@ -14,6 +14,18 @@ struct Metrics {
     checkpoint_transactions: IntCounter,
     latest_checkpoint: IntGauge,
     execute_seconds: Histogram,
+    snapshot_bytes: IntGauge,
+    log_bytes: IntGauge,
+    archive_bytes: IntGauge,
+    live_objects: IntGauge,
+    memory_transactions: IntGauge,
+    memory_checkpoints: IntGauge,
+    oldest_checkpoint: IntGauge,
+    compactions: IntCounter,
+}
+
+fn gauge(name: &str, help: &str) -> IntGauge {
+    IntGauge::new(name, help).unwrap_or_else(|_| unreachable!("static metric definition"))
 }
 
 fn metrics() -> &'static Metrics {
@@ -42,12 +54,41 @@ fn metrics() -> &'static Metrics {
             "ExecuteTransaction latency, verification to durable commit",
         ))
         .unwrap_or_else(|_| unreachable!("static metric definition"));
+        let snapshot_bytes = gauge(
+            "snapshot_bytes",
+            "Size of the latest snapshot of live state",
+        );
+        let log_bytes = gauge("log_bytes", "Size of the log since the snapshot");
+        let archive_bytes = gauge(
+            "archive_bytes",
+            "Disk space of the checkpoint archive (at the last compaction)",
+        );
+        let live_objects = gauge("live_objects", "Live objects (held in memory)");
+        let memory_transactions = gauge(
+            "memory_transactions",
+            "Transactions held in memory (pending and the recent window)",
+        );
+        let memory_checkpoints = gauge("memory_checkpoints", "Checkpoints held in memory");
+        let oldest_checkpoint = gauge(
+            "oldest_checkpoint",
+            "Oldest checkpoint still served (earlier ones were pruned)",
+        );
+        let compactions = IntCounter::new("compactions_total", "Log compactions into a snapshot")
+            .unwrap_or_else(|_| unreachable!("static metric definition"));
         for c in [
             Box::new(transactions.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(checkpoints.clone()),
             Box::new(checkpoint_transactions.clone()),
             Box::new(latest_checkpoint.clone()),
             Box::new(execute_seconds.clone()),
+            Box::new(snapshot_bytes.clone()),
+            Box::new(log_bytes.clone()),
+            Box::new(archive_bytes.clone()),
+            Box::new(live_objects.clone()),
+            Box::new(memory_transactions.clone()),
+            Box::new(memory_checkpoints.clone()),
+            Box::new(oldest_checkpoint.clone()),
+            Box::new(compactions.clone()),
         ] {
             let _ = registry.register(c);
         }
@@ -58,6 +99,14 @@ fn metrics() -> &'static Metrics {
             checkpoint_transactions,
             latest_checkpoint,
             execute_seconds,
+            snapshot_bytes,
+            log_bytes,
+            archive_bytes,
+            live_objects,
+            memory_transactions,
+            memory_checkpoints,
+            oldest_checkpoint,
+            compactions,
         }
     })
 }
@@ -72,11 +121,42 @@ pub fn transaction(outcome: &str, seconds: f64) {
 }
 
 /// Counts a sealed checkpoint.
-pub fn checkpoint_sealed(transactions: usize) {
+pub fn checkpoint_sealed(sequence_number: u64, transactions: usize) {
     let m = metrics();
     m.checkpoints.inc();
-    m.latest_checkpoint.set(m.checkpoints.get() as i64);
+    m.latest_checkpoint
+        .set(i64::try_from(sequence_number).unwrap_or(i64::MAX));
     m.checkpoint_transactions.inc_by(transactions as u64);
+}
+
+/// The size of the snapshot loaded at start-up.
+pub fn snapshot_bytes(bytes: u64) {
+    metrics()
+        .snapshot_bytes
+        .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+}
+
+/// What memory and the log hold now.
+pub fn storage(state: &crate::state::State, log_bytes: u64) {
+    let m = metrics();
+    let (objects, transactions, checkpoints) = state.counts();
+    m.live_objects.set(objects as i64);
+    m.memory_transactions.set(transactions as i64);
+    m.memory_checkpoints.set(checkpoints as i64);
+    m.log_bytes
+        .set(i64::try_from(log_bytes).unwrap_or(i64::MAX));
+}
+
+/// Counts a compaction.
+pub fn compacted(snapshot_bytes: u64, archive_bytes: u64, oldest_checkpoint: u64) {
+    let m = metrics();
+    m.compactions.inc();
+    m.snapshot_bytes
+        .set(i64::try_from(snapshot_bytes).unwrap_or(i64::MAX));
+    m.archive_bytes
+        .set(i64::try_from(archive_bytes).unwrap_or(i64::MAX));
+    m.oldest_checkpoint
+        .set(i64::try_from(oldest_checkpoint).unwrap_or(i64::MAX));
 }
 
 /// The text exposition of every metric.

@@ -112,9 +112,10 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(3600))
 }
 
-/// Serves the ledger on `listener` and seals checkpoints every
-/// `checkpoint_interval` until `shutdown` completes; then stops accepting,
-/// ends open subscriptions and returns.
+/// Serves the ledger on `listener`, sealing checkpoints as transactions
+/// arrive and every `checkpoint_interval` when idle (a heartbeat), until
+/// `shutdown` completes; then stops accepting, ends open subscriptions,
+/// compacts the log and returns.
 pub async fn serve(
     ledger: Ledger,
     listener: TcpListener,
@@ -141,7 +142,7 @@ pub async fn serve(
         .route("/gas", post(faucet))
         .route("/metrics", get(|| async { crate::metrics::render() }))
         .route("/health", get(|| async { "ok" }))
-        .with_state(ledger)
+        .with_state(ledger.clone())
         .fallback_service(grpc)
         .layer(cors());
     let stop = stop_tx.clone();
@@ -159,5 +160,13 @@ pub async fn serve(
         .await;
     let _ = stop_tx.send(true);
     let _ = checkpointer.await;
+    // A clean stop leaves a snapshot and an empty log, so the next start
+    // replays nothing.
+    let l = ledger.clone();
+    match tokio::task::spawn_blocking(move || l.compact()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "compaction at shutdown failed"),
+        Err(e) => tracing::warn!(error = %e, "compaction at shutdown panicked"),
+    }
     result.map_err(ServerError::from)
 }

@@ -6,7 +6,12 @@
 //! data_dir = "/var/lib/floe/ledger"
 //! genesis = "genesis.toml"
 //! listen = "127.0.0.1:9000"
-//! checkpoint_interval_ms = 1000
+//! checkpoint_interval_ms = 60000   # idle heartbeat (a transaction seals at once)
+//! clock_resolution_ms = 1000       # a read of the Clock sees it at most this old
+//! compact_log_bytes = 67108864     # snapshot + new log past this log size...
+//! compact_log_records = 20000      # ...or this many records
+//! recent_checkpoints = 64          # checkpoints kept in memory (the rest on disk)
+//! # retain_checkpoints = 100000    # prune older checkpoints (default: keep all)
 //! ```
 //!
 //! The genesis file may carry a `[floe]` table (genesis storage nodes,
@@ -22,7 +27,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use floe_ledger::{Genesis, Ledger, LedgerConfig};
+use floe_ledger::{Genesis, Ledger, LedgerConfig, LedgerOptions};
 use serde::Deserialize;
 
 /// `floe ledger ...`
@@ -41,7 +46,8 @@ enum LedgerCommand {
 
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// TOML config file (data_dir, genesis, listen, checkpoint_interval_ms).
+    /// TOML config file (data_dir, genesis, listen, checkpoint_interval_ms
+    /// and the storage settings in the module docs).
     #[arg(long, env = "FLOE_LEDGER_CONFIG")]
     config: Option<PathBuf>,
     /// Directory holding the ledger log; created if missing.
@@ -54,10 +60,20 @@ struct RunArgs {
     /// Address to serve on.
     #[arg(long)]
     listen: Option<SocketAddr>,
-    /// Milliseconds between checkpoints when idle (a transaction is
-    /// checkpointed within ~20 ms of its execution).
-    #[arg(long)]
+    /// Milliseconds between checkpoints when idle, a heartbeat (a
+    /// transaction is checkpointed within ~20 ms of its execution, and a
+    /// read of the Clock advances a stale one first).
+    #[arg(long, alias = "heartbeat-ms")]
     checkpoint_interval_ms: Option<u64>,
+    /// A transaction or a read of the Clock finds it at most this old.
+    #[arg(long)]
+    clock_resolution_ms: Option<u64>,
+    /// Compact the log into a snapshot once it holds this many records.
+    #[arg(long)]
+    compact_log_records: Option<u64>,
+    /// Keep only this many latest checkpoints on disk (default: all).
+    #[arg(long)]
+    retain_checkpoints: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -67,10 +83,54 @@ struct FileConfig {
     genesis: Option<PathBuf>,
     listen: Option<SocketAddr>,
     checkpoint_interval_ms: Option<u64>,
+    clock_resolution_ms: Option<u64>,
+    compact_log_bytes: Option<u64>,
+    compact_log_records: Option<u64>,
+    recent_checkpoints: Option<usize>,
+    retain_checkpoints: Option<u64>,
 }
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
-const DEFAULT_INTERVAL_MS: u64 = 1000;
+/// The idle heartbeat: long, since whoever needs the time refreshes the
+/// Clock and every transaction is sealed at once.
+const DEFAULT_INTERVAL_MS: u64 = 60_000;
+
+/// Storage and clock options from flags over the file over the defaults,
+/// each bounded.
+fn storage_options(args: &RunArgs, file: &FileConfig) -> Result<LedgerOptions> {
+    let mut o = LedgerOptions::default();
+    if let Some(ms) = args.clock_resolution_ms.or(file.clock_resolution_ms) {
+        if !(10..=3_600_000).contains(&ms) {
+            bail!("clock_resolution_ms must be between 10 ms and one hour");
+        }
+        o.clock_resolution = Duration::from_millis(ms);
+    }
+    if let Some(bytes) = file.compact_log_bytes {
+        if bytes < 4096 {
+            bail!("compact_log_bytes must be at least 4096");
+        }
+        o.compact_log_bytes = bytes;
+    }
+    if let Some(n) = args.compact_log_records.or(file.compact_log_records) {
+        if n == 0 {
+            bail!("compact_log_records must be at least 1");
+        }
+        o.compact_log_records = n;
+    }
+    if let Some(n) = file.recent_checkpoints {
+        if !(1..=100_000).contains(&n) {
+            bail!("recent_checkpoints must be between 1 and 100000");
+        }
+        o.recent_checkpoints = n;
+    }
+    if let Some(n) = args.retain_checkpoints.or(file.retain_checkpoints) {
+        if n == 0 {
+            bail!("retain_checkpoints must be at least 1");
+        }
+        o.retain_checkpoints = Some(n);
+    }
+    Ok(o)
+}
 
 /// Runs a `floe ledger` subcommand.
 pub fn run(args: LedgerArgs, json: bool) -> Result<()> {
@@ -89,6 +149,7 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
         }
         None => FileConfig::default(),
     };
+    let options = storage_options(&args, &file)?;
     let Some(data_dir) = args.data_dir.or(file.data_dir) else {
         bail!("--data-dir (or data_dir in the config file) is required");
     };
@@ -123,11 +184,14 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let ledger = Ledger::open(LedgerConfig {
-            data_dir: data_dir.clone(),
-            genesis,
-            natives: floe_contracts::natives(floe_genesis),
-        })
+        let ledger = Ledger::open_with(
+            LedgerConfig {
+                data_dir: data_dir.clone(),
+                genesis,
+                natives: floe_contracts::natives(floe_genesis),
+            },
+            options,
+        )
         .with_context(|| format!("opening the ledger in {}", data_dir.display()))?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await

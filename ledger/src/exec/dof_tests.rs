@@ -212,7 +212,7 @@ fn net() -> Net {
     let ledger = open(dir.path(), sender);
     let shelf = {
         let state = ledger.state();
-        let genesis = state.checkpoint(0).unwrap();
+        let genesis = state.checkpoint(0).unwrap().unwrap();
         genesis
             .transactions
             .iter()

@@ -331,7 +331,7 @@ fn abort_charges_gas_and_changes_nothing_else() {
     let c = coins(&ledger, a);
     let counter = {
         let state = ledger.state();
-        let genesis = state.checkpoint(0).unwrap();
+        let genesis = state.checkpoint(0).unwrap().unwrap();
         genesis.transactions[1].record.output_objects[0].clone()
     };
     let Owner::Shared(initial) = *counter.owner() else {
@@ -438,7 +438,7 @@ async fn dynamic_fields_are_listed_with_name_and_value() {
     let (k, a) = key(1);
     let ledger = open(dir.path(), a);
     let c = coins(&ledger, a);
-    let counter = ledger.state().checkpoint(0).unwrap().transactions[1]
+    let counter = ledger.state().checkpoint(0).unwrap().unwrap().transactions[1]
         .record
         .output_objects[0]
         .clone();

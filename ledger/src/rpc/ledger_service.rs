@@ -12,12 +12,28 @@ use super::{
 use crate::Ledger;
 use crate::exec::gas::REFERENCE_GAS_PRICE;
 
+/// The answer to a checkpoint the archive no longer holds: NOT_FOUND (a
+/// follower must not retry it) naming the oldest one still served.
+pub(crate) fn pruned(seq: u64, oldest: u64) -> Status {
+    Status::not_found(format!(
+        "checkpoint {seq} was pruned; the oldest available checkpoint is {oldest}"
+    ))
+}
+
 /// LedgerService over a ledger.
 pub struct LedgerApi(pub Ledger);
 
 fn not_found(message: String) -> RpcStatus {
     RpcStatus {
         code: tonic::Code::NotFound as i32,
+        message,
+        details: vec![],
+    }
+}
+
+fn internal(message: String) -> RpcStatus {
+    RpcStatus {
+        code: tonic::Code::Internal as i32,
         message,
         details: vec![],
     }
@@ -32,6 +48,25 @@ fn invalid(message: String) -> RpcStatus {
 }
 
 impl LedgerApi {
+    /// A read of the Clock's current version sees the current time: a
+    /// stale Clock (idle ledger) is advanced first.
+    async fn fresh_clock<'a>(&self, requests: impl IntoIterator<Item = &'a pb::GetObjectRequest>) {
+        let ids: Vec<_> = requests
+            .into_iter()
+            .filter(|r| r.version.is_none())
+            .filter_map(|r| r.object_id.as_deref()?.parse().ok())
+            .collect();
+        if !Ledger::reads_clock(&ids) {
+            return;
+        }
+        let ledger = self.0.clone();
+        match tokio::task::spawn_blocking(move || ledger.refresh_clock()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "advancing the Clock for a read failed"),
+            Err(e) => tracing::warn!(error = %e, "advancing the Clock for a read panicked"),
+        }
+    }
+
     fn get_one(
         &self,
         req: &pb::GetObjectRequest,
@@ -41,11 +76,13 @@ impl LedgerApi {
             .map_err(|s| invalid(s.message().into()))?;
         let state = self.0.state();
         let object = match req.version {
-            Some(v) => state.object_at(&id, v),
-            None => state.object(&id),
+            Some(v) => state
+                .object_at(&id, v)
+                .map_err(|e| internal(e.to_string()))?,
+            None => state.object(&id).cloned(),
         };
         match object {
-            Some(o) => Ok(object_proto(o, m)),
+            Some(o) => Ok(object_proto(&o, m)),
             None => Err(not_found(match req.version {
                 Some(v) => format!("object {id} at version {v} not found"),
                 None => format!("object {id} not found"),
@@ -69,8 +106,11 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             r.checkpoint_height = Some(c.summary.sequence_number);
             r.timestamp = Some(timestamp(c.summary.timestamp_ms));
         }
-        r.lowest_available_checkpoint = Some(0);
-        r.lowest_available_checkpoint_objects = Some(0);
+        let oldest = state
+            .oldest_available()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        r.lowest_available_checkpoint = Some(oldest);
+        r.lowest_available_checkpoint_objects = Some(oldest);
         r.server = Some(format!("floe-ledger/{}", env!("CARGO_PKG_VERSION")));
         Ok(Response::new(r))
     }
@@ -81,9 +121,11 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
     ) -> Result<Response<pb::GetObjectResponse>, Status> {
         let req = request.into_inner();
         let m = mask(req.read_mask.as_ref(), "object_id,version,digest");
+        self.fresh_clock([&req]).await;
         match self.get_one(&req, &m) {
             Ok(o) => Ok(Response::new(pb::GetObjectResponse::new(o))),
             Err(s) if s.code == tonic::Code::NotFound as i32 => Err(Status::not_found(s.message)),
+            Err(s) if s.code == tonic::Code::Internal as i32 => Err(Status::internal(s.message)),
             Err(s) => Err(Status::invalid_argument(s.message)),
         }
     }
@@ -99,6 +141,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             )));
         }
         let m = mask(req.read_mask.as_ref(), "object_id,version,digest");
+        self.fresh_clock(&req.requests).await;
         let results = req
             .requests
             .iter()
@@ -120,9 +163,10 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         let state = self.0.state();
         let entry = state
             .transaction(&digest)
+            .map_err(|e| Status::internal(e.to_string()))?
             .ok_or_else(|| Status::not_found(format!("transaction {digest} not found")))?;
         Ok(Response::new(pb::GetTransactionResponse::new(
-            executed_proto(&state, entry, &m),
+            executed_proto(&state, &entry, &m),
         )))
     }
 
@@ -144,12 +188,13 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             .map(|d| match parse_digest("digest", Some(d)) {
                 Err(e) => pb::GetTransactionResult::new_error(invalid(e.message().into())),
                 Ok(digest) => match state.transaction(&digest) {
-                    Some(e) => {
-                        pb::GetTransactionResult::new_transaction(executed_proto(&state, e, &m))
+                    Ok(Some(e)) => {
+                        pb::GetTransactionResult::new_transaction(executed_proto(&state, &e, &m))
                     }
-                    None => pb::GetTransactionResult::new_error(not_found(format!(
+                    Ok(None) => pb::GetTransactionResult::new_error(not_found(format!(
                         "transaction {digest} not found"
                     ))),
+                    Err(e) => pb::GetTransactionResult::new_error(internal(e.to_string())),
                 },
             })
             .collect();
@@ -166,12 +211,19 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         let req = request.into_inner();
         let m = mask(req.read_mask.as_ref(), "sequence_number,digest");
         let state = self.0.state();
+        let internal = |e: crate::StoreError| Status::internal(e.to_string());
         let entry = match &req.checkpoint_id {
-            None => state.latest_checkpoint(),
-            Some(CheckpointId::SequenceNumber(s)) => state.checkpoint(*s),
-            Some(CheckpointId::Digest(d)) => {
-                state.checkpoint_by_digest(&parse_digest("digest", Some(d))?)
+            None => state.latest_checkpoint().cloned(),
+            Some(CheckpointId::SequenceNumber(s)) => {
+                let oldest = state.oldest_available().map_err(internal)?;
+                if *s < oldest {
+                    return Err(pruned(*s, oldest));
+                }
+                state.checkpoint(*s).map_err(internal)?
             }
+            Some(CheckpointId::Digest(d)) => state
+                .checkpoint_by_digest(&parse_digest("digest", Some(d))?)
+                .map_err(internal)?,
             Some(_) => return Err(Status::invalid_argument("unknown checkpoint id kind")),
         };
         let entry = entry.ok_or_else(|| {
@@ -185,7 +237,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             ))
         })?;
         Ok(Response::new(pb::GetCheckpointResponse::new(
-            checkpoint_proto(&state, self.0.validator(), entry, &m),
+            checkpoint_proto(&state, self.0.validator(), &entry, &m),
         )))
     }
 

@@ -46,12 +46,21 @@ impl pb::subscription_service_server::SubscriptionService for SubscriptionApi {
                     let frame = {
                         let state = ledger.state();
                         state.checkpoint(next).map(|c| {
-                            let mut r = pb::SubscribeCheckpointsResponse::default();
-                            r.cursor = Some(next);
-                            r.checkpoint =
-                                Some(checkpoint_proto(&state, ledger.validator(), c, &m));
-                            r
+                            c.map(|c| {
+                                let mut r = pb::SubscribeCheckpointsResponse::default();
+                                r.cursor = Some(next);
+                                r.checkpoint =
+                                    Some(checkpoint_proto(&state, ledger.validator(), &c, &m));
+                                r
+                            })
                         })
+                    };
+                    let frame = match frame {
+                        Ok(frame) => frame,
+                        Err(e) => {
+                            let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+                            return;
+                        }
                     };
                     let Some(frame) = frame else { break };
                     tokio::select! {

@@ -1,9 +1,16 @@
 //! Durable records. The log holds exactly what is needed to rebuild the
-//! in-memory state by replay, with no re-execution: every transaction's
-//! resulting objects, and every sealed checkpoint.
+//! in-memory state by replay on top of the latest snapshot, with no
+//! re-execution: every transaction's resulting objects, and every sealed
+//! checkpoint. The snapshot ([`snapshot`]) holds the live state at the
+//! start of the log; the archive ([`archive`]) holds sealed checkpoints,
+//! transactions and object versions on disk for serving.
 
+pub mod archive;
+pub mod snapshot;
 mod wal;
 
+pub use archive::{Archive, ArchivedTx};
+pub use snapshot::Snapshot;
 pub use wal::{MAX_FRAME, Syncer, Wal};
 
 use serde::{Deserialize, Serialize};

@@ -2,8 +2,12 @@
 //!
 //! # Format
 //!
-//! The file `ledger.wal` in the data directory starts with the 8-byte magic
-//! `FLOEWAL1` and is followed by frames:
+//! The file `ledger.wal` in the data directory starts with a header and is
+//! followed by frames. The header is the 8-byte magic `FLOEWAL2` and the
+//! log's generation (u64 LE): the number of the snapshot it continues
+//! (`store::snapshot`). A log written before snapshots existed starts with
+//! `FLOEWAL1` and no generation; it is generation 0 and holds the whole
+//! history. Frames:
 //!
 //! ```text
 //! frame = len: u32 LE | crc32(payload): u32 LE | payload: len bytes (BCS of `Record`)
@@ -26,7 +30,16 @@ use std::sync::{Arc, Mutex};
 use super::Record;
 use crate::error::StoreError;
 
-const MAGIC: &[u8; 8] = b"FLOEWAL1";
+const MAGIC_V1: &[u8; 8] = b"FLOEWAL1";
+const MAGIC: &[u8; 8] = b"FLOEWAL2";
+const HEADER: usize = 16;
+
+fn header(generation: u64) -> [u8; HEADER] {
+    let mut h = [0u8; HEADER];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..].copy_from_slice(&generation.to_le_bytes());
+    h
+}
 /// Upper bound on one frame, so a corrupt length cannot make replay allocate
 /// gigabytes. A transaction record is bounded far below this by the
 /// transaction size and object count limits.
@@ -37,6 +50,11 @@ pub struct Wal {
     file: File,
     path: PathBuf,
     len: u64,
+    /// Bytes of the header (frames start there).
+    start: u64,
+    /// Frames written since the log was opened or reset.
+    frames: u64,
+    generation: u64,
     sync: Arc<Syncer>,
 }
 
@@ -78,8 +96,8 @@ impl Syncer {
 }
 
 impl Wal {
-    /// Opens (or creates) the log in `dir` and returns it with every complete
-    /// record it holds, in append order.
+    /// Opens (or creates, at generation 0) the log in `dir` and returns it
+    /// with every complete record it holds, in append order.
     pub fn open(dir: &Path) -> Result<(Self, Vec<Record>), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         let path = dir.join("ledger.wal");
@@ -93,30 +111,39 @@ impl Wal {
         file.read_to_end(&mut bytes)
             .map_err(|e| StoreError::io(&path, e))?;
         if bytes.is_empty() {
-            file.write_all(MAGIC)
+            file.write_all(&header(0))
                 .and_then(|_| file.sync_all())
                 .map_err(|e| StoreError::io(&path, e))?;
             sync_dir(dir)?;
-            let len = MAGIC.len() as u64;
+            let len = HEADER as u64;
             let sync = Syncer::new(&file, &path, len)?;
             return Ok((
                 Self {
                     file,
                     path,
                     len,
+                    start: len,
+                    frames: 0,
+                    generation: 0,
                     sync,
                 },
                 Vec::new(),
             ));
         }
-        if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        let (start, generation) = if bytes.len() >= HEADER && &bytes[..8] == MAGIC {
+            let mut g = [0u8; 8];
+            g.copy_from_slice(&bytes[8..HEADER]);
+            (HEADER, u64::from_le_bytes(g))
+        } else if bytes.len() >= MAGIC_V1.len() && &bytes[..MAGIC_V1.len()] == MAGIC_V1 {
+            (MAGIC_V1.len(), 0)
+        } else {
             return Err(StoreError::Corrupt {
                 path,
                 offset: 0,
-                reason: "missing FLOEWAL1 header".into(),
+                reason: "missing FLOEWAL2 (or FLOEWAL1) header".into(),
             });
-        }
-        let (records, valid_len) = parse_frames(&bytes, &path)?;
+        };
+        let (records, valid_len) = parse_frames(&bytes, start, &path)?;
         if (valid_len as usize) < bytes.len() {
             tracing::warn!(
                 path = %path.display(),
@@ -135,10 +162,64 @@ impl Wal {
                 file,
                 path,
                 len: valid_len,
+                start: start as u64,
+                frames: records.len() as u64,
+                generation,
                 sync,
             },
             records,
         ))
+    }
+
+    /// Replaces the log with an empty one of `generation`, atomically: the
+    /// new header is written to a temporary file, fsynced, renamed over the
+    /// log and the directory fsynced. A crash leaves either the old log or
+    /// the new empty one, never a mix. Call only once everything the old log
+    /// holds is durable elsewhere (the snapshot of that generation).
+    pub fn reset(&mut self, generation: u64) -> Result<(), StoreError> {
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let tmp = dir.join("ledger.wal.tmp");
+        {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)
+                .map_err(|e| StoreError::io(&tmp, e))?;
+            f.write_all(&header(generation))
+                .and_then(|_| f.sync_all())
+                .map_err(|e| StoreError::io(&tmp, e))?;
+        }
+        std::fs::rename(&tmp, &self.path).map_err(|e| StoreError::io(&self.path, e))?;
+        sync_dir(&dir)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        let len = HEADER as u64;
+        self.sync = Syncer::new(&file, &self.path, len)?;
+        self.file = file;
+        self.len = len;
+        self.start = len;
+        self.frames = 0;
+        self.generation = generation;
+        Ok(())
+    }
+
+    /// The snapshot generation this log continues.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Frames in the log since it was opened or reset (a replay of the
+    /// whole log after a restart counts them all again).
+    pub fn frames(&self) -> u64 {
+        self.frames
     }
 
     /// Appends records as one durable write: they are on disk when this
@@ -170,6 +251,7 @@ impl Wal {
             return Err(StoreError::io(&self.path, e));
         }
         self.len += buf.len() as u64;
+        self.frames += records.len() as u64;
         self.sync.written.store(self.len, Ordering::SeqCst);
         Ok(self.len)
     }
@@ -186,13 +268,13 @@ impl Wal {
 
     /// Whether the log holds no records.
     pub fn is_empty(&self) -> bool {
-        self.len <= MAGIC.len() as u64
+        self.len <= self.start
     }
 }
 
-fn parse_frames(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, u64), StoreError> {
+fn parse_frames(bytes: &[u8], start: usize, path: &Path) -> Result<(Vec<Record>, u64), StoreError> {
     let mut records = Vec::new();
-    let mut at = MAGIC.len();
+    let mut at = start;
     while at < bytes.len() {
         let rest = &bytes[at..];
         let torn = |reason: &str| -> Result<(), StoreError> {
@@ -237,7 +319,7 @@ fn parse_frames(bytes: &[u8], path: &Path) -> Result<(Vec<Record>, u64), StoreEr
 }
 
 /// Makes a newly created file's directory entry durable.
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| StoreError::io(dir, e))
@@ -307,6 +389,39 @@ mod tests {
     }
 
     #[test]
+    fn reset_starts_an_empty_log_of_a_generation_and_v1_logs_are_generation_0() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (mut wal, _) = Wal::open(dir.path()).unwrap();
+            assert_eq!(wal.generation(), 0);
+            wal.append(&[&marker(1), &marker(2)]).unwrap();
+            wal.reset(7).unwrap();
+            assert!(wal.is_empty());
+            wal.append(&[&marker(3)]).unwrap();
+        }
+        let (wal, recs) = Wal::open(dir.path()).unwrap();
+        assert_eq!(wal.generation(), 7);
+        assert!(matches!(recs.as_slice(), [Record::Marker(3)]));
+        assert!(!dir.path().join("ledger.wal.tmp").exists());
+        drop(wal);
+        // A log written before snapshots existed: FLOEWAL1, no generation.
+        let v1 = tempfile::tempdir().unwrap();
+        let payload = bcs::to_bytes(&marker(5)).unwrap();
+        let mut bytes = MAGIC_V1.to_vec();
+        bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&crc32(&payload).to_le_bytes());
+        bytes.extend_from_slice(&payload);
+        std::fs::write(v1.path().join("ledger.wal"), bytes).unwrap();
+        let (mut wal, recs) = Wal::open(v1.path()).unwrap();
+        assert_eq!(wal.generation(), 0);
+        assert!(matches!(recs.as_slice(), [Record::Marker(5)]));
+        wal.append(&[&marker(6)]).unwrap();
+        drop(wal);
+        let (_, recs) = Wal::open(v1.path()).unwrap();
+        assert_eq!(recs.len(), 2);
+    }
+
+    #[test]
     fn corruption_in_the_middle_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         {
@@ -316,7 +431,7 @@ mod tests {
         }
         let path = dir.path().join("ledger.wal");
         let mut bytes = std::fs::read(&path).unwrap();
-        bytes[MAGIC.len() + 8] ^= 0xff;
+        bytes[HEADER + 8] ^= 0xff;
         std::fs::write(&path, bytes).unwrap();
         assert!(matches!(
             Wal::open(dir.path()),
