@@ -222,7 +222,7 @@ impl ChainConfig {
 
 /// `http(s)://host[:port]`, as tonic connects to it.
 fn check_endpoint(endpoint: &str) -> Result<(), String> {
-    let uri: tonic::transport::Uri = endpoint.parse().map_err(|e| format!("{e}"))?;
+    let uri: tonic::codegen::http::Uri = endpoint.parse().map_err(|e| format!("{e}"))?;
     match uri.scheme_str() {
         Some("http" | "https") => {}
         Some(other) => return Err(format!("scheme {other:?} (use http or https)")),

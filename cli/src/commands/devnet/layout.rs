@@ -709,16 +709,39 @@ mod tests {
         assert!(node.get("peers").is_none(), "{text}");
         let parsed: floe_node::config::NodeConfig = toml::from_str(&text).unwrap();
         parsed.validate().unwrap();
-        // A node config of an earlier version loses its peer list at start.
+        // Every config pins the key the ledger will sign with (created
+        // in its data directory before its first start).
+        let keys = validator_keys(&manifest).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert!(manifest.ledger_dir().join("validator.key").exists());
+        assert_eq!(parsed.chain.as_ref().unwrap().chain.validator_keys, keys);
+        write_client_config(&manifest).unwrap();
+        let client = floe_client::config::ClientConfig::load(&manifest.client_config).unwrap();
+        assert_eq!(client.chain.validator_keys, keys);
+        let coordinator = write_coordinator_config(&manifest).unwrap();
+        let coordinator = floe_coordinator::CoordinatorConfig::from_toml(
+            &std::fs::read_to_string(coordinator).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(coordinator.chain.validator_keys, keys);
+        assert_eq!(coordinator.chain.endpoints, vec![manifest.ledger_url.clone()]);
+        // A node config of an earlier version (a peer list, no pin) is
+        // brought up to date at start.
+        let mut unpinned = parsed.clone();
+        unpinned.chain.as_mut().unwrap().chain.validator_keys.clear();
         let old = format!(
-            "{text}\n[[peers]]\npublic_key = \"{}\"\nurl = \"{}\"\n",
-            manifest.nodes[0].public_key, manifest.nodes[0].url
+            "{}\n[[peers]]\npublic_key = \"{}\"\nurl = \"{}\"\n",
+            toml::to_string(&unpinned).unwrap(),
+            manifest.nodes[0].public_key,
+            manifest.nodes[0].url
         );
         std::fs::write(&manifest.nodes[1].config, old).unwrap();
         upgrade_node_configs(&manifest).unwrap();
         let migrated = std::fs::read_to_string(&manifest.nodes[1].config).unwrap();
         let parsed: floe_node::config::NodeConfig = toml::from_str(&migrated).unwrap();
         parsed.validate().unwrap();
+        assert!(parsed.removed_peers.is_none(), "{migrated}");
+        assert_eq!(parsed.chain.as_ref().unwrap().chain.validator_keys, keys);
         assert_eq!(parsed.listen, listen_of(&manifest.nodes[1].url).unwrap());
         assert_eq!(
             node["operator"]["address"].as_str(),
