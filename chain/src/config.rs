@@ -250,9 +250,8 @@ pub async fn connect(config: &ChainConfig) -> Result<Floe, ConnectError> {
     }
     let ids = match config.configured_ids() {
         Some(ids) => ids,
-        None => config.merge_ids(
-            FloeIds::discover(&client, config.wal_package, config.floe_package).await?,
-        ),
+        None => config
+            .merge_ids(FloeIds::discover(&client, config.wal_package, config.floe_package).await?),
     };
     Ok(Floe::new(client, ids))
 }

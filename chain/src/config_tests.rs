@@ -3,7 +3,8 @@
 
 use super::*;
 
-const BASE: &str = "endpoints = [\"http://127.0.0.1:9000\"]\nwal_package = \"0x3a1\"\nfloe_package = \"0xf10e\"\n";
+const BASE: &str =
+    "endpoints = [\"http://127.0.0.1:9000\"]\nwal_package = \"0x3a1\"\nfloe_package = \"0xf10e\"\n";
 
 fn key(seed: u8) -> Bls12381PublicKey {
     sui_crypto::bls12381::Bls12381PrivateKey::new([seed; 32])
@@ -12,7 +13,8 @@ fn key(seed: u8) -> Bls12381PublicKey {
 }
 
 fn parse(extra: &str) -> Result<ChainConfig, String> {
-    let config: ChainConfig = toml::from_str(&format!("{BASE}{extra}")).map_err(|e| e.to_string())?;
+    let config: ChainConfig =
+        toml::from_str(&format!("{BASE}{extra}")).map_err(|e| e.to_string())?;
     config.validate().map_err(|e| e.to_string())?;
     Ok(config)
 }
@@ -48,10 +50,12 @@ fn a_misspelled_or_unknown_key_is_an_error() {
 fn bad_values_are_named() {
     let bad = toml::from_str::<ChainConfig>(&BASE.replace("0xf10e", "floe")).unwrap_err();
     assert!(bad.to_string().contains("floe_package"), "{bad}");
-    let empty: ChainConfig = toml::from_str(&BASE.replace("[\"http://127.0.0.1:9000\"]", "[]")).unwrap();
+    let empty: ChainConfig =
+        toml::from_str(&BASE.replace("[\"http://127.0.0.1:9000\"]", "[]")).unwrap();
     assert_eq!(empty.validate(), Err(ChainConfigError::NoEndpoints));
     for url in ["127.0.0.1:9000", "ftp://a:1", "http://"] {
-        let config: ChainConfig = toml::from_str(&BASE.replace("http://127.0.0.1:9000", url)).unwrap();
+        let config: ChainConfig =
+            toml::from_str(&BASE.replace("http://127.0.0.1:9000", url)).unwrap();
         let err = config.validate().unwrap_err().to_string();
         assert!(err.contains("[chain] endpoints"), "{url}: {err}");
     }
@@ -73,10 +77,17 @@ fn pinned_keys_form_the_genesis_committee() {
     let committee = config.pinned_committee().unwrap().unwrap();
     assert_eq!(committee.epoch, 0);
     assert_eq!(
-        committee.members.iter().map(|m| m.public_key).collect::<Vec<_>>(),
+        committee
+            .members
+            .iter()
+            .map(|m| m.public_key)
+            .collect::<Vec<_>>(),
         vec![a, b]
     );
-    assert_eq!(committee.members.iter().map(|m| m.stake).sum::<u64>(), TOTAL_STAKE);
+    assert_eq!(
+        committee.members.iter().map(|m| m.stake).sum::<u64>(),
+        TOTAL_STAKE
+    );
     match config.client_config().unwrap().trust {
         Trust::Committee(c) => assert_eq!(c, committee),
         other => panic!("expected the pinned committee, got {other:?}"),
@@ -94,10 +105,17 @@ fn partial_object_ids_override_the_discovered_ones() {
     };
     // Only `treasury` given: it wins, the other two are discovered.
     let config = parse("treasury = \"0x99\"\n").unwrap();
-    assert_eq!(config.configured_ids(), None, "one id still needs discovery");
+    assert_eq!(
+        config.configured_ids(),
+        None,
+        "one id still needs discovery"
+    );
     let merged = config.merge_ids(discovered);
     assert_eq!(merged.treasury, "0x99".parse().unwrap());
-    assert_eq!((merged.system, merged.staking), (discovered.system, discovered.staking));
+    assert_eq!(
+        (merged.system, merged.staking),
+        (discovered.system, discovered.staking)
+    );
     // All three: nothing to discover.
     let all = parse("system = \"0x1\"\ntreasury = \"0x2\"\nstaking = \"0x3\"\n").unwrap();
     let ids = all.configured_ids().unwrap();
@@ -110,8 +128,14 @@ fn round_trips_through_toml_and_yaml() {
     let mut config = parse("system = \"0x1\"\n").unwrap();
     config.validator_keys = vec![key(3)];
     let text = toml::to_string(&config).unwrap();
-    assert!(!text.contains("treasury"), "absent ids are not written: {text}");
+    assert!(
+        !text.contains("treasury"),
+        "absent ids are not written: {text}"
+    );
     assert_eq!(toml::from_str::<ChainConfig>(&text).unwrap(), config);
     let yaml = serde_yaml_ng::to_string(&config).unwrap();
-    assert_eq!(serde_yaml_ng::from_str::<ChainConfig>(&yaml).unwrap(), config);
+    assert_eq!(
+        serde_yaml_ng::from_str::<ChainConfig>(&yaml).unwrap(),
+        config
+    );
 }

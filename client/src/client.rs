@@ -14,10 +14,10 @@
 
 use std::sync::Arc;
 
+use floe_chain::floe::Floe;
 use floe_chain::floe::endpoints::{EndpointCache, EndpointMap};
-use floe_chain::floe::{Floe, FloeIds};
 use floe_chain::sui_sdk_types::Address;
-use floe_chain::{ChainClient, KeyPair, Keystore};
+use floe_chain::{KeyPair, Keystore};
 use floe_core::EncodingConfig;
 use floe_core::bls::BlsPublicKey;
 use floe_core::committee::Committee;

@@ -41,8 +41,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use floe_chain::sui_sdk_types::Address;
 use floe_chain::ChainConfig;
+use floe_chain::sui_sdk_types::Address;
 use serde::{Deserialize, Serialize};
 
 /// Bounds on `poll_ms`: below 50 ms the chain is polled for nothing; above

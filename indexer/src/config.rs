@@ -188,13 +188,17 @@ mod tests {
                 .contains("buffer")
         );
         assert!(IndexerConfig::from_toml("data_dir = 1").is_err());
-        let typo = bad.replace("[pipeline]\nbuffer = 0\n", "").replace("[chain]\n", "[chain]\nsystm = \"0x1\"\n");
+        let typo = bad
+            .replace("[pipeline]\nbuffer = 0\n", "")
+            .replace("[chain]\n", "[chain]\nsystm = \"0x1\"\n");
         assert!(
             IndexerConfig::from_toml(&typo)
                 .unwrap_err()
                 .contains("unknown field `systm`")
         );
-        let not_url = bad.replace("http://a:1", "a").replace("[pipeline]\nbuffer = 0\n", "");
+        let not_url = bad
+            .replace("http://a:1", "a")
+            .replace("[pipeline]\nbuffer = 0\n", "");
         assert!(
             IndexerConfig::from_toml(&not_url)
                 .unwrap_err()

@@ -591,7 +591,10 @@ mod tests {
         .unwrap();
         config.chain.as_mut().unwrap().committee_refresh_ms = 1234;
         let text = toml::to_string(&config).unwrap();
-        assert!(!text.contains("[recovery]"), "defaults are not written: {text}");
+        assert!(
+            !text.contains("[recovery]"),
+            "defaults are not written: {text}"
+        );
         let back: NodeConfig = toml::from_str(&text).unwrap();
         back.validate().unwrap();
         assert_eq!(back.chain, config.chain);

@@ -435,8 +435,7 @@ fn save_node_config(node: &NodeEntry, config: &floe_node::config::NodeConfig) ->
         node.name,
         toml::to_string_pretty(config)?
     );
-    std::fs::write(&node.config, text)
-        .with_context(|| format!("writing {}", node.config.display()))
+    std::fs::write(&node.config, text).with_context(|| format!("writing {}", node.config.display()))
 }
 
 /// Brings node configs written by earlier versions up to date, so an
@@ -724,11 +723,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(coordinator.chain.validator_keys, keys);
-        assert_eq!(coordinator.chain.endpoints, vec![manifest.ledger_url.clone()]);
+        assert_eq!(
+            coordinator.chain.endpoints,
+            vec![manifest.ledger_url.clone()]
+        );
         // A node config of an earlier version (a peer list, no pin) is
         // brought up to date at start.
         let mut unpinned = parsed.clone();
-        unpinned.chain.as_mut().unwrap().chain.validator_keys.clear();
+        unpinned
+            .chain
+            .as_mut()
+            .unwrap()
+            .chain
+            .validator_keys
+            .clear();
         let old = format!(
             "{}\n[[peers]]\npublic_key = \"{}\"\nurl = \"{}\"\n",
             toml::to_string(&unpinned).unwrap(),
