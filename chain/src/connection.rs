@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::error::{ChainError, is_transient_code};
+use crate::stream::Trust;
 
 /// Largest gRPC message we accept. Checkpoints with many transactions can be
 /// several MiB; the bound keeps a hostile server from making us allocate
@@ -60,6 +61,10 @@ pub struct ClientConfig {
     /// Bound on each unary call (connect + request + response).
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Which validator committee this client's checkpoint streams verify
+    /// against, unless a stream names its own
+    /// ([`StreamConfig::trust`](crate::StreamConfig::trust)).
+    pub trust: Trust,
 }
 
 impl ClientConfig {
@@ -72,7 +77,13 @@ impl ClientConfig {
             endpoints: endpoints.into_iter().map(Into::into).collect(),
             request_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            trust: Trust::default(),
         }
+    }
+
+    pub fn with_trust(mut self, trust: Trust) -> Self {
+        self.trust = trust;
+        self
     }
 
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {

@@ -76,6 +76,14 @@ pub enum ChainError {
     TooMany { what: String, limit: usize },
     #[error("checkpoint stream: {0}")]
     Stream(String),
+    /// A served checkpoint is not certified by the trusted validator
+    /// committee (the pinned one, or the one named at the stream's
+    /// start): the stream stops instead of delivering it.
+    #[error("{endpoint} served an untrusted checkpoint, refused: {source}")]
+    Uncertified {
+        endpoint: String,
+        source: crate::verify::VerifyError,
+    },
 }
 
 impl ChainError {

@@ -2,6 +2,8 @@
 //! same code talks to floe's embedded ledger and to a real Sui full node.
 //!
 //! - [`keystore`]: ed25519 keys in the Sui CLI keystore format.
+//! - [`config`]: the `[chain]` section every service reads, and
+//!   [`config::connect`], the one way they connect and find floe's objects.
 //! - [`connection`]: endpoints, timeouts, retry with backoff and failover.
 //! - [`reads`]: objects, owned listings, balances, dynamic fields,
 //!   transactions, checkpoints.
@@ -10,6 +12,7 @@
 //! - [`tx`]: build, sign, execute and simulate programmable transactions.
 //! - [`stream`]: a resumable, gap-free checkpoint stream.
 
+pub mod config;
 pub mod connection;
 pub mod error;
 pub mod floe;
@@ -20,6 +23,7 @@ pub mod tx;
 pub mod types;
 pub mod verify;
 
+pub use config::{ChainConfig, ChainConfigError, ConnectError, connect};
 pub use connection::{ChainClient, ClientConfig, RetryPolicy};
 pub use error::ChainError;
 pub use keystore::{KeyPair, Keystore, KeystoreError};

@@ -42,8 +42,10 @@ pub struct StreamConfig {
     /// forever, which suits long-running followers.
     pub max_failures: Option<u32>,
     /// Which validator committee certifies the checkpoints (see
-    /// [`crate::verify`]).
-    pub trust: Trust,
+    /// [`crate::verify`]); `None` uses the client's
+    /// ([`ClientConfig::trust`](crate::ClientConfig::trust), which
+    /// [`crate::config::connect`] sets from `[chain] validator_keys`).
+    pub trust: Option<Trust>,
 }
 
 /// Where a stream's trust in checkpoints comes from.
@@ -55,7 +57,9 @@ pub enum Trust {
     /// Verify against the committee the endpoint names when the stream
     /// starts (trust on first use: it protects against a later change of
     /// endpoint or a man in the middle after the start, not against an
-    /// endpoint that lies from the first answer).
+    /// endpoint that lies from the first answer). The default only for
+    /// clients built without a `[chain]` pin; [`crate::config::connect`]
+    /// warns when it falls back to it.
     #[default]
     FirstUse,
     /// Check only the chaining of digests (tests of other servers).
@@ -72,7 +76,7 @@ impl Default for StreamConfig {
                 max_backoff: Duration::from_secs(5),
             },
             max_failures: None,
-            trust: Trust::default(),
+            trust: None,
         }
     }
 }
@@ -116,7 +120,13 @@ impl ChainClient {
             client: self.clone(),
             next: from,
             last_digest: None,
-            trust: config.trust.clone(),
+            // An explicit `FirstUse` is an opt-in; falling back to it
+            // because the client has no pin is worth a warning.
+            warn_first_use: config.trust.is_none(),
+            trust: config
+                .trust
+                .clone()
+                .unwrap_or_else(|| self.config.trust.clone()),
             verifier: None,
             tx,
         };
@@ -146,6 +156,9 @@ struct Follower {
     /// the next one links to it.
     last_digest: Option<sui_sdk_types::Digest>,
     trust: Trust,
+    /// Whether `trust` is the client's default rather than the stream's
+    /// own choice.
+    warn_first_use: bool,
     /// Set at the first connection unless `trust` is `Unverified`; kept
     /// across reconnects (it follows committee changes at epoch ends).
     verifier: Option<CheckpointVerifier>,
@@ -155,7 +168,7 @@ struct Follower {
 /// Errors that reconnecting will not fix.
 fn is_fatal(e: &ChainError) -> bool {
     match e {
-        ChainError::Malformed { .. } => true,
+        ChainError::Malformed { .. } | ChainError::Uncertified { .. } => true,
         ChainError::Rpc { code, .. } => matches!(
             code,
             tonic::Code::NotFound
@@ -207,7 +220,18 @@ impl Follower {
                 Trust::Unverified => None,
                 Trust::Committee(c) => Some(c.clone()),
                 Trust::FirstUse => match self.client.validator_committee().await {
-                    Ok(c) => Some(c),
+                    Ok(c) => {
+                        if self.warn_first_use {
+                            tracing::warn!(
+                                endpoint = self.client.current_endpoint(),
+                                keys = ?c.members.iter().map(|m| m.public_key.to_string()).collect::<Vec<_>>(),
+                                "no validator_keys pinned in [chain]: verifying checkpoints \
+                                 against the committee this endpoint names (trust on first \
+                                 use); pin the genesis validator key(s) to verify against them"
+                            );
+                        }
+                        Some(c)
+                    }
                     Err(e) => return e.into(),
                 },
             };
@@ -340,9 +364,10 @@ impl Follower {
         if let Some(verifier) = &mut self.verifier
             && let Err(e) = verifier.verify(&checkpoint)
         {
-            return Err(Stop::Failed(
-                self.client.malformed("GetCheckpoint", e.to_string()),
-            ));
+            return Err(Stop::Failed(ChainError::Uncertified {
+                endpoint: self.client.current_endpoint().to_owned(),
+                source: e,
+            }));
         }
         self.last_digest = checkpoint.digest;
         self.tx

@@ -12,6 +12,7 @@ use tonic::codegen::BoxStream;
 use tonic::{Request, Response, Status};
 
 use crate::connection::ClientConfig;
+use sui_crypto::bls12381::Bls12381PrivateKey;
 
 #[derive(Clone, Default)]
 struct Flaky {
@@ -110,7 +111,7 @@ fn fast() -> StreamConfig {
         },
         max_failures: None,
         // The flaky server serves bare sequence numbers, nothing signed.
-        trust: Trust::Unverified,
+        trust: Some(Trust::Unverified),
     }
 }
 
@@ -166,9 +167,29 @@ async fn gives_up_after_max_failures_with_the_error() {
 #[derive(Clone)]
 struct Forked {
     summaries: Arc<Vec<sui_sdk_types::CheckpointSummary>>,
+    /// When set, every checkpoint is served certified by this key, with
+    /// its (empty) contents.
+    signer: Option<Arc<Bls12381PrivateKey>>,
 }
 
 impl Forked {
+    /// A well-linked chain of `len` empty checkpoints, each certified by
+    /// `signer` as a one-member committee (as the ledger certifies).
+    fn signed(len: u64, signer: Bls12381PrivateKey) -> Self {
+        let mut chain = Self::new(len, u64::MAX);
+        let empty = sui_sdk_types::CheckpointContents::new_v1(vec![]).digest();
+        let summaries = chain.summaries.iter().cloned();
+        let mut relinked: Vec<sui_sdk_types::CheckpointSummary> = Vec::new();
+        for mut summary in summaries {
+            summary.content_digest = empty;
+            summary.previous_digest = relinked.last().map(|s| s.digest());
+            relinked.push(summary);
+        }
+        chain.summaries = Arc::new(relinked);
+        chain.signer = Some(Arc::new(signer));
+        chain
+    }
+
     fn new(len: u64, break_at: u64) -> Self {
         let mut summaries: Vec<sui_sdk_types::CheckpointSummary> = Vec::new();
         for seq in 0..len {
@@ -192,17 +213,32 @@ impl Forked {
         }
         Self {
             summaries: Arc::new(summaries),
+            signer: None,
         }
     }
 
     fn message(&self, seq: u64) -> Option<proto::Checkpoint> {
         let summary = self.summaries.get(usize::try_from(seq).ok()?)?.clone();
-        Some(
-            proto::Checkpoint::default()
-                .with_sequence_number(seq)
-                .with_digest(summary.digest().to_string())
-                .with_summary(proto::CheckpointSummary::from(summary)),
-        )
+        let mut message = proto::Checkpoint::default()
+            .with_sequence_number(seq)
+            .with_digest(summary.digest().to_string());
+        if let Some(signer) = &self.signer {
+            let signature = signer.sign_checkpoint_summary(&summary);
+            let mut bitmap = sui_sdk_types::Bitmap::new();
+            bitmap.insert(0);
+            message = message
+                .with_signature(proto::ValidatorAggregatedSignature::from(
+                    sui_sdk_types::ValidatorAggregatedSignature {
+                        epoch: summary.epoch,
+                        signature: signature.signature,
+                        bitmap,
+                    },
+                ))
+                .with_contents(proto::CheckpointContents::from(
+                    sui_sdk_types::CheckpointContents::new_v1(vec![]),
+                ));
+        }
+        Some(message.with_summary(proto::CheckpointSummary::from(summary)))
     }
 }
 
@@ -233,9 +269,7 @@ impl SubscriptionService for Forked {
     }
 }
 
-#[tokio::test]
-async fn a_checkpoint_that_does_not_link_to_its_predecessor_ends_the_stream() {
-    let forked = Forked::new(8, 5);
+async fn serve_forked(forked: Forked) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let incoming = futures::stream::unfold(listener, |l| async move {
@@ -247,7 +281,13 @@ async fn a_checkpoint_that_does_not_link_to_its_predecessor_ends_the_stream() {
             .add_service(SubscriptionServiceServer::new(forked))
             .serve_with_incoming(incoming),
     );
-    let client = ChainClient::new(ClientConfig::new([format!("http://{addr}")])).unwrap();
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_checkpoint_that_does_not_link_to_its_predecessor_ends_the_stream() {
+    let url = serve_forked(Forked::new(8, 5)).await;
+    let client = ChainClient::new(ClientConfig::new([url])).unwrap();
     let mut stream = client.checkpoint_stream(0, fast());
     for expect in 0..5 {
         let c = stream.next().await.unwrap().unwrap();
@@ -262,4 +302,70 @@ async fn a_checkpoint_that_does_not_link_to_its_predecessor_ends_the_stream() {
     assert!(matches!(err, ChainError::Malformed { .. }), "{err}");
     assert!(err.to_string().contains("does not follow"), "{err}");
     assert!(stream.next().await.is_none());
+}
+
+fn validator(seed: u8) -> Bls12381PrivateKey {
+    Bls12381PrivateKey::new([seed; 32]).unwrap()
+}
+
+/// The `[chain]` section of a follower pinned to `key`, pointing at `url`.
+fn pinned_to(url: &str, key: &Bls12381PrivateKey) -> crate::config::ChainConfig {
+    let mut config = crate::config::ChainConfig::new(
+        vec![url.to_owned()],
+        "0x3a1".parse().unwrap(),
+        "0xf10e".parse().unwrap(),
+    );
+    config.validator_keys = vec![key.public_key()];
+    config
+}
+
+/// The stream as a follower gets it: trust from the client's `[chain]`.
+fn from_config() -> StreamConfig {
+    StreamConfig {
+        trust: None,
+        ..fast()
+    }
+}
+
+#[tokio::test]
+async fn a_pinned_follower_refuses_a_checkpoint_certified_by_another_key() {
+    let genuine = validator(0x11);
+    let forger = validator(0x22);
+    let url = serve_forked(Forked::signed(4, validator(0x22))).await;
+
+    // Control: pinned to the key that signed them, the same checkpoints
+    // are delivered (so the refusal below is about the key alone).
+    let config = pinned_to(&url, &forger);
+    let client = ChainClient::new(config.client_config().unwrap()).unwrap();
+    let mut stream = client.checkpoint_stream(0, from_config());
+    for expect in 0..4 {
+        let c = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.sequence_number, expect);
+    }
+
+    // Pinned to the genesis key: the forged first checkpoint is refused
+    // with the reason, and nothing is delivered after it.
+    let config = pinned_to(&url, &genuine);
+    let client = ChainClient::new(config.client_config().unwrap()).unwrap();
+    let mut stream = client.checkpoint_stream(0, from_config());
+    let err = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, ChainError::Uncertified { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("untrusted checkpoint"), "{text}");
+    assert!(text.contains("checkpoint 0"), "{text}");
+    assert!(text.contains("bad signature"), "{text}");
+    assert!(stream.next().await.is_none(), "the stream does not advance");
+
+    // A stream that names its own trust overrides the client's pin.
+    let mut unverified = client.checkpoint_stream(0, fast());
+    let c = unverified.next().await.unwrap().unwrap();
+    assert_eq!(c.sequence_number, 0);
 }

@@ -14,10 +14,10 @@
 
 use std::sync::Arc;
 
+use floe_chain::floe::Floe;
 use floe_chain::floe::endpoints::{EndpointCache, EndpointMap};
-use floe_chain::floe::{Floe, FloeIds};
 use floe_chain::sui_sdk_types::Address;
-use floe_chain::{ChainClient, KeyPair, Keystore};
+use floe_chain::{KeyPair, Keystore};
 use floe_core::EncodingConfig;
 use floe_core::bls::BlsPublicKey;
 use floe_core::committee::Committee;
@@ -109,34 +109,9 @@ impl Client {
     /// or empty keystore leaves the client read-only.
     pub async fn connect(config: ClientConfig) -> Result<Self> {
         config.validate()?;
-        let chain = ChainClient::new(floe_chain::ClientConfig::new(
-            config.chain.endpoints.iter().cloned(),
-        ))?;
-        let ids = match (
-            config.chain.system,
-            config.chain.treasury,
-            config.chain.staking,
-        ) {
-            (Some(system), Some(treasury), Some(staking)) => FloeIds {
-                wal_package: config.chain.wal_package,
-                floe_package: config.chain.floe_package,
-                system,
-                treasury,
-                staking,
-            },
-            _ => {
-                let mut ids =
-                    FloeIds::discover(&chain, config.chain.wal_package, config.chain.floe_package)
-                        .await?;
-                ids.system = config.chain.system.unwrap_or(ids.system);
-                ids.treasury = config.chain.treasury.unwrap_or(ids.treasury);
-                ids.staking = config.chain.staking.unwrap_or(ids.staking);
-                ids
-            }
-        };
         let wallet = open_wallet(&config)?;
         let http = http_client(&config.limits).map_err(|e| ClientError::Http(e.to_string()))?;
-        let floe = Floe::new(chain, ids);
+        let floe = floe_chain::connect(&config.chain).await?;
         let endpoints = EndpointCache::new(floe.clone(), config.discovery, config.overrides()?);
         Ok(Self {
             permits: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),

@@ -13,6 +13,8 @@
 //!   floe_package: "0xf10e"
 //!   system: "0x…"      # optional: the shared floe::system::System
 //!   treasury: "0x…"    # optional: the shared wal::wal::ProtectedTreasury
+//!   staking: "0x…"     # optional: the shared floe::staking::Staking
+//!   validator_keys: ["kZ…"]  # optional: the genesis validator key(s), base64
 //! wallet:
 //!   keystore: sui.keystore   # Sui CLI keystore; relative to this file's directory
 //!   address: "0x…"           # optional: which key of the keystore (default: the first)
@@ -35,9 +37,12 @@
 //!   read_hedge_ms: 1500                    # default: request_timeout_ms / 20, within 250..=2000
 //! ```
 //!
-//! When `system`/`treasury` are absent they are discovered in the genesis
-//! checkpoint ([`floe_chain::floe::FloeIds::discover`]), which works on the
-//! devnet; on another chain give them. Unknown keys are rejected so a typo
+//! `chain:` is [`floe_chain::ChainConfig`], the `[chain]` section of the
+//! services: `system`/`treasury`/`staking` that are absent are discovered
+//! in the genesis checkpoint ([`floe_chain::floe::FloeIds::discover`]),
+//! which works on the devnet; on another chain give them. With
+//! `validator_keys`, connecting fails unless the endpoint's validator
+//! committee is the pinned one. Unknown keys are rejected so a typo
 //! does not silently fall back to a default; so is `nodes:`, the list of
 //! node endpoints earlier versions read (ignoring it would silently send a
 //! test's requests past its proxy).
@@ -117,26 +122,8 @@ pub struct ClientConfig {
     pub limits: ClientLimits,
 }
 
-/// `chain:`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainSection {
-    /// gRPC endpoints (Sui gRPC v2), in order of preference.
-    pub endpoints: Vec<String>,
-    /// The `wal` package id.
-    pub wal_package: Address,
-    /// The `floe` package id.
-    pub floe_package: Address,
-    /// The shared `System`; discovered from genesis when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system: Option<Address>,
-    /// The shared `ProtectedTreasury`; discovered from genesis when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub treasury: Option<Address>,
-    /// The shared `Staking`; discovered from genesis when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub staking: Option<Address>,
-}
+/// `chain:`: the section every service reads (`[chain]` in their TOML).
+pub use floe_chain::ChainConfig as ChainSection;
 
 /// `wallet:`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -306,8 +293,8 @@ impl ClientConfig {
     /// listed twice, limits non-zero.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
-        if self.chain.endpoints.is_empty() {
-            return invalid("chain.endpoints is empty".into());
+        if let Err(e) = self.chain.validate() {
+            return invalid(e.to_string());
         }
         if self.removed_nodes.is_some() {
             return invalid(
@@ -396,14 +383,11 @@ mod tests {
 
     fn sample() -> ClientConfig {
         ClientConfig {
-            chain: ChainSection {
-                endpoints: vec!["http://127.0.0.1:9000".into()],
-                wal_package: "0x3a1".parse().unwrap(),
-                floe_package: "0xf10e".parse().unwrap(),
-                system: None,
-                treasury: None,
-                staking: None,
-            },
+            chain: ChainSection::new(
+                vec!["http://127.0.0.1:9000".into()],
+                "0x3a1".parse().unwrap(),
+                "0xf10e".parse().unwrap(),
+            ),
             wallet: WalletSection {
                 keystore: "sui.keystore".into(),
                 address: None,

@@ -7,6 +7,16 @@ use floe_core::BlobId;
 
 use crate::config::ConfigError;
 
+impl From<floe_chain::ConnectError> for ClientError {
+    fn from(e: floe_chain::ConnectError) -> Self {
+        match e {
+            // Kept as `Floe` so `is_transient` and status mapping see it.
+            floe_chain::ConnectError::Floe(e) => Self::Floe(e),
+            other => Self::Connect(other),
+        }
+    }
+}
+
 /// Errors of the client SDK.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -16,6 +26,10 @@ pub enum ClientError {
     Chain(#[from] ChainError),
     #[error(transparent)]
     Floe(#[from] FloeError),
+    /// `chain:` is unusable, or the chain is not certified by its pinned
+    /// `validator_keys` (chain failures are [`ClientError::Floe`]).
+    #[error(transparent)]
+    Connect(floe_chain::ConnectError),
     #[error("wallet: {0}")]
     Wallet(String),
     #[error("encoding: {0}")]

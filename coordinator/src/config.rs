@@ -8,9 +8,12 @@
 //! endpoints = ["http://127.0.0.1:9000"]
 //! wal_package = "0x3a1"
 //! floe_package = "0xf10e"
-//! # system = "0x..."                  # optional, all three: found in the
-//! # treasury = "0x..."                # genesis checkpoint otherwise
+//! # system = "0x..."                  # optional, each on its own: found in
+//! # treasury = "0x..."                # the genesis checkpoint otherwise
 //! # staking = "0x..."
+//! validator_keys = ["kZ..."]          # genesis validator key(s): checkpoints
+//! #                                   # are verified against them
+//! # [chain] is floe_chain::ChainConfig, shared with node, indexer and client.
 //!
 //! # data_dir = "/var/lib/floe/coordinator"  # follower cursor and reports;
 //! #                                   # without it, replay from genesis
@@ -38,8 +41,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use floe_chain::ChainConfig;
 use floe_chain::sui_sdk_types::Address;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Bounds on `poll_ms`: below 50 ms the chain is polled for nothing; above
 /// a minute an epoch step could be noticed very late.
@@ -50,8 +54,8 @@ pub const POLL_MS_RANGE: std::ops::RangeInclusive<u64> = 50..=60_000;
 pub enum ConfigError {
     #[error("config: {0}")]
     Parse(String),
-    #[error("config: [chain] endpoints is empty")]
-    NoEndpoint,
+    #[error("config: {0}")]
+    Chain(#[from] floe_chain::ChainConfigError),
     #[error("config: poll_ms = {0} is outside 50..=60000")]
     Poll(u64),
     #[error("config: {0}")]
@@ -65,7 +69,7 @@ pub enum ConfigError {
 }
 
 /// The whole file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoordinatorConfig {
     /// Address of the health/status/metrics endpoint.
@@ -74,21 +78,28 @@ pub struct CoordinatorConfig {
     /// Longest sleep between two reads of the chain (ms).
     #[serde(default = "default_poll")]
     pub poll_ms: u64,
-    pub chain: ChainSection,
+    pub chain: ChainConfig,
     pub wallet: WalletSection,
     /// Where the follower keeps its cursor and reports.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
     /// How long after an epoch change started a node that has not sent
     /// `epoch_sync_done` counts as late (ms).
     #[serde(default = "default_sync_grace")]
     pub sync_grace_ms: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default_renewal")]
     pub renewal: crate::renewal::RenewalConfig,
 }
 
+fn is_default_renewal(renewal: &crate::renewal::RenewalConfig) -> bool {
+    *renewal == crate::renewal::RenewalConfig::default()
+}
+
+/// Default of `sync_grace_ms`.
+pub const DEFAULT_SYNC_GRACE_MS: u64 = 30_000;
+
 fn default_sync_grace() -> u64 {
-    30_000
+    DEFAULT_SYNC_GRACE_MS
 }
 
 fn default_listen() -> SocketAddr {
@@ -99,37 +110,13 @@ fn default_poll() -> u64 {
     1000
 }
 
-/// `[chain]`: where the chain and floe are.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainSection {
-    pub endpoints: Vec<String>,
-    pub wal_package: String,
-    pub floe_package: String,
-    #[serde(default)]
-    pub system: Option<String>,
-    #[serde(default)]
-    pub treasury: Option<String>,
-    #[serde(default)]
-    pub staking: Option<String>,
-}
-
 /// `[wallet]`: the key that signs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WalletSection {
     pub keystore: PathBuf,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
-}
-
-/// The parsed object ids of `[chain]`.
-#[derive(Debug, Clone, Copy)]
-pub struct ChainIds {
-    pub wal_package: Address,
-    pub floe_package: Address,
-    /// `(system, treasury, staking)` when all three are configured.
-    pub objects: Option<(Address, Address, Address)>,
 }
 
 fn address(field: &'static str, value: &str) -> Result<Address, ConfigError> {
@@ -150,34 +137,13 @@ impl CoordinatorConfig {
 
     /// Checks values serde cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.chain.endpoints.is_empty() {
-            return Err(ConfigError::NoEndpoint);
-        }
+        self.chain.validate()?;
         if !POLL_MS_RANGE.contains(&self.poll_ms) {
             return Err(ConfigError::Poll(self.poll_ms));
         }
         self.renewal.validate().map_err(ConfigError::Renewal)?;
-        self.chain_ids()?;
         self.wallet_address()?;
         Ok(())
-    }
-
-    /// The configured chain ids.
-    pub fn chain_ids(&self) -> Result<ChainIds, ConfigError> {
-        let c = &self.chain;
-        let objects = match (&c.system, &c.treasury, &c.staking) {
-            (Some(s), Some(t), Some(k)) => Some((
-                address("system", s)?,
-                address("treasury", t)?,
-                address("staking", k)?,
-            )),
-            _ => None,
-        };
-        Ok(ChainIds {
-            wal_package: address("wal_package", &c.wal_package)?,
-            floe_package: address("floe_package", &c.floe_package)?,
-            objects,
-        })
     }
 
     /// The configured signer address, if any.
@@ -209,7 +175,7 @@ mod tests {
         let c = CoordinatorConfig::from_toml(GOOD).expect("valid");
         assert_eq!(c.poll_ms, 500);
         assert_eq!(c.listen, default_listen());
-        assert!(c.chain_ids().expect("ids").objects.is_none());
+        assert!(c.chain.configured_ids().is_none());
         assert!(c.data_dir.is_none());
         assert_eq!(c.renewal, crate::renewal::RenewalConfig::default());
         let renewal = format!("{GOOD}\n[renewal]\nhorizon_epochs = 1\nextend_epochs = 1");
@@ -232,13 +198,18 @@ mod tests {
         let no_endpoint = GOOD.replace(r#"["http://127.0.0.1:9000"]"#, "[]");
         assert!(matches!(
             CoordinatorConfig::from_toml(&no_endpoint),
-            Err(ConfigError::NoEndpoint)
+            Err(ConfigError::Chain(
+                floe_chain::ChainConfigError::NoEndpoints
+            ))
         ));
         let bad_pkg = GOOD.replace("0xf10e", "floe");
         let err = CoordinatorConfig::from_toml(&bad_pkg)
             .unwrap_err()
             .to_string();
         assert!(err.contains("floe_package"), "{err}");
+        let typo = GOOD.replace("floe_package", "floe_pkg");
+        let err = CoordinatorConfig::from_toml(&typo).unwrap_err().to_string();
+        assert!(err.contains("unknown field `floe_pkg`"), "{err}");
         let unknown = format!("{GOOD}\nsurprise = 1");
         assert!(matches!(
             CoordinatorConfig::from_toml(&unknown),

@@ -50,9 +50,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use floe_chain::floe::{Floe, FloeError, FloeIds};
+use floe_chain::floe::{Floe, FloeError};
 use floe_chain::keystore::{KeyPair, Keystore};
-use floe_chain::{ChainClient, ClientConfig};
 
 pub use config::CoordinatorConfig;
 use driver::{DriverStatus, SharedStatus};
@@ -67,6 +66,8 @@ pub enum CoordinatorError {
     Wallet { path: String, reason: String },
     #[error("chain: {0}")]
     Chain(#[from] FloeError),
+    #[error("chain: {0}")]
+    Connect(#[from] floe_chain::ConnectError),
     #[error("state in {path}: {reason}")]
     State { path: String, reason: String },
     #[error("binding {addr}: {source}")]
@@ -98,20 +99,7 @@ impl Coordinator {
     pub async fn start(config: &CoordinatorConfig) -> Result<Self, CoordinatorError> {
         config.validate()?;
         let key = open_key(config)?;
-        let ids = config.chain_ids()?;
-        let client = ChainClient::new(ClientConfig::new(config.chain.endpoints.iter().cloned()))
-            .map_err(FloeError::from)?;
-        let ids = match ids.objects {
-            Some((system, treasury, staking)) => FloeIds {
-                wal_package: ids.wal_package,
-                floe_package: ids.floe_package,
-                system,
-                treasury,
-                staking,
-            },
-            None => FloeIds::discover(&client, ids.wal_package, ids.floe_package).await?,
-        };
-        let floe = Floe::new(client, ids);
+        let floe = floe_chain::connect(&config.chain).await?;
         let state = match &config.data_dir {
             Some(dir) => follow::load(dir).map_err(|reason| CoordinatorError::State {
                 path: dir.display().to_string(),

@@ -11,8 +11,12 @@
 //! endpoints = ["http://127.0.0.1:9000"]
 //! wal_package = "0x3a1"
 //! floe_package = "0xf10e"
-//! # system = "0x..."                  # optional; found in the genesis checkpoint otherwise
-//! # treasury = "0x..."
+//! # system = "0x..."                  # optional, each on its own; found in the
+//! # treasury = "0x..."                # genesis checkpoint otherwise
+//! # staking = "0x..."
+//! validator_keys = ["kZ..."]          # genesis validator key(s): checkpoints
+//! #                                   # are verified against them
+//! # [chain] is floe_chain::ChainConfig, shared with node, coordinator and client.
 //!
 //! [api]                               # the explorer API's own bounds
 //! max_connections = 8                 # its database pool, apart from the committer's
@@ -30,27 +34,28 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use floe_chain::ChainConfig;
+use serde::{Deserialize, Serialize};
 
 /// The whole file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IndexerConfig {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     pub data_dir: PathBuf,
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    pub chain: ChainSection,
-    #[serde(default)]
+    pub chain: ChainConfig,
+    #[serde(default, skip_serializing_if = "PipelineConfig::is_default")]
     pub pipeline: PipelineConfig,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "ApiLimits::is_default")]
     pub api: ApiLimits,
 }
 
 /// Bounds of the explorer API, so readers can neither starve the
 /// committer of connections nor pile up without limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ApiLimits {
     /// Connections of the API's own pool (the committer has its own).
@@ -60,6 +65,12 @@ pub struct ApiLimits {
     pub request_timeout_ms: u64,
     /// Requests served at once; more are answered 503 at once.
     pub max_concurrent_requests: usize,
+}
+
+impl ApiLimits {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for ApiLimits {
@@ -80,23 +91,8 @@ fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8090))
 }
 
-/// Where the chain and floe are.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainSection {
-    pub endpoints: Vec<String>,
-    pub wal_package: String,
-    pub floe_package: String,
-    #[serde(default)]
-    pub system: Option<String>,
-    #[serde(default)]
-    pub treasury: Option<String>,
-    #[serde(default)]
-    pub staking: Option<String>,
-}
-
 /// Batching and backpressure.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PipelineConfig {
     pub batch_checkpoints: usize,
@@ -104,6 +100,12 @@ pub struct PipelineConfig {
     pub batch_timeout_ms: u64,
     pub buffer: usize,
     pub start_checkpoint: u64,
+}
+
+impl PipelineConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for PipelineConfig {
@@ -162,9 +164,7 @@ impl IndexerConfig {
         if !(1..=3_600_000).contains(&a.request_timeout_ms) {
             return Err("api.request_timeout_ms must be 1..=3600000".into());
         }
-        if self.chain.endpoints.is_empty() {
-            return Err("chain.endpoints must name at least one endpoint".into());
-        }
+        self.chain.validate().map_err(|e| e.to_string())?;
         Ok(())
     }
 }
@@ -181,15 +181,31 @@ mod tests {
         .unwrap();
         assert_eq!(c.pipeline.batch_checkpoints, 200);
         assert!(c.database_url.is_none());
-        let bad = "data_dir = \"/x\"\n[chain]\nendpoints = [\"a\"]\nwal_package = \"0x1\"\nfloe_package = \"0x2\"\n[pipeline]\nbuffer = 0\n";
+        let bad = "data_dir = \"/x\"\n[chain]\nendpoints = [\"http://a:1\"]\nwal_package = \"0x1\"\nfloe_package = \"0x2\"\n[pipeline]\nbuffer = 0\n";
         assert!(
             IndexerConfig::from_toml(bad)
                 .unwrap_err()
                 .contains("buffer")
         );
         assert!(IndexerConfig::from_toml("data_dir = 1").is_err());
+        let typo = bad
+            .replace("[pipeline]\nbuffer = 0\n", "")
+            .replace("[chain]\n", "[chain]\nsystm = \"0x1\"\n");
+        assert!(
+            IndexerConfig::from_toml(&typo)
+                .unwrap_err()
+                .contains("unknown field `systm`")
+        );
+        let not_url = bad
+            .replace("http://a:1", "a")
+            .replace("[pipeline]\nbuffer = 0\n", "");
+        assert!(
+            IndexerConfig::from_toml(&not_url)
+                .unwrap_err()
+                .contains("[chain] endpoints")
+        );
         assert_eq!(c.api, ApiLimits::default());
-        let api = "data_dir = \"/x\"\n[chain]\nendpoints = [\"a\"]\nwal_package = \"0x1\"\nfloe_package = \"0x2\"\n[api]\nmax_connections = 3\n";
+        let api = "data_dir = \"/x\"\n[chain]\nendpoints = [\"http://a:1\"]\nwal_package = \"0x1\"\nfloe_package = \"0x2\"\n[api]\nmax_connections = 3\n";
         assert_eq!(
             IndexerConfig::from_toml(api).unwrap().api.max_connections,
             3

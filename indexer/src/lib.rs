@@ -24,9 +24,8 @@ pub mod snapshot;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use floe_chain::floe::{Floe, FloeError, FloeIds};
-use floe_chain::sui_sdk_types::Address;
-use floe_chain::{ChainClient, ChainError, ClientConfig};
+use floe_chain::ChainError;
+use floe_chain::floe::FloeError;
 use sqlx::PgPool;
 
 pub use config::{ApiLimits, IndexerConfig, PipelineConfig};
@@ -50,6 +49,8 @@ pub enum IndexerError {
     Chain(#[from] ChainError),
     #[error("floe on chain: {0}")]
     Floe(#[from] FloeError),
+    #[error("chain: {0}")]
+    Connect(#[from] floe_chain::ConnectError),
     #[error("config: {0}")]
     Config(String),
     #[error(transparent)]
@@ -61,11 +62,6 @@ pub enum IndexerError {
     },
     #[error("postgres: {0}")]
     Db(#[from] sqlx::Error),
-}
-
-fn address(field: &str, raw: &str) -> Result<Address, IndexerError> {
-    raw.parse()
-        .map_err(|e| IndexerError::Config(format!("chain.{field} {raw:?}: {e}")))
 }
 
 /// Applies the migrations (idempotent).
@@ -94,21 +90,9 @@ impl Indexer {
         let (pool, managed) =
             postgres::connect(config.database_url.as_deref(), &config.data_dir, 8).await?;
         migrate(&pool).await?;
-        let client = ChainClient::new(ClientConfig::new(config.chain.endpoints.clone()))?;
-        let wal_package = address("wal_package", &config.chain.wal_package)?;
-        let floe_package = address("floe_package", &config.chain.floe_package)?;
-        let chain = &config.chain;
-        let ids = match (&chain.system, &chain.treasury, &chain.staking) {
-            (Some(system), Some(treasury), Some(staking)) => FloeIds {
-                wal_package,
-                floe_package,
-                system: address("system", system)?,
-                treasury: address("treasury", treasury)?,
-                staking: address("staking", staking)?,
-            },
-            _ => FloeIds::discover(&client, wal_package, floe_package).await?,
-        };
-        let floe = Floe::new(client.clone(), ids);
+        let floe = floe_chain::connect(&config.chain).await?;
+        let client = floe.client.clone();
+        let (wal_package, floe_package) = (config.chain.wal_package, config.chain.floe_package);
         let info = client.service_info().await?;
         let chain_id = info
             .chain_id

@@ -12,10 +12,13 @@
 //! endpoints = ["http://127.0.0.1:9000"]   # gRPC, tried in order (failover)
 //! wal_package = "0x3a1"
 //! floe_package = "0xf10e"
-//! # system = "0x…"                # optional; found in the genesis checkpoint
-//! # treasury = "0x…"              # (FloeIds::discover) when absent
-//! # staking = "0x…"               # (all three or none)
-//! # committee_refresh_ms = 10000  # re-read the committee this often
+//! # system = "0x…"                # optional, each on its own; the others are
+//! # treasury = "0x…"              # found in the genesis checkpoint
+//! # staking = "0x…"
+//! validator_keys = ["kZ…"]         # the genesis validator key(s), base64:
+//! #                                # checkpoints are verified against them
+//! # committee_refresh_ms = 10000  # (node only) re-read the committee this often
+//! # [chain] is floe_chain::ChainConfig (see its docs) plus committee_refresh_ms.
 //!
 //! # Peers are found on chain: each committee member's `network_address`
 //! # in its staking pool (floe_chain::floe::endpoints). All optional:
@@ -84,7 +87,7 @@ use std::path::PathBuf;
 use floe_chain::floe::endpoints::{DiscoveryConfig, check_override_url};
 use floe_chain::sui_sdk_types::Address;
 use floe_core::bls::BlsPublicKey;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Default REST port, as Walrus's.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9185";
@@ -95,19 +98,9 @@ pub enum ConfigError {
     /// Neither or both of `[chain]` and `[committee]`.
     #[error("give exactly one of [chain] (follow the chain) and [committee] (static test mode)")]
     Mode,
-    /// A hex address does not parse.
-    #[error("[chain] {field}: {value:?} is not an address: {reason}")]
-    Address {
-        /// Which key.
-        field: &'static str,
-        /// Its value.
-        value: String,
-        /// Why.
-        reason: String,
-    },
-    /// `[chain] endpoints` is empty.
-    #[error("[chain] endpoints is empty")]
-    NoEndpoints,
+    /// `[chain]` is unusable.
+    #[error(transparent)]
+    Chain(#[from] floe_chain::ChainConfigError),
     /// A peer override's key or url is unusable.
     #[error("[[peer_overrides]] entry {index}: {reason}")]
     Peer {
@@ -136,7 +129,7 @@ pub enum ConfigError {
 }
 
 /// The whole file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
     /// Directory of the durable store.
@@ -148,28 +141,28 @@ pub struct NodeConfig {
     /// resolved against the config file's directory by the binary.
     pub bls_key_file: PathBuf,
     /// The chain to follow.
-    #[serde(default)]
-    pub chain: Option<ChainConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<NodeChainConfig>,
     /// How peers' endpoints are read from the chain.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "DiscoveryConfig::is_default")]
     pub discovery: DiscoveryConfig,
     /// Tests only: endpoints that replace the chain's for these keys.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peer_overrides: Vec<PeerConfig>,
     /// `[[peers]]` of earlier versions, present only to be refused.
-    #[serde(default, rename = "peers")]
+    #[serde(default, rename = "peers", skip_serializing)]
     pub removed_peers: Option<RemovedField>,
     /// Static committee (test mode without a chain).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub committee: Option<CommitteeConfig>,
     /// Self-healing bounds.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "RecoveryConfig::is_default")]
     pub recovery: RecoveryConfig,
     /// Bounds on what clients can make the node do.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
     /// The operator's Sui key and `StorageNodeCap` (reports sync done).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<OperatorConfig>,
 }
 
@@ -177,12 +170,7 @@ impl NodeConfig {
     /// Checks what serde cannot: one mode, parsable addresses and keys.
     pub fn validate(&self) -> Result<(), ConfigError> {
         match (&self.chain, &self.committee) {
-            (Some(chain), None) => {
-                chain.ids()?;
-                if chain.endpoints.is_empty() {
-                    return Err(ConfigError::NoEndpoints);
-                }
-            }
+            (Some(chain), None) => chain.chain.validate()?,
             (None, Some(_)) => {}
             _ => return Err(ConfigError::Mode),
         }
@@ -245,7 +233,7 @@ impl NodeConfig {
 }
 
 /// `[operator]`: the Sui account that owns the node's `StorageNodeCap`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorConfig {
     /// A keystore in the Sui CLI format (JSON array of base64
@@ -256,7 +244,7 @@ pub struct OperatorConfig {
     pub address: String,
     /// The `StorageNodeCap` object id; looked up by owner and node id when
     /// absent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap: Option<String>,
 }
 
@@ -281,79 +269,56 @@ fn default_listen() -> SocketAddr {
         .expect("default listen address parses")
 }
 
-/// `[chain]`: where floe lives.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainConfig {
-    /// gRPC endpoints (`http://host:port`), tried in order.
-    pub endpoints: Vec<String>,
-    /// The `wal` package, hex.
-    pub wal_package: String,
-    /// The `floe` package, hex; only events of this package are applied.
-    pub floe_package: String,
-    /// The shared `System` object; discovered in genesis when absent.
-    #[serde(default)]
-    pub system: Option<String>,
-    /// The shared `ProtectedTreasury`; discovered with `system`.
-    #[serde(default)]
-    pub treasury: Option<String>,
-    /// The shared `Staking`; discovered with `system`.
-    #[serde(default)]
-    pub staking: Option<String>,
+/// `[chain]` of a node: the section every service reads
+/// ([`floe_chain::ChainConfig`]) plus `committee_refresh_ms`, which only
+/// the node reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeChainConfig {
+    /// Endpoints, floe's ids and the pinned validator keys.
+    #[serde(flatten)]
+    pub chain: floe_chain::ChainConfig,
     /// How often (ms) the node re-reads the committee (`System` and
     /// `Staking`). `EpochChangeStart` events trigger the read at once; the
     /// periodic one is the fallback that cannot miss an epoch change.
-    #[serde(default = "default_refresh")]
+    #[serde(skip_serializing_if = "is_default_refresh")]
     pub committee_refresh_ms: u64,
 }
 
-fn default_refresh() -> u64 {
-    10_000
+fn is_default_refresh(ms: &u64) -> bool {
+    *ms == DEFAULT_COMMITTEE_REFRESH_MS
 }
 
-/// The parsed addresses of `[chain]`.
-#[derive(Debug, Clone, Copy)]
-pub struct ChainIds {
-    /// `wal` package.
-    pub wal_package: Address,
-    /// `floe` package.
-    pub floe_package: Address,
-    /// `System`, if configured.
-    pub system: Option<Address>,
-    /// `ProtectedTreasury`, if configured.
-    pub treasury: Option<Address>,
-    /// `Staking`, if configured.
-    pub staking: Option<Address>,
+/// Default of [`NodeChainConfig::committee_refresh_ms`].
+pub const DEFAULT_COMMITTEE_REFRESH_MS: u64 = 10_000;
+
+impl NodeChainConfig {
+    /// The shared section with the default refresh.
+    pub fn new(chain: floe_chain::ChainConfig) -> Self {
+        Self {
+            chain,
+            committee_refresh_ms: DEFAULT_COMMITTEE_REFRESH_MS,
+        }
+    }
 }
 
-impl ChainConfig {
-    /// Parses the configured addresses.
-    pub fn ids(&self) -> Result<ChainIds, ConfigError> {
-        let parse = |field: &'static str, value: &str| {
-            value.parse::<Address>().map_err(|e| ConfigError::Address {
-                field,
-                value: value.to_owned(),
-                reason: e.to_string(),
-            })
+impl<'de> Deserialize<'de> for NodeChainConfig {
+    /// Takes the node's own key out, then reads the rest strictly as the
+    /// shared section (serde's `flatten` would lose `deny_unknown_fields`,
+    /// so a misspelled key would be silently ignored).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut table = toml::Table::deserialize(d)?;
+        let committee_refresh_ms = match table.remove("committee_refresh_ms") {
+            None => DEFAULT_COMMITTEE_REFRESH_MS,
+            Some(value) => value
+                .try_into()
+                .map_err(|e| D::Error::custom(format!("committee_refresh_ms: {e}")))?,
         };
-        Ok(ChainIds {
-            wal_package: parse("wal_package", &self.wal_package)?,
-            floe_package: parse("floe_package", &self.floe_package)?,
-            system: self
-                .system
-                .as_deref()
-                .map(|v| parse("system", v))
-                .transpose()?,
-            treasury: self
-                .treasury
-                .as_deref()
-                .map(|v| parse("treasury", v))
-                .transpose()?,
-            staking: self
-                .staking
-                .as_deref()
-                .map(|v| parse("staking", v))
-                .transpose()?,
+        let chain = floe_chain::ChainConfig::deserialize(toml::Value::Table(table))
+            .map_err(|e| D::Error::custom(e.message()))?;
+        Ok(Self {
+            chain,
+            committee_refresh_ms,
         })
     }
 }
@@ -370,7 +335,7 @@ impl<'de> Deserialize<'de> for RemovedField {
 }
 
 /// `[[peer_overrides]]`: one node's REST endpoint, replacing the chain's.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeerConfig {
     /// Hex of the member's 48-byte compressed BLS public key.
@@ -390,7 +355,7 @@ impl PeerConfig {
 }
 
 /// `[committee]` (static test mode only).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommitteeConfig {
     /// Current epoch.
@@ -402,7 +367,7 @@ pub struct CommitteeConfig {
 }
 
 /// `[recovery]`: how hard and how wide self-healing works.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecoveryConfig {
     /// Blobs recovered at the same time (each asks every peer at once);
@@ -421,6 +386,10 @@ pub struct RecoveryConfig {
 }
 
 impl RecoveryConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
     /// The pause before retry `attempt` (1-based): `initial_backoff_ms`
     /// doubled per attempt, capped at `max_backoff_ms`. Shared by recovery
     /// and shard sync.
@@ -445,7 +414,7 @@ impl Default for RecoveryConfig {
 }
 
 /// `[limits]`: every size, count and wait an outsider can influence.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Largest request body; larger ones get 413. The default fits a
@@ -480,6 +449,12 @@ pub struct Limits {
     /// Longest wait a confirmation request may ask for
     /// (`wait_for_registration=true&wait_millis=N` is capped to this).
     pub max_registration_wait_ms: u64,
+}
+
+impl Limits {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for Limits {
@@ -578,6 +553,53 @@ mod tests {
         assert!(bad.contains("[[peer_overrides]] entry 0"), "{bad}");
         let zero = parse("[discovery]\nrefresh_ms = 0\n").unwrap_err();
         assert!(zero.contains("[discovery]"), "{zero}");
+    }
+
+    #[test]
+    fn chain_section_is_the_shared_one_plus_the_refresh() {
+        let config = parse("").unwrap();
+        let chain = config.chain.as_ref().unwrap();
+        assert_eq!(chain.committee_refresh_ms, DEFAULT_COMMITTEE_REFRESH_MS);
+        assert!(chain.chain.validator_keys.is_empty());
+        let text = BASE.replace(
+            "[chain]\n",
+            "[chain]\ncommittee_refresh_ms = 500\nstaking = \"0x5\"\n",
+        );
+        let config: NodeConfig = toml::from_str(&text).unwrap();
+        let chain = config.chain.unwrap();
+        assert_eq!(chain.committee_refresh_ms, 500);
+        assert_eq!(chain.chain.staking, Some("0x5".parse().unwrap()));
+        assert_eq!(chain.chain.system, None, "the others are discovered");
+        // A misspelled key is refused, not ignored.
+        let typo = BASE.replace("[chain]\n", "[chain]\ncommitee_refresh_ms = 500\n");
+        let err = toml::from_str::<NodeConfig>(&typo).unwrap_err().to_string();
+        assert!(err.contains("unknown field `commitee_refresh_ms`"), "{err}");
+        let bad = BASE.replace("[chain]\n", "[chain]\ncommittee_refresh_ms = \"x\"\n");
+        let err = toml::from_str::<NodeConfig>(&bad).unwrap_err().to_string();
+        assert!(err.contains("committee_refresh_ms"), "{err}");
+        let empty: NodeConfig =
+            toml::from_str(&BASE.replace("[\"http://127.0.0.1:1\"]", "[]")).unwrap();
+        let err = empty.validate().unwrap_err().to_string();
+        assert_eq!(err, "[chain] endpoints is empty");
+    }
+
+    #[test]
+    fn serialises_what_it_parses() {
+        let mut config = parse(
+            "[operator]\nkeystore = \"/k/sui.keystore\"\naddress = \"0xabc\"\n[limits]\nmax_symbol_targets = 7\n",
+        )
+        .unwrap();
+        config.chain.as_mut().unwrap().committee_refresh_ms = 1234;
+        let text = toml::to_string(&config).unwrap();
+        assert!(
+            !text.contains("[recovery]"),
+            "defaults are not written: {text}"
+        );
+        let back: NodeConfig = toml::from_str(&text).unwrap();
+        back.validate().unwrap();
+        assert_eq!(back.chain, config.chain);
+        assert_eq!(back.limits, config.limits);
+        assert_eq!(back.operator, config.operator);
     }
 
     #[test]

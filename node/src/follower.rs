@@ -29,7 +29,7 @@ use floe_core::BlobId;
 use tokio::sync::Notify;
 
 use crate::api::AppState;
-use crate::config::ChainConfig;
+use crate::config::NodeChainConfig;
 use crate::epoch::{drop_expired_shards, read_view, switch};
 use crate::events::{ChainEvent, FloeEvent, floe_events};
 use crate::store::{BlobObjectInfo, ChainBatch, NodeStore, StoreError};
@@ -80,7 +80,7 @@ struct Applied {
 pub struct Follower {
     state: AppState,
     floe: Floe,
-    config: ChainConfig,
+    config: NodeChainConfig,
     recovery: Arc<Notify>,
     sync: Arc<Notify>,
     /// Chain timestamp (ms) of the last applied checkpoint, 0 before one.
@@ -101,7 +101,7 @@ impl Follower {
     pub fn new(
         state: AppState,
         floe: Floe,
-        config: ChainConfig,
+        config: NodeChainConfig,
         recovery: Arc<Notify>,
         sync: Arc<Notify>,
     ) -> Self {

@@ -6,8 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use floe_chain::floe::{Floe, FloeError, FloeIds};
-use floe_chain::{ChainClient, ClientConfig};
+use floe_chain::floe::{Floe, FloeError};
 use floe_core::bls::BlsSecretKey;
 use tokio::net::TcpListener;
 
@@ -35,6 +34,10 @@ pub enum NodeError {
     /// The chain could not be read.
     #[error("chain: {0}")]
     Chain(#[from] FloeError),
+    /// The chain could not be reached, or is not certified by the pinned
+    /// validator keys.
+    #[error("chain: {0}")]
+    Connect(#[from] floe_chain::ConnectError),
     /// The committee could not be read or applied.
     #[error(transparent)]
     Epoch(#[from] EpochError),
@@ -54,22 +57,10 @@ pub struct Node {
     config: NodeConfig,
 }
 
-/// Connects to the chain and finds floe's objects.
-pub async fn connect_floe(config: &crate::config::ChainConfig) -> Result<Floe, NodeError> {
-    let ids = config.ids()?;
-    let client = ChainClient::new(ClientConfig::new(config.endpoints.iter().cloned()))
-        .map_err(FloeError::from)?;
-    let ids = match (ids.system, ids.treasury, ids.staking) {
-        (Some(system), Some(treasury), Some(staking)) => FloeIds {
-            wal_package: ids.wal_package,
-            floe_package: ids.floe_package,
-            system,
-            treasury,
-            staking,
-        },
-        _ => FloeIds::discover(&client, ids.wal_package, ids.floe_package).await?,
-    };
-    Ok(Floe::new(client, ids))
+/// Connects to the chain and finds floe's objects ([`floe_chain::connect`],
+/// the one connection every service shares).
+pub async fn connect_floe(config: &crate::config::NodeChainConfig) -> Result<Floe, NodeError> {
+    Ok(floe_chain::connect(&config.chain).await?)
 }
 
 impl Node {

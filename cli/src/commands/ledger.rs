@@ -203,6 +203,15 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
             .latest_checkpoint()
             .map(|c| c.summary.sequence_number)
             .unwrap_or(0);
+        // Followers pin this key (`[chain] validator_keys`) to verify
+        // every checkpoint against it.
+        let validator_key = ledger
+            .validator()
+            .committee(0)
+            .members
+            .first()
+            .map(|m| m.public_key.to_string())
+            .unwrap_or_default();
         if json {
             println!(
                 "{}",
@@ -212,6 +221,7 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
                     "chain_id": chain_id,
                     "checkpoint": height,
                     "faucet": format!("http://{local}/v2/gas"),
+                    "validator_key": validator_key,
                 })
             );
         } else {
@@ -219,8 +229,9 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
                 "floe ledger listening on {local} (chain {chain_id}, checkpoint {height}); \
                  faucet: POST http://{local}/v2/gas"
             );
+            println!("validator key (followers' [chain] validator_keys): {validator_key}");
         }
-        tracing::info!(address = %local, %chain_id, checkpoint = height, "ledger started");
+        tracing::info!(address = %local, %chain_id, checkpoint = height, %validator_key, "ledger started");
         floe_ledger::server::serve(
             ledger,
             listener,

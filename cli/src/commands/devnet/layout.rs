@@ -408,63 +408,111 @@ pub fn write_node_configs(manifest: &Manifest) -> Result<()> {
 
 /// `node.toml` of one node (also of one added with `floe devnet add-node`).
 pub fn write_node_config(manifest: &Manifest, node: &NodeEntry) -> Result<()> {
-    {
-        let mut chain = toml::map::Map::new();
-        chain.insert(
-            "endpoints".into(),
-            toml::Value::Array(vec![manifest.ledger_url.clone().into()]),
+    use floe_node::config::{NodeChainConfig, NodeConfig, OperatorConfig};
+    let config = NodeConfig {
+        data_dir: node.data_dir.clone(),
+        listen: listen_of(&node.url)?,
+        bls_key_file: "node.bls".into(),
+        chain: Some(NodeChainConfig::new(chain_config(manifest)?)),
+        discovery: Default::default(),
+        peer_overrides: Vec::new(),
+        removed_peers: None,
+        committee: None,
+        recovery: Default::default(),
+        limits: Default::default(),
+        operator: Some(OperatorConfig {
+            keystore: node.operator_keystore.clone(),
+            address: node.operator.clone(),
+            cap: None,
+        }),
+    };
+    save_node_config(node, &config)
+}
+
+fn save_node_config(node: &NodeEntry, config: &floe_node::config::NodeConfig) -> Result<()> {
+    let text = format!(
+        "# floe devnet storage node {} (written by `floe devnet`).\n{}",
+        node.name,
+        toml::to_string_pretty(config)?
+    );
+    std::fs::write(&node.config, text).with_context(|| format!("writing {}", node.config.display()))
+}
+
+/// Brings node configs written by earlier versions up to date, so an
+/// existing devnet keeps starting: drops `[[peers]]` (nodes refuse it:
+/// peers are found on chain) and pins the ledger's validator key in
+/// `[chain]` when no key is pinned. Other content is kept; comments are
+/// lost.
+pub fn upgrade_node_configs(manifest: &Manifest) -> Result<()> {
+    let keys = validator_keys(manifest)?;
+    for node in &manifest.nodes {
+        let text = std::fs::read_to_string(&node.config)
+            .with_context(|| format!("reading {}", node.config.display()))?;
+        let mut config: floe_node::config::NodeConfig =
+            toml::from_str(&text).with_context(|| format!("parsing {}", node.config.display()))?;
+        let dropped_peers = config.removed_peers.take().is_some();
+        let pin = config
+            .chain
+            .as_mut()
+            .filter(|c| c.chain.validator_keys.is_empty());
+        let pinned = pin.is_some();
+        if let Some(chain) = pin {
+            chain.chain.validator_keys = keys.clone();
+        }
+        if !dropped_peers && !pinned {
+            continue;
+        }
+        tracing::info!(
+            config = %node.config.display(),
+            dropped_peers,
+            pinned,
+            "upgrading the node config (peers are found on chain; checkpoints are verified \
+             against the ledger's validator key)"
         );
-        chain.insert("wal_package".into(), manifest.wal_package.clone().into());
-        chain.insert("floe_package".into(), manifest.floe_package.clone().into());
-        let mut config = toml::map::Map::new();
-        config.insert(
-            "data_dir".into(),
-            node.data_dir.display().to_string().into(),
-        );
-        config.insert("listen".into(), listen_of(&node.url)?.to_string().into());
-        config.insert("bls_key_file".into(), "node.bls".into());
-        config.insert("chain".into(), toml::Value::Table(chain));
-        let operator = toml::map::Map::from_iter([
-            (
-                "keystore".to_owned(),
-                node.operator_keystore.display().to_string().into(),
-            ),
-            ("address".to_owned(), node.operator.clone().into()),
-        ]);
-        config.insert("operator".into(), toml::Value::Table(operator));
-        let text = format!(
-            "# floe devnet storage node {} (written by `floe devnet`).\n{}",
-            node.name,
-            toml::to_string_pretty(&toml::Value::Table(config))?
-        );
-        std::fs::write(&node.config, text)
-            .with_context(|| format!("writing {}", node.config.display()))?;
+        save_node_config(node, &config)?;
     }
     Ok(())
 }
 
-/// Removes `[[peers]]` from node configs written by earlier versions
-/// (nodes now refuse it: peers are found on chain), so an existing devnet
-/// keeps starting. Other content is kept; comments are lost.
-pub fn drop_peer_lists(manifest: &Manifest) -> Result<()> {
-    for node in &manifest.nodes {
-        let text = std::fs::read_to_string(&node.config)
-            .with_context(|| format!("reading {}", node.config.display()))?;
-        let mut config: toml::map::Map<String, toml::Value> =
-            toml::from_str(&text).with_context(|| format!("parsing {}", node.config.display()))?;
-        if config.remove("peers").is_none() {
-            continue;
-        }
-        tracing::info!(config = %node.config.display(), "dropping [[peers]]: peers are found on chain now");
-        let text = format!(
-            "# floe devnet storage node {} (written by `floe devnet`).\n{}",
-            node.name,
-            toml::to_string_pretty(&toml::Value::Table(config))?
-        );
-        std::fs::write(&node.config, text)
-            .with_context(|| format!("writing {}", node.config.display()))?;
-    }
-    Ok(())
+/// The ledger's validator key(s): the one-member committee that certifies
+/// every checkpoint. Created in the ledger's data directory if the ledger
+/// has not run yet (the ledger then loads it), so every config the devnet
+/// writes pins the key the ledger will sign with.
+pub fn validator_keys(
+    manifest: &Manifest,
+) -> Result<Vec<floe_chain::sui_sdk_types::Bls12381PublicKey>> {
+    let dir = manifest.ledger_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let validator = floe_ledger::validator::Validator::load_or_create(&dir)
+        .with_context(|| format!("the ledger's validator key in {}", dir.display()))?;
+    Ok(validator
+        .committee(0)
+        .members
+        .into_iter()
+        .map(|m| m.public_key)
+        .collect())
+}
+
+/// `[chain]` of every service and `chain:` of the client: the ledger,
+/// every floe object id known so far, and the ledger's validator key, so
+/// followers verify checkpoints against it rather than trusting the
+/// endpoint.
+pub fn chain_config(manifest: &Manifest) -> Result<floe_chain::ChainConfig> {
+    let parse = |text: &Option<String>| -> Result<Option<floe_chain::sui_sdk_types::Address>> {
+        text.as_deref()
+            .map(|t| t.parse().with_context(|| format!("object id {t}")))
+            .transpose()
+    };
+    let mut chain = floe_chain::ChainConfig::new(
+        vec![manifest.ledger_url.clone()],
+        manifest.wal_package.parse()?,
+        manifest.floe_package.parse()?,
+    );
+    chain.system = parse(&manifest.system_object)?;
+    chain.treasury = parse(&manifest.treasury_object)?;
+    chain.staking = parse(&manifest.staking_object)?;
+    chain.validator_keys = validator_keys(manifest)?;
+    Ok(chain)
 }
 
 /// A floe object id recorded in the manifest.
@@ -491,63 +539,31 @@ pub fn service_key(path: &Path, alias: &str) -> Result<floe_chain::sui_sdk_types
     Ok(address)
 }
 
-/// `[chain]` of a service config: the ledger and every floe object id
-/// known so far.
-fn chain_table(manifest: &Manifest) -> toml::map::Map<String, toml::Value> {
-    let mut chain = toml::map::Map::new();
-    chain.insert(
-        "endpoints".into(),
-        toml::Value::Array(vec![manifest.ledger_url.clone().into()]),
-    );
-    chain.insert("wal_package".into(), manifest.wal_package.clone().into());
-    chain.insert("floe_package".into(), manifest.floe_package.clone().into());
-    for (key, value) in [
-        ("system", &manifest.system_object),
-        ("treasury", &manifest.treasury_object),
-        ("staking", &manifest.staking_object),
-    ] {
-        if let Some(value) = value {
-            chain.insert(key.into(), value.clone().into());
-        }
-    }
-    chain
-}
-
 /// `coordinator/coordinator.toml`: the chain, its gas key and its port.
 pub fn write_coordinator_config(manifest: &Manifest) -> Result<PathBuf> {
-    let mut wallet = toml::map::Map::new();
-    wallet.insert(
-        "keystore".into(),
-        manifest.coordinator_keystore.display().to_string().into(),
-    );
-    let mut config = toml::map::Map::new();
-    config.insert(
-        "listen".into(),
-        listen_of(&manifest.coordinator_url)?.to_string().into(),
-    );
-    // Epoch steps are due at exact times; poll often on short epochs.
-    let poll_ms = (manifest.epoch_duration_ms / 20).clamp(100, 1_000);
-    config.insert("poll_ms".into(), toml::Value::Integer(poll_ms as i64));
-    // The follower's cursor and reports survive restarts of the devnet.
-    config.insert(
-        "data_dir".into(),
-        manifest
-            .data_dir
-            .join("coordinator")
-            .join("state")
-            .display()
-            .to_string()
-            .into(),
-    );
-    config.insert("chain".into(), toml::Value::Table(chain_table(manifest)));
-    config.insert("wallet".into(), toml::Value::Table(wallet));
+    use floe_coordinator::config::{CoordinatorConfig, WalletSection};
+    let config = CoordinatorConfig {
+        listen: listen_of(&manifest.coordinator_url)?,
+        // Epoch steps are due at exact times; poll often on short epochs.
+        poll_ms: (manifest.epoch_duration_ms / 20).clamp(100, 1_000),
+        chain: chain_config(manifest)?,
+        wallet: WalletSection {
+            keystore: manifest.coordinator_keystore.clone(),
+            address: None,
+        },
+        // The follower's cursor and reports survive restarts of the devnet.
+        data_dir: Some(manifest.data_dir.join("coordinator").join("state")),
+        sync_grace_ms: floe_coordinator::config::DEFAULT_SYNC_GRACE_MS,
+        renewal: Default::default(),
+    };
+    config.validate()?;
     let path = manifest
         .data_dir
         .join("coordinator")
         .join("coordinator.toml");
     let text = format!(
         "# floe devnet coordinator (written by `floe devnet`).\n{}",
-        toml::to_string_pretty(&toml::Value::Table(config))?
+        toml::to_string_pretty(&config)?
     );
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
@@ -562,18 +578,18 @@ pub fn write_indexer_config(manifest: &Manifest) -> Result<Option<PathBuf>> {
     };
     let dir = manifest.data_dir.join("indexer");
     std::fs::create_dir_all(dir.join("data"))?;
-    let chain = chain_table(manifest);
-    let mut config = toml::map::Map::new();
-    config.insert(
-        "data_dir".into(),
-        dir.join("data").display().to_string().into(),
-    );
-    config.insert("listen".into(), listen_of(url)?.to_string().into());
-    config.insert("chain".into(), toml::Value::Table(chain));
+    let config = floe_indexer::IndexerConfig {
+        database_url: None,
+        data_dir: dir.join("data"),
+        listen: listen_of(url)?,
+        chain: chain_config(manifest)?,
+        pipeline: Default::default(),
+        api: Default::default(),
+    };
     let path = dir.join("indexer.toml");
     let text = format!(
         "# floe devnet indexer (written by `floe devnet`).\n{}",
-        toml::to_string_pretty(&toml::Value::Table(config))?
+        toml::to_string_pretty(&config)?
     );
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     Ok(Some(path))
@@ -583,21 +599,9 @@ pub fn write_indexer_config(manifest: &Manifest) -> Result<Option<PathBuf>> {
 /// `floe_client`'s schema (relative keystore path, so the directory can be
 /// moved). No node list: clients read node endpoints from the chain.
 pub fn write_client_config(manifest: &Manifest) -> Result<()> {
-    use floe_client::config::{ChainSection, ClientConfig, ClientLimits, WalletSection};
-    let parse = |text: &Option<String>| -> Result<Option<floe_chain::sui_sdk_types::Address>> {
-        text.as_deref()
-            .map(|t| t.parse().with_context(|| format!("object id {t}")))
-            .transpose()
-    };
+    use floe_client::config::{ClientConfig, ClientLimits, WalletSection};
     let config = ClientConfig {
-        chain: ChainSection {
-            endpoints: vec![manifest.ledger_url.clone()],
-            wal_package: manifest.wal_package.parse()?,
-            floe_package: manifest.floe_package.parse()?,
-            system: parse(&manifest.system_object)?,
-            treasury: parse(&manifest.treasury_object)?,
-            staking: parse(&manifest.staking_object)?,
-        },
+        chain: chain_config(manifest)?,
         wallet: WalletSection {
             keystore: PathBuf::from("wallet").join("sui.keystore"),
             address: Some(manifest.wallet_address.parse()?),
@@ -704,16 +708,48 @@ mod tests {
         assert!(node.get("peers").is_none(), "{text}");
         let parsed: floe_node::config::NodeConfig = toml::from_str(&text).unwrap();
         parsed.validate().unwrap();
-        // A node config of an earlier version loses its peer list at start.
+        // Every config pins the key the ledger will sign with (created
+        // in its data directory before its first start).
+        let keys = validator_keys(&manifest).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert!(manifest.ledger_dir().join("validator.key").exists());
+        assert_eq!(parsed.chain.as_ref().unwrap().chain.validator_keys, keys);
+        write_client_config(&manifest).unwrap();
+        let client = floe_client::config::ClientConfig::load(&manifest.client_config).unwrap();
+        assert_eq!(client.chain.validator_keys, keys);
+        let coordinator = write_coordinator_config(&manifest).unwrap();
+        let coordinator = floe_coordinator::CoordinatorConfig::from_toml(
+            &std::fs::read_to_string(coordinator).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(coordinator.chain.validator_keys, keys);
+        assert_eq!(
+            coordinator.chain.endpoints,
+            vec![manifest.ledger_url.clone()]
+        );
+        // A node config of an earlier version (a peer list, no pin) is
+        // brought up to date at start.
+        let mut unpinned = parsed.clone();
+        unpinned
+            .chain
+            .as_mut()
+            .unwrap()
+            .chain
+            .validator_keys
+            .clear();
         let old = format!(
-            "{text}\n[[peers]]\npublic_key = \"{}\"\nurl = \"{}\"\n",
-            manifest.nodes[0].public_key, manifest.nodes[0].url
+            "{}\n[[peers]]\npublic_key = \"{}\"\nurl = \"{}\"\n",
+            toml::to_string(&unpinned).unwrap(),
+            manifest.nodes[0].public_key,
+            manifest.nodes[0].url
         );
         std::fs::write(&manifest.nodes[1].config, old).unwrap();
-        drop_peer_lists(&manifest).unwrap();
+        upgrade_node_configs(&manifest).unwrap();
         let migrated = std::fs::read_to_string(&manifest.nodes[1].config).unwrap();
         let parsed: floe_node::config::NodeConfig = toml::from_str(&migrated).unwrap();
         parsed.validate().unwrap();
+        assert!(parsed.removed_peers.is_none(), "{migrated}");
+        assert_eq!(parsed.chain.as_ref().unwrap().chain.validator_keys, keys);
         assert_eq!(parsed.listen, listen_of(&manifest.nodes[1].url).unwrap());
         assert_eq!(
             node["operator"]["address"].as_str(),

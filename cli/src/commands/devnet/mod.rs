@@ -237,7 +237,7 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
         manifest.save()?;
     }
     layout::write_client_config(manifest)?;
-    layout::drop_peer_lists(manifest)?;
+    layout::upgrade_node_configs(manifest)?;
     if !manifest.initial_stake_done {
         stake_with_every_node(manifest, &chain).await?;
         manifest.initial_stake_done = true;
