@@ -496,23 +496,6 @@ pub async fn stats(State(s): State<ApiState>) -> Answer {
     Ok(snap.answer(data, None))
 }
 
-#[utoipa::path(get, path = "/v1/governance", responses((status = 200, description = "Proposals with their votes")))]
-pub async fn governance(State(s): State<ApiState>, Query(q): Q) -> Answer {
-    let p = Params::new(q, &["limit"])?;
-    let limit = p.limit()?;
-    let mut snap = Snapshot::begin(&s.pool).await?;
-    let rows: Vec<(Value,)> = sqlx::query_as(
-        "SELECT to_jsonb(p) || jsonb_build_object('votes', coalesce((
-             SELECT jsonb_agg(jsonb_build_object('node_id', v.node_id, 'weight', v.weight) ORDER BY v.pos)
-             FROM governance_votes v WHERE v.proposal_id = p.proposal_id), '[]'::jsonb))
-         FROM governance_proposals p ORDER BY p.updated_pos DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(&mut *snap.tx)
-    .await?;
-    Ok(snap.answer(Value::Array(rows.into_iter().map(|r| r.0).collect()), None))
-}
-
 /// Prometheus text format.
 pub async fn metrics(State(s): State<ApiState>) -> impl IntoResponse {
     let mut out = String::new();
