@@ -483,8 +483,17 @@ async fn explorer_pages_work_in_a_real_browser() {
         .unwrap_or(0.0);
     assert!(width > 0.0, "the proposer's vote is drawn");
     assert_eq!(browser.find_all("table.votes tbody tr").await.len(), 1);
-    visit(&browser, &format!("{explorer}/subsidies"), "subsidies", &shots).await;
-    assert_eq!(status(format!("/governance/parameter-{}", 1u64 << 40)).await, 404);
+    visit(
+        &browser,
+        &format!("{explorer}/subsidies"),
+        "subsidies",
+        &shots,
+    )
+    .await;
+    assert_eq!(
+        status(format!("/governance/parameter-{}", 1u64 << 40)).await,
+        404
+    );
     assert_eq!(status("/governance?status=won".into()).await, 400);
     assert_eq!(status("/governance/no%20such".into()).await, 400);
 

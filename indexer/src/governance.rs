@@ -130,9 +130,7 @@ impl GovernanceBatch {
     }
 
     fn vote(&mut self, proposal: &str, node: String, row: VoteRow) {
-        self.votes
-            .entry((proposal.to_owned(), node))
-            .or_insert(row);
+        self.votes.entry((proposal.to_owned(), node)).or_insert(row);
     }
 }
 
@@ -512,11 +510,31 @@ mod tests {
         feed(
             &mut b,
             &[
-                ("governance", "ProposalCreated", json!({"epoch": 2, "proposal_id": 0, "node_id": NODE_A, "change": change})),
-                ("governance", "ProposalVoted", json!({"epoch": 2, "proposal_id": 0, "node_id": NODE_A, "in_favor": true, "weight": 3, "votes_for": 3, "votes_against": 0})),
-                ("governance", "ProposalVoted", json!({"epoch": 2, "proposal_id": 0, "node_id": NODE_B, "in_favor": false, "weight": 2, "votes_for": 3, "votes_against": 2})),
-                ("governance", "ProposalPassed", json!({"epoch": 2, "proposal_id": 0, "change": change})),
-                ("governance", "ProposalApplied", json!({"epoch": 3, "proposal_id": 0, "change": change})),
+                (
+                    "governance",
+                    "ProposalCreated",
+                    json!({"epoch": 2, "proposal_id": 0, "node_id": NODE_A, "change": change}),
+                ),
+                (
+                    "governance",
+                    "ProposalVoted",
+                    json!({"epoch": 2, "proposal_id": 0, "node_id": NODE_A, "in_favor": true, "weight": 3, "votes_for": 3, "votes_against": 0}),
+                ),
+                (
+                    "governance",
+                    "ProposalVoted",
+                    json!({"epoch": 2, "proposal_id": 0, "node_id": NODE_B, "in_favor": false, "weight": 2, "votes_for": 3, "votes_against": 2}),
+                ),
+                (
+                    "governance",
+                    "ProposalPassed",
+                    json!({"epoch": 2, "proposal_id": 0, "change": change}),
+                ),
+                (
+                    "governance",
+                    "ProposalApplied",
+                    json!({"epoch": 3, "proposal_id": 0, "change": change}),
+                ),
             ],
         );
         let p = &b.proposals["parameter-0"];
@@ -544,12 +562,36 @@ mod tests {
         feed(
             &mut b,
             &[
-                ("events", "ContractUpgradeProposed", json!({"epoch": 4, "package_digest": digest})),
-                ("upgrade", "UpgradeVoted", json!({"epoch": 4, "package_digest": digest, "node_id": NODE_A, "weight": 5, "voting_weight": 5})),
-                ("upgrade", "UpgradeVoted", json!({"epoch": 4, "package_digest": digest, "node_id": NODE_B, "weight": 3, "voting_weight": 8})),
-                ("events", "ContractUpgradeQuorumReached", json!({"epoch": 4, "package_digest": digest})),
-                ("upgrade", "UpgradeAuthorized", json!({"epoch": 4, "package_digest": digest, "version": 2, "emergency": false})),
-                ("events", "ContractUpgraded", json!({"epoch": 4, "package_id": NODE_B, "version": 2})),
+                (
+                    "events",
+                    "ContractUpgradeProposed",
+                    json!({"epoch": 4, "package_digest": digest}),
+                ),
+                (
+                    "upgrade",
+                    "UpgradeVoted",
+                    json!({"epoch": 4, "package_digest": digest, "node_id": NODE_A, "weight": 5, "voting_weight": 5}),
+                ),
+                (
+                    "upgrade",
+                    "UpgradeVoted",
+                    json!({"epoch": 4, "package_digest": digest, "node_id": NODE_B, "weight": 3, "voting_weight": 8}),
+                ),
+                (
+                    "events",
+                    "ContractUpgradeQuorumReached",
+                    json!({"epoch": 4, "package_digest": digest}),
+                ),
+                (
+                    "upgrade",
+                    "UpgradeAuthorized",
+                    json!({"epoch": 4, "package_digest": digest, "version": 2, "emergency": false}),
+                ),
+                (
+                    "events",
+                    "ContractUpgraded",
+                    json!({"epoch": 4, "package_id": NODE_B, "version": 2}),
+                ),
             ],
         );
         let p = &b.proposals["upgrade-4-abcd"];
@@ -578,10 +620,26 @@ mod tests {
         feed(
             &mut b,
             &[
-                ("slashing", "SlashingVoted", json!({"epoch": 7, "candidate": c, "node_id": NODE_A, "weight": 6, "voting_weight": 6})),
-                ("slashing", "SlashingVoted", json!({"epoch": 7, "candidate": c, "node_id": NODE_B, "weight": 2, "voting_weight": 8})),
-                ("slashing", "SlashingQuorumReached", json!({"epoch": 7, "candidate": c})),
-                ("slashing", "NodeSlashed", json!({"epoch": 7, "candidate": c, "amount": "9007199254740993"})),
+                (
+                    "slashing",
+                    "SlashingVoted",
+                    json!({"epoch": 7, "candidate": c, "node_id": NODE_A, "weight": 6, "voting_weight": 6}),
+                ),
+                (
+                    "slashing",
+                    "SlashingVoted",
+                    json!({"epoch": 7, "candidate": c, "node_id": NODE_B, "weight": 2, "voting_weight": 8}),
+                ),
+                (
+                    "slashing",
+                    "SlashingQuorumReached",
+                    json!({"epoch": 7, "candidate": c}),
+                ),
+                (
+                    "slashing",
+                    "NodeSlashed",
+                    json!({"epoch": 7, "candidate": c, "amount": "9007199254740993"}),
+                ),
                 ("events", "EpochChangeStart", json!({"epoch": 8})),
             ],
         );
@@ -600,10 +658,26 @@ mod tests {
         feed(
             &mut b,
             &[
-                ("subsidies", "SubsidiesFunded", json!({"amount": 1000, "pool_balance": 1000})),
-                ("subsidies", "NodeSubsidized", json!({"epoch": 3, "node_id": NODE_A, "amount": 40})),
-                ("subsidies", "NodeSubsidized", json!({"epoch": 3, "node_id": NODE_B, "amount": 60})),
-                ("subsidies", "SubsidiesPaid", json!({"epoch": 3, "node_subsidies": 100, "future_subsidies": 25, "pool_balance": 875})),
+                (
+                    "subsidies",
+                    "SubsidiesFunded",
+                    json!({"amount": 1000, "pool_balance": 1000}),
+                ),
+                (
+                    "subsidies",
+                    "NodeSubsidized",
+                    json!({"epoch": 3, "node_id": NODE_A, "amount": 40}),
+                ),
+                (
+                    "subsidies",
+                    "NodeSubsidized",
+                    json!({"epoch": 3, "node_id": NODE_B, "amount": 60}),
+                ),
+                (
+                    "subsidies",
+                    "SubsidiesPaid",
+                    json!({"epoch": 3, "node_subsidies": 100, "future_subsidies": 25, "pool_balance": 875}),
+                ),
             ],
         );
         let kinds: Vec<_> = b.subsidies.iter().map(|r| (r.kind, r.amount)).collect();
@@ -627,8 +701,14 @@ mod tests {
         let e = apply("upgrade", "UpgradeVoted", None, at(1), &mut b).unwrap_err();
         assert!(e.contains("no registered layout"), "{e}");
         // A field missing, of the wrong type, out of range.
-        let e = apply("subsidies", "SubsidiesPaid", Some(&json!({"epoch": 1})), at(1), &mut b)
-            .unwrap_err();
+        let e = apply(
+            "subsidies",
+            "SubsidiesPaid",
+            Some(&json!({"epoch": 1})),
+            at(1),
+            &mut b,
+        )
+        .unwrap_err();
         assert!(e.contains("node_subsidies"), "{e}");
         let e = apply(
             "slashing",

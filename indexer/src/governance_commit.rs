@@ -125,8 +125,8 @@ pub(crate) async fn write_governance_rows(
              WHERE kind IN ('upgrade', 'slashing') AND status IN ('open', 'quorum')
                AND epoch < $1 AND updated_pos < $2",
         )
-        .bind(epoch)
-        .bind(pos)
+        .bind(*epoch)
+        .bind(*pos)
         .execute(&mut **tx)
         .await?;
     }

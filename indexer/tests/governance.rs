@@ -192,7 +192,10 @@ async fn parameter_proposals_pass_apply_and_expire_in_the_index() {
     let base = serve(&pool).await;
     let (_, open) = get(&base, "/v1/governance?status=open").await;
     assert_eq!(open["data"].as_array().unwrap().len(), 1, "{open}");
-    assert_eq!(open["data"][0]["proposal_id"], format!("parameter-{second}"));
+    assert_eq!(
+        open["data"][0]["proposal_id"],
+        format!("parameter-{second}")
+    );
     let (_, passed) = get(&base, &format!("/v1/governance/parameter-{first}")).await;
     assert_eq!(passed["data"]["status"], "passed", "{passed}");
     assert_eq!(passed["data"]["epoch_ended"], false, "{passed}");
@@ -231,13 +234,20 @@ async fn parameter_proposals_pass_apply_and_expire_in_the_index() {
     assert_eq!(p["kind"], "parameter");
     assert_eq!(p["status"], "applied");
     assert_eq!(p["epoch"], 0);
-    assert_eq!(p["payload"], json!({"parameter": "max-epochs-ahead", "value": 20}));
+    assert_eq!(
+        p["payload"],
+        json!({"parameter": "max-epochs-ahead", "value": 20})
+    );
     assert_eq!(p["proposer"], nodes[0].0.to_string());
     assert_eq!(p["votes_for"], tally);
     assert_eq!(p["votes_against"], 0);
     assert_eq!(p["quorum"], quorum_weight(n_shards));
     assert_eq!(p["outcome"], json!({"applied_epoch": 1}));
-    assert_eq!(p["deadline_ms"].as_i64(), start_ms, "deadline = next epoch's start");
+    assert_eq!(
+        p["deadline_ms"].as_i64(),
+        start_ms,
+        "deadline = next epoch's start"
+    );
     assert_eq!(p["epoch_ended"], true);
     let votes: Vec<(String, u64, bool)> = p["votes"]
         .as_array()
@@ -262,11 +272,17 @@ async fn parameter_proposals_pass_apply_and_expire_in_the_index() {
     let (_, detail) = get(&base, &format!("/v1/governance/parameter-{second}")).await;
     let q = &detail["data"];
     assert_eq!(q["status"], "expired");
-    assert_eq!(q["payload"], json!({"parameter": "base-subsidy", "value": 1000}));
-    assert_eq!((q["votes_for"].as_u64(), q["votes_against"].as_u64()), (
-        Some(u64::from(weight(nodes[1].0))),
-        Some(u64::from(weight(nodes[3].0)))
-    ));
+    assert_eq!(
+        q["payload"],
+        json!({"parameter": "base-subsidy", "value": 1000})
+    );
+    assert_eq!(
+        (q["votes_for"].as_u64(), q["votes_against"].as_u64()),
+        (
+            Some(u64::from(weight(nodes[1].0))),
+            Some(u64::from(weight(nodes[3].0)))
+        )
+    );
     assert_eq!(q["votes"][1]["in_favor"], false);
     assert_eq!(q["votes"][1]["node_id"], nodes[3].0.to_string());
 
@@ -296,7 +312,11 @@ async fn parameter_proposals_pass_apply_and_expire_in_the_index() {
         write_rows(&mut tx, batch).await.unwrap();
         tx.commit().await.unwrap();
     }
-    assert_eq!(dump(&pool).await, before, "replaying checkpoints changed rows");
+    assert_eq!(
+        dump(&pool).await,
+        before,
+        "replaying checkpoints changed rows"
+    );
     let (_, again) = get(&base, &format!("/v1/governance/parameter-{first}")).await;
     assert_eq!(again["data"], first_detail);
 }
@@ -338,26 +358,86 @@ async fn upgrade_slashing_and_subsidy_rows_are_written_once_and_paged() {
     let b1 = batch(
         10,
         &[
-            ("events", "ContractUpgradeProposed", json!({"epoch": 4, "package_digest": digest})),
-            ("upgrade", "UpgradeVoted", json!({"epoch": 4, "package_digest": digest, "node_id": NODE_A, "weight": 6, "voting_weight": 6})),
-            ("upgrade", "UpgradeVoted", json!({"epoch": 4, "package_digest": digest, "node_id": NODE_B, "weight": 4, "voting_weight": 10})),
-            ("events", "ContractUpgradeQuorumReached", json!({"epoch": 4, "package_digest": digest})),
-            ("events", "ContractUpgradeProposed", json!({"epoch": 4, "package_digest": "0xffff"})),
-            ("upgrade", "UpgradeVoted", json!({"epoch": 4, "package_digest": "0xffff", "node_id": NODE_B, "weight": 4, "voting_weight": 4})),
-            ("slashing", "SlashingVoted", json!({"epoch": 4, "candidate": CANDIDATE, "node_id": NODE_A, "weight": 6, "voting_weight": 6})),
-            ("slashing", "SlashingVoted", json!({"epoch": 4, "candidate": CANDIDATE, "node_id": NODE_B, "weight": 4, "voting_weight": 10})),
-            ("slashing", "SlashingQuorumReached", json!({"epoch": 4, "candidate": CANDIDATE})),
-            ("subsidies", "SubsidiesFunded", json!({"amount": 5000, "pool_balance": 5000})),
-            ("subsidies", "NodeSubsidized", json!({"epoch": 4, "node_id": NODE_A, "amount": 60})),
-            ("subsidies", "NodeSubsidized", json!({"epoch": 4, "node_id": NODE_B, "amount": 40})),
-            ("subsidies", "SubsidiesPaid", json!({"epoch": 4, "node_subsidies": 100, "future_subsidies": 30, "pool_balance": 4870})),
+            (
+                "events",
+                "ContractUpgradeProposed",
+                json!({"epoch": 4, "package_digest": digest}),
+            ),
+            (
+                "upgrade",
+                "UpgradeVoted",
+                json!({"epoch": 4, "package_digest": digest, "node_id": NODE_A, "weight": 6, "voting_weight": 6}),
+            ),
+            (
+                "upgrade",
+                "UpgradeVoted",
+                json!({"epoch": 4, "package_digest": digest, "node_id": NODE_B, "weight": 4, "voting_weight": 10}),
+            ),
+            (
+                "events",
+                "ContractUpgradeQuorumReached",
+                json!({"epoch": 4, "package_digest": digest}),
+            ),
+            (
+                "events",
+                "ContractUpgradeProposed",
+                json!({"epoch": 4, "package_digest": "0xffff"}),
+            ),
+            (
+                "upgrade",
+                "UpgradeVoted",
+                json!({"epoch": 4, "package_digest": "0xffff", "node_id": NODE_B, "weight": 4, "voting_weight": 4}),
+            ),
+            (
+                "slashing",
+                "SlashingVoted",
+                json!({"epoch": 4, "candidate": CANDIDATE, "node_id": NODE_A, "weight": 6, "voting_weight": 6}),
+            ),
+            (
+                "slashing",
+                "SlashingVoted",
+                json!({"epoch": 4, "candidate": CANDIDATE, "node_id": NODE_B, "weight": 4, "voting_weight": 10}),
+            ),
+            (
+                "slashing",
+                "SlashingQuorumReached",
+                json!({"epoch": 4, "candidate": CANDIDATE}),
+            ),
+            (
+                "subsidies",
+                "SubsidiesFunded",
+                json!({"amount": 5000, "pool_balance": 5000}),
+            ),
+            (
+                "subsidies",
+                "NodeSubsidized",
+                json!({"epoch": 4, "node_id": NODE_A, "amount": 60}),
+            ),
+            (
+                "subsidies",
+                "NodeSubsidized",
+                json!({"epoch": 4, "node_id": NODE_B, "amount": 40}),
+            ),
+            (
+                "subsidies",
+                "SubsidiesPaid",
+                json!({"epoch": 4, "node_subsidies": 100, "future_subsidies": 30, "pool_balance": 4870}),
+            ),
         ],
     );
     let b2 = batch(
         11,
         &[
-            ("upgrade", "UpgradeAuthorized", json!({"epoch": 4, "package_digest": digest, "version": 2, "emergency": false})),
-            ("slashing", "NodeSlashed", json!({"epoch": 4, "candidate": CANDIDATE, "amount": 777})),
+            (
+                "upgrade",
+                "UpgradeAuthorized",
+                json!({"epoch": 4, "package_digest": digest, "version": 2, "emergency": false}),
+            ),
+            (
+                "slashing",
+                "NodeSlashed",
+                json!({"epoch": 4, "candidate": CANDIDATE, "amount": 777}),
+            ),
         ],
     );
     // Epoch 5 starts (the other upgrade vote is stale), then the upgrade
@@ -366,7 +446,11 @@ async fn upgrade_slashing_and_subsidy_rows_are_written_once_and_paged() {
         12,
         &[
             ("events", "EpochChangeStart", json!({"epoch": 5})),
-            ("events", "ContractUpgraded", json!({"epoch": 5, "package_id": NODE_B, "version": 2})),
+            (
+                "events",
+                "ContractUpgraded",
+                json!({"epoch": 5, "package_id": NODE_B, "version": 2}),
+            ),
         ],
     );
     for b in [&b1, &b2, &b3] {

@@ -121,9 +121,9 @@ pub fn outcome(p: &Value) -> String {
         (Some("upgrade"), Some("open")) => format!(
             "Open: nodes vote until the end of epoch {epoch}; a quorum lets the package be authorized."
         ),
-        (Some("upgrade"), Some("quorum")) => format!(
-            "Quorum reached: the upgrade can be authorized until the end of epoch {epoch}."
-        ),
+        (Some("upgrade"), Some("quorum")) => {
+            format!("Quorum reached: the upgrade can be authorized until the end of epoch {epoch}.")
+        }
         (Some("upgrade"), Some("authorized")) => format!(
             "Authorized{}: the package may now be upgraded to version {}{when}.",
             if o["emergency"].as_bool() == Some(true) {
@@ -148,12 +148,14 @@ pub fn outcome(p: &Value) -> String {
         (Some("slashing"), Some("open")) => format!(
             "Open: nodes vote until the end of epoch {epoch}; a quorum lets anyone execute it."
         ),
-        (Some("slashing"), Some("quorum")) => format!(
-            "Quorum reached: the slashing can be executed until the end of epoch {epoch}."
-        ),
+        (Some("slashing"), Some("quorum")) => {
+            format!("Quorum reached: the slashing can be executed until the end of epoch {epoch}.")
+        }
         (Some("slashing"), Some("executed")) => format!(
             "Executed: {} of the node's commission burnt{when}.",
-            o.get("burnt").and_then(big).map_or_else(|| "?".into(), format::wal)
+            o.get("burnt")
+                .and_then(big)
+                .map_or_else(|| "?".into(), format::wal)
         ),
         (Some(_), Some("expired")) => {
             format!("Expired: epoch {epoch} ended before it was carried out; nothing happened.")
@@ -400,18 +402,32 @@ mod tests {
     fn outcomes_and_subjects_read_as_sentences() {
         let applied = json!({"kind": "parameter", "status": "applied", "epoch": 2,
             "outcome": {"applied_epoch": 3}, "payload": {"parameter": "epoch-duration", "value": 15000}});
-        assert_eq!(outcome(&applied), "Applied: in effect since the start of epoch 3.");
+        assert_eq!(
+            outcome(&applied),
+            "Applied: in effect since the start of epoch 3."
+        );
         let s = subject(&applied).into_string();
         assert!(s.contains("epoch-duration") && s.contains("15s"), "{s}");
         let slashed = json!({"kind": "slashing", "status": "executed", "epoch": 4,
             "outcome": {"burnt": 1_500_000_000}});
-        assert!(outcome(&slashed).contains("1.5 WAL"), "{}", outcome(&slashed));
+        assert!(
+            outcome(&slashed).contains("1.5 WAL"),
+            "{}",
+            outcome(&slashed)
+        );
         let stale = json!({"kind": "upgrade", "status": "expired", "epoch": 4});
         assert!(outcome(&stale).contains("epoch 4 ended"));
         let upgraded = json!({"kind": "upgrade", "status": "upgraded", "epoch": 4,
             "outcome": {"version": 2, "package_id": "0x01", "upgraded_epoch": 5}});
-        assert!(outcome(&upgraded).contains("version 2"), "{}", outcome(&upgraded));
-        assert_eq!(parameter_value("base-subsidy", &json!("2000000000")), "2 WAL");
+        assert!(
+            outcome(&upgraded).contains("version 2"),
+            "{}",
+            outcome(&upgraded)
+        );
+        assert_eq!(
+            parameter_value("base-subsidy", &json!("2000000000")),
+            "2 WAL"
+        );
         assert_eq!(parameter_value("system-subsidy-rate", &json!(250)), "2.50%");
     }
 

@@ -106,7 +106,9 @@ pub fn check_id(id: &str) -> Result<(), ApiError> {
             .is_some_and(|(e, d)| digits(e) && hex(d))
     } else if let Some(rest) = id.strip_prefix("slashing-") {
         rest.split_once('-').is_some_and(|(e, c)| {
-            digits(e) && c.strip_prefix("0x").is_some_and(|h| h.len() == 64 && hex(h))
+            digits(e)
+                && c.strip_prefix("0x")
+                    .is_some_and(|h| h.len() == 64 && hex(h))
         })
     } else {
         false
@@ -132,7 +134,9 @@ pub async fn governance(State(s): State<ApiState>, Query(q): Q) -> PageAnswer {
     let cursor = p.int("cursor", 0, i64::MAX)?;
     let mut snap = Snapshot::begin(&s.pool).await?;
     let mut qb = QueryBuilder::new(PAGE_SELECT);
-    qb.push("SELECT ").push(PROPOSAL_COLUMNS).push(" WHERE true");
+    qb.push("SELECT ")
+        .push(PROPOSAL_COLUMNS)
+        .push(" WHERE true");
     if let Some(k) = kind {
         qb.push(" AND p.kind = ").push_bind(k.to_owned());
     }
@@ -228,8 +232,18 @@ mod tests {
         assert!(check_filters(None, Some("executed")).is_ok());
         let e = check_filters(Some("parameter"), Some("quorum")).unwrap_err();
         assert!(e.reason.contains("parameter"), "{}", e.reason);
-        assert!(check_filters(Some("vote"), None).unwrap_err().reason.contains("kind"));
-        assert!(check_filters(None, Some("done")).unwrap_err().reason.contains("status"));
+        assert!(
+            check_filters(Some("vote"), None)
+                .unwrap_err()
+                .reason
+                .contains("kind")
+        );
+        assert!(
+            check_filters(None, Some("done"))
+                .unwrap_err()
+                .reason
+                .contains("status")
+        );
         assert!(check_id("parameter-12").is_ok());
         assert!(check_id("upgrade-3-abcdef01").is_ok());
         assert!(check_id(&format!("slashing-4-0x{}", "a".repeat(64))).is_ok());
