@@ -437,7 +437,7 @@ pub async fn node(State(s): State<ApiState>, Path(id): Path<String>) -> Answer {
         ),
         (
             "votes",
-            "SELECT proposal_id, weight, pos FROM governance_votes WHERE node_id = $1 ORDER BY pos DESC LIMIT 1000",
+            "SELECT proposal_id, weight, in_favor, pos FROM governance_votes WHERE node_id = $1 ORDER BY pos DESC LIMIT 1000",
         ),
         (
             "rewards",
