@@ -4,7 +4,8 @@
 //! Chromium (through chromedriver) opens every page and checks what a
 //! person would see: no console errors, search finding the blob by each
 //! kind of key, paging reaching the last item, the deleted blob shown
-//! deleted, charts drawn with data. A screenshot of each page goes to
+//! deleted, charts drawn with data, a node's parameter proposal listed
+//! (filtered too) and shown with its tally picture and vote. A screenshot of each page goes to
 //! `$CARGO_TARGET_DIR/explorer-screenshots/`.
 //!
 //! Skips (loudly) only when Chromium, chromedriver or PostgreSQL is not
@@ -220,6 +221,32 @@ async fn explorer_pages_work_in_a_real_browser() {
         .as_str()
         .expect("node id")
         .to_owned();
+    // A parameter proposal by node 0 (with its own vote), so the
+    // governance pages have a proposal, a vote and a tally to show.
+    let node_config = manifest["nodes"][0]["config"]
+        .as_str()
+        .expect("node config")
+        .to_owned();
+    let out = floe()
+        .args(["--json", "governance", "propose", "base-subsidy", "1000"])
+        .args(["--config", &node_config])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run floe");
+    assert!(
+        out.status.success(),
+        "propose: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let proposed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let proposal = format!(
+        "parameter-{}",
+        proposed["id"].as_u64().expect("proposal id")
+    );
+    wait_indexed(&indexer, &format!("/v1/governance/{proposal}"), |d| {
+        d["votes"].as_array().is_some_and(|v| v.len() == 1)
+    })
+    .await;
     let stats = wait_indexed(&indexer, "/v1/stats", |d| d["system"]["epoch"].is_i64()).await;
     let epoch = stats["system"]["epoch"].as_i64().unwrap();
 
@@ -419,6 +446,8 @@ async fn explorer_pages_work_in_a_real_browser() {
     .await;
     assert!(!browser.find_all("svg.chart circle.point").await.is_empty());
 
+    // Governance: the list (all, then filtered by kind), the proposal with
+    // its tally picture and its one vote, subsidies.
     visit(
         &browser,
         &format!("{explorer}/governance"),
@@ -427,6 +456,46 @@ async fn explorer_pages_work_in_a_real_browser() {
     )
     .await;
     assert!(browser.find_all("h1").await.len() == 1);
+    let links = browser.find_all("table.proposals a.proposal").await;
+    assert_eq!(links.len(), 1, "one proposal listed");
+    visit(
+        &browser,
+        &format!("{explorer}/governance?kind=parameter&limit=1"),
+        "governance-filtered",
+        &shots,
+    )
+    .await;
+    assert!(!browser.find_all(".last-page").await.is_empty());
+    let link = browser.find("table.proposals a.proposal").await;
+    let href = browser.attribute(&link, "href").await.expect("href");
+    assert_eq!(href, format!("/governance/{proposal}"));
+    visit(&browser, &absolute(&explorer, &href), "proposal", &shots).await;
+    let text = browser.body_text().await;
+    assert!(text.contains("base-subsidy"), "{text}");
+    assert!(text.contains("end of epoch"), "no deadline: {text}");
+    assert_eq!(browser.find_all("svg.tally rect.for").await.len(), 1);
+    assert_eq!(browser.find_all("svg.tally line.quorum").await.len(), 1);
+    let for_bar = browser.find("svg.tally rect.for").await;
+    let width: f64 = browser
+        .attribute(&for_bar, "width")
+        .await
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0.0);
+    assert!(width > 0.0, "the proposer's vote is drawn");
+    assert_eq!(browser.find_all("table.votes tbody tr").await.len(), 1);
+    visit(
+        &browser,
+        &format!("{explorer}/subsidies"),
+        "subsidies",
+        &shots,
+    )
+    .await;
+    assert_eq!(
+        status(format!("/governance/parameter-{}", 1u64 << 40)).await,
+        404
+    );
+    assert_eq!(status("/governance?status=won".into()).await, 400);
+    assert_eq!(status("/governance/no%20such".into()).await, 400);
 
     // Friendly errors (the browser logs the 4xx itself, so no console
     // check here).
@@ -441,6 +510,14 @@ async fn explorer_pages_work_in_a_real_browser() {
     assert_eq!(browser.text(&h1).await, "Bad request");
     assert!(browser.body_text().await.contains("neither a blob id"));
     browser.screenshot(&shots.join("bad-request.png")).await;
+    browser
+        .goto(&format!("{explorer}/governance/parameter-{}", 1u64 << 40))
+        .await;
+    let h1 = browser.find("h1").await;
+    assert_eq!(browser.text(&h1).await, "Not found");
+    browser
+        .screenshot(&shots.join("governance-not-found.png"))
+        .await;
     let _ = browser.console_errors().await;
 
     browser.quit().await;

@@ -128,6 +128,7 @@ async fn dump(pool: &PgPool, tip: i64) -> Vec<String> {
         ("storage_nodes", "node_id"),
         ("governance_proposals", "proposal_id"),
         ("governance_votes", "proposal_id, node_id"),
+        ("subsidy_payments", "pos"),
         ("node_stake_history", "node_id, epoch"),
         ("staked_wal", "object_id"),
         ("blob_stats", "status, end_epoch"),

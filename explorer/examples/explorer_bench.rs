@@ -26,6 +26,8 @@ const NODES: usize = 10;
 const SHARDS: usize = 1000;
 const OWNERS: u64 = 1000;
 const PER_CHECKPOINT: u64 = 100;
+/// Parameter proposals indexed (each voted by every node).
+const PROPOSALS: i64 = 10_000;
 
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -217,6 +219,57 @@ async fn network(pool: &PgPool) {
     .expect("system state");
 }
 
+/// Proposals with every node's vote and a subsidy history (migration
+/// 0005), written with SQL in bulk: the pages' queries are what is
+/// measured, not how the rows got there.
+async fn governance(pool: &PgPool) {
+    let statuses = "ARRAY['open', 'passed', 'applied', 'expired']";
+    sqlx::query(&format!(
+        "INSERT INTO governance_proposals (proposal_id, kind, epoch, payload, proposer, status,
+             votes_for, votes_against, outcome, created_pos, created_ms, updated_pos)
+         SELECT 'parameter-' || i, 'parameter', (i % $2)::int4,
+                jsonb_build_object('parameter', 'epoch-duration', 'value', 3600000),
+                '0xee' || repeat('0', 62),
+                ({statuses})[(1 + i % 4)::int4], 700, 100,
+                CASE WHEN i % 4 = 2 THEN jsonb_build_object('applied_epoch', i % $2 + 1) END,
+                (1000000::int8 << 32) + i, 1760000000000 + i, (1000000::int8 << 32) + i
+         FROM generate_series(0, $1 - 1) i"
+    ))
+    .bind(PROPOSALS)
+    .bind(EPOCHS)
+    .execute(pool)
+    .await
+    .expect("proposals");
+    sqlx::query(
+        "INSERT INTO governance_votes (proposal_id, node_id, weight, in_favor, pos, tx_digest, timestamp_ms)
+         SELECT 'parameter-' || i, '0xee' || lpad(to_hex(n), 62, '0'),
+                100, n < 8, (1000000::int8 << 32) + i * 16 + n, 'bench', 1760000000000 + i
+         FROM generate_series(0, $1 - 1) i, generate_series(0, $2 - 1) n",
+    )
+    .bind(PROPOSALS)
+    .bind(NODES as i32)
+    .execute(pool)
+    .await
+    .expect("votes");
+    sqlx::query(
+        "INSERT INTO subsidy_payments (pos, kind, epoch, node_id, amount, pool_balance, tx_digest, timestamp_ms)
+         SELECT (2000000::int8 << 32) + i, 'node', (i / $1)::int4,
+                '0xee' || lpad(to_hex(i % $1), 62, '0'),
+                1000000000, NULL, 'bench', 1760000000000 + i
+         FROM generate_series(0, $1 * $2 - 1) i",
+    )
+    .bind(NODES as i64)
+    .bind(i64::from(EPOCHS))
+    .execute(pool)
+    .await
+    .expect("subsidies");
+}
+
+/// A cursor in the middle of the proposals.
+fn governance_cursor() -> i64 {
+    (1_000_000i64 << 32) + PROPOSALS / 2
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -249,6 +302,7 @@ async fn main() {
         }
     }
     network(&pool).await;
+    governance(&pool).await;
     sqlx::query("ANALYZE")
         .execute(&pool)
         .await
@@ -306,7 +360,19 @@ async fn main() {
             "node /nodes/{id} (charts)",
             format!("/nodes/{}", hex32(0xee, 3)),
         ),
-        ("governance", "/governance".into()),
+        ("governance /governance", "/governance".into()),
+        (
+            "governance filtered, page 2",
+            format!(
+                "/governance?kind=parameter&status=applied&cursor={}",
+                governance_cursor()
+            ),
+        ),
+        (
+            "proposal /governance/{id} (10 votes)",
+            format!("/governance/parameter-{}", PROPOSALS / 2),
+        ),
+        ("subsidies /subsidies", "/subsidies".into()),
         (
             "search by object id (redirect)",
             format!("/search?q={}", hex32(0x0b, mid)),

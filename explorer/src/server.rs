@@ -65,6 +65,11 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/nodes", get(pages::nodes::list))
         .route("/nodes/{node_id}", get(pages::nodes::node))
         .route("/governance", get(pages::governance::governance))
+        .route(
+            "/governance/{proposal_id}",
+            get(pages::governance::proposal),
+        )
+        .route("/subsidies", get(pages::governance::subsidies))
         .route("/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics_text))
         .fallback(|| async {

@@ -224,6 +224,47 @@ pub fn shard_map(title: &str, owners: &[Option<usize>], names: &[String]) -> Mar
     }
 }
 
+/// A vote's tally as one bar over all `n_shards`: shards for from the
+/// left (`rect.for`), against from the right (`rect.against`), the rest
+/// not voted, and a mark at the quorum (`line.quorum`), so a reader sees
+/// at a glance how far the proposal is from passing.
+pub fn tally(votes_for: i64, votes_against: i64, quorum: i64, n_shards: i64) -> Markup {
+    let (width, height, bar_top, bar_height) = (640.0, 74.0, 22.0, 26.0);
+    let n = n_shards.max(votes_for + votes_against).max(1) as f64;
+    let x = |shards: i64| r1(width * (shards.max(0) as f64 / n).min(1.0));
+    let for_w = width * (votes_for.max(0) as f64 / n).min(1.0);
+    let against_w = width * (votes_against.max(0) as f64 / n).min(1.0);
+    let q = quorum.clamp(0, n as i64);
+    let title = format!(
+        "{votes_for} shards for, {votes_against} against, of {n_shards}; a quorum is {quorum}"
+    );
+    html! {
+        figure.chart-box {
+            svg.chart.tally viewBox={ "0 0 " (width) " " (height) } role="img" aria-label=(title) {
+                title { (title) }
+                rect.track x="0" y=(bar_top) width=(width) height=(bar_height) fill="#e4e7eb" {}
+                rect.for x="0" y=(bar_top) width=(r1(for_w)) height=(bar_height) fill="#2f9e44" {
+                    title { (votes_for) " shards for" }
+                }
+                rect.against x=(r1(width - against_w)) y=(bar_top) width=(r1(against_w))
+                    height=(bar_height) fill="#e03131" {
+                    title { (votes_against) " shards against" }
+                }
+                line.quorum x1=(x(q)) x2=(x(q)) y1=(bar_top - 6.0) y2=(bar_top + bar_height + 6.0)
+                    stroke="#123" stroke-width="2" stroke-dasharray="4 2" {}
+                text.axis x=(x(q)) y=(bar_top - 9.0) text-anchor="middle" { "quorum " (quorum) }
+                text.axis x="0" y=(height - 6.0) { "for " (votes_for) }
+                text.axis x=(width) y=(height - 6.0) text-anchor="end" { "against " (votes_against) " · of " (n_shards) " shards" }
+            }
+            figcaption {
+                span.key style="background:#2f9e44" {} "for  "
+                span.key style="background:#e03131" {} "against  "
+                "dashed line: the quorum (more than two thirds of the shards)"
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,5 +342,23 @@ mod tests {
             "two shards and a key"
         );
         assert!(svg.contains("shard 3: unassigned"));
+    }
+
+    #[test]
+    fn tally_marks_for_against_and_quorum() {
+        let svg = tally(6, 3, 7, 10).into_string();
+        assert_eq!(svg.matches("class=\"for\"").count(), 1);
+        assert_eq!(svg.matches("class=\"against\"").count(), 1);
+        assert_eq!(svg.matches("class=\"quorum\"").count(), 1);
+        // 6 of 10 shards: 384 of 640; against from 448 (640 - 3/10); the
+        // quorum mark at 7/10.
+        assert!(svg.contains(r#"width="384.0""#), "{svg}");
+        assert!(svg.contains(r#"x="448.0" y="22" width="192.0""#), "{svg}");
+        assert!(svg.contains(r#"x1="448.0""#), "{svg}");
+        assert!(svg.contains("quorum 7"));
+        // Never outside the picture, whatever the numbers.
+        let odd = tally(50, -4, 99, 0).into_string();
+        assert!(odd.contains(r#"width="640.0""#), "{odd}");
+        assert!(!odd.contains(r#"width="-"#), "{odd}");
     }
 }

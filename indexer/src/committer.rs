@@ -317,26 +317,7 @@ pub async fn write_rows(tx: &mut Transaction<'_, Postgres>, b: &Batch) -> Result
         .execute(&mut **tx)
         .await?;
     }
-    if !b.proposals.is_empty() {
-        let v: Vec<_> = b.proposals.values().collect();
-        sqlx::query(
-            "INSERT INTO governance_proposals (proposal_id, kind, epoch, payload, status, updated_pos)
-             SELECT i, k, e, p::jsonb, s, pos
-             FROM UNNEST($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::int8[])
-                  AS u(i, k, e, p, s, pos)
-             ON CONFLICT (proposal_id) DO UPDATE SET status = EXCLUDED.status,
-                 updated_pos = EXCLUDED.updated_pos
-             WHERE governance_proposals.updated_pos < EXCLUDED.updated_pos",
-        )
-        .bind(b.proposals.keys().map(String::as_str).collect::<Vec<_>>())
-        .bind(v.iter().map(|p| p.kind).collect::<Vec<_>>())
-        .bind(v.iter().map(|p| p.epoch).collect::<Vec<_>>())
-        .bind(v.iter().map(|p| p.payload.as_str()).collect::<Vec<_>>())
-        .bind(v.iter().map(|p| p.status).collect::<Vec<_>>())
-        .bind(v.iter().map(|p| p.pos).collect::<Vec<_>>())
-        .execute(&mut **tx)
-        .await?;
-    }
+    crate::governance_commit::write_governance_rows(tx, &b.governance).await?;
     crate::money_commit::write_money_rows(tx, &b.money).await?;
     Ok(())
 }

@@ -13,6 +13,8 @@ pub mod api;
 pub mod committer;
 pub mod config;
 pub mod decode;
+pub mod governance;
+mod governance_commit;
 pub mod money;
 mod money_commit;
 pub mod objects;

@@ -20,6 +20,7 @@ use floe_core::move_types::MovePackage;
 use serde_json::Value;
 
 use crate::decode::{decode_struct, event_fields};
+use crate::governance::{EventAt, GovernanceBatch};
 use crate::money::{
     CollectionRow, EpochRewardRow, NodePatch, NodeRewardRow, PoolEpochRow, RenewalRow,
     SharedBlobPatch, StakePatch,
@@ -175,16 +176,6 @@ pub struct EpochPatch {
     pub pos: i64,
 }
 
-/// Changes to one governance proposal.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProposalPatch {
-    pub kind: &'static str,
-    pub epoch: i32,
-    pub payload: String,
-    pub status: &'static str,
-    pub pos: i64,
-}
-
 /// Rows of consecutive checkpoints, ready for one database transaction.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Batch {
@@ -198,7 +189,9 @@ pub struct Batch {
     pub objects: BTreeMap<String, ObjectPatch>,
     pub invalid_ids: BTreeMap<String, InvalidRow>,
     pub epochs: BTreeMap<i32, EpochPatch>,
-    pub proposals: BTreeMap<String, ProposalPatch>,
+    /// Governance proposals, votes and subsidy payments
+    /// (`crate::governance`, migration 0005).
+    pub governance: GovernanceBatch,
     /// Last written state of each `Storage` object, by id.
     pub storage: BTreeMap<String, StoragePatch>,
     /// Last attributes of each blob whose metadata changed, by blob id.
@@ -277,7 +270,7 @@ impl Batch {
             + self.objects.len()
             + self.invalid_ids.len()
             + self.epochs.len()
-            + self.proposals.len()
+            + self.governance.rows()
             + self.storage.len()
             + self.attributes.len()
             + self.payments.len()
@@ -375,6 +368,26 @@ impl Processor {
                         name: event.type_.name().to_string(),
                         reason,
                     })?;
+                if package == MovePackage::Walrus {
+                    crate::governance::apply(
+                        &row.module,
+                        &row.name,
+                        fields.as_ref(),
+                        EventAt {
+                            pos,
+                            tx_digest: &tx_digest,
+                            timestamp_ms,
+                        },
+                        &mut batch.governance,
+                    )
+                    .map_err(|reason| ProcessError::Event {
+                        checkpoint: seq,
+                        tx_digest: tx_digest.clone(),
+                        event_index,
+                        name: row.name.clone(),
+                        reason,
+                    })?;
+                }
                 if package == MovePackage::Walrus
                     && let Some(fields) = &fields
                 {
@@ -635,26 +648,6 @@ impl Processor {
                         e.write_price = long("write_price");
                     }
                 }
-            }
-            "ContractUpgradeProposed" | "ContractUpgradeQuorumReached" => {
-                let Some(digest) = text("package_digest") else {
-                    return;
-                };
-                let status = if name == "ContractUpgradeProposed" {
-                    "proposed"
-                } else {
-                    "quorum_reached"
-                };
-                batch.proposals.insert(
-                    digest,
-                    ProposalPatch {
-                        kind: "contract_upgrade",
-                        epoch: int("epoch").unwrap_or(0),
-                        payload: f.to_string(),
-                        status,
-                        pos,
-                    },
-                );
             }
             _ => {}
         }

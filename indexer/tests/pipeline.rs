@@ -329,6 +329,7 @@ async fn scripted_history_replay_and_api() {
         "/v1/nodes",
         "/v1/epochs",
         "/v1/governance",
+        "/v1/subsidies",
         "/v1/status",
         "/openapi.json",
     ] {

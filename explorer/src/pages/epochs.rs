@@ -15,6 +15,9 @@ use crate::format;
 use crate::indexer::FetchError;
 use crate::svg::{self, Series};
 
+/// Latest subsidy payments on the epochs page.
+const SUBSIDIES_SHOWN: i64 = 5;
+
 /// A table of epoch rows (shared with the overview).
 pub fn table(epochs: &[Value]) -> Markup {
     if epochs.is_empty() {
@@ -52,12 +55,27 @@ pub async fn list(
     if let Some(c) = &cursor {
         params.push(("cursor", c.clone()));
     }
-    let answer = s.indexer.get("/v1/epochs", "/v1/epochs", &params).await?;
+    let subsidy_params = [("limit", SUBSIDIES_SHOWN.to_string())];
+    let (answer, subsidies) = tokio::join!(
+        s.indexer.get("/v1/epochs", "/v1/epochs", &params),
+        s.indexer
+            .get("/v1/subsidies", "/v1/subsidies", &subsidy_params)
+    );
+    let answer = answer?;
     let keep = vec![("limit", limit.to_string())];
     let body = html! {
         h1 { "Epochs" }
         (table(rows(&answer.data)))
         (pager("/epochs", &keep, "cursor", cursor.as_deref(), answer.next_cursor.as_deref()))
+        h2 { "Subsidies" }
+        // The epochs list stays up when only the subsidies call fails.
+        @match &subsidies {
+            Ok(sub) => {
+                (super::governance::subsidy_table(rows(&sub.data)))
+                @if sub.next_cursor.is_some() { p { a href="/subsidies" { "All subsidy payments »" } } }
+            }
+            Err(_) => { p.muted { "Subsidy payments are unavailable right now." } }
+        }
     };
     Ok(Page(layout("Epochs", answer.checkpoint, body)))
 }

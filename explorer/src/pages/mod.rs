@@ -52,6 +52,9 @@ dt{color:#5a6470}dd{margin:0;word-break:break-all}\
 .status{display:inline-block;padding:0 .45rem;border-radius:9px;font-size:.8rem;font-weight:600;background:#e4e7eb}\
 .st-certified{background:#d3f3dc;color:#135c2a}.st-deleted,.st-invalid{background:#fbd9d6;color:#8a1c12}\
 .st-expired{background:#eee2c4;color:#6a4a05}.st-registered{background:#dde8fb;color:#173f85}\
+.st-open,.st-quorum{background:#dde8fb;color:#173f85}\
+.st-passed,.st-applied,.st-authorized,.st-upgraded,.st-executed{background:#d3f3dc;color:#135c2a}\
+.filters{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:.4rem 0 .8rem}\
 .timeline{list-style:none;padding:0;margin:0;border-left:3px solid #c4cdd8}\
 .timeline li{position:relative;margin:0 0 .7rem 1rem;background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:.4rem .6rem}\
 .timeline li:before{content:'';position:absolute;left:-1.45rem;top:.7rem;width:.7rem;height:.7rem;border-radius:50%;background:#4a8af4}\

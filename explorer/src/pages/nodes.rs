@@ -210,7 +210,14 @@ pub async fn node(State(s): State<AppState>, Path(raw): Path<String>) -> PageRes
         @if votes.is_empty() {
             p.muted { "No votes recorded for this node." }
         } @else {
-            ul { @for v in votes { li { code { (text(v, "proposal_id").unwrap_or("?")) } " with weight " (or_dash(int(v, "weight").map(format::count))) } } }
+            ul { @for v in votes {
+                @let id = text(v, "proposal_id").unwrap_or("?");
+                li {
+                    a href={ "/governance/" (super::encode(id)) } { code { (id) } }
+                    @if v["in_favor"].as_bool() == Some(false) { " against" } @else { " for" }
+                    ", weight " (or_dash(int(v, "weight").map(format::count)))
+                }
+            } }
         }
     };
     Ok(Page(layout(&title, answer.checkpoint, body)))

@@ -10,6 +10,7 @@
 //! a concurrency limit with load shedding, and a database pool of their
 //! own, so readers cannot starve the committer.
 
+mod governance;
 mod history;
 pub mod layers;
 mod money;
@@ -43,7 +44,7 @@ pub struct ApiState {
 #[openapi(
     info(
         title = "floe explorer API",
-        description = "Blobs, accounts, epochs, nodes and stats indexed from the chain. Every response carries the checkpoint it reflects."
+        description = "Blobs, accounts, epochs, nodes, governance, subsidies and stats indexed from the chain. Every response carries the checkpoint it reflects."
     ),
     paths(
         routes::status,
@@ -68,7 +69,9 @@ pub struct ApiState {
         money::shared_blob_renewals,
         routes::stats,
         history::epoch_history,
-        routes::governance
+        governance::governance,
+        governance::proposal,
+        governance::subsidies
     )
 )]
 pub struct ApiDoc;
@@ -120,7 +123,9 @@ pub fn router_with(state: ApiState, limits: &ApiLimits) -> Router {
         )
         .route("/v1/stats", get(routes::stats))
         .route("/v1/stats/epochs", get(history::epoch_history))
-        .route("/v1/governance", get(routes::governance))
+        .route("/v1/governance", get(governance::governance))
+        .route("/v1/governance/{proposal_id}", get(governance::proposal))
+        .route("/v1/subsidies", get(governance::subsidies))
         .route(
             "/openapi.json",
             get(|| async { axum::Json(ApiDoc::openapi()) }),

@@ -437,7 +437,7 @@ pub async fn node(State(s): State<ApiState>, Path(id): Path<String>) -> Answer {
         ),
         (
             "votes",
-            "SELECT proposal_id, weight, pos FROM governance_votes WHERE node_id = $1 ORDER BY pos DESC LIMIT 1000",
+            "SELECT proposal_id, weight, in_favor, pos FROM governance_votes WHERE node_id = $1 ORDER BY pos DESC LIMIT 1000",
         ),
         (
             "rewards",
@@ -494,23 +494,6 @@ pub async fn stats(State(s): State<ApiState>) -> Answer {
         "total_stake": stake.unwrap_or(0),
     });
     Ok(snap.answer(data, None))
-}
-
-#[utoipa::path(get, path = "/v1/governance", responses((status = 200, description = "Proposals with their votes")))]
-pub async fn governance(State(s): State<ApiState>, Query(q): Q) -> Answer {
-    let p = Params::new(q, &["limit"])?;
-    let limit = p.limit()?;
-    let mut snap = Snapshot::begin(&s.pool).await?;
-    let rows: Vec<(Value,)> = sqlx::query_as(
-        "SELECT to_jsonb(p) || jsonb_build_object('votes', coalesce((
-             SELECT jsonb_agg(jsonb_build_object('node_id', v.node_id, 'weight', v.weight) ORDER BY v.pos)
-             FROM governance_votes v WHERE v.proposal_id = p.proposal_id), '[]'::jsonb))
-         FROM governance_proposals p ORDER BY p.updated_pos DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(&mut *snap.tx)
-    .await?;
-    Ok(snap.answer(Value::Array(rows.into_iter().map(|r| r.0).collect()), None))
 }
 
 /// Prometheus text format.

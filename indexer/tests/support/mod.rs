@@ -366,6 +366,7 @@ pub async fn dump(pool: &PgPool) -> Vec<String> {
         ("storage_nodes", "node_id", "*"),
         ("governance_proposals", "proposal_id", "*"),
         ("governance_votes", "proposal_id, node_id", "*"),
+        ("subsidy_payments", "pos", "*"),
         ("storage_resources", "object_id", "*"),
         ("payments", "pos, kind", "*"),
         ("node_stake_history", "node_id, epoch", "*"),
