@@ -12,8 +12,8 @@ use sui_sdk_types::{
     TransactionEffects,
 };
 
-use crate::native::ObjectSource;
-use crate::native::framework::{CLOCK_ID, ClockData};
+use floe_runtime::ObjectSource;
+use floe_runtime::framework::{CLOCK_ID, ClockData};
 use crate::store::{CheckpointRecord, TxRecord};
 
 /// An executed transaction as served.

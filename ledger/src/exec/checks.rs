@@ -11,8 +11,8 @@ use sui_sdk_types::{
 
 use super::gas::{MAX_BUDGET, MIN_BUDGET, REFERENCE_GAS_PRICE};
 use crate::error::TxError;
-use crate::native::ObjectSource;
-use crate::native::framework::CoinData;
+use floe_runtime::ObjectSource;
+use floe_runtime::framework::CoinData;
 
 /// Bounds on what one transaction may ask for (Sui's protocol limits or
 /// tighter).

@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 
 use super::parse_address;
 use crate::Ledger;
-use crate::native::{Param, Ty};
+use floe_runtime::{Param, Ty};
 
 /// MovePackageService over a ledger.
 pub struct PackageApi(pub Ledger);

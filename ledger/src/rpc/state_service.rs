@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 
 use super::{mask, object_proto, page_after, page_size, parse_address};
 use crate::Ledger;
-use crate::native::bcs_prefix_len;
+use floe_runtime::bcs_prefix_len;
 use crate::state::balances;
 
 /// StateService over a ledger.
