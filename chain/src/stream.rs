@@ -355,5 +355,4 @@ impl Follower {
 }
 
 #[cfg(test)]
-#[path = "stream_tests.rs"]
 mod tests;

@@ -467,5 +467,4 @@ fn build_batch(
 }
 
 #[cfg(test)]
-#[path = "follower_tests.rs"]
 mod tests;
