@@ -145,8 +145,8 @@ pub struct BlobInfo {
     /// Earliest certification among the live objects.
     pub initial_certified_epoch: Option<u32>,
     /// The event behind the permanent status: that of the live permanent
-    /// object with the latest end epoch, certified ones first (`None` for
-    /// records written before event ids were kept).
+    /// object with the latest end epoch, certified ones first (the follower
+    /// writes each object record and its event in one batch).
     #[serde(skip)]
     pub status_event: Option<EventId>,
     /// The `InvalidBlobID` event, when the blob is invalid.
