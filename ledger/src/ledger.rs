@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use floe_runtime::framework::{CoinData, coin_tag};
+use floe_runtime::{NativePackage, Registry};
 use sui_sdk_types::{
     Address, Identifier, MovePackage, Object, ObjectData, Owner, StructTag, Transaction, TypeTag,
     UserSignature,
@@ -25,8 +27,6 @@ use tokio::sync::watch;
 use crate::error::{LedgerError, StoreError, TxError};
 use crate::exec::{self, system};
 use crate::genesis::{FAUCET_ADDRESS, Genesis};
-use floe_runtime::framework::{CoinData, coin_tag};
-use floe_runtime::{NativePackage, Registry};
 use crate::state::{CheckpointEntry, State, TxEntry};
 use crate::store::{Record, TxRecord, Wal};
 use crate::validator::Validator;

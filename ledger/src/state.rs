@@ -7,13 +7,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use floe_runtime::ObjectSource;
+use floe_runtime::framework::{CLOCK_ID, ClockData};
 use sui_sdk_types::{
     Address, CheckpointContents, CheckpointSummary, Digest, GasCostSummary, Object, Owner,
     TransactionEffects,
 };
 
-use floe_runtime::ObjectSource;
-use floe_runtime::framework::{CLOCK_ID, ClockData};
 use crate::store::{CheckpointRecord, TxRecord};
 
 /// An executed transaction as served.

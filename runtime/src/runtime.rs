@@ -166,11 +166,7 @@ impl<'a> Runtime<'a> {
 
 impl<'a> Runtime<'a> {
     /// A runtime over the committed objects of `source`, before any change.
-    pub fn new(
-        source: &'a dyn ObjectSource,
-        registry: &'a Registry,
-        env: RuntimeEnv,
-    ) -> Self {
+    pub fn new(source: &'a dyn ObjectSource, registry: &'a Registry, env: RuntimeEnv) -> Self {
         Self {
             source,
             registry,

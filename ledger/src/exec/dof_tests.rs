@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use floe_runtime::object_field::{object_field_id, wrapper_tag};
+use floe_runtime::{Abilities, NativePackage, ObjectTable, PackageBuilder, Param, Ty, Value};
 use serde::{Deserialize, Serialize};
 use sui_crypto::SuiSigner;
 use sui_crypto::ed25519::Ed25519PrivateKey;
@@ -15,8 +17,6 @@ use sui_sdk_types::{
 };
 
 use crate::genesis::{Account, Genesis, PackageSpec};
-use floe_runtime::object_field::{object_field_id, wrapper_tag};
-use floe_runtime::{Abilities, NativePackage, ObjectTable, PackageBuilder, Param, Ty, Value};
 use crate::{Ledger, LedgerConfig};
 
 const PKG: Address = Address::from_static("0xdf");

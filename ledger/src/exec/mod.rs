@@ -11,13 +11,13 @@ mod outcome;
 pub(crate) mod ptb;
 pub(crate) mod system;
 
+use floe_runtime::framework::{CoinData, coin_value};
+use floe_runtime::{ObjectSource, Registry, Runtime, RuntimeEnv};
 use sui_crypto::SuiVerifier;
 use sui_crypto::ed25519::Ed25519Verifier;
 use sui_sdk_types::{Transaction, TransactionKind, TypeTag, UserSignature};
 
 use crate::error::TxError;
-use floe_runtime::framework::{CoinData, coin_value};
-use floe_runtime::{ObjectSource, Registry, Runtime, RuntimeEnv};
 use crate::store::TxRecord;
 
 pub use checks::{MAX_TX_BYTES, sui_balance};

@@ -3,6 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use floe_runtime::ObjectSource;
+use floe_runtime::framework::CoinData;
+use floe_runtime::{Registry, Runtime};
 use sui_sdk_types::{
     Address, ChangedObject, Digest, ExecutionError, ExecutionStatus, GasCostSummary, IdOperation,
     MoveStruct, Object, ObjectData, ObjectIn, ObjectOut, Owner, StructTag, Transaction,
@@ -13,9 +16,6 @@ use sui_sdk_types::{
 use super::checks::Checked;
 use super::gas::{computation_cost, storage_cost};
 use super::ptb::{Failure, ObjSlot};
-use floe_runtime::ObjectSource;
-use floe_runtime::framework::CoinData;
-use floe_runtime::{Registry, Runtime};
 use crate::store::TxRecord;
 
 /// A pending write: the new owner, type and contents of one object.

@@ -2,6 +2,8 @@
 //! usage rules (move, borrow, borrow mutably), the built-in commands, and
 //! dispatch of `MoveCall`s into native packages.
 
+use floe_runtime::framework::{CoinData, coin_value};
+use floe_runtime::{Call, NativeError, Param, Registry, Runtime, Value, validate_bcs};
 use sui_sdk_types::{
     Address, Argument, Command, CommandArgumentError as ArgErr, ExecutionError, Identifier,
     MakeMoveVector, MergeCoins, MoveCall, MoveLocation, SplitCoins, StructTag, TransferObjects,
@@ -9,8 +11,6 @@ use sui_sdk_types::{
 };
 
 use super::checks::{Checked, InputArg};
-use floe_runtime::framework::{CoinData, coin_value};
-use floe_runtime::{Call, NativeError, Param, Registry, Runtime, Value, validate_bcs};
 
 /// A failed command: Sui's error, the command index and a readable reason.
 #[derive(Debug, Clone)]

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use floe_runtime::framework::{CLOCK_ID, ClockData, clock_tag};
+use floe_runtime::{NativePackage, NewOwner, Registry, Runtime, RuntimeEnv};
 use sui_sdk_types::{
     Address, ChangedObject, ConsensusCommitPrologueV3, ConsensusDeterminedVersionAssignments,
     Digest, ExecutionStatus, GasCostSummary, GasPayment, GenesisObject, GenesisTransaction,
@@ -13,8 +15,6 @@ use sui_sdk_types::{
 };
 
 use crate::error::LedgerError;
-use floe_runtime::framework::{CLOCK_ID, ClockData, clock_tag};
-use floe_runtime::{NativePackage, NewOwner, Registry, Runtime, RuntimeEnv};
 use crate::state::State;
 use crate::store::TxRecord;
 

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use floe_runtime::{Abilities, NativePackage, PackageBuilder, Param, Runtime, Ty, Value};
 use sui_crypto::SuiSigner;
 use sui_crypto::ed25519::Ed25519PrivateKey;
 use sui_sdk_types::{
@@ -12,7 +13,6 @@ use sui_sdk_types::{
 
 use crate::error::TxError;
 use crate::genesis::{Account, Genesis, PackageSpec};
-use floe_runtime::{Abilities, NativePackage, PackageBuilder, Param, Runtime, Ty, Value};
 use crate::state::balances;
 use crate::{Ledger, LedgerConfig};
 
