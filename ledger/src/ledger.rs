@@ -28,7 +28,7 @@ use crate::error::{LedgerError, StoreError, TxError};
 use crate::exec::{self, system};
 use crate::genesis::{FAUCET_ADDRESS, Genesis};
 use crate::state::{CheckpointEntry, State, TxEntry};
-use crate::store::{Record, TxRecord, Wal};
+use crate::store::{Record, TxRecord, WriteAheadLog};
 use crate::validator::Validator;
 
 /// How to open a ledger.
@@ -44,7 +44,7 @@ pub struct LedgerConfig {
 struct Inner {
     registry: Registry,
     state: RwLock<State>,
-    wal: Mutex<Wal>,
+    wal: Mutex<WriteAheadLog>,
     latest: watch::Sender<u64>,
     chain_name: String,
     faucet_amount: u64,
@@ -81,7 +81,7 @@ impl Ledger {
     /// Opens the chain in `config.data_dir`, creating it from genesis if the
     /// directory holds none, otherwise replaying its log.
     pub fn open(config: LedgerConfig) -> Result<Self, LedgerError> {
-        let (mut wal, records) = Wal::open(&config.data_dir)?;
+        let (mut wal, records) = WriteAheadLog::open(&config.data_dir)?;
         let validator = Validator::load_or_create(&config.data_dir)?;
         let mut registry = Registry::with_framework();
         let mut installs = Vec::new();
@@ -200,7 +200,7 @@ impl Ledger {
     /// sequential). On a log failure the ledger refuses further writes.
     fn commit(
         &self,
-        mut wal: std::sync::MutexGuard<'_, Wal>,
+        mut wal: std::sync::MutexGuard<'_, WriteAheadLog>,
         records: Vec<Record>,
     ) -> Result<Vec<Arc<TxEntry>>, TxError> {
         let refs: Vec<&Record> = records.iter().collect();

@@ -4,7 +4,7 @@
 
 mod wal;
 
-pub use wal::{MAX_FRAME, Syncer, Wal};
+pub use wal::{MAX_FRAME, Syncer, WriteAheadLog};
 
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::{

@@ -33,7 +33,7 @@ const MAGIC: &[u8; 8] = b"FLOEWAL1";
 pub const MAX_FRAME: usize = 64 << 20;
 
 /// An append-only, fsync-on-append log of [`Record`]s.
-pub struct Wal {
+pub struct WriteAheadLog {
     file: File,
     path: PathBuf,
     len: u64,
@@ -77,7 +77,7 @@ impl Syncer {
     }
 }
 
-impl Wal {
+impl WriteAheadLog {
     /// Opens (or creates) the log in `dir` and returns it with every complete
     /// record it holds, in append order.
     pub fn open(dir: &Path) -> Result<(Self, Vec<Record>), StoreError> {
@@ -287,7 +287,7 @@ mod tests {
     fn append_reopen_and_torn_tail() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let (mut wal, recs) = Wal::open(dir.path()).unwrap();
+            let (mut wal, recs) = WriteAheadLog::open(dir.path()).unwrap();
             assert!(recs.is_empty());
             wal.append(&[&marker(1), &marker(2)]).unwrap();
             wal.append(&[&marker(3)]).unwrap();
@@ -297,11 +297,11 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(&[100, 0, 0, 0, 1, 2, 3, 4, 9]).unwrap();
         drop(f);
-        let (mut wal, recs) = Wal::open(dir.path()).unwrap();
+        let (mut wal, recs) = WriteAheadLog::open(dir.path()).unwrap();
         assert_eq!(recs.len(), 3);
         wal.append(&[&marker(4)]).unwrap();
         drop(wal);
-        let (_, recs) = Wal::open(dir.path()).unwrap();
+        let (_, recs) = WriteAheadLog::open(dir.path()).unwrap();
         assert!(matches!(recs.last(), Some(Record::Marker(4))));
         assert_eq!(recs.len(), 4);
     }
@@ -310,7 +310,7 @@ mod tests {
     fn corruption_in_the_middle_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let (mut wal, _) = Wal::open(dir.path()).unwrap();
+            let (mut wal, _) = WriteAheadLog::open(dir.path()).unwrap();
             wal.append(&[&marker(1)]).unwrap();
             wal.append(&[&marker(2)]).unwrap();
         }
@@ -319,7 +319,7 @@ mod tests {
         bytes[MAGIC.len() + 8] ^= 0xff;
         std::fs::write(&path, bytes).unwrap();
         assert!(matches!(
-            Wal::open(dir.path()),
+            WriteAheadLog::open(dir.path()),
             Err(StoreError::Corrupt { .. })
         ));
     }
