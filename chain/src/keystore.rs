@@ -541,5 +541,4 @@ pub fn write_private_file(path: &Path, bytes: &[u8], existing: Existing) -> std:
 }
 
 #[cfg(test)]
-#[path = "keystore_tests.rs"]
 mod tests;

@@ -380,5 +380,4 @@ impl Follower {
 }
 
 #[cfg(test)]
-#[path = "stream_tests.rs"]
 mod tests;

@@ -469,5 +469,4 @@ pub fn object_input_for(info: &ObjectInfo, mutable: bool) -> Result<ObjectInput,
 }
 
 #[cfg(test)]
-#[path = "tx_tests.rs"]
 mod tests;

@@ -566,5 +566,4 @@ pub struct ServiceInfo {
 }
 
 #[cfg(test)]
-#[path = "types_tests.rs"]
 mod tests;

@@ -269,5 +269,4 @@ fn cut(slices: &[RowSlice], rows: &[PrimarySliver], len: u64) -> Vec<u8> {
 }
 
 #[cfg(test)]
-#[path = "blob_reader_tests.rs"]
 mod tests;

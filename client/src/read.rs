@@ -405,5 +405,4 @@ pub struct StatusReport {
 }
 
 #[cfg(test)]
-#[path = "read_tests.rs"]
 pub(crate) mod tests;

@@ -38,15 +38,15 @@ fn main() {
     println!("# WAL first: its init sends the whole supply to init_sender.");
     println!("[[packages]]\naddress = \"0x3a1\"\ninit_sender = \"{account}\"\n");
     println!("[[packages]]\naddress = \"0xf10e\"\n");
-    let reserve =
-        floe_contracts::genesis::wal_faucet_reserve(account.parse().unwrap_or_else(|e| {
-            eprintln!("--account: {e}");
-            std::process::exit(2)
-        }));
+    let from: sui_sdk_types::Address = account.parse().unwrap_or_else(|e| {
+        eprintln!("--account: {e}");
+        std::process::exit(2)
+    });
     println!("# The faucet pays WAL from this share of the supply (never minted).");
     println!(
-        "[[faucet_reserves]]\ncoin_type = \"{}\"\nfrom = \"{}\"\namount = {}\n",
-        reserve.coin_type, reserve.from, reserve.amount
+        "[[faucet_reserves]]\ncoin_type = \"{}\"\nfrom = \"{from}\"\namount = {}\n",
+        floe_contracts::genesis::wal_coin_type(),
+        floe_contracts::genesis::wal_faucet_reserve_amount()
     );
     println!("[floe]\nepoch = 0\nmax_epochs_ahead = 53");
     println!("total_capacity_size = 1_099_511_627_776   # encoded bytes (1 TiB)");

@@ -24,7 +24,7 @@ pub mod wal;
 
 use std::sync::Arc;
 
-use floe_ledger::native::{NativePackage, PackageBuilder, Runtime};
+use floe_runtime::{NativePackage, PackageBuilder, Runtime};
 use sui_sdk_types::Address;
 
 pub use genesis::{FloeGenesis, GenesisNode};
@@ -107,7 +107,7 @@ impl NativePackage for WalPackage {
         register_package(Package::Wal, b);
     }
 
-    fn init(&self, rt: &mut Runtime<'_>) -> Result<(), floe_ledger::native::NativeError> {
+    fn init(&self, rt: &mut Runtime<'_>) -> Result<(), floe_runtime::NativeError> {
         wal::wal::init(rt)
     }
 }
@@ -128,7 +128,7 @@ impl NativePackage for FloePackage {
         register_package(Package::Floe, b);
     }
 
-    fn init(&self, rt: &mut Runtime<'_>) -> Result<(), floe_ledger::native::NativeError> {
+    fn init(&self, rt: &mut Runtime<'_>) -> Result<(), floe_runtime::NativeError> {
         floe::init::genesis_init(rt, &self.genesis)
     }
 }

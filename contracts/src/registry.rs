@@ -9,7 +9,7 @@
 //! Struct layouts reuse `floe_core::move_types` where core mirrors the type.
 
 use floe_core::move_types::MoveTypeInfo;
-use floe_ledger::native::{Call, NativeError, Param, Ty, Value};
+use floe_runtime::{Call, NativeError, Param, Ty, Value};
 use sui_sdk_types::Address;
 
 /// A native function body.
@@ -57,7 +57,7 @@ impl FnSig {
 
 /// An abort-code constant (`const EName: u64 = value;`) with the module
 /// that declares it, which is where an abort using it is reported.
-pub use floe_ledger::native::AbortConst as AbortCode;
+pub use floe_runtime::AbortConst as AbortCode;
 
 /// Which package a module belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Glue between Move values (BCS in [`Value`]s) and the core mirrors.
 
 use floe_core::move_types::{Ability, MoveTypeInfo, ObjectId, U256Le};
-use floe_ledger::native::framework::{BALANCE_ENOT_ENOUGH, CoinData};
-use floe_ledger::native::{Abilities, Call, NativeError, Runtime, Value};
+use floe_runtime::framework::{BALANCE_ENOT_ENOUGH, CoinData};
+use floe_runtime::{Abilities, Call, NativeError, Runtime, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};
@@ -72,7 +72,7 @@ pub(crate) fn wal_type() -> TypeTag {
 
 /// `Coin<WAL>` value.
 pub(crate) fn wal_coin(coin: CoinData) -> Value {
-    floe_ledger::native::framework::coin_value(&wal_type(), coin)
+    floe_runtime::framework::coin_value(&wal_type(), coin)
 }
 
 /// A value of a floe struct.

@@ -34,7 +34,7 @@ use floe_core::BlobId;
 use floe_core::encoding::{EncodingConfig, EncodingType};
 use floe_core::merkle::Node;
 use floe_core::move_types::U256Le;
-use floe_ledger::native::framework::BALANCE_ENOT_ENOUGH;
+use floe_runtime::framework::BALANCE_ENOT_ENOUGH;
 use support::*;
 
 const SIZE: u64 = 1000;

@@ -488,7 +488,7 @@ fn drift_is_reported() {
 /// Move name.
 #[test]
 fn ledger_registration_follows_the_declarations() {
-    use floe_ledger::native::Registry;
+    use floe_runtime::Registry;
     use std::sync::Arc;
 
     let modules = floe_contracts::modules();

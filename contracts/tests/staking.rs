@@ -24,7 +24,7 @@ use floe_core::move_types::{
     ShardsReceived, StakedWal, StakedWalState, Staking, StakingInnerV1, StakingPool,
     StorageNodeCap,
 };
-use floe_ledger::native::object_field::object_field_id;
+use floe_runtime::object_field::object_field_id;
 use support::*;
 
 const WAL: u64 = 1_000_000_000;

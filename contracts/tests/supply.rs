@@ -1,6 +1,6 @@
-//! WAL is minted once, at `wal::init` (walrus-protocol 1.19): the devnet's
-//! faucet must hand out WAL from a reserve funded out of that supply, never
-//! mint it. Checked on a real ledger process: after genesis, faucet
+//! WAL is minted once, at `wal::init` (Walrus's
+//! `contracts/wal/sources/wal.move`): the devnet's faucet must hand out WAL
+//! from a reserve funded out of that supply, never mint it. Checked on a real ledger process: after genesis, faucet
 //! requests and a store lifecycle (storage, write fee, certification,
 //! extension, subsidy, deletion), every FROST is still accounted for, in a
 //! holder's coins or in the System's accounting buckets, and an emptied
@@ -15,8 +15,12 @@ use floe_core::BlobId;
 use floe_core::encoding::{EncodingConfig, EncodingType};
 use floe_core::merkle::Node;
 use floe_core::move_types::U256Le;
-use floe_ledger::genesis::FAUCET_ADDRESS;
 use support::*;
+
+/// The ledger's keyless faucet account, which genesis gives the reserve
+/// (`floe_ledger::genesis::FAUCET_ADDRESS`; the address is part of the
+/// ledger's documented behaviour, seen here as any user of the binary sees it).
+const FAUCET_ADDRESS: Address = Address::from_static("0xfa0ce7");
 
 const RESERVE: u64 = 25_000;
 const REQUEST: u64 = 7_000;

@@ -7,8 +7,9 @@
 //! [`crate::follow`]; here only integers are compared, so a test can feed
 //! any error it likes (one FROST off, a missing pool).
 //!
-//! The arithmetic is the contract's, step by step (fact sheet 1.6, 1.14,
-//! 1.17; `system_state_inner::advance_epoch`, `staking_pool::advance_epoch`):
+//! The arithmetic is the contract's, step by step (Walrus's
+//! `storage_accounting.move`, `system_state_inner::advance_epoch` and
+//! `staking_pool::advance_epoch`; floe's twins in `contracts/src/floe/`):
 //!
 //! 1. `burn = bucket * 3 / 100` (u128, floored) leaves `pool = bucket - burn`;
 //! 2. every member of the ended epoch's committee stores

@@ -155,8 +155,10 @@ mod tests {
     }
 
     #[test]
-    fn rotation_examples_from_the_fact_sheet() {
-        // n = 7: an id worth 15 rotates by 1, one worth 16 by 2.
+    fn rotation_is_the_big_endian_id_mod_n() {
+        // As Walrus's `crates/walrus-core/src/encoding/mapping.rs` rotates:
+        // the id read as a big-endian integer, mod n. n = 7: an id worth 15
+        // rotates by 1, one worth 16 by 2.
         let mut bytes = [0u8; 32];
         bytes[31] = 15;
         let id = BlobId(bytes);

@@ -22,6 +22,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use floe_runtime::framework::{CoinData, coin_tag};
+use floe_runtime::{NativePackage, Registry};
 use sui_sdk_types::{
     Address, Identifier, MovePackage, Object, ObjectData, Owner, StructTag, Transaction, TypeTag,
     UserSignature,
@@ -31,12 +33,12 @@ use tokio::sync::watch;
 use crate::error::{LedgerError, StoreError, TxError};
 use crate::exec::{self, system};
 use crate::genesis::{FAUCET_ADDRESS, Genesis};
-use crate::native::framework::CLOCK_ID;
-use crate::native::framework::{CoinData, coin_tag};
-use crate::native::{NativePackage, Registry};
 use crate::state::{CheckpointEntry, State, TxEntry};
 use crate::store::{Archive, Record, TxRecord, Wal};
 use crate::validator::Validator;
+use floe_runtime::framework::CLOCK_ID;
+use floe_runtime::framework::{CoinData, coin_tag};
+use floe_runtime::{NativePackage, Registry};
 
 /// How to open a ledger.
 #[derive(Clone)]
@@ -298,7 +300,7 @@ impl Ledger {
     /// sequential). On a log failure the ledger refuses further writes.
     fn commit(
         &self,
-        mut wal: std::sync::MutexGuard<'_, Wal>,
+        mut wal: std::sync::MutexGuard<'_, WriteAheadLog>,
         records: Vec<Record>,
     ) -> Result<Vec<Arc<TxEntry>>, TxError> {
         let refs: Vec<&Record> = records.iter().collect();
@@ -507,11 +509,10 @@ impl Ledger {
             let timestamp = now_ms().max(state.clock_ms());
             let clock = system::clock_update(&state, seq, timestamp)
                 .ok_or_else(|| TxError::Storage("the Clock object is missing".into()))?;
-            // Build the checkpoint over a scratch copy of the pending list
-            // plus the clock update, without touching the shared state.
-            let mut scratch = ScratchPending::new();
-            scratch.push(&clock);
-            (clock, scratch.checkpoint(&state, timestamp))
+            // The checkpoint covers the pending transactions plus the clock
+            // update, built without touching the shared state.
+            let checkpoint = checkpoint_with(&state, &clock, timestamp);
+            (clock, checkpoint)
         };
         self.commit(
             wal,
@@ -601,38 +602,27 @@ impl Ledger {
 /// How often the checkpointer looks for pending transactions.
 pub const BUSY_POLL: Duration = Duration::from_millis(20);
 
-/// Builds a checkpoint record over the state's pending transactions plus
-/// extra not-yet-applied ones (transaction and effects digests).
-struct ScratchPending {
-    extra: Vec<(sui_sdk_types::Digest, sui_sdk_types::Digest)>,
-}
-
-impl ScratchPending {
-    fn new() -> Self {
-        Self { extra: Vec::new() }
-    }
-
-    fn push(&mut self, record: &TxRecord) {
-        self.extra
-            .push((record.transaction.digest(), record.effects.digest()));
-    }
-
-    fn checkpoint(&self, state: &State, timestamp_ms: u64) -> crate::store::CheckpointRecord {
-        let mut record = state.next_checkpoint(timestamp_ms);
-        let mut infos: Vec<sui_sdk_types::CheckpointTransactionInfo> =
-            record.contents.transactions().to_vec();
-        for (d, e) in &self.extra {
-            infos.push(sui_sdk_types::CheckpointTransactionInfo::new(
-                *d,
-                *e,
-                vec![],
-            ));
-        }
-        record.contents = sui_sdk_types::CheckpointContents::new_v1(infos);
-        record.summary.content_digest = record.contents.digest();
-        record.summary.network_total_transactions += self.extra.len() as u64;
-        record
-    }
+/// The checkpoint record over the state's pending transactions followed by
+/// `clock`, a system transaction not yet applied. It pays no gas (system
+/// transactions have a zero budget), so the rolling gas summary is the
+/// state's as it stands.
+fn checkpoint_with(
+    state: &State,
+    clock: &TxRecord,
+    timestamp_ms: u64,
+) -> crate::store::CheckpointRecord {
+    let mut record = state.next_checkpoint(timestamp_ms);
+    let mut infos: Vec<sui_sdk_types::CheckpointTransactionInfo> =
+        record.contents.transactions().to_vec();
+    infos.push(sui_sdk_types::CheckpointTransactionInfo::new(
+        clock.transaction.digest(),
+        clock.effects.digest(),
+        vec![],
+    ));
+    record.contents = sui_sdk_types::CheckpointContents::new_v1(infos);
+    record.summary.content_digest = record.contents.digest();
+    record.summary.network_total_transactions += 1;
+    record
 }
 
 fn replay(state: &mut State, record: Record) -> Result<(), StoreError> {

@@ -10,15 +10,17 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
+use floe_runtime::ObjectSource;
+use floe_runtime::framework::{CLOCK_ID, ClockData};
 use sui_sdk_types::{
     Address, CheckpointContents, CheckpointSummary, Digest, GasCostSummary, Object, Owner,
     TransactionEffects,
 };
 
 use crate::error::StoreError;
-use crate::native::ObjectSource;
-use crate::native::framework::{CLOCK_ID, ClockData};
 use crate::store::{Archive, CheckpointRecord, Snapshot, TxRecord};
+use floe_runtime::ObjectSource;
+use floe_runtime::framework::{CLOCK_ID, ClockData};
 
 /// An executed transaction as served.
 #[derive(Debug)]

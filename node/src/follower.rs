@@ -506,5 +506,4 @@ fn build_batch(
 }
 
 #[cfg(test)]
-#[path = "follower_tests.rs"]
 mod tests;

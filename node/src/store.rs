@@ -12,7 +12,7 @@
 //! cost an inode per sliver. fjall batches are atomic across partitions.
 //!
 //! Durability: every write method hands one atomic batch to the store's
-//! writer thread (`store_writer.rs`), which journals it, fsyncs
+//! writer thread (`store/writer.rs`), which journals it, fsyncs
 //! (`PersistMode::SyncAll`, one fsync shared by every batch waiting: group
 //! commit) and only then makes it readable; the method returns after that,
 //! so a caller that answers a request afterwards has made the write survive
@@ -22,7 +22,7 @@
 //! Engine settings (`StoreConfig`) are chosen for slivers of up to a few
 //! MiB arriving from many clients at once; see `StoreConfig` for why.
 //!
-//! Epoch changes (`store_epoch.rs`): the shard statuses, the epoch they
+//! Epoch changes (`store/epoch.rs`): the shard statuses, the epoch they
 //! follow and whether `epoch_sync_done` was sent change in one batch.
 //!
 //! Blob status is *computed* from the blob's object records (one row per Sui
@@ -145,8 +145,8 @@ pub struct BlobInfo {
     /// Earliest certification among the live objects.
     pub initial_certified_epoch: Option<u32>,
     /// The event behind the permanent status: that of the live permanent
-    /// object with the latest end epoch, certified ones first (`None` for
-    /// records written before event ids were kept).
+    /// object with the latest end epoch, certified ones first (the follower
+    /// writes each object record and its event in one batch).
     #[serde(skip)]
     pub status_event: Option<EventId>,
     /// The `InvalidBlobID` event, when the blob is invalid.
@@ -324,7 +324,7 @@ impl NodeStore {
     }
 
     /// Commits `batch` through the writer thread and returns once it is
-    /// fsync'd and readable (see `store_writer.rs`).
+    /// fsync'd and readable (see `store/writer.rs`).
     fn commit_durable(&self, batch: WriteBatch) -> Result<(), StoreError> {
         match &self.writer {
             Some(writer) => writer.commit(batch),
@@ -634,19 +634,15 @@ fn parse_status(v: &[u8]) -> Result<ShardStatus, StoreError> {
     }
 }
 
-#[path = "store_writer.rs"]
 mod writer;
 pub use writer::WriteBatch;
 use writer::Writer;
 
-#[path = "store_chain.rs"]
 mod chain;
 pub use chain::{ChainBatch, GcStats};
 
-#[path = "store_epoch.rs"]
 mod epoch;
 pub use epoch::{EpochRecord, LOST_SHARD_RETENTION, ShardDiff, is_held, is_syncing, shard_diff};
 
 #[cfg(test)]
-#[path = "store_tests.rs"]
 mod tests;

@@ -10,7 +10,8 @@
 //      aggregate, a proof of possession and a certificate; every item is
 //      verified here with the wasm functions, the wasm aggregate must equal
 //      floe's byte for byte, and the message bytes are rebuilt here from the
-//      fact sheet's layout and compared.
+//      layout in Walrus's messages.move (contracts/walrus/docs/msg_formats.txt)
+//      and compared.
 //   2. official -> floe: the wasm side aggregates floe's signatures, the
 //      known-answer signatures in core/tests/data/bls-min-pk.json (made by
 //      the official code) and subsets of both; floe's example reads that on
@@ -112,8 +113,8 @@ function floeToOfficial(floe) {
   check(verifyAggregate(pks, msg, agg), 'floe aggregate does not verify with wasm');
   check(!verifyAggregate(pks.slice(1), msg, agg), 'wasm accepts floe aggregate with a key missing');
 
-  // Proof of possession: rebuild the message from the layout in the fact
-  // sheet: type 0 || version 0 || app 3 || epoch u32 LE || address || pk.
+  // Proof of possession: rebuild the message from the layout in Walrus's
+  // messages.move: type 0 || version 0 || app 3 || epoch u32 LE || address || pk.
   const pop = floe.pop;
   const expected = Buffer.concat([
     Buffer.from([0, 0, 3]), u32le(pop.epoch), Buffer.from(pop.sui_address, 'hex'), Buffer.from(pop.pk, 'hex'),

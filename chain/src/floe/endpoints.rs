@@ -574,5 +574,4 @@ impl EndpointCache {
 }
 
 #[cfg(test)]
-#[path = "endpoints_tests.rs"]
 mod tests;

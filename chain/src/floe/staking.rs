@@ -66,9 +66,10 @@ pub enum EpochStep {
 }
 
 impl EpochStatus {
-    /// What may be called next, with the contract's timing rules (fact
-    /// sheet 1.13): voting ends half-way through an epoch, the change starts
-    /// at its end; epoch 0 ends at `first_epoch_start`.
+    /// What may be called next, with the contract's timing rules (Walrus's
+    /// `staking_inner.move`, twinned in `contracts/src/floe/staking_inner.rs`):
+    /// voting ends half-way through an epoch, the change starts at its end;
+    /// epoch 0 ends at `first_epoch_start`.
     pub fn next_step(&self) -> EpochStep {
         let half = self.epoch_duration_ms / 2;
         match self.state {

@@ -27,8 +27,20 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
+use floe_ledger::genesis::FaucetReserve;
 use floe_ledger::{Genesis, Ledger, LedgerConfig, LedgerOptions};
 use serde::Deserialize;
+
+/// The ledger genesis entry that moves the contracts' WAL faucet share
+/// ([`floe_contracts::genesis::wal_faucet_reserve_amount`]) from `holder`,
+/// the WAL package's init sender, to the ledger's faucet account.
+pub fn wal_faucet_reserve(holder: floe_chain::sui_sdk_types::Address) -> FaucetReserve {
+    FaucetReserve {
+        coin_type: floe_contracts::genesis::wal_coin_type(),
+        from: holder,
+        amount: floe_contracts::genesis::wal_faucet_reserve_amount(),
+    }
+}
 
 /// `floe ledger ...`
 #[derive(Debug, Args)]
@@ -242,4 +254,24 @@ fn run_ledger(args: RunArgs, json: bool) -> Result<()> {
         tracing::info!("ledger stopped");
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The contracts' example genesis, without its `[floe]` table, is a
+    /// valid ledger genesis whose faucet reserve is the WAL share.
+    #[test]
+    fn contracts_example_genesis_is_a_ledger_genesis() {
+        let example = include_str!("../../../contracts/devnet-genesis.example.toml");
+        let (rest, floe) = floe_contracts::genesis::split_genesis(example, false).unwrap();
+        assert!(floe.is_some());
+        let ledger = Genesis::parse(&rest, false).unwrap();
+        let holder = ledger.accounts[0].address;
+        let mut expected = wal_faucet_reserve(holder);
+        // The file writes the package address short.
+        expected.coin_type = "0x3a1::wal::WAL".into();
+        assert_eq!(ledger.faucet_reserves, vec![expected]);
+    }
 }

@@ -387,5 +387,4 @@ pub(crate) async fn require_token(
 }
 
 #[cfg(test)]
-#[path = "auth_tests.rs"]
 mod tests;

@@ -2,7 +2,7 @@
 //! their projected stake; positions are kept (earlier = wins ties).
 
 use floe_core::move_types::{ActiveSet, ActiveSetEntry, MoveType, MoveTypeInfo, ObjectId};
-use floe_ledger::native::NativeError;
+use floe_runtime::NativeError;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{add_u64, arithmetic, ensure};

@@ -2,7 +2,7 @@
 //! stake with a per-node cap and the Hagenbach-Bischoff lower bound (see
 //! the Move module for the rules).
 
-use floe_ledger::native::{Call, NativeError, Value};
+use floe_runtime::{Call, NativeError, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis};

@@ -9,7 +9,7 @@ use floe_core::move_types::{
     Authorized, MoveField, MovePackage, MoveRole, MoveType, MoveTypeInfo, MoveTypeKind,
     MoveVariant, ObjectId,
 };
-use floe_ledger::native::{NativeError, Value};
+use floe_runtime::{NativeError, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis};

@@ -6,7 +6,7 @@ use floe_core::move_types::{
     Blob, BlobCertified, BlobDeleted, BlobIdDerivation, BlobRegistered, Metadata, MoveType,
     MoveTypeInfo, Storage, U256Le,
 };
-use floe_ledger::native::{Call, NativeError, Runtime, Value};
+use floe_runtime::{Call, NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::floe::messages::CertifiedBlobMessage;

@@ -8,7 +8,7 @@ use floe_core::committee::{CertificateError, Committee, CommitteeMember, Require
 use floe_core::move_types::{
     BlsCommittee, BlsCommitteeMember, Element, MoveType, MoveTypeInfo, ObjectId,
 };
-use floe_ledger::native::NativeError;
+use floe_runtime::NativeError;
 
 use crate::floe::messages::{self, CertifiedMessage};
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};

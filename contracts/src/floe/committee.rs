@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use floe_core::move_types::{Committee, MoveType, MoveTypeInfo, ObjectId, VecMap, VecMapEntry};
-use floe_ledger::native::NativeError;
+use floe_runtime::NativeError;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::ensure;

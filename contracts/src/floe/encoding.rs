@@ -1,7 +1,7 @@
 //! Twin of `floe::encoding`: encoding types accepted on chain (RS2 = 1).
 
 use floe_core::move_types::MoveTypeInfo;
-use floe_ledger::native::{NativeError, Value};
+use floe_runtime::{NativeError, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::floe::redstuff;

@@ -5,7 +5,7 @@ use floe_core::move_types::{
     EventBlob, EventBlobAttestation, EventBlobCertificationState, MoveType, MoveTypeInfo, VecMap,
 };
 
-use floe_ledger::native::Value;
+use floe_runtime::Value;
 use sui_sdk_types::TypeTag;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};

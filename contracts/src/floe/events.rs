@@ -8,7 +8,7 @@ use floe_core::move_types::{
     MoveTypeInfo, PricesUpdated, ProtocolVersionUpdated, RegisterDenyListUpdate,
     ShardRecoveryStart, ShardsReceived,
 };
-use floe_ledger::native::{NativeError, Runtime};
+use floe_runtime::{NativeError, Runtime};
 use serde::Serialize;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package};

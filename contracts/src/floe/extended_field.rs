@@ -6,7 +6,7 @@ use floe_core::move_types::{
 };
 
 use floe_core::move_types::ObjectId;
-use floe_ledger::native::Value;
+use floe_runtime::Value;
 use sui_sdk_types::TypeTag;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis};

@@ -9,7 +9,7 @@ use floe_core::move_types::{
     ProposalApplied, ProposalCreated, ProposalExpired, ProposalPassed, ProposalVoted,
     StakingInnerV1, System,
 };
-use floe_ledger::native::{NativeError, Runtime, Value};
+use floe_runtime::{NativeError, Runtime, Value};
 use serde::Serialize;
 
 use crate::floe::auth::{self, Authenticated};

@@ -9,7 +9,7 @@ use floe_core::bls::BlsPublicKey;
 use floe_core::move_types::{
     Ability, MoveField, MovePackage, MoveRole, MoveTypeInfo, MoveTypeKind, ObjectId, VotingParams,
 };
-use floe_ledger::native::{NativeError, Runtime};
+use floe_runtime::{NativeError, Runtime};
 
 use crate::FLOE_PACKAGE_ID;
 use crate::floe::{

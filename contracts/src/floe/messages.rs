@@ -7,7 +7,7 @@ use floe_core::move_types::Ability::{Copy, Drop};
 use floe_core::move_types::{
     MoveField, MovePackage, MoveRole, MoveTypeInfo, MoveTypeKind, MoveVariant, ObjectId, U256Le,
 };
-use floe_ledger::native::{NativeError, Value};
+use floe_runtime::{NativeError, Value};
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::TypeTag;
 

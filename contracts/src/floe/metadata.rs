@@ -1,7 +1,7 @@
 //! Twin of `floe::metadata`: blob attributes (`VecMap<String, String>`).
 
 use floe_core::move_types::{Metadata, MoveType, MoveTypeInfo, VecMap, VecMapEntry};
-use floe_ledger::native::{Call, NativeError, Value};
+use floe_runtime::{Call, NativeError, Value};
 
 use crate::registry::{AbortCode, FnSig, ModuleDecl, NativeBody, Package, Vis};
 use crate::util::{arg, floe_value, option_tag, set, string_tag};

@@ -1,7 +1,7 @@
 //! Twin of `floe::node_metadata`: a node's descriptive metadata.
 
 use floe_core::move_types::{MoveType, MoveTypeInfo, NodeMetadata, VecMap};
-use floe_ledger::native::Value;
+use floe_runtime::Value;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis};
 use crate::util::{arg, floe_value};

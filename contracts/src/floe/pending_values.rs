@@ -1,7 +1,7 @@
 //! Twin of `floe::pending_values`: amounts taking effect in an epoch.
 
 use floe_core::move_types::{MoveType, MoveTypeInfo, PendingValues, VecMapEntry};
-use floe_ledger::native::NativeError;
+use floe_runtime::NativeError;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, abort_codes};
 use crate::util::{add_u64, ensure};

@@ -2,7 +2,7 @@
 //! u128 floor division.
 
 use floe_core::move_types::{MoveType, MoveTypeInfo, PoolExchangeRate};
-use floe_ledger::native::NativeError;
+use floe_runtime::NativeError;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, abort_codes};
 use crate::util::ensure;

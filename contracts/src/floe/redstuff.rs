@@ -4,7 +4,7 @@
 
 use floe_core::encoding::EncodingConfig;
 use floe_core::move_types::MoveTypeInfo;
-use floe_ledger::native::{NativeError, Value};
+use floe_runtime::{NativeError, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};

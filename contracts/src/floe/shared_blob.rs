@@ -2,8 +2,8 @@
 //! can fund and spend on extending the blob.
 
 use floe_core::move_types::{Balance, Blob, MoveType, MoveTypeInfo, SharedBlob, System};
-use floe_ledger::native::framework::CoinData;
-use floe_ledger::native::{Call, NativeError, Runtime, Value};
+use floe_runtime::framework::CoinData;
+use floe_runtime::{Call, NativeError, Runtime, Value};
 
 use crate::floe::system;
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis};

@@ -7,7 +7,7 @@ use floe_core::move_types::{
     MoveType, MoveTypeInfo, NodeSlashed, ObjectId, SlashingManager, SlashingProposal,
     SlashingQuorumReached, SlashingVoted, Staking, StakingInnerV1,
 };
-use floe_ledger::native::{NativeError, Runtime};
+use floe_runtime::{NativeError, Runtime};
 use serde::Serialize;
 
 use crate::floe::auth::{self, Authenticated};

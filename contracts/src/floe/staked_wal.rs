@@ -2,7 +2,7 @@
 //! inside; split and join keep the metadata.
 
 use floe_core::move_types::{Balance, MoveType, MoveTypeInfo, ObjectId, StakedWal, StakedWalState};
-use floe_ledger::native::{Call, NativeError, Runtime, Value};
+use floe_runtime::{Call, NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};

@@ -10,8 +10,8 @@ use floe_core::move_types::{
     PricesUpdated, StakedWal, Staking, StakingInnerV1, StakingPool, StorageNodeCap, System,
     VotingParams,
 };
-use floe_ledger::native::framework::{ClockData, CoinData};
-use floe_ledger::native::{Call, NativeError, Runtime, Value};
+use floe_runtime::framework::{ClockData, CoinData};
+use floe_runtime::{Call, NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
 use serde::de::DeserializeOwned;

@@ -18,7 +18,7 @@ use floe_core::move_types::{
     ObjectId, ObjectTable, ShardsReceived, StakedWal, StakingInnerV1, StakingPool, StorageNodeCap,
     System, VecMap, VecMapEntry, VotingParams,
 };
-use floe_ledger::native::{NativeError, ObjectTable as LedgerObjectTable, Runtime, Value};
+use floe_runtime::{NativeError, ObjectTable as LedgerObjectTable, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::floe::auth::Authenticated;

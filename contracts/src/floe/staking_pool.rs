@@ -13,7 +13,7 @@ use floe_core::move_types::{
     NodeMetadata, ObjectId, PoolExchangeRate, PoolState, StakedWal, StakingPool, StorageNodeInfo,
     Table, VotingParams,
 };
-use floe_ledger::native::{NativeError, Runtime, Value};
+use floe_runtime::{NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::floe::auth::{self, Authenticated};

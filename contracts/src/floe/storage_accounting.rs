@@ -4,7 +4,7 @@
 use floe_core::move_types::{
     Balance, FutureAccounting, FutureAccountingRingBuffer, MoveType, MoveTypeInfo,
 };
-use floe_ledger::native::NativeError;
+use floe_runtime::NativeError;
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{add_u64, arithmetic, ensure};

@@ -6,7 +6,7 @@ use floe_core::move_types::{
     Element, MoveType, MoveTypeInfo, NodeMetadata, ObjectId, StorageNodeCap, StorageNodeInfo,
     U256Le,
 };
-use floe_ledger::native::{NativeError, Runtime, Value};
+use floe_runtime::{NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::floe::{extended_field, node_metadata};

@@ -2,7 +2,7 @@
 //! fused, destroyed (destroying does not free capacity).
 
 use floe_core::move_types::{MoveType, MoveTypeInfo, Storage};
-use floe_ledger::native::{Call, NativeError, Runtime, Value};
+use floe_runtime::{Call, NativeError, Runtime, Value};
 
 use crate::registry::{FnSig, ModuleDecl, NativeBody, Package, Vis, abort_codes};
 use crate::util::{add_u64, arg, ensure, floe_value, new_id, set, to_address};

@@ -8,8 +8,8 @@ use floe_core::move_types::{
     MoveType, MoveTypeInfo, NodeSubsidized, ObjectId, Staking, Subsidies, SubsidiesFunded,
     SubsidiesPaid, System,
 };
-use floe_ledger::native::framework::{ClockData, CoinData};
-use floe_ledger::native::{NativeError, Runtime, Value};
+use floe_runtime::framework::{ClockData, CoinData};
+use floe_runtime::{NativeError, Runtime, Value};
 use serde::Serialize;
 
 use crate::floe::storage_accounting as accounting;

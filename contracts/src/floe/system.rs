@@ -5,8 +5,8 @@
 use floe_core::move_types::{
     Blob, MoveType, MoveTypeInfo, Storage, System, SystemStateInnerV1, U256Le,
 };
-use floe_ledger::native::framework::CoinData;
-use floe_ledger::native::{Call, NativeError, Runtime, Value};
+use floe_runtime::framework::CoinData;
+use floe_runtime::{Call, NativeError, Runtime, Value};
 use sui_sdk_types::TypeTag;
 
 use crate::floe::system_state_inner as inner;

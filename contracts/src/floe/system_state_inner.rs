@@ -7,8 +7,8 @@ use floe_core::move_types::{
     Blob, BlsCommittee, ExtendedField, FutureAccountingRingBuffer, InvalidBlobID, MoveType,
     MoveTypeInfo, ObjectId, Storage, SystemStateInnerV1, U256Le, VecMap,
 };
-use floe_ledger::native::framework::CoinData;
-use floe_ledger::native::{NativeError, Runtime, Value};
+use floe_runtime::framework::CoinData;
+use floe_runtime::{NativeError, Runtime, Value};
 
 use crate::floe::storage_accounting::{self as accounting, increase_used_capacity, join_rewards};
 use crate::floe::{blob, bls_aggregate, encoding, event_blob, events, messages, storage_resource};

@@ -11,7 +11,7 @@ use floe_core::move_types::{
     MoveType, MoveTypeInfo, ObjectId, Staking, StakingInnerV1, System, UpgradeAuthorized,
     UpgradeCap, UpgradeManager, UpgradeProposal, UpgradeReceipt, UpgradeTicket, UpgradeVoted,
 };
-use floe_ledger::native::{NativeError, Runtime, Value};
+use floe_runtime::{NativeError, Runtime, Value};
 use serde::Serialize;
 use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};
 

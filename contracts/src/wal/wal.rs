@@ -10,8 +10,8 @@ use floe_core::move_types::{
     Ability, MoveField, MovePackage, MoveRole, MoveTypeInfo, MoveTypeKind, ObjectId,
 };
 use floe_core::price::FROST_PER_WAL;
-use floe_ledger::native::framework::CoinData;
-use floe_ledger::native::{Call, NativeError, Runtime, Value};
+use floe_runtime::framework::CoinData;
+use floe_runtime::{Call, NativeError, Runtime, Value};
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::{Identifier, StructTag, TypeTag};
 
@@ -194,7 +194,7 @@ pub fn burn_amount(
 }
 
 /// `sui::balance::EOverflow` (a supply decrease below zero).
-const BALANCE_EOVERFLOW: AbortCode = floe_ledger::native::framework::BALANCE_EOVERFLOW;
+const BALANCE_EOVERFLOW: AbortCode = floe_runtime::framework::BALANCE_EOVERFLOW;
 
 /// `init`: mints the whole supply to the publisher (the init sender) and
 /// shares the treasury holding the cap.

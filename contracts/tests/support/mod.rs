@@ -24,8 +24,6 @@ use floe_contracts::{FLOE_PACKAGE_ID, WAL_PACKAGE_ID};
 use floe_core::bls::{BlsSecretKey, aggregate_signatures};
 use floe_core::committee::signers_to_bitmap;
 use floe_core::move_types::{ObjectId, U256Le};
-use floe_ledger::Genesis;
-use floe_ledger::genesis::{Account, PackageSpec};
 
 pub const SUI: u64 = 1_000_000_000;
 pub const STORAGE_PRICE: u64 = 1_000;
@@ -132,41 +130,35 @@ async fn devnet_with(faucet: Option<(u64, u64)>, epochs: Option<(u64, u64)>) -> 
         epoch_duration_ms,
         first_epoch_start_ms,
     };
-    let genesis = Genesis {
-        accounts: std::iter::once(Account {
-            address: user.address(),
-            balance: 100 * SUI,
-            coins: 4,
-        })
-        .chain(key_operators.iter().map(|op| Account {
-            address: op.address(),
-            balance: 10 * SUI,
-            coins: 1,
-        }))
-        .collect(),
-        packages: vec![
-            PackageSpec {
-                address: WAL_PACKAGE_ID,
-                init_sender: Some(user.address()),
-            },
-            PackageSpec {
-                address: FLOE_PACKAGE_ID,
-                init_sender: None,
-            },
-        ],
-        faucet_reserves: faucet
-            .map(|(reserve, _)| {
-                let mut r = floe_contracts::genesis::wal_faucet_reserve(user.address());
-                r.amount = reserve;
-                vec![r]
+    // The ledger's genesis file as a user writes it (the format is the
+    // ledger's: `floe_ledger::genesis`), with the `[floe]` table beside it.
+    let accounts: Vec<serde_json::Value> = std::iter::once((user.address(), 100 * SUI, 4))
+        .chain(key_operators.iter().map(|op| (op.address(), 10 * SUI, 1)))
+        .map(|(address, balance, coins)| {
+            serde_json::json!({
+                "address": address.to_string(),
+                "balance": balance,
+                "coins": coins,
             })
-            .unwrap_or_default(),
-        faucet_amount: faucet.map_or(floe_ledger::genesis::DEFAULT_FAUCET_AMOUNT, |f| f.1),
-        ..Genesis::default()
-    };
+        })
+        .collect();
+    let mut file = serde_json::json!({
+        "accounts": accounts,
+        "packages": [
+            { "address": WAL_PACKAGE_ID.to_string(), "init_sender": user.address().to_string() },
+            { "address": FLOE_PACKAGE_ID.to_string() },
+        ],
+        "floe": serde_json::to_value(&floe_genesis).expect("floe genesis json"),
+    });
+    if let Some((reserve, amount)) = faucet {
+        file["faucet_reserves"] = serde_json::json!([{
+            "coin_type": floe_contracts::genesis::wal_coin_type(),
+            "from": user.address().to_string(),
+            "amount": reserve,
+        }]);
+        file["faucet_amount"] = amount.into();
+    }
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut file = serde_json::to_value(&genesis).expect("genesis json");
-    file["floe"] = serde_json::to_value(&floe_genesis).expect("floe genesis json");
     let genesis_path = dir.path().join("genesis.json");
     std::fs::write(&genesis_path, file.to_string()).expect("write genesis");
     let bin = floe_bin();

@@ -300,7 +300,10 @@ mod tests {
     }
 
     #[test]
-    fn encoded_length_matches_the_fact_sheet() {
+    fn encoded_length_in_storage_units_at_1000_shards() {
+        // Walrus's formula (`redstuff::encoded_blob_length` in
+        // `contracts/walrus/sources/system/redstuff.move`, kept in sync with
+        // `crates/walrus-core/src/encoding/config.rs`), worked out for n = 1000.
         let c = EncodingConfig::new(1000).unwrap();
         // Any tiny blob costs 63 one-MiB units; 1 MiB costs 67.
         let units = |len| c.encoded_blob_length(len).unwrap().div_ceil(1 << 20);

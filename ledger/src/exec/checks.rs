@@ -4,6 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use floe_runtime::ObjectSource;
+use floe_runtime::framework::CoinData;
 use sui_sdk_types::{
     Address, Command, Input, Mutability, Object, ObjectReference, Owner, ProgrammableTransaction,
     StructTag, Transaction, TransactionExpiration, TransactionKind,
@@ -11,8 +13,6 @@ use sui_sdk_types::{
 
 use super::gas::{MAX_BUDGET, MIN_BUDGET, REFERENCE_GAS_PRICE};
 use crate::error::TxError;
-use crate::native::ObjectSource;
-use crate::native::framework::CoinData;
 
 /// Bounds on what one transaction may ask for (Sui's protocol limits or
 /// tighter).

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use floe_runtime::object_field::{object_field_id, wrapper_tag};
+use floe_runtime::{Abilities, NativePackage, ObjectTable, PackageBuilder, Param, Ty, Value};
 use serde::{Deserialize, Serialize};
 use sui_crypto::SuiSigner;
 use sui_crypto::ed25519::Ed25519PrivateKey;
@@ -15,8 +17,6 @@ use sui_sdk_types::{
 };
 
 use crate::genesis::{Account, Genesis, PackageSpec};
-use crate::native::object_field::{object_field_id, wrapper_tag};
-use crate::native::{Abilities, NativePackage, ObjectTable, PackageBuilder, Param, Ty, Value};
 use crate::{Ledger, LedgerConfig};
 
 const PKG: Address = Address::from_static("0xdf");
@@ -143,7 +143,7 @@ impl NativePackage for Shelf {
                 let k = key_value(c.arg(1)?);
                 let item: ItemData =
                     bcs::from_bytes(&shelf.items.remove(c.rt, &k, &item_tag())?.bytes)
-                        .map_err(|e| crate::native::NativeError::Invariant(e.to_string()))?;
+                        .map_err(|e| floe_runtime::NativeError::Invariant(e.to_string()))?;
                 c.rt.delete_uid(item.id)?;
                 c.set_arg(0, &shelf)?;
                 Ok(vec![])
@@ -168,7 +168,7 @@ impl NativePackage for Shelf {
         );
     }
 
-    fn init(&self, rt: &mut crate::native::Runtime<'_>) -> Result<(), crate::native::NativeError> {
+    fn init(&self, rt: &mut floe_runtime::Runtime<'_>) -> Result<(), floe_runtime::NativeError> {
         let id = rt.new_uid()?;
         let items = ObjectTable::new(rt)?;
         let ty = shelf_t().instantiate(&[]).unwrap_or(TypeTag::U8);

@@ -11,13 +11,13 @@ mod outcome;
 pub(crate) mod ptb;
 pub(crate) mod system;
 
+use floe_runtime::framework::{CoinData, coin_value};
+use floe_runtime::{ObjectSource, Registry, Runtime, RuntimeEnv};
 use sui_crypto::SuiVerifier;
 use sui_crypto::ed25519::Ed25519Verifier;
 use sui_sdk_types::{Transaction, TransactionKind, TypeTag, UserSignature};
 
 use crate::error::TxError;
-use crate::native::framework::{CoinData, coin_value};
-use crate::native::{ObjectSource, Registry, Runtime, RuntimeEnv};
 use crate::store::TxRecord;
 
 pub use checks::{MAX_TX_BYTES, sui_balance};
@@ -56,7 +56,7 @@ pub fn verify_signatures(tx: &Transaction, signatures: &[UserSignature]) -> Resu
 }
 
 /// Values each command returned (`None` where a later command moved them).
-pub type CommandResults = Vec<Vec<Option<crate::native::Value>>>;
+pub type CommandResults = Vec<Vec<Option<floe_runtime::Value>>>;
 
 /// Executes a checked user transaction against `state` without changing it.
 pub(crate) fn execute(

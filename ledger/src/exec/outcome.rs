@@ -3,6 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use floe_runtime::ObjectSource;
+use floe_runtime::framework::CoinData;
+use floe_runtime::{Registry, Runtime};
 use sui_sdk_types::{
     Address, ChangedObject, Digest, ExecutionError, ExecutionStatus, GasCostSummary, IdOperation,
     MoveStruct, Object, ObjectData, ObjectIn, ObjectOut, Owner, StructTag, Transaction,
@@ -13,9 +16,6 @@ use sui_sdk_types::{
 use super::checks::Checked;
 use super::gas::{computation_cost, storage_cost};
 use super::ptb::{Failure, ObjSlot};
-use crate::native::ObjectSource;
-use crate::native::framework::CoinData;
-use crate::native::{Registry, Runtime};
 use crate::store::TxRecord;
 
 /// A pending write: the new owner, type and contents of one object.
@@ -71,9 +71,9 @@ impl Outcome<'_> {
         gas: ObjSlot,
     ) -> Result<TxRecord, Failure> {
         let mut writes: BTreeMap<Address, Write> = BTreeMap::new();
-        let mut deleted: BTreeSet<Address> = rt.deleted.clone();
+        let mut deleted: BTreeSet<Address> = rt.deleted().clone();
         let mut wrapped: BTreeSet<Address> = BTreeSet::new();
-        let mut created: BTreeSet<Address> = rt.created.clone();
+        let mut created: BTreeSet<Address> = rt.created().clone();
 
         for slot in slots.iter().chain(std::iter::once(&gas)) {
             let owner = self.pre(&slot.id).map(|o| *o.owner());
@@ -91,8 +91,8 @@ impl Outcome<'_> {
                     }
                 }
                 (None, _)
-                    if !rt.disposals.contains_key(&slot.id)
-                        && !rt.deleted.contains(&slot.id)
+                    if !rt.disposals().contains_key(&slot.id)
+                        && !rt.deleted().contains(&slot.id)
                         && !rt.is_live_child(&slot.id) =>
                 {
                     wrapped.insert(slot.id);
@@ -100,14 +100,14 @@ impl Outcome<'_> {
                 _ => {}
             }
         }
-        for (id, d) in &rt.disposals {
+        for (id, d) in rt.disposals() {
             let Some(tag) = d.value.struct_tag() else {
                 continue;
             };
             let owner = match d.owner {
-                crate::native::NewOwner::Address(a) => Owner::Address(a),
-                crate::native::NewOwner::Shared => NEW_SHARED,
-                crate::native::NewOwner::Immutable => Owner::Immutable,
+                floe_runtime::NewOwner::Address(a) => Owner::Address(a),
+                floe_runtime::NewOwner::Shared => NEW_SHARED,
+                floe_runtime::NewOwner::Immutable => Owner::Immutable,
             };
             writes.insert(
                 *id,
@@ -118,7 +118,7 @@ impl Outcome<'_> {
                 },
             );
         }
-        for (id, child) in &rt.children {
+        for (id, child) in rt.children() {
             if !child.dirty {
                 continue;
             }
@@ -144,7 +144,7 @@ impl Outcome<'_> {
         }
         // Objects taken out of a dynamic object field that went nowhere
         // else are wrapped (stored inside another value).
-        for id in &rt.released {
+        for id in rt.released() {
             if !writes.contains_key(id) && !deleted.contains(id) {
                 wrapped.insert(*id);
             }
@@ -179,9 +179,9 @@ impl Outcome<'_> {
             Self::set_coin_value(w, value);
         }
         let summary = GasCostSummary::new(computation, storage, 0, 0);
-        let events: Vec<_> = rt.events.clone();
+        let events: Vec<_> = rt.events().to_vec();
         let children_versions: Vec<u64> = rt
-            .children
+            .children()
             .iter()
             .filter(|(_, c)| c.existed)
             .filter_map(|(id, _)| self.state.object(id).map(Object::version))

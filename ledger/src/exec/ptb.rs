@@ -2,6 +2,8 @@
 //! usage rules (move, borrow, borrow mutably), the built-in commands, and
 //! dispatch of `MoveCall`s into native packages.
 
+use floe_runtime::framework::{CoinData, coin_value};
+use floe_runtime::{Call, NativeError, Param, Registry, Runtime, Value, validate_bcs};
 use sui_sdk_types::{
     Address, Argument, Command, CommandArgumentError as ArgErr, ExecutionError, Identifier,
     MakeMoveVector, MergeCoins, MoveCall, MoveLocation, SplitCoins, StructTag, TransferObjects,
@@ -9,8 +11,6 @@ use sui_sdk_types::{
 };
 
 use super::checks::{Checked, InputArg};
-use crate::native::framework::{CoinData, coin_value};
-use crate::native::{Call, NativeError, Param, Registry, Runtime, Value, validate_bcs};
 
 /// A failed command: Sui's error, the command index and a readable reason.
 #[derive(Debug, Clone)]
@@ -542,14 +542,10 @@ impl<'r, 'a> Ptb<'r, 'a> {
             };
             args.push(value);
         }
-        self.rt.event_origin = (c.package, c.module.clone());
-        let mut call = Call {
-            rt: &mut *self.rt,
-            type_args: c.type_arguments.clone(),
-            args,
-        };
+        self.rt.set_event_origin(c.package, c.module.clone());
+        let mut call = Call::new(&mut *self.rt, c.type_arguments.clone(), args);
         let outcome = (function.body)(&mut call);
-        let args = std::mem::take(&mut call.args);
+        let args = call.into_args();
         let returns = match outcome {
             Ok(r) => r,
             Err(NativeError::Abort(at)) => {

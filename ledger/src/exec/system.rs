@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use floe_runtime::framework::{CLOCK_ID, ClockData, clock_tag};
+use floe_runtime::{NativePackage, NewOwner, Registry, Runtime, RuntimeEnv};
 use sui_sdk_types::{
     Address, ChangedObject, ConsensusCommitPrologueV3, ConsensusDeterminedVersionAssignments,
     Digest, ExecutionStatus, GasCostSummary, GasPayment, GenesisObject, GenesisTransaction,
@@ -13,8 +15,6 @@ use sui_sdk_types::{
 };
 
 use crate::error::LedgerError;
-use crate::native::framework::{CLOCK_ID, ClockData, clock_tag};
-use crate::native::{NativePackage, NewOwner, Registry, Runtime, RuntimeEnv};
 use crate::state::State;
 use crate::store::TxRecord;
 
@@ -212,7 +212,7 @@ pub(crate) fn package_init(
         tx_digest: digest,
     };
     let mut rt = Runtime::new(state, registry, env);
-    rt.event_origin = (
+    rt.set_event_origin(
         package.address(),
         sui_sdk_types::Identifier::from_static("init"),
     );
@@ -222,8 +222,8 @@ pub(crate) fn package_init(
     let lamport = 2;
     let mut output_objects = Vec::new();
     let mut changed = Vec::new();
-    let created: BTreeSet<Address> = rt.created.clone();
-    for (id, d) in &rt.disposals {
+    let created: BTreeSet<Address> = rt.created().clone();
+    for (id, d) in rt.disposals() {
         let Some(tag) = d.value.struct_tag() else {
             continue;
         };
@@ -251,7 +251,7 @@ pub(crate) fn package_init(
         });
         output_objects.push(object);
     }
-    for (id, child) in &rt.children {
+    for (id, child) in rt.children() {
         let (Some(contents), true) = (&child.contents, child.dirty) else {
             continue;
         };
@@ -272,7 +272,7 @@ pub(crate) fn package_init(
         output_objects.push(object);
     }
     changed.sort_by_key(|c| c.object_id);
-    let events = (!rt.events.is_empty()).then(|| TransactionEvents(rt.events.clone()));
+    let events = (!rt.events().is_empty()).then(|| TransactionEvents(rt.events().to_vec()));
     Ok(TxRecord {
         effects: effects(
             digest,
@@ -321,7 +321,7 @@ pub(crate) fn mint(
     let digest = tx.digest();
     let id = Address::derive_id(digest, 0);
     let lamport = 1;
-    let contents = bcs::to_bytes(&crate::native::framework::CoinData { id, value: amount }).ok()?;
+    let contents = bcs::to_bytes(&floe_runtime::framework::CoinData { id, value: amount }).ok()?;
     let tag = sui_sdk_types::StructTag::coin(coin_type.clone());
     let data = MoveStruct::new(tag, true, lamport, contents)?;
     let owner = Owner::Address(recipient);
@@ -369,7 +369,7 @@ pub(crate) fn coin_transfer(
         return None;
     };
     let tag = data.object_type().clone();
-    let coin: crate::native::framework::CoinData = bcs::from_bytes(data.contents()).ok()?;
+    let coin: floe_runtime::framework::CoinData = bcs::from_bytes(data.contents()).ok()?;
     let rest = coin.value.checked_sub(amount)?;
     let tx = system_tx(
         TransactionKind::ProgrammableSystemTransaction(ProgrammableTransaction {
@@ -391,7 +391,7 @@ pub(crate) fn coin_transfer(
     let lamport = source.version() + 1;
     let public = data.has_public_transfer();
     let make = |id: Address, value: u64, owner: Owner| -> Option<Object> {
-        let contents = bcs::to_bytes(&crate::native::framework::CoinData { id, value }).ok()?;
+        let contents = bcs::to_bytes(&floe_runtime::framework::CoinData { id, value }).ok()?;
         let data = MoveStruct::new(tag.clone(), public, lamport, contents)?;
         Some(Object::new(ObjectData::Struct(data), owner, digest, 0))
     };

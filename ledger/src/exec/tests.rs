@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use floe_runtime::{Abilities, NativePackage, PackageBuilder, Param, Runtime, Ty, Value};
 use sui_crypto::SuiSigner;
 use sui_crypto::ed25519::Ed25519PrivateKey;
 use sui_sdk_types::{
@@ -12,7 +13,6 @@ use sui_sdk_types::{
 
 use crate::error::TxError;
 use crate::genesis::{Account, Genesis, PackageSpec};
-use crate::native::{Abilities, NativePackage, PackageBuilder, Param, Runtime, Ty, Value};
 use crate::state::balances;
 use crate::{Ledger, LedgerConfig};
 
@@ -75,26 +75,26 @@ impl NativePackage for Counter {
                 let mut data: CounterData = c.arg(0)?;
                 let by: u64 = c.arg(1)?;
                 if by == 0 {
-                    return Err(crate::native::abort(PKG, "counter", "EZero", 7));
+                    return Err(floe_runtime::abort(PKG, "counter", "EZero", 7));
                 }
                 // Stands for a nested `balance::split` that fails: the
                 // abort belongs to the framework module, not to `counter`.
                 if by == u64::MAX {
-                    return Err(crate::native::framework::BALANCE_ENOT_ENOUGH.err());
+                    return Err(floe_runtime::framework::BALANCE_ENOT_ENOUGH.err());
                 }
                 data.value += by;
                 let name = Value::u64(data.value);
                 c.rt.df_add(data.id, name, Value::u64(by))?;
                 let tag: StructTag = "0xabc::counter::Bumped"
                     .parse()
-                    .map_err(|_| crate::native::abort(PKG, "counter", "EBadTag", 99))?;
+                    .map_err(|_| floe_runtime::abort(PKG, "counter", "EBadTag", 99))?;
                 c.rt.emit(tag, &data.value)?;
                 c.set_arg(0, &data)?;
                 Ok(vec![])
             },
         );
     }
-    fn init(&self, rt: &mut Runtime<'_>) -> Result<(), crate::native::NativeError> {
+    fn init(&self, rt: &mut Runtime<'_>) -> Result<(), floe_runtime::NativeError> {
         let id = rt.new_uid()?;
         let ty = counter_t()
             .instantiate(&[])

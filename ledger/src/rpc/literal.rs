@@ -6,12 +6,11 @@
 
 use std::collections::HashMap;
 
+use floe_runtime::{Param, Registry};
 use prost_types::value::Kind;
 use sui_rpc::proto::sui::rpc::v2 as pb;
 use sui_sdk_types::{Address, Argument, Command, TypeTag};
 use tonic::Status;
-
-use crate::native::{Param, Registry};
 
 /// How an input is first used: the expected type (if known) and whether
 /// the use may mutate or move it.

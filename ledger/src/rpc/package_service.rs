@@ -3,12 +3,12 @@
 //! MoveCall's untyped arguments; native packages have no bytecode, so the
 //! answer is built from what the package registered.
 
+use floe_runtime::{Param, Ty};
 use sui_rpc::proto::sui::rpc::v2 as pb;
 use tonic::{Request, Response, Status};
 
 use super::parse_address;
 use crate::Ledger;
-use crate::native::{Param, Ty};
 
 /// MovePackageService over a ledger.
 pub struct PackageApi(pub Ledger);

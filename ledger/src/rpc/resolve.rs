@@ -2,6 +2,7 @@
 //! as Sui's clients expect: object inputs given by id only, missing gas
 //! price, gas coins or budget.
 
+use floe_runtime::Registry;
 use sui_rpc::proto::sui::rpc::v2 as pb;
 use sui_sdk_types::{Address, Object, ObjectReference, Owner, StructTag, Transaction};
 use tonic::Status;
@@ -12,7 +13,6 @@ use crate::exec::gas::{MAX_BUDGET, REFERENCE_GAS_PRICE, computation_cost};
 const ESTIMATE_STORAGE_HEADROOM: u64 = 5_000_000;
 use super::literal::{Use, resolve_literal, uses};
 use crate::exec::{MAX_TX_BYTES, sui_balance};
-use crate::native::Registry;
 use crate::state::State;
 
 /// Gas coins selected at most, largest first.
@@ -35,7 +35,7 @@ fn dry_run_coin(owner: Address) -> Option<Object> {
     use sui_sdk_types::{Digest, MoveStruct, ObjectData};
     // Derived from a digest no transaction has, so it names no real object.
     let id = Address::derive_id(Digest::new([0xd7; 32]), u64::MAX);
-    let contents = bcs::to_bytes(&crate::native::framework::CoinData {
+    let contents = bcs::to_bytes(&floe_runtime::framework::CoinData {
         id,
         value: DRY_RUN_GAS,
     })

@@ -1,12 +1,12 @@
 //! `sui.rpc.v2.StateService`: owned objects, dynamic fields, balances.
 
+use floe_runtime::bcs_prefix_len;
 use sui_rpc::proto::sui::rpc::v2 as pb;
 use sui_sdk_types::{Address, Object, Owner, StructTag, TypeTag};
 use tonic::{Request, Response, Status};
 
 use super::{mask, object_proto, page_after, page_size, parse_address};
 use crate::Ledger;
-use crate::native::bcs_prefix_len;
 use crate::state::balances;
 
 /// StateService over a ledger.

@@ -654,8 +654,8 @@ pub(super) async fn confirm_deletable(
 
 /// Walrus's `BlobStatus` in JSON, field for field (`DeletableCounts` keeps
 /// Walrus's snake_case names). `statusEvent` and `event` are Sui `EventID`s
-/// (`{"txDigest", "eventSeq"}`) of the events the node applied; `null` only
-/// for records from before the node kept them.
+/// (`{"txDigest", "eventSeq"}`) of the events the node applied (the
+/// follower writes each object record and its event in one batch).
 pub(super) async fn blob_status(
     State(state): State<AppState>,
     Path(blob_id): Path<String>,

@@ -353,7 +353,7 @@ pub fn create(dir: &Path, options: &CreateOptions) -> Result<Manifest> {
             { "address": FLOE_PACKAGE },
         ],
         // The faucet's WAL comes out of the supply, never minted.
-        "faucet_reserves": [floe_contracts::genesis::wal_faucet_reserve(wallet)],
+        "faucet_reserves": [crate::commands::ledger::wal_faucet_reserve(wallet)],
         "floe": FloeGenesis {
             nodes: genesis_nodes,
             node_staking,

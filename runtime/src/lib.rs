@@ -1,4 +1,4 @@
-//! Native packages: Move packages implemented in Rust.
+//! floe-runtime: Move packages implemented in Rust.
 //!
 //! The ledger has no Move VM. A package is a [`NativePackage`] that
 //! registers its functions (module, name, type parameters, parameter and
@@ -8,6 +8,13 @@
 //! and the body acts on the chain through the [`Runtime`] (objects, dynamic
 //! fields and dynamic object fields, events, sender, epoch, clock). The Sui framework pieces the devnet
 //! needs live in [`framework`]; floe's own package plugs in the same way.
+//!
+//! This crate is the contract between the two sides and nothing else, so
+//! neither side pulls in the other: `floe-contracts` implements packages
+//! against it without the ledger's server stack, and `floe-ledger`
+//! executes them (it creates the [`Runtime`] for a transaction, invokes
+//! bodies through [`Call::new`] and turns the buffered changes into
+//! effects once the transaction succeeds).
 
 pub mod framework;
 pub mod object_field;
@@ -15,8 +22,9 @@ mod runtime;
 mod types;
 
 pub use object_field::ObjectTable;
-pub(crate) use runtime::NewOwner;
-pub use runtime::{MAX_CREATED, MAX_EVENTS, ObjectSource, Runtime, RuntimeEnv};
+pub use runtime::{
+    Child, Disposal, MAX_CREATED, MAX_EVENTS, NewOwner, ObjectSource, Runtime, RuntimeEnv,
+};
 pub use types::{Abilities, Param, Ty, Value, bcs_prefix_len, validate_bcs};
 
 use std::collections::BTreeMap;
@@ -302,11 +310,27 @@ impl Registry {
 /// (transaction context excluded) and the runtime.
 pub struct Call<'r, 'a> {
     pub rt: &'r mut Runtime<'a>,
-    pub(crate) type_args: Vec<TypeTag>,
-    pub(crate) args: Vec<Value>,
+    type_args: Vec<TypeTag>,
+    args: Vec<Value>,
 }
 
 impl<'r, 'a> Call<'r, 'a> {
+    /// An invocation, made by the executor once the arguments are checked
+    /// against the function's signature.
+    pub fn new(rt: &'r mut Runtime<'a>, type_args: Vec<TypeTag>, args: Vec<Value>) -> Self {
+        Self {
+            rt,
+            type_args,
+            args,
+        }
+    }
+
+    /// The arguments after the body ran (with `&mut` parameters as it left
+    /// them), for the executor to write back.
+    pub fn into_args(self) -> Vec<Value> {
+        self.args
+    }
+
     /// The `i`th type argument.
     pub fn type_arg(&self, i: usize) -> Result<&TypeTag, NativeError> {
         self.type_args

@@ -5,7 +5,7 @@ use sui_sdk_types::hash::Hasher;
 use sui_sdk_types::{Address, TypeTag};
 
 use super::{id_type, object_field_id};
-use crate::native::{Runtime, Value};
+use crate::{Runtime, Value};
 
 /// The known answer of the Sui TypeScript SDK's own unit test of
 /// `deriveDynamicFieldID` (MystenLabs/ts-sdks): parent `0xbef3…6db0`, key

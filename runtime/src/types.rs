@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn std_types_drop_like_move() {
-        let r = crate::native::Registry::with_framework();
+        let r = crate::Registry::with_framework();
         let t: TypeTag = "0x1::option::Option<0x1::string::String>".parse().unwrap();
         assert!(r.has_drop(&t));
         let c: TypeTag = "0x1::option::Option<0x2::coin::Coin<0x2::sui::SUI>>"

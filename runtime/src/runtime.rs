@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sui_sdk_types::{Address, Digest, Event, Identifier, Object, Owner, StructTag, TypeTag};
 
-use super::{AbortConst, NativeError, Registry, Value};
+use crate::{AbortConst, NativeError, Registry, Value};
 
 /// Read access to the committed object store.
 pub trait ObjectSource {
@@ -42,26 +42,29 @@ pub struct RuntimeEnv {
 
 /// Where a whole object goes at the end of the transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum NewOwner {
+pub enum NewOwner {
     Address(Address),
     Shared,
     Immutable,
 }
 
+/// A whole object the transaction transferred, shared or froze.
 #[derive(Debug, Clone)]
-pub(crate) struct Disposal {
+pub struct Disposal {
     pub owner: NewOwner,
     pub value: Value,
 }
 
 /// A dynamic field object as seen by this transaction.
 #[derive(Debug, Clone)]
-pub(crate) struct Child {
+pub struct Child {
     pub parent: Address,
     pub ty: StructTag,
     /// Current contents; `None` once removed.
     pub contents: Option<Vec<u8>>,
+    /// Whether the committed store held it before this transaction.
     pub existed: bool,
+    /// Whether this transaction changed it (only loaded otherwise).
     pub dirty: bool,
 }
 
@@ -118,12 +121,52 @@ pub struct Runtime<'a> {
     pub(crate) event_origin: (Address, Identifier),
 }
 
+/// The executor's side: it creates the runtime for a transaction, names
+/// the module each call runs in (the package and module its events are
+/// attributed to) and, once the transaction succeeded, reads what the
+/// natives buffered to turn it into object writes and effects.
 impl<'a> Runtime<'a> {
-    pub(crate) fn new(
-        source: &'a dyn ObjectSource,
-        registry: &'a Registry,
-        env: RuntimeEnv,
-    ) -> Self {
+    /// Sets the package and module the next events are emitted from: the
+    /// called function's module (or `init` at genesis).
+    pub fn set_event_origin(&mut self, package: Address, module: Identifier) {
+        self.event_origin = (package, module);
+    }
+
+    /// Ids of objects created by this transaction.
+    pub fn created(&self) -> &BTreeSet<Address> {
+        &self.created
+    }
+
+    /// Ids of objects deleted by this transaction.
+    pub fn deleted(&self) -> &BTreeSet<Address> {
+        &self.deleted
+    }
+
+    /// Whole objects transferred, shared or frozen, by id.
+    pub fn disposals(&self) -> &BTreeMap<Address, Disposal> {
+        &self.disposals
+    }
+
+    /// Dynamic field objects this transaction loaded or wrote, by id.
+    pub fn children(&self) -> &BTreeMap<Address, Child> {
+        &self.children
+    }
+
+    /// Objects that existed before this transaction and were taken out of
+    /// a dynamic object field (wrapped unless they went somewhere else).
+    pub fn released(&self) -> &BTreeSet<Address> {
+        &self.released
+    }
+
+    /// Events emitted, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+}
+
+impl<'a> Runtime<'a> {
+    /// A runtime over the committed objects of `source`, before any change.
+    pub fn new(source: &'a dyn ObjectSource, registry: &'a Registry, env: RuntimeEnv) -> Self {
         Self {
             source,
             registry,
@@ -278,7 +321,7 @@ impl<'a> Runtime<'a> {
 
     /// Whether `id` is currently held under a parent (a field or an
     /// object inside a dynamic object field).
-    pub(crate) fn is_live_child(&self, id: &Address) -> bool {
+    pub fn is_live_child(&self, id: &Address) -> bool {
         self.children.get(id).is_some_and(|c| c.contents.is_some())
     }
 

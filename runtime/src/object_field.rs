@@ -20,8 +20,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};
 
-use super::runtime::{Child, E_FIELD_DOES_NOT_EXIST, E_FIELD_TYPE_MISMATCH};
-use super::{AbortConst, NativeError, Runtime, Value};
+use crate::runtime::{E_FIELD_DOES_NOT_EXIST, E_FIELD_TYPE_MISMATCH};
+use crate::{AbortConst, Child, NativeError, Runtime, Value};
 
 /// `0x2::object_table::ETableNotEmpty`.
 pub const OBJECT_TABLE_ENOT_EMPTY: AbortConst =
@@ -318,5 +318,4 @@ impl ObjectTable {
 }
 
 #[cfg(test)]
-#[path = "object_field_tests.rs"]
 mod tests;

@@ -3,8 +3,8 @@
 //! type declarations of `sui::SUI`, `dynamic_field::Field`,
 //! `dynamic_object_field::Wrapper` and the table handles (dynamic fields
 //! take `&mut UID`, which no transaction can pass, so they are reached
-//! through [`Runtime`](super::Runtime)'s `df_*` and `dof_*` methods and
-//! [`ObjectTable`](super::ObjectTable)).
+//! through [`Runtime`](crate::Runtime)'s `df_*` and `dof_*` methods and
+//! [`ObjectTable`](crate::ObjectTable)).
 //!
 //! Object layouts are exactly Sui's: `Coin<T> { id: UID, balance:
 //! Balance<T> { value: u64 } }` is 40 bytes, `Clock { id: UID,
@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::{Address, Identifier, StructTag, TypeTag};
 
-use super::{
+use crate::{
     Abilities, AbortConst, Call, NativeError, NativePackage, PackageBuilder, Param, Ty, Value,
 };
 
