@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use floe_runtime::framework::{CoinData, coin_tag};
+use floe_runtime::framework::{CLOCK_ID, CoinData, coin_tag};
 use floe_runtime::{NativePackage, Registry};
 use sui_sdk_types::{
     Address, Identifier, MovePackage, Object, ObjectData, Owner, StructTag, Transaction, TypeTag,
@@ -36,9 +36,6 @@ use crate::genesis::{FAUCET_ADDRESS, Genesis};
 use crate::state::{CheckpointEntry, State, TxEntry};
 use crate::store::{Archive, Record, TxRecord, Wal};
 use crate::validator::Validator;
-use floe_runtime::framework::CLOCK_ID;
-use floe_runtime::framework::{CoinData, coin_tag};
-use floe_runtime::{NativePackage, Registry};
 
 /// How to open a ledger.
 #[derive(Clone)]
@@ -300,7 +297,7 @@ impl Ledger {
     /// sequential). On a log failure the ledger refuses further writes.
     fn commit(
         &self,
-        mut wal: std::sync::MutexGuard<'_, WriteAheadLog>,
+        mut wal: std::sync::MutexGuard<'_, Wal>,
         records: Vec<Record>,
     ) -> Result<Vec<Arc<TxEntry>>, TxError> {
         let refs: Vec<&Record> = records.iter().collect();

@@ -19,8 +19,6 @@ use sui_sdk_types::{
 
 use crate::error::StoreError;
 use crate::store::{Archive, CheckpointRecord, Snapshot, TxRecord};
-use floe_runtime::ObjectSource;
-use floe_runtime::framework::{CLOCK_ID, ClockData};
 
 /// An executed transaction as served.
 #[derive(Debug)]
