@@ -121,15 +121,7 @@ async fn upgrade_slashing_and_subsidies_by_floe_commands() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (process, _ready) = devnet_support::start(
         dir.path(),
-        &[
-            "--no-indexer",
-            "--nodes",
-            "4",
-            "--shards",
-            "12",
-            "--epoch-duration",
-            EPOCH,
-        ],
+        &["--nodes", "4", "--shards", "12", "--epoch-duration", EPOCH],
     );
     let net = Devnet {
         _process: process,
@@ -237,4 +229,109 @@ async fn upgrade_slashing_and_subsidies_by_floe_commands() {
         floe.wal_total_supply(wallet).await.expect("supply"),
         supply - commission
     );
+
+    // The indexer saw all of it: the authorized upgrade, the executed
+    // slashing with its three votes, and the subsidies to the FROST.
+    let indexer = manifest(net.dir.path())["indexer_url"]
+        .as_str()
+        .expect("the devnet runs the indexer (PostgreSQL is installed)")
+        .trim_end_matches('/')
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let upgrade = get(&format!(
+            "{indexer}/v1/governance?kind=upgrade&status=authorized"
+        ));
+        let slashing = get(&format!(
+            "{indexer}/v1/governance?kind=slashing&status=executed"
+        ));
+        let subsidies = get(&format!("{indexer}/v1/subsidies?kind=node&limit=1000"));
+        let upgrade_id = upgrade.as_ref().and_then(|v| {
+            v["data"]
+                .as_array()?
+                .iter()
+                .find(|p| {
+                    p["proposal_id"]
+                        .as_str()
+                        .is_some_and(|id| id.ends_with(&digest))
+                })
+                .map(|p| p["proposal_id"].as_str().unwrap_or_default().to_owned())
+        });
+        let slashing_id = slashing.as_ref().and_then(|v| {
+            v["data"]
+                .as_array()?
+                .first()
+                .and_then(|p| p["proposal_id"].as_str())
+                .map(str::to_owned)
+        });
+        let indexed_paid: Option<u64> = subsidies.as_ref().and_then(|v| {
+            v["data"]
+                .as_array()?
+                .iter()
+                .map(|row| number(&row["amount"]))
+                .sum()
+        });
+        if let (Some(upgrade_id), Some(slashing_id), Some(indexed_paid)) =
+            (upgrade_id, slashing_id, indexed_paid)
+            && indexed_paid == paid
+        {
+            assert!(
+                upgrade_id.starts_with(&format!("upgrade-{epoch}-")),
+                "{upgrade_id}"
+            );
+            let upgrade = get(&format!("{indexer}/v1/governance/{upgrade_id}")).expect("upgrade");
+            assert_eq!(
+                upgrade["data"]["votes"].as_array().map(Vec::len),
+                Some(3),
+                "{upgrade}"
+            );
+            let slashing =
+                get(&format!("{indexer}/v1/governance/{slashing_id}")).expect("slashing");
+            assert_eq!(
+                slashing["data"]["votes"].as_array().map(Vec::len),
+                Some(3),
+                "{slashing}"
+            );
+            assert!(
+                slashing_id.ends_with(&candidate),
+                "{slashing_id} names the candidate"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the indexer did not show the upgrade, the slashing and {paid} FROST of subsidies"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// A JSON number, or a decimal string (the API's form of wide integers).
+fn number(v: &Value) -> Option<u64> {
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+/// `GET url`: the JSON answer when it is 200.
+fn get(url: &str) -> Option<Value> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (addr, path) = rest.split_at(rest.find('/')?);
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok()?;
+    let text = String::from_utf8(answer).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return None;
+    }
+    serde_json::from_str(body).ok()
 }

@@ -201,7 +201,17 @@ async fn parameter_proposals_pass_apply_and_expire_in_the_index() {
     assert_eq!(passed["data"]["epoch_ended"], false, "{passed}");
     assert_eq!(passed["data"]["votes_for"], tally);
 
-    // The epoch change applies the first and expires the second.
+    // Stake so the next committee can be selected (genesis pools hold
+    // none), then the epoch change applies the first and expires the
+    // second.
+    for (node, _) in &nodes {
+        ok(
+            floe.stake_with_pool(&net.user, *node, 10 * 1_000_000_000, net.wal)
+                .await
+                .unwrap(),
+            "stake",
+        );
+    }
     until_success("voting_end", || floe.voting_end(&net.user)).await;
     let change = until_success("initiate_epoch_change", || {
         floe.initiate_epoch_change(&net.user)
