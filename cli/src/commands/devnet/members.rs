@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use floe_chain::floe::{Floe, FloeIds};
+use floe_contracts::floe::staked_wal::MIN_STAKING_THRESHOLD;
 use floe_core::bls::BlsSecretKey;
 use floe_core::move_types::{EpochState, ObjectId, StakedWalState, StakingPool};
 use serde::{Deserialize, Serialize};
@@ -47,8 +48,9 @@ pub struct AddNodeArgs {
     #[arg(long)]
     port: Option<u16>,
     /// WAL (in FROST) the devnet wallet stakes with it; default the
-    /// average stake of the current committee's nodes, so it gets about
-    /// an equal share of shards.
+    /// average stake (active and pending) of the current committee's
+    /// nodes, at least the contract's 1 WAL minimum, so it gets about an
+    /// equal share of shards.
     #[arg(long)]
     stake: Option<u64>,
     /// Commission on its rewards, basis points (0..=10000).
@@ -199,6 +201,17 @@ async fn pool_of(floe: &Floe, public_key: &str) -> Result<Option<StakingPool>> {
         .find(|p| p.node_info.public_key.bytes == key))
 }
 
+/// The stake `add-node` gives a new node by default: the average of the
+/// committee's stakes, each active plus pending for coming epochs (on a
+/// fresh devnet, epoch 0, the genesis stake is still pending and active
+/// stake alone averages 0), and never below the contract's minimum stake.
+fn default_stake(stakes: impl Iterator<Item = u128>) -> u64 {
+    let (total, count) = stakes.fold((0u128, 0u128), |(t, c), s| (t + s, c + 1));
+    u64::try_from(total / count.max(1))
+        .unwrap_or(u64::MAX)
+        .max(MIN_STAKING_THRESHOLD)
+}
+
 /// The first epoch whose committee a stake or withdrawal made now
 /// affects: the next one before its committee is selected, else the one
 /// after.
@@ -269,12 +282,16 @@ pub async fn add_node(dir: &Path, args: AddNodeArgs, json: bool) -> Result<()> {
     let prices = floe.prices().await?;
     let stake = match args.stake {
         Some(s) => s,
-        None => {
-            let total: u128 = members.iter().map(|p| u128::from(p.wal_balance)).sum();
-            u64::try_from(total / members.len().max(1) as u128)
-                .unwrap_or(u64::MAX)
-                .max(1)
-        }
+        None => default_stake(members.iter().map(|p| {
+            let pending: u128 = p
+                .pending_stake
+                .pos0
+                .contents
+                .iter()
+                .map(|e| u128::from(e.value))
+                .sum();
+            u128::from(p.wal_balance) + pending
+        })),
     };
     let capacity = match args.capacity {
         Some(c) => c,
@@ -690,5 +707,17 @@ mod tests {
         assert_eq!(text, r#"{"action":"stop","name":"n"}"#);
         let back: Request = serde_json::from_str(&text).unwrap();
         assert!(matches!(back, Request::Stop { name } if name == "n"));
+    }
+
+    #[test]
+    fn default_stake_counts_pending_stake_and_respects_the_minimum() {
+        // Epoch 0: all stake still pending.
+        assert_eq!(
+            default_stake([40_000_000_000u128, 60_000_000_000].into_iter()),
+            50_000_000_000
+        );
+        // Nothing staked anywhere (or an empty committee): the minimum.
+        assert_eq!(default_stake([0u128, 0].into_iter()), MIN_STAKING_THRESHOLD);
+        assert_eq!(default_stake(std::iter::empty()), MIN_STAKING_THRESHOLD);
     }
 }
