@@ -8,12 +8,20 @@
 # With compaction, start-up time and RSS stay flat as H grows; the archive on
 # disk grows with H.
 #   scripts/bench/ledger-history.sh [H ...]
+#   PROFILE=dev scripts/bench/ledger-history.sh [H ...]
 # Not run in CI; numbers from a loaded machine mean nothing.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-(cd "$root" && cargo build --quiet --release -p floe-ledger --example history_bench)
-bench="${CARGO_TARGET_DIR:-$root/target}/release/examples/history_bench"
+# PROFILE=dev uses the workspace's optimised dev build (what `cargo build
+# --workspace --examples` made) instead of compiling a release build.
+if [ "${PROFILE:-release}" = dev ]; then
+  (cd "$root" && cargo build --quiet --workspace --examples)
+  bench="${CARGO_TARGET_DIR:-$root/target}/debug/examples/history_bench"
+else
+  (cd "$root" && cargo build --quiet --release -p floe-ledger --example history_bench)
+  bench="${CARGO_TARGET_DIR:-$root/target}/release/examples/history_bench"
+fi
 lengths=("$@"); [ ${#lengths[@]} -gt 0 ] || lengths=(1000 10000 50000)
 for h in "${lengths[@]}"; do
   dir="$(mktemp -d)"
