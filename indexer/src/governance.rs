@@ -193,7 +193,11 @@ pub fn parameter_id(id: i64) -> String {
 /// Folds one decoded floe event into `batch`. Events this module does not
 /// index (blobs, staking, `EpochChangeDone`...) are ignored; a value that
 /// does not fit its column is an error.
-pub fn apply(event: &FloeEvent, at: EventAt<'_>, batch: &mut GovernanceBatch) -> Result<(), String> {
+pub fn apply(
+    event: &FloeEvent,
+    at: EventAt<'_>,
+    batch: &mut GovernanceBatch,
+) -> Result<(), String> {
     let patch = |kind: &'static str| ProposalPatch {
         kind,
         created_pos: at.pos,
@@ -364,7 +368,11 @@ pub fn apply(event: &FloeEvent, at: EventAt<'_>, batch: &mut GovernanceBatch) ->
                 ProposalPatch {
                     epoch: Some(epoch),
                     payload: Some(json!({ "candidate": candidate }).to_string()),
-                    status: Some(if burnt.is_some() { "executed" } else { "quorum" }),
+                    status: Some(if burnt.is_some() {
+                        "executed"
+                    } else {
+                        "quorum"
+                    }),
                     outcome: burnt.map(|burnt| json!({ "burnt": burnt })),
                     outcome_ms: burnt.and(at.timestamp_ms),
                     ..patch("slashing")

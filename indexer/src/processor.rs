@@ -14,7 +14,9 @@
 use std::collections::BTreeMap;
 
 use floe_chain::sui_sdk_types::{Address, Event, ObjectChange, Owner};
-use floe_chain::{Checkpoint, EventDecodeError, EventPosition, FloeEvent, FloePackages, decode_event};
+use floe_chain::{
+    Checkpoint, EventDecodeError, EventPosition, FloeEvent, FloePackages, decode_event,
+};
 use floe_core::BlobId;
 use floe_core::encoding::EncodingConfig;
 use floe_core::move_types::{
@@ -364,8 +366,16 @@ impl Processor {
                     name: decoded.name().to_owned(),
                     reason,
                 };
-                let row = event_row(&decoded, event, pos, cp, &tx_digest, event_index, timestamp_ms)
-                    .map_err(event_error)?;
+                let row = event_row(
+                    &decoded,
+                    event,
+                    pos,
+                    cp,
+                    &tx_digest,
+                    event_index,
+                    timestamp_ms,
+                )
+                .map_err(event_error)?;
                 crate::governance::apply(
                     &decoded,
                     EventAt {
@@ -710,7 +720,10 @@ mod tests {
         let lookalike = event("0xbad".parse().unwrap(), "BlobRegistered", vec![1]);
         processor()
             .process(
-                &checkpoint(vec![lookalike, event(floe(), "BlobRegistered", registered())]),
+                &checkpoint(vec![
+                    lookalike,
+                    event(floe(), "BlobRegistered", registered()),
+                ]),
                 &mut batch,
             )
             .unwrap();
@@ -753,7 +766,10 @@ mod tests {
                 text.contains(name) && text.contains(&Digest::new([2; 32]).to_string()),
                 "{text}"
             );
-            assert!(batch.is_empty() && batch.events.is_empty(), "nothing applied");
+            assert!(
+                batch.is_empty() && batch.events.is_empty(),
+                "nothing applied"
+            );
         }
     }
 

@@ -187,8 +187,8 @@ fn node_event(event: FloeEvent) -> Option<NodeEvent> {
 #[cfg(test)]
 mod tests {
     use floe_chain::sui_sdk_types::{
-        Address, Event, ExecutionStatus, GasCostSummary, Identifier, StructTag,
-        TransactionEffects, TransactionEffectsV2,
+        Address, Event, ExecutionStatus, GasCostSummary, Identifier, StructTag, TransactionEffects,
+        TransactionEffectsV2,
     };
     use floe_chain::{ExecutedTx, TxStatus};
     use floe_core::move_types::{BlobRegistered, EpochChangeStart, PricesUpdated, U256Le};
@@ -330,11 +330,8 @@ mod tests {
         let mut long = bytes;
         long.push(0);
         for (name, contents) in [("BlobRegistered", long), ("PricesUpdated", vec![1])] {
-            let err = floe_events(
-                &checkpoint(vec![event(floe, name, contents)]),
-                &packages,
-            )
-            .unwrap_err();
+            let err =
+                floe_events(&checkpoint(vec![event(floe, name, contents)]), &packages).unwrap_err();
             assert_eq!((err.at.checkpoint, err.name.as_str()), (9, name));
             assert!(err.to_string().contains(name), "{err}");
             let follow: crate::follower::FollowError = err.into();

@@ -111,8 +111,15 @@ fn the_enum_covers_exactly_the_registered_events() {
         .filter(|t| t.role == MoveRole::Event)
         .map(|t| (t.module, t.name))
         .collect();
-    let variants: BTreeSet<_> = FloeEvent::TYPES.iter().map(|t| (t.module, t.name)).collect();
-    assert_eq!(variants.len(), FloeEvent::TYPES.len(), "a variant is listed twice");
+    let variants: BTreeSet<_> = FloeEvent::TYPES
+        .iter()
+        .map(|t| (t.module, t.name))
+        .collect();
+    assert_eq!(
+        variants.len(),
+        FloeEvent::TYPES.len(),
+        "a variant is listed twice"
+    );
     assert_eq!(variants, registered);
 }
 
@@ -127,10 +134,7 @@ fn every_event_kind_round_trips_through_the_decoder() {
         )
         .unwrap_or_else(|e| panic!("{}: {e}", info.name))
         .unwrap_or_else(|| panic!("{} ignored", info.name));
-        assert_eq!(
-            (decoded.module(), decoded.name()),
-            (info.module, info.name)
-        );
+        assert_eq!((decoded.module(), decoded.name()), (info.module, info.name));
         assert_eq!(decoded.to_bcs().unwrap(), bytes, "{}", info.name);
     }
 }
@@ -176,19 +180,25 @@ fn malformed_or_unknown_floe_events_are_errors_naming_the_event() {
         (floe(), "events", "EpochChangeStart", vec![1, 2], "layout"),
         (floe(), "events", "NoSuchEvent", good.clone(), "unknown"),
         // Right name, wrong module.
-        (floe(), "staking", "EpochChangeStart", good.clone(), "unknown"),
+        (
+            floe(),
+            "staking",
+            "EpochChangeStart",
+            good.clone(),
+            "unknown",
+        ),
         // The WAL package declares no events, not even floe's.
         (wal(), "wal", "Minted", good.clone(), "unknown"),
         (wal(), "events", "EpochChangeStart", good.clone(), "unknown"),
     ] {
-        let err = decode_event(&event(package, module, name, contents), &packages(), at(5))
-            .unwrap_err();
+        let err =
+            decode_event(&event(package, module, name, contents), &packages(), at(5)).unwrap_err();
         assert_eq!(err.name, name);
         assert_eq!(err.at, at(5));
         assert!(err.type_tag.ends_with(&format!("::{module}::{name}")));
         match (failure, &err.failure) {
-            ("layout", EventDecodeFailure::Layout(_)) | ("unknown", EventDecodeFailure::Unknown) => {
-            }
+            ("layout", EventDecodeFailure::Layout(_))
+            | ("unknown", EventDecodeFailure::Unknown) => {}
             _ => panic!("{name}: {err}"),
         }
         let text = err.to_string();
