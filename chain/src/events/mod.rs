@@ -173,9 +173,9 @@ pub enum EventDecodeFailure {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "checkpoint {}, tx {}, event {} ({type_tag}): {failure}",
-    at.checkpoint,
-    at.tx_digest,
-    at.event_index
+    .at.checkpoint,
+    .at.tx_digest,
+    .at.event_index
 )]
 pub struct EventDecodeError {
     /// Where the event is.

@@ -45,23 +45,23 @@ fn event(package: Address, module: &str, name: &str, contents: Vec<u8>) -> Event
 /// BCS of a value of Move type `ty`, built from the registry alone (not
 /// from the Rust mirrors), with bytes that differ from field to field.
 fn sample(ty: &str, seed: &mut u8, out: &mut Vec<u8>) {
-    let mut bytes = |n: usize, out: &mut Vec<u8>| {
+    fn bytes(n: usize, seed: &mut u8, out: &mut Vec<u8>) {
         for _ in 0..n {
             *seed = seed.wrapping_add(37);
             out.push(*seed);
         }
-    };
+    }
     match ty {
         "bool" => {
             *seed = seed.wrapping_add(1);
             out.push(*seed % 2);
         }
-        "u8" => bytes(1, out),
-        "u16" => bytes(2, out),
-        "u32" => bytes(4, out),
-        "u64" => bytes(8, out),
-        "u128" => bytes(16, out),
-        "u256" | "ID" | "address" => bytes(32, out),
+        "u8" => bytes(1, seed, out),
+        "u16" => bytes(2, seed, out),
+        "u32" => bytes(4, seed, out),
+        "u64" => bytes(8, seed, out),
+        "u128" => bytes(16, seed, out),
+        "u256" | "ID" | "address" => bytes(32, seed, out),
         _ => {
             if let Some(inner) = ty.strip_prefix("vector<").and_then(|t| t.strip_suffix('>')) {
                 out.push(2);
