@@ -11,10 +11,13 @@
 //!   BCS decoding into caller-provided serde types.
 //! - [`tx`]: build, sign, execute and simulate programmable transactions.
 //! - [`stream`]: a resumable, gap-free checkpoint stream.
+//! - [`events`]: the one typed decoding of floe's Move events, which the
+//!   node, the indexer and the coordinator share.
 
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod events;
 pub mod floe;
 pub mod keystore;
 pub mod reads;
@@ -26,6 +29,10 @@ pub mod verify;
 pub use config::{ChainConfig, ChainConfigError, ConnectError, connect};
 pub use connection::{ChainClient, ClientConfig, RetryPolicy};
 pub use error::ChainError;
+pub use events::{
+    EventDecodeError, EventDecodeFailure, EventPosition, FloeEvent, FloeEventAt, FloePackages,
+    checkpoint_events, decode_event,
+};
 pub use keystore::{KeyPair, Keystore, KeystoreError};
 pub use stream::{CheckpointStream, StreamConfig, Trust};
 pub use tx::{GasConfig, Simulation};

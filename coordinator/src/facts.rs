@@ -14,10 +14,12 @@ use std::collections::HashMap;
 
 use floe_chain::floe::FloeIds;
 use floe_chain::sui_sdk_types::{Address, Object, ObjectChange, StructTag, TypeTag, Version};
-use floe_chain::{Checkpoint, ExecutedTx};
+use floe_chain::{
+    Checkpoint, EventDecodeError, EventPosition, ExecutedTx, FloeEvent, decode_event,
+};
 use floe_core::move_types::{
-    DynamicField, EpochChangeDone, EpochChangeStart, FutureAccountingRingBuffer, ObjectId,
-    SharedBlob, StakingInnerV1, StakingPool, StorageNodeCap, SystemStateInnerV1,
+    DynamicField, FutureAccountingRingBuffer, ObjectId, SharedBlob, StakingInnerV1, StakingPool,
+    StorageNodeCap, SystemStateInnerV1,
 };
 use serde::{Deserialize, Serialize};
 
@@ -144,12 +146,16 @@ fn id_text(id: &ObjectId) -> String {
     id.to_string()
 }
 
-/// Reads `checkpoint` for the coordinator.
-pub fn checkpoint_facts(ids: &FloeIds, checkpoint: &Checkpoint) -> CheckpointFacts {
+/// Reads `checkpoint` for the coordinator. Its events come from the one
+/// typed decoding (`floe_chain::events`): an event of floe's packages that
+/// does not decode is the error, and the follower does not move past it.
+pub fn checkpoint_facts(
+    ids: &FloeIds,
+    checkpoint: &Checkpoint,
+) -> Result<CheckpointFacts, EventDecodeError> {
     let objects = Objects::new(&checkpoint.objects);
     let mut facts = CheckpointFacts::default();
-    let start_tag = ids.event_tag("EpochChangeStart");
-    let done_tag = ids.event_tag("EpochChangeDone");
+    let packages = ids.packages();
     for tx in &checkpoint.transactions {
         if !tx.is_success() {
             continue;
@@ -208,20 +214,24 @@ pub fn checkpoint_facts(ids: &FloeIds, checkpoint: &Checkpoint) -> CheckpointFac
                     .push((id_text(&cap.node_id), cap.last_epoch_sync_done));
             }
         }
-        if let Ok(started) = tx.events_of::<EpochChangeStart>(&start_tag) {
-            for e in started {
-                facts
+        for (event_index, event) in tx.events.iter().enumerate() {
+            let at = EventPosition {
+                checkpoint: checkpoint.sequence_number,
+                tx_digest: tx.digest,
+                event_index,
+            };
+            match decode_event(event, &packages, at)? {
+                Some(FloeEvent::EpochChangeStart(e)) => facts
                     .epoch_changes
-                    .push(epoch_change(ids, tx, &objects, e.epoch, checkpoint));
-            }
-        }
-        if let Ok(done) = tx.events_of::<EpochChangeDone>(&done_tag) {
-            for e in done {
-                facts.changes_done.push((e.epoch, checkpoint.timestamp_ms));
+                    .push(epoch_change(ids, tx, &objects, e.epoch, checkpoint)),
+                Some(FloeEvent::EpochChangeDone(e)) => {
+                    facts.changes_done.push((e.epoch, checkpoint.timestamp_ms));
+                }
+                _ => {}
             }
         }
     }
-    facts
+    Ok(facts)
 }
 
 /// Before/after states of the objects an epoch change touched.

@@ -366,15 +366,17 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Applies one checkpoint: facts, reconciliation, state.
+/// Applies one checkpoint: facts, reconciliation, state. A floe event
+/// that does not decode is the error, and nothing of the checkpoint is
+/// applied (the cursor stays before it).
 async fn apply(
     floe: &Floe,
     checkpoint: &Checkpoint,
     shared: &SharedPayments,
     metrics: &Metrics,
     config: &FollowConfig,
-) -> bool {
-    let facts = checkpoint_facts(&floe.ids, checkpoint);
+) -> Result<bool, floe_chain::EventDecodeError> {
+    let facts = checkpoint_facts(&floe.ids, checkpoint)?;
     let interesting = !facts.epoch_changes.is_empty()
         || !facts.shared_blobs.is_empty()
         || !facts.sync_done.is_empty()
@@ -389,7 +391,7 @@ async fn apply(
     });
     reconcile_changes(floe, &facts, shared, metrics).await;
     metrics.checkpoint.set(checkpoint.sequence_number as i64);
-    interesting
+    Ok(interesting)
 }
 
 /// Follows the chain until `shutdown` resolves.
@@ -425,7 +427,14 @@ pub async fn run(
                 }
                 item = stream.next() => match item {
                     Some(Ok(checkpoint)) => {
-                        dirty |= apply(&floe, &checkpoint, &shared, &metrics, &config).await;
+                        match apply(&floe, &checkpoint, &shared, &metrics, &config).await {
+                            Ok(interesting) => dirty |= interesting,
+                            Err(e) => {
+                                tracing::error!(error = %e, "a floe event does not decode; the follower stops before it and retries");
+                                with(&shared, |p| p.error = Some(format!("event: {e}")));
+                                break;
+                            }
+                        }
                     }
                     Some(Err(e)) => {
                         tracing::warn!(error = %e, "checkpoint stream failed; restarting it");

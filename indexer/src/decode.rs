@@ -219,6 +219,12 @@ impl Reader<'_> {
 }
 
 /// JSON numbers are doubles: integers above 2^53 become strings.
+/// A `u64` as the event JSON writes it: a number up to 2^53, else a
+/// decimal string.
+pub fn json_u64(v: u64) -> Value {
+    big(u128::from(v))
+}
+
 fn big(v: u128) -> Value {
     if v <= (1u128 << 53) {
         Value::from(v as u64)

@@ -1,9 +1,9 @@
 //! Governance and subsidy events to rows (migration 0005), with no I/O.
 //!
-//! Works on the JSON the registry decodes (`crate::decode`), by the field
-//! names of the events spec, so this module needs no Rust mirror of an
-//! event: a new event only has to be registered to be decoded. Proposal
-//! ids and statuses are the spec's:
+//! Works on the typed events of the one decoding (`floe_chain::events`);
+//! texts (node ids, digests, parameter values) are written as the event
+//! JSON of the `events` table writes them. Proposal ids and statuses are
+//! the spec's:
 //!
 //! | kind | id | statuses |
 //! |---|---|---|
@@ -11,14 +11,20 @@
 //! | upgrade | `upgrade-<epoch>-<digest hex>` | open, quorum, authorized, upgraded, expired |
 //! | slashing | `slashing-<epoch>-<candidate 0x hex>` | open, quorum, executed, expired |
 //!
-//! Unlike the blob events (where a missing field leaves a column alone),
-//! a governance or subsidy event that does not decode, or lacks a field
-//! the spec promises, is an error: the pipeline stops rather than index a
-//! vote or a payment wrongly.
+//! A governance or subsidy event that does not decode (an error of the
+//! decoding, before this module), or carries a number its column cannot
+//! hold, stops the pipeline rather than index a vote or a payment wrongly.
 
 use std::collections::BTreeMap;
 
+use floe_chain::FloeEvent;
+use floe_core::move_types::{
+    ContractUpgradeProposed, ContractUpgradeQuorumReached, NodeSlashed, ParameterChange,
+    SlashingQuorumReached,
+};
 use serde_json::{Value, json};
+
+use crate::decode::json_u64;
 
 /// One proposal's changes in a batch; `None` fields are left as they are.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -142,98 +148,29 @@ pub struct EventAt<'a> {
     pub timestamp_ms: Option<i64>,
 }
 
-/// Whether `module::name` is an event this module indexes (so that one
-/// without a decoded layout is an error, not a silent skip).
-pub fn is_governance_event(module: &str, name: &str) -> bool {
-    matches!(
-        (module, name),
-        (
-            "governance",
-            "ProposalCreated"
-                | "ProposalVoted"
-                | "ProposalPassed"
-                | "ProposalApplied"
-                | "ProposalExpired"
-        ) | (
-            "events",
-            "ContractUpgradeProposed" | "ContractUpgradeQuorumReached" | "ContractUpgraded"
-        ) | ("upgrade", "UpgradeVoted" | "UpgradeAuthorized")
-            | (
-                "slashing",
-                "SlashingVoted" | "SlashingQuorumReached" | "NodeSlashed"
-            )
-            | (
-                "subsidies",
-                "SubsidiesFunded" | "NodeSubsidized" | "SubsidiesPaid"
-            )
-    )
+/// A number the event carries that its column cannot hold: the row would
+/// be wrong, so the pipeline stops.
+fn long(field: &str, n: u64) -> Result<i64, String> {
+    i64::try_from(n).map_err(|_| format!("field {field} is not an integer below 2^63: {n}"))
 }
 
-/// The fields of one decoded event, read strictly.
-struct Fields<'a>(&'a Value);
-
-impl Fields<'_> {
-    fn get(&self, k: &str) -> Result<&Value, String> {
-        self.0
-            .get(k)
-            .filter(|v| !v.is_null())
-            .ok_or_else(|| format!("field {k} is missing"))
-    }
-
-    /// An unsigned integer (a JSON number, or a string above 2^53) that
-    /// fits a BIGINT.
-    fn long(&self, k: &str) -> Result<i64, String> {
-        let v = self.get(k)?;
-        let n = match v {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.parse::<u64>().ok(),
-            _ => None,
-        };
-        n.and_then(|n| i64::try_from(n).ok())
-            .ok_or_else(|| format!("field {k} is not an integer below 2^63: {v}"))
-    }
-
-    fn int(&self, k: &str) -> Result<i32, String> {
-        let n = self.long(k)?;
-        i32::try_from(n).map_err(|_| format!("field {k} does not fit 32 bits: {n}"))
-    }
-
-    fn text(&self, k: &str) -> Result<String, String> {
-        self.get(k)?
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| format!("field {k} is not text"))
-    }
-
-    fn boolean(&self, k: &str) -> Result<bool, String> {
-        self.get(k)?
-            .as_bool()
-            .ok_or_else(|| format!("field {k} is not a bool"))
-    }
-}
-
-/// `ParameterChange` as the registry decodes it (`{"variant", "fields":
-/// {"pos0"}}`) to the CLI's parameter name and value.
-fn parameter_change(change: &Value) -> Result<Value, String> {
-    let variant = change
-        .get("variant")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("change is not a ParameterChange: {change}"))?;
-    let parameter = match variant {
-        "EpochDuration" => "epoch-duration",
-        "MaxEpochsAhead" => "max-epochs-ahead",
-        "ActiveSetSize" => "active-set-size",
-        "SystemSubsidyRate" => "system-subsidy-rate",
-        "BaseSubsidy" => "base-subsidy",
-        "SubsidyPerShard" => "subsidy-per-shard",
-        other => return Err(format!("unknown ParameterChange variant {other}")),
+/// `ParameterChange` to the CLI's parameter name and value (numbers above
+/// 2^53 as strings, as the event JSON writes them).
+fn parameter_change(change: &ParameterChange) -> Value {
+    let (parameter, value) = match *change {
+        ParameterChange::EpochDuration(v) => ("epoch-duration", json_u64(v)),
+        ParameterChange::MaxEpochsAhead(v) => ("max-epochs-ahead", Value::from(v)),
+        ParameterChange::ActiveSetSize(v) => ("active-set-size", Value::from(v)),
+        ParameterChange::SystemSubsidyRate(v) => ("system-subsidy-rate", Value::from(v)),
+        ParameterChange::BaseSubsidy(v) => ("base-subsidy", json_u64(v)),
+        ParameterChange::SubsidyPerShard(v) => ("subsidy-per-shard", json_u64(v)),
     };
-    let value = change
-        .get("fields")
-        .and_then(|f| f.get("pos0"))
-        .filter(|v| v.is_number() || v.is_string())
-        .ok_or_else(|| format!("change has no value: {change}"))?;
-    Ok(json!({ "parameter": parameter, "value": value }))
+    json!({ "parameter": parameter, "value": value })
+}
+
+/// `0x` + hex, as the event JSON writes a `vector<u8>`.
+fn digest_text(digest: &[u8]) -> String {
+    format!("0x{}", hex::encode(digest))
 }
 
 /// `upgrade-<epoch>-<digest hex>` (the decoder writes `vector<u8>` as
@@ -253,28 +190,14 @@ pub fn parameter_id(id: i64) -> String {
     format!("parameter-{id}")
 }
 
-/// Folds one floe event into `batch`. Events this module does not index
-/// (blobs, staking, `EpochChangeDone`...) are ignored; the ones it does
-/// index must come decoded (`fields`) and complete.
+/// Folds one decoded floe event into `batch`. Events this module does not
+/// index (blobs, staking, `EpochChangeDone`...) are ignored; a value that
+/// does not fit its column is an error.
 pub fn apply(
-    module: &str,
-    name: &str,
-    fields: Option<&Value>,
+    event: &FloeEvent,
     at: EventAt<'_>,
     batch: &mut GovernanceBatch,
 ) -> Result<(), String> {
-    if module == "events" && name == "EpochChangeStart" {
-        if let Some(f) = fields {
-            batch.epoch_starts.push((Fields(f).int("epoch")?, at.pos));
-        }
-        return Ok(());
-    }
-    if !is_governance_event(module, name) {
-        return Ok(());
-    }
-    let f = Fields(fields.ok_or_else(|| {
-        format!("{module}::{name} has no registered layout, so it cannot be decoded")
-    })?);
     let patch = |kind: &'static str| ProposalPatch {
         kind,
         created_pos: at.pos,
@@ -282,82 +205,93 @@ pub fn apply(
         pos: at.pos,
         ..ProposalPatch::default()
     };
-    let vote = |weight: i32, in_favor: bool| VoteRow {
-        weight,
+    let vote = |weight: u16, in_favor: bool| VoteRow {
+        weight: i32::from(weight),
         in_favor,
         pos: at.pos,
         tx_digest: at.tx_digest.to_owned(),
         timestamp_ms: at.timestamp_ms,
     };
-    match name {
-        "ProposalCreated" => {
-            let id = parameter_id(f.long("proposal_id")?);
-            batch.proposal(
-                id,
-                ProposalPatch {
-                    epoch: Some(f.int("epoch")?),
-                    payload: Some(parameter_change(f.get("change")?)?.to_string()),
-                    proposer: Some(f.text("node_id")?),
-                    status: Some("open"),
-                    ..patch("parameter")
-                },
-            );
+    let int = |field: &str, n: u32| {
+        i32::try_from(n).map_err(|_| format!("field {field} does not fit 32 bits: {n}"))
+    };
+    let subsidy = SubsidyRow {
+        pos: at.pos,
+        kind: "funded",
+        epoch: None,
+        node_id: None,
+        amount: 0,
+        future_subsidies: None,
+        pool_balance: None,
+        tx_digest: at.tx_digest.to_owned(),
+        timestamp_ms: at.timestamp_ms,
+    };
+    match event {
+        FloeEvent::EpochChangeStart(e) => {
+            batch.epoch_starts.push((int("epoch", e.epoch)?, at.pos));
         }
-        "ProposalVoted" => {
-            let id = parameter_id(f.long("proposal_id")?);
-            let row = vote(f.int("weight")?, f.boolean("in_favor")?);
+        FloeEvent::ProposalCreated(e) => batch.proposal(
+            parameter_id(long("proposal_id", e.proposal_id)?),
+            ProposalPatch {
+                epoch: Some(int("epoch", e.epoch)?),
+                payload: Some(parameter_change(&e.change).to_string()),
+                proposer: Some(e.node_id.to_string()),
+                status: Some("open"),
+                ..patch("parameter")
+            },
+        ),
+        FloeEvent::ProposalVoted(e) => {
+            let id = parameter_id(long("proposal_id", e.proposal_id)?);
             let tally = ProposalPatch {
-                epoch: Some(f.int("epoch")?),
-                votes_for: Some(f.int("votes_for")?),
-                votes_against: Some(f.int("votes_against")?),
+                epoch: Some(int("epoch", e.epoch)?),
+                votes_for: Some(i32::from(e.votes_for)),
+                votes_against: Some(i32::from(e.votes_against)),
                 ..patch("parameter")
             };
-            batch.vote(&id, f.text("node_id")?, row);
+            batch.vote(&id, e.node_id.to_string(), vote(e.weight, e.in_favor));
             batch.proposal(id, tally);
         }
-        "ProposalPassed" => {
-            let id = parameter_id(f.long("proposal_id")?);
-            batch.proposal(
-                id,
-                ProposalPatch {
-                    epoch: Some(f.int("epoch")?),
-                    payload: Some(parameter_change(f.get("change")?)?.to_string()),
-                    status: Some("passed"),
-                    ..patch("parameter")
-                },
-            );
-        }
-        "ProposalApplied" => {
-            // `epoch` is the epoch it took effect in, not the proposal's.
-            let id = parameter_id(f.long("proposal_id")?);
-            batch.proposal(
-                id,
-                ProposalPatch {
-                    status: Some("applied"),
-                    outcome: Some(json!({ "applied_epoch": f.int("epoch")? })),
-                    outcome_ms: at.timestamp_ms,
-                    ..patch("parameter")
-                },
-            );
-        }
-        "ProposalExpired" => {
-            let id = parameter_id(f.long("proposal_id")?);
-            batch.proposal(
-                id,
-                ProposalPatch {
-                    epoch: Some(f.int("epoch")?),
-                    status: Some("expired"),
-                    votes_for: Some(f.int("votes_for")?),
-                    votes_against: Some(f.int("votes_against")?),
-                    outcome_ms: at.timestamp_ms,
-                    ..patch("parameter")
-                },
-            );
-        }
-        "ContractUpgradeProposed" | "ContractUpgradeQuorumReached" => {
-            let epoch = f.int("epoch")?;
-            let digest = f.text("package_digest")?;
-            let proposed = name == "ContractUpgradeProposed";
+        FloeEvent::ProposalPassed(e) => batch.proposal(
+            parameter_id(long("proposal_id", e.proposal_id)?),
+            ProposalPatch {
+                epoch: Some(int("epoch", e.epoch)?),
+                payload: Some(parameter_change(&e.change).to_string()),
+                status: Some("passed"),
+                ..patch("parameter")
+            },
+        ),
+        // `epoch` is the epoch it took effect in, not the proposal's.
+        FloeEvent::ProposalApplied(e) => batch.proposal(
+            parameter_id(long("proposal_id", e.proposal_id)?),
+            ProposalPatch {
+                status: Some("applied"),
+                outcome: Some(json!({ "applied_epoch": int("epoch", e.epoch)? })),
+                outcome_ms: at.timestamp_ms,
+                ..patch("parameter")
+            },
+        ),
+        FloeEvent::ProposalExpired(e) => batch.proposal(
+            parameter_id(long("proposal_id", e.proposal_id)?),
+            ProposalPatch {
+                epoch: Some(int("epoch", e.epoch)?),
+                status: Some("expired"),
+                votes_for: Some(i32::from(e.votes_for)),
+                votes_against: Some(i32::from(e.votes_against)),
+                outcome_ms: at.timestamp_ms,
+                ..patch("parameter")
+            },
+        ),
+        FloeEvent::ContractUpgradeProposed(ContractUpgradeProposed {
+            epoch,
+            package_digest,
+        })
+        | FloeEvent::ContractUpgradeQuorumReached(ContractUpgradeQuorumReached {
+            epoch,
+            package_digest,
+        }) => {
+            let epoch = int("epoch", *epoch)?;
+            let digest = digest_text(package_digest);
+            let proposed = matches!(event, FloeEvent::ContractUpgradeProposed(_));
             batch.proposal(
                 upgrade_id(epoch, &digest),
                 ProposalPatch {
@@ -368,23 +302,22 @@ pub fn apply(
                 },
             );
         }
-        "UpgradeVoted" => {
-            let epoch = f.int("epoch")?;
-            let digest = f.text("package_digest")?;
+        FloeEvent::UpgradeVoted(e) => {
+            let epoch = int("epoch", e.epoch)?;
+            let digest = digest_text(&e.package_digest);
             let id = upgrade_id(epoch, &digest);
-            let (node, row) = (f.text("node_id")?, vote(f.int("weight")?, true));
             let tally = ProposalPatch {
                 epoch: Some(epoch),
                 payload: Some(json!({ "package_digest": digest }).to_string()),
-                votes_for: Some(f.int("voting_weight")?),
+                votes_for: Some(i32::from(e.voting_weight)),
                 ..patch("upgrade")
             };
-            batch.vote(&id, node, row);
+            batch.vote(&id, e.node_id.to_string(), vote(e.weight, true));
             batch.proposal(id, tally);
         }
-        "UpgradeAuthorized" => {
-            let epoch = f.int("epoch")?;
-            let digest = f.text("package_digest")?;
+        FloeEvent::UpgradeAuthorized(e) => {
+            let epoch = int("epoch", e.epoch)?;
+            let digest = digest_text(&e.package_digest);
             batch.proposal(
                 upgrade_id(epoch, &digest),
                 ProposalPatch {
@@ -392,101 +325,97 @@ pub fn apply(
                     payload: Some(json!({ "package_digest": digest }).to_string()),
                     status: Some("authorized"),
                     outcome: Some(json!({
-                        "version": f.long("version")?,
-                        "emergency": f.boolean("emergency")?,
+                        "version": long("version", e.version)?,
+                        "emergency": e.emergency,
                     })),
                     outcome_ms: at.timestamp_ms,
                     ..patch("upgrade")
                 },
             );
         }
-        "ContractUpgraded" => batch.upgraded.push(UpgradedRow {
-            epoch: f.int("epoch")?,
-            package_id: f.text("package_id")?,
-            version: f.long("version")?,
+        FloeEvent::ContractUpgraded(e) => batch.upgraded.push(UpgradedRow {
+            epoch: int("epoch", e.epoch)?,
+            package_id: e.package_id.to_string(),
+            version: long("version", e.version)?,
             pos: at.pos,
             timestamp_ms: at.timestamp_ms,
         }),
-        "SlashingVoted" => {
-            let epoch = f.int("epoch")?;
-            let candidate = f.text("candidate")?;
+        FloeEvent::SlashingVoted(e) => {
+            let epoch = int("epoch", e.epoch)?;
+            let candidate = e.candidate.to_string();
             let id = slashing_id(epoch, &candidate);
-            let (node, row) = (f.text("node_id")?, vote(f.int("weight")?, true));
             let tally = ProposalPatch {
                 epoch: Some(epoch),
                 payload: Some(json!({ "candidate": candidate }).to_string()),
-                votes_for: Some(f.int("voting_weight")?),
+                votes_for: Some(i32::from(e.voting_weight)),
                 ..patch("slashing")
             };
-            batch.vote(&id, node, row);
+            batch.vote(&id, e.node_id.to_string(), vote(e.weight, true));
             batch.proposal(id, tally);
         }
-        "SlashingQuorumReached" | "NodeSlashed" => {
-            let epoch = f.int("epoch")?;
-            let candidate = f.text("candidate")?;
-            let slashed = name == "NodeSlashed";
+        FloeEvent::SlashingQuorumReached(SlashingQuorumReached { epoch, candidate })
+        | FloeEvent::NodeSlashed(NodeSlashed {
+            epoch, candidate, ..
+        }) => {
+            let epoch = int("epoch", *epoch)?;
+            let candidate = candidate.to_string();
+            let burnt = match event {
+                FloeEvent::NodeSlashed(e) => Some(long("amount", e.amount)?),
+                _ => None,
+            };
             batch.proposal(
                 slashing_id(epoch, &candidate),
                 ProposalPatch {
                     epoch: Some(epoch),
                     payload: Some(json!({ "candidate": candidate }).to_string()),
-                    status: Some(if slashed { "executed" } else { "quorum" }),
-                    outcome: if slashed {
-                        Some(json!({ "burnt": f.long("amount")? }))
+                    status: Some(if burnt.is_some() {
+                        "executed"
                     } else {
-                        None
-                    },
-                    outcome_ms: if slashed { at.timestamp_ms } else { None },
+                        "quorum"
+                    }),
+                    outcome: burnt.map(|burnt| json!({ "burnt": burnt })),
+                    outcome_ms: burnt.and(at.timestamp_ms),
                     ..patch("slashing")
                 },
             );
         }
-        "SubsidiesFunded" | "NodeSubsidized" | "SubsidiesPaid" => {
-            let row = SubsidyRow {
-                pos: at.pos,
-                kind: "funded",
-                epoch: None,
-                node_id: None,
-                amount: 0,
-                future_subsidies: None,
-                pool_balance: None,
-                tx_digest: at.tx_digest.to_owned(),
-                timestamp_ms: at.timestamp_ms,
-            };
-            batch.subsidies.push(match name {
-                "SubsidiesFunded" => SubsidyRow {
-                    amount: f.long("amount")?,
-                    pool_balance: Some(f.long("pool_balance")?),
-                    ..row
-                },
-                "NodeSubsidized" => SubsidyRow {
-                    kind: "node",
-                    epoch: Some(f.int("epoch")?),
-                    node_id: Some(f.text("node_id")?),
-                    amount: f.long("amount")?,
-                    ..row
-                },
-                _ => SubsidyRow {
-                    kind: "paid",
-                    epoch: Some(f.int("epoch")?),
-                    amount: f.long("node_subsidies")?,
-                    future_subsidies: Some(f.long("future_subsidies")?),
-                    pool_balance: Some(f.long("pool_balance")?),
-                    ..row
-                },
-            });
-        }
-        _ => return Err(format!("{module}::{name}: not handled")),
+        FloeEvent::SubsidiesFunded(e) => batch.subsidies.push(SubsidyRow {
+            amount: long("amount", e.amount)?,
+            pool_balance: Some(long("pool_balance", e.pool_balance)?),
+            ..subsidy
+        }),
+        FloeEvent::NodeSubsidized(e) => batch.subsidies.push(SubsidyRow {
+            kind: "node",
+            epoch: Some(int("epoch", e.epoch)?),
+            node_id: Some(e.node_id.to_string()),
+            amount: long("amount", e.amount)?,
+            ..subsidy
+        }),
+        FloeEvent::SubsidiesPaid(e) => batch.subsidies.push(SubsidyRow {
+            kind: "paid",
+            epoch: Some(int("epoch", e.epoch)?),
+            amount: long("node_subsidies", e.node_subsidies)?,
+            future_subsidies: Some(long("future_subsidies", e.future_subsidies)?),
+            pool_balance: Some(long("pool_balance", e.pool_balance)?),
+            ..subsidy
+        }),
+        _ => {}
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use floe_core::move_types::*;
+
     use super::*;
 
     const NODE_A: &str = "0x00000000000000000000000000000000000000000000000000000000000000aa";
     const NODE_B: &str = "0x00000000000000000000000000000000000000000000000000000000000000bb";
+
+    fn id(text: &str) -> ObjectId {
+        text.parse().unwrap()
+    }
 
     fn at(pos: i64) -> EventAt<'static> {
         EventAt {
@@ -496,45 +425,54 @@ mod tests {
         }
     }
 
-    fn feed(batch: &mut GovernanceBatch, events: &[(&str, &str, Value)]) {
-        for (i, (module, name, fields)) in events.iter().enumerate() {
-            apply(module, name, Some(fields), at(i as i64 + 1), batch)
-                .unwrap_or_else(|e| panic!("{module}::{name}: {e}"));
+    fn feed(batch: &mut GovernanceBatch, events: &[FloeEvent]) {
+        for (i, event) in events.iter().enumerate() {
+            apply(event, at(i as i64 + 1), batch)
+                .unwrap_or_else(|e| panic!("{}: {e}", event.name()));
         }
     }
 
     #[test]
     fn parameter_proposal_life() {
-        let change = json!({"variant": "EpochDuration", "fields": {"pos0": 15000}});
+        let change = ParameterChange::EpochDuration(15000);
         let mut b = GovernanceBatch::default();
         feed(
             &mut b,
             &[
-                (
-                    "governance",
-                    "ProposalCreated",
-                    json!({"epoch": 2, "proposal_id": 0, "node_id": NODE_A, "change": change}),
-                ),
-                (
-                    "governance",
-                    "ProposalVoted",
-                    json!({"epoch": 2, "proposal_id": 0, "node_id": NODE_A, "in_favor": true, "weight": 3, "votes_for": 3, "votes_against": 0}),
-                ),
-                (
-                    "governance",
-                    "ProposalVoted",
-                    json!({"epoch": 2, "proposal_id": 0, "node_id": NODE_B, "in_favor": false, "weight": 2, "votes_for": 3, "votes_against": 2}),
-                ),
-                (
-                    "governance",
-                    "ProposalPassed",
-                    json!({"epoch": 2, "proposal_id": 0, "change": change}),
-                ),
-                (
-                    "governance",
-                    "ProposalApplied",
-                    json!({"epoch": 3, "proposal_id": 0, "change": change}),
-                ),
+                FloeEvent::ProposalCreated(ProposalCreated {
+                    epoch: 2,
+                    proposal_id: 0,
+                    node_id: id(NODE_A),
+                    change,
+                }),
+                FloeEvent::ProposalVoted(ProposalVoted {
+                    epoch: 2,
+                    proposal_id: 0,
+                    node_id: id(NODE_A),
+                    in_favor: true,
+                    weight: 3,
+                    votes_for: 3,
+                    votes_against: 0,
+                }),
+                FloeEvent::ProposalVoted(ProposalVoted {
+                    epoch: 2,
+                    proposal_id: 0,
+                    node_id: id(NODE_B),
+                    in_favor: false,
+                    weight: 2,
+                    votes_for: 3,
+                    votes_against: 2,
+                }),
+                FloeEvent::ProposalPassed(ProposalPassed {
+                    epoch: 2,
+                    proposal_id: 0,
+                    change,
+                }),
+                FloeEvent::ProposalApplied(ProposalApplied {
+                    epoch: 3,
+                    proposal_id: 0,
+                    change,
+                }),
             ],
         );
         let p = &b.proposals["parameter-0"];
@@ -556,48 +494,65 @@ mod tests {
     }
 
     #[test]
+    fn parameter_values_are_written_as_the_event_json_writes_them() {
+        let big = ParameterChange::BaseSubsidy((1 << 53) + 1);
+        assert_eq!(
+            parameter_change(&big).to_string(),
+            r#"{"parameter":"base-subsidy","value":"9007199254740993"}"#
+        );
+        assert_eq!(
+            parameter_change(&ParameterChange::ActiveSetSize(7)).to_string(),
+            r#"{"parameter":"active-set-size","value":7}"#
+        );
+    }
+
+    #[test]
     fn upgrade_votes_quorum_authorization_and_commit() {
         let mut b = GovernanceBatch::default();
-        let digest = "0xabcd";
+        let digest = vec![0xab, 0xcd];
         feed(
             &mut b,
             &[
-                (
-                    "events",
-                    "ContractUpgradeProposed",
-                    json!({"epoch": 4, "package_digest": digest}),
-                ),
-                (
-                    "upgrade",
-                    "UpgradeVoted",
-                    json!({"epoch": 4, "package_digest": digest, "node_id": NODE_A, "weight": 5, "voting_weight": 5}),
-                ),
-                (
-                    "upgrade",
-                    "UpgradeVoted",
-                    json!({"epoch": 4, "package_digest": digest, "node_id": NODE_B, "weight": 3, "voting_weight": 8}),
-                ),
-                (
-                    "events",
-                    "ContractUpgradeQuorumReached",
-                    json!({"epoch": 4, "package_digest": digest}),
-                ),
-                (
-                    "upgrade",
-                    "UpgradeAuthorized",
-                    json!({"epoch": 4, "package_digest": digest, "version": 2, "emergency": false}),
-                ),
-                (
-                    "events",
-                    "ContractUpgraded",
-                    json!({"epoch": 4, "package_id": NODE_B, "version": 2}),
-                ),
+                FloeEvent::ContractUpgradeProposed(ContractUpgradeProposed {
+                    epoch: 4,
+                    package_digest: digest.clone(),
+                }),
+                FloeEvent::UpgradeVoted(UpgradeVoted {
+                    epoch: 4,
+                    package_digest: digest.clone(),
+                    node_id: id(NODE_A),
+                    weight: 5,
+                    voting_weight: 5,
+                }),
+                FloeEvent::UpgradeVoted(UpgradeVoted {
+                    epoch: 4,
+                    package_digest: digest.clone(),
+                    node_id: id(NODE_B),
+                    weight: 3,
+                    voting_weight: 8,
+                }),
+                FloeEvent::ContractUpgradeQuorumReached(ContractUpgradeQuorumReached {
+                    epoch: 4,
+                    package_digest: digest.clone(),
+                }),
+                FloeEvent::UpgradeAuthorized(UpgradeAuthorized {
+                    epoch: 4,
+                    package_digest: digest.clone(),
+                    version: 2,
+                    emergency: false,
+                }),
+                FloeEvent::ContractUpgraded(ContractUpgraded {
+                    epoch: 4,
+                    package_id: id(NODE_B),
+                    version: 2,
+                }),
             ],
         );
         let p = &b.proposals["upgrade-4-abcd"];
         assert_eq!(p.kind, "upgrade");
         assert_eq!(p.status, Some("authorized"));
         assert_eq!(p.votes_for, Some(8));
+        assert_eq!(p.payload.as_deref(), Some(r#"{"package_digest":"0xabcd"}"#));
         assert_eq!(p.outcome, Some(json!({"version": 2, "emergency": false})));
         assert_eq!(b.votes.len(), 2);
         assert!(b.votes.values().all(|v| v.in_favor));
@@ -620,27 +575,30 @@ mod tests {
         feed(
             &mut b,
             &[
-                (
-                    "slashing",
-                    "SlashingVoted",
-                    json!({"epoch": 7, "candidate": c, "node_id": NODE_A, "weight": 6, "voting_weight": 6}),
-                ),
-                (
-                    "slashing",
-                    "SlashingVoted",
-                    json!({"epoch": 7, "candidate": c, "node_id": NODE_B, "weight": 2, "voting_weight": 8}),
-                ),
-                (
-                    "slashing",
-                    "SlashingQuorumReached",
-                    json!({"epoch": 7, "candidate": c}),
-                ),
-                (
-                    "slashing",
-                    "NodeSlashed",
-                    json!({"epoch": 7, "candidate": c, "amount": "9007199254740993"}),
-                ),
-                ("events", "EpochChangeStart", json!({"epoch": 8})),
+                FloeEvent::SlashingVoted(SlashingVoted {
+                    epoch: 7,
+                    candidate: id(c),
+                    node_id: id(NODE_A),
+                    weight: 6,
+                    voting_weight: 6,
+                }),
+                FloeEvent::SlashingVoted(SlashingVoted {
+                    epoch: 7,
+                    candidate: id(c),
+                    node_id: id(NODE_B),
+                    weight: 2,
+                    voting_weight: 8,
+                }),
+                FloeEvent::SlashingQuorumReached(SlashingQuorumReached {
+                    epoch: 7,
+                    candidate: id(c),
+                }),
+                FloeEvent::NodeSlashed(NodeSlashed {
+                    epoch: 7,
+                    candidate: id(c),
+                    amount: 9_007_199_254_740_993,
+                }),
+                FloeEvent::EpochChangeStart(EpochChangeStart { epoch: 8 }),
             ],
         );
         let p = &b.proposals[&format!("slashing-7-{c}")];
@@ -658,26 +616,26 @@ mod tests {
         feed(
             &mut b,
             &[
-                (
-                    "subsidies",
-                    "SubsidiesFunded",
-                    json!({"amount": 1000, "pool_balance": 1000}),
-                ),
-                (
-                    "subsidies",
-                    "NodeSubsidized",
-                    json!({"epoch": 3, "node_id": NODE_A, "amount": 40}),
-                ),
-                (
-                    "subsidies",
-                    "NodeSubsidized",
-                    json!({"epoch": 3, "node_id": NODE_B, "amount": 60}),
-                ),
-                (
-                    "subsidies",
-                    "SubsidiesPaid",
-                    json!({"epoch": 3, "node_subsidies": 100, "future_subsidies": 25, "pool_balance": 875}),
-                ),
+                FloeEvent::SubsidiesFunded(SubsidiesFunded {
+                    amount: 1000,
+                    pool_balance: 1000,
+                }),
+                FloeEvent::NodeSubsidized(NodeSubsidized {
+                    epoch: 3,
+                    node_id: id(NODE_A),
+                    amount: 40,
+                }),
+                FloeEvent::NodeSubsidized(NodeSubsidized {
+                    epoch: 3,
+                    node_id: id(NODE_B),
+                    amount: 60,
+                }),
+                FloeEvent::SubsidiesPaid(SubsidiesPaid {
+                    epoch: 3,
+                    node_subsidies: 100,
+                    future_subsidies: 25,
+                    pool_balance: 875,
+                }),
             ],
         );
         let kinds: Vec<_> = b.subsidies.iter().map(|r| (r.kind, r.amount)).collect();
@@ -695,53 +653,41 @@ mod tests {
     }
 
     #[test]
-    fn undecodable_or_incomplete_events_are_errors() {
+    fn values_beyond_their_columns_are_errors() {
         let mut b = GovernanceBatch::default();
-        // No registered layout.
-        let e = apply("upgrade", "UpgradeVoted", None, at(1), &mut b).unwrap_err();
-        assert!(e.contains("no registered layout"), "{e}");
-        // A field missing, of the wrong type, out of range.
         let e = apply(
-            "subsidies",
-            "SubsidiesPaid",
-            Some(&json!({"epoch": 1})),
-            at(1),
-            &mut b,
-        )
-        .unwrap_err();
-        assert!(e.contains("node_subsidies"), "{e}");
-        let e = apply(
-            "slashing",
-            "SlashingVoted",
-            Some(&json!({"epoch": 1, "candidate": 5, "node_id": NODE_A, "weight": 1, "voting_weight": 1})),
-            at(1),
-            &mut b,
-        )
-        .unwrap_err();
-        assert!(e.contains("candidate"), "{e}");
-        let e = apply(
-            "subsidies",
-            "SubsidiesFunded",
-            Some(&json!({"amount": "18446744073709551615", "pool_balance": 1})),
+            &FloeEvent::SubsidiesFunded(SubsidiesFunded {
+                amount: u64::MAX,
+                pool_balance: 1,
+            }),
             at(1),
             &mut b,
         )
         .unwrap_err();
         assert!(e.contains("amount"), "{e}");
         let e = apply(
-            "governance",
-            "ProposalCreated",
-            Some(&json!({"epoch": 1, "proposal_id": 0, "node_id": NODE_A, "change": {"variant": "Nope", "fields": {"pos0": 1}}})),
+            &FloeEvent::NodeSubsidized(NodeSubsidized {
+                epoch: u32::MAX,
+                node_id: id(NODE_A),
+                amount: 1,
+            }),
             at(1),
             &mut b,
         )
         .unwrap_err();
-        assert!(e.contains("Nope"), "{e}");
+        assert!(e.contains("epoch"), "{e}");
         assert_eq!(b.rows(), 0, "nothing half-applied");
-        // Events of other modules pass through; a blob event without
-        // fields is not this module's concern.
-        apply("events", "BlobRegistered", None, at(1), &mut b).unwrap();
-        apply("events", "EpochChangeStart", None, at(1), &mut b).unwrap();
+        // Events of other kinds are not this module's concern.
+        apply(
+            &FloeEvent::PricesUpdated(PricesUpdated {
+                epoch: 1,
+                storage_price: 1,
+                write_price: 1,
+            }),
+            at(1),
+            &mut b,
+        )
+        .unwrap();
         assert_eq!(b.rows(), 0);
     }
 }

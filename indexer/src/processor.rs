@@ -13,13 +13,19 @@
 
 use std::collections::BTreeMap;
 
-use floe_chain::Checkpoint;
 use floe_chain::sui_sdk_types::{Address, Event, ObjectChange, Owner};
+use floe_chain::{
+    Checkpoint, EventDecodeError, EventPosition, FloeEvent, FloePackages, decode_event,
+};
+use floe_core::BlobId;
 use floe_core::encoding::EncodingConfig;
-use floe_core::move_types::MovePackage;
+use floe_core::move_types::{
+    EpochChangeDone, EpochChangeStart, EpochParametersSelected, MoveTypeKind, ObjectId,
+    PricesUpdated, U256Le,
+};
 use serde_json::Value;
 
-use crate::decode::{decode_struct, event_fields};
+use crate::decode::decode_struct;
 use crate::governance::{EventAt, GovernanceBatch};
 use crate::money::{
     CollectionRow, EpochRewardRow, NodePatch, NodeRewardRow, PoolEpochRow, RenewalRow,
@@ -45,6 +51,9 @@ pub enum ProcessError {
         name: String,
         reason: String,
     },
+    /// An event of floe's packages that does not decode (never skipped).
+    #[error(transparent)]
+    Decode(#[from] EventDecodeError),
     #[error("checkpoint {got} does not follow {expected}")]
     OutOfOrder { expected: u64, got: u64 },
     #[error("checkpoint {checkpoint}: {source}")]
@@ -304,18 +313,6 @@ pub(crate) fn owner_text(owner: &Owner) -> String {
     }
 }
 
-fn i64_of(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-fn i32_of(v: &Value) -> Option<i32> {
-    i64_of(v).and_then(|n| i32::try_from(n).ok())
-}
-
 impl Processor {
     pub fn new(config: ProcessorConfig) -> Self {
         let encoding = config.n_shards.and_then(|n| EncodingConfig::new(n).ok());
@@ -342,62 +339,59 @@ impl Processor {
         let timestamp_ms = checkpoint.timestamp_ms.and_then(|t| i64::try_from(t).ok());
         let mut floe_events = 0i32;
         let objects = ObjectIndex::new(&checkpoint.objects);
+        let packages = FloePackages {
+            floe: self.config.floe_package,
+            wal: self.config.wal_package,
+        };
         for (tx_index, tx) in checkpoint.transactions.iter().enumerate() {
             let tx_digest = tx.digest.to_string();
             let mut registered_sizes = Vec::new();
             for (event_index, event) in tx.events.iter().enumerate() {
-                let Some(package) = self.package_of(event) else {
+                let at = EventPosition {
+                    checkpoint: seq,
+                    tx_digest: tx.digest,
+                    event_index,
+                };
+                // Events of other packages are not floe's; a floe event that
+                // does not decode stops the pipeline.
+                let Some(decoded) = decode_event(event, &packages, at)? else {
                     continue;
                 };
                 let pos = position(seq, tx_index, event_index)?;
                 floe_events = floe_events.saturating_add(1);
-                let (row, fields) = self
-                    .event_row(
-                        package,
-                        event,
+                let event_error = |reason: String| ProcessError::Event {
+                    checkpoint: seq,
+                    tx_digest: tx_digest.clone(),
+                    event_index,
+                    name: decoded.name().to_owned(),
+                    reason,
+                };
+                let row = event_row(
+                    &decoded,
+                    event,
+                    pos,
+                    cp,
+                    &tx_digest,
+                    event_index,
+                    timestamp_ms,
+                )
+                .map_err(event_error)?;
+                crate::governance::apply(
+                    &decoded,
+                    EventAt {
                         pos,
-                        cp,
-                        &tx_digest,
-                        event_index,
+                        tx_digest: &tx_digest,
                         timestamp_ms,
-                    )
-                    .map_err(|reason| ProcessError::Event {
-                        checkpoint: seq,
-                        tx_digest: tx_digest.clone(),
-                        event_index,
-                        name: event.type_.name().to_string(),
-                        reason,
-                    })?;
-                if package == MovePackage::Walrus {
-                    crate::governance::apply(
-                        &row.module,
-                        &row.name,
-                        fields.as_ref(),
-                        EventAt {
-                            pos,
-                            tx_digest: &tx_digest,
-                            timestamp_ms,
-                        },
-                        &mut batch.governance,
-                    )
-                    .map_err(|reason| ProcessError::Event {
-                        checkpoint: seq,
-                        tx_digest: tx_digest.clone(),
-                        event_index,
-                        name: row.name.clone(),
-                        reason,
-                    })?;
-                }
-                if package == MovePackage::Walrus
-                    && let Some(fields) = &fields
+                    },
+                    &mut batch.governance,
+                )
+                .map_err(event_error)?;
+                if let FloeEvent::BlobRegistered(e) = &decoded
+                    && i64::try_from(e.size).is_ok()
                 {
-                    if row.name == "BlobRegistered"
-                        && let Some(size) = fields.get("size").and_then(i64_of)
-                    {
-                        registered_sizes.push(u64::try_from(size).unwrap_or(0));
-                    }
-                    self.apply_event(&row.name, fields, pos, cp, timestamp_ms, batch);
+                    registered_sizes.push(e.size);
                 }
+                self.apply_event(&decoded, pos, cp, timestamp_ms, batch);
                 batch.events.push(row);
             }
             let effects_pos = position(seq, tx_index, EFFECTS_EVENT_INDEX)?;
@@ -492,77 +486,17 @@ impl Processor {
         Ok(())
     }
 
-    fn package_of(&self, event: &Event) -> Option<MovePackage> {
-        let address = event.type_.address();
-        if *address == self.config.floe_package {
-            Some(MovePackage::Walrus)
-        } else if *address == self.config.wal_package {
-            Some(MovePackage::Wal)
-        } else {
-            None
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn event_row(
-        &self,
-        package: MovePackage,
-        event: &Event,
-        pos: i64,
-        checkpoint: i64,
-        tx_digest: &str,
-        event_index: usize,
-        timestamp_ms: Option<i64>,
-    ) -> Result<(EventRow, Option<Value>), String> {
-        let module = event.type_.module().to_string();
-        let name = event.type_.name().to_string();
-        let fields = match event_fields(package, &module, &name) {
-            // A known layout that does not decode is corrupt data.
-            Some(layout) => {
-                Some(decode_struct(layout, &event.contents).map_err(|e| e.to_string())?)
-            }
-            None => None,
-        };
-        let object_id = fields.as_ref().and_then(|f| {
-            ["object_id", "node_id", "storage_pool_id", "staked_wal_id"]
-                .iter()
-                .find_map(|k| f.get(*k).and_then(Value::as_str).map(str::to_owned))
-        });
-        let row = EventRow {
-            pos,
-            checkpoint,
-            tx_digest: tx_digest.to_owned(),
-            event_index: event_index as i32,
-            sender: address_text(&event.sender),
-            module,
-            name,
-            type_tag: event.type_.to_string(),
-            fields: fields.as_ref().map(Value::to_string),
-            bcs: event.contents.clone(),
-            timestamp_ms,
-            object_id,
-        };
-        Ok((row, fields))
-    }
-
     /// State changes of one decoded floe event.
     fn apply_event(
         &self,
-        name: &str,
-        f: &Value,
+        event: &FloeEvent,
         pos: i64,
         checkpoint: i64,
         timestamp_ms: Option<i64>,
         batch: &mut Batch,
     ) {
-        let text = |k: &str| f.get(k).and_then(Value::as_str).map(str::to_owned);
-        let bool_of = |k: &str| f.get(k).and_then(Value::as_bool);
-        let int = |k: &str| f.get(k).and_then(i32_of);
-        let long = |k: &str| f.get(k).and_then(i64_of);
-        let mut blob = |patch: BlobPatch| {
-            let Some(object_id) = text("object_id") else {
-                return;
-            };
+        let mut blob = |object_id: &ObjectId, patch: BlobPatch| {
+            let object_id = object_id.to_string();
             match batch.blobs.get_mut(&object_id) {
                 Some(existing) => existing.fold(patch),
                 None => {
@@ -570,83 +504,87 @@ impl Processor {
                 }
             }
         };
-        let blob_id = text("blob_id").unwrap_or_default();
-        match name {
-            "BlobRegistered" => {
-                let size = long("size");
-                let encoded_size = match (&self.encoding, f.get("size").and_then(i64_of)) {
-                    (Some(enc), Some(size)) => u64::try_from(size)
-                        .ok()
-                        .and_then(|s| enc.encoded_blob_length(s).ok())
-                        .and_then(|e| i64::try_from(e).ok()),
-                    _ => None,
-                };
-                blob(BlobPatch {
-                    blob_id,
-                    size,
-                    encoded_size,
-                    encoding_type: int("encoding_type").and_then(|e| i16::try_from(e).ok()),
-                    deletable: bool_of("deletable"),
-                    registered_epoch: int("epoch"),
-                    end_epoch: int("end_epoch"),
-                    status: Some("registered"),
-                    created_pos: Some(pos),
-                    pos,
-                    ..BlobPatch::default()
+        let blob_id = |id: &U256Le| BlobId(id.0).to_string();
+        // Columns are signed: a value beyond them is left empty, as before.
+        let int = |n: u32| i32::try_from(n).ok();
+        let long = |n: u64| i64::try_from(n).ok();
+        match event {
+            FloeEvent::BlobRegistered(e) => {
+                let encoded_size = self.encoding.as_ref().and_then(|enc| {
+                    long(e.size)
+                        .and_then(|_| enc.encoded_blob_length(e.size).ok())
+                        .and_then(long)
                 });
+                blob(
+                    &e.object_id,
+                    BlobPatch {
+                        blob_id: blob_id(&e.blob_id),
+                        size: long(e.size),
+                        encoded_size,
+                        encoding_type: Some(i16::from(e.encoding_type)),
+                        deletable: Some(e.deletable),
+                        registered_epoch: int(e.epoch),
+                        end_epoch: int(e.end_epoch),
+                        status: Some("registered"),
+                        created_pos: Some(pos),
+                        pos,
+                        ..BlobPatch::default()
+                    },
+                );
             }
-            "BlobCertified" => {
-                let extension = bool_of("is_extension").unwrap_or(false);
-                blob(BlobPatch {
-                    blob_id,
-                    deletable: bool_of("deletable"),
+            FloeEvent::BlobCertified(e) => blob(
+                &e.object_id,
+                BlobPatch {
+                    blob_id: blob_id(&e.blob_id),
+                    deletable: Some(e.deletable),
                     // An extension keeps the epoch of the first certification.
-                    certified_epoch: if extension { None } else { int("epoch") },
-                    end_epoch: int("end_epoch"),
+                    certified_epoch: if e.is_extension { None } else { int(e.epoch) },
+                    end_epoch: int(e.end_epoch),
                     status: Some("certified"),
                     pos,
                     ..BlobPatch::default()
-                });
-            }
-            "BlobDeleted" => blob(BlobPatch {
-                blob_id,
-                end_epoch: int("end_epoch"),
-                status: Some("deleted"),
-                pos,
-                ..BlobPatch::default()
-            }),
-            "InvalidBlobID" => {
-                batch.invalid_ids.entry(blob_id).or_insert(InvalidRow {
-                    epoch: int("epoch").unwrap_or(0),
+                },
+            ),
+            FloeEvent::BlobDeleted(e) => blob(
+                &e.object_id,
+                BlobPatch {
+                    blob_id: blob_id(&e.blob_id),
+                    end_epoch: int(e.end_epoch),
+                    status: Some("deleted"),
                     pos,
-                });
+                    ..BlobPatch::default()
+                },
+            ),
+            FloeEvent::InvalidBlobID(e) => {
+                batch
+                    .invalid_ids
+                    .entry(blob_id(&e.blob_id))
+                    .or_insert(InvalidRow {
+                        epoch: int(e.epoch).unwrap_or(0),
+                        pos,
+                    });
             }
-            "EpochChangeStart"
-            | "EpochChangeDone"
-            | "EpochParametersSelected"
-            | "PricesUpdated" => {
-                let key = if name == "EpochParametersSelected" {
-                    int("next_epoch")
-                } else {
-                    int("epoch")
-                };
-                let Some(epoch) = key else { return };
-                let e = batch.epochs.entry(epoch).or_default();
-                e.pos = pos;
-                match name {
-                    "EpochChangeStart" => {
-                        e.start_checkpoint = Some(checkpoint);
-                        e.start_ms = timestamp_ms;
+            FloeEvent::EpochChangeStart(EpochChangeStart { epoch })
+            | FloeEvent::EpochChangeDone(EpochChangeDone { epoch })
+            | FloeEvent::EpochParametersSelected(EpochParametersSelected { next_epoch: epoch })
+            | FloeEvent::PricesUpdated(PricesUpdated { epoch, .. }) => {
+                let Some(key) = int(*epoch) else { return };
+                let row = batch.epochs.entry(key).or_default();
+                row.pos = pos;
+                match event {
+                    FloeEvent::EpochChangeStart(_) => {
+                        row.start_checkpoint = Some(checkpoint);
+                        row.start_ms = timestamp_ms;
                     }
-                    "EpochChangeDone" => {
-                        e.done_checkpoint = Some(checkpoint);
-                        e.done_ms = timestamp_ms;
+                    FloeEvent::EpochChangeDone(_) => {
+                        row.done_checkpoint = Some(checkpoint);
+                        row.done_ms = timestamp_ms;
                     }
-                    "EpochParametersSelected" => e.params_selected_ms = timestamp_ms,
-                    _ => {
-                        e.storage_price = long("storage_price");
-                        e.write_price = long("write_price");
+                    FloeEvent::PricesUpdated(p) => {
+                        row.storage_price = long(p.storage_price);
+                        row.write_price = long(p.write_price);
                     }
+                    _ => row.params_selected_ms = timestamp_ms,
                 }
             }
             _ => {}
@@ -654,9 +592,186 @@ impl Processor {
     }
 }
 
+/// The `events` row of a decoded floe event. Its `fields` are the contents
+/// rendered as JSON for readers of the API (`crate::decode`, driven by the
+/// same registry as the typed mirrors), not reinterpreted here.
+fn event_row(
+    decoded: &FloeEvent,
+    event: &Event,
+    pos: i64,
+    checkpoint: i64,
+    tx_digest: &str,
+    event_index: usize,
+    timestamp_ms: Option<i64>,
+) -> Result<EventRow, String> {
+    let info = decoded.info();
+    let MoveTypeKind::Struct(layout) = info.kind else {
+        return Err(format!("{} is not a struct", info.name));
+    };
+    let fields = decode_struct(layout, &event.contents).map_err(|e| e.to_string())?;
+    let object_id = ["object_id", "node_id", "storage_pool_id", "staked_wal_id"]
+        .iter()
+        .find_map(|k| fields.get(*k).and_then(Value::as_str).map(str::to_owned));
+    Ok(EventRow {
+        pos,
+        checkpoint,
+        tx_digest: tx_digest.to_owned(),
+        event_index: event_index as i32,
+        sender: address_text(&event.sender),
+        module: event.type_.module().to_string(),
+        name: event.type_.name().to_string(),
+        type_tag: event.type_.to_string(),
+        fields: Some(fields.to_string()),
+        bcs: event.contents.clone(),
+        timestamp_ms,
+        object_id,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use floe_chain::sui_sdk_types::{
+        Digest, ExecutionStatus, GasCostSummary, Identifier, StructTag, TransactionEffects,
+        TransactionEffectsV2,
+    };
+    use floe_chain::{ExecutedTx, TxStatus};
+    use floe_core::move_types::BlobRegistered;
+
+    fn floe() -> Address {
+        "0xf10e".parse().unwrap()
+    }
+
+    fn processor() -> Processor {
+        Processor::new(ProcessorConfig {
+            floe_package: floe(),
+            wal_package: "0x3a1".parse().unwrap(),
+            n_shards: None,
+        })
+    }
+
+    fn event(package: Address, name: &'static str, contents: Vec<u8>) -> Event {
+        Event {
+            package_id: package,
+            module: Identifier::from_static("system"),
+            sender: Address::ZERO,
+            type_: StructTag::new(
+                package,
+                Identifier::from_static("events"),
+                Identifier::from_static(name),
+                vec![],
+            ),
+            contents,
+        }
+    }
+
+    /// Checkpoint 9 of one transaction (no object changes) with `events`.
+    fn checkpoint(events: Vec<Event>) -> Checkpoint {
+        let effects = TransactionEffects::V2(Box::new(TransactionEffectsV2 {
+            status: ExecutionStatus::Success,
+            epoch: 0,
+            gas_used: GasCostSummary::default(),
+            transaction_digest: Digest::new([2; 32]),
+            gas_object_index: None,
+            events_digest: None,
+            dependencies: vec![],
+            lamport_version: 1,
+            changed_objects: vec![],
+            unchanged_consensus_objects: vec![],
+            auxiliary_data_digest: None,
+        }));
+        Checkpoint {
+            sequence_number: 9,
+            digest: None,
+            summary: None,
+            signature: None,
+            contents: None,
+            timestamp_ms: Some(1_000),
+            transactions: vec![ExecutedTx {
+                digest: Digest::new([2; 32]),
+                transaction: None,
+                effects,
+                events,
+                status: TxStatus::Success,
+                checkpoint: Some(9),
+                timestamp_ms: Some(1_000),
+            }],
+            objects: vec![],
+        }
+    }
+
+    fn registered() -> Vec<u8> {
+        bcs::to_bytes(&BlobRegistered {
+            epoch: 2,
+            blob_id: U256Le([4; 32]),
+            size: 10,
+            encoding_type: 1,
+            end_epoch: 7,
+            deletable: true,
+            object_id: ObjectId([5; 32]),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn floe_events_become_rows_and_other_packages_are_ignored() {
+        let mut batch = Batch::default();
+        let lookalike = event("0xbad".parse().unwrap(), "BlobRegistered", vec![1]);
+        processor()
+            .process(
+                &checkpoint(vec![
+                    lookalike,
+                    event(floe(), "BlobRegistered", registered()),
+                ]),
+                &mut batch,
+            )
+            .unwrap();
+        assert_eq!(batch.events.len(), 1);
+        let row = &batch.events[0];
+        assert_eq!((row.name.as_str(), row.event_index), ("BlobRegistered", 1));
+        let object = ObjectId([5; 32]).to_string();
+        assert_eq!(row.object_id.as_deref(), Some(object.as_str()));
+        let fields: Value = serde_json::from_str(row.fields.as_deref().unwrap()).unwrap();
+        assert_eq!(fields["size"], 10);
+        assert_eq!(fields["blob_id"], BlobId([4; 32]).to_string());
+        let blob = &batch.blobs[&object];
+        assert_eq!(
+            (blob.size, blob.registered_epoch, blob.status),
+            (Some(10), Some(2), Some("registered"))
+        );
+        assert_eq!(batch.checkpoints[0].floe_events, 1);
+    }
+
+    #[test]
+    fn a_floe_event_that_does_not_decode_stops_the_pipeline() {
+        let mut long = registered();
+        long.push(0);
+        for (name, contents) in [
+            ("BlobRegistered", long),
+            // One the processor keeps no state for is decoded all the same.
+            ("ShardsReceived", vec![1, 0, 0, 0, 9]),
+            ("NotAFloeEvent", vec![]),
+        ] {
+            let mut batch = Batch::default();
+            let err = processor()
+                .process(&checkpoint(vec![event(floe(), name, contents)]), &mut batch)
+                .unwrap_err();
+            let ProcessError::Decode(decode) = &err else {
+                panic!("{name}: {err}");
+            };
+            assert_eq!((decode.at.checkpoint, decode.name.as_str()), (9, name));
+            let text = err.to_string();
+            assert!(
+                text.contains(name) && text.contains(&Digest::new([2; 32]).to_string()),
+                "{text}"
+            );
+            assert!(
+                batch.is_empty() && batch.events.is_empty(),
+                "nothing applied"
+            );
+        }
+    }
 
     #[test]
     fn positions_order_like_the_chain_and_are_bounded() {

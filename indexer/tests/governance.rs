@@ -17,9 +17,13 @@ use std::time::{Duration, Instant};
 
 use floe_chain::floe::governance::{is_quorum, quorum_weight};
 use floe_chain::floe::membership::AuthWith;
-use floe_chain::{ExecutedTx, KeyPair};
+use floe_chain::{ExecutedTx, FloeEvent, KeyPair};
 use floe_contracts::genesis::GenesisNodeStaking;
-use floe_core::move_types::{ObjectId, ParameterChange};
+use floe_core::move_types::{
+    ContractUpgradeProposed, ContractUpgradeQuorumReached, ContractUpgraded, EpochChangeStart,
+    NodeSlashed, NodeSubsidized, ObjectId, ParameterChange, SlashingQuorumReached, SlashingVoted,
+    SubsidiesFunded, SubsidiesPaid, UpgradeAuthorized, UpgradeVoted,
+};
 use floe_indexer::api::{ApiState, router};
 use floe_indexer::committer::write_rows;
 use floe_indexer::governance::{EventAt, apply};
@@ -336,15 +340,15 @@ const NODE_B: &str = "0x00000000000000000000000000000000000000000000000000000000
 const CANDIDATE: &str = "0x00000000000000000000000000000000000000000000000000000000000000cc";
 
 /// A batch of synthetic decoded events, at positions `cp << 32 | i`.
-fn batch(cp: i64, events: &[(&str, &str, Value)]) -> Batch {
+fn batch(cp: i64, events: &[FloeEvent]) -> Batch {
     let mut b = Batch::default();
-    for (i, (module, name, fields)) in events.iter().enumerate() {
+    for (i, event) in events.iter().enumerate() {
         let at = EventAt {
             pos: (cp << 32) | i as i64,
             tx_digest: "synthetic",
             timestamp_ms: Some(cp * 1000),
         };
-        apply(module, name, Some(fields), at, &mut b.governance).unwrap();
+        apply(event, at, &mut b.governance).unwrap();
     }
     b
 }
@@ -355,99 +359,105 @@ async fn write(pool: &sqlx::PgPool, b: &Batch) {
     tx.commit().await.unwrap();
 }
 
+fn object(text: &str) -> ObjectId {
+    text.parse().unwrap()
+}
+
+fn upgrade_voted(package_digest: &[u8], node: &str, weight: u16, voting_weight: u16) -> FloeEvent {
+    FloeEvent::UpgradeVoted(UpgradeVoted {
+        epoch: 4,
+        package_digest: package_digest.to_vec(),
+        node_id: object(node),
+        weight,
+        voting_weight,
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upgrade_slashing_and_subsidy_rows_are_written_once_and_paged() {
     let db = database("governance_synthetic").await;
     let pool = db.pool.clone();
     let digest = "0x0102";
+    let digest_bytes = [1u8, 2];
+    let stale_bytes = [0xffu8, 0xff];
     let upgrade = "upgrade-4-0102";
     let stale = "upgrade-4-ffff";
     let slashing = format!("slashing-4-{CANDIDATE}");
+    let candidate = object(CANDIDATE);
     // Epoch 4: an upgrade reaches quorum and is authorized; another gets one
     // vote; a slashing vote reaches quorum; the pool pays two nodes.
     let b1 = batch(
         10,
         &[
-            (
-                "events",
-                "ContractUpgradeProposed",
-                json!({"epoch": 4, "package_digest": digest}),
-            ),
-            (
-                "upgrade",
-                "UpgradeVoted",
-                json!({"epoch": 4, "package_digest": digest, "node_id": NODE_A, "weight": 6, "voting_weight": 6}),
-            ),
-            (
-                "upgrade",
-                "UpgradeVoted",
-                json!({"epoch": 4, "package_digest": digest, "node_id": NODE_B, "weight": 4, "voting_weight": 10}),
-            ),
-            (
-                "events",
-                "ContractUpgradeQuorumReached",
-                json!({"epoch": 4, "package_digest": digest}),
-            ),
-            (
-                "events",
-                "ContractUpgradeProposed",
-                json!({"epoch": 4, "package_digest": "0xffff"}),
-            ),
-            (
-                "upgrade",
-                "UpgradeVoted",
-                json!({"epoch": 4, "package_digest": "0xffff", "node_id": NODE_B, "weight": 4, "voting_weight": 4}),
-            ),
-            (
-                "slashing",
-                "SlashingVoted",
-                json!({"epoch": 4, "candidate": CANDIDATE, "node_id": NODE_A, "weight": 6, "voting_weight": 6}),
-            ),
-            (
-                "slashing",
-                "SlashingVoted",
-                json!({"epoch": 4, "candidate": CANDIDATE, "node_id": NODE_B, "weight": 4, "voting_weight": 10}),
-            ),
-            (
-                "slashing",
-                "SlashingQuorumReached",
-                json!({"epoch": 4, "candidate": CANDIDATE}),
-            ),
-            (
-                "subsidies",
-                "SubsidiesFunded",
-                json!({"amount": 5000, "pool_balance": 5000}),
-            ),
-            (
-                "subsidies",
-                "NodeSubsidized",
-                json!({"epoch": 4, "node_id": NODE_A, "amount": 60}),
-            ),
-            (
-                "subsidies",
-                "NodeSubsidized",
-                json!({"epoch": 4, "node_id": NODE_B, "amount": 40}),
-            ),
-            (
-                "subsidies",
-                "SubsidiesPaid",
-                json!({"epoch": 4, "node_subsidies": 100, "future_subsidies": 30, "pool_balance": 4870}),
-            ),
+            FloeEvent::ContractUpgradeProposed(ContractUpgradeProposed {
+                epoch: 4,
+                package_digest: digest_bytes.to_vec(),
+            }),
+            upgrade_voted(&digest_bytes, NODE_A, 6, 6),
+            upgrade_voted(&digest_bytes, NODE_B, 4, 10),
+            FloeEvent::ContractUpgradeQuorumReached(ContractUpgradeQuorumReached {
+                epoch: 4,
+                package_digest: digest_bytes.to_vec(),
+            }),
+            FloeEvent::ContractUpgradeProposed(ContractUpgradeProposed {
+                epoch: 4,
+                package_digest: stale_bytes.to_vec(),
+            }),
+            upgrade_voted(&stale_bytes, NODE_B, 4, 4),
+            FloeEvent::SlashingVoted(SlashingVoted {
+                epoch: 4,
+                candidate,
+                node_id: object(NODE_A),
+                weight: 6,
+                voting_weight: 6,
+            }),
+            FloeEvent::SlashingVoted(SlashingVoted {
+                epoch: 4,
+                candidate,
+                node_id: object(NODE_B),
+                weight: 4,
+                voting_weight: 10,
+            }),
+            FloeEvent::SlashingQuorumReached(SlashingQuorumReached {
+                epoch: 4,
+                candidate,
+            }),
+            FloeEvent::SubsidiesFunded(SubsidiesFunded {
+                amount: 5000,
+                pool_balance: 5000,
+            }),
+            FloeEvent::NodeSubsidized(NodeSubsidized {
+                epoch: 4,
+                node_id: object(NODE_A),
+                amount: 60,
+            }),
+            FloeEvent::NodeSubsidized(NodeSubsidized {
+                epoch: 4,
+                node_id: object(NODE_B),
+                amount: 40,
+            }),
+            FloeEvent::SubsidiesPaid(SubsidiesPaid {
+                epoch: 4,
+                node_subsidies: 100,
+                future_subsidies: 30,
+                pool_balance: 4870,
+            }),
         ],
     );
     let b2 = batch(
         11,
         &[
-            (
-                "upgrade",
-                "UpgradeAuthorized",
-                json!({"epoch": 4, "package_digest": digest, "version": 2, "emergency": false}),
-            ),
-            (
-                "slashing",
-                "NodeSlashed",
-                json!({"epoch": 4, "candidate": CANDIDATE, "amount": 777}),
-            ),
+            FloeEvent::UpgradeAuthorized(UpgradeAuthorized {
+                epoch: 4,
+                package_digest: digest_bytes.to_vec(),
+                version: 2,
+                emergency: false,
+            }),
+            FloeEvent::NodeSlashed(NodeSlashed {
+                epoch: 4,
+                candidate,
+                amount: 777,
+            }),
         ],
     );
     // Epoch 5 starts (the other upgrade vote is stale), then the upgrade
@@ -455,12 +465,12 @@ async fn upgrade_slashing_and_subsidy_rows_are_written_once_and_paged() {
     let b3 = batch(
         12,
         &[
-            ("events", "EpochChangeStart", json!({"epoch": 5})),
-            (
-                "events",
-                "ContractUpgraded",
-                json!({"epoch": 5, "package_id": NODE_B, "version": 2}),
-            ),
+            FloeEvent::EpochChangeStart(EpochChangeStart { epoch: 5 }),
+            FloeEvent::ContractUpgraded(ContractUpgraded {
+                epoch: 5,
+                package_id: object(NODE_B),
+                version: 2,
+            }),
         ],
     );
     for b in [&b1, &b2, &b3] {

@@ -34,7 +34,7 @@ use crate::error::{LedgerError, StoreError, TxError};
 use crate::exec::{self, system};
 use crate::genesis::{FAUCET_ADDRESS, Genesis};
 use crate::state::{CheckpointEntry, State, TxEntry};
-use crate::store::{Archive, Record, TxRecord, Wal};
+use crate::store::{Archive, Record, TxRecord, WriteAheadLog};
 use crate::validator::Validator;
 
 /// How to open a ledger.
@@ -84,7 +84,7 @@ pub(crate) const MAX_PRUNE: u64 = 10_000;
 pub(crate) struct Inner {
     registry: Registry,
     pub(crate) state: RwLock<State>,
-    pub(crate) wal: Mutex<Wal>,
+    pub(crate) wal: Mutex<WriteAheadLog>,
     pub(crate) data_dir: PathBuf,
     pub(crate) options: LedgerOptions,
     latest: watch::Sender<u64>,
@@ -135,7 +135,7 @@ impl Ledger {
         // Read before the replay re-archives the log's checkpoints.
         let archived_top = archive.latest()?;
         let snapshot = crate::store::snapshot::read(dir)?;
-        let (mut wal, mut records) = Wal::open(dir)?;
+        let (mut wal, mut records) = WriteAheadLog::open(dir)?;
         let validator = Validator::load_or_create(dir)?;
         let mut registry = Registry::with_framework();
         let mut installs = Vec::new();
@@ -297,7 +297,7 @@ impl Ledger {
     /// sequential). On a log failure the ledger refuses further writes.
     fn commit(
         &self,
-        mut wal: std::sync::MutexGuard<'_, Wal>,
+        mut wal: std::sync::MutexGuard<'_, WriteAheadLog>,
         records: Vec<Record>,
     ) -> Result<Vec<Arc<TxEntry>>, TxError> {
         let refs: Vec<&Record> = records.iter().collect();

@@ -1,20 +1,17 @@
-//! Floe's events in a checkpoint, decoded with `floe_core::move_types`
-//! mirrors. Only events whose type lives in the configured floe package's
-//! `events` module count: a look-alike type from another package (anyone can
-//! publish a module called `events`) is ignored.
+//! The floe events the node acts on (blobs and epochs), taken from the one
+//! typed decoding of floe's events (`floe_chain::events`). A look-alike type
+//! from another package (anyone can publish a module called `events`) is
+//! ignored there; an event of floe's packages that does not decode stops
+//! the follower.
 
-use floe_chain::Checkpoint;
-use floe_chain::decode_bcs;
-use floe_chain::sui_sdk_types::{Address, Digest, Event};
+use floe_chain::sui_sdk_types::Digest;
+use floe_chain::{Checkpoint, EventDecodeError, FloeEvent, FloePackages, checkpoint_events};
 use floe_core::BlobId;
-use floe_core::move_types::{
-    BlobCertified, BlobDeleted, BlobRegistered, EpochChangeDone, EpochChangeStart,
-    EpochParametersSelected, InvalidBlobID, ObjectId,
-};
+use floe_core::move_types::ObjectId;
 
 /// One floe event the node acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FloeEvent {
+pub enum NodeEvent {
     /// A blob object was registered.
     Registered {
         /// The blob.
@@ -67,15 +64,15 @@ pub enum FloeEvent {
     Epoch,
 }
 
-impl FloeEvent {
+impl NodeEvent {
     /// The blob id the event is about, if any.
     pub fn blob_id(&self) -> Option<&BlobId> {
         match self {
-            FloeEvent::Registered { blob_id, .. }
-            | FloeEvent::Certified { blob_id, .. }
-            | FloeEvent::Deleted { blob_id, .. }
-            | FloeEvent::Invalid { blob_id, .. } => Some(blob_id),
-            FloeEvent::EpochChangeStart { .. } | FloeEvent::Epoch => None,
+            NodeEvent::Registered { blob_id, .. }
+            | NodeEvent::Certified { blob_id, .. }
+            | NodeEvent::Deleted { blob_id, .. }
+            | NodeEvent::Invalid { blob_id, .. } => Some(blob_id),
+            NodeEvent::EpochChangeStart { .. } | NodeEvent::Epoch => None,
         }
     }
 }
@@ -127,118 +124,74 @@ pub struct ChainEvent {
     /// Its position on chain.
     pub id: EventId,
     /// What it says.
-    pub event: FloeEvent,
+    pub event: NodeEvent,
 }
 
-/// A floe event whose contents do not match its mirror: the contracts and
-/// the node disagree on a layout, which must stop the follower rather than
-/// be skipped (skipping would lose state silently).
-#[derive(Debug, thiserror::Error)]
-#[error("checkpoint {checkpoint}: event {name} does not decode: {reason}")]
-pub struct EventError {
-    /// Where.
-    pub checkpoint: u64,
-    /// Event name.
-    pub name: String,
-    /// Why.
-    pub reason: String,
-}
-
-/// The floe events of `checkpoint`, in execution order, each with its
-/// position.
+/// The floe events the node acts on in `checkpoint`, in execution order,
+/// each with its position. Every event of floe's packages is decoded
+/// (`floe_chain::events`, shared with the indexer and the coordinator); one
+/// that does not decode is the error, which stops the follower rather than
+/// lose state silently. Events of other packages are not floe's and are
+/// ignored, even when they copy a floe name.
 pub fn floe_events(
     checkpoint: &Checkpoint,
-    floe_package: Address,
-) -> Result<Vec<ChainEvent>, EventError> {
-    let mut out = Vec::new();
-    for tx in &checkpoint.transactions {
-        for (seq, event) in (0u64..).zip(&tx.events) {
-            if let Some(e) = decode(event, floe_package, checkpoint.sequence_number)? {
-                out.push(ChainEvent {
-                    id: EventId {
-                        tx_digest: tx.digest,
-                        event_seq: seq,
-                    },
-                    event: e,
-                });
-            }
-        }
-    }
-    Ok(out)
+    packages: &FloePackages,
+) -> Result<Vec<ChainEvent>, EventDecodeError> {
+    Ok(checkpoint_events(checkpoint, packages)?
+        .into_iter()
+        .filter_map(|e| {
+            node_event(e.event).map(|event| ChainEvent {
+                id: EventId {
+                    tx_digest: e.at.tx_digest,
+                    event_seq: e.at.event_index as u64,
+                },
+                event,
+            })
+        })
+        .collect())
 }
 
-fn decode(
-    event: &Event,
-    floe_package: Address,
-    checkpoint: u64,
-) -> Result<Option<FloeEvent>, EventError> {
-    let tag = &event.type_;
-    if *tag.address() != floe_package || tag.module().as_str() != "events" {
-        return Ok(None);
-    }
-    let name = tag.name().as_str();
-    let bad = |e: floe_chain::ChainError| EventError {
-        checkpoint,
-        name: name.to_owned(),
-        reason: e.to_string(),
-    };
-    let bytes = &event.contents;
-    Ok(Some(match name {
-        "BlobRegistered" => {
-            let e: BlobRegistered = decode_bcs(bytes).map_err(bad)?;
-            FloeEvent::Registered {
-                blob_id: BlobId(e.blob_id.0),
-                object: e.object_id,
-                epoch: e.epoch,
-                end_epoch: e.end_epoch,
-                deletable: e.deletable,
-            }
-        }
-        "BlobCertified" => {
-            let e: BlobCertified = decode_bcs(bytes).map_err(bad)?;
-            FloeEvent::Certified {
-                blob_id: BlobId(e.blob_id.0),
-                object: e.object_id,
-                epoch: e.epoch,
-                end_epoch: e.end_epoch,
-                deletable: e.deletable,
-                is_extension: e.is_extension,
-            }
-        }
-        "BlobDeleted" => {
-            let e: BlobDeleted = decode_bcs(bytes).map_err(bad)?;
-            FloeEvent::Deleted {
-                blob_id: BlobId(e.blob_id.0),
-                object: e.object_id,
-            }
-        }
-        "InvalidBlobID" => {
-            let e: InvalidBlobID = decode_bcs(bytes).map_err(bad)?;
-            FloeEvent::Invalid {
-                blob_id: BlobId(e.blob_id.0),
-                epoch: e.epoch,
-            }
-        }
-        "EpochChangeStart" => {
-            let e: EpochChangeStart = decode_bcs(bytes).map_err(bad)?;
-            FloeEvent::EpochChangeStart { epoch: e.epoch }
-        }
-        "EpochChangeDone" => {
-            let _: EpochChangeDone = decode_bcs(bytes).map_err(bad)?;
-            FloeEvent::Epoch
-        }
-        "EpochParametersSelected" => {
-            let _: EpochParametersSelected = decode_bcs(bytes).map_err(bad)?;
-            FloeEvent::Epoch
-        }
-        _ => return Ok(None),
-    }))
+/// What the node does with a decoded event; `None` for events it does not
+/// act on (governance, staking, deny lists...).
+fn node_event(event: FloeEvent) -> Option<NodeEvent> {
+    Some(match event {
+        FloeEvent::BlobRegistered(e) => NodeEvent::Registered {
+            blob_id: BlobId(e.blob_id.0),
+            object: e.object_id,
+            epoch: e.epoch,
+            end_epoch: e.end_epoch,
+            deletable: e.deletable,
+        },
+        FloeEvent::BlobCertified(e) => NodeEvent::Certified {
+            blob_id: BlobId(e.blob_id.0),
+            object: e.object_id,
+            epoch: e.epoch,
+            end_epoch: e.end_epoch,
+            deletable: e.deletable,
+            is_extension: e.is_extension,
+        },
+        FloeEvent::BlobDeleted(e) => NodeEvent::Deleted {
+            blob_id: BlobId(e.blob_id.0),
+            object: e.object_id,
+        },
+        FloeEvent::InvalidBlobID(e) => NodeEvent::Invalid {
+            blob_id: BlobId(e.blob_id.0),
+            epoch: e.epoch,
+        },
+        FloeEvent::EpochChangeStart(e) => NodeEvent::EpochChangeStart { epoch: e.epoch },
+        FloeEvent::EpochChangeDone(_) | FloeEvent::EpochParametersSelected(_) => NodeEvent::Epoch,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use floe_chain::sui_sdk_types::{Identifier, StructTag};
-    use floe_core::move_types::U256Le;
+    use floe_chain::sui_sdk_types::{
+        Address, Event, ExecutionStatus, GasCostSummary, Identifier, StructTag, TransactionEffects,
+        TransactionEffectsV2,
+    };
+    use floe_chain::{ExecutedTx, TxStatus};
+    use floe_core::move_types::{BlobRegistered, EpochChangeStart, PricesUpdated, U256Le};
 
     use super::*;
 
@@ -276,9 +229,48 @@ mod tests {
         );
     }
 
+    /// One checkpoint (sequence 9) of one transaction with `events`.
+    fn checkpoint(events: Vec<Event>) -> Checkpoint {
+        let effects = TransactionEffects::V2(Box::new(TransactionEffectsV2 {
+            status: ExecutionStatus::Success,
+            epoch: 0,
+            gas_used: GasCostSummary::default(),
+            transaction_digest: Digest::new([2; 32]),
+            gas_object_index: None,
+            events_digest: None,
+            dependencies: vec![],
+            lamport_version: 1,
+            changed_objects: vec![],
+            unchanged_consensus_objects: vec![],
+            auxiliary_data_digest: None,
+        }));
+        Checkpoint {
+            sequence_number: 9,
+            digest: None,
+            summary: None,
+            signature: None,
+            contents: None,
+            timestamp_ms: None,
+            transactions: vec![ExecutedTx {
+                digest: Digest::new([2; 32]),
+                transaction: None,
+                effects,
+                events,
+                status: TxStatus::Success,
+                checkpoint: Some(9),
+                timestamp_ms: None,
+            }],
+            objects: vec![],
+        }
+    }
+
     #[test]
-    fn only_the_configured_package_counts_and_bad_layouts_stop() {
+    fn only_floe_packages_count_and_bad_layouts_stop_the_follower() {
         let floe: Address = "0xf10e".parse().unwrap();
+        let packages = FloePackages {
+            floe,
+            wal: "0x3a1".parse().unwrap(),
+        };
         let other: Address = "0xbad".parse().unwrap();
         let registered = BlobRegistered {
             epoch: 2,
@@ -290,36 +282,60 @@ mod tests {
             object_id: ObjectId([5; 32]),
         };
         let bytes = bcs::to_bytes(&registered).unwrap();
-        assert_eq!(
-            decode(&event(floe, "BlobRegistered", bytes.clone()), floe, 1).unwrap(),
-            Some(FloeEvent::Registered {
-                blob_id: BlobId([4; 32]),
-                object: ObjectId([5; 32]),
-                epoch: 2,
-                end_epoch: 7,
-                deletable: true,
-            })
-        );
-        // A look-alike from another package is ignored.
-        assert_eq!(
-            decode(&event(other, "BlobRegistered", bytes.clone()), floe, 1).unwrap(),
-            None
-        );
         let start = bcs::to_bytes(&EpochChangeStart { epoch: 4 }).unwrap();
+        let prices = bcs::to_bytes(&PricesUpdated {
+            epoch: 4,
+            storage_price: 1,
+            write_price: 2,
+        })
+        .unwrap();
+        let events = floe_events(
+            &checkpoint(vec![
+                event(floe, "BlobRegistered", bytes.clone()),
+                // A look-alike from another package is ignored.
+                event(other, "BlobRegistered", vec![0xff]),
+                event(floe, "EpochChangeStart", start),
+                // Events the node does not act on are decoded, not kept.
+                event(floe, "PricesUpdated", prices),
+            ]),
+            &packages,
+        )
+        .unwrap();
+        let id = |event_seq| EventId {
+            tx_digest: Digest::new([2; 32]),
+            event_seq,
+        };
         assert_eq!(
-            decode(&event(floe, "EpochChangeStart", start), floe, 1).unwrap(),
-            Some(FloeEvent::EpochChangeStart { epoch: 4 })
+            events,
+            vec![
+                ChainEvent {
+                    id: id(0),
+                    event: NodeEvent::Registered {
+                        blob_id: BlobId([4; 32]),
+                        object: ObjectId([5; 32]),
+                        epoch: 2,
+                        end_epoch: 7,
+                        deletable: true,
+                    },
+                },
+                ChainEvent {
+                    id: id(2),
+                    event: NodeEvent::EpochChangeStart { epoch: 4 },
+                },
+            ]
         );
-        // Events the node does not act on are ignored.
-        assert_eq!(
-            decode(&event(floe, "PricesUpdated", vec![]), floe, 1).unwrap(),
-            None
-        );
-        // A floe event whose bytes do not match the mirror is an error
-        // (trailing byte), not a silent skip.
+        // A floe event whose bytes do not match its layout (a trailing
+        // byte) stops the follower with an error naming it, even when it is
+        // one the node would not act on.
         let mut long = bytes;
         long.push(0);
-        let err = decode(&event(floe, "BlobRegistered", long), floe, 9).unwrap_err();
-        assert_eq!((err.checkpoint, err.name.as_str()), (9, "BlobRegistered"));
+        for (name, contents) in [("BlobRegistered", long), ("PricesUpdated", vec![1])] {
+            let err =
+                floe_events(&checkpoint(vec![event(floe, name, contents)]), &packages).unwrap_err();
+            assert_eq!((err.at.checkpoint, err.name.as_str()), (9, name));
+            assert!(err.to_string().contains(name), "{err}");
+            let follow: crate::follower::FollowError = err.into();
+            assert!(follow.to_string().contains(name), "{follow}");
+        }
     }
 }

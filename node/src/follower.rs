@@ -31,7 +31,7 @@ use tokio::sync::Notify;
 use crate::api::AppState;
 use crate::config::NodeChainConfig;
 use crate::epoch::{drop_expired_shards, read_view, switch};
-use crate::events::{ChainEvent, FloeEvent, floe_events};
+use crate::events::{ChainEvent, NodeEvent, floe_events};
 use crate::store::{BlobObjectInfo, ChainBatch, NodeStore, StoreError};
 
 /// Pause before re-opening the stream after it ended with an error.
@@ -45,7 +45,7 @@ const EPOCH_WAIT: Duration = Duration::from_secs(30);
 pub enum FollowError {
     /// A floe event did not decode.
     #[error(transparent)]
-    Event(#[from] crate::events::EventError),
+    Event(#[from] floe_chain::EventDecodeError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -216,7 +216,7 @@ impl Follower {
                 got: checkpoint.sequence_number,
             });
         }
-        let events = floe_events(&checkpoint, self.floe.ids.floe_package)?;
+        let events = floe_events(&checkpoint, &self.floe.ids.packages())?;
         let member = self.state.chain().committee().is_member();
         let metrics = self.state.metrics().clone();
         let applied = self
@@ -401,17 +401,17 @@ fn shard_list(store: &NodeStore, owned: &[u16]) -> Result<Vec<u16>, StoreError> 
     Ok(shards)
 }
 
-fn event_kind(e: &FloeEvent) -> &'static str {
+fn event_kind(e: &NodeEvent) -> &'static str {
     match e {
-        FloeEvent::Registered { .. } => "registered",
-        FloeEvent::Certified {
+        NodeEvent::Registered { .. } => "registered",
+        NodeEvent::Certified {
             is_extension: true, ..
         } => "extended",
-        FloeEvent::Certified { .. } => "certified",
-        FloeEvent::Deleted { .. } => "deleted",
-        FloeEvent::Invalid { .. } => "invalid",
-        FloeEvent::EpochChangeStart { .. } => "epoch_change_start",
-        FloeEvent::Epoch => "epoch",
+        NodeEvent::Certified { .. } => "certified",
+        NodeEvent::Deleted { .. } => "deleted",
+        NodeEvent::Invalid { .. } => "invalid",
+        NodeEvent::EpochChangeStart { .. } => "epoch_change_start",
+        NodeEvent::Epoch => "epoch",
     }
 }
 
@@ -430,7 +430,7 @@ fn build_batch(
     let mut applied = Applied::default();
     for ChainEvent { id, event } in events {
         match *event {
-            FloeEvent::Registered {
+            NodeEvent::Registered {
                 blob_id,
                 object,
                 epoch,
@@ -450,7 +450,7 @@ fn build_batch(
                 batch.object_events.insert((blob_id, object), *id);
                 applied.registered.push(blob_id);
             }
-            FloeEvent::Certified {
+            NodeEvent::Certified {
                 blob_id,
                 object,
                 epoch,
@@ -480,7 +480,7 @@ fn build_batch(
                     applied.certified = true;
                 }
             }
-            FloeEvent::Deleted { blob_id, object } => {
+            NodeEvent::Deleted { blob_id, object } => {
                 let current = match batch.objects.get(&(blob_id, object)) {
                     Some(info) => Some(info.clone()),
                     None => store.blob_object(&blob_id, &object)?,
@@ -491,15 +491,15 @@ fn build_batch(
                 }
                 applied.gone.push(blob_id);
             }
-            FloeEvent::Invalid { blob_id, epoch } => {
+            NodeEvent::Invalid { blob_id, epoch } => {
                 batch.invalid.insert(blob_id, epoch);
                 batch.invalid_events.insert(blob_id, *id);
                 applied.gone.push(blob_id);
             }
-            FloeEvent::EpochChangeStart { epoch } => {
+            NodeEvent::EpochChangeStart { epoch } => {
                 applied.epoch_start = Some(applied.epoch_start.map_or(epoch, |e| e.max(epoch)));
             }
-            FloeEvent::Epoch => applied.epoch_event = true,
+            NodeEvent::Epoch => applied.epoch_event = true,
         }
     }
     Ok((batch, applied))

@@ -30,7 +30,7 @@ pub const GOVERNANCE_KEY: &[u8] = b"governance";
 
 /// `3 * weight >= 2 * n_shards + 1`.
 pub fn is_quorum(weight: u16, n_shards: u16) -> bool {
-    3 * u64::from(weight) > 2 * u64::from(n_shards)
+    floe_core::committee::is_quorum(u32::from(weight), u32::from(n_shards))
 }
 
 /// The least weight that is a quorum of `n_shards`.

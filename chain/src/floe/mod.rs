@@ -64,6 +64,14 @@ pub struct FloeIds {
 }
 
 impl FloeIds {
+    /// The packages whose events are floe's (`crate::events`).
+    pub fn packages(&self) -> crate::events::FloePackages {
+        crate::events::FloePackages {
+            floe: self.floe_package,
+            wal: self.wal_package,
+        }
+    }
+
     /// `wal::wal::WAL`.
     pub fn wal_type(&self) -> TypeTag {
         self.wal_tag("WAL").into()

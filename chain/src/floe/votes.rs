@@ -93,6 +93,17 @@ pub struct SubsidiesInfo {
     pub subsidy_per_shard: u64,
 }
 
+/// The status of an upgrade or slashing proposal: `expired` when it is not
+/// of the current epoch (or version), else `quorum` once its shard weight
+/// reaches `quorum`, else `open`.
+fn vote_status(current: bool, voting_weight: u16, quorum: u16) -> &'static str {
+    match (current, voting_weight >= quorum) {
+        (false, _) => "expired",
+        (true, true) => "quorum",
+        (true, false) => "open",
+    }
+}
+
 /// A package digest that is not 64 hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} is not a package digest (64 hex digits, optionally after 0x)")]
@@ -313,11 +324,7 @@ impl Floe {
                     version: p.version,
                     voting_weight: p.voting_weight,
                     voters: p.voters.iter().map(|v| to_address(*v)).collect(),
-                    status: match (current, p.voting_weight >= quorum) {
-                        (false, _) => "expired",
-                        (true, true) => "quorum",
-                        (true, false) => "open",
-                    },
+                    status: vote_status(current, p.voting_weight, quorum),
                     n_shards: state.n_shards,
                     quorum,
                     deadline_ms: current.then_some(deadline).flatten(),
@@ -392,11 +399,7 @@ impl Floe {
                     epoch: p.epoch,
                     voting_weight: p.voting_weight,
                     voters: p.voters.iter().map(|v| to_address(*v)).collect(),
-                    status: match (current, p.voting_weight >= quorum) {
-                        (false, _) => "expired",
-                        (true, true) => "quorum",
-                        (true, false) => "open",
-                    },
+                    status: vote_status(current, p.voting_weight, quorum),
                     n_shards: state.n_shards,
                     quorum,
                     deadline_ms: current.then_some(deadline).flatten(),

@@ -325,10 +325,12 @@ pub fn apply(
     }
 }
 
-/// `is_quorum`: `3 * weight >= 2 * n_shards + 1`, written as the
-/// equivalent `3 * weight > 2 * n_shards`.
+/// `is_quorum`: `3 * weight >= 2 * n_shards + 1`. The Move module keeps
+/// its own copy (as each vote-counting module does); the twin keeps the
+/// function and shares the one shard-weighted quorum rule of
+/// `floe_core::committee`, which the certificate checks use too.
 pub fn is_quorum(weight: u16, n_shards: u16) -> bool {
-    3 * u64::from(weight) > 2 * u64::from(n_shards)
+    floe_core::committee::is_quorum(u32::from(weight), u32::from(n_shards))
 }
 
 #[cfg(test)]

@@ -7,11 +7,11 @@
 
 pub mod archive;
 pub mod snapshot;
-mod wal;
+mod write_ahead_log;
 
 pub use archive::{Archive, ArchivedTx};
 pub use snapshot::Snapshot;
-pub use wal::{MAX_FRAME, Syncer, Wal};
+pub use write_ahead_log::{MAX_FRAME, Syncer, WriteAheadLog};
 
 use serde::{Deserialize, Serialize};
 use sui_sdk_types::{

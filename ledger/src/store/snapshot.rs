@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sui_sdk_types::{Digest, Object};
 
 use super::TxRecord;
-use super::wal::{crc32, sync_dir};
+use super::write_ahead_log::{crc32, sync_dir};
 use crate::error::StoreError;
 
 const MAGIC: &[u8; 8] = b"FLOESNP1";

@@ -3,7 +3,7 @@ use floe_core::move_types::ObjectId;
 use super::*;
 
 /// `event` as emitted `seq`-th by the transaction with digest `[tx; 32]`.
-fn at(tx: u8, seq: u64, event: FloeEvent) -> ChainEvent {
+fn at(tx: u8, seq: u64, event: NodeEvent) -> ChainEvent {
     ChainEvent {
         id: crate::events::EventId {
             tx_digest: floe_chain::sui_sdk_types::Digest::new([tx; 32]),
@@ -24,14 +24,14 @@ fn register_certify_delete_in_one_checkpoint_and_across_checkpoints() {
     let (_dir, store) = open();
     let id = BlobId([7; 32]);
     let obj = ObjectId([1; 32]);
-    let registered = FloeEvent::Registered {
+    let registered = NodeEvent::Registered {
         blob_id: id,
         object: obj,
         epoch: 0,
         end_epoch: 3,
         deletable: true,
     };
-    let certified = FloeEvent::Certified {
+    let certified = NodeEvent::Certified {
         blob_id: id,
         object: obj,
         epoch: 1,
@@ -58,7 +58,7 @@ fn register_certify_delete_in_one_checkpoint_and_across_checkpoints() {
     assert_eq!(store.recovery_queue(10).unwrap(), vec![id]);
 
     // An extension moves the end epoch and does not queue recovery.
-    let extended = FloeEvent::Certified {
+    let extended = NodeEvent::Certified {
         blob_id: id,
         object: obj,
         epoch: 2,
@@ -78,7 +78,7 @@ fn register_certify_delete_in_one_checkpoint_and_across_checkpoints() {
         &[at(
             3,
             0,
-            FloeEvent::Deleted {
+            NodeEvent::Deleted {
                 blob_id: id,
                 object: obj,
             },
@@ -101,7 +101,7 @@ fn non_members_queue_no_recovery_and_invalid_marks_apply() {
         at(
             4,
             2,
-            FloeEvent::Certified {
+            NodeEvent::Certified {
                 blob_id: id,
                 object: ObjectId([2; 32]),
                 epoch: 4,
@@ -113,7 +113,7 @@ fn non_members_queue_no_recovery_and_invalid_marks_apply() {
         at(
             5,
             0,
-            FloeEvent::Invalid {
+            NodeEvent::Invalid {
                 blob_id: id,
                 epoch: 5,
             },
@@ -135,14 +135,14 @@ fn non_members_queue_no_recovery_and_invalid_marks_apply() {
 fn the_status_event_is_the_certified_object_with_the_latest_end_epoch() {
     let (_dir, store) = open();
     let id = BlobId([3; 32]);
-    let registered = |object: u8, end_epoch| FloeEvent::Registered {
+    let registered = |object: u8, end_epoch| NodeEvent::Registered {
         blob_id: id,
         object: ObjectId([object; 32]),
         epoch: 1,
         end_epoch,
         deletable: false,
     };
-    let certified = |object: u8, end_epoch, is_extension| FloeEvent::Certified {
+    let certified = |object: u8, end_epoch, is_extension| NodeEvent::Certified {
         blob_id: id,
         object: ObjectId([object; 32]),
         epoch: 1,
@@ -164,7 +164,7 @@ fn the_status_event_is_the_certified_object_with_the_latest_end_epoch() {
     );
     // Uncertified objects only: the latest end epoch wins.
     let other = BlobId([4; 32]);
-    let uncertified = |object: u8, end_epoch| FloeEvent::Registered {
+    let uncertified = |object: u8, end_epoch| NodeEvent::Registered {
         blob_id: other,
         object: ObjectId([object; 32]),
         epoch: 1,
@@ -211,7 +211,7 @@ fn garbage_collection_keeps_live_blobs_and_removes_expired_ones() {
             &[at(
                 seed,
                 0,
-                FloeEvent::Registered {
+                NodeEvent::Registered {
                     blob_id: id,
                     object: ObjectId([seed; 32]),
                     epoch: 0,

@@ -46,7 +46,7 @@ fn header(generation: u64) -> [u8; HEADER] {
 pub const MAX_FRAME: usize = 64 << 20;
 
 /// An append-only, fsync-on-append log of [`Record`]s.
-pub struct Wal {
+pub struct WriteAheadLog {
     file: File,
     path: PathBuf,
     len: u64,
@@ -95,7 +95,7 @@ impl Syncer {
     }
 }
 
-impl Wal {
+impl WriteAheadLog {
     /// Opens (or creates, at generation 0) the log in `dir` and returns it
     /// with every complete record it holds, in append order.
     pub fn open(dir: &Path) -> Result<(Self, Vec<Record>), StoreError> {
@@ -369,7 +369,7 @@ mod tests {
     fn append_reopen_and_torn_tail() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let (mut wal, recs) = Wal::open(dir.path()).unwrap();
+            let (mut wal, recs) = WriteAheadLog::open(dir.path()).unwrap();
             assert!(recs.is_empty());
             wal.append(&[&marker(1), &marker(2)]).unwrap();
             wal.append(&[&marker(3)]).unwrap();
@@ -379,11 +379,11 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(&[100, 0, 0, 0, 1, 2, 3, 4, 9]).unwrap();
         drop(f);
-        let (mut wal, recs) = Wal::open(dir.path()).unwrap();
+        let (mut wal, recs) = WriteAheadLog::open(dir.path()).unwrap();
         assert_eq!(recs.len(), 3);
         wal.append(&[&marker(4)]).unwrap();
         drop(wal);
-        let (_, recs) = Wal::open(dir.path()).unwrap();
+        let (_, recs) = WriteAheadLog::open(dir.path()).unwrap();
         assert!(matches!(recs.last(), Some(Record::Marker(4))));
         assert_eq!(recs.len(), 4);
     }
@@ -392,14 +392,14 @@ mod tests {
     fn reset_starts_an_empty_log_of_a_generation_and_v1_logs_are_generation_0() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let (mut wal, _) = Wal::open(dir.path()).unwrap();
+            let (mut wal, _) = WriteAheadLog::open(dir.path()).unwrap();
             assert_eq!(wal.generation(), 0);
             wal.append(&[&marker(1), &marker(2)]).unwrap();
             wal.reset(7).unwrap();
             assert!(wal.is_empty());
             wal.append(&[&marker(3)]).unwrap();
         }
-        let (wal, recs) = Wal::open(dir.path()).unwrap();
+        let (wal, recs) = WriteAheadLog::open(dir.path()).unwrap();
         assert_eq!(wal.generation(), 7);
         assert!(matches!(recs.as_slice(), [Record::Marker(3)]));
         assert!(!dir.path().join("ledger.wal.tmp").exists());
@@ -412,12 +412,12 @@ mod tests {
         bytes.extend_from_slice(&crc32(&payload).to_le_bytes());
         bytes.extend_from_slice(&payload);
         std::fs::write(v1.path().join("ledger.wal"), bytes).unwrap();
-        let (mut wal, recs) = Wal::open(v1.path()).unwrap();
+        let (mut wal, recs) = WriteAheadLog::open(v1.path()).unwrap();
         assert_eq!(wal.generation(), 0);
         assert!(matches!(recs.as_slice(), [Record::Marker(5)]));
         wal.append(&[&marker(6)]).unwrap();
         drop(wal);
-        let (_, recs) = Wal::open(v1.path()).unwrap();
+        let (_, recs) = WriteAheadLog::open(v1.path()).unwrap();
         assert_eq!(recs.len(), 2);
     }
 
@@ -425,7 +425,7 @@ mod tests {
     fn corruption_in_the_middle_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let (mut wal, _) = Wal::open(dir.path()).unwrap();
+            let (mut wal, _) = WriteAheadLog::open(dir.path()).unwrap();
             wal.append(&[&marker(1)]).unwrap();
             wal.append(&[&marker(2)]).unwrap();
         }
@@ -434,7 +434,7 @@ mod tests {
         bytes[HEADER + 8] ^= 0xff;
         std::fs::write(&path, bytes).unwrap();
         assert!(matches!(
-            Wal::open(dir.path()),
+            WriteAheadLog::open(dir.path()),
             Err(StoreError::Corrupt { .. })
         ));
     }
