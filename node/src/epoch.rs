@@ -24,8 +24,8 @@ use floe_chain::floe::{Floe, FloeError};
 use floe_core::bls::BlsPublicKey;
 use floe_core::move_types::ObjectId;
 
-use crate::context::NodeContext;
 use crate::chain_view::{ChainViewError, CommitteeView, Holder};
+use crate::context::NodeContext;
 use crate::store::{LOST_SHARD_RETENTION, NodeStore, ShardDiff, ShardStatus, StoreError};
 
 /// Attempts at a consistent (same-epoch) read of the two committees.
@@ -217,8 +217,7 @@ pub fn drop_expired_shards(ctx: &NodeContext, epoch: u32) -> Result<Vec<u16>, St
     if !shards.is_empty() {
         let view = ctx.chain().committee();
         let locked = locked_shards(store)?;
-        ctx
-            .chain()
+        ctx.chain()
             .set_committee(view.as_ref().clone().with_locked(locked));
     }
     Ok(shards)
@@ -271,8 +270,7 @@ mod tests {
     }
 
     fn owned(ctx: &NodeContext) -> Vec<u16> {
-        ctx
-            .chain()
+        ctx.chain()
             .committee()
             .owned_shards()
             .iter()
@@ -339,8 +337,7 @@ mod tests {
         assert!(!store.epoch_record().unwrap().unwrap().owes_sync_done());
         assert_eq!(drop_expired_shards(&ctx, 3).unwrap(), vec![1]);
         assert_eq!(
-            ctx
-                .chain()
+            ctx.chain()
                 .committee()
                 .locked_shards()
                 .iter()

@@ -29,8 +29,8 @@ use floe_chain::{Checkpoint, StreamConfig};
 use floe_core::BlobId;
 use tokio::sync::Notify;
 
-use crate::context::NodeContext;
 use crate::config::NodeChainConfig;
+use crate::context::NodeContext;
 use crate::epoch::{drop_expired_shards, read_view, switch};
 use crate::events::{ChainEvent, FloeEvent, floe_events};
 use crate::store::{BlobObjectInfo, ChainBatch, NodeStore, StoreError};

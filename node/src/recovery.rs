@@ -33,9 +33,9 @@ use floe_core::inconsistency::{Recovered, recover_verified};
 use floe_core::{Axis, BlobId, EncodingConfig, VerifiedBlobMetadataWithId, shard_to_pair};
 use tokio::sync::{Notify, Semaphore};
 
-use crate::context::NodeContext;
 use crate::chain_view::CommitteeView;
 use crate::config::RecoveryConfig;
+use crate::context::NodeContext;
 use crate::peers::{Peer, Peers};
 use crate::store::StoreError;
 
@@ -411,8 +411,7 @@ fn rebuild<T: EncodingAxis>(
     })?;
     match recovered {
         Recovered::Sliver(sliver) => {
-            ctx
-                .store()
+            ctx.store()
                 .put_sliver_bytes(shard, T::AXIS, &blob_id, &sliver.to_bcs())?;
             Ok(true)
         }
@@ -422,8 +421,7 @@ fn rebuild<T: EncodingAxis>(
                 target,
                 reason: format!("encoding the proof: {e}"),
             })?;
-            ctx
-                .store()
+            ctx.store()
                 .put_inconsistency_proof(&blob_id, T::AXIS, &bytes)?;
             Ok(false)
         }

@@ -11,9 +11,9 @@ use floe_core::bls::BlsSecretKey;
 use tokio::net::TcpListener;
 
 use crate::api::router;
-use crate::context::NodeContext;
 use crate::chain_view::{ChainView, ChainViewError, CommitteeView};
 use crate::config::{ConfigError, NodeConfig};
+use crate::context::NodeContext;
 use crate::epoch::{EpochError, locked_shards, read_view, switch};
 use crate::operator::Operator;
 use crate::shard_sync::ShardSync;

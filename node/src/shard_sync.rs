@@ -38,9 +38,9 @@ use floe_core::{Axis, BlobId, EncodingConfig, VerifiedBlobMetadataWithId, shard_
 use futures::StreamExt;
 use tokio::sync::Notify;
 
-use crate::context::NodeContext;
 use crate::chain_view::CommitteeView;
 use crate::config::RecoveryConfig;
+use crate::context::NodeContext;
 use crate::operator::{Operator, SyncDoneOutcome, backoff};
 use crate::peers::{Peer, PeerError, Peers};
 use crate::store::{StoreError, is_syncing};
@@ -494,8 +494,7 @@ fn store_verified<A: EncodingAxis>(
     sliver
         .verify(config, metadata)
         .map_err(|e| invalid(e.to_string()))?;
-    ctx
-        .store()
+    ctx.store()
         .put_sliver_bytes(shard, A::AXIS, metadata.blob_id(), &sliver.to_bcs())?;
     Ok(())
 }
@@ -531,9 +530,8 @@ mod tests {
         let pair = shard_to_pair(shard, &id, 10);
         let primary = encoded.primary[usize::from(pair)].to_bcs();
         let other = encoded.primary[usize::from((pair + 1) % 10)].to_bcs();
-        let err =
-            store_verified::<Primary>(&ctx, &config, &encoded.metadata, shard, pair, &other)
-                .unwrap_err();
+        let err = store_verified::<Primary>(&ctx, &config, &encoded.metadata, shard, pair, &other)
+            .unwrap_err();
         assert!(matches!(err, SyncError::Invalid { .. }), "{err}");
         let mut corrupt = primary.clone();
         let middle = corrupt.len() / 2;
@@ -546,23 +544,16 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, SyncError::Invalid { .. }), "{err}");
         assert!(!ctx.store().has_sliver(shard, Axis::Primary, &id).unwrap());
-        store_verified::<Primary>(&ctx, &config, &encoded.metadata, shard, pair, &primary)
-            .unwrap();
+        store_verified::<Primary>(&ctx, &config, &encoded.metadata, shard, pair, &primary).unwrap();
         let secondary = encoded.secondary[usize::from(10 - 1 - pair)].to_bcs();
         store_verified::<Secondary>(&ctx, &config, &encoded.metadata, shard, pair, &secondary)
             .unwrap();
         assert_eq!(
-            ctx
-                .store()
+            ctx.store()
                 .get_sliver_bytes(shard, Axis::Primary, &id)
                 .unwrap(),
             Some(primary)
         );
-        assert!(
-            ctx
-                .store()
-                .has_sliver(shard, Axis::Secondary, &id)
-                .unwrap()
-        );
+        assert!(ctx.store().has_sliver(shard, Axis::Secondary, &id).unwrap());
     }
 }

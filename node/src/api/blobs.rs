@@ -290,14 +290,12 @@ fn verify_sliver<A: EncodingAxis>(
             ),
         ));
     }
-    sliver
-        .verify(committee.encoding(), metadata)
-        .map_err(|e| {
-            ApiError::invalid(
-                "INVALID_SLIVER",
-                format!("the provided sliver is invalid: {e}"),
-            )
-        })?;
+    sliver.verify(committee.encoding(), metadata).map_err(|e| {
+        ApiError::invalid(
+            "INVALID_SLIVER",
+            format!("the provided sliver is invalid: {e}"),
+        )
+    })?;
     Ok(sliver.to_bcs())
 }
 

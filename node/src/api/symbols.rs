@@ -13,8 +13,8 @@ use floe_core::encoding::symbols::{
 };
 use floe_core::encoding::{Primary, Secondary};
 use floe_core::inconsistency::InconsistencyProof;
-use floe_core::messages::invalid_blob_id::InvalidBlobIdMsg;
 use floe_core::messages::InvalidBlobIdBody;
+use floe_core::messages::invalid_blob_id::InvalidBlobIdMsg;
 use floe_core::{Axis, BlobId};
 use http::StatusCode;
 use serde::Deserialize;

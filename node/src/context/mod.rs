@@ -58,7 +58,12 @@ impl NodeContext {
     /// A context over an open store, a chain view and the node's protocol
     /// key; `limits` bound the buffers of uploads waiting for their
     /// registration (the HTTP limits in it are the API's business).
-    pub fn new(store: Arc<NodeStore>, chain: ChainView, key: BlsSecretKey, limits: &Limits) -> Self {
+    pub fn new(
+        store: Arc<NodeStore>,
+        chain: ChainView,
+        key: BlsSecretKey,
+        limits: &Limits,
+    ) -> Self {
         let next = store.next_checkpoint().unwrap_or(0);
         let ttl = Duration::from_millis(limits.pending_ttl_ms);
         Self {

@@ -205,7 +205,10 @@ impl NodeContext {
         if store.has_metadata(&blob_id)? {
             return Ok(MetadataUpload::AlreadyStored);
         }
-        if store.blob_info(&blob_id, committee.epoch())?.is_registered() {
+        if store
+            .blob_info(&blob_id, committee.epoch())?
+            .is_registered()
+        {
             // Buffered earlier under the same id: those go in with it.
             if !self.promote_locked(committee, &blob_id)? {
                 store.put_metadata(&metadata)?;
@@ -318,7 +321,11 @@ impl NodeContext {
 
     /// Promotion with the lock held: slivers first, then the metadata, so
     /// stored metadata imply the buffered slivers are stored too.
-    fn promote_locked(&self, committee: &CommitteeView, blob_id: &BlobId) -> Result<bool, StoreError> {
+    fn promote_locked(
+        &self,
+        committee: &CommitteeView,
+        blob_id: &BlobId,
+    ) -> Result<bool, StoreError> {
         let uploads = self.uploads();
         let store = self.store();
         let Some(metadata) = uploads.metadata.get(blob_id) else {
@@ -329,7 +336,8 @@ impl NodeContext {
         }
         let mut slivers = uploads.slivers.take(blob_id).into_iter();
         while let Some(sliver) = slivers.next() {
-            if let Err(e) = store.put_sliver_bytes(sliver.shard, sliver.axis, blob_id, &sliver.bcs) {
+            if let Err(e) = store.put_sliver_bytes(sliver.shard, sliver.axis, blob_id, &sliver.bcs)
+            {
                 // Back into the buffer for the next attempt (there is room:
                 // they just left it, and buffering waits for this lock).
                 for left in std::iter::once(sliver).chain(slivers) {

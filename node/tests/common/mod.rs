@@ -10,9 +10,9 @@ use floe_core::bls::BlsSecretKey;
 use floe_core::move_types::ObjectId;
 use floe_core::{Axis, BlobId, EncodedBlob, EncodingConfig, encode_blob, pair_to_shard};
 use floe_node::api::router;
-use floe_node::context::NodeContext;
 use floe_node::chain_view::{ChainView, CommitteeView};
 use floe_node::config::Limits;
+use floe_node::context::NodeContext;
 use floe_node::store::{BlobObjectInfo, NodeStore};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -104,7 +104,8 @@ fn reads_never_promote_and_the_follower_does() {
             .is_none()
     );
     assert!(matches!(
-        node.ctx.confirm(&node.committee, &id, BlobPersistenceType::Permanent),
+        node.ctx
+            .confirm(&node.committee, &id, BlobPersistenceType::Permanent),
         Err(ConfirmError::Missing(_))
     ));
     assert!(
@@ -154,7 +155,12 @@ fn the_periodic_catch_up_promotes_registered_blobs_only() {
     register(&node.ctx, &ida);
     assert_eq!(node.ctx.promote_registered_pending().unwrap(), 1);
     assert!(node.ctx.store().has_metadata(&ida).unwrap());
-    assert!(node.ctx.store().has_sliver(SHARD, Axis::Primary, &ida).unwrap());
+    assert!(
+        node.ctx
+            .store()
+            .has_sliver(SHARD, Axis::Primary, &ida)
+            .unwrap()
+    );
     assert!(!node.ctx.store().has_metadata(&idb).unwrap());
     assert!(node.ctx.metadata_buffered(&idb));
     assert_eq!(node.ctx.promote_registered_pending().unwrap(), 0);
