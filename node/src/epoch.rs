@@ -24,8 +24,8 @@ use floe_chain::floe::{Floe, FloeError};
 use floe_core::bls::BlsPublicKey;
 use floe_core::move_types::ObjectId;
 
-use crate::api::AppState;
 use crate::chain_view::{ChainViewError, CommitteeView, Holder};
+use crate::context::NodeContext;
 use crate::store::{LOST_SHARD_RETENTION, NodeStore, ShardDiff, ShardStatus, StoreError};
 
 /// Attempts at a consistent (same-epoch) read of the two committees.
@@ -146,16 +146,16 @@ pub struct Switched {
     pub new_epoch: bool,
 }
 
-/// Switches `state` to `view`: applies the epoch change to the store when
+/// Switches `ctx` to `view`: applies the epoch change to the store when
 /// `view` is newer than the store's record (`caught_up_at`: the checkpoint
 /// the follower must reach before gained shards count as synced), then
 /// installs the view with the shards kept readable. Blocking.
 pub fn switch(
-    state: &AppState,
+    ctx: &NodeContext,
     view: CommitteeView,
     caught_up_at: u64,
 ) -> Result<Switched, EpochError> {
-    let store = state.store();
+    let store = ctx.store();
     let epoch = view.epoch();
     let record = store.epoch_record()?;
     let mut switched = Switched::default();
@@ -177,8 +177,8 @@ pub fn switch(
         Some(_) => {}
     }
     let locked = locked_shards(store)?;
-    state.chain().set_committee(view.with_locked(locked));
-    state.metrics().epoch.set(i64::from(epoch));
+    ctx.chain().set_committee(view.with_locked(locked));
+    ctx.metrics().epoch.set(i64::from(epoch));
     Ok(switched)
 }
 
@@ -195,8 +195,8 @@ pub fn locked_shards(store: &NodeStore) -> Result<BTreeSet<u16>, StoreError> {
 /// Deletes the slivers of shards lost [`LOST_SHARD_RETENTION`] or more
 /// epochs before `epoch`, in bounded batches; returns the shards dropped.
 /// Blocking.
-pub fn drop_expired_shards(state: &AppState, epoch: u32) -> Result<Vec<u16>, StoreError> {
-    let store = state.store();
+pub fn drop_expired_shards(ctx: &NodeContext, epoch: u32) -> Result<Vec<u16>, StoreError> {
+    let store = ctx.store();
     let shards = store.expired_lost_shards(epoch)?;
     for &shard in &shards {
         let mut slivers = 0;
@@ -215,10 +215,9 @@ pub fn drop_expired_shards(state: &AppState, epoch: u32) -> Result<Vec<u16>, Sto
         );
     }
     if !shards.is_empty() {
-        let view = state.chain().committee();
+        let view = ctx.chain().committee();
         let locked = locked_shards(store)?;
-        state
-            .chain()
+        ctx.chain()
             .set_committee(view.as_ref().clone().with_locked(locked));
     }
     Ok(shards)
@@ -265,14 +264,13 @@ mod tests {
         CommitteeView::from_chain(committee, assignment, &me.public_key()).unwrap()
     }
 
-    fn state(dir: &std::path::Path, view: CommitteeView, key: BlsSecretKey) -> AppState {
+    fn context(dir: &std::path::Path, view: CommitteeView, key: BlsSecretKey) -> NodeContext {
         let store = Arc::new(NodeStore::open(dir).unwrap());
-        AppState::new(store, ChainView::new(view), key, Limits::default())
+        NodeContext::new(store, ChainView::new(view), key, &Limits::default())
     }
 
-    fn owned(state: &AppState) -> Vec<u16> {
-        state
-            .chain()
+    fn owned(ctx: &NodeContext) -> Vec<u16> {
+        ctx.chain()
             .committee()
             .owned_shards()
             .iter()
@@ -286,26 +284,26 @@ mod tests {
         let me = keys().remove(0);
         let genesis = view(0, &[&[0, 1], &[2, 3], &[4, 5, 6]], &me);
         {
-            let state = state(dir.path(), genesis.clone(), me.clone());
-            let s = switch(&state, genesis.clone(), 0).unwrap();
+            let ctx = context(dir.path(), genesis.clone(), me.clone());
+            let s = switch(&ctx, genesis.clone(), 0).unwrap();
             assert!(!s.new_epoch, "genesis is no epoch change");
-            assert_eq!(owned(&state), vec![0, 1]);
+            assert_eq!(owned(&ctx), vec![0, 1]);
             assert_eq!(
-                state.store().shard_status(0).unwrap(),
+                ctx.store().shard_status(0).unwrap(),
                 Some(ShardStatus::Active)
             );
             // Epoch 1: shard 1 moves away, shards 4 and 6 come in.
             let next = view(1, &[&[0, 4, 6], &[1, 2, 3], &[5]], &me);
-            let s = switch(&state, next, 12).unwrap();
+            let s = switch(&ctx, next, 12).unwrap();
             assert!(s.new_epoch);
             assert_eq!(
                 s.diff.gained.iter().copied().collect::<Vec<_>>(),
                 vec![4, 6]
             );
             assert_eq!(s.diff.lost.iter().copied().collect::<Vec<_>>(), vec![1]);
-            let current = state.chain().committee();
+            let current = ctx.chain().committee();
             assert_eq!(current.epoch(), 1);
-            assert_eq!(owned(&state), vec![0, 4, 6]);
+            assert_eq!(owned(&ctx), vec![0, 4, 6]);
             assert_eq!(
                 current.locked_shards().iter().copied().collect::<Vec<_>>(),
                 vec![1]
@@ -314,10 +312,10 @@ mod tests {
         // Restarted (the view is read again at epoch 1): nothing is
         // re-applied, the gained shards are still syncing and reported.
         let again = view(1, &[&[0, 4, 6], &[1, 2, 3], &[5]], &me);
-        let state = state(dir.path(), genesis, me.clone());
-        let s = switch(&state, again, 99).unwrap();
+        let ctx = context(dir.path(), genesis, me.clone());
+        let s = switch(&ctx, again, 99).unwrap();
         assert!(!s.new_epoch);
-        let store = state.store();
+        let store = ctx.store();
         assert_eq!(
             store.shard_status(4).unwrap(),
             Some(ShardStatus::ActiveSync)
@@ -333,14 +331,13 @@ mod tests {
         // step, nothing owed; shard 1 (lost at 1) is dropped at 3.
         let stranger = BlsSecretKey::from_seed(&[42; 32]);
         let out_for_me = view(3, &[&[1, 2, 3], &[0, 4, 6], &[5]], &stranger);
-        let s = switch(&state, out_for_me, 100).unwrap();
+        let s = switch(&ctx, out_for_me, 100).unwrap();
         assert!(s.new_epoch);
-        assert!(owned(&state).is_empty());
+        assert!(owned(&ctx).is_empty());
         assert!(!store.epoch_record().unwrap().unwrap().owes_sync_done());
-        assert_eq!(drop_expired_shards(&state, 3).unwrap(), vec![1]);
+        assert_eq!(drop_expired_shards(&ctx, 3).unwrap(), vec![1]);
         assert_eq!(
-            state
-                .chain()
+            ctx.chain()
                 .committee()
                 .locked_shards()
                 .iter()

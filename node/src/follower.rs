@@ -6,8 +6,9 @@
 //! aggregated from them on read, see `store`), certified blobs join the
 //! durable recovery queue, and the next checkpoint number is written in the
 //! same atomic batch, so a restarted (or killed) node resumes exactly where
-//! its last batch ended. Afterwards: pending uploads of newly registered
-//! blobs are persisted, deleted and invalid blobs are garbage-collected,
+//! its last batch ended. Afterwards: uploads buffered before the
+//! registration of a newly registered blob are stored (the node context's
+//! promotion; the periodic tick retries what a failed write left), deleted and invalid blobs are garbage-collected,
 //! waiters for a registration are woken and the recovery worker is
 //! notified.
 //!
@@ -28,8 +29,8 @@ use floe_chain::{Checkpoint, StreamConfig};
 use floe_core::BlobId;
 use tokio::sync::Notify;
 
-use crate::api::AppState;
 use crate::config::NodeChainConfig;
+use crate::context::NodeContext;
 use crate::epoch::{drop_expired_shards, read_view, switch};
 use crate::events::{ChainEvent, NodeEvent, floe_events};
 use crate::store::{BlobObjectInfo, ChainBatch, NodeStore, StoreError};
@@ -78,7 +79,7 @@ struct Applied {
 
 /// The follower task.
 pub struct Follower {
-    state: AppState,
+    ctx: NodeContext,
     floe: Floe,
     config: NodeChainConfig,
     recovery: Arc<Notify>,
@@ -96,17 +97,17 @@ fn now_ms() -> u64 {
 }
 
 impl Follower {
-    /// A follower writing to `state`'s store; it wakes the recovery worker
+    /// A follower writing to `ctx`'s store; it wakes the recovery worker
     /// after certifications and the shard sync after epoch changes.
     pub fn new(
-        state: AppState,
+        ctx: NodeContext,
         floe: Floe,
         config: NodeChainConfig,
         recovery: Arc<Notify>,
         sync: Arc<Notify>,
     ) -> Self {
         Self {
-            state,
+            ctx,
             floe,
             config,
             recovery,
@@ -129,7 +130,7 @@ impl Follower {
         } else {
             now_ms().saturating_sub(last)
         };
-        self.state
+        self.ctx
             .metrics()
             .follower_lag_ms
             .set(i64::try_from(lag).unwrap_or(i64::MAX));
@@ -147,7 +148,7 @@ impl Follower {
         &self,
         f: impl FnOnce(&NodeStore) -> Result<T, FollowError> + Send + 'static,
     ) -> Result<T, FollowError> {
-        let store = self.state.store().clone();
+        let store = self.ctx.store().clone();
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|e| FollowError::Join(e.to_string()))?
@@ -168,8 +169,8 @@ impl Follower {
                     continue;
                 }
             };
-            self.state.checkpoint_applied(next);
-            self.state
+            self.ctx.checkpoint_applied(next);
+            self.ctx
                 .metrics()
                 .checkpoint_cursor
                 .set(i64::try_from(next).unwrap_or(i64::MAX));
@@ -202,6 +203,7 @@ impl Follower {
                     _ = ticker.tick() => {
                         self.refresh_committee(None).await;
                         self.check_lag(expected).await;
+                        self.promote_left_behind().await;
                     }
                 }
             }
@@ -217,8 +219,8 @@ impl Follower {
             });
         }
         let events = floe_events(&checkpoint, &self.floe.ids.packages())?;
-        let member = self.state.chain().committee().is_member();
-        let metrics = self.state.metrics().clone();
+        let member = self.ctx.chain().committee().is_member();
+        let metrics = self.ctx.metrics().clone();
         let applied = self
             .blocking(move |store| {
                 let (batch, applied) = build_batch(store, &events, expected + 1, member)?;
@@ -232,24 +234,26 @@ impl Follower {
                 Ok(applied)
             })
             .await?;
-        let state = self.state.clone();
-        let committee = state.chain().committee();
+        let ctx = self.ctx.clone();
+        let committee = ctx.chain().committee();
         let shards: Vec<u16> = committee.owned_shards().iter().copied().collect();
         let epoch = committee.epoch();
         let Applied {
             registered, gone, ..
         } = &applied;
         let (registered, gone) = (registered.clone(), gone.clone());
-        let gc_state = state.clone();
+        let worker = ctx.clone();
         self.blocking(move |store| {
+            // Uploads buffered before the registration go into the store
+            // now, before waiters for the registration are woken.
             for blob_id in &registered {
-                gc_state.flush_pending(blob_id)?;
+                worker.promote_pending(blob_id)?;
             }
             let shards = shard_list(store, &shards)?;
             for blob_id in &gone {
                 let s = store.collect_blob(blob_id, epoch, &shards)?;
                 if s.blobs > 0 {
-                    gc_state.metrics().gc_blobs.inc_by(s.blobs);
+                    worker.metrics().gc_blobs.inc_by(s.blobs);
                     tracing::info!(%blob_id, slivers = s.slivers, "garbage-collected");
                 }
             }
@@ -257,8 +261,8 @@ impl Follower {
         })
         .await?;
         let next = expected + 1;
-        state.checkpoint_applied(next);
-        let metrics = state.metrics();
+        ctx.checkpoint_applied(next);
+        let metrics = ctx.metrics();
         metrics
             .checkpoint_cursor
             .set(i64::try_from(next).unwrap_or(i64::MAX));
@@ -284,8 +288,8 @@ impl Follower {
         // The tip before the committee read: every blob certified before
         // the change is in a checkpoint up to it.
         let tip = self.floe.client.latest_checkpoint_number().await.ok();
-        let me = self.state.public_key();
-        let old = self.state.chain().committee();
+        let me = self.ctx.public_key();
+        let old = self.ctx.chain().committee();
         let deadline = tokio::time::Instant::now() + EPOCH_WAIT;
         let view = loop {
             match read_view(&self.floe, &me, Some(&old)).await {
@@ -315,14 +319,14 @@ impl Follower {
             );
             return;
         }
-        let state = self.state.clone();
+        let ctx = self.ctx.clone();
         let result = self
             .blocking(move |store| {
                 let caught_up_at = match tip {
                     Some(tip) => tip + 1,
                     None => store.next_checkpoint()?,
                 };
-                switch(&state, view, caught_up_at).map_err(FollowError::Epoch)
+                switch(&ctx, view, caught_up_at).map_err(FollowError::Epoch)
             })
             .await;
         let switched = match result {
@@ -335,7 +339,7 @@ impl Follower {
         if !switched.new_epoch {
             return;
         }
-        let view = self.state.chain().committee();
+        let view = self.ctx.chain().committee();
         let diff = &switched.diff;
         tracing::info!(
             old_epoch = old.epoch(),
@@ -345,12 +349,12 @@ impl Follower {
             lost = ?diff.lost,
             "epoch change"
         );
-        self.state.metrics().committee_changes.inc();
+        self.ctx.metrics().committee_changes.inc();
         self.collect_all().await;
-        let state = self.state.clone();
+        let ctx = self.ctx.clone();
         let epoch = view.epoch();
         if let Err(e) = self
-            .blocking(move |_| Ok(drop_expired_shards(&state, epoch)?))
+            .blocking(move |_| Ok(drop_expired_shards(&ctx, epoch)?))
             .await
         {
             tracing::error!(error = %e, "dropping lost shards");
@@ -358,12 +362,26 @@ impl Follower {
         self.sync.notify_one();
     }
 
+    /// Stores buffered uploads of registered blobs that a failed store
+    /// write left in the buffers after their registration was applied.
+    async fn promote_left_behind(&self) {
+        let ctx = self.ctx.clone();
+        match self
+            .blocking(move |_| Ok(ctx.promote_registered_pending()?))
+            .await
+        {
+            Ok(0) => {}
+            Ok(promoted) => tracing::info!(promoted, "stored buffered uploads left behind"),
+            Err(e) => tracing::warn!(error = %e, "storing buffered uploads"),
+        }
+    }
+
     /// Garbage-collects every blob with no live object at the current epoch.
     async fn collect_all(&self) {
-        let committee = self.state.chain().committee();
+        let committee = self.ctx.chain().committee();
         let epoch = committee.epoch();
         let owned: Vec<u16> = committee.owned_shards().iter().copied().collect();
-        let metrics = self.state.metrics().clone();
+        let metrics = self.ctx.metrics().clone();
         let result = self
             .blocking(move |store| {
                 let shards = shard_list(store, &owned)?;

@@ -10,7 +10,11 @@
 //! - [`shard_sync`]: fills shards gained at an epoch change, then reports
 //!   `epoch_sync_done` with the [`operator`]'s key.
 //! - [`recovery`]: self-healing from [`peers`]' recovery symbols.
-//! - [`api`]: the Walrus-path REST API with its validation and bounds.
+//! - [`context`]: the node context every part above shares (store, chain
+//!   view, key, uploads buffered before registration, metrics, the
+//!   follower's progress) and the operations on it.
+//! - [`api`]: the Walrus-path REST API, a thin HTTP layer over the context
+//!   with its validation and bounds.
 //! - [`server`]: open, bind, serve.
 //!
 //! Not written yet: attesting an inconsistent blob on chain (the proof is
@@ -22,6 +26,7 @@
 pub mod api;
 pub mod chain_view;
 pub mod config;
+pub mod context;
 pub mod epoch;
 pub mod events;
 pub mod follower;

@@ -141,6 +141,11 @@ impl PendingMetadata {
         lock(&self.inner).entries.len()
     }
 
+    /// The buffered blob ids (at most the entry bound).
+    pub fn ids(&self) -> Vec<BlobId> {
+        lock(&self.inner).entries.keys().copied().collect()
+    }
+
     /// Whether nothing is buffered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

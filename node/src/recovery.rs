@@ -33,9 +33,9 @@ use floe_core::inconsistency::{Recovered, recover_verified};
 use floe_core::{Axis, BlobId, EncodingConfig, VerifiedBlobMetadataWithId, shard_to_pair};
 use tokio::sync::{Notify, Semaphore};
 
-use crate::api::AppState;
 use crate::chain_view::CommitteeView;
 use crate::config::RecoveryConfig;
+use crate::context::NodeContext;
 use crate::peers::{Peer, Peers};
 use crate::store::StoreError;
 
@@ -72,7 +72,7 @@ enum Outcome {
 
 /// The recovery worker.
 pub struct Recovery {
-    state: AppState,
+    ctx: NodeContext,
     peers: Arc<Peers>,
     config: RecoveryConfig,
     wake: Arc<Notify>,
@@ -85,10 +85,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Recovery {
-    /// A worker over `state`'s store asking `peers`.
-    pub fn new(state: AppState, peers: Peers, config: RecoveryConfig) -> Self {
+    /// A worker over `ctx`'s store asking `peers`.
+    pub fn new(ctx: NodeContext, peers: Peers, config: RecoveryConfig) -> Self {
         Self {
-            state,
+            ctx,
             peers: Arc::new(peers),
             config,
             wake: Arc::new(Notify::new()),
@@ -104,18 +104,21 @@ impl Recovery {
 
     /// Runs until the task is dropped.
     pub async fn run(self) {
+        // Bounds blobs recovered at once: background work, not requests
+        // (each recovery holds a blob's symbols and runs decoding on the
+        // blocking pool), so there is no request layer to express it.
         let permits = Arc::new(Semaphore::new(self.config.max_concurrent_blobs.max(1)));
         let this = Arc::new(self);
-        let mut epoch = this.state.chain().committee().epoch();
+        let mut epoch = this.ctx.chain().committee().epoch();
         loop {
             // A new committee may serve what the old one could not: blobs
             // given up on get another round after an epoch change.
-            let now = this.state.chain().committee().epoch();
+            let now = this.ctx.chain().committee().epoch();
             if now != epoch {
                 epoch = now;
                 lock(&this.given_up).clear();
             }
-            let store = this.state.store().clone();
+            let store = this.ctx.store().clone();
             let queue = tokio::task::spawn_blocking(move || {
                 Ok::<_, StoreError>((
                     store.recovery_queue(SCAN_BATCH)?,
@@ -125,7 +128,7 @@ impl Recovery {
             .await;
             match queue {
                 Ok(Ok((queue, len))) => {
-                    this.state
+                    this.ctx
                         .metrics()
                         .recovery_queue
                         .set(i64::try_from(len).unwrap_or(i64::MAX));
@@ -158,7 +161,7 @@ impl Recovery {
     }
 
     async fn recover_with_retries(&self, blob_id: BlobId) {
-        let metrics = self.state.metrics();
+        let metrics = self.ctx.metrics();
         for attempt in 1..=self.config.max_attempts.max(1) {
             match self.attempt(blob_id).await {
                 Ok(Outcome::Done { recovered }) => {
@@ -188,16 +191,16 @@ impl Recovery {
 
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&AppState) -> Result<T, AttemptError> + Send + 'static,
+        f: impl FnOnce(&NodeContext) -> Result<T, AttemptError> + Send + 'static,
     ) -> Result<T, AttemptError> {
-        let state = self.state.clone();
-        tokio::task::spawn_blocking(move || f(&state))
+        let ctx = self.ctx.clone();
+        tokio::task::spawn_blocking(move || f(&ctx))
             .await
             .map_err(|e| AttemptError::Join(e.to_string()))?
     }
 
     async fn attempt(&self, blob_id: BlobId) -> Result<Outcome, AttemptError> {
-        let committee = self.state.chain().committee();
+        let committee = self.ctx.chain().committee();
         let epoch = committee.epoch();
         let view = committee.clone();
         let needed = self
@@ -244,7 +247,7 @@ impl Recovery {
                     return Ok(Outcome::Inconsistent);
                 }
                 recovered += 1;
-                self.state
+                self.ctx
                     .metrics()
                     .recoveries
                     .with_label_values(&["recovered"])
@@ -317,14 +320,14 @@ impl Recovery {
 
 /// Owned shards missing their `axis` sliver: `(shard, pair)`.
 fn missing(
-    state: &AppState,
+    ctx: &NodeContext,
     committee: &CommitteeView,
     blob_id: &BlobId,
     axis: Axis,
 ) -> Result<Vec<(u16, u16)>, AttemptError> {
     let mut out = Vec::new();
     for &shard in committee.owned_shards() {
-        if !state.store().has_sliver(shard, axis, blob_id)? {
+        if !ctx.store().has_sliver(shard, axis, blob_id)? {
             out.push((shard, shard_to_pair(shard, blob_id, committee.n_shards())));
         }
     }
@@ -347,14 +350,14 @@ fn typed<T: EncodingAxis>(g: GeneralRecoverySymbol, target: u16) -> Option<Recov
 /// Symbols for `target` cut from this node's own stored slivers of the
 /// other axis.
 fn local_symbols(
-    state: &AppState,
+    ctx: &NodeContext,
     committee: &CommitteeView,
     blob_id: &BlobId,
     target: u16,
     target_axis: Axis,
 ) -> Result<Vec<GeneralRecoverySymbol>, AttemptError> {
     let config = committee.encoding();
-    let store = state.store();
+    let store = ctx.store();
     let mut out = Vec::new();
     let encoding = |e: floe_core::EncodingError| AttemptError::Sliver {
         axis: target_axis,
@@ -383,7 +386,7 @@ fn local_symbols(
 /// Decodes and stores sliver `target` of axis `T` for `shard`; `false` if
 /// the verified symbols prove the blob inconsistent (the proof is kept).
 fn rebuild<T: EncodingAxis>(
-    state: &AppState,
+    ctx: &NodeContext,
     committee: &CommitteeView,
     metadata: &VerifiedBlobMetadataWithId,
     shard: u16,
@@ -392,7 +395,7 @@ fn rebuild<T: EncodingAxis>(
 ) -> Result<bool, AttemptError> {
     let blob_id = *metadata.blob_id();
     let mut symbols: Vec<RecoverySymbol<T>> =
-        local_symbols(state, committee, &blob_id, target, T::AXIS)?
+        local_symbols(ctx, committee, &blob_id, target, T::AXIS)?
             .into_iter()
             .chain(remote)
             .filter_map(|g| typed::<T>(g, target))
@@ -408,8 +411,7 @@ fn rebuild<T: EncodingAxis>(
     })?;
     match recovered {
         Recovered::Sliver(sliver) => {
-            state
-                .store()
+            ctx.store()
                 .put_sliver_bytes(shard, T::AXIS, &blob_id, &sliver.to_bcs())?;
             Ok(true)
         }
@@ -419,8 +421,7 @@ fn rebuild<T: EncodingAxis>(
                 target,
                 reason: format!("encoding the proof: {e}"),
             })?;
-            state
-                .store()
+            ctx.store()
                 .put_inconsistency_proof(&blob_id, T::AXIS, &bytes)?;
             Ok(false)
         }

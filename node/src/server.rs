@@ -10,9 +10,10 @@ use floe_chain::floe::{Floe, FloeError};
 use floe_core::bls::BlsSecretKey;
 use tokio::net::TcpListener;
 
-use crate::api::{AppState, router};
+use crate::api::router;
 use crate::chain_view::{ChainView, ChainViewError, CommitteeView};
 use crate::config::{ConfigError, NodeConfig};
+use crate::context::NodeContext;
 use crate::epoch::{EpochError, locked_shards, read_view, switch};
 use crate::operator::Operator;
 use crate::shard_sync::ShardSync;
@@ -49,7 +50,7 @@ pub enum NodeError {
 /// A node bound to its address and ready to serve.
 pub struct Node {
     listener: TcpListener,
-    state: AppState,
+    ctx: NodeContext,
     /// Present when following the chain.
     floe: Option<Floe>,
     /// The operator key, when `[operator]` is configured.
@@ -96,32 +97,32 @@ impl Node {
             (None, None) => return Err(ConfigError::Mode.into()),
         };
         let store = open_store(&config.data_dir).await?;
-        let state = AppState::new(
+        let ctx = NodeContext::new(
             store,
             ChainView::new(committee.clone()),
             key,
-            config.limits.clone(),
+            &config.limits,
         );
         let caught_up_at = match &floe {
             Some(floe) => floe.client.latest_checkpoint_number().await.ok(),
             None => None,
         };
-        let switch_state = state.clone();
+        let switch_ctx = ctx.clone();
         let following = floe.is_some();
         tokio::task::spawn_blocking(move || -> Result<(), EpochError> {
             if following {
-                let next = switch_state.store().next_checkpoint()?;
+                let next = switch_ctx.store().next_checkpoint()?;
                 let at = caught_up_at.map_or(next, |tip| tip + 1);
-                switch(&switch_state, committee, at)?;
+                switch(&switch_ctx, committee, at)?;
             } else {
-                let store = switch_state.store();
+                let store = switch_ctx.store();
                 for &shard in committee.owned_shards() {
                     if store.shard_status(shard)?.is_none() {
                         store.set_shard_status(shard, ShardStatus::Active)?;
                     }
                 }
                 let locked = locked_shards(store)?;
-                switch_state
+                switch_ctx
                     .chain()
                     .set_committee(committee.with_locked(locked));
             }
@@ -132,7 +133,7 @@ impl Node {
         let listener = TcpListener::bind(config.listen).await?;
         Ok(Self {
             listener,
-            state,
+            ctx,
             floe,
             operator,
             config: config.clone(),
@@ -146,7 +147,7 @@ impl Node {
 
     /// The current committee epoch.
     pub fn epoch(&self) -> u32 {
-        self.state.chain().committee().epoch()
+        self.ctx.chain().committee().epoch()
     }
 
     /// Serves until `shutdown` resolves, or until a store that refused
@@ -166,17 +167,17 @@ impl Node {
             );
             let peers = crate::peers::Peers::new(
                 endpoints,
-                &self.state.public_key(),
+                &self.ctx.public_key(),
                 &self.config.recovery,
                 self.config.limits.max_body_bytes,
             )?;
             let recovery = crate::recovery::Recovery::new(
-                self.state.clone(),
+                self.ctx.clone(),
                 peers.clone(),
                 self.config.recovery.clone(),
             );
             let sync = ShardSync::new(
-                self.state.clone(),
+                self.ctx.clone(),
                 floe.clone(),
                 peers,
                 self.operator,
@@ -184,7 +185,7 @@ impl Node {
                 recovery.waker(),
             );
             let follower = crate::follower::Follower::new(
-                self.state.clone(),
+                self.ctx.clone(),
                 floe,
                 self.config.chain.clone().ok_or(ConfigError::Mode)?,
                 recovery.waker(),
@@ -196,7 +197,7 @@ impl Node {
         }
         let (reopen_tx, reopen_rx) = tokio::sync::oneshot::channel::<()>();
         let watchdog = crate::store_watchdog::watch(
-            self.state.clone(),
+            self.ctx.clone(),
             crate::store_watchdog::WatchdogConfig {
                 data_dir: self.config.data_dir.clone(),
                 reopen_free_bytes: crate::store_watchdog::REOPEN_FREE_BYTES,
@@ -214,7 +215,7 @@ impl Node {
                 Ok(()) = reopen_rx => reopening.store(true, std::sync::atomic::Ordering::SeqCst),
             }
         };
-        let result = axum::serve(self.listener, router(self.state))
+        let result = axum::serve(self.listener, router(self.ctx, self.config.limits))
             .with_graceful_shutdown(stop)
             .await;
         for task in background {

@@ -38,9 +38,9 @@ use floe_core::{Axis, BlobId, EncodingConfig, VerifiedBlobMetadataWithId, shard_
 use futures::StreamExt;
 use tokio::sync::Notify;
 
-use crate::api::AppState;
 use crate::chain_view::CommitteeView;
 use crate::config::RecoveryConfig;
+use crate::context::NodeContext;
 use crate::operator::{Operator, SyncDoneOutcome, backoff};
 use crate::peers::{Peer, PeerError, Peers};
 use crate::store::{StoreError, is_syncing};
@@ -95,7 +95,7 @@ enum Step {
 
 /// The shard-sync worker.
 pub struct ShardSync {
-    state: AppState,
+    ctx: NodeContext,
     floe: Floe,
     peers: Arc<Peers>,
     operator: Option<Operator>,
@@ -107,9 +107,9 @@ pub struct ShardSync {
 }
 
 impl ShardSync {
-    /// A worker over `state`'s store; `recovery` wakes the recovery worker.
+    /// A worker over `ctx`'s store; `recovery` wakes the recovery worker.
     pub fn new(
-        state: AppState,
+        ctx: NodeContext,
         floe: Floe,
         peers: Peers,
         operator: Option<Operator>,
@@ -117,7 +117,7 @@ impl ShardSync {
         recovery: Arc<Notify>,
     ) -> Self {
         Self {
-            state,
+            ctx,
             floe,
             peers: Arc::new(peers),
             operator,
@@ -163,16 +163,16 @@ impl ShardSync {
 
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&AppState) -> Result<T, SyncError> + Send + 'static,
+        f: impl FnOnce(&NodeContext) -> Result<T, SyncError> + Send + 'static,
     ) -> Result<T, SyncError> {
-        let state = self.state.clone();
-        tokio::task::spawn_blocking(move || f(&state))
+        let ctx = self.ctx.clone();
+        tokio::task::spawn_blocking(move || f(&ctx))
             .await
             .map_err(|e| SyncError::Join(e.to_string()))?
     }
 
     async fn step(self: &Arc<Self>) -> Result<Step, SyncError> {
-        let committee = self.state.chain().committee();
+        let committee = self.ctx.chain().committee();
         let (record, statuses, cursor) = self
             .blocking(|s| {
                 let store = s.store();
@@ -196,7 +196,7 @@ impl ShardSync {
             })
             .map(|(shard, _)| *shard)
             .collect();
-        let metrics = self.state.metrics();
+        let metrics = self.ctx.metrics();
         metrics
             .shards_syncing
             .set(i64::try_from(syncing.len()).unwrap_or(i64::MAX));
@@ -213,7 +213,7 @@ impl ShardSync {
             if !self.pass(&committee, &syncing).await? {
                 return Ok(Step::Incomplete);
             }
-            if self.state.chain().committee().epoch() != record.epoch {
+            if self.ctx.chain().committee().epoch() != record.epoch {
                 return Ok(Step::Waiting);
             }
             let done = syncing.clone();
@@ -265,7 +265,7 @@ impl ShardSync {
                     }
                 }
             }
-            if self.state.chain().committee().epoch() != epoch {
+            if self.ctx.chain().committee().epoch() != epoch {
                 return Ok(false);
             }
         }
@@ -305,7 +305,7 @@ impl ShardSync {
                         .await
                     {
                         Ok(()) => self
-                            .state
+                            .ctx
                             .metrics()
                             .sync_slivers
                             .with_label_values(&["holder"])
@@ -327,7 +327,7 @@ impl ShardSync {
         }
         self.blocking(move |s| Ok(s.store().queue_recovery(&blob_id)?))
             .await?;
-        self.state
+        self.ctx
             .metrics()
             .sync_slivers
             .with_label_values(&["recovery"])
@@ -432,7 +432,7 @@ impl ShardSync {
             }
             return Ok(());
         };
-        let metrics = self.state.metrics();
+        let metrics = self.ctx.metrics();
         let mut attempt = 0;
         let outcome = loop {
             attempt += 1;
@@ -445,7 +445,7 @@ impl ShardSync {
                 break outcome;
             }
             tracing::warn!(epoch, attempt, outcome = ?outcome, "epoch_sync_done failed; retrying");
-            if self.state.chain().committee().epoch() != epoch {
+            if self.ctx.chain().committee().epoch() != epoch {
                 tracing::warn!(
                     epoch,
                     "the node moved to another epoch; not reporting this one"
@@ -468,7 +468,7 @@ impl ShardSync {
 
 /// Parses, checks and stores a sliver a holder served for `shard`.
 fn store_verified<A: EncodingAxis>(
-    state: &AppState,
+    ctx: &NodeContext,
     config: &EncodingConfig,
     metadata: &VerifiedBlobMetadataWithId,
     shard: u16,
@@ -494,8 +494,7 @@ fn store_verified<A: EncodingAxis>(
     sliver
         .verify(config, metadata)
         .map_err(|e| invalid(e.to_string()))?;
-    state
-        .store()
+    ctx.store()
         .put_sliver_bytes(shard, A::AXIS, metadata.blob_id(), &sliver.to_bcs())?;
     Ok(())
 }
@@ -518,11 +517,11 @@ mod tests {
         let store = Arc::new(NodeStore::open(dir.path()).unwrap());
         let view = CommitteeView::new(1, 10, [3]).unwrap();
         let config = *view.encoding();
-        let state = AppState::new(
+        let ctx = NodeContext::new(
             store,
             ChainView::new(view),
             BlsSecretKey::from_seed(&[1; 32]),
-            Limits::default(),
+            &Limits::default(),
         );
         let data: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
         let encoded = encode_blob(&config, &data).unwrap();
@@ -531,38 +530,30 @@ mod tests {
         let pair = shard_to_pair(shard, &id, 10);
         let primary = encoded.primary[usize::from(pair)].to_bcs();
         let other = encoded.primary[usize::from((pair + 1) % 10)].to_bcs();
-        let err =
-            store_verified::<Primary>(&state, &config, &encoded.metadata, shard, pair, &other)
-                .unwrap_err();
+        let err = store_verified::<Primary>(&ctx, &config, &encoded.metadata, shard, pair, &other)
+            .unwrap_err();
         assert!(matches!(err, SyncError::Invalid { .. }), "{err}");
         let mut corrupt = primary.clone();
         let middle = corrupt.len() / 2;
         corrupt[middle] ^= 1;
         let err =
-            store_verified::<Primary>(&state, &config, &encoded.metadata, shard, pair, &corrupt)
+            store_verified::<Primary>(&ctx, &config, &encoded.metadata, shard, pair, &corrupt)
                 .unwrap_err();
         assert!(matches!(err, SyncError::Invalid { .. }), "{err}");
-        let err = store_verified::<Primary>(&state, &config, &encoded.metadata, shard, pair, b"x")
+        let err = store_verified::<Primary>(&ctx, &config, &encoded.metadata, shard, pair, b"x")
             .unwrap_err();
         assert!(matches!(err, SyncError::Invalid { .. }), "{err}");
-        assert!(!state.store().has_sliver(shard, Axis::Primary, &id).unwrap());
-        store_verified::<Primary>(&state, &config, &encoded.metadata, shard, pair, &primary)
-            .unwrap();
+        assert!(!ctx.store().has_sliver(shard, Axis::Primary, &id).unwrap());
+        store_verified::<Primary>(&ctx, &config, &encoded.metadata, shard, pair, &primary).unwrap();
         let secondary = encoded.secondary[usize::from(10 - 1 - pair)].to_bcs();
-        store_verified::<Secondary>(&state, &config, &encoded.metadata, shard, pair, &secondary)
+        store_verified::<Secondary>(&ctx, &config, &encoded.metadata, shard, pair, &secondary)
             .unwrap();
         assert_eq!(
-            state
-                .store()
+            ctx.store()
                 .get_sliver_bytes(shard, Axis::Primary, &id)
                 .unwrap(),
             Some(primary)
         );
-        assert!(
-            state
-                .store()
-                .has_sliver(shard, Axis::Secondary, &id)
-                .unwrap()
-        );
+        assert!(ctx.store().has_sliver(shard, Axis::Secondary, &id).unwrap());
     }
 }

@@ -21,7 +21,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::api::AppState;
+use crate::context::NodeContext;
 
 /// How often the store is checked.
 const TICK: Duration = Duration::from_secs(1);
@@ -58,13 +58,13 @@ pub fn free_bytes(dir: &Path) -> std::io::Result<u64> {
 }
 
 /// Runs until the store refused writes and the disk has room again.
-pub async fn watch(state: AppState, config: WatchdogConfig) {
-    let metrics = state.metrics().clone();
+pub async fn watch(ctx: NodeContext, config: WatchdogConfig) {
+    let metrics = ctx.metrics().clone();
     let mut exported = 0u64;
     let mut reported = false;
     loop {
         tokio::time::sleep(TICK).await;
-        let store = state.store();
+        let store = ctx.store();
         let errors = store.write_errors();
         metrics
             .store_write_errors

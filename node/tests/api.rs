@@ -102,8 +102,15 @@ async fn metadata_is_verified_registered_or_buffered() {
     let status = f.http.get(&format!("{path}/status")).await.json();
     assert_eq!(status["success"]["data"], "buffered");
 
-    // Registration arrives; the buffered metadata are persisted on first use.
+    // The registration is in the store, but the follower has not moved the
+    // buffered metadata yet: a read finds nothing and writes nothing.
     register(&f.store, &id, 1, false);
+    assert_error(&f.http.get(&path).await, 404, "METADATA_NOT_FOUND");
+    assert!(!f.store.has_metadata(&id).unwrap());
+    let status = f.http.get(&format!("{path}/status")).await.json();
+    assert_eq!(status["success"]["data"], "buffered");
+    // The follower stores them once it applied the registration.
+    assert!(f.ctx.promote_pending(&id).unwrap());
     let reply = f.http.get(&path).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, blob.metadata.to_bcs());
@@ -496,9 +503,32 @@ async fn pending_metadata_and_slivers_are_flushed_after_registration() {
     assert_eq!(status["success"]["data"], "buffered");
     assert_error(&f.http.get(&path).await, 404, "SLIVER_NOT_FOUND");
 
+    // Registered, not yet applied by the follower: reads (of the sliver,
+    // the metadata, the confirmation) neither see nor store the buffer.
     register(&f.store, &id, 1, false);
+    assert_error(&f.http.get(&path).await, 404, "SLIVER_NOT_FOUND");
+    assert_error(
+        &f.http.get(&format!("/v1/blobs/{id}/metadata")).await,
+        404,
+        "METADATA_NOT_FOUND",
+    );
+    assert_error(
+        &f.http
+            .get(&format!("/v1/blobs/{id}/confirmation/permanent"))
+            .await,
+        400,
+        "MISSING_SLIVERS",
+    );
+    assert!(!f.store.has_metadata(&id).unwrap());
+    let status = f.http.get(&format!("{path}/status")).await.json();
+    assert_eq!(status["success"]["data"], "buffered");
+
+    // The follower applies the registration: everything buffered is stored.
+    assert!(f.ctx.promote_pending(&id).unwrap());
     let reply = f.http.get(&path).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.body, body);
     assert!(f.store.has_metadata(&id).unwrap());
+    let status = f.http.get(&format!("{path}/status")).await.json();
+    assert_eq!(status["success"]["data"], "stored");
 }

@@ -6,8 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use floe_core::encoding::{EncodingAxis, Primary, Secondary, SliverData};
-use floe_core::messages::storage_confirmation::Confirmation;
-use floe_core::messages::{BlobPersistenceType, SignedMessage};
+use floe_core::messages::BlobPersistenceType;
 use floe_core::move_types::ObjectId;
 use floe_core::{Axis, BlobId, BlobMetadata, UnverifiedBlobMetadataWithId};
 use floe_core::{VerifiedBlobMetadataWithId, pair_to_shard};
@@ -18,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, AppState, bcs_response, success};
 use crate::chain_view::CommitteeView;
-use crate::pending::PendingSliver;
+use crate::context::{ConfirmError, MetadataUpload, SliverUpload, UploadError};
 
 /// Walrus's `StoredOnNodeStatus`, serialised as Walrus does (camelCase:
 /// `"nonexistent"`, `"buffered"`, `"stored"`).
@@ -153,35 +152,36 @@ fn sliver_bcs_limit(
     Ok(config.sliver_len(axis, symbol_size) + 16)
 }
 
-/// Stored metadata, or metadata buffered with `pending=true` whose blob has
-/// since been registered (persisted now with the blob's pending slivers, so
-/// later requests find them).
-pub(super) fn metadata_for(
-    state: &AppState,
-    committee: &CommitteeView,
-    blob_id: &BlobId,
-) -> Result<Option<VerifiedBlobMetadataWithId>, ApiError> {
-    let store = &state.inner.store;
-    if let Some(metadata) = store.get_metadata(blob_id, committee.encoding())? {
-        return Ok(Some(metadata));
-    }
-    // A miss is rare (only before the metadata arrive), so it may wait for
-    // a promotion in flight, which takes the buffer before it stores it.
-    let _promotion = state.promotion_guard();
-    if let Some(metadata) = store.get_metadata(blob_id, committee.encoding())? {
-        return Ok(Some(metadata));
-    }
-    if state.inner.pending.contains(blob_id)
-        && store.blob_info(blob_id, committee.epoch())?.is_registered()
-        && let Some(metadata) = state.inner.pending.take(blob_id)
-    {
-        store.put_metadata(&metadata)?;
-        for sliver in state.inner.pending_slivers.take(blob_id) {
-            store.put_sliver_bytes(sliver.shard, sliver.axis, blob_id, &sliver.bcs)?;
+/// The answer to an upload the context refused.
+impl From<UploadError> for ApiError {
+    fn from(e: UploadError) -> Self {
+        match e {
+            UploadError::Store(e) => e.into(),
+            UploadError::NotRegistered => ApiError::not_registered(),
+            UploadError::InvalidBlob => {
+                ApiError::precondition("INVALID_BLOB", "the blob for this metadata is invalid")
+            }
+            UploadError::CacheSaturated => ApiError::cache_saturated(),
+            UploadError::MetadataMissing => ApiError::precondition(
+                "METADATA_NOT_FOUND",
+                "blob metadata is required but missing (store them, or buffer them with \
+                 ?pending=true, first)",
+            ),
         }
-        return Ok(Some(metadata));
     }
-    Ok(None)
+}
+
+impl From<ConfirmError> for ApiError {
+    fn from(e: ConfirmError) -> Self {
+        match e {
+            ConfirmError::Store(e) => e.into(),
+            ConfirmError::NotRegistered => ApiError::not_registered(),
+            ConfirmError::Missing(what) => ApiError::precondition(
+                "MISSING_SLIVERS",
+                format!("the required slivers are not all stored: {what}"),
+            ),
+        }
+    }
 }
 
 pub(super) async fn get_metadata(
@@ -189,9 +189,9 @@ pub(super) async fn get_metadata(
     Path(blob_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
-    let committee = state.inner.chain.committee();
+    let committee = state.ctx.chain().committee();
     let metadata = state
-        .blocking(move |s| metadata_for(s, &committee, &blob_id))
+        .blocking(move |ctx| Ok(ctx.stored_metadata(&committee, &blob_id)?))
         .await?
         .ok_or_else(|| {
             ApiError::not_found(
@@ -217,14 +217,14 @@ pub(super) async fn put_metadata(
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     check_content_type(&headers)?;
-    let committee = state.inner.chain.committee();
+    let committee = state.ctx.chain().committee();
     let limit = max_metadata_bcs(committee.n_shards());
     let body = read_body(&headers, body, limit, "blob metadata").await?;
     let metadata: BlobMetadata = bcs::from_bytes(&body).map_err(|e| {
         ApiError::bad_body(format!("unable to decode the body as BCS metadata: {e}"))
     })?;
-    state
-        .blocking(move |s| {
+    let uploaded = state
+        .blocking(move |ctx| {
             let verified = UnverifiedBlobMetadataWithId { blob_id, metadata }
                 .verify(committee.encoding())
                 .map_err(|e| {
@@ -233,33 +233,17 @@ pub(super) async fn put_metadata(
                         format!("the provided metadata failed to verify: {e}"),
                     )
                 })?;
-            let store = &s.inner.store;
-            let info = store.blob_info(&blob_id, committee.epoch())?;
-            if info.invalid_epoch.is_some() {
-                return Err(ApiError::precondition(
-                    "INVALID_BLOB",
-                    "the blob for this metadata is invalid",
-                ));
-            }
-            if store.has_metadata(&blob_id)? {
-                return Ok(success(StatusCode::OK, "metadata already stored"));
-            }
-            if info.is_registered() {
-                store.put_metadata(&verified)?;
-                return Ok(success(StatusCode::CREATED, "metadata successfully stored"));
-            }
-            if !query.pending {
-                return Err(ApiError::not_registered());
-            }
-            if s.inner.pending.insert(verified) {
-                return Ok(success(
-                    StatusCode::ACCEPTED,
-                    "metadata buffered pending registration",
-                ));
-            }
-            Err(ApiError::cache_saturated())
+            Ok(ctx.accept_metadata(&committee, verified, query.pending)?)
         })
-        .await
+        .await?;
+    Ok(match uploaded {
+        MetadataUpload::AlreadyStored => success(StatusCode::OK, "metadata already stored"),
+        MetadataUpload::Stored => success(StatusCode::CREATED, "metadata successfully stored"),
+        MetadataUpload::Buffered => success(
+            StatusCode::ACCEPTED,
+            "metadata buffered pending registration",
+        ),
+    })
 }
 
 pub(super) async fn metadata_status(
@@ -268,11 +252,11 @@ pub(super) async fn metadata_status(
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     let stored = state
-        .blocking(move |s| Ok(s.inner.store.has_metadata(&blob_id)?))
+        .blocking(move |ctx| Ok(ctx.store().has_metadata(&blob_id)?))
         .await?;
     let status = if stored {
         StoredOnNodeStatus::Stored
-    } else if state.inner.pending.contains(&blob_id) {
+    } else if state.ctx.metadata_buffered(&blob_id) {
         StoredOnNodeStatus::Buffered
     } else {
         StoredOnNodeStatus::Nonexistent
@@ -280,68 +264,14 @@ pub(super) async fn metadata_status(
     Ok(success(StatusCode::OK, status))
 }
 
-/// What a sliver upload is checked against, decided from the route and
-/// the node's state before the body is read.
-enum Target {
-    /// The sliver is stored already: the upload is verified against these
-    /// metadata (garbage is still refused) and then a no-op (200).
-    AlreadyStored(VerifiedBlobMetadataWithId),
-    /// Verify against stored metadata, then store (201).
-    Store(VerifiedBlobMetadataWithId),
-    /// Verify against metadata buffered with `?pending=true`, then buffer
-    /// (202).
-    Buffer(VerifiedBlobMetadataWithId),
-}
-
-/// Walrus's order: registration (unless buffering), then metadata.
-fn upload_target(
-    state: &AppState,
+/// Decodes an uploaded sliver and checks it belongs to `pair` and
+/// verifies against `metadata`; returns its canonical bytes.
+fn verify_sliver<A: EncodingAxis>(
     committee: &CommitteeView,
-    blob_id: &BlobId,
-    shard: u16,
-    axis: Axis,
-    pending: bool,
-) -> Result<Target, ApiError> {
-    let store = &state.inner.store;
-    if !pending && !store.blob_info(blob_id, committee.epoch())?.is_registered() {
-        return Err(ApiError::not_registered());
-    }
-    if let Some(metadata) = metadata_for(state, committee, blob_id)? {
-        if store.has_sliver(shard, axis, blob_id)? {
-            return Ok(Target::AlreadyStored(metadata));
-        }
-        return Ok(Target::Store(metadata));
-    }
-    if pending && let Some(metadata) = state.inner.pending.get(blob_id) {
-        return Ok(Target::Buffer(metadata));
-    }
-    // The buffer may have been promoted between the two lookups.
-    match metadata_for(state, committee, blob_id)? {
-        Some(metadata) => Ok(Target::Store(metadata)),
-        None => Err(ApiError::precondition(
-            "METADATA_NOT_FOUND",
-            "blob metadata is required but missing (store them, or buffer them with \
-             ?pending=true, first)",
-        )),
-    }
-}
-
-/// Verifies an uploaded sliver against `target`'s metadata and stores or
-/// buffers it.
-fn accept_sliver<A: EncodingAxis>(
-    state: &AppState,
-    committee: &CommitteeView,
-    blob_id: &BlobId,
+    metadata: &VerifiedBlobMetadataWithId,
     pair: u16,
-    shard: u16,
     body: &[u8],
-    target: Target,
-) -> Result<StatusCode, ApiError> {
-    let (metadata, stored, already) = match target {
-        Target::AlreadyStored(metadata) => (metadata, true, true),
-        Target::Store(metadata) => (metadata, true, false),
-        Target::Buffer(metadata) => (metadata, false, false),
-    };
+) -> Result<Vec<u8>, ApiError> {
     let sliver = SliverData::<A>::from_bcs(body)
         .map_err(|e| ApiError::bad_body(format!("unable to decode the body as BCS: {e}")))?;
     let n = committee.n_shards();
@@ -360,52 +290,13 @@ fn accept_sliver<A: EncodingAxis>(
             ),
         ));
     }
-    sliver
-        .verify(committee.encoding(), &metadata)
-        .map_err(|e| {
-            ApiError::invalid(
-                "INVALID_SLIVER",
-                format!("the provided sliver is invalid: {e}"),
-            )
-        })?;
-    if already {
-        return Ok(StatusCode::OK);
-    }
-    if stored {
-        state
-            .inner
-            .store
-            .put_sliver_bytes(shard, A::AXIS, blob_id, &sliver.to_bcs())?;
-        return Ok(StatusCode::CREATED);
-    }
-    // Buffer it, unless the blob's buffer was promoted since the lookup
-    // above: then the sliver goes straight to the store, as the flush that
-    // already ran would not pick it up.
-    let _promotion = state.promotion_guard();
-    if state
-        .inner
-        .store
-        .get_metadata(blob_id, committee.encoding())?
-        .is_some()
-    {
-        state
-            .inner
-            .store
-            .put_sliver_bytes(shard, A::AXIS, blob_id, &sliver.to_bcs())?;
-        return Ok(StatusCode::CREATED);
-    }
-    let buffered = state.inner.pending_slivers.insert(
-        *blob_id,
-        PendingSliver {
-            shard,
-            axis: A::AXIS,
-            bcs: sliver.to_bcs(),
-        },
-    );
-    if !buffered {
-        return Err(ApiError::cache_saturated());
-    }
-    Ok(StatusCode::ACCEPTED)
+    sliver.verify(committee.encoding(), metadata).map_err(|e| {
+        ApiError::invalid(
+            "INVALID_SLIVER",
+            format!("the provided sliver is invalid: {e}"),
+        )
+    })?;
+    Ok(sliver.to_bcs())
 }
 
 /// A sliver upload is checked against everything the route and the node's
@@ -421,7 +312,7 @@ pub(super) async fn put_sliver(
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     let axis = parse_axis(&sliver_type)?;
-    let committee = state.inner.chain.committee();
+    let committee = state.ctx.chain().committee();
     check_index(pair, &committee)?;
     let shard = committee
         .owned_shard_for_pair(pair, &blob_id)
@@ -435,28 +326,24 @@ pub(super) async fn put_sliver(
     let pending = query.pending;
     let view = committee.clone();
     let target = state
-        .blocking(move |s| upload_target(s, &view, &blob_id, shard, axis, pending))
+        .blocking(move |ctx| Ok(ctx.sliver_target(&view, &blob_id, shard, axis, pending)?))
         .await?;
-    let limit = match &target {
-        Target::AlreadyStored(m) | Target::Store(m) | Target::Buffer(m) => {
-            sliver_bcs_limit(&committee, m, axis)?
-        }
-    };
+    let limit = sliver_bcs_limit(&committee, target.metadata(), axis)?;
     let body = read_body(&headers, body, limit, "a sliver of this blob").await?;
-    let status = state
-        .blocking(move |s| match axis {
-            Axis::Primary => {
-                accept_sliver::<Primary>(s, &committee, &blob_id, pair, shard, &body, target)
-            }
-            Axis::Secondary => {
-                accept_sliver::<Secondary>(s, &committee, &blob_id, pair, shard, &body, target)
-            }
+    let uploaded = state
+        .blocking(move |ctx| {
+            let metadata = target.metadata();
+            let bcs = match axis {
+                Axis::Primary => verify_sliver::<Primary>(&committee, metadata, pair, &body)?,
+                Axis::Secondary => verify_sliver::<Secondary>(&committee, metadata, pair, &body)?,
+            };
+            Ok(ctx.accept_sliver(&blob_id, shard, axis, bcs, &target)?)
         })
         .await?;
-    let message = match status {
-        StatusCode::OK => "sliver already stored",
-        StatusCode::CREATED => "sliver stored successfully",
-        _ => "sliver buffered pending registration",
+    let (status, message) = match uploaded {
+        SliverUpload::AlreadyStored => (StatusCode::OK, "sliver already stored"),
+        SliverUpload::Stored => (StatusCode::CREATED, "sliver stored successfully"),
+        SliverUpload::Buffered => (StatusCode::ACCEPTED, "sliver buffered pending registration"),
     };
     Ok(success(status, message))
 }
@@ -467,19 +354,12 @@ pub(super) async fn get_sliver(
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     let axis = parse_axis(&sliver_type)?;
-    let committee = state.inner.chain.committee();
+    let committee = state.ctx.chain().committee();
     let shard = readable_shard(pair, &blob_id, &committee)?;
+    // Only the store: buffered slivers are not served (and a read never
+    // moves them into the store; the follower does, see `context`).
     let bytes = state
-        .blocking(move |s| {
-            let store = &s.inner.store;
-            if let Some(bytes) = store.get_sliver_bytes(shard, axis, &blob_id)? {
-                return Ok(Some(bytes));
-            }
-            // Buffered metadata and slivers of a now-registered blob are
-            // flushed on first use; a read is a use.
-            metadata_for(s, &committee, &blob_id)?;
-            Ok(store.get_sliver_bytes(shard, axis, &blob_id)?)
-        })
+        .blocking(move |ctx| Ok(ctx.store().get_sliver_bytes(shard, axis, &blob_id)?))
         .await?
         .ok_or_else(|| {
             ApiError::not_found("SLIVER_NOT_FOUND", "the requested sliver is unavailable")
@@ -493,59 +373,19 @@ pub(super) async fn sliver_status(
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     let axis = parse_axis(&sliver_type)?;
-    let committee = state.inner.chain.committee();
+    let committee = state.ctx.chain().committee();
     let shard = readable_shard(pair, &blob_id, &committee)?;
     let stored = state
-        .blocking(move |s| Ok(s.inner.store.has_sliver(shard, axis, &blob_id)?))
+        .blocking(move |ctx| Ok(ctx.store().has_sliver(shard, axis, &blob_id)?))
         .await?;
     let status = if stored {
         StoredOnNodeStatus::Stored
-    } else if state.inner.pending_slivers.contains(&blob_id, shard, axis) {
+    } else if state.ctx.sliver_buffered(&blob_id, shard, axis) {
         StoredOnNodeStatus::Buffered
     } else {
         StoredOnNodeStatus::Nonexistent
     };
     Ok(success(StatusCode::OK, status))
-}
-
-/// Signs a confirmation once metadata and both slivers of every owned
-/// shard are stored.
-fn confirm(
-    state: &AppState,
-    committee: &Arc<CommitteeView>,
-    blob_id: &BlobId,
-    blob_type: BlobPersistenceType,
-) -> Result<Response, ApiError> {
-    let store = &state.inner.store;
-    let epoch = committee.epoch();
-    // Walrus confirms only a currently registered blob; an invalid blob is
-    // not one.
-    if !is_registered_for(state, blob_id, blob_type)? {
-        return Err(ApiError::not_registered());
-    }
-    let missing = |what: String| {
-        ApiError::precondition(
-            "MISSING_SLIVERS",
-            format!("the required slivers are not all stored: {what}"),
-        )
-    };
-    if metadata_for(state, committee, blob_id)?.is_none() {
-        return Err(missing("metadata are not stored".to_owned()));
-    }
-    let n = committee.n_shards();
-    for &shard in committee.owned_shards() {
-        for axis in [Axis::Primary, Axis::Secondary] {
-            if !store.has_sliver(shard, axis, blob_id)? {
-                let pair = floe_core::shard_to_pair(shard, blob_id, n);
-                return Err(missing(format!(
-                    "{axis} sliver of pair {pair} (shard {shard})"
-                )));
-            }
-        }
-    }
-    let message = Confirmation::confirmation(epoch, *blob_id, blob_type);
-    let signed = SignedMessage::sign(&state.inner.key, &message);
-    Ok(success(StatusCode::OK, json!({ "signed": signed })))
 }
 
 /// Walrus's confirmation query: with `wait_for_registration=true` the
@@ -560,28 +400,10 @@ pub(super) struct ConfirmationQuery {
     wait_millis: Option<u64>,
 }
 
-fn is_registered_for(
-    state: &AppState,
-    blob_id: &BlobId,
-    blob_type: BlobPersistenceType,
-) -> Result<bool, ApiError> {
-    let epoch = state.inner.chain.committee().epoch();
-    let store = &state.inner.store;
-    let info = store.blob_info(blob_id, epoch)?;
-    if info.invalid_epoch.is_some() {
-        return Ok(false);
-    }
-    Ok(match blob_type {
-        BlobPersistenceType::Permanent => info.permanent.total > 0,
-        BlobPersistenceType::Deletable { object_id } => store
-            .blob_object(blob_id, &object_id)?
-            .is_some_and(|o| o.deletable && !o.deleted && o.end_epoch > epoch),
-    })
-}
-
-/// Waits for the registration event if the query asks for it (bounded);
-/// returns without error on timeout (the confirmation then reports what is
-/// missing).
+/// Waits for the registration event if the query asks for it (bounded),
+/// and for the uploads buffered before it to be stored
+/// ([`crate::context::NodeContext::registration_settled`]); returns without error on
+/// timeout (the confirmation then reports what is missing).
 async fn wait_for_registration(
     state: &AppState,
     blob_id: BlobId,
@@ -591,14 +413,14 @@ async fn wait_for_registration(
     if query.wait_for_registration != Some(true) {
         return Ok(());
     }
-    let max = state.inner.limits.max_registration_wait_ms;
+    let max = state.limits.max_registration_wait_ms;
     let wait = query.wait_millis.unwrap_or(max).min(max);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(wait);
-    let mut applied = state.inner.applied.subscribe();
+    let mut applied = state.ctx.watch_applied();
     loop {
         applied.mark_unchanged();
         if state
-            .blocking(move |s| is_registered_for(s, &blob_id, blob_type))
+            .blocking(move |ctx| Ok(ctx.registration_settled(&blob_id, blob_type)?))
             .await?
         {
             return Ok(());
@@ -617,10 +439,8 @@ pub(super) async fn confirm_permanent(
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
     wait_for_registration(&state, blob_id, BlobPersistenceType::Permanent, &query).await?;
-    let committee = state.inner.chain.committee();
-    state
-        .blocking(move |s| confirm(s, &committee, &blob_id, BlobPersistenceType::Permanent))
-        .await
+    let committee = state.ctx.chain().committee();
+    confirm(&state, committee, blob_id, BlobPersistenceType::Permanent).await
 }
 
 pub(super) async fn confirm_deletable(
@@ -639,17 +459,22 @@ pub(super) async fn confirm_deletable(
         &query,
     )
     .await?;
-    let committee = state.inner.chain.committee();
-    state
-        .blocking(move |s| {
-            confirm(
-                s,
-                &committee,
-                &blob_id,
-                BlobPersistenceType::Deletable { object_id },
-            )
-        })
-        .await
+    let committee = state.ctx.chain().committee();
+    let blob_type = BlobPersistenceType::Deletable { object_id };
+    confirm(&state, committee, blob_id, blob_type).await
+}
+
+/// The node context's signed confirmation, as Walrus's JSON.
+async fn confirm(
+    state: &AppState,
+    committee: Arc<CommitteeView>,
+    blob_id: BlobId,
+    blob_type: BlobPersistenceType,
+) -> Result<Response, ApiError> {
+    let signed = state
+        .blocking(move |ctx| Ok(ctx.confirm(&committee, &blob_id, blob_type)?))
+        .await?;
+    Ok(success(StatusCode::OK, json!({ "signed": signed })))
 }
 
 /// Walrus's `BlobStatus` in JSON, field for field (`DeletableCounts` keeps
@@ -661,9 +486,9 @@ pub(super) async fn blob_status(
     Path(blob_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
-    let epoch = state.inner.chain.committee().epoch();
+    let epoch = state.ctx.chain().committee().epoch();
     let info = state
-        .blocking(move |s| Ok(s.inner.store.blob_info(&blob_id, epoch)?))
+        .blocking(move |ctx| Ok(ctx.store().blob_info(&blob_id, epoch)?))
         .await?;
     let event = |e: Option<crate::events::EventId>| e.map_or(Value::Null, |e| e.to_json());
     let counts = json!({

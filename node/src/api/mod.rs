@@ -1,4 +1,9 @@
-//! The REST API, on Walrus's paths (Walrus's `node/server/routes.rs`).
+//! The REST API, on Walrus's paths (Walrus's `node/server/routes.rs`): a
+//! thin HTTP layer over the [`NodeContext`]. Handlers parse and validate
+//! requests (ids, indices, shard ownership, body sizes and encodings,
+//! sliver verification), call the context, and render its answers in
+//! Walrus's formats; what is stored, buffered, promoted or signed is the
+//! context's business. Reads only read.
 //!
 //! Binary bodies are BCS (`application/octet-stream`); JSON answers are
 //! wrapped as `{"success": {"code", "data"}}` and errors are Walrus's status
@@ -12,9 +17,9 @@
 //! metadata imply, checked before the body is read); every request has a
 //! time budget (504 `DEADLINE_EXCEEDED`); uploads, reads and symbol
 //! requests each have a concurrency limit with load shedding (tower's
-//! `ConcurrencyLimit` + `LoadShed`: beyond the limit a request is answered
-//! 503 `UNAVAILABLE` at once, as Walrus's node does when a limiter trips,
-//! instead of queueing on the store); health, metrics and the API document
+//! `GlobalConcurrencyLimit` + `LoadShed` per route class: beyond the limit
+//! a request is answered 503 `UNAVAILABLE` at once, as Walrus's node does
+//! when a limiter trips, instead of queueing on the store); health, metrics and the API document
 //! are never shed. Counts in queries are capped. CPU-heavy checks (sliver
 //! verification, symbol expansion) and store calls run on the blocking
 //! pool, which the limits keep from filling.
@@ -25,7 +30,7 @@ mod openapi;
 mod symbols;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
@@ -33,8 +38,6 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post, put};
-use floe_core::BlobId;
-use floe_core::bls::BlsSecretKey;
 use prometheus::{Encoder, TextEncoder};
 use serde::Serialize;
 use tokio::sync::Semaphore;
@@ -47,132 +50,27 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 
-use crate::chain_view::ChainView;
 use crate::config::Limits;
-use crate::metrics::NodeMetrics;
-use crate::pending::{PendingBounds, PendingMetadata, PendingSlivers};
-use crate::store::{NodeStore, StoreError};
+use crate::context::NodeContext;
 
-/// Everything a handler needs; cheap to clone.
+/// What a handler needs: the node context it calls and the HTTP limits it
+/// enforces; cheap to clone.
 #[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    store: Arc<NodeStore>,
-    chain: ChainView,
-    key: BlsSecretKey,
-    limits: Limits,
-    pending: PendingMetadata,
-    pending_slivers: PendingSlivers,
-    /// Serialises moving a blob's buffered uploads into the store with
-    /// buffering more of them: without it a sliver buffered while another
-    /// request flushes the buffer would be acknowledged (202) and then never
-    /// stored, and a request racing the flush would see neither buffered
-    /// nor stored metadata.
-    pending_promotion: std::sync::Mutex<()>,
-    started: Instant,
-    metrics: NodeMetrics,
-    /// Checkpoints applied by the follower (next sequence number); waiters
-    /// for a registration event watch it.
-    applied: tokio::sync::watch::Sender<u64>,
-    /// Whether the node follows the chain (false in static test mode).
-    following: std::sync::atomic::AtomicBool,
+pub(crate) struct AppState {
+    ctx: NodeContext,
+    limits: Arc<Limits>,
 }
 
 impl AppState {
-    /// State over an open store, a chain view and the node's protocol key.
-    pub fn new(store: Arc<NodeStore>, chain: ChainView, key: BlsSecretKey, limits: Limits) -> Self {
-        let next = store.next_checkpoint().unwrap_or(0);
-        Self {
-            inner: Arc::new(Inner {
-                pending: PendingMetadata::new(PendingBounds {
-                    max_entries: limits.pending_metadata_entries,
-                    max_bytes: limits.pending_metadata_bytes,
-                    ttl: Duration::from_millis(limits.pending_ttl_ms),
-                }),
-                pending_slivers: PendingSlivers::new(PendingBounds {
-                    max_entries: limits.pending_sliver_blobs,
-                    max_bytes: limits.pending_sliver_bytes,
-                    ttl: Duration::from_millis(limits.pending_ttl_ms),
-                }),
-                pending_promotion: std::sync::Mutex::new(()),
-                store,
-                chain,
-                key,
-                limits,
-                started: Instant::now(),
-                metrics: NodeMetrics::new(),
-                applied: tokio::sync::watch::Sender::new(next),
-                following: std::sync::atomic::AtomicBool::new(false),
-            }),
-        }
-    }
-
-    /// The durable store.
-    pub fn store(&self) -> &Arc<NodeStore> {
-        &self.inner.store
-    }
-
-    /// The committee view (replaced by the follower).
-    pub fn chain(&self) -> &ChainView {
-        &self.inner.chain
-    }
-
-    /// This node's protocol public key.
-    pub fn public_key(&self) -> floe_core::bls::BlsPublicKey {
-        self.inner.key.public_key()
-    }
-
-    /// The node's metrics.
-    pub fn metrics(&self) -> &NodeMetrics {
-        &self.inner.metrics
-    }
-
-    /// Called by the follower after each applied checkpoint: wakes requests
-    /// waiting for a registration event.
-    pub fn checkpoint_applied(&self, next: u64) {
-        self.inner
-            .following
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        self.inner.applied.send_replace(next);
-    }
-
-    /// Persists metadata and slivers buffered with `?pending=true` for
-    /// `blob_id` if the blob is now registered (blocking; the follower calls
-    /// it when the registration event arrives).
-    pub fn flush_pending(&self, blob_id: &BlobId) -> Result<(), StoreError> {
-        let committee = self.inner.chain.committee();
-        if !self.inner.pending.contains(blob_id) {
-            return Ok(());
-        }
-        blobs::metadata_for(self, &committee, blob_id)
-            .map(|_| ())
-            .map_err(|e| StoreError::Corrupt {
-                what: "pending upload",
-                reason: e.to_string(),
-            })
-    }
-
-    /// Holds the pending-promotion lock (see `Inner::pending_promotion`).
-    fn promotion_guard(&self) -> std::sync::MutexGuard<'_, ()> {
-        // The lock guards no data, so a poisoned one is still usable.
-        self.inner
-            .pending_promotion
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// Runs a blocking store/CPU closure on the blocking pool, charged to
-    /// the route's work limit ([`work_limit`]).
+    /// the route's work limit ([`run_blocking`]).
     async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
     where
-        F: FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&NodeContext) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let state = self.clone();
-        run_blocking(move || f(&state)).await
+        let ctx = self.ctx.clone();
+        run_blocking(move || f(&ctx)).await
     }
 }
 
@@ -218,7 +116,13 @@ where
 /// once, and how much of their blocking work may be under way, counting
 /// work that outlived its request (see [`run_blocking`]).
 struct RouteClass {
-    running: Arc<Semaphore>,
+    /// The class's concurrency limit: one tower layer whose clones (one
+    /// per route of the class) share its permits.
+    running: GlobalConcurrencyLimitLayer,
+    /// Blocking work of the class's requests. Not a request limit (the
+    /// layer above is): it bounds work on the blocking pool, which outlives
+    /// a request that timed out, and no tower layer can hold a permit past
+    /// the end of its request (see [`run_blocking`]).
     work: Arc<Semaphore>,
     what: &'static str,
 }
@@ -226,7 +130,7 @@ struct RouteClass {
 impl RouteClass {
     fn new(limit: usize, what: &'static str) -> Self {
         Self {
-            running: Arc::new(Semaphore::new(limit)),
+            running: GlobalConcurrencyLimitLayer::new(limit),
             work: Arc::new(Semaphore::new(limit.max(1))),
             what,
         }
@@ -256,15 +160,17 @@ fn shed<S: Clone + Send + Sync + 'static>(
                     },
                 ))
                 .layer(LoadShedLayer::new())
-                .layer(GlobalConcurrencyLimitLayer::with_semaphore(
-                    class.running.clone(),
-                )),
+                .layer(class.running.clone()),
         )
 }
 
-/// The router with all routes and layers.
-pub fn router(state: AppState) -> Router {
-    let limits = state.inner.limits.clone();
+/// The router with all routes and layers, answering from `ctx` within
+/// `limits`.
+pub fn router(ctx: NodeContext, limits: Limits) -> Router {
+    let state = AppState {
+        ctx,
+        limits: Arc::new(limits.clone()),
+    };
     let uploads = RouteClass::new(limits.max_concurrent_uploads, "uploads");
     let reads = RouteClass::new(limits.max_concurrent_reads, "reads");
     let symbols = RouteClass::new(limits.max_concurrent_symbol_requests, "symbol requests");
@@ -339,8 +245,8 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
         .unwrap_or_else(|| "unmatched".to_owned());
     let response = next.run(req).await;
     state
-        .inner
-        .metrics
+        .ctx
+        .metrics()
         .requests
         .with_label_values(&[route.as_str(), response.status().as_str()])
         .inc();
@@ -464,13 +370,12 @@ struct OwnedShardStatus {
 /// wait for the write path (fjall reads take no write lock), and it is
 /// exempt from load shedding, so a node busy with writes still answers.
 async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let committee = state.inner.chain.committee();
+    let committee = state.ctx.chain().committee();
     let view = committee.clone();
     let (next, queue, syncing) = state
         .blocking(move |s| {
-            let syncing: Vec<u16> = s
-                .inner
-                .store
+            let store = s.store();
+            let syncing: Vec<u16> = store
                 .shard_statuses()?
                 .into_iter()
                 .filter(|(shard, st)| {
@@ -479,16 +384,13 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
                 .map(|(shard, _)| shard)
                 .collect();
             Ok((
-                s.inner.store.next_checkpoint()?,
-                s.inner.store.recovery_queue_len()?,
+                store.next_checkpoint()?,
+                store.recovery_queue_len()?,
                 syncing,
             ))
         })
         .await?;
-    let following = state
-        .inner
-        .following
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let following = state.ctx.is_following();
     let node_status = if !committee.is_member() {
         "Standby"
     } else if queue > 0 {
@@ -497,14 +399,14 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
         "Active"
     };
     let owned = committee.owned_shards().len();
-    let uptime = state.inner.started.elapsed();
+    let uptime = state.ctx.uptime();
     Ok(success(
         http::StatusCode::OK,
         Health {
             uptime,
             uptime_secs: uptime.as_secs(),
             epoch: committee.epoch(),
-            public_key: state.inner.key.public_key().to_string(),
+            public_key: state.ctx.public_key().to_string(),
             node_status,
             event_progress: EventProgress {
                 persisted: if following { next } else { 0 },
@@ -527,7 +429,7 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
             owned_shards: committee.owned_shards().iter().copied().collect(),
             syncing_shards: syncing,
             locked_shards: committee.locked_shards().iter().copied().collect(),
-            pending_metadata: state.inner.pending.len(),
+            pending_metadata: state.ctx.buffered_metadata_count(),
             recovery_queue: queue,
         },
     ))
@@ -536,7 +438,7 @@ async fn health(State(state): State<AppState>) -> Result<Response, ApiError> {
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let mut out = Vec::new();
     TextEncoder::new()
-        .encode(&state.inner.metrics.registry.gather(), &mut out)
+        .encode(&state.ctx.metrics().registry.gather(), &mut out)
         .map_err(|e| ApiError::internal(format!("metrics: {e}")))?;
     Ok((
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -13,16 +13,17 @@ use floe_core::encoding::symbols::{
 };
 use floe_core::encoding::{Primary, Secondary};
 use floe_core::inconsistency::InconsistencyProof;
+use floe_core::messages::InvalidBlobIdBody;
 use floe_core::messages::invalid_blob_id::InvalidBlobIdMsg;
-use floe_core::messages::{InvalidBlobIdBody, SignedMessage};
 use floe_core::{Axis, BlobId};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::blobs::{check_content_type, check_index, metadata_for, parse_axis, parse_blob_id};
+use super::blobs::{check_content_type, check_index, parse_axis, parse_blob_id};
 use super::{ApiError, AppState, bcs_response, success};
 use crate::chain_view::CommitteeView;
+use crate::context::NodeContext;
 
 fn parse_index(text: &str, committee: &CommitteeView) -> Result<u16, ApiError> {
     let index: u16 = text.trim().parse().map_err(|_| {
@@ -97,13 +98,13 @@ fn parse_recovery_query(
 /// preferred unless `proof_axis` says otherwise. Each source sliver is
 /// expanded once for all the ids it serves.
 fn symbols_by_id(
-    state: &AppState,
+    ctx: &NodeContext,
     committee: &CommitteeView,
     blob_id: &BlobId,
     ids: &[SymbolId],
     proof_axis: Option<Axis>,
 ) -> Result<Vec<GeneralRecoverySymbol>, ApiError> {
-    let store = &state.inner.store;
+    let store = ctx.store();
     let config = committee.encoding();
     let n = committee.n_shards();
     let readable: std::collections::BTreeSet<u16> = committee.readable_shards().collect();
@@ -180,13 +181,13 @@ fn symbols_by_id(
 /// Symbols for one target sliver from every sliver of the other axis this
 /// node stores on its owned and locked shards, each with its Merkle proof.
 fn recovery_for(
-    state: &AppState,
+    ctx: &NodeContext,
     committee: &CommitteeView,
     blob_id: &BlobId,
     target: u16,
     target_axis: Axis,
 ) -> Result<Vec<GeneralRecoverySymbol>, ApiError> {
-    let store = &state.inner.store;
+    let store = ctx.store();
     let config = committee.encoding();
     let mut out = Vec::new();
     let encoding_error = |e: floe_core::EncodingError| ApiError::internal(e.to_string());
@@ -221,20 +222,20 @@ pub(super) async fn recovery_symbols(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
-    let committee = state.inner.chain.committee();
-    let max_ids = state.inner.limits.max_symbol_targets;
+    let committee = state.ctx.chain().committee();
+    let max_ids = state.limits.max_symbol_targets;
     let (filter, proof_axis) = parse_recovery_query(query.as_deref(), &committee, max_ids)?;
     let symbols = state
-        .blocking(move |s| match filter {
+        .blocking(move |ctx| match filter {
             RecoveryFilter::Recovers { target, axis } => {
                 // Symbols for a target come from slivers of the other axis,
                 // so that is the only proof axis this form can give.
                 if proof_axis.is_some_and(|p| p != axis.orthogonal()) {
                     return Ok(Vec::new());
                 }
-                recovery_for(s, &committee, &blob_id, target, axis)
+                recovery_for(ctx, &committee, &blob_id, target, axis)
             }
-            RecoveryFilter::Ids(ids) => symbols_by_id(s, &committee, &blob_id, &ids, proof_axis),
+            RecoveryFilter::Ids(ids) => symbols_by_id(ctx, &committee, &blob_id, &ids, proof_axis),
         })
         .await?;
     if symbols.is_empty() {
@@ -262,10 +263,10 @@ pub(super) async fn decoding_symbols(
     Query(query): Query<DecodingQuery>,
 ) -> Result<Response, ApiError> {
     let blob_id = parse_blob_id(&blob_id)?;
-    let committee = state.inner.chain.committee();
+    let committee = state.ctx.chain().committee();
     let target_axis = parse_axis(&query.target_type)?;
     let parts: Vec<&str> = query.target_slivers.split(',').collect();
-    let max = state.inner.limits.max_symbol_targets;
+    let max = state.limits.max_symbol_targets;
     if parts.len() > max {
         return Err(ApiError::invalid(
             "INVALID_FILTER",
@@ -277,8 +278,8 @@ pub(super) async fn decoding_symbols(
         .map(|p| parse_index(p, &committee))
         .collect::<Result<Vec<u16>, _>>()?;
     let map = state
-        .blocking(move |s| {
-            let store = &s.inner.store;
+        .blocking(move |ctx| {
+            let store = ctx.store();
             let config = committee.encoding();
             let mut map: BTreeMap<u16, Vec<EitherDecodingSymbol>> = BTreeMap::new();
             let err = |e: floe_core::EncodingError| ApiError::internal(e.to_string());
@@ -327,10 +328,10 @@ pub(super) async fn inconsistency_proof(
     let blob_id = parse_blob_id(&blob_id)?;
     let axis = parse_axis(&sliver_type)?;
     check_content_type(&headers)?;
-    let committee = state.inner.chain.committee();
+    let committee = state.ctx.chain().committee();
     state
-        .blocking(move |s| {
-            let metadata = metadata_for(s, &committee, &blob_id)?.ok_or_else(|| {
+        .blocking(move |ctx| {
+            let metadata = ctx.stored_metadata(&committee, &blob_id)?.ok_or_else(|| {
                 ApiError::precondition(
                     "METADATA_NOT_FOUND",
                     "blob metadata is required but missing",
@@ -350,7 +351,7 @@ pub(super) async fn inconsistency_proof(
             }
             .map_err(|e| ApiError::invalid("INVALID_PROOF", e.to_string()))?;
             let message = InvalidBlobIdMsg::new(committee.epoch(), InvalidBlobIdBody(blob_id));
-            let signed = SignedMessage::sign(&s.inner.key, &message);
+            let signed = ctx.sign(&message);
             Ok(success(StatusCode::OK, json!(signed)))
         })
         .await

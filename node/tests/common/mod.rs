@@ -9,9 +9,10 @@ use std::sync::Arc;
 use floe_core::bls::BlsSecretKey;
 use floe_core::move_types::ObjectId;
 use floe_core::{Axis, BlobId, EncodedBlob, EncodingConfig, encode_blob, pair_to_shard};
-use floe_node::api::{AppState, router};
+use floe_node::api::router;
 use floe_node::chain_view::{ChainView, CommitteeView};
 use floe_node::config::Limits;
+use floe_node::context::NodeContext;
 use floe_node::store::{BlobObjectInfo, NodeStore};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -138,6 +139,8 @@ pub const OWNED: [u16; 4] = [0, 3, 4, 8];
 
 pub struct Fixture {
     pub http: Http,
+    /// The node context behind the API (what the follower would drive).
+    pub ctx: NodeContext,
     pub store: Arc<NodeStore>,
     pub key: BlsSecretKey,
     pub _dir: tempfile::TempDir,
@@ -148,17 +151,19 @@ pub async fn start(limits: Limits) -> Fixture {
     let store = Arc::new(NodeStore::open(dir.path()).unwrap());
     let committee = CommitteeView::new(EPOCH, N, OWNED).unwrap();
     let key = BlsSecretKey::from_seed(&[5; 32]);
-    let state = AppState::new(
+    let ctx = NodeContext::new(
         store.clone(),
         ChainView::new(committee),
         BlsSecretKey::from_seed(&[5; 32]),
-        limits,
+        &limits,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let app = ctx.clone();
+    tokio::spawn(async move { axum::serve(listener, router(app, limits)).await });
     Fixture {
         http: Http(addr),
+        ctx,
         store,
         key,
         _dir: dir,
