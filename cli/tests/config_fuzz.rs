@@ -77,7 +77,7 @@ discovery:\n  scheme: http\n  refresh_ms: 30000\n  min_refresh_ms: 1000\n\
 node_overrides:\n  - public_key: \"{KEY}\"\n    url: \"http://127.0.0.1:9999\"\n\
 faucet: \"http://127.0.0.1:9000/v2/gas\"\ndaemon: \"http://127.0.0.1:31415\"\n\
 limits:\n  max_concurrent_requests: 64\n  request_timeout_ms: 30000\n  connect_timeout_ms: 5000\n\
-  max_sliver_bytes: 268435456\n  max_metadata_bytes: 67108864\n  read_hedge_ms: 1500\n"
+\x20 max_sliver_bytes: 268435456\n  max_metadata_bytes: 67108864\n  read_hedge_ms: 1500\n"
     )
 }
 

@@ -373,6 +373,7 @@ fn broken_server(status: &tonic::Status) -> bool {
 #[test]
 fn mutated_grpc_requests_never_break_the_ledger() {
     let w = world();
+    let _runtime = w.runtime.enter();
     let mut c = Client::new(w.url.clone()).unwrap();
     let valid = w.runtime.block_on(valid_requests(w, &mut c));
     let encoded: Vec<Vec<u8>> = valid.iter().map(Valid::encoded).collect();
@@ -501,6 +502,7 @@ fn bound_parts(c: &Checkpoint) -> String {
 #[test]
 fn mutated_checkpoints_decode_or_fail_and_never_verify_altered() {
     let w = world();
+    let _runtime = w.runtime.enter();
     let mut c = Client::new(w.url.clone()).unwrap();
     let original = w.runtime.block_on(async {
         // A checkpoint with a transaction of the owner's in it.

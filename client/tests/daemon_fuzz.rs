@@ -281,7 +281,7 @@ fn token() -> impl Strategy<Value = Option<String>> {
             let token = jsonwebtoken::encode(
                 &jsonwebtoken::Header::default(),
                 &claims,
-                &jsonwebtoken::EncodingKey::from_secret(SECRET),
+                &jsonwebtoken::EncodingKey::from_secret(SECRET).unwrap(),
             )
             .unwrap();
             Some(format!("Bearer {token}"))

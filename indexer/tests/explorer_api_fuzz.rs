@@ -61,7 +61,7 @@ fn world() -> &'static World {
             let mut batch = Batch::default();
             for n in 1..=3u64 {
                 let pos = position(1, n as usize, 0).unwrap();
-                batch.blobs.push((
+                batch.blobs.insert(
                     object_id(n),
                     BlobPatch {
                         blob_id: format!("blob{n}"),
@@ -76,7 +76,7 @@ fn world() -> &'static World {
                         created_pos: Some(pos),
                         pos,
                     },
-                ));
+                );
             }
             batch.checkpoints.push(CheckpointRow {
                 sequence_number: 1,

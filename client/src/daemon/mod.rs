@@ -304,6 +304,15 @@ pub fn router(backend: Arc<dyn Backend>, config: DaemonConfig) -> Result<Router,
         .route("/status", get(status))
         .route("/v1/api", get(move || async move { axum::Json(document) }))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
+        // A known path with another method: 405 in the error shape, not an
+        // empty body (found by tests/daemon_fuzz.rs).
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "this route does not take that method",
+            )
+        })
         // The store handler reads the body itself, with its own limit.
         .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(

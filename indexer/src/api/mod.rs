@@ -132,6 +132,14 @@ pub fn router_with(state: ApiState, limits: &ApiLimits) -> Router {
         )
         .route("/metrics", get(routes::metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        // Every endpoint is GET: another method gets 405 in the error
+        // shape too, not an empty body (found by tests/explorer_api_fuzz.rs).
+        .method_not_allowed_fallback(|| async {
+            ApiError {
+                status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                reason: "method not allowed: every endpoint answers GET".into(),
+            }
+        })
         .with_state(state);
     layers::bound(routes, limits, counter)
 }
