@@ -25,7 +25,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 
 use floe_chain::types::Checkpoint;
 use floe_chain::verify::CheckpointVerifier;
@@ -63,9 +62,10 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
-fn world() -> &'static World {
-    static WORLD: OnceLock<World> = OnceLock::new();
-    WORLD.get_or_init(|| {
+/// A ledger of the test's own (stopped when the world is dropped; a
+/// static one would outlive the test process's tests and leak).
+fn world() -> World {
+    {
         let dir = tempfile::tempdir().unwrap();
         let key = Ed25519PrivateKey::new([7; 32]);
         let owner = key.public_key().derive_address();
@@ -116,7 +116,7 @@ fn world() -> &'static World {
             _ledger: LedgerProcess(child),
             _dir: dir,
         }
-    })
+    }
 }
 
 fn config() -> Config {
@@ -372,7 +372,7 @@ fn broken_server(status: &tonic::Status) -> bool {
 
 #[test]
 fn mutated_grpc_requests_never_break_the_ledger() {
-    let w = world();
+    let w = &world();
     let _runtime = w.runtime.enter();
     let mut c = Client::new(w.url.clone()).unwrap();
     let valid = w.runtime.block_on(valid_requests(w, &mut c));
@@ -442,7 +442,7 @@ fn faucet_body() -> impl Strategy<Value = Vec<u8>> {
 
 #[test]
 fn arbitrary_faucet_requests_are_answered_in_the_faucet_shape() {
-    let w = world();
+    let w = &world();
     let mut runner = TestRunner::new(config());
     let cases = (
         prop::sample::select(&["/v2/gas", "/gas"][..]),
@@ -501,7 +501,7 @@ fn bound_parts(c: &Checkpoint) -> String {
 
 #[test]
 fn mutated_checkpoints_decode_or_fail_and_never_verify_altered() {
-    let w = world();
+    let w = &world();
     let _runtime = w.runtime.enter();
     let mut c = Client::new(w.url.clone()).unwrap();
     let original = w.runtime.block_on(async {

@@ -15,8 +15,6 @@
 //! Slow-ish: starts a Postgres cluster (a few seconds). Cases:
 //! `FLOE_FUZZ_CASES` (default 256); `scripts/fuzz/run` for long runs.
 
-use std::sync::OnceLock;
-
 use floe_indexer::api::{ApiState, router};
 use floe_indexer::committer::commit;
 use floe_indexer::pipeline::PIPELINE;
@@ -40,9 +38,10 @@ fn object_id(n: u64) -> String {
 
 const OWNER: &str = "0x00000000000000000000000000000000000000000000000000000000000000aa";
 
-fn world() -> &'static World {
-    static WORLD: OnceLock<World> = OnceLock::new();
-    WORLD.get_or_init(|| {
+/// The API on a Postgres of the test's own, stopped when the world is
+/// dropped.
+fn world() -> World {
+    {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -108,7 +107,7 @@ fn world() -> &'static World {
             _pg: pg,
             _dir: dir,
         }
-    })
+    }
 }
 
 fn config() -> Config {
@@ -304,7 +303,7 @@ impl Case {
 
 #[test]
 fn no_route_answers_a_5xx_and_the_api_survives() {
-    let w = world();
+    let w = &world();
     let mut runner = TestRunner::new(config());
     let outcome = runner.run(&case(), |case| {
         let path = case.path();
