@@ -90,8 +90,7 @@ fn genesis_doc() -> String {
 type Decoder = fn(&str) -> Result<(), String>;
 
 fn node(text: &str) -> Result<(), String> {
-    let config: floe_node::config::NodeConfig =
-        toml::from_str(text).map_err(|e| e.to_string())?;
+    let config: floe_node::config::NodeConfig = toml::from_str(text).map_err(|e| e.to_string())?;
     config.validate().map_err(|e| e.to_string())?;
     config.overrides().map_err(|e| e.to_string())?;
     Ok(())
@@ -168,15 +167,31 @@ const HOSTILE_VALUES: &[&str] = &[
 #[derive(Debug, Clone)]
 enum Edit {
     /// The value of line `line` (after `=` or `:`) replaced.
-    Value { line: usize, value: String },
+    Value {
+        line: usize,
+        value: String,
+    },
     RemoveLine(usize),
     DuplicateLine(usize),
-    MoveLine { from: usize, to: usize },
+    MoveLine {
+        from: usize,
+        to: usize,
+    },
     /// A line of another kind's document inserted.
-    Foreign { kind: usize, line: usize, at: usize },
+    Foreign {
+        kind: usize,
+        line: usize,
+        at: usize,
+    },
     Cut(usize),
-    SetByte { at: usize, byte: u8 },
-    Splice { at: usize, text: String },
+    SetByte {
+        at: usize,
+        byte: u8,
+    },
+    Splice {
+        at: usize,
+        text: String,
+    },
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -275,10 +290,7 @@ fn the_documented_configs_parse() {
 #[test]
 fn mutated_configs_are_refused_or_accepted_never_a_panic() {
     let mut runner = TestRunner::new(config());
-    let cases = (
-        0..KINDS.len(),
-        prop::collection::vec(edit(), 1..4),
-    );
+    let cases = (0..KINDS.len(), prop::collection::vec(edit(), 1..4));
     runner
         .run(&cases, |(kind, edits)| {
             let (name, doc, decode) = KINDS[kind];

@@ -153,7 +153,9 @@ fn client_node_ledger_and_postgres_faults_lose_nothing() {
         .unwrap_or_else(|| panic!("the fault suite needs PostgreSQL for the indexer: {manifest}"));
     let node = &manifest["nodes"][0];
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let proxy = runtime.block_on(FaultProxy::start(socket_addr(node["url"].as_str().unwrap())));
+    let proxy = runtime.block_on(FaultProxy::start(socket_addr(
+        node["url"].as_str().unwrap(),
+    )));
     let plain: PathBuf = net.dir.path().join("client.yaml");
     let yaml = std::fs::read_to_string(&plain).unwrap();
     let faulty = net.dir.path().join("faulty.yaml");
@@ -332,8 +334,9 @@ fn node_partitioned_then_healed(
     let peers: Vec<FaultProxy> = nodes[1..]
         .iter()
         .map(|peer| {
-            let proxy =
-                runtime.block_on(FaultProxy::start(socket_addr(peer["url"].as_str().unwrap())));
+            let proxy = runtime.block_on(FaultProxy::start(socket_addr(
+                peer["url"].as_str().unwrap(),
+            )));
             proxy.set(Fault::Blackhole);
             proxy
         })

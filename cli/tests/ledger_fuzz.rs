@@ -192,13 +192,30 @@ async fn transaction(w: &World, c: &mut Client, coin: usize) -> (Transaction, pb
 /// One edit of an encoded message; positions are taken modulo its length.
 #[derive(Debug, Clone)]
 enum Mutation {
-    Flip { at: usize, bit: u8 },
-    Set { at: usize, byte: u8 },
-    Truncate { at: usize },
-    Splice { at: usize, bytes: Vec<u8> },
-    Remove { at: usize, len: usize },
+    Flip {
+        at: usize,
+        bit: u8,
+    },
+    Set {
+        at: usize,
+        byte: u8,
+    },
+    Truncate {
+        at: usize,
+    },
+    Splice {
+        at: usize,
+        bytes: Vec<u8>,
+    },
+    Remove {
+        at: usize,
+        len: usize,
+    },
     /// A varint of up to 2^63 written at `at` (protobuf and BCS lengths).
-    HugeLength { at: usize, shift: u8 },
+    HugeLength {
+        at: usize,
+        shift: u8,
+    },
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -331,13 +348,17 @@ async fn valid_requests(w: &World, c: &mut Client) -> Vec<Valid> {
     let mut object = pb::GetObjectRequest::default();
     object.object_id = Some(gas.object_id().to_string());
     object.version = Some(gas.version());
-    object.read_mask = Some(mask("object_id,version,digest,owner,object_type,bcs,contents"));
+    object.read_mask = Some(mask(
+        "object_id,version,digest,owner,object_type,bcs,contents",
+    ));
     let mut checkpoint = pb::GetCheckpointRequest::by_sequence_number(1);
     checkpoint.read_mask = Some(mask(
         "sequence_number,digest,summary,signature,contents,transactions,objects",
     ));
     let mut get_tx = pb::GetTransactionRequest::new(&tx.digest());
-    get_tx.read_mask = Some(mask("digest,transaction,effects,events,checkpoint,timestamp"));
+    get_tx.read_mask = Some(mask(
+        "digest,transaction,effects,events,checkpoint,timestamp",
+    ));
     let mut balance = pb::GetBalanceRequest::default();
     balance.owner = Some(w.owner.to_string());
     balance.coin_type = Some("0x2::sui::SUI".into());
@@ -378,10 +399,7 @@ fn mutated_grpc_requests_never_break_the_ledger() {
     let valid = w.runtime.block_on(valid_requests(w, &mut c));
     let encoded: Vec<Vec<u8>> = valid.iter().map(Valid::encoded).collect();
     let mut runner = TestRunner::new(config());
-    let cases = (
-        0..valid.len(),
-        prop::collection::vec(mutation(), 1..4),
-    );
+    let cases = (0..valid.len(), prop::collection::vec(mutation(), 1..4));
     let outcome = runner.run(&cases, |(kind, edits)| {
         let bytes = mutate(&encoded[kind], &edits);
         let mut c = c.clone();
@@ -458,7 +476,10 @@ fn arbitrary_faucet_requests_are_answered_in_the_faucet_shape() {
                 .send()
                 .await
                 .unwrap();
-            (answer.status().as_u16(), answer.text().await.unwrap_or_default())
+            (
+                answer.status().as_u16(),
+                answer.text().await.unwrap_or_default(),
+            )
         });
         prop_assert!(
             status < 500 || status == 503,
@@ -515,7 +536,12 @@ fn mutated_checkpoints_decode_or_fail_and_never_verify_altered() {
         for _ in 0..100 {
             let mut req = pb::GetCheckpointRequest::latest();
             req.read_mask = Some(mask("sequence_number,transactions"));
-            let cp = c.ledger_client().get_checkpoint(req).await.unwrap().into_inner();
+            let cp = c
+                .ledger_client()
+                .get_checkpoint(req)
+                .await
+                .unwrap()
+                .into_inner();
             let cp = cp.checkpoint.unwrap();
             if cp.transactions.len() > 1 {
                 seq = cp.sequence_number;

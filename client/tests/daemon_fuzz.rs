@@ -20,9 +20,7 @@ use axum::Router;
 use axum::body::Body;
 use floe_chain::sui_sdk_types::Address;
 use floe_client::daemon::auth::{AuthConfig, JwtKey};
-use floe_client::daemon::{
-    Backend, CostApproval, DaemonConfig, ObjectWithAttributes, router,
-};
+use floe_client::daemon::{Backend, CostApproval, DaemonConfig, ObjectWithAttributes, router};
 use floe_client::types::StorageInfo;
 use floe_client::{BlobObject, ClientError, ResourceOperation, StoreOptions, StoreResult};
 use floe_core::{BlobId, EncodingConfig};
@@ -167,7 +165,9 @@ fn world() -> &'static World {
                 .await
                 .unwrap();
             assert_eq!(answer.status(), 200);
-            let body = axum::body::to_bytes(answer.into_body(), 1 << 20).await.unwrap();
+            let body = axum::body::to_bytes(answer.into_body(), 1 << 20)
+                .await
+                .unwrap();
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
             v["newlyCreated"]["blobObject"]["blobId"]
                 .as_str()
@@ -242,7 +242,17 @@ fn query() -> impl Strategy<Value = String> {
     let value = prop_oneof![
         prop::sample::select(
             &[
-                "1", "0", "max", "true", "false", "53", "4294967296", "-1", "0x1", "", "yes",
+                "1",
+                "0",
+                "max",
+                "true",
+                "false",
+                "53",
+                "4294967296",
+                "-1",
+                "0x1",
+                "",
+                "yes",
             ][..]
         )
         .prop_map(str::to_owned),
@@ -310,7 +320,12 @@ fn case() -> impl Strategy<Value = Case> {
             prop::sample::select(&["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH"][..]),
             prop::sample::select(TEMPLATES),
             param(&["", "x", "AAAA", "0"]),
-            param(&["0x1", "1", "0x", "0x0000000000000000000000000000000000000000000000000000000000000002"]),
+            param(&[
+                "0x1",
+                "1",
+                "0x",
+                "0x0000000000000000000000000000000000000000000000000000000000000002",
+            ]),
             "[a-z/.]{0,20}",
         ),
         (

@@ -267,7 +267,11 @@ fn case() -> impl Strategy<Value = Case> {
     (
         prop::sample::select(&["GET", "GET", "GET", "HEAD", "POST", "PUT", "DELETE"][..]),
         prop::sample::select(TEMPLATES),
-        param(&["0x0000000000000000000000000000000000000000000000000000000000000001", "0x1", "0x2"]),
+        param(&[
+            "0x0000000000000000000000000000000000000000000000000000000000000001",
+            "0x1",
+            "0x2",
+        ]),
         param(&["blob1", "blob2", "AAAA"]),
         param(&[OWNER, "0xaa"]),
         param(&["0", "1", "5", "4294967295", "-1"]),
@@ -320,11 +324,7 @@ fn no_route_answers_a_5xx_and_the_api_survives() {
             (status, answer.bytes().await.unwrap_or_default().to_vec())
         });
         let text = String::from_utf8_lossy(&body);
-        prop_assert!(
-            status < 500,
-            "{} {path} -> {status}: {text}",
-            case.method
-        );
+        prop_assert!(status < 500, "{} {path} -> {status}: {text}", case.method);
         if status >= 400 && case.method != "HEAD" {
             let json: Result<serde_json::Value, _> = serde_json::from_slice(&body);
             prop_assert!(

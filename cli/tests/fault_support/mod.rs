@@ -33,7 +33,6 @@ pub enum Fault {
     Blackhole = 5,
 }
 
-
 impl Fault {
     fn from_u8(v: u8) -> Fault {
         match v {
