@@ -121,7 +121,10 @@ fn genesis(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-const KINDS: &[(&str, fn() -> String, Decoder)] = &[
+/// A kind of config file: its name, a valid document, its decoder.
+type Kind = (&'static str, fn() -> String, Decoder);
+
+const KINDS: &[Kind] = &[
     ("node", node_doc, node),
     ("indexer", indexer_doc, indexer),
     ("coordinator", coordinator_doc, coordinator),
