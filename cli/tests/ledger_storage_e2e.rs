@@ -148,6 +148,29 @@ async fn checkpoint(c: &mut Client, seq: Option<u64>) -> Result<pb::Checkpoint, 
         .unwrap_or_default())
 }
 
+/// Waits (up to 30 s) until the transaction `digest` is in a checkpoint.
+async fn wait_checkpointed(c: &mut Client, digest: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let mut req = pb::GetTransactionRequest::new(&digest.parse().unwrap());
+        req.read_mask = Some(mask("digest,checkpoint"));
+        let tx = c
+            .ledger_client()
+            .get_transaction(req)
+            .await
+            .unwrap()
+            .into_inner();
+        if tx.transaction.and_then(|t| t.checkpoint).is_some() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{digest} was not checkpointed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_during_compactions_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
@@ -214,12 +237,6 @@ async fn kill_9_during_compactions_loses_nothing_acknowledged() {
     }
 }
 
-// Known failure, kept visible: on the merged tree the ledger reports no
-// pruned checkpoint within 60 s in this setup, although compaction with
-// `--retain-checkpoints` prunes when driven by faucet transactions (checked
-// by hand) and `ledger/tests/storage.rs` covers the NOT_FOUND answer
-// in-process. Run with `--ignored` while investigating (issue 21).
-#[ignore = "fails on main: nothing pruned within 60 s; see the comment above"]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_follower_asking_for_a_pruned_checkpoint_is_told_the_oldest_available() {
     let dir = tempfile::tempdir().unwrap();
@@ -235,8 +252,14 @@ async fn a_follower_asking_for_a_pruned_checkpoint_is_told_the_oldest_available(
     );
     let url = format!("http://{}", ledger.addr);
     let mut c = Client::new(url.clone()).unwrap();
+    // One checkpoint per transaction: the ledger seals every pending
+    // transaction together, so transactions sent faster than its 20 ms poll
+    // (or while a loaded machine delays it) would all land in one
+    // checkpoint, and with no heartbeat nothing would ever fall out of a
+    // 3-checkpoint window. Waiting for each one's checkpoint makes eight.
     for _ in 0..8 {
-        send_one(&mut c, &k, a, b).await.unwrap();
+        let digest = send_one(&mut c, &k, a, b).await.unwrap();
+        wait_checkpointed(&mut c, &digest).await;
     }
     // Wait until a compaction pruned the early checkpoints.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

@@ -304,12 +304,22 @@ pub fn router(backend: Arc<dyn Backend>, config: DaemonConfig) -> Result<Router,
         .route("/status", get(status))
         .route("/v1/api", get(move || async move { axum::Json(document) }))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such route") })
+        // A known path with another method: 405 in the error shape, not an
+        // empty body (found by tests/daemon_fuzz.rs).
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "this route does not take that method",
+            )
+        })
         // The store handler reads the body itself, with its own limit.
         .layer(DefaultBodyLimit::disable())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::map_response(json_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state))
 }
@@ -339,6 +349,36 @@ fn error(status: StatusCode, reason: &'static str, message: impl Into<String>) -
             .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
     }
     response
+}
+
+/// Answers that left a handler or a layer without the JSON error shape
+/// (an extractor's plain-text rejection, such as a path segment that is
+/// not UTF-8, or the timeout's empty 408) get it, so a client parses every
+/// error the same way (found by tests/daemon_fuzz.rs).
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    // Rejections are one short sentence; more is cut.
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let mut message = String::from_utf8_lossy(&body).into_owned();
+    if message.is_empty() {
+        message = status.canonical_reason().unwrap_or("error").to_owned();
+    }
+    let reason = match status {
+        StatusCode::REQUEST_TIMEOUT => "REQUEST_TIMEOUT",
+        StatusCode::METHOD_NOT_ALLOWED => "METHOD_NOT_ALLOWED",
+        s if s.is_server_error() => "INTERNAL",
+        _ => "INVALID_REQUEST",
+    };
+    error(status, reason, message)
 }
 
 fn client_error(e: ClientError) -> Response {

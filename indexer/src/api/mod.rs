@@ -132,8 +132,40 @@ pub fn router_with(state: ApiState, limits: &ApiLimits) -> Router {
         )
         .route("/metrics", get(routes::metrics))
         .fallback(|| async { ApiError::not_found("no such endpoint; see /openapi.json") })
+        // Every endpoint is GET: another method gets 405 in the error
+        // shape too, not an empty body (found by tests/explorer_api_fuzz.rs).
+        .method_not_allowed_fallback(|| async {
+            ApiError {
+                status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                reason: "method not allowed: every endpoint answers GET".into(),
+            }
+        })
         .with_state(state);
-    layers::bound(routes, limits, counter)
+    layers::bound(routes, limits, counter).layer(axum::middleware::map_response(json_errors))
+}
+
+/// Answers that left a handler or a layer without the API's error shape
+/// (an extractor's plain-text rejection, such as a path segment that is
+/// not UTF-8, or the timeout's empty 408) get it (found by
+/// tests/explorer_api_fuzz.rs).
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    // Rejections are one short sentence; more is cut.
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let mut reason = String::from_utf8_lossy(&body).into_owned();
+    if reason.is_empty() {
+        reason = status.canonical_reason().unwrap_or("error").to_owned();
+    }
+    ApiError { status, reason }.into_response()
 }
 
 /// A read-only snapshot and the checkpoint it reflects.
