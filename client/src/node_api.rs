@@ -20,6 +20,7 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use crate::config::ClientLimits;
+use crate::sliver_body::SliverBytes;
 use crate::status::NodeBlobStatus;
 
 /// Largest JSON answer read from a node (statuses, confirmations, errors).
@@ -309,6 +310,25 @@ impl NodeClient {
             .query(&[("pending", "true")])
             .header(http::header::CONTENT_TYPE, "application/octet-stream")
             .body(sliver.to_bcs());
+        self.send(request, MAX_JSON_BYTES).await.map(drop)
+    }
+
+    /// `PUT /v1/blobs/{id}/slivers/{pair}/{axis}?pending=true` with a
+    /// body already laid out (the sliver's own buffer, not a copy).
+    pub async fn put_sliver_bytes(
+        &self,
+        blob_id: &BlobId,
+        pair: u16,
+        axis: floe_core::Axis,
+        sliver: &SliverBytes,
+    ) -> Result<(), NodeError> {
+        let url = self.endpoint(&format!("v1/blobs/{blob_id}/slivers/{pair}/{axis}"))?;
+        let request = self
+            .http
+            .put(url)
+            .query(&[("pending", "true")])
+            .header(http::header::CONTENT_TYPE, "application/octet-stream")
+            .body(sliver.body());
         self.send(request, MAX_JSON_BYTES).await.map(drop)
     }
 
