@@ -36,6 +36,7 @@
 //!   max_metadata_bytes: 67108864
 //!   read_hedge_ms: 1500                    # default: request_timeout_ms / 20, within 250..=2000
 //!   store_buffer_bytes: 67108864           # slivers a store holds produced but not yet uploaded
+//!   http2: false                           # h2c prior knowledge to the nodes instead of HTTP/1.1
 //! ```
 //!
 //! `chain:` is [`floe_chain::ChainConfig`], the `[chain]` section of the
@@ -191,6 +192,13 @@ pub struct ClientLimits {
     /// as the uploads take them (`client/src/sliver_feed.rs`), so the
     /// store's memory is about the blob plus this buffer.
     pub store_buffer_bytes: u64,
+    /// Speak HTTP/2 to the nodes without negotiation (h2c prior
+    /// knowledge; floe's nodes serve it beside HTTP/1.1): one multiplexed
+    /// connection per node instead of a pool of HTTP/1.1 keep-alive
+    /// connections. Off by default: on the devnet it was no faster
+    /// (BENCHMARKS.md), and a node behind a plain HTTP/1.1 proxy would
+    /// refuse it.
+    pub http2: bool,
 }
 
 impl Default for ClientLimits {
@@ -203,6 +211,7 @@ impl Default for ClientLimits {
             max_metadata_bytes: 64 << 20,
             read_hedge_ms: None,
             store_buffer_bytes: DEFAULT_STORE_BUFFER_BYTES,
+            http2: false,
         }
     }
 }

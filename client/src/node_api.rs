@@ -107,13 +107,31 @@ pub struct NodeClient {
 }
 
 /// Builds the HTTP client all node clients share.
+///
+/// HTTP/1.1 keeps a pool of keep-alive connections per node; with
+/// `limits.http2` each node gets one HTTP/2 connection (prior knowledge,
+/// no upgrade round trip) with flow-control windows large enough for
+/// several slivers in flight.
 pub fn http_client(limits: &ClientLimits) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .timeout(Duration::from_millis(limits.request_timeout_ms))
         .connect_timeout(Duration::from_millis(limits.connect_timeout_ms))
-        .pool_max_idle_per_host(limits.max_concurrent_requests)
-        .build()
+        .pool_max_idle_per_host(limits.max_concurrent_requests);
+    if limits.http2 {
+        builder
+            .http2_prior_knowledge()
+            .http2_initial_stream_window_size(HTTP2_STREAM_WINDOW)
+            .http2_initial_connection_window_size(HTTP2_CONNECTION_WINDOW)
+            .build()
+    } else {
+        builder.http1_only().build()
+    }
 }
+
+/// HTTP/2 receive windows: a stream's is one large sliver; the
+/// connection's several.
+const HTTP2_STREAM_WINDOW: u32 = 8 << 20;
+const HTTP2_CONNECTION_WINDOW: u32 = 64 << 20;
 
 #[derive(Deserialize)]
 struct Success<T> {

@@ -105,16 +105,11 @@ impl Body for SliverBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.parts[self.next.min(3)..]
-            .iter()
-            .all(Bytes::is_empty)
+        self.parts[self.next.min(3)..].iter().all(Bytes::is_empty)
     }
 
     fn size_hint(&self) -> SizeHint {
-        let left: usize = self.parts[self.next.min(3)..]
-            .iter()
-            .map(Bytes::len)
-            .sum();
+        let left: usize = self.parts[self.next.min(3)..].iter().map(Bytes::len).sum();
         SizeHint::with_exact(left as u64)
     }
 }
@@ -128,8 +123,7 @@ mod tests {
         let mut body = bytes.body();
         assert_eq!(body.size_hint().exact(), Some(bytes.len() as u64));
         let mut out = Vec::new();
-        while let Some(frame) =
-            std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
         {
             let data = frame.unwrap().into_data().ok().unwrap();
             out.extend_from_slice(&data);

@@ -132,9 +132,7 @@ impl Window {
         let nodes = nodes.max(1);
         let fit = usize::try_from(buffer_bytes / pair_bytes.max(1) as u64).unwrap_or(usize::MAX);
         let total = fit.max(nodes);
-        let per_node = total
-            .div_ceil(nodes)
-            .clamp(1, MAX_PAIRS_IN_FLIGHT_PER_NODE);
+        let per_node = total.div_ceil(nodes).clamp(1, MAX_PAIRS_IN_FLIGHT_PER_NODE);
         Self { total, per_node }
     }
 }
@@ -221,11 +219,7 @@ pub(crate) struct Feed {
 }
 
 /// Starts producing `assignments[node]` (pair indices) for each node.
-pub(crate) fn start(
-    source: Arc<SliverSource>,
-    assignments: Vec<Vec<u16>>,
-    window: Window,
-) -> Feed {
+pub(crate) fn start(source: Arc<SliverSource>, assignments: Vec<Vec<u16>>, window: Window) -> Feed {
     let nodes = assignments.len();
     let state = Arc::new(FeedState::default());
     {

@@ -19,10 +19,10 @@ use floe_core::{BlobId, EncodingType, VerifiedBlobMetadataWithId, price};
 
 use crate::client::{Client, NodeSet, ensure_success};
 use crate::error::{ClientError, Result};
+use crate::sliver_feed::{SharedBlob, SliverSource};
 use crate::types::{
     BlobObject, Cost, Progress, ProgressFn, ResourceOperation, StoreResult, report,
 };
-use crate::sliver_feed::{SharedBlob, SliverSource};
 use crate::upload::{UploadJob, collect_certificate};
 
 /// How long a store is bought for.
@@ -180,9 +180,10 @@ impl Client {
         report(&options.progress, Progress::Encoding { bytes: len });
         let config = nodes.encoding;
         let buffer = self.config.limits.store_buffer_bytes;
-        let (source, metadata) = tokio::task::spawn_blocking(move || encode_for_store(&config, blob, buffer))
-            .await
-            .map_err(|e| ClientError::Invalid(format!("encoder task failed: {e}")))??;
+        let (source, metadata) =
+            tokio::task::spawn_blocking(move || encode_for_store(&config, blob, buffer))
+                .await
+                .map_err(|e| ClientError::Invalid(format!("encoder task failed: {e}")))??;
         report(&options.progress, Progress::Encoded);
         let blob_id = *metadata.blob_id();
         let encoded_length = nodes.encoding.encoded_blob_length(len)?;

@@ -204,15 +204,16 @@ async fn store_on_node(
     let incoming = futures::stream::unfold(pairs, |mut rx| async move {
         rx.recv().await.map(|fed| (fed, rx))
     });
-    let mut uploads = incoming
-        .map(|fed| upload_pair(job, node, fed))
-        .buffer_unordered(feed.in_flight.max(1));
+    let mut uploads = std::pin::pin!(
+        incoming
+            .map(|fed| upload_pair(job, node, fed))
+            .buffer_unordered(feed.in_flight.max(1))
+    );
     let mut uploaded = 0;
     while let Some(result) = uploads.next().await {
         result?;
         uploaded += 1;
     }
-    drop(uploads);
     if uploaded < feed.expected {
         let why = feed
             .state

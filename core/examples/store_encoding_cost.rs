@@ -62,9 +62,16 @@ fn main() {
         let started = Instant::now();
         let mut passes = 0;
         for chunk in order.chunks(group.max(1)) {
-            passes += usize::from(chunk.iter().any(|&p| encoder.work_of(p) == PairWork::RowPass));
-            passes +=
-                usize::from(chunk.iter().any(|&p| encoder.work_of(p) == PairWork::ColumnPass));
+            passes += usize::from(
+                chunk
+                    .iter()
+                    .any(|&p| encoder.work_of(p) == PairWork::RowPass),
+            );
+            passes += usize::from(
+                chunk
+                    .iter()
+                    .any(|&p| encoder.work_of(p) == PairWork::ColumnPass),
+            );
             let pairs = encoder.encode_pairs(chunk).expect("encodes");
             for (p, got) in chunk.iter().zip(&pairs) {
                 assert_eq!(got, &expected[usize::from(*p)], "pair {p}");

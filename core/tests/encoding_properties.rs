@@ -1,6 +1,7 @@
 //! Property tests of RS2: decoding from any sufficient subset, rejection of
 //! corrupted data, recovery of lost slivers, and inconsistency proofs.
 
+use floe_core::encoding::PairEncoder;
 use floe_core::encoding::decoder::ConsistencyCheck;
 use floe_core::encoding::symbols::RecoverySymbol;
 use floe_core::encoding::{
@@ -9,7 +10,6 @@ use floe_core::encoding::{
 };
 use floe_core::inconsistency::{InconsistencyError, Recovered, recover_verified};
 use floe_core::metadata::{BlobMetadata, UnverifiedBlobMetadataWithId};
-use floe_core::encoding::PairEncoder;
 use floe_core::{EncodedBlob, EncodingConfig, compute_metadata, encode_blob};
 use proptest::prelude::*;
 use proptest::sample::subsequence;

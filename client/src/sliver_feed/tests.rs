@@ -14,16 +14,47 @@ fn on_demand(n: u16, len: usize) -> (Arc<SliverSource>, Vec<SliverPair>) {
 
 fn check(fed: &FedPair, expected: &[SliverPair]) {
     let want = &expected[usize::from(fed.pair)];
-    assert_eq!(fed.primary.to_vec(), want.primary.to_bcs(), "primary of pair {}", fed.pair);
-    assert_eq!(fed.secondary.to_vec(), want.secondary.to_bcs(), "secondary of pair {}", fed.pair);
+    assert_eq!(
+        fed.primary.to_vec(),
+        want.primary.to_bcs(),
+        "primary of pair {}",
+        fed.pair
+    );
+    assert_eq!(
+        fed.secondary.to_vec(),
+        want.secondary.to_bcs(),
+        "secondary of pair {}",
+        fed.pair
+    );
 }
 
 #[test]
 fn the_window_fits_the_buffer_with_at_least_one_pair_per_node() {
-    assert_eq!(Window::new(100, 10, 4), Window { total: 10, per_node: 3 });
-    assert_eq!(Window::new(5, 10, 4), Window { total: 4, per_node: 1 });
-    assert_eq!(Window::new(1 << 40, 10, 2).per_node, MAX_PAIRS_IN_FLIGHT_PER_NODE);
-    assert_eq!(Window::new(100, 0, 0), Window { total: 100, per_node: 16 });
+    assert_eq!(
+        Window::new(100, 10, 4),
+        Window {
+            total: 10,
+            per_node: 3
+        }
+    );
+    assert_eq!(
+        Window::new(5, 10, 4),
+        Window {
+            total: 4,
+            per_node: 1
+        }
+    );
+    assert_eq!(
+        Window::new(1 << 40, 10, 2).per_node,
+        MAX_PAIRS_IN_FLIGHT_PER_NODE
+    );
+    assert_eq!(
+        Window::new(100, 0, 0),
+        Window {
+            total: 100,
+            per_node: 16
+        }
+    );
 }
 
 /// A node that takes one pair and then stops reading holds at most its
@@ -74,10 +105,19 @@ async fn a_slow_node_holds_at_most_its_window_and_delays_no_one() {
     .await
     .expect("the fast nodes are served while the slow one holds its window");
     let (per_node, total) = feed.state.high_water();
-    assert!(per_node.iter().all(|&most| most <= window.per_node), "{per_node:?}");
+    assert!(
+        per_node.iter().all(|&most| most <= window.per_node),
+        "{per_node:?}"
+    );
     assert!(total <= window.total, "{total}");
-    assert_eq!(per_node[0], window.per_node, "the slow node's window filled");
-    assert!(!feed.task.is_finished(), "the slow node's pairs are still pending");
+    assert_eq!(
+        per_node[0], window.per_node,
+        "the slow node's window filled"
+    );
+    assert!(
+        !feed.task.is_finished(),
+        "the slow node's pairs are still pending"
+    );
     // The slow node goes away: its pairs are dropped, the producer ends.
     drop(held);
     drop(slow);

@@ -14,8 +14,8 @@ pub mod symbols;
 
 pub use blob_encoder::{EncodedBlob, SliverPair, compute_metadata, encode_blob};
 pub use config::{Axis, EncodingConfig, EncodingType, MAX_SYMBOL_SIZE, MIN_SHARDS};
-pub use pair_encoder::{PairEncoder, PairWork};
 pub use decoder::{ConsistencyCheck, DecodeError, decode_primary, decode_secondary};
+pub use pair_encoder::{PairEncoder, PairWork};
 pub use slivers::{
     EncodingAxis, Primary, PrimarySliver, Secondary, SecondarySliver, Sliver, SliverData,
     SliverVerificationError, Symbols,

@@ -298,7 +298,11 @@ mod tests {
             let all: Vec<u16> = (0..n).rev().collect();
             let got = encoder.encode_pairs(&all).unwrap();
             for (pair, got) in all.iter().zip(&got) {
-                assert_eq!(got, &pairs[usize::from(*pair)], "n {n} len {len} pair {pair}");
+                assert_eq!(
+                    got,
+                    &pairs[usize::from(*pair)],
+                    "n {n} len {len} pair {pair}"
+                );
             }
             assert_eq!(
                 encoder.total_bytes(),
