@@ -43,7 +43,7 @@ printf '%-10s %-14s %5s %12s %8s %10s %s\n' size buffer run "peak RSS" "x blob" 
 for size in ${sizes//,/ }; do
   if [ "$size" = max ]; then bytes=$max_bytes; else bytes=$((size * 1024 * 1024)); fi
   for buffer in ${buffers//,/ }; do
-    config="$dir/client-$buffer.yaml"
+    config="$dir/devnet/client-$buffer.yaml"
     cp "$dir/devnet/client.yaml" "$config"
     if [ "$buffer" != default ]; then
       printf 'limits:\n  store_buffer_bytes: %s\n' "$buffer" >> "$config"
@@ -52,7 +52,7 @@ for size in ${sizes//,/ }; do
       file="$dir/blob"
       head -c "$bytes" /dev/urandom > "$file"
       out="$( { /usr/bin/time -v "$store_bin" store --yes --json --config "$config" "$file" >/dev/null; } 2>&1 )" \
-        || { echo "store failed:"; echo "$out" | tail -20; exit 1; }
+        || { echo "store failed:"; grep -v "^	" <<<"$out" | tail -20; exit 1; }
       rss_kib="$(grep 'Maximum resident set size' <<<"$out" | awk '{print $NF}')"
       wall="$(grep 'Elapsed (wall clock)' <<<"$out" | awk '{print $NF}')"
       load="$(cut -d' ' -f1-3 /proc/loadavg)"
