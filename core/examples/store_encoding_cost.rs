@@ -81,7 +81,7 @@ fn main() {
         println!(
             "pass 2 in groups of {group} pairs ({} MiB each): {ms:.0} ms, {passes} Reed-Solomon passes; \
              metadata + pass 2 = {:.0} ms = {:.2}x the full encode",
-            group * encoder.pair_bytes() >> 20,
+            (group * encoder.pair_bytes()) >> 20,
             metadata_ms + ms,
             (metadata_ms + ms) / full_ms
         );
