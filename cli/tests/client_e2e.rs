@@ -778,6 +778,10 @@ fn faulty_and_lying_nodes_are_tolerated() {
     drop(runtime);
 }
 
+/// 50 MiB have 220 MiB of slivers, more than the default store buffer, so
+/// this store produces each node's pairs during the upload (two encoding
+/// passes); a 1 MiB blob with a one-byte buffer gets one pair per node at a
+/// time (a group per pair). Both must read back byte for byte.
 #[test]
 fn fifty_mib_round_trip() {
     let net = Devnet::start();
@@ -785,4 +789,12 @@ fn fifty_mib_round_trip() {
     let data = pseudo_random(50 << 20, 7);
     let (blob_id, _) = net.store(&config, &data, &[]);
     assert!(net.read(&config, &blob_id) == data, "50 MiB differ");
+
+    let yaml = std::fs::read_to_string(&config).unwrap();
+    assert!(!yaml.contains("limits:"), "the devnet writes no limits");
+    let tiny = net.dir.path().join("tiny-buffer.yaml");
+    std::fs::write(&tiny, format!("{yaml}limits:\n  store_buffer_bytes: 1\n")).unwrap();
+    let small = pseudo_random(1 << 20, 8);
+    let (small_id, _) = net.store(&tiny, &small, &[]);
+    assert!(net.read(&config, &small_id) == small, "1 MiB differ");
 }

@@ -35,6 +35,8 @@
 //!   max_sliver_bytes: 268435456
 //!   max_metadata_bytes: 67108864
 //!   read_hedge_ms: 1500                    # default: request_timeout_ms / 20, within 250..=2000
+//!   store_buffer_bytes: 67108864           # slivers a store holds produced but not yet uploaded
+//!   http2: false                           # h2c prior knowledge to the nodes instead of HTTP/1.1
 //! ```
 //!
 //! `chain:` is [`floe_chain::ChainConfig`], the `[chain]` section of the
@@ -183,6 +185,20 @@ pub struct ClientLimits {
     /// `request_timeout_ms` ([`ClientLimits::hedge_delay`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_hedge_ms: Option<u64>,
+    /// Sliver bytes a store holds produced but not yet accepted by the
+    /// nodes (at least one pair per node). A blob whose slivers fit is
+    /// encoded once, whole; a larger one gets its metadata from a pass
+    /// that keeps no sliver, then each node's pairs are produced in groups
+    /// as the uploads take them (`client/src/sliver_feed.rs`), so the
+    /// store's memory is about the blob plus this buffer.
+    pub store_buffer_bytes: u64,
+    /// Speak HTTP/2 to the nodes without negotiation (h2c prior
+    /// knowledge; floe's nodes serve it beside HTTP/1.1): one multiplexed
+    /// connection per node instead of a pool of HTTP/1.1 keep-alive
+    /// connections. Off by default: on the devnet it was no faster
+    /// (BENCHMARKS.md), and a node behind a plain HTTP/1.1 proxy would
+    /// refuse it.
+    pub http2: bool,
 }
 
 impl Default for ClientLimits {
@@ -194,9 +210,14 @@ impl Default for ClientLimits {
             max_sliver_bytes: 256 << 20,
             max_metadata_bytes: 64 << 20,
             read_hedge_ms: None,
+            store_buffer_bytes: DEFAULT_STORE_BUFFER_BYTES,
+            http2: false,
         }
     }
 }
+
+/// Default of [`ClientLimits::store_buffer_bytes`].
+pub const DEFAULT_STORE_BUFFER_BYTES: u64 = 64 << 20;
 
 /// Bounds of the derived hedge delay: long enough that a healthy node
 /// serving a large sliver is rarely hedged, short enough that a hung node
@@ -326,6 +347,7 @@ impl ClientConfig {
             || l.max_sliver_bytes == 0
             || l.max_metadata_bytes == 0
             || l.read_hedge_ms == Some(0)
+            || l.store_buffer_bytes == 0
         {
             return invalid("every value under limits must be above zero".into());
         }

@@ -22,6 +22,8 @@ pub mod node_api;
 pub mod ops;
 pub mod quorum;
 pub mod read;
+pub mod sliver_body;
+mod sliver_feed;
 pub mod staking;
 pub mod status;
 pub mod store;

@@ -20,6 +20,7 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use crate::config::ClientLimits;
+use crate::sliver_body::SliverBytes;
 use crate::status::NodeBlobStatus;
 
 /// Largest JSON answer read from a node (statuses, confirmations, errors).
@@ -106,13 +107,31 @@ pub struct NodeClient {
 }
 
 /// Builds the HTTP client all node clients share.
+///
+/// HTTP/1.1 keeps a pool of keep-alive connections per node; with
+/// `limits.http2` each node gets one HTTP/2 connection (prior knowledge,
+/// no upgrade round trip) with flow-control windows large enough for
+/// several slivers in flight.
 pub fn http_client(limits: &ClientLimits) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .timeout(Duration::from_millis(limits.request_timeout_ms))
         .connect_timeout(Duration::from_millis(limits.connect_timeout_ms))
-        .pool_max_idle_per_host(limits.max_concurrent_requests)
-        .build()
+        .pool_max_idle_per_host(limits.max_concurrent_requests);
+    if limits.http2 {
+        builder
+            .http2_prior_knowledge()
+            .http2_initial_stream_window_size(HTTP2_STREAM_WINDOW)
+            .http2_initial_connection_window_size(HTTP2_CONNECTION_WINDOW)
+            .build()
+    } else {
+        builder.http1_only().build()
+    }
 }
+
+/// HTTP/2 receive windows: a stream's is one large sliver; the
+/// connection's several.
+const HTTP2_STREAM_WINDOW: u32 = 8 << 20;
+const HTTP2_CONNECTION_WINDOW: u32 = 64 << 20;
 
 #[derive(Deserialize)]
 struct Success<T> {
@@ -309,6 +328,25 @@ impl NodeClient {
             .query(&[("pending", "true")])
             .header(http::header::CONTENT_TYPE, "application/octet-stream")
             .body(sliver.to_bcs());
+        self.send(request, MAX_JSON_BYTES).await.map(drop)
+    }
+
+    /// `PUT /v1/blobs/{id}/slivers/{pair}/{axis}?pending=true` with a
+    /// body already laid out (the sliver's own buffer, not a copy).
+    pub async fn put_sliver_bytes(
+        &self,
+        blob_id: &BlobId,
+        pair: u16,
+        axis: floe_core::Axis,
+        sliver: &SliverBytes,
+    ) -> Result<(), NodeError> {
+        let url = self.endpoint(&format!("v1/blobs/{blob_id}/slivers/{pair}/{axis}"))?;
+        let request = self
+            .http
+            .put(url)
+            .query(&[("pending", "true")])
+            .header(http::header::CONTENT_TYPE, "application/octet-stream")
+            .body(sliver.body());
         self.send(request, MAX_JSON_BYTES).await.map(drop)
     }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use floe_chain::floe::calls::BlobRegistration;
 use floe_chain::sui_sdk_types::Address;
 use floe_chain::sui_transaction_builder::TransactionBuilder;
-use floe_core::encoding::SliverPair;
+use floe_core::encoding::PairEncoder;
 use floe_core::messages::BlobPersistenceType;
 use floe_core::messages::storage_confirmation::StorageConfirmationBody;
 use floe_core::move_types::{BlobRegistered, ObjectId, U256Le};
@@ -19,6 +19,7 @@ use floe_core::{BlobId, EncodingType, VerifiedBlobMetadataWithId, price};
 
 use crate::client::{Client, NodeSet, ensure_success};
 use crate::error::{ClientError, Result};
+use crate::sliver_feed::{SharedBlob, SliverSource};
 use crate::types::{
     BlobObject, Cost, Progress, ProgressFn, ResourceOperation, StoreResult, report,
 };
@@ -107,7 +108,7 @@ pub struct StorePlan {
     pub current_epoch: u32,
     pub end_epoch: u32,
     pub action: PlannedAction,
-    pairs: Arc<Vec<SliverPair>>,
+    source: Arc<SliverSource>,
     metadata: Arc<VerifiedBlobMetadataWithId>,
     nodes: NodeSet,
     options: StoreOptions,
@@ -178,11 +179,12 @@ impl Client {
         }
         report(&options.progress, Progress::Encoding { bytes: len });
         let config = nodes.encoding;
-        let encoded = tokio::task::spawn_blocking(move || floe_core::encode_blob(&config, &blob))
-            .await
-            .map_err(|e| ClientError::Invalid(format!("encoder task failed: {e}")))??;
+        let buffer = self.config.limits.store_buffer_bytes;
+        let (source, metadata) =
+            tokio::task::spawn_blocking(move || encode_for_store(&config, blob, buffer))
+                .await
+                .map_err(|e| ClientError::Invalid(format!("encoder task failed: {e}")))??;
         report(&options.progress, Progress::Encoded);
-        let (pairs, metadata) = encoded.into_pairs();
         let blob_id = *metadata.blob_id();
         let encoded_length = nodes.encoding.encoded_blob_length(len)?;
 
@@ -203,7 +205,7 @@ impl Client {
             current_epoch,
             end_epoch,
             action,
-            pairs: Arc::new(pairs),
+            source: Arc::new(source),
             metadata: Arc::new(metadata),
             nodes,
             options,
@@ -420,7 +422,8 @@ impl Client {
             client: self.clone(),
             nodes: plan.nodes.clone(),
             metadata: plan.metadata.clone(),
-            pairs: plan.pairs.clone(),
+            source: plan.source.clone(),
+            buffer_bytes: self.config.limits.store_buffer_bytes,
             confirmation_wait: options.confirmation_wait,
             progress: options.progress.clone(),
         };
@@ -503,6 +506,25 @@ impl Client {
             .await?;
         ensure_success(&tx)
     }
+}
+
+/// The metadata and where the slivers will come from: a blob whose slivers
+/// fit `buffer` bytes is encoded whole once (one pass, the blob itself is
+/// then dropped); a larger one gets its metadata from a pass that keeps no
+/// sliver, and its pairs are produced from the blob during the upload
+/// (a second pass, in groups: see `sliver_feed`).
+fn encode_for_store(
+    config: &floe_core::EncodingConfig,
+    blob: Vec<u8>,
+    buffer: u64,
+) -> Result<(SliverSource, VerifiedBlobMetadataWithId)> {
+    let encoder = PairEncoder::new(config, SharedBlob(Arc::new(blob)))?;
+    if encoder.total_bytes() as u64 <= buffer {
+        let (pairs, metadata) = floe_core::encode_blob(config, encoder.blob())?.into_pairs();
+        return Ok((SliverSource::encoded(pairs), metadata));
+    }
+    let metadata = floe_core::compute_metadata(config, encoder.blob())?;
+    Ok((SliverSource::OnDemand(encoder), metadata))
 }
 
 #[cfg(test)]

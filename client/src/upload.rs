@@ -1,11 +1,13 @@
 //! Uploading a blob's metadata and slivers to every node for its shards
 //! and gathering signed confirmations to a quorum.
 //!
-//! One task per committee member: metadata first, then for each of its
-//! shards the pair `shard_to_pair(shard)` (primary and secondary sliver),
-//! then the confirmation. All node requests of the client share one
-//! semaphore, so the number of request bodies in flight (each a BCS copy
-//! of one sliver) is bounded whatever the committee size. Uploads use
+//! One task per committee member: metadata first, then the pairs of its
+//! shards (`shard_to_pair(shard)`: primary and secondary sliver) as the
+//! producer of [`crate::sliver_feed`] hands them over, within a window that
+//! bounds the slivers held in memory, then the confirmation. Each body is
+//! the sliver's own buffer ([`SliverBytes`]), not a serialised copy. All
+//! node requests of the client share one semaphore, so the requests in
+//! flight are bounded whatever the committee size. Uploads use
 //! `?pending=true`, so a node that has not yet seen the registration
 //! buffers them; the confirmation request asks the node to wait for the
 //! registration event.
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use floe_chain::floe::calls::CertificateArgs;
-use floe_core::encoding::SliverPair;
+use floe_core::Axis;
 use floe_core::messages::SignedMessage;
 use floe_core::messages::storage_confirmation::StorageConfirmationBody;
 use floe_core::{VerifiedBlobMetadataWithId, shard_to_pair};
@@ -26,11 +28,10 @@ use crate::client::{Client, NodeSet};
 use crate::error::{ClientError, Result};
 use crate::node_api::{NodeClient, NodeError};
 use crate::quorum::{ConfirmationCollector, certificate_args};
+use crate::sliver_body::SliverBytes;
+use crate::sliver_feed::{self, FedPair, FeedState, SliverSource, Window};
 use crate::types::{Progress, ProgressFn, report};
 
-/// Sliver pairs of one node uploaded concurrently (within the client-wide
-/// request bound).
-const PAIRS_IN_FLIGHT_PER_NODE: usize = 16;
 /// Attempts per upload request when the node is unreachable or busy.
 const UPLOAD_ATTEMPTS: u32 = 3;
 
@@ -40,7 +41,9 @@ pub(crate) struct UploadJob {
     pub client: Client,
     pub nodes: NodeSet,
     pub metadata: Arc<VerifiedBlobMetadataWithId>,
-    pub pairs: Arc<Vec<SliverPair>>,
+    pub source: Arc<SliverSource>,
+    /// `limits.store_buffer_bytes`: the window of produced pairs.
+    pub buffer_bytes: u64,
     pub confirmation_wait: Duration,
     pub progress: Option<ProgressFn>,
 }
@@ -54,6 +57,8 @@ type NodeOutcome = (
 /// Uploads still running after the quorum was reached.
 pub(crate) struct Tail {
     handles: FuturesUnordered<JoinHandle<NodeOutcome>>,
+    /// The sliver producer; it ends when every node's upload has.
+    producer: JoinHandle<()>,
 }
 
 impl Tail {
@@ -63,6 +68,9 @@ impl Tail {
             if let Ok((index, Err(e))) = done {
                 tracing::warn!(member = index, error = %e, "upload to a node after quorum failed");
             }
+        }
+        if let Err(e) = self.producer.await {
+            tracing::error!(error = %e, "sliver producer task failed");
         }
     }
 }
@@ -75,23 +83,54 @@ pub(crate) async fn collect_certificate(
     body: StorageConfirmationBody,
 ) -> Result<(CertificateArgs, Tail)> {
     let n_shards = job.nodes.committee.n_shards();
-    let total: u64 = job
-        .pairs
-        .iter()
-        .map(|p| (p.primary.data().len() + p.secondary.data().len()) as u64)
-        .sum();
-    report(&job.progress, Progress::UploadStarted { bytes: total });
+    let blob_id = *job.metadata.blob_id();
+    let pair_bytes = job.source.pair_bytes();
+    report(
+        &job.progress,
+        Progress::UploadStarted {
+            bytes: pair_bytes as u64 * u64::from(n_shards),
+        },
+    );
+    let members = job.nodes.committee.n_members();
+    // Members without a URL get nothing produced (their task fails at once).
+    let assignments: Vec<Vec<u16>> = (0..members)
+        .map(|index| match job.nodes.nodes.get(index) {
+            Some(Some(_)) => job
+                .nodes
+                .shards_of(index)
+                .iter()
+                .map(|&shard| shard_to_pair(shard, &blob_id, n_shards))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    let with_pairs = assignments.iter().filter(|a| !a.is_empty()).count();
+    let window = Window::new(job.buffer_bytes, pair_bytes, with_pairs);
+    let mut feed = sliver_feed::start(job.source.clone(), assignments.clone(), window);
+    let state = feed.state.clone();
     let job = Arc::new(job);
-    let handles: FuturesUnordered<_> = (0..job.nodes.committee.n_members())
+    let handles: FuturesUnordered<_> = (0..members)
         .map(|index| {
             let job = job.clone();
+            let pairs = feed.receivers[index].take();
+            let expected = assignments[index].len();
+            let state = state.clone();
             tokio::spawn(async move {
-                let result = store_on_node(&job, index, body).await;
+                let feed = NodeFeed {
+                    pairs,
+                    expected,
+                    state,
+                    in_flight: window.per_node,
+                };
+                let result = store_on_node(&job, index, body, feed).await;
                 (index, result)
             })
         })
         .collect();
-    let mut tail = Tail { handles };
+    let mut tail = Tail {
+        handles,
+        producer: feed.task,
+    };
     let committee = job.nodes.committee.clone();
     let mut collector = ConfirmationCollector::new(&committee, body);
     while let Some(done) = tail.handles.next().await {
@@ -133,11 +172,22 @@ pub(crate) async fn collect_certificate(
     )))
 }
 
+/// What one member's task takes its pairs from.
+struct NodeFeed {
+    pairs: Option<tokio::sync::mpsc::Receiver<FedPair>>,
+    /// Pairs of its shards (fewer received means the producer failed).
+    expected: usize,
+    state: Arc<FeedState>,
+    /// Pairs uploaded at once.
+    in_flight: usize,
+}
+
 /// One member's whole job: metadata, its pairs, the confirmation.
 async fn store_on_node(
     job: &UploadJob,
     index: usize,
     body: StorageConfirmationBody,
+    feed: NodeFeed,
 ) -> Result<SignedMessage<StorageConfirmationBody>, String> {
     let node = job
         .nodes
@@ -145,51 +195,67 @@ async fn store_on_node(
         .get(index)
         .and_then(Option::as_ref)
         .ok_or_else(|| "no URL for this node in the client config".to_owned())?;
-    let blob_id = *job.metadata.blob_id();
-    let n = job.nodes.committee.n_shards();
     with_retries(job, || node.put_metadata(&job.metadata))
         .await
         .map_err(|e| format!("metadata: {e}"))?;
-    let pairs: Vec<u16> = job
-        .nodes
-        .shards_of(index)
-        .iter()
-        .map(|&shard| shard_to_pair(shard, &blob_id, n))
-        .collect();
-    let mut uploads = futures::stream::iter(pairs)
-        .map(|pair| upload_pair(job, node, pair))
-        .buffer_unordered(PAIRS_IN_FLIGHT_PER_NODE);
+    let pairs = feed
+        .pairs
+        .ok_or_else(|| "no sliver stream for this node".to_owned())?;
+    let incoming = futures::stream::unfold(pairs, |mut rx| async move {
+        rx.recv().await.map(|fed| (fed, rx))
+    });
+    let mut uploads = std::pin::pin!(
+        incoming
+            .map(|fed| upload_pair(job, node, fed))
+            .buffer_unordered(feed.in_flight.max(1))
+    );
+    let mut uploaded = 0;
     while let Some(result) = uploads.next().await {
         result?;
+        uploaded += 1;
     }
-    drop(uploads);
+    if uploaded < feed.expected {
+        let why = feed
+            .state
+            .failure()
+            .unwrap_or_else(|| "the producer stopped".to_owned());
+        return Err(format!(
+            "{uploaded} of {} sliver pairs uploaded: {why}",
+            feed.expected
+        ));
+    }
     confirm(job, node, body).await
 }
 
-async fn upload_pair(job: &UploadJob, node: &NodeClient, pair: u16) -> Result<(), String> {
+async fn upload_pair(job: &UploadJob, node: &NodeClient, fed: FedPair) -> Result<(), String> {
+    let FedPair {
+        pair,
+        primary,
+        secondary,
+        ticket,
+    } = fed;
+    upload_sliver(job, node, pair, Axis::Primary, primary).await?;
+    upload_sliver(job, node, pair, Axis::Secondary, secondary).await?;
+    // The pair's place in the window is free once both slivers are in.
+    drop(ticket);
+    Ok(())
+}
+
+async fn upload_sliver(
+    job: &UploadJob,
+    node: &NodeClient,
+    pair: u16,
+    axis: Axis,
+    sliver: SliverBytes,
+) -> Result<(), String> {
     let blob_id = job.metadata.blob_id();
-    let sliver_pair = job
-        .pairs
-        .get(usize::from(pair))
-        .ok_or_else(|| format!("pair {pair} out of range"))?;
-    with_retries(job, || node.put_sliver(blob_id, pair, &sliver_pair.primary))
+    with_retries(job, || node.put_sliver_bytes(blob_id, pair, axis, &sliver))
         .await
-        .map_err(|e| format!("primary sliver of pair {pair}: {e}"))?;
+        .map_err(|e| format!("{axis} sliver of pair {pair}: {e}"))?;
     report(
         &job.progress,
         Progress::Uploaded {
-            bytes: sliver_pair.primary.data().len() as u64,
-        },
-    );
-    with_retries(job, || {
-        node.put_sliver(blob_id, pair, &sliver_pair.secondary)
-    })
-    .await
-    .map_err(|e| format!("secondary sliver of pair {pair}: {e}"))?;
-    report(
-        &job.progress,
-        Progress::Uploaded {
-            bytes: sliver_pair.secondary.data().len() as u64,
+            bytes: sliver.data_len() as u64,
         },
     );
     Ok(())

@@ -1,6 +1,7 @@
 //! Property tests of RS2: decoding from any sufficient subset, rejection of
 //! corrupted data, recovery of lost slivers, and inconsistency proofs.
 
+use floe_core::encoding::PairEncoder;
 use floe_core::encoding::decoder::ConsistencyCheck;
 use floe_core::encoding::symbols::RecoverySymbol;
 use floe_core::encoding::{
@@ -9,7 +10,7 @@ use floe_core::encoding::{
 };
 use floe_core::inconsistency::{InconsistencyError, Recovered, recover_verified};
 use floe_core::metadata::{BlobMetadata, UnverifiedBlobMetadataWithId};
-use floe_core::{EncodedBlob, EncodingConfig, encode_blob};
+use floe_core::{EncodedBlob, EncodingConfig, compute_metadata, encode_blob};
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 
@@ -235,5 +236,43 @@ proptest! {
         let (config, encoded) = encode(&data, 10);
         let primary: Vec<PrimarySliver> = picks.iter().map(|&i| encoded.primary[i].clone()).collect();
         prop_assert_eq!(decode_primary(&config, &encoded.metadata, &primary, ConsistencyCheck::Default).unwrap(), data);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// A store produces each node's pairs on demand (`PairEncoder`), in
+    /// groups of any shape; every pair must be the full encoder's, and the
+    /// metadata computed without slivers the full encoder's metadata.
+    #[test]
+    fn pairs_on_demand_equal_the_full_encoders(
+        data in prop::collection::vec(any::<u8>(), 0..20_000),
+        n in 4u16..=120,
+        seed in any::<u64>(),
+        groups in 1usize..=5,
+    ) {
+        let (config, encoded) = encode(&data, n);
+        let metadata = encoded.metadata.clone();
+        let (pairs, _) = encoded.into_pairs();
+        prop_assert_eq!(&compute_metadata(&config, &data).unwrap(), &metadata);
+        let encoder = PairEncoder::new(&config, data.as_slice()).unwrap();
+        // A permutation of all pairs (from the seed), cut into `groups` groups.
+        let mut order: Vec<u16> = (0..n).collect();
+        let mut state = seed | 1;
+        for i in (1..order.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            order.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let size = order.len().div_ceil(groups);
+        for group in order.chunks(size) {
+            let got = encoder.encode_pairs(group).unwrap();
+            prop_assert_eq!(got.len(), group.len());
+            for (pair, got) in group.iter().zip(&got) {
+                prop_assert_eq!(got, &pairs[usize::from(*pair)]);
+            }
+        }
     }
 }

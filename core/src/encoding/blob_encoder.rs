@@ -24,11 +24,11 @@ use crate::metadata::{
 const ROW_BLOCK: usize = 16;
 
 /// Bytes of symbols per packed Reed-Solomon shard that a batch aims for.
-const TARGET_BATCH_BYTES: usize = 16 * 1024;
+pub(super) const TARGET_BATCH_BYTES: usize = 16 * 1024;
 
 /// The blob as a `k_p x k_s` matrix of symbols, zero padded without copying
 /// the whole blob.
-struct MessageMatrix<'a> {
+pub(super) struct MessageMatrix<'a> {
     blob: &'a [u8],
     row_len: usize,
     symbol_size: usize,
@@ -39,7 +39,7 @@ struct MessageMatrix<'a> {
 }
 
 impl<'a> MessageMatrix<'a> {
-    fn new(blob: &'a [u8], config: &EncodingConfig, symbol_size: usize) -> Self {
+    pub(super) fn new(blob: &'a [u8], config: &EncodingConfig, symbol_size: usize) -> Self {
         let row_len = usize::from(config.n_secondary_source_symbols()) * symbol_size;
         let partial_index = blob.len() / row_len;
         let mut partial_row = Vec::new();
@@ -58,7 +58,7 @@ impl<'a> MessageMatrix<'a> {
         }
     }
 
-    fn row(&self, i: usize) -> &[u8] {
+    pub(super) fn row(&self, i: usize) -> &[u8] {
         if i < self.partial_index {
             &self.blob[i * self.row_len..(i + 1) * self.row_len]
         } else if i == self.partial_index && !self.partial_row.is_empty() {
@@ -68,7 +68,7 @@ impl<'a> MessageMatrix<'a> {
         }
     }
 
-    fn symbol(&self, i: usize, j: usize) -> &[u8] {
+    pub(super) fn symbol(&self, i: usize, j: usize) -> &[u8] {
         &self.row(i)[j * self.symbol_size..(j + 1) * self.symbol_size]
     }
 }

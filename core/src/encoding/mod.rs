@@ -7,6 +7,7 @@
 pub mod blob_encoder;
 pub mod config;
 pub mod decoder;
+pub mod pair_encoder;
 pub(crate) mod reed_solomon;
 pub mod slivers;
 pub mod symbols;
@@ -14,6 +15,7 @@ pub mod symbols;
 pub use blob_encoder::{EncodedBlob, SliverPair, compute_metadata, encode_blob};
 pub use config::{Axis, EncodingConfig, EncodingType, MAX_SYMBOL_SIZE, MIN_SHARDS};
 pub use decoder::{ConsistencyCheck, DecodeError, decode_primary, decode_secondary};
+pub use pair_encoder::{PairEncoder, PairWork};
 pub use slivers::{
     EncodingAxis, Primary, PrimarySliver, Secondary, SecondarySliver, Sliver, SliverData,
     SliverVerificationError, Symbols,

@@ -208,6 +208,11 @@ impl<A: EncodingAxis> SliverData<A> {
         self.symbols.symbol_size()
     }
 
+    /// The raw bytes, moved out (an upload sends them without a copy).
+    pub fn into_data(self) -> Vec<u8> {
+        self.symbols.data
+    }
+
     /// The pair this sliver belongs to.
     pub fn pair_index(&self, config: &EncodingConfig) -> u16 {
         match A::AXIS {
