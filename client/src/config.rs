@@ -35,7 +35,7 @@
 //!   max_sliver_bytes: 268435456
 //!   max_metadata_bytes: 67108864
 //!   read_hedge_ms: 1500                    # default: request_timeout_ms / 20, within 250..=2000
-//!   store_buffer_bytes: 67108864           # slivers a store holds produced but not yet uploaded
+//!   store_buffer_bytes: 1073741824         # slivers a store holds produced but not yet uploaded
 //!   http2: false                           # h2c prior knowledge to the nodes instead of HTTP/1.1
 //! ```
 //!
@@ -195,9 +195,9 @@ pub struct ClientLimits {
     /// Speak HTTP/2 to the nodes without negotiation (h2c prior
     /// knowledge; floe's nodes serve it beside HTTP/1.1): one multiplexed
     /// connection per node instead of a pool of HTTP/1.1 keep-alive
-    /// connections. Off by default: on the devnet it was no faster
-    /// (BENCHMARKS.md), and a node behind a plain HTTP/1.1 proxy would
-    /// refuse it.
+    /// connections. Off by default: it has not been measured against
+    /// HTTP/1.1 keep-alive yet, and a node behind a plain HTTP/1.1 proxy
+    /// would refuse it.
     pub http2: bool,
 }
 
@@ -217,7 +217,13 @@ impl Default for ClientLimits {
 }
 
 /// Default of [`ClientLimits::store_buffer_bytes`].
-pub const DEFAULT_STORE_BUFFER_BYTES: u64 = 64 << 20;
+/// 1 GiB: every blob up to about 230 MiB (slivers are 4.4x the blob at 100
+/// shards, so every blob the devnet accepts) is encoded once, the fast
+/// path; larger blobs take the two-pass path with this window. Set it
+/// lower (e.g. 64 MiB) to bound a store's memory to about the blob plus
+/// the buffer at the price of CPU (BENCHMARKS.md: 2.06x the blob, 2-2.6x
+/// the time for the devnet's largest blob).
+pub const DEFAULT_STORE_BUFFER_BYTES: u64 = 1 << 30;
 
 /// Bounds of the derived hedge delay: long enough that a healthy node
 /// serving a large sliver is rarely hedged, short enough that a hung node
