@@ -31,14 +31,13 @@ pub fn running(child: std::process::Child) -> Running {
 /// for its ready line, which it returns. Panics with the components' logs
 /// if the devnet does not become ready.
 pub fn start(dir: &Path, extra: &[&str]) -> (Running, Value) {
-    std::fs::create_dir_all(dir).expect("devnet dir");
     let mut cmd = Command::new(floe_bin());
     cmd.args(["devnet", "--json", "--auto-ports", "--data-dir"])
         .arg(dir)
         .args(extra);
-    // The devnet's own output; its components log under DIR/logs.
-    let log = dir.join("devnet-output.log");
-    let running = Proc::spawn(&mut cmd, &log).graceful(STOP_TIMEOUT);
+    // The devnet's own output goes beside, not into, DIR (`--fresh` refuses
+    // a directory holding anything else); its components log under DIR/logs.
+    let running = Proc::spawn_in_temp(&mut cmd, "devnet").graceful(STOP_TIMEOUT);
     let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         running.wait_json("the devnet's ready line", READY_TIMEOUT, |v| {
             v["event"] == "ready"

@@ -21,6 +21,8 @@ pub struct Proc {
     log: Option<PathBuf>,
     lines: Option<Mutex<Receiver<String>>>,
     grace: Option<Duration>,
+    /// Holds the log of [`Proc::spawn_in_temp`] (removed after the child).
+    _log_dir: Option<tempfile::TempDir>,
 }
 
 impl Proc {
@@ -31,6 +33,7 @@ impl Proc {
             log: None,
             lines: None,
             grace: None,
+            _log_dir: None,
         }
     }
 
@@ -62,7 +65,17 @@ impl Proc {
             log: Some(log.to_path_buf()),
             lines: Some(Mutex::new(rx)),
             grace: None,
+            _log_dir: None,
         }
+    }
+
+    /// Like [`Proc::spawn`], with the log in a temporary directory of its
+    /// own, for a process whose working directory must hold nothing else.
+    pub fn spawn_in_temp(cmd: &mut Command, name: &str) -> Self {
+        let dir = tempfile::tempdir().expect("log dir");
+        let mut proc = Self::spawn(cmd, &dir.path().join(format!("{name}.log")));
+        proc._log_dir = Some(dir);
+        proc
     }
 
     /// On drop, SIGTERM first and SIGKILL only after `grace`.
