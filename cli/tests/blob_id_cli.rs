@@ -1,11 +1,9 @@
 //! The `floe blob-id` binary end to end, against known Walrus answers.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-fn floe() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_floe"))
-}
+use floe_testkit::floe;
 
 #[test]
 fn json_output_has_every_field_and_the_official_id() {
@@ -120,7 +118,7 @@ fn blob_ids_starting_with_a_hyphen_are_ids() {
         vec!["blob-status", id],
         vec!["delete", "--blob-id", id],
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_floe"))
+        let out = floe()
             .args(&args)
             .args(["--config", "/nonexistent/floe/client.yaml"])
             .output()

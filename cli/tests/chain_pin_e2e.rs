@@ -5,7 +5,7 @@
 //! refuses to start. Pinned to the ledger's own key (the one it prints at
 //! start), the same stream verifies and delivers.
 
-mod support;
+use floe_testkit::nodes as support;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -101,7 +101,7 @@ fn a_follower_pinned_to_another_validator_key_refuses_the_ledger() {
     std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
     let stderr = dir.join("stderr.log");
     // Killed and reaped on drop if it is still running.
-    let mut child = support::Proc(
+    let mut child = support::Proc::new(
         floe()
             .args(["--json", "node", "run", "--config"])
             .arg(&path)
@@ -112,7 +112,7 @@ fn a_follower_pinned_to_another_validator_key_refuses_the_ledger() {
     );
     let started = Instant::now();
     let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
+        if let Some(status) = child.child.try_wait().unwrap() {
             break status;
         }
         assert!(

@@ -9,7 +9,7 @@
 //! and range reads still return the right bytes. A 50 MiB round trip is
 //! its own test.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use devnet_support::{Running, floe, pid_of};
+use devnet_support::{Running, floe, pid_of, pseudo_random};
 use serde_json::Value;
 
 /// A devnet in a temporary directory, stopped on drop (before the
@@ -131,18 +131,6 @@ impl Devnet {
                 .success()
         );
     }
-}
-
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 /// The store resource choice beyond "from scratch": the wallet's own

@@ -14,14 +14,14 @@
 //! Needs the `faketime` program (Debian's `faketime`; `.ci/run` installs
 //! it); without it the test says so and passes without running.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use devnet_support::{Running, floe, pid_of};
+use devnet_support::{floe, pid_of, running};
 use serde_json::Value;
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -183,10 +183,10 @@ fn epochs_change_on_the_chain_clock_whatever_the_coordinators_clock() {
             (shift.abs() - 7200).abs() < 60 && (shift > 0) == skew.starts_with('+'),
             "faketime {skew} shifts the clock by {shift} s"
         );
-        let coordinator = Running(
+        let coordinator = running(
             Command::new("faketime")
                 .args(["-f", skew])
-                .arg(env!("CARGO_BIN_EXE_floe"))
+                .arg(floe_testkit::floe_bin())
                 .args(["coordinator", "run", "--config"])
                 .arg(&config)
                 .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")

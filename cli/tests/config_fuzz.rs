@@ -14,20 +14,9 @@
 //! Cases: `FLOE_FUZZ_CASES` (default 256, what CI runs); `scripts/fuzz/run`
 //! for long campaigns.
 
+use floe_testkit::fuzz::config;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-
-fn config() -> Config {
-    let cases = std::env::var("FLOE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
+use proptest::test_runner::TestRunner;
 
 const KEY: &str = "95a254501b7733239ed3cec4d56737977bd09ede881d8a234560e83e5525017add3b1dcc3eabfb85e12a4131b19c253b";
 

@@ -4,7 +4,7 @@
 //! cleanly on SIGTERM, resumes from its directory, and leaves
 //! no orphans when it is killed.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::time::{Duration, Instant};
 
@@ -355,7 +355,7 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
 
     // SIGTERM stops every component.
     child.sigterm();
-    assert!(child.0.wait().unwrap().success());
+    assert!(child.child.wait().unwrap().success());
     wait_gone(&running);
     assert!(manifest(&dir)["pids"].as_array().unwrap().is_empty());
 
@@ -369,8 +369,8 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
 
     // kill -9 of the devnet takes its children down with it.
     let running = pids(&resumed);
-    child.0.kill().unwrap();
-    child.0.wait().unwrap();
+    child.child.kill().unwrap();
+    child.child.wait().unwrap();
     wait_gone(&running[1..]);
 }
 

@@ -17,13 +17,14 @@
 //! Mounting needs root (CI runs as root); elsewhere the test says so and
 //! passes without running.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use devnet_support::{floe, pid_of};
+use devnet_support::{caught_up, floe, pid_of, pseudo_random, signal, wait_gone};
+use floe_testkit::Proc;
 use serde_json::Value;
 
 /// The tmpfs under node 0's data: what its store holds after start-up
@@ -94,16 +95,6 @@ impl Drop for Mount {
     }
 }
 
-/// A node process started by the test; killed on drop.
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn du_bytes(dir: &Path) -> u64 {
     let out = Command::new("du")
         .args(["-sb"])
@@ -115,35 +106,6 @@ fn du_bytes(dir: &Path) -> u64 {
         .next()
         .and_then(|v| v.parse().ok())
         .expect("du prints a size")
-}
-
-fn wait_gone(pid: i32) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Path::new(&format!("/proc/{pid}")).exists() {
-        // A zombie (exited, not yet reaped by the devnet) is gone too.
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        if stat.contains(") Z ") {
-            return;
-        }
-        assert!(Instant::now() < deadline, "process {pid} did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn signal(pid: i32, sig: &str) {
-    run(Command::new("kill").args([sig, &pid.to_string()]));
-}
-
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 fn store(dir: &Path, config: &Path, data: &[u8], tag: &str) -> String {
@@ -192,33 +154,6 @@ fn read(dir: &Path, config: &Path, blob_id: &str) -> Vec<u8> {
     std::fs::read(out_file).unwrap()
 }
 
-fn get(url: &str) -> Option<(u16, String)> {
-    let out = Command::new("curl")
-        .args(["-s", "-m", "5", "-w", "\n%{http_code}", url])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n')?;
-    Some((code.trim().parse().ok()?, body.to_owned()))
-}
-
-fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find(|l| l.starts_with(name) && !l.starts_with('#'))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-}
-
-/// Health 200, follower lag under 5 s, nothing queued for recovery.
-fn caught_up(url: &str) -> bool {
-    matches!(get(&format!("{url}/v1/health")), Some((200, _)))
-        && get(&format!("{url}/metrics")).is_some_and(|(code, text)| {
-            code == 200
-                && metric(&text, "floe_node_follower_lag_ms").is_some_and(|v| v < 5_000.0)
-                && metric(&text, "floe_node_recovery_queue").is_some_and(|v| v == 0.0)
-        })
-}
-
 #[test]
 fn a_node_whose_disk_fills_refuses_then_recovers_and_nothing_acknowledged_is_lost() {
     if !is_root() {
@@ -256,7 +191,7 @@ fn a_node_whose_disk_fills_refuses_then_recovers_and_nothing_acknowledged_is_los
         .arg(format!("{}/.", saved.display()))
         .arg(&data));
     let log = std::fs::File::create(dir.path().join("logs").join("node-0-small-disk.log")).unwrap();
-    let mut node0 = Node(
+    let mut node0 = Proc::new(
         floe()
             .args(["node", "run", "--config"])
             .arg(&config)
@@ -283,7 +218,7 @@ fn a_node_whose_disk_fills_refuses_then_recovers_and_nothing_acknowledged_is_los
         );
         stored.push((id, bytes));
         assert!(
-            matches!(node0.0.try_wait(), Ok(None)),
+            matches!(node0.child.try_wait(), Ok(None)),
             "node 0 keeps running with a full disk"
         );
         if mount.available() < (BLOB_BYTES as u64) {
@@ -326,7 +261,7 @@ fn a_node_whose_disk_fills_refuses_then_recovers_and_nothing_acknowledged_is_los
             devnet_support::logs(dir.path())
         );
         assert!(
-            matches!(node0.0.try_wait(), Ok(None)),
+            matches!(node0.child.try_wait(), Ok(None)),
             "node 0 keeps running"
         );
         std::thread::sleep(Duration::from_millis(500));
@@ -345,7 +280,7 @@ fn a_node_whose_disk_fills_refuses_then_recovers_and_nothing_acknowledged_is_los
             "node 0 did not catch up after space was freed"
         );
         assert!(
-            matches!(node0.0.try_wait(), Ok(None)),
+            matches!(node0.child.try_wait(), Ok(None)),
             "node 0 keeps running"
         );
         std::thread::sleep(Duration::from_secs(1));

@@ -16,13 +16,13 @@
 //! Slow suite (for its size): about 20 s each, since epochs must pass in
 //! real time.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use devnet_support::{Running, floe};
+use devnet_support::{Running, floe, running};
 use serde_json::Value;
 
 struct Devnet {
@@ -208,7 +208,7 @@ fn epochs_advance_blobs_expire_and_stake_round_trips() {
         "coordinator",
     ));
     let config = net.dir.path().join("coordinator").join("coordinator.toml");
-    let _replacement = Running(
+    let _replacement = running(
         floe()
             .args(["coordinator", "run", "--config"])
             .arg(&config)
@@ -268,13 +268,7 @@ fn member_process(net: &Devnet, info: &Value, index: usize) -> (String, i32) {
 }
 
 fn kill_9(pid: i32) {
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    devnet_support::signal(pid, "-9");
 }
 
 /// Reads while an epoch change is stuck moving shards: 12 shards, 3 per

@@ -11,7 +11,7 @@
 //! Skips (loudly) only when Chromium, chromedriver or PostgreSQL is not
 //! installed; `.ci/run` installs all three.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 mod webdriver;
 
 use std::path::{Path, PathBuf};

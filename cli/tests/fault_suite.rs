@@ -26,13 +26,13 @@
 //! `devnet_e2e` and `ledger_e2e`; the soak (`scripts/soak/run`) combines
 //! faults under load.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 mod fault_support;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,7 @@ use devnet_support::{Running, floe, pid_of};
 use fault_support::{
     Fault, FaultProxy, caught_up, get, pseudo_random, recovery_queue, signal, wait_gone,
 };
+use floe_testkit::Proc;
 use serde_json::Value;
 
 /// A stored blob: its id, its Blob object's id, its contents.
@@ -125,16 +126,6 @@ fn socket_addr(url: &str) -> SocketAddr {
         .trim_end_matches('/')
         .parse()
         .unwrap()
-}
-
-/// A process started by the test; killed on drop.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -323,7 +314,7 @@ fn node_partitioned_then_healed(
     runtime: &tokio::runtime::Runtime,
     client_proxy: &FaultProxy,
     faulty: &Path,
-) -> (Vec<Stored>, Process) {
+) -> (Vec<Stored>, Proc) {
     let nodes = manifest["nodes"].as_array().unwrap();
     let url = nodes[0]["url"]
         .as_str()
@@ -355,7 +346,7 @@ fn node_partitioned_then_healed(
     std::fs::write(&config, toml).unwrap();
     client_proxy.set(Fault::Blackhole);
     let log = std::fs::File::create(net.dir.path().join("logs/node-0-partitioned.log")).unwrap();
-    let node0 = Process(
+    let node0 = Proc::new(
         floe()
             .args(["node", "run", "--config"])
             .arg(&config)

@@ -11,13 +11,13 @@
 //!
 //! Slow suite: about a minute, since epochs pass in real time.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use devnet_support::{Running, floe, manifest};
+use devnet_support::{Running, floe, get_json as get, manifest};
 use floe_chain::floe::Floe;
 use floe_core::move_types::ObjectId;
 use serde_json::Value;
@@ -310,28 +310,4 @@ async fn upgrade_slashing_and_subsidies_by_floe_commands() {
 fn number(v: &Value) -> Option<u64> {
     v.as_u64()
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-}
-
-/// `GET url`: the JSON answer when it is 200.
-fn get(url: &str) -> Option<Value> {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://")?;
-    let (addr, path) = rest.split_at(rest.find('/')?);
-    let mut stream = std::net::TcpStream::connect(addr).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).ok()?;
-    let text = String::from_utf8(answer).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return None;
-    }
-    serde_json::from_str(body).ok()
 }

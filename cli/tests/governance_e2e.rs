@@ -11,7 +11,7 @@
 //!
 //! Slow suite: about a minute, since epochs pass in real time.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::path::PathBuf;
 use std::process::{Output, Stdio};

@@ -2,41 +2,19 @@
 //! and a real Postgres: killed with SIGKILL in the middle of indexing and
 //! restarted, it ends with exactly the rows of an uninterrupted run.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use floe_chain::floe::calls::BlobRegistration;
 use floe_chain::floe::{Floe, FloeIds};
 use floe_chain::{ChainClient, KeyPair};
-use floe_core::BlobId;
 use floe_core::bls::BlsSecretKey;
-use floe_core::encoding::{EncodingConfig, EncodingType};
-use floe_core::merkle::Node;
-use floe_core::move_types::U256Le;
 use floe_indexer::ManagedPostgres;
 use floe_indexer::sqlx::{self, PgPool};
+use floe_testkit::ledger::{Ledger, LedgerOptions};
+use floe_testkit::msg::{encoded_length, registration};
+use floe_testkit::{Proc, floe};
 
-/// A child process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn first_line(child: &mut Child) -> serde_json::Value {
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read first line");
-    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
-}
-
-fn start_ledger(dir: &Path, user: &KeyPair) -> (Proc, String) {
+fn start_ledger(dir: &Path, user: &KeyPair) -> (Ledger, String) {
     let mut genesis = format!(
         "chain_name = \"indexer-e2e\"\n[[accounts]]\naddress = \"{a}\"\nbalance = 100000000000\ncoins = 4\n\
          [[packages]]\naddress = \"0x3a1\"\ninit_sender = \"{a}\"\n[[packages]]\naddress = \"0xf10e\"\n\
@@ -53,20 +31,15 @@ fn start_ledger(dir: &Path, user: &KeyPair) -> (Proc, String) {
     }
     let path = dir.join("genesis.toml");
     std::fs::write(&path, genesis).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_floe"))
-        .args(["--json", "ledger", "run", "--listen", "127.0.0.1:0"])
-        .args(["--checkpoint-interval-ms", "50", "--data-dir"])
-        .arg(dir.join("ledger"))
-        .arg("--genesis")
-        .arg(&path)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn floe ledger run");
-    let v = first_line(&mut child);
-    let addr = format!("http://{}", v["address"].as_str().unwrap());
-    (Proc(child), addr)
+    let ledger = Ledger::start(
+        dir,
+        &path,
+        LedgerOptions::default()
+            .checkpoint_interval_ms(50)
+            .env("RUST_LOG", "warn"),
+    );
+    let endpoint = ledger.endpoint();
+    (ledger, endpoint)
 }
 
 fn start_indexer(dir: &Path, name: &str, endpoint: &str, url: &str) -> Proc {
@@ -78,19 +51,16 @@ fn start_indexer(dir: &Path, name: &str, endpoint: &str, url: &str) -> Proc {
     );
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, config).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_floe"))
-        .args(["--json", "indexer", "run", "--config"])
+    let mut cmd = floe();
+    cmd.args(["--json", "indexer", "run", "--config"])
         .arg(&path)
         .arg("--database-url")
         .arg(url)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn floe indexer run");
-    let v = first_line(&mut child);
+        .env("RUST_LOG", "warn");
+    let child = Proc::spawn(&mut cmd, &dir.join(format!("{name}.log")));
+    let v = child.first_json(Duration::from_secs(120));
     assert_eq!(v["event"], "listening", "{v}");
-    Proc(child)
+    child
 }
 
 async fn watermark(pool: &PgPool) -> i64 {
@@ -193,21 +163,10 @@ async fn kill_9_mid_batch_then_restart_gives_the_same_rows() {
         .unwrap();
     let floe = Floe::new(client.clone(), ids);
     let wal = floe.wal_coins(user.address()).await.unwrap()[0].0;
-    let encoded = EncodingConfig::new(10)
-        .unwrap()
-        .encoded_blob_length(100)
-        .unwrap();
+    let encoded = encoded_length(100);
     let mut last = None;
     for seed in 0..30u8 {
-        let root = [seed; 32];
-        let id = BlobId::derive(EncodingType::Rs2, 100, &Node::Digest(root));
-        let reg = BlobRegistration {
-            blob_id: U256Le(id.0),
-            root_hash: U256Le(root),
-            size: 100,
-            encoding_type: 1,
-            deletable: seed % 2 == 0,
-        };
+        let reg = registration(seed, 100, seed % 2 == 0);
         let tx = floe
             .reserve_and_register(&user, encoded, 2, &reg, wal)
             .await
@@ -276,8 +235,7 @@ async fn kill_9_mid_batch_then_restart_gives_the_same_rows() {
         if watermark(&killed).await < tip {
             kills += 1;
         }
-        indexer.0.kill().unwrap(); // SIGKILL
-        let _ = indexer.0.wait();
+        indexer.kill9();
     }
     assert!(kills > 0, "the indexer finished before any kill");
     {

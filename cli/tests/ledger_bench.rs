@@ -9,12 +9,11 @@
 //! `BENCH_SECONDS` (default 10), `BENCH_INTERVAL_MS` (checkpoint interval,
 //! default 100).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use floe_testkit::ledger::{Ledger, LedgerOptions};
 use futures::StreamExt;
 use prost_types::FieldMask;
 use sui_crypto::SuiSigner;
@@ -26,15 +25,6 @@ use sui_sdk_types::{
     ProgrammableTransaction, SplitCoins, Transaction, TransactionExpiration, TransactionKind,
     TransferObjects,
 };
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -68,32 +58,14 @@ async fn ledger_throughput() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_floe"))
-        .args([
-            "--json",
-            "ledger",
-            "run",
-            "--listen",
-            "127.0.0.1:0",
-            "--checkpoint-interval-ms",
-        ])
-        .arg(interval.to_string())
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .arg("--genesis")
-        .arg(&genesis)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let proc_ = Proc(child);
-    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let url = format!("http://{}", v["address"].as_str().unwrap());
+    let proc_ = Ledger::start(
+        dir.path(),
+        &genesis,
+        LedgerOptions::default()
+            .checkpoint_interval_ms(interval)
+            .env("RUST_LOG", "warn"),
+    );
+    let url = proc_.endpoint();
     let mut client = Client::new(url.clone()).unwrap();
 
     let mut req = pb::ListOwnedObjectsRequest::default();
@@ -262,27 +234,8 @@ async fn ledger_throughput() {
     // Restart: replay the whole log.
     drop(proc_);
     let t0 = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_floe"))
-        .args([
-            "--json",
-            "ledger",
-            "run",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(dir.path().join("data"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _proc = Proc(child);
-    let log = std::fs::metadata(dir.path().join("data/ledger.wal"))
+    let _proc = Ledger::resume(dir.path(), LedgerOptions::default().env("RUST_LOG", "warn"));
+    let log = std::fs::metadata(dir.path().join("ledger/ledger.wal"))
         .unwrap()
         .len();
     println!(

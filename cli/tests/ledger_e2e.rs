@@ -1,10 +1,10 @@
 //! End-to-end tests of `floe ledger run` through Sui's gRPC API only, with
 //! `sui_rpc::Client`, against the real binary on 127.0.0.1.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use floe_testkit::ledger::{Ledger, LedgerOptions};
 
 use futures::StreamExt;
 use prost_types::FieldMask;
@@ -18,19 +18,6 @@ use sui_sdk_types::{
     TransactionKind, TransferObjects,
 };
 
-/// A ledger process, killed on drop.
-struct Ledger {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Ledger {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn key(seed: u8) -> (Ed25519PrivateKey, Address) {
     let k = Ed25519PrivateKey::new([seed; 32]);
     let a = k.public_key().derive_address();
@@ -38,28 +25,17 @@ fn key(seed: u8) -> (Ed25519PrivateKey, Address) {
 }
 
 fn start(dir: &Path, genesis: Option<&str>) -> Ledger {
-    let data = dir.join("data");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_floe"));
-    cmd.args(["--json", "ledger", "run", "--listen", "127.0.0.1:0"])
-        .args(["--checkpoint-interval-ms", "100", "--data-dir"])
-        .arg(&data)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if let Some(g) = genesis {
-        let path = dir.join("genesis.toml");
-        std::fs::write(&path, g).unwrap();
-        cmd.arg("--genesis").arg(path);
+    let options = LedgerOptions::default()
+        .checkpoint_interval_ms(100)
+        .env("RUST_LOG", "warn");
+    match genesis {
+        Some(g) => {
+            let path = dir.join("genesis.toml");
+            std::fs::write(&path, g).unwrap();
+            Ledger::start(dir, &path, options)
+        }
+        None => Ledger::resume(dir, options),
     }
-    let mut child = cmd.spawn().expect("spawn floe ledger run");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    let addr = v["address"].as_str().unwrap().to_owned();
-    Ledger { child, addr }
 }
 
 fn genesis_for(owner: Address) -> String {
@@ -69,7 +45,7 @@ fn genesis_for(owner: Address) -> String {
 }
 
 fn client(l: &Ledger) -> Client {
-    Client::new(format!("http://{}", l.addr)).unwrap()
+    Client::new(l.endpoint()).unwrap()
 }
 
 fn mask(paths: &str) -> FieldMask {
@@ -269,7 +245,7 @@ async fn transfers_splits_merges_and_reads() {
 
     // The same port speaks gRPC-Web over HTTP/1.1, with CORS.
     use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(&ledger.addr).unwrap();
+    let mut s = std::net::TcpStream::connect(&ledger.address).unwrap();
     write!(
         s,
         "POST /sui.rpc.v2.LedgerService/GetServiceInfo HTTP/1.1\r\nHost: x\r\nOrigin: http://app.test\r\n\
@@ -291,7 +267,7 @@ async fn transfers_splits_merges_and_reads() {
     // The faucet, in Sui's request format.
     let (_, fresh) = key(42);
     let body = format!("{{\"FixedAmountRequest\":{{\"recipient\":\"{fresh}\"}}}}");
-    let mut s = std::net::TcpStream::connect(&ledger.addr).unwrap();
+    let mut s = std::net::TcpStream::connect(&ledger.address).unwrap();
     write!(
         s,
         "POST /v2/gas HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -498,8 +474,7 @@ async fn kill_9_after_acknowledged_transaction_loses_nothing() {
     let done = execute(&mut c, &k, transfer_all(a, mine[0].0.clone(), b, 7))
         .await
         .unwrap();
-    ledger.child.kill().unwrap(); // SIGKILL, right after the acknowledgement
-    ledger.child.wait().unwrap();
+    ledger.kill9(); // SIGKILL, right after the acknowledgement
     let mut cp = pb::GetCheckpointRequest::latest();
     cp.read_mask = Some(mask("sequence_number"));
 

@@ -23,13 +23,12 @@
 //! Cases: `FLOE_FUZZ_CASES` (default 256 per property); `scripts/fuzz/run`
 //! for long campaigns.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use floe_chain::types::Checkpoint;
 use floe_chain::verify::CheckpointVerifier;
+use floe_testkit::fuzz::config;
+use floe_testkit::ledger::{Ledger, LedgerOptions};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::TestRunner;
 use prost::Message;
 use prost_types::FieldMask;
 use sui_crypto::SuiSigner;
@@ -42,15 +41,6 @@ use sui_sdk_types::{
     TransferObjects, ValidatorCommittee, ValidatorCommitteeMember,
 };
 
-struct LedgerProcess(Child);
-
-impl Drop for LedgerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 struct World {
     runtime: tokio::runtime::Runtime,
     url: String,
@@ -58,7 +48,7 @@ struct World {
     key: Ed25519PrivateKey,
     owner: Address,
     http: reqwest::Client,
-    _ledger: LedgerProcess,
+    _ledger: Ledger,
     _dir: tempfile::TempDir,
 }
 
@@ -77,57 +67,23 @@ fn world() -> World {
             ),
         )
         .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_floe"))
-            .args(["--json", "ledger", "run", "--listen", "127.0.0.1:0"])
-            .args(["--checkpoint-interval-ms", "1000"])
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .arg("--genesis")
-            .arg(&genesis)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn floe ledger run");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        // Keep reading what the ledger prints, so it never writes to a
-        // closed pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while stdout.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                sink.clear();
-            }
-        });
-        let v: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        let ledger = Ledger::start(
+            dir.path(),
+            &genesis,
+            LedgerOptions::default()
+                .checkpoint_interval_ms(1000)
+                .env("RUST_LOG", "error"),
+        );
         World {
-            runtime: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap(),
-            url: format!("http://{}", v["address"].as_str().unwrap()),
-            validator_key: v["validator_key"].as_str().unwrap().to_owned(),
+            runtime: floe_testkit::runtime(),
+            url: ledger.endpoint(),
+            validator_key: ledger.ready["validator_key"].as_str().unwrap().to_owned(),
             key,
             owner,
             http: reqwest::Client::new(),
-            _ledger: LedgerProcess(child),
+            _ledger: ledger,
             _dir: dir,
         }
-    }
-}
-
-fn config() -> Config {
-    let cases = std::env::var("FLOE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
     }
 }
 

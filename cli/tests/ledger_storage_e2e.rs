@@ -3,9 +3,9 @@
 //! transaction and keeps one checkpoint chain; a follower asking for a
 //! pruned checkpoint gets an error naming the oldest available one.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+
+use floe_testkit::ledger::{Ledger, LedgerOptions};
 
 use prost_types::FieldMask;
 use sui_crypto::SuiSigner;
@@ -17,18 +17,6 @@ use sui_sdk_types::{
     ProgrammableTransaction, SplitCoins, Transaction, TransactionExpiration, TransactionKind,
     TransferObjects,
 };
-
-struct Ledger {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Ledger {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn key(seed: u8) -> (Ed25519PrivateKey, Address) {
     let k = Ed25519PrivateKey::new([seed; 32]);
@@ -44,28 +32,14 @@ fn start(dir: &Path, owner: Address, heartbeat_ms: u64, extra: &[&str]) -> Ledge
         format!("chain_name = \"e2e\"\n[[accounts]]\naddress = \"{owner}\"\nbalance = 30000000000\ncoins = 3\n"),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_floe"))
-        .args(["--json", "ledger", "run", "--listen", "127.0.0.1:0"])
-        .arg("--checkpoint-interval-ms")
-        .arg(heartbeat_ms.to_string())
-        .args(extra)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .arg("--genesis")
-        .arg(&genesis)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn floe ledger run");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    let addr = v["address"].as_str().unwrap().to_owned();
-    Ledger { child, addr }
+    Ledger::start(
+        dir,
+        &genesis,
+        LedgerOptions::default()
+            .checkpoint_interval_ms(heartbeat_ms)
+            .args(extra)
+            .env("RUST_LOG", "warn"),
+    )
 }
 
 fn mask(paths: &str) -> FieldMask {
@@ -181,7 +155,7 @@ async fn kill_9_during_compactions_loses_nothing_acknowledged() {
     let mut acked: Vec<String> = Vec::new();
     for round in 0..5usize {
         let ledger = start(dir.path(), a, 100, &extra);
-        let mut c = Client::new(format!("http://{}", ledger.addr)).unwrap();
+        let mut c = Client::new(ledger.endpoint()).unwrap();
         for digest in &acked {
             let mut req = pb::GetTransactionRequest::new(&digest.parse().unwrap());
             req.read_mask = Some(mask("digest,checkpoint"));
@@ -205,15 +179,14 @@ async fn kill_9_during_compactions_loses_nothing_acknowledged() {
             acked.push(rx.recv().await.expect("the writer stopped early"));
         }
         let mut ledger = ledger;
-        ledger.child.kill().unwrap(); // SIGKILL
-        ledger.child.wait().unwrap();
+        ledger.kill9(); // SIGKILL
         let _ = task.await;
         while let Ok(digest) = rx.try_recv() {
             acked.push(digest);
         }
     }
     let ledger = start(dir.path(), a, 100, &extra);
-    let mut c = Client::new(format!("http://{}", ledger.addr)).unwrap();
+    let mut c = Client::new(ledger.endpoint()).unwrap();
     for digest in &acked {
         let mut req = pb::GetTransactionRequest::new(&digest.parse().unwrap());
         req.read_mask = Some(mask("digest"));
@@ -250,7 +223,7 @@ async fn a_follower_asking_for_a_pruned_checkpoint_is_told_the_oldest_available(
         3_600_000,
         &["--compact-log-records", "4", "--retain-checkpoints", "3"],
     );
-    let url = format!("http://{}", ledger.addr);
+    let url = ledger.endpoint();
     let mut c = Client::new(url.clone()).unwrap();
     // One checkpoint per transaction: the ledger seals every pending
     // transaction together, so transactions sent faster than its 20 ms poll

@@ -23,7 +23,7 @@
 //!
 //! Slow suite (for its size): about a minute, epochs pass in real time.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use devnet_support::{Running, floe};
+use devnet_support::{Running, floe, running};
 use floe_chain::floe::{Floe, FloeIds};
 use floe_core::move_types::{EpochState, ObjectId};
 use serde_json::Value;
@@ -484,7 +484,7 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
             .success()
     );
     net.wait("the old node-4 gone", || !alive(old_pid));
-    let moved = Running(
+    let moved = running(
         floe()
             .args(["node", "run", "--config"])
             .arg(&node4_config)
@@ -646,7 +646,7 @@ fn network_grows_and_shrinks_with_votes_addresses_and_commission() {
     assert!(node4_config.is_file());
     net.process.sigterm();
     let mut net = net;
-    assert!(net.process.0.wait().unwrap().success());
+    assert!(net.process.child.wait().unwrap().success());
     let (process, _) = devnet_support::start(net.path(), &[]);
     net.process = process;
     let m = net.manifest();

@@ -4,7 +4,7 @@
 //! read back; rejections with their reasons; garbage collection after a
 //! deletion; kill -9 during uploads loses nothing acknowledged.
 
-mod support;
+use floe_testkit::nodes as support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

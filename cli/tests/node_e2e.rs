@@ -6,61 +6,26 @@
 //! chain-following committee (registration, uploads, certification,
 //! healing, GC, kill -9 during uploads) is tested in `node_chain.rs`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use floe_core::{EncodingConfig, encode_blob, pair_to_shard};
+use floe_testkit::http::{reason, request};
+use floe_testkit::{Proc, floe};
 
 const N: u16 = 10;
 const OWNED: [u16; 3] = [1, 2, 7];
 
-fn floe() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_floe"))
-}
-
-fn start(config: &Path) -> (Child, SocketAddr) {
-    let mut child = floe()
-        .args(["--json", "node", "run", "--config"])
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+/// Starts the node and waits for its listening line (log beside the config).
+fn start(config: &Path) -> (Proc, SocketAddr) {
+    let mut cmd = floe();
+    cmd.args(["--json", "node", "run", "--config"]).arg(config);
+    let child = Proc::spawn(&mut cmd, &config.with_extension("log"));
+    let v = child.first_json(Duration::from_secs(120));
     assert_eq!(v["event"], "listening");
-    (child, v["address"].as_str().unwrap().parse().unwrap())
-}
-
-fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    let _ = s.write_all(body);
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, raw[end + 4..].to_vec())
-}
-
-fn reason(body: &[u8]) -> String {
-    let v: serde_json::Value = serde_json::from_slice(body).unwrap();
-    v["error"]["details"][0]["reason"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let addr = v["address"].as_str().unwrap().parse().unwrap();
+    (child, addr)
 }
 
 #[test]
@@ -155,8 +120,7 @@ fn node_process_rejects_with_reasons_and_survives_kill_9() {
     assert_eq!(status, 413);
 
     // kill -9, restart on the same directory.
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill9();
     let (mut child, addr) = start(&config);
     let (status, _) = request(addr, "GET", "/v1/health", b"");
     assert_eq!(status, 200);
@@ -164,6 +128,5 @@ fn node_process_rejects_with_reasons_and_survives_kill_9() {
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["success"]["data"], "nonexistent");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill9();
 }

@@ -10,7 +10,7 @@
 //! change on restart (its weight is needed for the quorum). Two epochs
 //! later the shards lost at epoch 1 are deleted from their old owners.
 
-mod support;
+use floe_testkit::nodes as support;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -22,14 +22,14 @@
 //!
 //! Slow suite (for its size): about 40 s, since epochs pass in real time.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use devnet_support::{Running, floe};
+use floe_testkit::Proc;
 use serde_json::Value;
 
 const FROST_PER_WAL: u64 = 1_000_000_000;
@@ -118,21 +118,12 @@ struct Coordinator {
 }
 
 fn start_coordinator(config: &Path) -> Coordinator {
-    let mut child = floe()
-        .args(["--json", "coordinator", "run", "--config"])
-        .arg(config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start a coordinator");
-    let stdout = child.stdout.take().expect("stdout");
-    let process = Running(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the coordinator's first line");
-    let v: Value = serde_json::from_str(&line)
-        .unwrap_or_else(|_| panic!("coordinator {} said {line:?}", config.display()));
+    let mut cmd = floe();
+    cmd.args(["--json", "coordinator", "run", "--config"])
+        .arg(config);
+    let process =
+        Proc::spawn(&mut cmd, &config.with_extension("log")).graceful(devnet_support::STOP_TIMEOUT);
+    let v = process.first_json(Duration::from_secs(120));
     Coordinator {
         _process: process,
         addr: v["address"].as_str().expect("address").to_owned(),
@@ -142,20 +133,11 @@ fn start_coordinator(config: &Path) -> Coordinator {
 /// `GET path` over plain HTTP/1.1 (the coordinator answers with a
 /// content length and closes).
 fn http_get(addr: &str, path: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).expect("read answer");
-    let (head, body) = text.split_once("\r\n\r\n").expect("HTTP answer");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    body.to_owned()
+    let addr = addr.parse().expect("coordinator address");
+    let (status, body) = floe_testkit::request(addr, "GET", path, b"");
+    let body = String::from_utf8(body).expect("UTF-8 answer");
+    assert_eq!(status, 200, "{body}");
+    body
 }
 
 fn status(c: &Coordinator) -> Value {

@@ -11,14 +11,14 @@
 //! same bucket, burn, carry-over and, node by node, the same reward,
 //! commission and stakers' part, each from its own reading of the chain.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use devnet_support::{Running, floe};
+use devnet_support::{Running, floe, get_json as get};
 use serde_json::Value;
 
 struct Net {
@@ -82,29 +82,6 @@ impl Net {
         let v: Value = serde_json::from_slice(&out.stdout).expect("payments JSON");
         v["epochs"].as_array().cloned().unwrap_or_default()
     }
-}
-
-/// `GET url`: the JSON answer when it is 200.
-fn get(url: &str) -> Option<Value> {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://")?;
-    let (addr, path) = rest.split_at(rest.find('/')?);
-    let mut stream = std::net::TcpStream::connect(addr).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return None;
-    }
-    serde_json::from_str(body).ok()
 }
 
 fn u(v: &Value) -> u64 {

@@ -9,12 +9,12 @@
 //!
 //! Needs Node.js (>= 20) and npm; without them the tests fail and say so.
 
-mod devnet_support;
+use floe_testkit::devnet as devnet_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use devnet_support::{Running, floe};
+use devnet_support::{Running, floe, pseudo_random};
 use serde_json::Value;
 
 /// A devnet in a temporary directory, stopped on drop (before the
@@ -39,7 +39,7 @@ impl Devnet {
     /// directory; panics if it does not become ready.
     fn restart(&mut self) {
         self._process.sigterm();
-        let _ = self._process.0.wait();
+        let _ = self._process.child.wait();
         let (process, _ready) = devnet_support::start(self.dir.path(), &[]);
         self._process = process;
     }
@@ -118,19 +118,6 @@ fn require_node() {
              Node.js and npm (e.g. `apt-get install nodejs npm`, or from https://nodejs.org)"
         );
     }
-}
-
-/// Deterministic bytes, different per seed.
-fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 /// The Sui SDK builds every transaction itself (gas coin selection, budget

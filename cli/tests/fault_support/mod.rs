@@ -1,17 +1,20 @@
-//! Shared by the fault tests: a fault-injecting TCP proxy, process
-//! signals, deterministic blob contents and a node's catch-up check.
+//! Shared by the fault tests: a fault-injecting TCP proxy; process
+//! signals, deterministic blob contents and a node's catch-up check come
+//! from `floe_testkit::devnet`.
 
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+pub use floe_testkit::devnet::{
+    caught_up, get, metric, pseudo_random, recovery_queue, signal, wait_gone,
+};
 
 /// What the proxy does to a new connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,79 +144,4 @@ async fn handle(client: TcpStream, upstream: SocketAddr, fault: Fault) {
             let _ = client_write.shutdown().await;
         }
     }
-}
-
-/// Blob contents regenerated from a seed (xorshift), so a check needs no
-/// copy kept on the side.
-pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-/// Sends `sig` (`-STOP`, `-KILL`, ...) to `pid`.
-pub fn signal(pid: i32, sig: &str) {
-    assert!(
-        Command::new("kill")
-            .args([sig, &pid.to_string()])
-            .status()
-            .unwrap()
-            .success(),
-        "kill {sig} {pid}"
-    );
-}
-
-/// Waits until `pid` has exited (a zombie not yet reaped counts).
-pub fn wait_gone(pid: i32) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Path::new(&format!("/proc/{pid}")).exists() {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        if stat.contains(") Z ") {
-            return;
-        }
-        assert!(Instant::now() < deadline, "process {pid} did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// `GET url` with a 5 s budget: the status and the body.
-pub fn get(url: &str) -> Option<(u16, String)> {
-    let out = Command::new("curl")
-        .args(["-s", "-m", "5", "-w", "\n%{http_code}", url])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n')?;
-    Some((code.trim().parse().ok()?, body.to_owned()))
-}
-
-/// The value of an unlabelled Prometheus metric.
-pub fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find(|l| l.starts_with(name) && !l.starts_with('#'))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-}
-
-/// A node's recovery queue (blobs it still has to fetch slivers of).
-pub fn recovery_queue(url: &str) -> Option<f64> {
-    get(&format!("{url}/metrics"))
-        .filter(|(code, _)| *code == 200)
-        .and_then(|(_, text)| metric(&text, "floe_node_recovery_queue"))
-}
-
-/// Health 200, follower lag under 5 s, nothing queued for recovery.
-pub fn caught_up(url: &str) -> bool {
-    matches!(get(&format!("{url}/v1/health")), Some((200, _)))
-        && get(&format!("{url}/metrics")).is_some_and(|(code, text)| {
-            code == 200
-                && metric(&text, "floe_node_follower_lag_ms").is_some_and(|v| v < 5_000.0)
-                && metric(&text, "floe_node_recovery_queue").is_some_and(|v| v == 0.0)
-        })
 }
