@@ -17,8 +17,8 @@
 mod devnet_support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -154,7 +154,12 @@ struct Group(Child);
 
 impl Group {
     fn spawn(command: &mut Command) -> Self {
-        Self(command.process_group(0).spawn().expect("start a process group"))
+        Self(
+            command
+                .process_group(0)
+                .spawn()
+                .expect("start a process group"),
+        )
     }
 
     fn signal(&self, signal: &str) {

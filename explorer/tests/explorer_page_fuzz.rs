@@ -446,7 +446,8 @@ fn no_page_answers_a_5xx_and_errors_are_html_with_a_reason() {
             );
             if case.method != "HEAD" {
                 prop_assert!(
-                    text.contains("<p class=\"reason\">") && !text.contains("<p class=\"reason\"></p>"),
+                    text.contains("<p class=\"reason\">")
+                        && !text.contains("<p class=\"reason\"></p>"),
                     "{} {path} -> {status}: no reason on the error page: {text:?}",
                     case.method
                 );
