@@ -1,4 +1,4 @@
-//! Fault suite (slow: one devnet with its indexer, about three minutes).
+//! Fault suite (slow: one devnet with its indexer, about two minutes).
 //! Phase by phase on one network of four nodes (25 of 100 shards each,
 //! f = 33):
 //!
