@@ -3,8 +3,9 @@
 //!
 //! Every other path or method is an error with its reason, in the shape
 //! the indexer's API uses (`{"error": "reason"}`), not axum's empty 404
-//! and 405 (found by `tests/coordinator_http_fuzz.rs`): an operator's script or a
-//! monitoring probe with a typo learns what went wrong.
+//! and 405 (`tests/coordinator_http_fuzz.rs` checks every error has it):
+//! an operator's script or a monitoring probe with a typo learns what went
+//! wrong.
 
 use axum::Router;
 use axum::extract::State;
