@@ -12,8 +12,6 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
 use common::*;
 use floe_core::{Axis, BlobId};
 use floe_node::config::Limits;
@@ -28,9 +26,11 @@ struct World {
     sliver: Vec<u8>,
 }
 
-fn world() -> &'static World {
-    static WORLD: OnceLock<World> = OnceLock::new();
-    WORLD.get_or_init(|| {
+/// The node's API in this process, on a store in a temporary directory.
+/// Owned by the test (not a static, which is never dropped): dropping it
+/// stops the runtime, and with it the server, and removes the store.
+fn world() -> World {
+    {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -52,7 +52,7 @@ fn world() -> &'static World {
             fixture,
             blob_id,
         }
-    })
+    }
 }
 
 fn config() -> Config {
@@ -212,7 +212,8 @@ impl Case {
 
 #[test]
 fn no_route_answers_a_5xx_other_than_503_and_the_node_survives() {
-    let w = world();
+    let world = world();
+    let w = &world;
     let mut runner = TestRunner::new(config());
     let outcome = runner.run(&case(), |case| {
         let path = case.path(w);
@@ -244,4 +245,13 @@ fn no_route_answers_a_5xx_other_than_503_and_the_node_survives() {
     }
     let health = w.runtime.block_on(w.fixture.http.get("/v1/health"));
     assert_eq!(health.status, 200, "{}", health.text());
+    // Nothing outlives the test: the server stops and the store is gone.
+    let addr = w.fixture.http.0;
+    let store_dir = w.fixture._dir.path().to_owned();
+    drop(world);
+    assert!(!store_dir.exists(), "the node's store was left behind");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "the node still serves after the test dropped it"
+    );
 }
