@@ -91,9 +91,7 @@ impl SliverSource {
         let work = match self {
             SliverSource::Encoded { .. } => 0,
             // Spilled repair rows are read back, not computed.
-            SliverSource::OnDemand {
-                spill: Some(_), ..
-            } => 0,
+            SliverSource::OnDemand { spill: Some(_), .. } => 0,
             SliverSource::OnDemand {
                 encoder,
                 spill: None,

@@ -74,7 +74,10 @@ impl SpillFile {
             Some(at) => self.file.write_all_at(bytes, at),
             None => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("sliver {row} bytes {offset}+{} lie outside the file", bytes.len()),
+                format!(
+                    "sliver {row} bytes {offset}+{} lie outside the file",
+                    bytes.len()
+                ),
             )),
         };
         match result {

@@ -188,10 +188,11 @@ impl Client {
         let config = nodes.encoding;
         let buffer = self.config.limits.store_buffer_bytes;
         let spill_dir = self.config.limits.store_spill_dir();
-        let (source, metadata, spill_refused) =
-            tokio::task::spawn_blocking(move || encode_for_store(&config, blob, buffer, &spill_dir))
-                .await
-                .map_err(|e| ClientError::Invalid(format!("encoder task failed: {e}")))??;
+        let (source, metadata, spill_refused) = tokio::task::spawn_blocking(move || {
+            encode_for_store(&config, blob, buffer, &spill_dir)
+        })
+        .await
+        .map_err(|e| ClientError::Invalid(format!("encoder task failed: {e}")))??;
         report(&options.progress, Progress::Encoded);
         let blob_id = *metadata.blob_id();
         let encoded_length = nodes.encoding.encoded_blob_length(len)?;

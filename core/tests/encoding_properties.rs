@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use floe_core::encoding::{PairEncoder, PairWork};
 use floe_core::encoding::decoder::ConsistencyCheck;
 use floe_core::encoding::symbols::RecoverySymbol;
 use floe_core::encoding::{
     EncodingAxis, PrimarySliver, Secondary, SecondarySliver, SliverData, SliverVerificationError,
     decode_primary, decode_secondary,
 };
+use floe_core::encoding::{PairEncoder, PairWork};
 use floe_core::inconsistency::{InconsistencyError, Recovered, recover_verified};
 use floe_core::metadata::{BlobMetadata, UnverifiedBlobMetadataWithId};
 use floe_core::{EncodedBlob, EncodingConfig, compute_metadata, encode_blob};

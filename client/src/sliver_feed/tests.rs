@@ -173,7 +173,11 @@ fn spilled_and_fallback_sources_give_the_full_encoders_pairs() {
             for (&pair, (primary, secondary)) in group.iter().zip(produced) {
                 let want = &expected[usize::from(pair)];
                 assert_eq!(primary.to_vec(), want.primary.to_bcs(), "primary {pair}");
-                assert_eq!(secondary.to_vec(), want.secondary.to_bcs(), "secondary {pair}");
+                assert_eq!(
+                    secondary.to_vec(),
+                    want.secondary.to_bcs(),
+                    "secondary {pair}"
+                );
             }
         }
         assert!(source.produce(&[0]).is_ok(), "copies may be asked again");
