@@ -35,7 +35,7 @@
 //!   max_sliver_bytes: 268435456
 //!   max_metadata_bytes: 67108864
 //!   read_hedge_ms: 1500                    # default: request_timeout_ms / 20, within 250..=2000
-//!   store_buffer_bytes: 67108864           # slivers a store holds produced but not yet uploaded
+//!   store_buffer_bytes: 33554432           # slivers a store holds produced but not yet uploaded
 //!   store_spill_dir: /var/tmp              # a large store's scratch file (default: the OS temp dir)
 //!   http2: false                           # h2c prior knowledge to the nodes instead of HTTP/1.1
 //! ```
@@ -227,12 +227,12 @@ impl Default for ClientLimits {
 }
 
 /// Default of [`ClientLimits::store_buffer_bytes`].
-/// 64 MiB: a blob up to about 14 MiB (slivers are 4.4x the blob at 100
+/// 32 MiB: a blob up to about 7 MiB (slivers are 4.4x the blob at 100
 /// shards) is encoded once, whole; a larger one takes the spilling path
 /// (one encoding pass, the repair primary slivers in a scratch file), whose
-/// memory is about 1.5x the blob plus this buffer: 2.1x for the devnet's
-/// largest blob (BENCHMARKS.md).
-pub const DEFAULT_STORE_BUFFER_BYTES: u64 = 64 << 20;
+/// memory is about 1.5x the blob plus this buffer: 2.14x for the devnet's
+/// largest blob (BENCHMARKS.md; 2.34x with 64 MiB).
+pub const DEFAULT_STORE_BUFFER_BYTES: u64 = 32 << 20;
 
 /// Bounds of the derived hedge delay: long enough that a healthy node
 /// serving a large sliver is rarely hedged, short enough that a hung node
