@@ -12,7 +12,8 @@
 # devnet's client.yaml (`default` writes nothing): a buffer larger than the
 # blob's slivers encodes the blob whole, once. SPILL_DIR sets
 # `limits.store_spill_dir` (a directory that does not exist measures the
-# fallback that computes the repair slivers again instead of spilling). The
+# fallback that computes the repair slivers again instead of spilling);
+# HTTP2=true|false sets `limits.http2`. The
 # devnet runs from BIN_DIR (already built: `cargo build --workspace --locked
 # --lib --bins --tests --examples`); STORE_BIN runs the stores (default
 # BIN_DIR/floe). The load average is printed with every row: the machine may
@@ -53,6 +54,9 @@ for size in ${sizes//,/ }; do
     fi
     if [ -n "${SPILL_DIR:-}" ]; then
       limits+="  store_spill_dir: $SPILL_DIR"$'\n'
+    fi
+    if [ -n "${HTTP2:-}" ]; then
+      limits+="  http2: $HTTP2"$'\n'
     fi
     if [ -n "$limits" ]; then
       printf 'limits:\n%s' "$limits" >> "$config"
