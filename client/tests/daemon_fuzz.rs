@@ -24,10 +24,10 @@ use floe_client::daemon::{Backend, CostApproval, DaemonConfig, ObjectWithAttribu
 use floe_client::types::StorageInfo;
 use floe_client::{BlobObject, ClientError, ResourceOperation, StoreOptions, StoreResult};
 use floe_core::{BlobId, EncodingConfig};
+use floe_testkit::fuzz::{ParamMix, campaign, check_answer, fill, percent};
 use futures::future::BoxFuture;
 use http::Request;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 use tower::ServiceExt;
 
 /// A backend that always works: stores in memory, knows one Blob object.
@@ -130,11 +130,7 @@ struct World {
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
     WORLD.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = floe_testkit::runtime();
         let backend = Arc::new(Fake::default());
         let config = DaemonConfig {
             max_body_bytes: 64 << 10,
@@ -183,18 +179,6 @@ fn world() -> &'static World {
     })
 }
 
-fn config() -> Config {
-    let cases = std::env::var("FLOE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
-
 const TEMPLATES: &[&str] = &[
     "/v1/blobs",
     "/v1/blobs/{blob}",
@@ -204,27 +188,9 @@ const TEMPLATES: &[&str] = &[
     "/{junk}",
 ];
 
-fn percent(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (*b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A path parameter: `None` is the valid value.
 fn param(valid: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
-    prop_oneof![
-        3 => Just(None),
-        1 => prop::sample::select(valid).prop_map(|v| Some(v.to_owned())),
-        1 => prop::collection::vec(any::<u8>(), 0..60).prop_map(|b| Some(percent(&b))),
-        1 => "[A-Za-z0-9_-]{0,80}".prop_map(Some),
-    ]
+    floe_testkit::fuzz::param(valid, ParamMix::new(3, 1, 60, &["[A-Za-z0-9_-]{0,80}"]))
 }
 
 fn query() -> impl Strategy<Value = String> {
@@ -358,11 +324,14 @@ fn case() -> impl Strategy<Value = Case> {
 
 impl Case {
     fn path(&self, w: &World) -> String {
-        self.template
-            .replace("{blob}", self.blob.as_deref().unwrap_or(&w.blob_id))
-            .replace("{object}", self.object.as_deref().unwrap_or(OBJECT))
-            .replace("{junk}", &self.junk)
-            + &self.query
+        fill(
+            self.template,
+            &[
+                ("blob", self.blob.as_deref().unwrap_or(&w.blob_id)),
+                ("object", self.object.as_deref().unwrap_or(OBJECT)),
+                ("junk", &self.junk),
+            ],
+        ) + &self.query
     }
 }
 
@@ -391,34 +360,23 @@ async fn send(app: &Router, case: &Case, path: &str) -> (u16, Vec<u8>) {
 #[test]
 fn no_route_answers_a_5xx_other_than_503_and_the_daemon_survives() {
     let w = world();
-    let mut runner = TestRunner::new(config());
-    let outcome = runner.run(&case(), |case| {
+    campaign(&case(), |case| {
         let path = case.path(w);
         let app = if case.auth { &w.with_auth } else { &w.open };
         let (status, body) = w.runtime.block_on(send(app, &case, &path));
-        let text = String::from_utf8_lossy(&body);
-        prop_assert!(
-            status < 500 || status == 503,
-            "{} {path} (auth {}) -> {status}: {text}",
+        check_answer(
+            &format!("{} {path} (auth {})", case.method, case.auth),
             case.method,
-            case.auth
-        );
-        if status >= 400 && case.method != "HEAD" {
-            let json: Result<serde_json::Value, _> = serde_json::from_slice(&body);
-            prop_assert!(
-                json.as_ref().is_ok_and(|j| j["error"]["code"] == status
+            status,
+            &body,
+            true,
+            |j, status| {
+                j["error"]["code"] == status
                     && j["error"]["reason"].is_string()
-                    && j["error"]["message"].is_string()),
-                "{} {path} (auth {}) -> {status}: not the JSON error shape: {text:?}",
-                case.method,
-                case.auth
-            );
-        }
-        Ok(())
+                    && j["error"]["message"].is_string()
+            },
+        )
     });
-    if let Err(e) = outcome {
-        panic!("{e}");
-    }
     for app in [&w.open, &w.with_auth] {
         let answer = w.runtime.block_on(
             app.clone()

@@ -30,31 +30,14 @@ use floe_contracts::floe::{
     blob, bls_aggregate, encoding, messages, redstuff, storage_resource, system_state_inner,
 };
 use floe_contracts::registry::AbortCode;
-use floe_core::BlobId;
-use floe_core::encoding::{EncodingConfig, EncodingType};
-use floe_core::merkle::Node;
-use floe_core::move_types::U256Le;
 use floe_runtime::framework::BALANCE_ENOT_ENOUGH;
+use floe_testkit::msg::{encoded_length, registration};
 use support::*;
 
 const SIZE: u64 = 1000;
 
-fn registration(seed: u8, size: u64, deletable: bool) -> BlobRegistration {
-    let root = [seed; 32];
-    let id = BlobId::derive(EncodingType::Rs2, size, &Node::Digest(root));
-    BlobRegistration {
-        blob_id: U256Le(id.0),
-        root_hash: U256Le(root),
-        size,
-        encoding_type: 1,
-        deletable,
-    }
-}
-
 fn encoded() -> u64 {
-    EncodingConfig::new(10)
-        .and_then(|c| c.encoded_blob_length(SIZE))
-        .expect("encoded length")
+    encoded_length(SIZE)
 }
 
 /// `tx` aborted in `package::module` with `expected`'s code, and

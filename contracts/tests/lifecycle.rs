@@ -9,9 +9,6 @@ mod support;
 use floe_chain::floe::calls::BlobRegistration;
 use floe_chain::floe::{abort_location, abort_of};
 use floe_chain::sui_sdk_types::Address;
-use floe_core::BlobId;
-use floe_core::encoding::{EncodingConfig, EncodingType};
-use floe_core::merkle::Node;
 use floe_core::move_types::{BlobCertified, BlobDeleted, BlobRegistered, InvalidBlobID, U256Le};
 use support::*;
 
@@ -20,24 +17,13 @@ pub const BLOB_SIZE: u64 = 1000;
 /// A registration for a blob of `size` bytes with a root derived from
 /// `seed`; the id is derived by floe-core and checked against the twin.
 pub fn registration(seed: u8, size: u64, deletable: bool) -> BlobRegistration {
-    let root = [seed; 32];
-    let id = BlobId::derive(EncodingType::Rs2, size, &Node::Digest(root));
-    let twin = floe_contracts::floe::blob::derive_blob_id(U256Le(root), 1, size);
-    assert_eq!(twin, U256Le(id.0), "core and twin derive the same blob id");
-    BlobRegistration {
-        blob_id: U256Le(id.0),
-        root_hash: U256Le(root),
-        size,
-        encoding_type: 1,
-        deletable,
-    }
+    let reg = floe_testkit::msg::registration(seed, size, deletable);
+    let twin = floe_contracts::floe::blob::derive_blob_id(reg.root_hash, 1, size);
+    assert_eq!(twin, reg.blob_id, "core and twin derive the same blob id");
+    reg
 }
 
-pub fn encoded(size: u64) -> u64 {
-    EncodingConfig::new(10)
-        .and_then(|c| c.encoded_blob_length(size))
-        .expect("encoded length")
-}
+pub use floe_testkit::msg::encoded_length as encoded;
 
 #[tokio::test]
 async fn store_lifecycle_and_wal_conservation() {

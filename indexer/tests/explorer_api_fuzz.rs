@@ -21,8 +21,8 @@ use floe_indexer::pipeline::PIPELINE;
 use floe_indexer::processor::{Batch, BlobPatch, CheckpointRow, position};
 use floe_indexer::sqlx;
 use floe_indexer::{ManagedPostgres, Metrics};
+use floe_testkit::fuzz::{ParamMix, campaign, check_answer, fill, percent};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 struct World {
     runtime: tokio::runtime::Runtime,
@@ -42,11 +42,7 @@ const OWNER: &str = "0x000000000000000000000000000000000000000000000000000000000
 /// dropped.
 fn world() -> World {
     {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = floe_testkit::runtime();
         let dir = tempfile::tempdir().unwrap();
         let (pg, base) = runtime.block_on(async {
             let pg = ManagedPostgres::start(&dir.path().join("pg")).unwrap();
@@ -107,18 +103,6 @@ fn world() -> World {
             _pg: pg,
             _dir: dir,
         }
-    }
-}
-
-fn config() -> Config {
-    let cases = std::env::var("FLOE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
     }
 }
 
@@ -211,28 +195,12 @@ const VALUES: &[&str] = &[
     "\\",
 ];
 
-fn percent(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (*b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A path parameter: `None` is the valid value.
 fn param(valid: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
-    prop_oneof![
-        2 => Just(None),
-        2 => prop::sample::select(valid).prop_map(|v| Some(v.to_owned())),
-        1 => prop::collection::vec(any::<u8>(), 0..70).prop_map(|b| Some(percent(&b))),
-        1 => "[0-9]{1,30}".prop_map(Some),
-        1 => "-?[0-9a-fx]{0,80}".prop_map(Some),
-    ]
+    floe_testkit::fuzz::param(
+        valid,
+        ParamMix::new(2, 2, 70, &["[0-9]{1,30}", "-?[0-9a-fx]{0,80}"]),
+    )
 }
 
 fn query() -> impl Strategy<Value = String> {
@@ -295,21 +263,23 @@ fn case() -> impl Strategy<Value = Case> {
 impl Case {
     fn path(&self) -> String {
         let first = object_id(1);
-        self.template
-            .replace("{object}", self.object.as_deref().unwrap_or(&first))
-            .replace("{blob}", self.blob.as_deref().unwrap_or("blob1"))
-            .replace("{address}", self.address.as_deref().unwrap_or(OWNER))
-            .replace("{epoch}", self.epoch.as_deref().unwrap_or("1"))
-            .replace("{junk}", &self.junk)
-            + &self.query
+        fill(
+            self.template,
+            &[
+                ("object", self.object.as_deref().unwrap_or(&first)),
+                ("blob", self.blob.as_deref().unwrap_or("blob1")),
+                ("address", self.address.as_deref().unwrap_or(OWNER)),
+                ("epoch", self.epoch.as_deref().unwrap_or("1")),
+                ("junk", &self.junk),
+            ],
+        ) + &self.query
     }
 }
 
 #[test]
 fn no_route_answers_a_5xx_and_the_api_survives() {
     let w = &world();
-    let mut runner = TestRunner::new(config());
-    let outcome = runner.run(&case(), |case| {
+    campaign(&case(), |case| {
         let path = case.path();
         let url = format!("{}{path}", w.base);
         let method = reqwest::Method::from_bytes(case.method.as_bytes()).unwrap();
@@ -323,21 +293,15 @@ fn no_route_answers_a_5xx_and_the_api_survives() {
             let status = answer.status().as_u16();
             (status, answer.bytes().await.unwrap_or_default().to_vec())
         });
-        let text = String::from_utf8_lossy(&body);
-        prop_assert!(status < 500, "{} {path} -> {status}: {text}", case.method);
-        if status >= 400 && case.method != "HEAD" {
-            let json: Result<serde_json::Value, _> = serde_json::from_slice(&body);
-            prop_assert!(
-                json.as_ref().is_ok_and(|j| j["error"].is_string()),
-                "{} {path} -> {status}: not the error shape: {text:?}",
-                case.method
-            );
-        }
-        Ok(())
+        check_answer(
+            &format!("{} {path}", case.method),
+            case.method,
+            status,
+            &body,
+            false,
+            |j, _| j["error"].is_string(),
+        )
     });
-    if let Err(e) = outcome {
-        panic!("{e}");
-    }
     let status = w.runtime.block_on(async {
         w.http
             .get(format!("{}/v1/status", w.base))

@@ -15,8 +15,8 @@ mod common;
 use common::*;
 use floe_core::{Axis, BlobId};
 use floe_node::config::Limits;
+use floe_testkit::fuzz::{ParamMix, campaign, check_answer, fill, percent};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 struct World {
     runtime: tokio::runtime::Runtime,
@@ -55,18 +55,6 @@ fn world() -> World {
     }
 }
 
-fn config() -> Config {
-    let cases = std::env::var("FLOE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
-
 const TEMPLATES: &[&str] = &[
     "/v1/blobs/{blob}/metadata",
     "/v1/blobs/{blob}/metadata/status",
@@ -87,26 +75,10 @@ const TEMPLATES: &[&str] = &[
 /// A path parameter: valid, or hostile text, percent-encoded as a client
 /// must send it.
 fn param(valid: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
-    prop_oneof![
-        3 => Just(None),
-        1 => prop::sample::select(valid).prop_map(|v| Some(v.to_owned())),
-        1 => prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| Some(percent(&b))),
-        1 => "[0-9]{1,30}".prop_map(Some),
-        1 => "[A-Za-z0-9_-]{0,60}".prop_map(Some),
-    ]
-}
-
-fn percent(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (*b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    floe_testkit::fuzz::param(
+        valid,
+        ParamMix::new(3, 1, 40, &["[0-9]{1,30}", "[A-Za-z0-9_-]{0,60}"]),
+    )
 }
 
 #[derive(Debug, Clone)]
@@ -191,13 +163,16 @@ fn mutate(valid: &[u8], edits: &[(usize, u8)], cut: usize) -> Vec<u8> {
 impl Case {
     fn path(&self, w: &World) -> String {
         let blob_id = w.blob_id.to_string();
-        self.template
-            .replace("{blob}", self.blob.as_deref().unwrap_or(&blob_id))
-            .replace("{pair}", self.pair.as_deref().unwrap_or("1"))
-            .replace("{axis}", self.axis.as_deref().unwrap_or("primary"))
-            .replace("{object}", self.object.as_deref().unwrap_or("0x01"))
-            .replace("{junk}", &self.junk)
-            + &self.query
+        fill(
+            self.template,
+            &[
+                ("blob", self.blob.as_deref().unwrap_or(&blob_id)),
+                ("pair", self.pair.as_deref().unwrap_or("1")),
+                ("axis", self.axis.as_deref().unwrap_or("primary")),
+                ("object", self.object.as_deref().unwrap_or("0x01")),
+                ("junk", &self.junk),
+            ],
+        ) + &self.query
     }
 
     fn body(&self, w: &World) -> Option<Vec<u8>> {
@@ -214,35 +189,21 @@ impl Case {
 fn no_route_answers_a_5xx_other_than_503_and_the_node_survives() {
     let world = world();
     let w = &world;
-    let mut runner = TestRunner::new(config());
-    let outcome = runner.run(&case(), |case| {
+    campaign(&case(), |case| {
         let path = case.path(w);
         let body = case.body(w);
         let reply = w
             .runtime
             .block_on(w.fixture.http.request(case.method, &path, body.as_deref()));
-        prop_assert!(
-            reply.status < 500 || reply.status == 503,
-            "{} {path} -> {}: {}",
+        check_answer(
+            &format!("{} {path}", case.method),
             case.method,
             reply.status,
-            reply.text()
-        );
-        if reply.status >= 400 && case.method != "HEAD" {
-            let json: Result<serde_json::Value, _> = serde_json::from_slice(&reply.body);
-            prop_assert!(
-                json.as_ref().is_ok_and(|j| j["error"]["code"].is_u64()),
-                "{} {path} -> {}: not the JSON error shape: {}",
-                case.method,
-                reply.status,
-                reply.text()
-            );
-        }
-        Ok(())
+            &reply.body,
+            true,
+            |j, _| j["error"]["code"].is_u64(),
+        )
     });
-    if let Err(e) = outcome {
-        panic!("{e}");
-    }
     let health = w.runtime.block_on(w.fixture.http.get("/v1/health"));
     assert_eq!(health.status, 200, "{}", health.text());
     // Nothing outlives the test: the server stops and the store is gone.

@@ -1,28 +1,14 @@
-//! Runs a real `floe ledger run` process for integration tests.
-//!
-//! The binary is `$FLOE_BIN` if set, else `floe` in the cargo target
-//! directory (`$CARGO_TARGET_DIR`, else `<workspace>/target`) under
-//! `debug/`; build it with `cargo build -p floe`.
+//! A real `floe ledger run` process (started by `floe_testkit::ledger`) with
+//! a genesis that funds the test's accounts, and a chain client tuned to
+//! ride out a ledger restart.
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use floe_chain::sui_sdk_types::Address;
 use floe_chain::{ChainClient, ClientConfig, KeyPair, RetryPolicy};
-
-pub fn floe_bin() -> PathBuf {
-    if let Ok(bin) = std::env::var("FLOE_BIN") {
-        return bin.into();
-    }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("debug").join("floe")
-}
+use floe_testkit::ledger::{Ledger, LedgerOptions};
 
 /// A funded account in the genesis file.
 pub struct Funded {
@@ -32,9 +18,8 @@ pub struct Funded {
 }
 
 pub struct LedgerProcess {
-    child: Option<Child>,
+    ledger: Ledger,
     pub dir: tempfile::TempDir,
-    pub listen: String,
 }
 
 impl LedgerProcess {
@@ -52,48 +37,17 @@ impl LedgerProcess {
             ));
         }
         std::fs::write(dir.path().join("genesis.toml"), genesis).expect("write genesis");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let mut process = Self {
-            child: None,
-            dir,
-            listen: format!("127.0.0.1:{port}"),
-        };
-        process.spawn();
-        process
-    }
-
-    fn spawn(&mut self) {
-        let bin = floe_bin();
-        assert!(
-            bin.exists(),
-            "{} not found: build it with `cargo build -p floe` (or set FLOE_BIN)",
-            bin.display()
+        // Frequent checkpoints keep the tests short.
+        let ledger = Ledger::start(
+            dir.path(),
+            &dir.path().join("genesis.toml"),
+            LedgerOptions::default().checkpoint_interval_ms(200),
         );
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.path().join("ledger.log"))
-            .expect("log file");
-        let child = Command::new(bin)
-            .args(["ledger", "run", "--data-dir"])
-            .arg(self.dir.path().join("data"))
-            .arg("--genesis")
-            .arg(self.dir.path().join("genesis.toml"))
-            .args(["--listen", &self.listen])
-            // Frequent checkpoints keep the tests short.
-            .args(["--checkpoint-interval-ms", "200"])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("spawn floe ledger run");
-        self.child = Some(child);
+        Self { ledger, dir }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.listen)
+        self.ledger.endpoint()
     }
 
     /// A client with short timeouts and enough retries to ride out a
@@ -127,26 +81,16 @@ impl LedgerProcess {
     }
 
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.ledger.kill9();
     }
 
     /// kill -9 and start again on the same data directory and port.
     pub fn restart(&mut self) {
-        self.kill();
-        self.spawn();
+        self.ledger.restart();
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("ledger.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for LedgerProcess {
-    fn drop(&mut self) {
-        self.kill();
+        self.ledger.log()
     }
 }
 

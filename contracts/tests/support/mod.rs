@@ -4,16 +4,12 @@
 //! keys (shards 1, 2, 3, 4: quorum 7 of 10, validity 4) that signs real
 //! certificates.
 //!
-//! The ledger runs as its own process (the `floe` binary of this
-//! workspace, built by `cargo test --workspace`; `FLOE_BIN` overrides the
-//! path), so these suites exercise exactly what a user's chain runs:
-//! signed transactions over the network, the write-ahead log, checkpoints.
+//! The ledger runs as its own process (`floe_testkit::ledger`, which builds
+//! the `floe` binary if it is missing or stale; `FLOE_BIN` overrides it),
+//! so these suites exercise exactly what a user's chain runs: signed
+//! transactions over the network, the write-ahead log, checkpoints.
 
 #![allow(dead_code)]
-
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 
 use floe_chain::floe::calls::CertificateArgs;
 use floe_chain::floe::{Floe, FloeIds};
@@ -21,9 +17,14 @@ use floe_chain::sui_sdk_types::Address;
 use floe_chain::{ChainClient, ExecutedTx, KeyPair};
 use floe_contracts::genesis::{FloeGenesis, GenesisNodeSpec, GenesisNodeStaking};
 use floe_contracts::{FLOE_PACKAGE_ID, WAL_PACKAGE_ID};
-use floe_core::bls::{BlsSecretKey, aggregate_signatures};
-use floe_core::committee::signers_to_bitmap;
-use floe_core::move_types::{ObjectId, U256Le};
+use floe_core::bls::BlsSecretKey;
+use floe_core::move_types::ObjectId;
+use floe_testkit::ledger::{Ledger, LedgerOptions};
+use floe_testkit::msg::{committee_order, copy_key, genesis_keys};
+
+// Not every suite builds messages.
+#[allow(unused_imports)]
+pub use floe_testkit::msg::{blob_cert_body, message};
 
 pub const SUI: u64 = 1_000_000_000;
 pub const STORAGE_PRICE: u64 = 1_000;
@@ -48,29 +49,8 @@ pub struct Devnet {
     pub wal: Address,
     /// The ledger's faucet (`POST /v2/gas`): `host:port`.
     pub http: String,
-    _ledger: LedgerProcess,
+    _ledger: Ledger,
     _dir: tempfile::TempDir,
-}
-
-/// The ledger process; killed when the devnet is dropped.
-struct LedgerProcess(Child);
-
-impl Drop for LedgerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The `floe` binary: `FLOE_BIN`, else `target/debug/floe`.
-pub fn floe_bin() -> PathBuf {
-    if let Ok(bin) = std::env::var("FLOE_BIN") {
-        return bin.into();
-    }
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("debug").join("floe")
 }
 
 pub async fn devnet() -> Devnet {
@@ -98,9 +78,7 @@ fn now_ms() -> u64 {
 
 async fn devnet_with(faucet: Option<(u64, u64)>, epochs: Option<(u64, u64)>) -> Devnet {
     let user = KeyPair::generate();
-    let keys: Vec<BlsSecretKey> = (0..4u8)
-        .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
-        .collect();
+    let keys = genesis_keys();
     let key_operators: Vec<KeyPair> = keys.iter().map(|_| KeyPair::generate()).collect();
     let (epoch_duration_ms, first_epoch_start_ms) = match epochs {
         Some((duration, delay)) => (duration, Some(now_ms() + delay)),
@@ -161,33 +139,13 @@ async fn devnet_with(faucet: Option<(u64, u64)>, epochs: Option<(u64, u64)>) -> 
     let dir = tempfile::tempdir().expect("temp dir");
     let genesis_path = dir.path().join("genesis.json");
     std::fs::write(&genesis_path, file.to_string()).expect("write genesis");
-    let bin = floe_bin();
-    assert!(
-        bin.exists(),
-        "{} missing: run `cargo build -p floe` (or set FLOE_BIN)",
-        bin.display()
+    let ledger = Ledger::start(
+        dir.path(),
+        &genesis_path,
+        LedgerOptions::default().checkpoint_interval_ms(50),
     );
-    let mut child = Command::new(bin)
-        .args(["--json", "ledger", "run", "--listen", "127.0.0.1:0"])
-        .args(["--checkpoint-interval-ms", "50"])
-        .arg("--data-dir")
-        .arg(dir.path().join("ledger"))
-        .arg("--genesis")
-        .arg(&genesis_path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn floe ledger run");
-    let stdout = child.stdout.take().expect("stdout");
-    let ledger = LedgerProcess(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("listening line");
-    let v: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("ledger said {line:?}: {e}"));
-    let address = v["address"].as_str().expect("address").to_owned();
-    let client = ChainClient::connect_single(&format!("http://{address}")).expect("client");
+    let address = ledger.address.clone();
+    let client = ChainClient::connect_single(&ledger.endpoint()).expect("client");
     let ids = FloeIds::discover(&client, WAL_PACKAGE_ID, FLOE_PACKAGE_ID)
         .await
         .expect("floe objects in genesis");
@@ -198,12 +156,12 @@ async fn devnet_with(faucet: Option<(u64, u64)>, epochs: Option<(u64, u64)>) -> 
     let mut signers = Vec::new();
     let mut weights = Vec::new();
     let mut operators = Vec::new();
-    for member in committee.members() {
-        let i = keys
-            .iter()
-            .position(|k| k.public_key() == member.public_key)
-            .expect("key of member");
-        signers.push(BlsSecretKey::from_bytes(&keys[i].to_bytes()[..]).expect("key copy"));
+    for (member, i) in committee
+        .members()
+        .iter()
+        .zip(committee_order(&committee, &keys))
+    {
+        signers.push(copy_key(&keys[i]));
         weights.push(member.weight);
         operators.push(key_operators[i].clone());
     }
@@ -255,41 +213,11 @@ pub async fn faucet(http: &str, recipient: Address, coin_type: Option<&str>) -> 
     (status, body)
 }
 
-/// A protocol message: header (type, version, app, epoch LE) and body.
-pub fn message(intent: u8, version: u8, app: u8, epoch: u32, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![intent, version, app];
-    m.extend_from_slice(&epoch.to_le_bytes());
-    m.extend_from_slice(body);
-    m
-}
-
-/// BLOB_CERT body: permanent (`None`) or deletable for `object`.
-pub fn blob_cert_body(blob_id: U256Le, object: Option<Address>) -> Vec<u8> {
-    let mut body = blob_id.0.to_vec();
-    match object {
-        None => body.push(0),
-        Some(id) => {
-            body.push(1);
-            body.extend_from_slice(id.as_bytes());
-        }
-    }
-    body
-}
-
 impl Devnet {
     /// A certificate over `message` signed by the members at `signers`
     /// (committee order).
     pub fn certify(&self, message: Vec<u8>, signers: &[u16]) -> CertificateArgs {
-        let signatures: Vec<_> = signers
-            .iter()
-            .map(|i| self.signers[usize::from(*i)].sign(&message))
-            .collect();
-        let signature = aggregate_signatures(&signatures).expect("aggregate");
-        CertificateArgs {
-            signature: signature.0.to_vec(),
-            signers_bitmap: signers_to_bitmap(signers, self.signers.len()).expect("bitmap"),
-            message,
-        }
+        floe_testkit::msg::certificate(&self.signers, signers, message)
     }
 
     /// Every member signs.
@@ -324,18 +252,16 @@ pub async fn created_of(
     module: &'static str,
     name: &'static str,
 ) -> Address {
-    let tag = floe.ids.floe_tag(module, name);
-    for c in tx.created() {
-        let id = *c.reference.object_id();
-        let info = floe.client.get_object(id).await.expect("created object");
-        if info.struct_type() == Some(&tag) {
-            return id;
-        }
-    }
-    panic!(
-        "no {module}::{name} created by {}: {:?}",
-        tx.digest, tx.status
-    );
+    floe_testkit::msg::created_of(floe, tx, module, name)
+        .await
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| {
+            panic!(
+                "no {module}::{name} created by {}: {:?}",
+                tx.digest, tx.status
+            )
+        })
 }
 
 /// Object id bytes as Move's `ID`.

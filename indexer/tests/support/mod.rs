@@ -13,17 +13,15 @@ use floe_chain::sui_sdk_types::Address;
 use floe_chain::{ChainClient, ExecutedTx, KeyPair};
 use floe_contracts::genesis::{FloeGenesis, GenesisNodeSpec};
 use floe_contracts::{FLOE_PACKAGE_ID, WAL_PACKAGE_ID};
-use floe_core::BlobId;
-use floe_core::bls::{BlsSecretKey, aggregate_signatures};
-use floe_core::committee::signers_to_bitmap;
-use floe_core::encoding::{EncodingConfig, EncodingType};
-use floe_core::merkle::Node;
-use floe_core::move_types::U256Le;
+use floe_core::bls::BlsSecretKey;
 use floe_indexer::{
     ManagedPostgres, Metrics, Pipeline, PipelineConfig, Processor, ProcessorConfig,
 };
 use floe_ledger::genesis::{Account, PackageSpec};
 use floe_ledger::{Genesis, Ledger, LedgerConfig};
+use floe_testkit::msg::{certificate, committee_order, copy_key, genesis_keys};
+
+pub use floe_testkit::msg::{blob_cert_body, encoded_length as encoded, registration};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
@@ -50,9 +48,7 @@ pub async fn devnet() -> Devnet {
 /// paying gas).
 pub async fn devnet_with(customise: impl FnOnce(&mut FloeGenesis), funded: &[Address]) -> Devnet {
     let user = KeyPair::generate();
-    let keys: Vec<BlsSecretKey> = (0..4u8)
-        .map(|i| BlsSecretKey::from_seed(&[i + 1; 32]))
-        .collect();
+    let keys = genesis_keys();
     let floe_genesis = FloeGenesis {
         epoch: 0,
         max_epochs_ahead: 10,
@@ -124,16 +120,9 @@ pub async fn devnet_with(customise: impl FnOnce(&mut FloeGenesis), funded: &[Add
     // Node ids are made at genesis (each is its pool's id), so the
     // committee order is read from the chain.
     let committee = floe.committee().await.expect("genesis committee");
-    let signers = committee
-        .members()
-        .iter()
-        .map(|member| {
-            let key = keys
-                .iter()
-                .find(|k| k.public_key() == member.public_key)
-                .expect("key");
-            BlsSecretKey::from_bytes(&key.to_bytes()[..]).expect("key copy")
-        })
+    let signers = committee_order(&committee, &keys)
+        .into_iter()
+        .map(|i| copy_key(&keys[i]))
         .collect();
     let wal = floe.wal_coins(user.address()).await.expect("wal coins")[0].0;
     Devnet {
@@ -148,56 +137,16 @@ pub async fn devnet_with(customise: impl FnOnce(&mut FloeGenesis), funded: &[Add
     }
 }
 
-/// A registration for a blob of `size` bytes with a root from `seed`.
-pub fn registration(seed: u8, size: u64, deletable: bool) -> BlobRegistration {
-    let root = [seed; 32];
-    let id = BlobId::derive(EncodingType::Rs2, size, &Node::Digest(root));
-    BlobRegistration {
-        blob_id: U256Le(id.0),
-        root_hash: U256Le(root),
-        size,
-        encoding_type: 1,
-        deletable,
-    }
-}
-
-pub fn encoded(size: u64) -> u64 {
-    EncodingConfig::new(10)
-        .and_then(|c| c.encoded_blob_length(size))
-        .expect("encoded length")
-}
-
+/// A message of the storage app (id 3, version 0).
 pub fn message(intent: u8, epoch: u32, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![intent, 0, 3];
-    m.extend_from_slice(&epoch.to_le_bytes());
-    m.extend_from_slice(body);
-    m
-}
-
-/// BLOB_CERT body: permanent (`None`) or deletable for `object`.
-pub fn blob_cert_body(blob_id: U256Le, object: Option<Address>) -> Vec<u8> {
-    let mut body = blob_id.0.to_vec();
-    match object {
-        None => body.push(0),
-        Some(id) => {
-            body.push(1);
-            body.extend_from_slice(id.as_bytes());
-        }
-    }
-    body
+    floe_testkit::msg::message(intent, 0, 3, epoch, body)
 }
 
 impl Devnet {
     /// A certificate over `message` signed by every member.
     pub fn certify_all(&self, message: Vec<u8>) -> CertificateArgs {
-        let signatures: Vec<_> = self.signers.iter().map(|k| k.sign(&message)).collect();
-        let signature = aggregate_signatures(&signatures).expect("aggregate");
         let all: Vec<u16> = (0..self.signers.len() as u16).collect();
-        CertificateArgs {
-            signature: signature.0.to_vec(),
-            signers_bitmap: signers_to_bitmap(&all, self.signers.len()).expect("bitmap"),
-            message,
-        }
+        certificate(&self.signers, &all, message)
     }
 
     /// Registers (reserving storage) a blob; returns its object id.
@@ -236,28 +185,15 @@ impl Devnet {
         module: &'static str,
         name: &'static str,
     ) -> Vec<Address> {
-        let tag = self.floe.ids.floe_tag(module, name);
-        let mut out = Vec::new();
-        for c in tx.created() {
-            let id = *c.reference.object_id();
-            let info = self.client.get_object(id).await.expect("created object");
-            if info.struct_type() == Some(&tag) {
-                out.push(id);
-            }
-        }
-        out
+        floe_testkit::msg::created_of(&self.floe, tx, module, name).await
     }
 
     async fn created_blob(&self, tx: &ExecutedTx) -> Address {
-        let tag = self.floe.ids.floe_tag("blob", "Blob");
-        for c in tx.created() {
-            let id = *c.reference.object_id();
-            let info = self.client.get_object(id).await.expect("created object");
-            if info.struct_type() == Some(&tag) {
-                return id;
-            }
-        }
-        panic!("no Blob created by {}", tx.digest);
+        self.created_of(tx, "blob", "Blob")
+            .await
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no Blob created by {}", tx.digest))
     }
 
     pub fn processor(&self) -> Processor {

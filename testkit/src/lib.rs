@@ -1,0 +1,36 @@
+//! Test support shared by every floe crate (a dev-dependency only).
+//!
+//! Tests start processes one way: [`bin::floe_bin`] finds (and if needed
+//! builds) an up-to-date `floe` binary, [`process::Proc`] owns a child that
+//! dies with the test and keeps its log, and on top of it [`ledger`] starts
+//! `floe ledger run`, [`nodes`] a ledger with four `floe node run`
+//! processes, and [`devnet`] a whole `floe devnet`. [`http`] is a raw
+//! HTTP/1.1 client with timeouts, [`msg`] builds protocol messages and
+//! certificates, [`fuzz`] holds what the HTTP-API fuzz campaigns share.
+//!
+//! Helpers panic with a message that says what failed (and the end of the
+//! process's log where there is one): that is how a test reports failure,
+//! so this crate returns no error types.
+
+pub mod bin;
+pub mod devnet;
+pub mod fuzz;
+pub mod http;
+pub mod ledger;
+pub mod msg;
+pub mod nodes;
+pub mod process;
+
+pub use bin::{floe, floe_bin};
+pub use http::{free_port, request, try_request};
+pub use process::{Proc, wait_for};
+
+/// A multi-threaded tokio runtime with two workers, for synchronous tests
+/// that drive async clients.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
