@@ -767,10 +767,14 @@ fn faulty_and_lying_nodes_are_tolerated() {
 }
 
 /// 50 MiB have 220 MiB of slivers, more than a 64 MiB store buffer, so
-/// with that buffer the store produces each node's pairs during the upload
-/// (two encoding passes); a 1 MiB blob with a one-byte buffer gets one pair
-/// per node at a time (a group per pair). Both must read back byte for
-/// byte (the other tests store through the default 1 GiB buffer: one pass).
+/// with that buffer (the default) the store writes its repair primary
+/// slivers to a scratch file during the metadata pass and copies each
+/// node's pairs out of the blob and the file during the upload; with a
+/// spill directory that does not exist it falls back to computing them in
+/// a second pass (20 MiB: 88 MiB of slivers); a 1 MiB blob with a one-byte
+/// buffer gets one pair per node at a time (a group per pair). All must
+/// read back byte for byte (the other tests store blobs small enough for
+/// the default buffer: one pass, whole).
 #[test]
 fn fifty_mib_round_trip() {
     let net = Devnet::start();
@@ -787,7 +791,37 @@ fn fifty_mib_round_trip() {
     let (blob_id, _) = net.store(&bounded, &data, &[]);
     assert!(
         net.read(&config, &blob_id) == data,
-        "50 MiB (two passes) differ"
+        "50 MiB (spilled) differ"
+    );
+
+    let no_spill = net.dir.path().join("no-spill.yaml");
+    let absent = net.dir.path().join("absent-spill-dir");
+    std::fs::write(
+        &no_spill,
+        format!(
+            "{yaml}limits:\n  store_buffer_bytes: 67108864\n  store_spill_dir: {}\n",
+            absent.display()
+        ),
+    )
+    .unwrap();
+    let twenty = pseudo_random(20 << 20, 9);
+    let file = net.dir.path().join("twenty");
+    std::fs::write(&file, &twenty).unwrap();
+    let out = net.try_run(&no_spill, &["store", file.to_str().unwrap(), "--yes"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "store without a spill dir: {stderr}");
+    assert!(
+        stderr.contains("cannot write the store's repair slivers to a scratch file"),
+        "the fallback is logged: {stderr}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let twenty_id = v[0]["newlyCreated"]["blobObject"]["blobId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        net.read(&config, &twenty_id) == twenty,
+        "20 MiB (two passes, no spill) differ"
     );
 
     let tiny = net.dir.path().join("tiny-buffer.yaml");

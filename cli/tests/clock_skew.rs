@@ -17,11 +17,12 @@
 use floe_testkit::devnet as devnet_support;
 
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use devnet_support::{floe, pid_of, running};
+use devnet_support::{floe, pid_of};
 use serde_json::Value;
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -145,6 +146,54 @@ fn store_and_read(dir: &Path, tag: &str) {
     );
 }
 
+/// A process started in a process group of its own, stopped as a group.
+/// `faketime` forks the program it runs and waits for it, so stopping the
+/// wrapper alone leaves the skewed coordinator running after the test (it
+/// was found still running after the whole suite).
+struct Group(Child);
+
+impl Group {
+    fn spawn(command: &mut Command) -> Self {
+        Self(
+            command
+                .process_group(0)
+                .spawn()
+                .expect("start a process group"),
+        )
+    }
+
+    fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([signal, "--", &format!("-{}", self.0.id())])
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    /// Whether any process of the group is alive.
+    fn alive(&self) -> bool {
+        Command::new("kill")
+            .args(["-0", "--", &format!("-{}", self.0.id())])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Group {
+    /// SIGTERM to every process of the group (a clean stop), SIGKILL to
+    /// what is left after 20 s, then reaps the wrapper.
+    fn drop(&mut self) {
+        self.signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.alive() && Instant::now() < deadline {
+            let _ = self.0.try_wait();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.signal("-KILL");
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn epochs_change_on_the_chain_clock_whatever_the_coordinators_clock() {
     if !has_faketime() {
@@ -183,7 +232,7 @@ fn epochs_change_on_the_chain_clock_whatever_the_coordinators_clock() {
             (shift.abs() - 7200).abs() < 60 && (shift > 0) == skew.starts_with('+'),
             "faketime {skew} shifts the clock by {shift} s"
         );
-        let coordinator = running(
+        let coordinator = Group::spawn(
             Command::new("faketime")
                 .args(["-f", skew])
                 .arg(floe_testkit::floe_bin())
@@ -194,14 +243,23 @@ fn epochs_change_on_the_chain_clock_whatever_the_coordinators_clock() {
                 .stderr(
                     std::fs::File::create(dir.join("logs").join(format!("coordinator{skew}.log")))
                         .unwrap(),
-                )
-                .spawn()
-                .expect("start a skewed coordinator"),
+                ),
         );
         let now = reading(dir).epoch;
         wait_for_epoch(dir, now + 2, &mut seen);
         store_and_read(dir, skew);
+        let wrapper = coordinator.0.id();
         drop(coordinator);
+        // The coordinator under the wrapper is gone too, not only faketime.
+        let left = Command::new("pgrep")
+            .args(["-g", &wrapper.to_string()])
+            .output()
+            .expect("run pgrep");
+        assert!(
+            left.stdout.is_empty(),
+            "processes of the skewed coordinator outlived it: {}",
+            String::from_utf8_lossy(&left.stdout)
+        );
     }
 
     // No epoch began before its predecessor's scheduled end, by the

@@ -35,7 +35,8 @@
 //!   max_sliver_bytes: 268435456
 //!   max_metadata_bytes: 67108864
 //!   read_hedge_ms: 1500                    # default: request_timeout_ms / 20, within 250..=2000
-//!   store_buffer_bytes: 1073741824         # slivers a store holds produced but not yet uploaded
+//!   store_buffer_bytes: 33554432           # slivers a store holds produced but not yet uploaded
+//!   store_spill_dir: /var/tmp              # a large store's scratch file (default: the OS temp dir)
 //!   http2: false                           # h2c prior knowledge to the nodes instead of HTTP/1.1
 //! ```
 //!
@@ -190,8 +191,16 @@ pub struct ClientLimits {
     /// encoded once, whole; a larger one gets its metadata from a pass
     /// that keeps no sliver, then each node's pairs are produced in groups
     /// as the uploads take them (`client/src/sliver_feed.rs`), so the
-    /// store's memory is about the blob plus this buffer.
+    /// store's memory is about 1.5x the blob plus this buffer.
     pub store_buffer_bytes: u64,
+    /// Where a store larger than the buffer writes its repair primary
+    /// slivers (about 1.9x the blob at 100 shards) as its metadata pass
+    /// computes them, in an unlinked scratch file, so the upload copies
+    /// them instead of computing them again. Absent: the OS temp dir
+    /// (`TMPDIR`, else `/tmp`). A directory that cannot take the file costs
+    /// CPU, not correctness: the store logs it and computes them again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_spill_dir: Option<PathBuf>,
     /// Speak HTTP/2 to the nodes without negotiation (h2c prior
     /// knowledge; floe's nodes serve it beside HTTP/1.1): one multiplexed
     /// connection per node instead of a pool of HTTP/1.1 keep-alive
@@ -211,19 +220,19 @@ impl Default for ClientLimits {
             max_metadata_bytes: 64 << 20,
             read_hedge_ms: None,
             store_buffer_bytes: DEFAULT_STORE_BUFFER_BYTES,
+            store_spill_dir: None,
             http2: false,
         }
     }
 }
 
 /// Default of [`ClientLimits::store_buffer_bytes`].
-/// 1 GiB: every blob up to about 230 MiB (slivers are 4.4x the blob at 100
-/// shards, so every blob the devnet accepts) is encoded once, the fast
-/// path; larger blobs take the two-pass path with this window. Set it
-/// lower (e.g. 64 MiB) to bound a store's memory to about the blob plus
-/// the buffer at the price of CPU (BENCHMARKS.md: 2.06x the blob, 2-2.6x
-/// the time for the devnet's largest blob).
-pub const DEFAULT_STORE_BUFFER_BYTES: u64 = 1 << 30;
+/// 32 MiB: a blob up to about 7 MiB (slivers are 4.4x the blob at 100
+/// shards) is encoded once, whole; a larger one takes the spilling path
+/// (one encoding pass, the repair primary slivers in a scratch file), whose
+/// memory is about 1.5x the blob plus this buffer: 2.14x for the devnet's
+/// largest blob (BENCHMARKS.md; 2.34x with 64 MiB).
+pub const DEFAULT_STORE_BUFFER_BYTES: u64 = 32 << 20;
 
 /// Bounds of the derived hedge delay: long enough that a healthy node
 /// serving a large sliver is rarely hedged, short enough that a hung node
@@ -234,6 +243,14 @@ const MAX_DERIVED_HEDGE_MS: u64 = 2_000;
 impl ClientLimits {
     fn is_default(&self) -> bool {
         *self == Self::default()
+    }
+
+    /// Where a large store's scratch file goes: `store_spill_dir`, else
+    /// the OS temp dir.
+    pub fn store_spill_dir(&self) -> PathBuf {
+        self.store_spill_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir)
     }
 
     /// The read hedge delay: `read_hedge_ms`, else a twentieth of the

@@ -24,6 +24,7 @@ pub mod quorum;
 pub mod read;
 pub mod sliver_body;
 mod sliver_feed;
+mod spill;
 pub mod staking;
 pub mod status;
 pub mod store;

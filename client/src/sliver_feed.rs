@@ -3,11 +3,14 @@
 //!
 //! A store's slivers are 4.4x the blob at n = 100. A blob whose slivers fit
 //! the store buffer (`limits.store_buffer_bytes`) is encoded whole once
-//! ([`SliverSource::Encoded`]); a larger one is kept as the blob only
-//! ([`SliverSource::OnDemand`]) and its pairs are produced in groups by
-//! [`PairEncoder`]: a group costs at most one Reed-Solomon pass over the
-//! blob per axis whatever its size, so groups are made as large as the
-//! window allows.
+//! ([`SliverSource::Encoded`]); a larger one is kept as the blob, the
+//! row-repair block its metadata pass computed (half the blob) and,
+//! normally, its repair primary slivers in a scratch file
+//! ([`SliverSource::OnDemand`], [`SpillFile`]), and its pairs are copied
+//! out of those in groups by [`PairEncoder`]. Without the file (the
+//! directory could not take it) a group costs one Reed-Solomon pass over
+//! the blob for its repair rows whatever its size, so groups are made as
+//! large as the window allows.
 //!
 //! The window: at most `total` pairs produced and not yet uploaded (or
 //! abandoned) in all, and `per_node` for any one node. Each pair carries a
@@ -29,6 +32,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
 use crate::sliver_body::SliverBytes;
+use crate::spill::SpillFile;
 
 /// Most pairs one node uploads at once (within the client-wide request
 /// bound), whatever the window allows.
@@ -52,8 +56,12 @@ pub(crate) enum SliverSource {
         pairs: Mutex<Vec<Option<SliverPair>>>,
         pair_bytes: usize,
     },
-    /// Produced from the blob on demand.
-    OnDemand(PairEncoder<SharedBlob>),
+    /// Produced from the blob on demand, the repair primary slivers read
+    /// back from `spill` if the metadata pass wrote them there.
+    OnDemand {
+        encoder: PairEncoder<SharedBlob>,
+        spill: Option<SpillFile>,
+    },
 }
 
 impl SliverSource {
@@ -73,7 +81,7 @@ impl SliverSource {
     pub fn pair_bytes(&self) -> usize {
         match self {
             SliverSource::Encoded { pair_bytes, .. } => *pair_bytes,
-            SliverSource::OnDemand(encoder) => encoder.pair_bytes(),
+            SliverSource::OnDemand { encoder, .. } => encoder.pair_bytes(),
         }
     }
 
@@ -82,7 +90,12 @@ impl SliverSource {
     fn order_key(&self, pair: u16) -> (u8, u16) {
         let work = match self {
             SliverSource::Encoded { .. } => 0,
-            SliverSource::OnDemand(encoder) => match encoder.work_of(pair) {
+            // Spilled repair rows are read back, not computed.
+            SliverSource::OnDemand { spill: Some(_), .. } => 0,
+            SliverSource::OnDemand {
+                encoder,
+                spill: None,
+            } => match encoder.work_of(pair) {
                 PairWork::Copy => 0,
                 PairWork::RowPass => 1,
                 PairWork::ColumnPass => 2,
@@ -105,9 +118,22 @@ impl SliverSource {
                     })
                     .collect::<Result<_, _>>()?
             }
-            SliverSource::OnDemand(encoder) => encoder
-                .encode_pairs(pairs)
-                .map_err(|e| format!("encoding sliver pairs: {e}"))?,
+            SliverSource::OnDemand { encoder, spill } => {
+                let mut known = std::collections::BTreeMap::new();
+                if let Some(spill) = spill {
+                    for &p in pairs {
+                        if encoder.work_of(p) == PairWork::ColumnPass {
+                            let row = spill.read_row(p).map_err(|e| {
+                                format!("reading sliver {p} back from the spill file: {e}")
+                            })?;
+                            known.insert(p, row);
+                        }
+                    }
+                }
+                encoder
+                    .encode_pairs_with(pairs, known)
+                    .map_err(|e| format!("encoding sliver pairs: {e}"))?
+            }
         };
         Ok(produced
             .into_iter()

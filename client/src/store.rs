@@ -5,13 +5,14 @@
 //! new reservation) and prices it; [`Client::execute_store`] registers,
 //! uploads, certifies and wraps or sends the object as asked.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use floe_chain::floe::calls::BlobRegistration;
 use floe_chain::sui_sdk_types::Address;
 use floe_chain::sui_transaction_builder::TransactionBuilder;
-use floe_core::encoding::PairEncoder;
+use floe_core::encoding::{PairEncoder, RepairRowSink};
 use floe_core::messages::BlobPersistenceType;
 use floe_core::messages::storage_confirmation::StorageConfirmationBody;
 use floe_core::move_types::{BlobRegistered, ObjectId, U256Le};
@@ -20,6 +21,7 @@ use floe_core::{BlobId, EncodingType, VerifiedBlobMetadataWithId, price};
 use crate::client::{Client, NodeSet, ensure_success};
 use crate::error::{ClientError, Result};
 use crate::sliver_feed::{SharedBlob, SliverSource};
+use crate::spill::SpillFile;
 use crate::types::{
     BlobObject, Cost, Progress, ProgressFn, ResourceOperation, StoreResult, report,
 };
@@ -108,6 +110,11 @@ pub struct StorePlan {
     pub current_epoch: u32,
     pub end_epoch: u32,
     pub action: PlannedAction,
+    /// Why this large store could not write its repair slivers to a
+    /// scratch file (`limits.store_spill_dir`) and will compute them again
+    /// during the upload (more CPU, same memory); `None` when it could or
+    /// had no need to.
+    pub spill_refused: Option<String>,
     source: Arc<SliverSource>,
     metadata: Arc<VerifiedBlobMetadataWithId>,
     nodes: NodeSet,
@@ -180,10 +187,12 @@ impl Client {
         report(&options.progress, Progress::Encoding { bytes: len });
         let config = nodes.encoding;
         let buffer = self.config.limits.store_buffer_bytes;
-        let (source, metadata) =
-            tokio::task::spawn_blocking(move || encode_for_store(&config, blob, buffer))
-                .await
-                .map_err(|e| ClientError::Invalid(format!("encoder task failed: {e}")))??;
+        let spill_dir = self.config.limits.store_spill_dir();
+        let (source, metadata, spill_refused) = tokio::task::spawn_blocking(move || {
+            encode_for_store(&config, blob, buffer, &spill_dir)
+        })
+        .await
+        .map_err(|e| ClientError::Invalid(format!("encoder task failed: {e}")))??;
         report(&options.progress, Progress::Encoded);
         let blob_id = *metadata.blob_id();
         let encoded_length = nodes.encoding.encoded_blob_length(len)?;
@@ -205,6 +214,7 @@ impl Client {
             current_epoch,
             end_epoch,
             action,
+            spill_refused,
             source: Arc::new(source),
             metadata: Arc::new(metadata),
             nodes,
@@ -511,20 +521,58 @@ impl Client {
 /// The metadata and where the slivers will come from: a blob whose slivers
 /// fit `buffer` bytes is encoded whole once (one pass, the blob itself is
 /// then dropped); a larger one gets its metadata from a pass that keeps no
-/// sliver, and its pairs are produced from the blob during the upload
-/// (a second pass, in groups: see `sliver_feed`).
-fn encode_for_store(
+/// sliver but the row-repair block (half the blob) and writes the repair
+/// primary slivers to an unlinked file in `spill_dir`, and its pairs are
+/// copied out of the blob, the block and the file during the upload (see
+/// `sliver_feed`). If the directory cannot take the file (missing,
+/// read-only, full), the repair primary slivers are computed again during
+/// the upload instead (a Reed-Solomon pass per group of pairs); the third
+/// value says why (also logged).
+pub(crate) fn encode_for_store(
     config: &floe_core::EncodingConfig,
     blob: Vec<u8>,
     buffer: u64,
-) -> Result<(SliverSource, VerifiedBlobMetadataWithId)> {
+    spill_dir: &Path,
+) -> Result<(SliverSource, VerifiedBlobMetadataWithId, Option<String>)> {
     let encoder = PairEncoder::new(config, SharedBlob(Arc::new(blob)))?;
     if encoder.total_bytes() as u64 <= buffer {
         let (pairs, metadata) = floe_core::encode_blob(config, encoder.blob())?.into_pairs();
-        return Ok((SliverSource::encoded(pairs), metadata));
+        return Ok((SliverSource::encoded(pairs), metadata, None));
     }
-    let metadata = floe_core::compute_metadata(config, encoder.blob())?;
-    Ok((SliverSource::OnDemand(encoder), metadata))
+    let k_p = config.n_primary_source_symbols();
+    let rows = config.n() - usize::from(k_p);
+    let mut refused = None;
+    let spill = match SpillFile::create(spill_dir, k_p, rows, encoder.primary_bytes()) {
+        Ok(file) => Some(file),
+        Err(e) => {
+            refused = Some(spill_refused(spill_dir, &e));
+            None
+        }
+    };
+    let sink = spill
+        .as_ref()
+        .map(|file| move |row: u16, offset: usize, bytes: &[u8]| file.write(row, offset, bytes));
+    let metadata = encoder.metadata(sink.as_ref().map(|sink| sink as RepairRowSink<'_>))?;
+    let spill = match spill.map(|file| file.finish().map(|()| file)) {
+        Some(Ok(file)) => Some(file),
+        Some(Err(e)) => {
+            refused = Some(spill_refused(spill_dir, &e));
+            None
+        }
+        None => None,
+    };
+    Ok((SliverSource::OnDemand { encoder, spill }, metadata, refused))
+}
+
+/// Logs that a store cannot spill, and says why in one line.
+fn spill_refused(dir: &Path, error: &std::io::Error) -> String {
+    let why = format!(
+        "cannot write the store's repair slivers to a scratch file in {}: {error}; \
+         computing them again while uploading (slower, same memory)",
+        dir.display()
+    );
+    tracing::warn!("{why}");
+    why
 }
 
 #[cfg(test)]

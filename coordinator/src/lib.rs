@@ -36,6 +36,7 @@ pub mod driver;
 pub mod facts;
 pub mod follow;
 pub mod governance;
+pub mod http;
 pub mod metrics;
 pub mod reconcile;
 pub mod renewal;
@@ -46,10 +47,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::get;
 use floe_chain::floe::{Floe, FloeError};
 use floe_chain::keystore::{KeyPair, Keystore};
 
@@ -152,17 +149,13 @@ impl Coordinator {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let app = axum::Router::new()
-            .route("/health", get(|| async { "ok" }))
-            .route("/status", get(status))
-            .route("/metrics", get(metrics_text))
-            .with_state(AppState {
-                status: self.status.clone(),
-                metrics: self.metrics.clone(),
-                payments: self.payments.clone(),
-                renewal: self.renewal,
-                sync_grace_ms: self.follow.sync_grace_ms,
-            });
+        let app = http::router(http::HttpState {
+            status: self.status.clone(),
+            metrics: self.metrics.clone(),
+            payments: self.payments.clone(),
+            renewal: self.renewal,
+            sync_grace_ms: self.follow.sync_grace_ms,
+        });
         let mut http_stop = stop_rx.clone();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             let _ = http_stop.wait_for(|s| *s).await;
@@ -201,37 +194,6 @@ impl Coordinator {
         let (served, (), (), ()) = tokio::join!(server.into_future(), driver, follower, signal);
         served
     }
-}
-
-#[derive(Clone)]
-struct AppState {
-    status: SharedStatus,
-    metrics: Metrics,
-    payments: follow::SharedPayments,
-    renewal: renewal::RenewalConfig,
-    sync_grace_ms: u64,
-}
-
-async fn status(State(state): State<AppState>) -> impl IntoResponse {
-    let driver = match state.status.read() {
-        Ok(g) => g.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    };
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let view = follow::with(&state.payments, |p| {
-        status::view(driver, p, &state.renewal, state.sync_grace_ms, now_ms)
-    });
-    axum::Json(view)
-}
-
-async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.encode(),
-    )
 }
 
 fn open_key(config: &CoordinatorConfig) -> Result<KeyPair, CoordinatorError> {

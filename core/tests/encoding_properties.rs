@@ -1,13 +1,17 @@
 //! Property tests of RS2: decoding from any sufficient subset, rejection of
 //! corrupted data, recovery of lost slivers, and inconsistency proofs.
 
-use floe_core::encoding::PairEncoder;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use floe_core::encoding::decoder::ConsistencyCheck;
 use floe_core::encoding::symbols::RecoverySymbol;
 use floe_core::encoding::{
     EncodingAxis, PrimarySliver, Secondary, SecondarySliver, SliverData, SliverVerificationError,
     decode_primary, decode_secondary,
 };
+use floe_core::encoding::{PairEncoder, PairWork};
 use floe_core::inconsistency::{InconsistencyError, Recovered, recover_verified};
 use floe_core::metadata::{BlobMetadata, UnverifiedBlobMetadataWithId};
 use floe_core::{EncodedBlob, EncodingConfig, compute_metadata, encode_blob};
@@ -269,6 +273,42 @@ proptest! {
         let size = order.len().div_ceil(groups);
         for group in order.chunks(size) {
             let got = encoder.encode_pairs(group).unwrap();
+            prop_assert_eq!(got.len(), group.len());
+            for (pair, got) in group.iter().zip(&got) {
+                prop_assert_eq!(got, &pairs[usize::from(*pair)]);
+            }
+        }
+
+        // The spilling path: the metadata pass hands over every repair
+        // primary sliver in pieces (as a store writes them to a file) and
+        // keeps the row-repair block; pairs are then copies, with the
+        // spilled rows supplied back (some left out: computed instead).
+        let k_p = config.n_primary_source_symbols();
+        let spilling = PairEncoder::new(&config, data.as_slice()).unwrap();
+        let spilled: Mutex<BTreeMap<u16, Vec<u8>>> = Mutex::new(
+            (k_p..n).map(|i| (i, vec![0u8; spilling.primary_bytes()])).collect(),
+        );
+        let written = AtomicUsize::new(0);
+        let sink = |row: u16, offset: usize, bytes: &[u8]| {
+            let mut rows = spilled.lock().unwrap();
+            let row = rows.get_mut(&row).expect("a repair row");
+            row[offset..offset + bytes.len()].copy_from_slice(bytes);
+            written.fetch_add(bytes.len(), Ordering::SeqCst);
+        };
+        prop_assert_eq!(&spilling.metadata(Some(&sink)).unwrap(), &metadata);
+        let spilled = spilled.into_inner().unwrap();
+        prop_assert_eq!(written.into_inner(), spilled.len() * spilling.primary_bytes());
+        for (i, row) in &spilled {
+            prop_assert_eq!(row.as_slice(), pairs[usize::from(*i)].primary.data());
+        }
+        prop_assert!((0..n).all(|p| spilling.work_of(p) != PairWork::RowPass));
+        for group in order.chunks(size) {
+            let known: BTreeMap<u16, Vec<u8>> = group
+                .iter()
+                .filter(|&&p| (u64::from(p) + seed) % 3 != 0)
+                .filter_map(|p| spilled.get(p).map(|row| (*p, row.clone())))
+                .collect();
+            let got = spilling.encode_pairs_with(group, known).unwrap();
             prop_assert_eq!(got.len(), group.len());
             for (pair, got) in group.iter().zip(&got) {
                 prop_assert_eq!(got, &pairs[usize::from(*pair)]);

@@ -75,6 +75,15 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .fallback(|| async {
             PageError::not_found("there is no page at this address").into_response()
         })
+        // Every page is GET (and HEAD): another method gets the error page
+        // too, not axum's empty 405 (found by tests/explorer_page_fuzz.rs).
+        .method_not_allowed_fallback(|| async {
+            PageError {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                reason: "method not allowed: every page answers GET".into(),
+            }
+            .into_response()
+        })
         .with_state(state);
     let permits = Arc::new(Semaphore::new(limits.max_concurrent_requests.max(1)));
     routes
@@ -88,6 +97,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_millis(limits.request_timeout_ms.max(1)),
         ))
+        .layer(middleware::map_response(html_errors))
         .layer(middleware::from_fn(move |request, next| {
             observe(metrics.clone(), request, next)
         }))
@@ -103,6 +113,37 @@ async fn overloaded(_: tower::BoxError) -> Response {
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(1u32));
     response
+}
+
+/// Errors that left a handler or a layer without the HTML error page (an
+/// extractor's plain-text rejection, such as a path segment or a query
+/// that is not UTF-8, the timeout's empty 408, the load shedder's 503) get
+/// it, with their text as the reason (found by tests/explorer_page_fuzz.rs).
+/// `Retry-After` is kept.
+async fn html_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_html || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    // Rejections are one short sentence; more is cut.
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let reason = match text.trim() {
+        "" => status.canonical_reason().unwrap_or("error").to_owned(),
+        t => t.to_owned(),
+    };
+    let mut page = PageError { status, reason }.into_response();
+    if let Some(v) = retry_after {
+        page.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    page
 }
 
 /// Answers by route and status, and page build time by route.

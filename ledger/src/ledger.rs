@@ -538,8 +538,9 @@ impl Ledger {
 
     /// Seals a checkpoint soon after transactions arrive (within
     /// [`BUSY_POLL`]) and, when idle, every `interval` (a heartbeat that
-    /// advances the Clock), until `shutdown` fires; compacts the log when
-    /// it passes the thresholds of [`LedgerOptions`].
+    /// advances the Clock), until `shutdown` fires; after every checkpoint
+    /// sealed, here or by a Clock refresh, compacts the log when it passes
+    /// the thresholds of [`LedgerOptions`].
     ///
     /// Why not a fixed cadence: followers (storage nodes, the indexer) act
     /// on checkpoints, so a client registering a blob waits for one before
@@ -550,6 +551,11 @@ impl Ledger {
         let mut ticker = tokio::time::interval(interval.min(BUSY_POLL));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let heartbeat_ms = interval.as_millis() as u64;
+        // The tip the compaction check last saw: every checkpoint sealed
+        // since, by this loop or by a Clock refresh on a read path, goes
+        // through the check (a refresh must not leave the log growing
+        // until the next heartbeat).
+        let mut checked_tip: Option<u64> = None;
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
@@ -569,21 +575,28 @@ impl Ledger {
                     .unwrap_or(0);
                 (!state.pending().is_empty(), last)
             };
-            if !busy && now_ms().saturating_sub(last_ms) < heartbeat_ms {
+            if busy || now_ms().saturating_sub(last_ms) >= heartbeat_ms {
+                let ledger = self.clone();
+                match tokio::task::spawn_blocking(move || ledger.seal_checkpoint()).await {
+                    Ok(Ok(c)) => {
+                        tracing::debug!(
+                            seq = c.summary.sequence_number,
+                            txs = c.transactions.len(),
+                            "checkpoint sealed"
+                        );
+                    }
+                    Ok(Err(e)) => tracing::error!(error = %e, "sealing a checkpoint failed"),
+                    Err(e) => tracing::error!(error = %e, "checkpoint task panicked"),
+                }
+            }
+            let tip = self
+                .state()
+                .latest_checkpoint()
+                .map(|c| c.summary.sequence_number);
+            if tip == checked_tip {
                 continue;
             }
-            let ledger = self.clone();
-            match tokio::task::spawn_blocking(move || ledger.seal_checkpoint()).await {
-                Ok(Ok(c)) => {
-                    tracing::debug!(
-                        seq = c.summary.sequence_number,
-                        txs = c.transactions.len(),
-                        "checkpoint sealed"
-                    );
-                }
-                Ok(Err(e)) => tracing::error!(error = %e, "sealing a checkpoint failed"),
-                Err(e) => tracing::error!(error = %e, "checkpoint task panicked"),
-            }
+            checked_tip = tip;
             if self.needs_compaction() {
                 let ledger = self.clone();
                 match tokio::task::spawn_blocking(move || ledger.compact()).await {

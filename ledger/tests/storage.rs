@@ -368,6 +368,57 @@ async fn an_idle_ledger_seals_only_heartbeats_and_seals_work_at_once() {
     assert!(ledger.state().clock_ms() > clock_before);
 }
 
+/// A checkpoint sealed by a Clock refresh (a read or a transaction
+/// finding the Clock stale) goes through the same compaction check as one
+/// the checkpointer seals: with a heartbeat of an hour, the refreshes alone
+/// pass the log threshold and the checkpointer compacts at once, not at
+/// the next heartbeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_sealed_by_clock_refreshes_are_compacted_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(
+        dir.path(),
+        LedgerOptions {
+            compact_log_records: 12,
+            clock_resolution: Duration::from_millis(5),
+            ..options()
+        },
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(
+        ledger
+            .clone()
+            .run_checkpointer(Duration::from_secs(3600), stopped),
+    );
+    // Each refresh of a stale Clock seals a checkpoint (two log records).
+    let tip = || {
+        ledger
+            .state()
+            .latest_checkpoint()
+            .unwrap()
+            .summary
+            .sequence_number
+    };
+    let start = tip();
+    while tip() < start + 8 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let l = ledger.clone();
+        tokio::task::spawn_blocking(move || l.refresh_clock())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    wait_for(|| !ledger.needs_compaction()).await;
+    let _ = stop.send(true);
+    task.await.unwrap();
+    // The state is intact across a reopen from the snapshot.
+    let before = fingerprint(&ledger);
+    drop(ledger);
+    let ledger = open(dir.path(), options());
+    assert_eq!(fingerprint(&ledger), before);
+    assert_eq!(chain(&ledger).len() as u64, start + 9);
+}
+
 #[test]
 fn a_stale_clock_is_advanced_before_it_is_used() {
     let dir = tempfile::tempdir().unwrap();

@@ -12,8 +12,6 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
 use common::*;
 use floe_core::{Axis, BlobId};
 use floe_node::config::Limits;
@@ -28,10 +26,16 @@ struct World {
     sliver: Vec<u8>,
 }
 
-fn world() -> &'static World {
-    static WORLD: OnceLock<World> = OnceLock::new();
-    WORLD.get_or_init(|| {
-        let runtime = floe_testkit::runtime();
+/// The node's API in this process, on a store in a temporary directory.
+/// Owned by the test (not a static, which is never dropped): dropping it
+/// stops the runtime, and with it the server, and removes the store.
+fn world() -> World {
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
         let fixture = runtime.block_on(start(Limits {
             max_body_bytes: 64 << 10,
             request_timeout_ms: 10_000,
@@ -48,7 +52,7 @@ fn world() -> &'static World {
             fixture,
             blob_id,
         }
-    })
+    }
 }
 
 const TEMPLATES: &[&str] = &[
@@ -183,7 +187,8 @@ impl Case {
 
 #[test]
 fn no_route_answers_a_5xx_other_than_503_and_the_node_survives() {
-    let w = world();
+    let world = world();
+    let w = &world;
     campaign(&case(), |case| {
         let path = case.path(w);
         let body = case.body(w);
@@ -201,4 +206,13 @@ fn no_route_answers_a_5xx_other_than_503_and_the_node_survives() {
     });
     let health = w.runtime.block_on(w.fixture.http.get("/v1/health"));
     assert_eq!(health.status, 200, "{}", health.text());
+    // Nothing outlives the test: the server stops and the store is gone.
+    let addr = w.fixture.http.0;
+    let store_dir = w.fixture._dir.path().to_owned();
+    drop(world);
+    assert!(!store_dir.exists(), "the node's store was left behind");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "the node still serves after the test dropped it"
+    );
 }

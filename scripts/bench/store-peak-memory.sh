@@ -10,7 +10,10 @@
 # SIZES are MiB, or `max` (the devnet's largest blob: 142 MiB at 100 shards).
 # BUFFERS are `limits.store_buffer_bytes` values written into a copy of the
 # devnet's client.yaml (`default` writes nothing): a buffer larger than the
-# blob's slivers encodes the blob whole, once, as before this change. The
+# blob's slivers encodes the blob whole, once. SPILL_DIR sets
+# `limits.store_spill_dir` (a directory that does not exist measures the
+# fallback that computes the repair slivers again instead of spilling);
+# HTTP2=true|false sets `limits.http2`. The
 # devnet runs from BIN_DIR (already built: `cargo build --workspace --locked
 # --lib --bins --tests --examples`); STORE_BIN runs the stores (default
 # BIN_DIR/floe). The load average is printed with every row: the machine may
@@ -45,8 +48,18 @@ for size in ${sizes//,/ }; do
   for buffer in ${buffers//,/ }; do
     config="$dir/devnet/client-$buffer.yaml"
     cp "$dir/devnet/client.yaml" "$config"
+    limits=""
     if [ "$buffer" != default ]; then
-      printf 'limits:\n  store_buffer_bytes: %s\n' "$buffer" >> "$config"
+      limits+="  store_buffer_bytes: $buffer"$'\n'
+    fi
+    if [ -n "${SPILL_DIR:-}" ]; then
+      limits+="  store_spill_dir: $SPILL_DIR"$'\n'
+    fi
+    if [ -n "${HTTP2:-}" ]; then
+      limits+="  http2: $HTTP2"$'\n'
+    fi
+    if [ -n "$limits" ]; then
+      printf 'limits:\n%s' "$limits" >> "$config"
     fi
     for run in $(seq 1 "$runs"); do
       file="$dir/blob"

@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use floe_core::{EncodingConfig, encode_blob};
 
+use crate::store::encode_for_store;
+
 use super::*;
 
 fn on_demand(n: u16, len: usize) -> (Arc<SliverSource>, Vec<SliverPair>) {
@@ -9,7 +11,13 @@ fn on_demand(n: u16, len: usize) -> (Arc<SliverSource>, Vec<SliverPair>) {
     let blob: Vec<u8> = (0..len).map(|b| (b * 13 + 5) as u8).collect();
     let (pairs, _) = encode_blob(&config, &blob).unwrap().into_pairs();
     let encoder = PairEncoder::new(&config, SharedBlob(Arc::new(blob))).unwrap();
-    (Arc::new(SliverSource::OnDemand(encoder)), pairs)
+    (
+        Arc::new(SliverSource::OnDemand {
+            encoder,
+            spill: None,
+        }),
+        pairs,
+    )
 }
 
 fn check(fed: &FedPair, expected: &[SliverPair]) {
@@ -130,4 +138,60 @@ async fn a_slow_node_holds_at_most_its_window_and_delays_no_one() {
     }
     assert_eq!(feed.state.counts().outstanding, vec![0; 4]);
     assert!(feed.state.failure().is_none());
+}
+
+/// A store larger than its buffer writes its repair primary slivers to a
+/// scratch file during the metadata pass and copies every pair out of the
+/// blob, the kept row-repair block and the file; a directory that cannot
+/// take the file falls back to computing them. Either way every pair and
+/// the metadata are the full encoder's, no pair costs a row pass, and the
+/// file leaves nothing behind.
+#[test]
+fn spilled_and_fallback_sources_give_the_full_encoders_pairs() {
+    let n = 10;
+    let config = EncodingConfig::new(n).unwrap();
+    let blob: Vec<u8> = (0..9_000).map(|b| (b * 29 + 3) as u8).collect();
+    let (expected, metadata) = encode_blob(&config, &blob).unwrap().into_pairs();
+    let dir = tempfile::tempdir().unwrap();
+    for (spill_dir, spills) in [
+        (dir.path().to_path_buf(), true),
+        (dir.path().join("absent"), false),
+    ] {
+        let (source, got, refused) =
+            encode_for_store(&config, blob.clone(), 1, &spill_dir).unwrap();
+        assert_eq!(got, metadata);
+        assert_eq!(refused.is_none(), spills, "{refused:?}");
+        let SliverSource::OnDemand { encoder, spill } = &source else {
+            panic!("a blob larger than the buffer is produced on demand");
+        };
+        assert_eq!(spill.is_some(), spills, "{}", spill_dir.display());
+        assert!((0..n).all(|p| encoder.work_of(p) != PairWork::RowPass));
+        let all: Vec<u16> = (0..n).rev().collect();
+        for group in all.chunks(3) {
+            let produced = source.produce(group).unwrap();
+            assert_eq!(produced.len(), group.len());
+            for (&pair, (primary, secondary)) in group.iter().zip(produced) {
+                let want = &expected[usize::from(pair)];
+                assert_eq!(primary.to_vec(), want.primary.to_bcs(), "primary {pair}");
+                assert_eq!(
+                    secondary.to_vec(),
+                    want.secondary.to_bcs(),
+                    "secondary {pair}"
+                );
+            }
+        }
+        assert!(source.produce(&[0]).is_ok(), "copies may be asked again");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// A blob whose slivers fit the buffer is encoded once, whole.
+#[test]
+fn a_blob_that_fits_the_buffer_is_encoded_whole() {
+    let config = EncodingConfig::new(10).unwrap();
+    let blob = vec![7u8; 1000];
+    let dir = tempfile::tempdir().unwrap();
+    let (source, _, refused) = encode_for_store(&config, blob, u64::MAX, dir.path()).unwrap();
+    assert!(refused.is_none());
+    assert!(matches!(source, SliverSource::Encoded { .. }));
 }

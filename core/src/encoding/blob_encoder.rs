@@ -93,6 +93,49 @@ impl<'a> SourceRows<'a> {
     }
 }
 
+/// The `k_p x (n - k_s)` block of repair columns of the source rows
+/// (row-major: row `i` holds symbols `k_s..n` of the secondary-code
+/// expansion of source row `i`), about half the blob. Step 1 of the
+/// encoder, and what a secondary repair sliver is a column of.
+pub(super) fn row_repair_block(
+    matrix: &MessageMatrix<'_>,
+    config: &EncodingConfig,
+    s: usize,
+) -> Result<Vec<u8>, EncodingError> {
+    let n = config.n();
+    let k_p = usize::from(config.n_primary_source_symbols());
+    let k_s = usize::from(config.n_secondary_source_symbols());
+    let row_code = RsCode::new(k_s, n)?;
+    let repair_row_len = (n - k_s) * s;
+    let mut repair = vec![0u8; k_p * repair_row_len];
+    let rows_per_batch = (TARGET_BATCH_BYTES / s)
+        .max(1)
+        .min(k_p.div_ceil(rayon::current_num_threads().max(1) * 4).max(1));
+    repair
+        .par_chunks_mut(rows_per_batch * repair_row_len)
+        .enumerate()
+        .try_for_each_init(RsWorkspace::default, |ws, (b, out)| {
+            let r0 = b * rows_per_batch;
+            let count = out.len() / repair_row_len;
+            ws.encode(
+                row_code,
+                s,
+                count,
+                |j, t| matrix.symbol(r0 + t, j),
+                |r, t, sym| {
+                    let at = t * repair_row_len + r * s;
+                    out[at..at + s].copy_from_slice(sym);
+                },
+            )
+        })?;
+    Ok(repair)
+}
+
+/// Where the metadata pass hands each repair primary sliver's bytes, a
+/// run of columns at a time, as it computes them: `(sliver index, byte
+/// offset in the sliver, bytes)`. Called from several threads at once.
+pub type RepairRowSink<'a> = &'a (dyn Fn(u16, usize, &[u8]) + Sync);
+
 /// Everything the encoder produced.
 #[derive(Debug, Clone)]
 pub struct EncodedBlob {
@@ -176,7 +219,7 @@ fn column_batches(n: usize, k_s: usize, symbol_size: usize) -> Vec<(usize, usize
 
 /// Encodes `blob` fully: all `2n` slivers and the metadata.
 pub fn encode_blob(config: &EncodingConfig, blob: &[u8]) -> Result<EncodedBlob, EncodingError> {
-    let (metadata, slivers) = run(config, blob, true)?;
+    let (metadata, slivers, _) = run(config, blob, true, None)?;
     let (primary, secondary) = slivers.expect("full encoding returns slivers");
     Ok(EncodedBlob {
         primary,
@@ -190,50 +233,46 @@ pub fn compute_metadata(
     config: &EncodingConfig,
     blob: &[u8],
 ) -> Result<VerifiedBlobMetadataWithId, EncodingError> {
-    Ok(run(config, blob, false)?.0)
+    Ok(run(config, blob, false, None)?.0)
+}
+
+/// The metadata of `blob`, keeping no sliver but handing every repair
+/// primary sliver (`k_p..n`) to `spill` as it is computed, and returning
+/// the row-repair block ([`row_repair_block`]), from which (with the blob)
+/// every secondary sliver is a copy. For a store that produces the slivers
+/// later without encoding again (`PairEncoder::metadata`).
+pub(super) fn compute_metadata_spilling(
+    config: &EncodingConfig,
+    blob: &[u8],
+    spill: Option<RepairRowSink<'_>>,
+) -> Result<(VerifiedBlobMetadataWithId, Vec<u8>), EncodingError> {
+    let (metadata, _, repair) = run(config, blob, false, spill)?;
+    Ok((metadata, repair))
 }
 
 type Slivers = (Vec<PrimarySliver>, Vec<SecondarySliver>);
 
+/// Step 1 then step 2; `spill` gets the repair primary slivers' bytes
+/// (whether or not the slivers are kept); also returns step 1's block.
 fn run(
     config: &EncodingConfig,
     blob: &[u8],
     want_slivers: bool,
-) -> Result<(VerifiedBlobMetadataWithId, Option<Slivers>), EncodingError> {
+    spill: Option<RepairRowSink<'_>>,
+) -> Result<(VerifiedBlobMetadataWithId, Option<Slivers>, Vec<u8>), EncodingError> {
     let unencoded_length = blob.len() as u64;
     let symbol_size_u16 = config.symbol_size_for(unencoded_length)?;
     let s = usize::from(symbol_size_u16);
     let n = config.n();
     let k_p = usize::from(config.n_primary_source_symbols());
     let k_s = usize::from(config.n_secondary_source_symbols());
-    let row_code = RsCode::new(k_s, n)?;
     let col_code = RsCode::new(k_p, n)?;
     let matrix = MessageMatrix::new(blob, config, s);
 
     // Step 1: repair columns of the source rows, row-major k_p x (n - k_s).
     let repair_cols = n - k_s;
     let repair_row_len = repair_cols * s;
-    let mut repair = vec![0u8; k_p * repair_row_len];
-    let rows_per_batch = (TARGET_BATCH_BYTES / s)
-        .max(1)
-        .min(k_p.div_ceil(rayon::current_num_threads().max(1) * 4).max(1));
-    repair
-        .par_chunks_mut(rows_per_batch * repair_row_len)
-        .enumerate()
-        .try_for_each_init(RsWorkspace::default, |ws, (b, out)| {
-            let r0 = b * rows_per_batch;
-            let count = out.len() / repair_row_len;
-            ws.encode(
-                row_code,
-                s,
-                count,
-                |j, t| matrix.symbol(r0 + t, j),
-                |r, t, sym| {
-                    let at = t * repair_row_len + r * s;
-                    out[at..at + s].copy_from_slice(sym);
-                },
-            )
-        })?;
+    let repair = row_repair_block(&matrix, config, s)?;
     let sources = SourceRows {
         matrix: &matrix,
         repair: &repair,
@@ -357,6 +396,18 @@ fn run(
             for (r, row) in out.primary_rows.iter_mut().enumerate() {
                 row.copy_from_slice(&col_repair[r * len * s..(r + 1) * len * s]);
             }
+            if let Some(spill) = spill
+                && start < k_s
+            {
+                for r in 0..rows {
+                    // k_p + r < n <= u16::MAX + 1, checked by the config.
+                    spill(
+                        (k_p + r) as u16,
+                        start * s,
+                        &col_repair[r * len * s..(r + 1) * len * s],
+                    );
+                }
+            }
             Ok(())
         },
     )?;
@@ -412,5 +463,5 @@ fn run(
     } else {
         None
     };
-    Ok((metadata, slivers))
+    Ok((metadata, slivers, repair))
 }

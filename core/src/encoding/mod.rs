@@ -12,7 +12,7 @@ pub(crate) mod reed_solomon;
 pub mod slivers;
 pub mod symbols;
 
-pub use blob_encoder::{EncodedBlob, SliverPair, compute_metadata, encode_blob};
+pub use blob_encoder::{EncodedBlob, RepairRowSink, SliverPair, compute_metadata, encode_blob};
 pub use config::{Axis, EncodingConfig, EncodingType, MAX_SYMBOL_SIZE, MIN_SHARDS};
 pub use decoder::{ConsistencyCheck, DecodeError, decode_primary, decode_secondary};
 pub use pair_encoder::{PairEncoder, PairWork};

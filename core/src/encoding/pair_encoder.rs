@@ -8,38 +8,57 @@
 //!
 //! - primary sliver `i < k_p` is source row `i`: a copy of the blob's bytes;
 //! - secondary sliver `j < k_s` is source column `j`: a strided copy;
+//! - secondary sliver `j >= k_s` is a repair column: a strided copy out of
+//!   the row-repair block (every source row expanded with the secondary
+//!   code, `k_p x (n - k_s)`, about half the blob), computed once (one pass
+//!   over the blob) and kept; [`PairEncoder::metadata`] keeps the one its
+//!   own pass computes, so after it no secondary costs a pass;
 //! - primary sliver `i >= k_p` is a repair row: every source column
-//!   `j < k_s` is expanded with the primary code (one pass over the blob),
-//!   and only the wanted rows are kept;
-//! - secondary sliver `j >= k_s` is a repair column: every source row is
-//!   expanded with the secondary code (one pass over the blob), and only
-//!   the wanted columns are kept.
+//!   `j < k_s` is expanded with the primary code (one pass over the blob)
+//!   and only the wanted rows are kept, unless the caller supplies the row
+//!   ([`PairEncoder::encode_pairs_with`]): the metadata pass can hand every
+//!   repair row to a sink as it computes them, so a caller that spills them
+//!   (to a file) never pays a second column pass.
 //!
-//! So a call costs at most one column pass and one row pass whatever the
-//! number of pairs asked: callers ask for pairs in groups as large as their
-//! memory allows. The metadata (blob id) comes from
-//! [`compute_metadata`](super::compute_metadata), which keeps no sliver.
+//! So a call costs at most one column pass whatever the number of pairs
+//! asked: callers ask for pairs in groups as large as their memory allows.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use super::blob_encoder::{MessageMatrix, SliverPair, TARGET_BATCH_BYTES};
+use super::blob_encoder::{
+    MessageMatrix, RepairRowSink, SliverPair, TARGET_BATCH_BYTES, compute_metadata_spilling,
+    row_repair_block,
+};
 use super::reed_solomon::{RsCode, RsWorkspace};
 use super::slivers::{PrimarySliver, SecondarySliver};
 use super::{EncodingConfig, EncodingError};
+use crate::metadata::VerifiedBlobMetadataWithId;
 
 /// The work a pair needs beyond copying the blob's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PairWork {
-    /// Both slivers are copies of source rows/columns.
+    /// Both slivers are copies of the blob or of kept blocks.
     Copy,
-    /// The secondary sliver is a repair column (a pass of the secondary
-    /// code over every source row).
+    /// The secondary sliver is a repair column and the row-repair block is
+    /// not computed yet (a pass of the secondary code over every source
+    /// row, once).
     RowPass,
     /// The primary sliver is a repair row (a pass of the primary code over
-    /// every source column).
+    /// every source column) unless the caller supplies it.
     ColumnPass,
+}
+
+/// The row-repair block, kept once computed.
+#[derive(Clone)]
+struct RowRepair(Vec<u8>);
+
+impl std::fmt::Debug for RowRepair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RowRepair({} bytes)", self.0.len())
+    }
 }
 
 /// Produces chosen sliver pairs of one blob (`B` is any owner of its bytes).
@@ -48,6 +67,7 @@ pub struct PairEncoder<B> {
     blob: B,
     config: EncodingConfig,
     symbol_size: u16,
+    row_repair: OnceLock<RowRepair>,
 }
 
 impl<B: AsRef<[u8]>> PairEncoder<B> {
@@ -59,6 +79,7 @@ impl<B: AsRef<[u8]>> PairEncoder<B> {
             blob,
             config: *config,
             symbol_size,
+            row_repair: OnceLock::new(),
         })
     }
 
@@ -84,6 +105,34 @@ impl<B: AsRef<[u8]>> PairEncoder<B> {
         self.pair_bytes() * self.config.n()
     }
 
+    /// Bytes of one primary sliver (`k_s` symbols): what a supplied repair
+    /// row must hold.
+    pub fn primary_bytes(&self) -> usize {
+        usize::from(self.config.n_secondary_source_symbols()) * usize::from(self.symbol_size)
+    }
+
+    /// Bytes this encoder keeps beside the blob (the row-repair block once
+    /// computed).
+    pub fn kept_bytes(&self) -> usize {
+        self.row_repair.get().map_or(0, |block| block.0.len())
+    }
+
+    /// The blob's metadata, from one encoding pass that keeps no sliver
+    /// (the same as [`compute_metadata`](super::compute_metadata)). The
+    /// pass's row-repair block is kept, so no secondary sliver costs a
+    /// pass afterwards, and `spill`, if given, receives every repair
+    /// primary sliver (`k_p..n`) in pieces as the pass computes it, to be
+    /// supplied back through [`encode_pairs_with`](Self::encode_pairs_with).
+    pub fn metadata(
+        &self,
+        spill: Option<RepairRowSink<'_>>,
+    ) -> Result<VerifiedBlobMetadataWithId, EncodingError> {
+        let (metadata, block) = compute_metadata_spilling(&self.config, self.blob(), spill)?;
+        // Set unless a repair column asked meanwhile computed the same block.
+        let _ = self.row_repair.set(RowRepair(block));
+        Ok(metadata)
+    }
+
     /// What producing `pair` costs beyond copies (see the module docs).
     pub fn work_of(&self, pair: u16) -> PairWork {
         let n = self.config.n();
@@ -92,7 +141,7 @@ impl<B: AsRef<[u8]>> PairEncoder<B> {
         let i = usize::from(pair);
         if i >= k_p {
             PairWork::ColumnPass
-        } else if n - 1 - i >= k_s {
+        } else if n - 1 - i >= k_s && self.row_repair.get().is_none() {
             PairWork::RowPass
         } else {
             PairWork::Copy
@@ -101,6 +150,18 @@ impl<B: AsRef<[u8]>> PairEncoder<B> {
 
     /// The pairs `pairs` (distinct, each below `n`), in the order asked.
     pub fn encode_pairs(&self, pairs: &[u16]) -> Result<Vec<SliverPair>, EncodingError> {
+        self.encode_pairs_with(pairs, BTreeMap::new())
+    }
+
+    /// The pairs `pairs` (distinct, each below `n`), in the order asked,
+    /// taking repair primary slivers from `known` (by sliver index, each of
+    /// [`primary_bytes`](Self::primary_bytes)) where it has them, as the
+    /// metadata pass spilled them; the other repair rows cost a column pass.
+    pub fn encode_pairs_with(
+        &self,
+        pairs: &[u16],
+        mut known: BTreeMap<u16, Vec<u8>>,
+    ) -> Result<Vec<SliverPair>, EncodingError> {
         let n = self.config.n();
         let k_p = usize::from(self.config.n_primary_source_symbols());
         let k_s = usize::from(self.config.n_secondary_source_symbols());
@@ -118,20 +179,28 @@ impl<B: AsRef<[u8]>> PairEncoder<B> {
                 return Err(EncodingError::InvalidSymbolSet);
             }
         }
+        for row in known.values() {
+            if row.len() != self.primary_bytes() {
+                return Err(EncodingError::BadSymbolLayout {
+                    len: row.len(),
+                    symbol_size: self.symbol_size,
+                });
+            }
+        }
         let matrix = MessageMatrix::new(self.blob(), &self.config, s);
 
-        let repair_rows: Vec<usize> = pairs
+        let missing: Vec<usize> = pairs
             .iter()
+            .filter(|&&p| usize::from(p) >= k_p && !known.contains_key(&p))
             .map(|&p| usize::from(p))
-            .filter(|&i| i >= k_p)
             .collect();
-        let mut rows = self.repair_rows(&matrix, &repair_rows)?;
-        let repair_columns: Vec<usize> = pairs
-            .iter()
-            .map(|&p| n - 1 - usize::from(p))
-            .filter(|&j| j >= k_s)
-            .collect();
-        let mut columns = self.repair_columns(&matrix, &repair_columns)?;
+        let mut rows = self.repair_rows(&matrix, &missing)?;
+        let block = if pairs.iter().any(|&p| n - 1 - usize::from(p) >= k_s) {
+            Some(self.row_repair_block(&matrix)?)
+        } else {
+            None
+        };
+        let repair_row_len = (n - k_s) * s;
 
         pairs
             .iter()
@@ -140,24 +209,39 @@ impl<B: AsRef<[u8]>> PairEncoder<B> {
                 let j = n - 1 - i;
                 let primary = if i < k_p {
                     matrix.row(i).to_vec()
+                } else if let Some(row) = known.remove(&pair) {
+                    row
                 } else {
                     rows.remove(&i).ok_or(EncodingError::InvalidSymbolSet)?
                 };
-                let secondary = if j < k_s {
-                    let mut column = Vec::with_capacity(k_p * s);
-                    for r in 0..k_p {
-                        column.extend_from_slice(matrix.symbol(r, j));
+                let mut secondary = Vec::with_capacity(k_p * s);
+                for r in 0..k_p {
+                    if j < k_s {
+                        secondary.extend_from_slice(matrix.symbol(r, j));
+                    } else {
+                        let block = block.ok_or(EncodingError::InvalidSymbolSet)?;
+                        let at = r * repair_row_len + (j - k_s) * s;
+                        secondary.extend_from_slice(&block[at..at + s]);
                     }
-                    column
-                } else {
-                    columns.remove(&j).ok_or(EncodingError::InvalidSymbolSet)?
-                };
+                }
                 Ok(SliverPair {
                     primary: PrimarySliver::new(primary, self.symbol_size, pair)?,
                     secondary: SecondarySliver::new(secondary, self.symbol_size, j as u16)?,
                 })
             })
             .collect()
+    }
+
+    /// The row-repair block: kept, or computed now (one pass) and kept.
+    fn row_repair_block(&self, matrix: &MessageMatrix<'_>) -> Result<&[u8], EncodingError> {
+        if self.row_repair.get().is_none() {
+            let block = row_repair_block(matrix, &self.config, usize::from(self.symbol_size))?;
+            let _ = self.row_repair.set(RowRepair(block));
+        }
+        self.row_repair
+            .get()
+            .map(|block| block.0.as_slice())
+            .ok_or(EncodingError::InvalidSymbolSet)
     }
 
     /// Primary slivers `wanted` (each `>= k_p`): the first `k_s` symbols of
@@ -193,48 +277,6 @@ impl<B: AsRef<[u8]>> PairEncoder<B> {
                     |i, t| matrix.symbol(i, start + t),
                     |r, t, sym| {
                         if let Some(slot) = slot_of[r] {
-                            part[slot][t * s..(t + 1) * s].copy_from_slice(sym);
-                        }
-                    },
-                )
-            },
-        )?;
-        Ok(wanted.iter().copied().zip(out).collect())
-    }
-
-    /// Secondary slivers `wanted` (each `>= k_s`): those columns of the
-    /// secondary-code expansion of every source row.
-    fn repair_columns(
-        &self,
-        matrix: &MessageMatrix<'_>,
-        wanted: &[usize],
-    ) -> Result<BTreeMap<usize, Vec<u8>>, EncodingError> {
-        if wanted.is_empty() {
-            return Ok(BTreeMap::new());
-        }
-        let n = self.config.n();
-        let k_p = usize::from(self.config.n_primary_source_symbols());
-        let k_s = usize::from(self.config.n_secondary_source_symbols());
-        let s = usize::from(self.symbol_size);
-        let code = RsCode::new(k_s, n)?;
-        // Recovery symbol c of a row is column k_s + c.
-        let mut slot_of = vec![None; n - k_s];
-        for (slot, &j) in wanted.iter().enumerate() {
-            slot_of[j - k_s] = Some(slot);
-        }
-        let mut out: Vec<Vec<u8>> = vec![vec![0u8; k_p * s]; wanted.len()];
-        let batches = batches_of(k_p, s);
-        let parts = split_for_batches(&mut out, &batches, s);
-        batches.into_par_iter().zip(parts).try_for_each_init(
-            RsWorkspace::default,
-            |ws, ((start, len), mut part)| {
-                ws.encode(
-                    code,
-                    s,
-                    len,
-                    |j, t| matrix.symbol(start + t, j),
-                    |c, t, sym| {
-                        if let Some(slot) = slot_of[c] {
                             part[slot][t * s..(t + 1) * s].copy_from_slice(sym);
                         }
                     },
@@ -312,6 +354,28 @@ mod tests {
                     .sum::<usize>()
             );
         }
+    }
+
+    /// Rows supplied (read back from a spill) are used as given, not
+    /// computed again: a marked row comes out as it went in.
+    #[test]
+    fn supplied_repair_rows_are_used_as_given() {
+        let config = EncodingConfig::new(10).unwrap();
+        let blob: Vec<u8> = (0..4000).map(|b| (b * 7 + 1) as u8).collect();
+        let encoder = PairEncoder::new(&config, &blob).unwrap();
+        let repair = config.n_primary_source_symbols();
+        let marked = vec![0xa5u8; encoder.primary_bytes()];
+        let known = BTreeMap::from([(repair, marked.clone())]);
+        let got = encoder.encode_pairs_with(&[repair, 0], known).unwrap();
+        assert_eq!(got[0].primary.data(), marked.as_slice());
+        let (pairs, _) = encode_blob(&config, &blob).unwrap().into_pairs();
+        assert_eq!(got[0].secondary, pairs[usize::from(repair)].secondary);
+        assert_eq!(got[1], pairs[0]);
+        let short = BTreeMap::from([(repair, vec![0u8; 2])]);
+        assert!(matches!(
+            encoder.encode_pairs_with(&[repair], short),
+            Err(EncodingError::BadSymbolLayout { len: 2, .. })
+        ));
     }
 
     #[test]

@@ -45,12 +45,17 @@ impl EncodingAxis for Secondary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawSymbols")]
 pub struct Symbols {
+    // `serde_bytes`: the same BCS bytes as `Vec<u8>`, but read and written
+    // as one run; a sequence of u8 went through serde element by element,
+    // which was most of a node's CPU per uploaded sliver.
+    #[serde(with = "serde_bytes")]
     data: Vec<u8>,
     symbol_size: u16,
 }
 
 #[derive(Deserialize)]
 struct RawSymbols {
+    #[serde(with = "serde_bytes")]
     data: Vec<u8>,
     symbol_size: u16,
 }

@@ -29,7 +29,8 @@ use crate::metadata::VerifiedBlobMetadataWithId;
 pub struct DecodingSymbol<T: EncodingAxis> {
     /// Source sliver index (= position in the target's codeword).
     pub index: u16,
-    /// The symbol bytes.
+    /// The symbol bytes (one BCS byte run, see `Symbols`).
+    #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
     #[serde(skip)]
     _axis: PhantomData<T>,

@@ -184,6 +184,9 @@ impl IntoResponse for PageError {
         let (title, lead) = match self.status {
             StatusCode::NOT_FOUND => ("Not found", "Nothing is indexed under that name."),
             StatusCode::BAD_REQUEST => ("Bad request", "That input cannot be looked up."),
+            StatusCode::METHOD_NOT_ALLOWED => ("Method not allowed", "Pages are only read."),
+            StatusCode::REQUEST_TIMEOUT => ("Timed out", "The page took too long to build."),
+            s if s.is_client_error() => ("Refused", "The request cannot be answered."),
             _ => ("Unavailable", "The page could not be built."),
         };
         let body = html! {

@@ -68,6 +68,9 @@ pub async fn run(args: StoreArgs, json: bool) -> Result<()> {
             .plan_store(data, options)
             .await
             .with_context(|| format!("storing {}", path.display()))?;
+        if let Some(why) = &plan.spill_refused {
+            bars.suspend(|| eprintln!("warning: {why}"));
+        }
         if let PlannedAction::Store { cost, operation } = &plan.action {
             let question = format!(
                 "store {} ({}, encoded {}) until epoch {} for {} (storage {}, write {}; {})?",
