@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use devnet_support::{caught_up, floe, pid_of, pseudo_random, signal, wait_gone};
+use devnet_support::{caught_up, floe, get, metric, pid_of, pseudo_random, signal, wait_gone};
 use floe_testkit::Proc;
 use serde_json::Value;
 

@@ -30,7 +30,7 @@ fn screenshot_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             // target/debug/floe -> target
-            Path::new(env!("CARGO_BIN_EXE_floe"))
+            floe_testkit::floe_bin()
                 .ancestors()
                 .nth(2)
                 .expect("target dir")

@@ -12,9 +12,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-pub use floe_testkit::devnet::{
-    caught_up, get, metric, pseudo_random, recovery_queue, signal, wait_gone,
-};
+pub use floe_testkit::devnet::{caught_up, get, pseudo_random, recovery_queue, signal, wait_gone};
 
 /// What the proxy does to a new connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
