@@ -93,11 +93,18 @@ fn mask(paths: &str) -> FieldMask {
     }
 }
 
+/// The gas budget of [`transaction`].
+const BUDGET: u64 = 50_000_000;
+
+/// The owner's SUI coins that can pay [`BUDGET`] on their own. Executed
+/// requests split 1-MIST coins off to the owner; one of those picked as
+/// gas would make a later transaction fail for want of gas, not because
+/// the ledger broke.
 async fn coins(c: &mut Client, owner: Address) -> Vec<ObjectReference> {
     let mut req = pb::ListOwnedObjectsRequest::default();
     req.owner = Some(owner.to_string());
     req.object_type = Some("0x2::coin::Coin<0x2::sui::SUI>".into());
-    req.read_mask = Some(mask("object_id,version,digest"));
+    req.read_mask = Some(mask("object_id,version,digest,balance"));
     let resp = c
         .state_client()
         .list_owned_objects(req)
@@ -106,6 +113,7 @@ async fn coins(c: &mut Client, owner: Address) -> Vec<ObjectReference> {
         .into_inner();
     resp.objects
         .iter()
+        .filter(|o| o.balance.is_some_and(|b| b >= BUDGET))
         .map(|o| (&o.object_reference()).try_into().unwrap())
         .collect()
 }
@@ -114,6 +122,10 @@ async fn coins(c: &mut Client, owner: Address) -> Vec<ObjectReference> {
 /// with its `coin`-th coin.
 async fn transaction(w: &World, c: &mut Client, coin: usize) -> (Transaction, pb::UserSignature) {
     let gas = coins(c, w.owner).await;
+    assert!(
+        !gas.is_empty(),
+        "the owner has no coin that can pay the budget"
+    );
     let gas = gas[coin % gas.len()].clone();
     let t = Transaction {
         kind: TransactionKind::ProgrammableTransaction(ProgrammableTransaction {
@@ -137,7 +149,7 @@ async fn transaction(w: &World, c: &mut Client, coin: usize) -> (Transaction, pb
             objects: vec![gas],
             owner: w.owner,
             price: 1000,
-            budget: 50_000_000,
+            budget: BUDGET,
         },
         expiration: TransactionExpiration::None,
     };
