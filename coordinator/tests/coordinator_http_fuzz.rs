@@ -20,25 +20,14 @@ use floe_coordinator::follow::Payments;
 use floe_coordinator::http::{HttpState, router};
 use floe_coordinator::metrics::Metrics;
 use floe_coordinator::renewal::RenewalConfig;
+use floe_testkit::fuzz::{config, percent};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::TestRunner;
 use tower::ServiceExt;
 
 /// Largest answer read: `/status` and `/metrics` of an empty coordinator
 /// are a few KiB.
 const MAX_ANSWER: usize = 1 << 20;
-
-fn config() -> Config {
-    let cases = std::env::var("FLOE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
 
 fn state() -> HttpState {
     HttpState {
@@ -48,19 +37,6 @@ fn state() -> HttpState {
         renewal: RenewalConfig::default(),
         sync_grace_ms: 60_000,
     }
-}
-
-fn percent(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (*b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn path() -> impl Strategy<Value = String> {

@@ -26,8 +26,9 @@ use floe_indexer::pipeline::PIPELINE;
 use floe_indexer::processor::{Batch, BlobPatch, CheckpointRow, position};
 use floe_indexer::sqlx;
 use floe_indexer::{ManagedPostgres, Metrics};
+use floe_testkit::fuzz::{config, percent};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::TestRunner;
 
 /// Largest page the explorer may answer with a handful of rows (pages
 /// hold at most 200 rows; these hold a few).
@@ -137,18 +138,6 @@ fn world() -> World {
     }
 }
 
-fn config() -> Config {
-    let cases = std::env::var("FLOE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
-
 const TEMPLATES: &[&str] = &[
     "/",
     "/search",
@@ -214,19 +203,6 @@ const VALUES: &[&str] = &[
     "\\",
     "<script>",
 ];
-
-fn percent(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (*b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 /// A path parameter: `None` is the valid value.
 fn param(valid: &'static [&'static str]) -> impl Strategy<Value = Option<String>> {
