@@ -322,14 +322,7 @@ fn memory_holds_live_objects_and_a_window_not_history() {
 async fn an_idle_ledger_seals_only_heartbeats_and_seals_work_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = open(dir.path(), options());
-    let tip = || {
-        ledger
-            .state()
-            .latest_checkpoint()
-            .unwrap()
-            .summary
-            .sequence_number
-    };
+    let tip = || latest_checkpoint(&ledger);
     let start = tip();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(
@@ -391,14 +384,7 @@ async fn checkpoints_sealed_by_clock_refreshes_are_compacted_too() {
             .run_checkpointer(Duration::from_secs(3600), stopped),
     );
     // Each refresh of a stale Clock seals a checkpoint (two log records).
-    let tip = || {
-        ledger
-            .state()
-            .latest_checkpoint()
-            .unwrap()
-            .summary
-            .sequence_number
-    };
+    let tip = || latest_checkpoint(&ledger);
     let start = tip();
     while tip() < start + 8 {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -522,4 +508,14 @@ async fn wait_for(mut done: impl FnMut() -> bool) {
         assert!(tokio::time::Instant::now() < deadline, "timed out");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The sequence number of the ledger's latest sealed checkpoint.
+fn latest_checkpoint(ledger: &Ledger) -> u64 {
+    ledger
+        .state()
+        .latest_checkpoint()
+        .unwrap()
+        .summary
+        .sequence_number
 }
