@@ -8,6 +8,14 @@ mod service;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc, not the system allocator: a node and a client move slivers of
+/// several MiB each, and glibc serves every allocation that large with a
+/// fresh `mmap` (page faults and zeroing on first touch, `munmap` on free).
+/// A profile of four nodes taking a 100 MiB blob spent about a sixth of
+/// their CPU time there; jemalloc keeps freed extents for reuse.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// floe: a Walrus-compatible decentralized blob store.
 #[derive(Debug, Parser)]
 #[command(name = "floe", version, about, long_about = None)]

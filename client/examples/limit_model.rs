@@ -30,6 +30,11 @@
 //!     --config DIR/client.yaml --sizes 1024,1048576,104857600,max --runs 3
 //! ```
 
+/// The `floe` binary's allocator, so floe's store and read here run as
+/// they do in `floe store` (the model's parts run under it too).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};

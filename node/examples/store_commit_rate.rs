@@ -33,7 +33,7 @@ fn main() -> Result<()> {
                     for i in (w..puts).step_by(writers as usize) {
                         let mut id = [0u8; 32];
                         id[..4].copy_from_slice(&i.to_be_bytes());
-                        store.put_sliver_bytes(0, Axis::Primary, &BlobId(id), value)?;
+                        store.put_sliver_bytes(0, Axis::Primary, &BlobId(id), value.as_slice())?;
                     }
                     Ok(())
                 })

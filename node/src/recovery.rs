@@ -412,7 +412,7 @@ fn rebuild<T: EncodingAxis>(
     match recovered {
         Recovered::Sliver(sliver) => {
             ctx.store()
-                .put_sliver_bytes(shard, T::AXIS, &blob_id, &sliver.to_bcs())?;
+                .put_sliver_bytes(shard, T::AXIS, &blob_id, sliver.to_bcs())?;
             Ok(true)
         }
         Recovered::Inconsistent(proof) => {

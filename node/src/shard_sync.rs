@@ -495,7 +495,7 @@ fn store_verified<A: EncodingAxis>(
         .verify(config, metadata)
         .map_err(|e| invalid(e.to_string()))?;
     ctx.store()
-        .put_sliver_bytes(shard, A::AXIS, metadata.blob_id(), &sliver.to_bcs())?;
+        .put_sliver_bytes(shard, A::AXIS, metadata.blob_id(), sliver.to_bcs())?;
     Ok(())
 }
 
@@ -551,8 +551,9 @@ mod tests {
         assert_eq!(
             ctx.store()
                 .get_sliver_bytes(shard, Axis::Primary, &id)
-                .unwrap(),
-            Some(primary)
+                .unwrap()
+                .as_deref(),
+            Some(primary.as_slice())
         );
         assert!(ctx.store().has_sliver(shard, Axis::Secondary, &id).unwrap());
     }

@@ -32,6 +32,9 @@
 //! separate bookkeeping because it is decided against the epoch asked about.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
 
 use fjall::{Config, Keyspace, PartitionCreateOptions, PartitionHandle};
 use floe_core::encoding::{Primary, Secondary, SliverData};
@@ -197,8 +200,14 @@ pub struct NodeStore {
     keyspace: Keyspace,
     /// Blob id -> BCS `BlobMetadataWithId` (stored only after verification).
     metadata: PartitionHandle,
-    /// `shard u16 BE || axis u8 || blob id` -> BCS `SliverData`; values are
-    /// kept in blob files (key-value separation), so compaction moves keys only.
+    /// `shard u16 BE || axis u8 || blob id` -> where the sliver's BCS
+    /// `SliverData` is in the sliver log (`store/sliver_log.rs`).
+    sliver_index: PartitionHandle,
+    /// The sliver log's segment files.
+    sliver_log: Arc<SliverLog>,
+    /// Stores written before the sliver log: same key -> the BCS bytes
+    /// themselves (in fjall's blob files). Read, counted and removed
+    /// still; never written.
     slivers: PartitionHandle,
     /// Shard index (u16 BE) -> [`ShardStatus`] as one byte.
     shard_status: PartitionHandle,
@@ -284,10 +293,20 @@ impl NodeStore {
             "slivers",
             plain()
                 .max_memtable_size(StoreConfig::default().sliver_memtable_bytes)
+                // Slivers are erasure-coded, near-random bytes: LZ4 (the
+                // engine's default) gains nothing on them and costs a pass
+                // over every sliver when the memtable flushes and on every
+                // read. Applies to a new store; fjall keeps the setting a
+                // partition was created with, so older stores still read.
+                .compression(fjall::CompressionType::None)
                 .with_kv_separation(fjall::KvSeparationOptions::default()),
         )?;
+        let sliver_index = open("sliver_index")?;
+        let sliver_log = Arc::new(SliverLog::open(&dir.join("sliver-log"), &sliver_index)?);
         let store = Self {
             metadata: open("metadata")?,
+            sliver_index,
+            sliver_log,
             slivers,
             shard_status: open("shard_status")?,
             blob_objects: open("blob_objects")?,
@@ -302,6 +321,7 @@ impl NodeStore {
         };
         let partitions = vec![
             store.metadata.clone(),
+            store.sliver_index.clone(),
             store.slivers.clone(),
             store.shard_status.clone(),
             store.blob_objects.clone(),
@@ -313,7 +333,11 @@ impl NodeStore {
             store.lost_shards.clone(),
         ];
         Ok(Self {
-            writer: Some(Writer::start(store.keyspace.clone(), partitions)?),
+            writer: Some(Writer::start(
+                store.keyspace.clone(),
+                partitions,
+                store.sliver_log.clone(),
+            )?),
             ..store
         })
     }
@@ -391,13 +415,13 @@ impl NodeStore {
         shard: u16,
         axis: Axis,
         blob_id: &BlobId,
-        bcs: &[u8],
+        bcs: impl Into<Vec<u8>>,
     ) -> Result<(), StoreError> {
         let mut batch = self.batch();
-        batch.insert(
-            &self.slivers,
+        batch.put_sliver(
+            &self.sliver_index,
             sliver_key(shard, axis, blob_id).as_slice(),
-            bcs,
+            bcs.into(),
         );
         self.commit_durable(batch)?;
         Ok(())
@@ -410,7 +434,7 @@ impl NodeStore {
         blob_id: &BlobId,
         sliver: &SliverData<Primary>,
     ) -> Result<(), StoreError> {
-        self.put_sliver_bytes(shard, Axis::Primary, blob_id, &sliver.to_bcs())
+        self.put_sliver_bytes(shard, Axis::Primary, blob_id, sliver.to_bcs())
     }
 
     /// Stores a secondary sliver.
@@ -420,20 +444,34 @@ impl NodeStore {
         blob_id: &BlobId,
         sliver: &SliverData<Secondary>,
     ) -> Result<(), StoreError> {
-        self.put_sliver_bytes(shard, Axis::Secondary, blob_id, &sliver.to_bcs())
+        self.put_sliver_bytes(shard, Axis::Secondary, blob_id, sliver.to_bcs())
     }
 
-    /// The stored BCS bytes of a sliver, for serving without re-encoding.
+    /// The stored BCS bytes of a sliver, for serving without re-encoding:
+    /// the engine's own buffer, not a copy of it.
     pub fn get_sliver_bytes(
         &self,
         shard: u16,
         axis: Axis,
         blob_id: &BlobId,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .slivers
-            .get(sliver_key(shard, axis, blob_id))?
-            .map(|v| v.to_vec()))
+    ) -> Result<Option<Bytes>, StoreError> {
+        let key = sliver_key(shard, axis, blob_id);
+        // Twice at most: a segment found gone means its last sliver was
+        // removed after the entry was read; the entry is gone too then,
+        // unless the sliver was stored again meanwhile.
+        for _ in 0..2 {
+            let Some(entry) = self.sliver_index.get(key)? else {
+                return Ok(self.slivers.get(key)?.map(Bytes::from_owner));
+            };
+            let location = Location::decode(&entry)?;
+            if let Some(bytes) = self.sliver_log.read(&location)? {
+                return Ok(Some(Bytes::from(bytes)));
+            }
+        }
+        Err(corrupt(
+            "sliver",
+            "its index entry points into a deleted segment",
+        ))
     }
 
     /// A stored primary sliver, parsed.
@@ -460,9 +498,28 @@ impl NodeStore {
 
     /// Whether a sliver is stored.
     pub fn has_sliver(&self, shard: u16, axis: Axis, blob_id: &BlobId) -> Result<bool, StoreError> {
-        Ok(self
-            .slivers
-            .contains_key(sliver_key(shard, axis, blob_id))?)
+        let key = sliver_key(shard, axis, blob_id);
+        Ok(self.sliver_index.contains_key(key)? || self.slivers.contains_key(key)?)
+    }
+
+    /// Adds the removal of the sliver under `key` (wherever it is kept) to
+    /// `batch`; `true` if there was one.
+    fn remove_sliver(&self, batch: &mut WriteBatch, key: &[u8]) -> Result<bool, StoreError> {
+        let mut found = false;
+        if self.sliver_index.contains_key(key)? {
+            batch.remove_sliver(&self.sliver_index, key);
+            found = true;
+        }
+        if self.slivers.contains_key(key)? {
+            batch.remove(&self.slivers, key);
+            found = true;
+        }
+        Ok(found)
+    }
+
+    /// Sliver segment files on disk.
+    pub fn sliver_segments(&self) -> usize {
+        self.sliver_log.segment_count()
     }
 
     /// Sets the status of a shard.
@@ -634,7 +691,9 @@ fn parse_status(v: &[u8]) -> Result<ShardStatus, StoreError> {
     }
 }
 
+pub(crate) mod sliver_log;
 mod writer;
+use sliver_log::{Location, SliverLog};
 pub use writer::WriteBatch;
 use writer::Writer;
 

@@ -37,7 +37,7 @@ fn a_write_that_failed_to_reach_the_disk_is_not_readable() {
     for i in 0u16..=1000 {
         let mut id = BlobId([0; 32]);
         id.0[..2].copy_from_slice(&i.to_be_bytes());
-        match store.put_sliver_bytes(0, Axis::Primary, &id, &value) {
+        match store.put_sliver_bytes(0, Axis::Primary, &id, value.as_slice()) {
             Ok(()) => {
                 let got = store.get_sliver_bytes(0, Axis::Primary, &id).unwrap();
                 assert_eq!(got.as_deref(), Some(value.as_slice()), "acknowledged {i}");

@@ -48,7 +48,7 @@ fn busy(store: &Arc<NodeStore>, writers: u64, per_writer: u64, base: u64, progre
                     let i = base + w * per_writer + k;
                     let shard = (i % 7) as u16;
                     store
-                        .put_sliver_bytes(shard, Axis::Primary, &id(i), &value(i))
+                        .put_sliver_bytes(shard, Axis::Primary, &id(i), value(i))
                         .unwrap();
                     progress.fetch_add(1, Ordering::Relaxed);
                     // The child's acknowledgements, read by the parent.

@@ -203,6 +203,35 @@ impl RsWorkspace {
         Ok(())
     }
 
+    /// Encodes one codeword whose `k` source symbols are `source` (laid out
+    /// one after the other) and hands `with` an iterator over its `n - k`
+    /// recovery symbols, which borrow the encoder's own buffers: nothing is
+    /// copied out (what hashing a sliver's expansion needs).
+    pub fn encode_one<R>(
+        &mut self,
+        code: RsCode,
+        symbol_size: usize,
+        source: &[u8],
+        with: impl FnOnce(&mut dyn Iterator<Item = &[u8]>) -> R,
+    ) -> Result<R, EncodingError> {
+        debug_assert_eq!(source.len(), code.k * symbol_size);
+        let recovery = code.n - code.k;
+        let encoder = match self.encoder.as_mut() {
+            Some(enc) => {
+                enc.reset(code.k, recovery, symbol_size).map_err(rs_err)?;
+                enc
+            }
+            None => self
+                .encoder
+                .insert(ReedSolomonEncoder::new(code.k, recovery, symbol_size).map_err(rs_err)?),
+        };
+        for symbol in source.chunks_exact(symbol_size) {
+            encoder.add_original_shard(symbol).map_err(rs_err)?;
+        }
+        let result = encoder.encode().map_err(rs_err)?;
+        Ok(with(&mut result.recovery_iter()))
+    }
+
     /// Decodes the source symbols of `count` codewords from exactly `k`
     /// available symbol positions.
     ///

@@ -293,10 +293,49 @@ impl<A: EncodingAxis> SliverData<A> {
     }
 
     /// The Merkle root over the expanded sliver: what the metadata hold.
+    ///
+    /// The expansion is never materialised: the leaves are the sliver's own
+    /// symbols followed by the recovery symbols, hashed where the encoder
+    /// left them, and the encoder (with its work buffers) is the calling
+    /// thread's, reused from one sliver to the next. A node verifies every
+    /// uploaded sliver this way, so a fresh multi-MiB expansion and encoder
+    /// per sliver (page faults, zeroing, a copy of the sliver) were most of
+    /// its allocation traffic.
     pub fn hash(&self, config: &EncodingConfig) -> Result<Node, EncodingError> {
-        let expanded = self.expand(config)?;
-        let mut leaves: Vec<Digest> = vec![EMPTY_NODE; expanded.len()];
-        leaf_hashes(expanded.iter(), &mut leaves);
+        thread_local! {
+            static WORKSPACE: std::cell::RefCell<RsWorkspace> =
+                std::cell::RefCell::new(RsWorkspace::default());
+        }
+        let code = expansion_code(config, A::AXIS)?;
+        let s = usize::from(self.symbol_size());
+        let data = self.data();
+        if s == 0 || data.len() != code.k * s {
+            return Err(EncodingError::BadSymbolLayout {
+                len: data.len(),
+                symbol_size: self.symbol_size(),
+            });
+        }
+        let mut leaves: Vec<Digest> = vec![EMPTY_NODE; code.n];
+        WORKSPACE.with(|workspace| {
+            // A re-entrant call (none exists today) gets its own workspace.
+            let mut fresh;
+            let mut borrowed = workspace.try_borrow_mut();
+            let ws = match borrowed.as_deref_mut() {
+                Ok(ws) => ws,
+                Err(_) => {
+                    fresh = RsWorkspace::default();
+                    &mut fresh
+                }
+            };
+            ws.encode_one(code, s, data, |recovery| {
+                let mut symbols: Vec<&[u8]> = Vec::with_capacity(code.n);
+                symbols.extend(data.chunks_exact(s));
+                for symbol in recovery {
+                    symbols.push(symbol);
+                }
+                leaf_hashes(symbols, &mut leaves)
+            })
+        })?;
         Ok(root_from_leaf_hashes(&mut leaves))
     }
 

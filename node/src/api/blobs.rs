@@ -121,7 +121,9 @@ pub(super) async fn read_body(
         return Err(too_large());
     }
     let mut stream = body.into_data_stream();
-    let mut out = Vec::new();
+    // Sized once from the announced length (bounded by `limit`), so a
+    // multi-MiB sliver is not copied again at every doubling.
+    let mut out = Vec::with_capacity(announced.map_or(0, |len| len.min(limit as u64) as usize));
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::invalid("INVALID_REQUEST", e.to_string()))?;
         if out.len() + chunk.len() > limit {
@@ -265,14 +267,17 @@ pub(super) async fn metadata_status(
 }
 
 /// Decodes an uploaded sliver and checks it belongs to `pair` and
-/// verifies against `metadata`; returns its canonical bytes.
+/// verifies against `metadata`; returns its canonical bytes: the body
+/// itself, since BCS has one encoding per value (the decoder refuses
+/// trailing bytes and non-minimal lengths), so re-encoding the parsed
+/// sliver would only copy it.
 fn verify_sliver<A: EncodingAxis>(
     committee: &CommitteeView,
     metadata: &VerifiedBlobMetadataWithId,
     pair: u16,
-    body: &[u8],
+    body: Bytes,
 ) -> Result<Vec<u8>, ApiError> {
-    let sliver = SliverData::<A>::from_bcs(body)
+    let sliver = SliverData::<A>::from_bcs(&body)
         .map_err(|e| ApiError::bad_body(format!("unable to decode the body as BCS: {e}")))?;
     let n = committee.n_shards();
     let expected = match A::AXIS {
@@ -296,7 +301,8 @@ fn verify_sliver<A: EncodingAxis>(
             format!("the provided sliver is invalid: {e}"),
         )
     })?;
-    Ok(sliver.to_bcs())
+    debug_assert_eq!(sliver.to_bcs(), &body[..]);
+    Ok(Vec::from(body))
 }
 
 /// A sliver upload is checked against everything the route and the node's
@@ -334,8 +340,8 @@ pub(super) async fn put_sliver(
         .blocking(move |ctx| {
             let metadata = target.metadata();
             let bcs = match axis {
-                Axis::Primary => verify_sliver::<Primary>(&committee, metadata, pair, &body)?,
-                Axis::Secondary => verify_sliver::<Secondary>(&committee, metadata, pair, &body)?,
+                Axis::Primary => verify_sliver::<Primary>(&committee, metadata, pair, body)?,
+                Axis::Secondary => verify_sliver::<Secondary>(&committee, metadata, pair, body)?,
             };
             Ok(ctx.accept_sliver(&blob_id, shard, axis, bcs, &target)?)
         })

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
@@ -297,10 +298,10 @@ pub(crate) fn success<T: Serialize>(code: http::StatusCode, data: T) -> Response
 }
 
 /// BCS body with 200.
-pub(crate) fn bcs_response(bytes: Vec<u8>) -> Response {
+pub(crate) fn bcs_response(bytes: impl Into<Body>) -> Response {
     (
         [(http::header::CONTENT_TYPE, "application/octet-stream")],
-        bytes,
+        bytes.into(),
     )
         .into_response()
 }

@@ -271,7 +271,7 @@ impl NodeContext {
         match target {
             SliverTarget::AlreadyStored(_) => return Ok(SliverUpload::AlreadyStored),
             SliverTarget::Store(_) => {
-                store.put_sliver_bytes(shard, axis, blob_id, &bcs)?;
+                store.put_sliver_bytes(shard, axis, blob_id, bcs)?;
                 return Ok(SliverUpload::Stored);
             }
             SliverTarget::Buffer(_) => {}
@@ -281,7 +281,7 @@ impl NodeContext {
         // as the promotion that already ran would not pick it up.
         let _promotion = self.uploads().guard();
         if store.has_metadata(blob_id)? {
-            store.put_sliver_bytes(shard, axis, blob_id, &bcs)?;
+            store.put_sliver_bytes(shard, axis, blob_id, bcs)?;
             return Ok(SliverUpload::Stored);
         }
         let sliver = PendingSliver { shard, axis, bcs };
@@ -336,7 +336,8 @@ impl NodeContext {
         }
         let mut slivers = uploads.slivers.take(blob_id).into_iter();
         while let Some(sliver) = slivers.next() {
-            if let Err(e) = store.put_sliver_bytes(sliver.shard, sliver.axis, blob_id, &sliver.bcs)
+            if let Err(e) =
+                store.put_sliver_bytes(sliver.shard, sliver.axis, blob_id, sliver.bcs.as_slice())
             {
                 // Back into the buffer for the next attempt (there is room:
                 // they just left it, and buffering waits for this lock).

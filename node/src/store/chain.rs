@@ -198,8 +198,7 @@ impl NodeStore {
         for &shard in shards {
             for axis in [Axis::Primary, Axis::Secondary] {
                 let key = sliver_key(shard, axis, blob_id);
-                if self.slivers.contains_key(key)? {
-                    b.remove(&self.slivers, key.as_slice());
+                if self.remove_sliver(&mut b, &key)? {
                     stats.slivers += 1;
                 }
             }

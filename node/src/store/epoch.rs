@@ -234,7 +234,12 @@ impl NodeStore {
     pub fn drop_shard(&self, shard: u16, limit: usize) -> Result<usize, StoreError> {
         let mut batch = self.batch();
         let mut n = 0;
-        for row in self.slivers.prefix(shard.to_be_bytes()).take(limit) {
+        for row in self.sliver_index.prefix(shard.to_be_bytes()).take(limit) {
+            let key = row?;
+            batch.remove_sliver(&self.sliver_index, key.0);
+            n += 1;
+        }
+        for row in self.slivers.prefix(shard.to_be_bytes()).take(limit - n) {
             let key = row?;
             batch.remove(&self.slivers, key.0);
             n += 1;

@@ -43,6 +43,7 @@ use std::time::{Duration, Instant};
 use fjall::{AbstractTree, Keyspace, PartitionHandle, PersistMode};
 
 use crate::store::StoreError;
+use crate::store::sliver_log::{Location, SliverLog};
 
 /// Batches waiting for the writer; more callers block on submission.
 const QUEUE: usize = 256;
@@ -59,6 +60,22 @@ const ROTATE_EVERY: Duration = Duration::from_secs(1);
 enum Op {
     Insert(Vec<u8>, Vec<u8>),
     Remove(Vec<u8>),
+    /// A sliver's bytes: appended to the sliver log, then indexed under
+    /// the key in the op's (index) partition.
+    PutSliver(Vec<u8>, Vec<u8>),
+    /// Removes a sliver's index entry (its bytes become dead space).
+    RemoveSliver(Vec<u8>),
+}
+
+impl Op {
+    fn key(&self) -> &[u8] {
+        match self {
+            Op::Insert(key, _)
+            | Op::Remove(key)
+            | Op::PutSliver(key, _)
+            | Op::RemoveSliver(key) => key,
+        }
+    }
 }
 
 /// Writes to apply atomically (the store's replacement for `fjall::Batch`,
@@ -71,15 +88,32 @@ pub struct WriteBatch {
 
 impl WriteBatch {
     /// Inserts (or replaces) `key` in `partition`.
+    /// The value is taken by value: a sliver handed over as its own buffer
+    /// is not copied again on its way to the engine.
     pub fn insert(
         &mut self,
         partition: &PartitionHandle,
         key: impl AsRef<[u8]>,
-        value: impl AsRef<[u8]>,
+        value: impl Into<Vec<u8>>,
     ) {
-        let (key, value) = (key.as_ref().to_vec(), value.as_ref().to_vec());
+        let (key, value) = (key.as_ref().to_vec(), value.into());
         self.bytes += key.len() + value.len();
         self.ops.push((partition.clone(), Op::Insert(key, value)));
+    }
+
+    /// Stores a sliver's bytes in the sliver log and indexes them under
+    /// `key` in `index` (see `store/sliver_log.rs`).
+    pub fn put_sliver(&mut self, index: &PartitionHandle, key: impl AsRef<[u8]>, value: Vec<u8>) {
+        let key = key.as_ref().to_vec();
+        self.bytes += key.len() + value.len();
+        self.ops.push((index.clone(), Op::PutSliver(key, value)));
+    }
+
+    /// Removes the sliver indexed under `key` in `index`.
+    pub fn remove_sliver(&mut self, index: &PartitionHandle, key: impl AsRef<[u8]>) {
+        let key = key.as_ref().to_vec();
+        self.bytes += key.len();
+        self.ops.push((index.clone(), Op::RemoveSliver(key)));
     }
 
     /// Removes `key` from `partition`.
@@ -153,13 +187,14 @@ impl Writer {
     pub(crate) fn start(
         keyspace: Keyspace,
         partitions: Vec<PartitionHandle>,
+        log: Arc<SliverLog>,
     ) -> Result<Self, StoreError> {
         let (jobs, queue) = sync_channel::<Job>(QUEUE);
         let failures = Arc::new(Failures::default());
         let seen = failures.clone();
         let thread = std::thread::Builder::new()
             .name("floe-store-writer".into())
-            .spawn(move || run(&keyspace, &partitions, &queue, &seen))?;
+            .spawn(move || run(&keyspace, &partitions, &log, &queue, &seen))?;
         Ok(Self {
             jobs: Some(jobs),
             thread: Some(thread),
@@ -193,6 +228,7 @@ impl Writer {
 fn run(
     keyspace: &Keyspace,
     partitions: &[PartitionHandle],
+    log: &SliverLog,
     queue: &Receiver<Job>,
     failures: &Failures,
 ) {
@@ -209,7 +245,15 @@ fn run(
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        let result = commit_group(keyspace, &group).map_err(|e| e.to_string());
+        // After a failure nothing is committed any more (a failed journal
+        // write poisons fjall anyway; a failed sliver append is treated
+        // alike), until the store is reopened (`crate::store_watchdog`).
+        let result = match failures.first() {
+            Some(first) => Err(format!(
+                "the store refuses writes since an earlier commit failed: {first}"
+            )),
+            None => commit_group(keyspace, log, &group),
+        };
         if let Err(e) = &result {
             if failures.count() == 0 {
                 tracing::error!(error = %e, batches = group.len(), "store commit failed: the store refuses writes until it is reopened (is the disk full?)");
@@ -239,28 +283,55 @@ fn run(
     }
 }
 
-/// One fjall batch for the whole group, later writes of a key winning.
-fn commit_group(keyspace: &Keyspace, group: &[Job]) -> Result<(), fjall::Error> {
+/// One fjall batch for the whole group, later writes of a key winning;
+/// the group's slivers are appended to the log and made durable first.
+fn commit_group(keyspace: &Keyspace, log: &SliverLog, group: &[Job]) -> Result<(), String> {
     let ops = group.iter().flat_map(|job| job.batch.ops.iter());
     let mut last: HashMap<(&str, &[u8]), usize> = HashMap::new();
     for (i, (partition, op)) in ops.clone().enumerate() {
-        let key = match op {
-            Op::Insert(key, _) | Op::Remove(key) => key.as_slice(),
-        };
-        last.insert((&*partition.name, key), i);
+        last.insert((&*partition.name, op.key()), i);
     }
-    let mut batch = keyspace.batch().durability(Some(PersistMode::SyncAll));
-    for (i, (partition, op)) in ops.enumerate() {
-        let key = match op {
-            Op::Insert(key, _) | Op::Remove(key) => key.as_slice(),
-        };
-        if last.get(&(&*partition.name, key)) != Some(&i) {
-            continue;
+    let winning = || {
+        ops.clone()
+            .enumerate()
+            .filter(|(i, (partition, op))| last.get(&(&*partition.name, op.key())) == Some(i))
+            .map(|(_, op)| op)
+    };
+    // Slivers: where the replaced or removed ones were, and the new bytes.
+    let mut replaced = Vec::new();
+    let mut values = Vec::new();
+    for (index, op) in winning() {
+        if let Op::PutSliver(key, _) | Op::RemoveSliver(key) = op
+            && let Some(old) = index.get(key).map_err(|e| e.to_string())?
+        {
+            replaced.push(Location::decode(&old).map_err(|e| e.to_string())?.segment);
         }
+        if let Op::PutSliver(_, value) = op {
+            values.push(value.as_slice());
+        }
+    }
+    let locations = if values.is_empty() {
+        Vec::new()
+    } else {
+        log.append(&values)
+            .map_err(|e| format!("appending slivers to the sliver log: {e}"))?
+    };
+    let mut locations_left = locations.iter();
+    let mut batch = keyspace.batch().durability(Some(PersistMode::SyncAll));
+    for (partition, op) in winning() {
         match op {
             Op::Insert(key, value) => batch.insert(partition, key.as_slice(), value.as_slice()),
-            Op::Remove(key) => batch.remove(partition, key.as_slice()),
+            Op::Remove(key) | Op::RemoveSliver(key) => batch.remove(partition, key.as_slice()),
+            Op::PutSliver(key, _) => {
+                let location = locations_left
+                    .next()
+                    .ok_or("the sliver log returned fewer locations than slivers")?;
+                batch.insert(partition, key.as_slice(), location.encode().as_slice());
+            }
         }
     }
-    batch.commit()
+    batch.commit().map_err(|e| e.to_string())?;
+    let added: Vec<u32> = locations.iter().map(|l| l.segment).collect();
+    log.committed(&added, &replaced);
+    Ok(())
 }

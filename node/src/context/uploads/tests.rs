@@ -122,12 +122,18 @@ fn reads_never_promote_and_the_follower_does() {
     let store = node.ctx.store();
     assert!(store.has_metadata(&id).unwrap());
     assert_eq!(
-        store.get_sliver_bytes(SHARD, Axis::Primary, &id).unwrap(),
-        Some(primary)
+        store
+            .get_sliver_bytes(SHARD, Axis::Primary, &id)
+            .unwrap()
+            .as_deref(),
+        Some(primary.as_slice())
     );
     assert_eq!(
-        store.get_sliver_bytes(SHARD, Axis::Secondary, &id).unwrap(),
-        Some(secondary)
+        store
+            .get_sliver_bytes(SHARD, Axis::Secondary, &id)
+            .unwrap()
+            .as_deref(),
+        Some(secondary.as_slice())
     );
     assert!(!node.ctx.metadata_buffered(&id));
     assert!(!node.ctx.sliver_buffered(&id, SHARD, Axis::Primary));
