@@ -277,10 +277,13 @@ impl NodeClient {
             url: self.base.to_string(),
             limit,
         };
-        if response.content_length().is_some_and(|len| len > limit) {
+        let announced = response.content_length();
+        if announced.is_some_and(|len| len > limit) {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        // Sized once from the announced length (at most `limit`), so a
+        // multi-MiB sliver is not copied again at every doubling.
+        let mut body = Vec::with_capacity(announced.map_or(0, |len| len as usize));
         while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(e))? {
             if (body.len() + chunk.len()) as u64 > limit {
                 return Err(too_large());
@@ -377,7 +380,7 @@ impl NodeClient {
     ) -> Result<SliverData<A>, NodeError> {
         let url = self.endpoint(&format!("v1/blobs/{blob_id}/slivers/{pair}/{}", A::AXIS))?;
         let body = self.send(self.http.get(url), self.max_sliver_bytes).await?;
-        SliverData::<A>::from_bcs(&body).map_err(|e| self.malformed(format!("sliver BCS: {e}")))
+        SliverData::<A>::from_bcs_vec(body).map_err(|e| self.malformed(format!("sliver BCS: {e}")))
     }
 
     /// `GET /v1/blobs/{id}/confirmation/{permanent|deletable/{object}}`,

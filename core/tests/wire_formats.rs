@@ -135,3 +135,79 @@ fn malformed_symbols_are_rejected_when_parsing() {
     // Three bytes are not whole two-byte symbols.
     assert!(PrimarySliver::from_bcs(&[3, 1, 2, 3, 2, 0, 0, 0]).is_err());
 }
+
+/// BCS of a sliver written by hand (ULEB128 length, symbols, symbol size,
+/// index), so the test does not go through the code it checks.
+fn hand_written_sliver(data: &[u8], symbol_size: u16, index: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut len = data.len();
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(data);
+    out.extend_from_slice(&symbol_size.to_le_bytes());
+    out.extend_from_slice(&index.to_le_bytes());
+    out
+}
+
+fn same_answer(bytes: Vec<u8>) -> Result<(), proptest::test_runner::TestCaseError> {
+    let borrowed = PrimarySliver::from_bcs(&bytes);
+    let owned = PrimarySliver::from_bcs_vec(bytes.clone());
+    match (&borrowed, &owned) {
+        (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+        (Err(_), Err(_)) => {}
+        _ => prop_assert!(
+            false,
+            "from_bcs {borrowed:?} but from_bcs_vec {owned:?} for {bytes:?}"
+        ),
+    }
+    Ok(())
+}
+
+proptest! {
+    /// Taking the buffer parses exactly what `from_bcs` parses, and
+    /// refuses exactly what it refuses: well-formed slivers, ones cut
+    /// short or extended, flipped bytes, any symbol size.
+    #[test]
+    fn sliver_parsed_from_its_own_buffer_matches_from_bcs(
+        data in proptest::collection::vec(any::<u8>(), 0..700),
+        symbol_size in 0u16..24,
+        index in any::<u16>(),
+        cut in 0usize..720,
+        flip in proptest::option::of((0usize..720, 1u8..=255)),
+        extra in proptest::collection::vec(any::<u8>(), 0..3),
+    ) {
+        let bytes = hand_written_sliver(&data, symbol_size, index);
+        same_answer(bytes.clone())?;
+        same_answer(bytes[..cut.min(bytes.len())].to_vec())?;
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&extra);
+        same_answer(longer)?;
+        if let Some((at, mask)) = flip {
+            let mut flipped = bytes;
+            let at = at % flipped.len();
+            flipped[at] ^= mask;
+            same_answer(flipped)?;
+        }
+    }
+}
+
+#[test]
+fn sliver_lengths_that_are_not_minimal_are_refused_by_both_parsers() {
+    // Zero written in two bytes, then an empty sliver with symbol size 1.
+    let bytes = vec![0x80, 0x00, 1, 0, 0, 0];
+    assert!(PrimarySliver::from_bcs(&bytes).is_err());
+    assert!(PrimarySliver::from_bcs_vec(bytes).is_err());
+    // The same, minimal.
+    let ok = vec![0x00, 1, 0, 0, 0];
+    assert_eq!(
+        PrimarySliver::from_bcs_vec(ok.clone()).unwrap(),
+        PrimarySliver::from_bcs(&ok).unwrap()
+    );
+}

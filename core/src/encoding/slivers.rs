@@ -14,6 +14,23 @@ use super::{Axis, EncodingConfig, EncodingError};
 use crate::merkle::{Digest, EMPTY_NODE, MerkleTree, Node, leaf_hashes, root_from_leaf_hashes};
 use crate::metadata::VerifiedBlobMetadataWithId;
 
+/// A BCS sequence length at the start of `bytes`: its value and how many
+/// bytes it took, if it is minimal and within BCS's bound (2^31 - 1);
+/// `None` for anything else (the BCS decoder then says what is wrong).
+fn canonical_uleb128(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut value: u64 = 0;
+    for (i, &byte) in bytes.iter().take(5).enumerate() {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            if i > 0 && byte == 0 {
+                return None;
+            }
+            return (value <= i32::MAX as u64).then_some((value as usize, i + 1));
+        }
+    }
+    None
+}
+
 /// Type-level axis marker.
 pub trait EncodingAxis:
     Copy + Clone + Default + std::fmt::Debug + PartialEq + Eq + Send + Sync + 'static
@@ -234,6 +251,30 @@ impl<A: EncodingAxis> SliverData<A> {
     /// Parses BCS sliver bytes.
     pub fn from_bcs(bytes: &[u8]) -> Result<Self, bcs::Error> {
         bcs::from_bytes(bytes)
+    }
+
+    /// [`Self::from_bcs`] taking the buffer: the sliver keeps it (its few
+    /// bytes of length prefix moved out of the way) instead of copying its
+    /// symbols into a new allocation, which is what a reader of multi-MiB
+    /// slivers pays per sliver otherwise. Same answers as `from_bcs` for
+    /// every input: anything but a well-formed sliver goes through it.
+    pub fn from_bcs_vec(mut bytes: Vec<u8>) -> Result<Self, bcs::Error> {
+        // BCS: ULEB128 length, the symbols, `symbol_size` u16, `index` u16.
+        let Some((len, prefix)) = canonical_uleb128(&bytes) else {
+            return Self::from_bcs(&bytes);
+        };
+        let end = prefix.checked_add(len).filter(|end| end + 4 == bytes.len());
+        let Some(end) = end else {
+            return Self::from_bcs(&bytes);
+        };
+        let symbol_size = u16::from_le_bytes([bytes[end], bytes[end + 1]]);
+        let index = u16::from_le_bytes([bytes[end + 2], bytes[end + 3]]);
+        if symbol_size == 0 || !len.is_multiple_of(usize::from(symbol_size)) {
+            return Self::from_bcs(&bytes);
+        }
+        bytes.truncate(end);
+        bytes.drain(..prefix);
+        Self::new(bytes, symbol_size, index).map_err(|e| bcs::Error::Custom(e.to_string()))
     }
 
     /// Checks shape only: index, symbol size and length for `config` and the
