@@ -25,7 +25,7 @@
 
 use floe_chain::types::Checkpoint;
 use floe_chain::verify::CheckpointVerifier;
-use floe_testkit::fuzz::config;
+use floe_testkit::fuzz::{MutationMix, config, mutate, mutations};
 use floe_testkit::ledger::{Ledger, LedgerOptions};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
@@ -157,80 +157,15 @@ async fn transaction(w: &World, c: &mut Client, coin: usize) -> (Transaction, pb
     (t, sig.into())
 }
 
-/// One edit of an encoded message; positions are taken modulo its length.
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip {
-        at: usize,
-        bit: u8,
-    },
-    Set {
-        at: usize,
-        byte: u8,
-    },
-    Truncate {
-        at: usize,
-    },
-    Splice {
-        at: usize,
-        bytes: Vec<u8>,
-    },
-    Remove {
-        at: usize,
-        len: usize,
-    },
-    /// A varint of up to 2^63 written at `at` (protobuf and BCS lengths).
-    HugeLength {
-        at: usize,
-        shift: u8,
-    },
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        4 => (any::<usize>(), 0u8..8).prop_map(|(at, bit)| Mutation::Flip { at, bit }),
-        3 => (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Set { at, byte }),
-        1 => any::<usize>().prop_map(|at| Mutation::Truncate { at }),
-        2 => (any::<usize>(), prop::collection::vec(any::<u8>(), 1..24))
-            .prop_map(|(at, bytes)| Mutation::Splice { at, bytes }),
-        1 => (any::<usize>(), 1usize..16).prop_map(|(at, len)| Mutation::Remove { at, len }),
-        1 => (any::<usize>(), 20u8..63).prop_map(|(at, shift)| Mutation::HugeLength { at, shift }),
-    ]
-}
-
-fn mutate(valid: &[u8], edits: &[Mutation]) -> Vec<u8> {
-    let mut b = valid.to_vec();
-    for m in edits {
-        let n = b.len().max(1);
-        match m {
-            Mutation::Flip { at, bit } if !b.is_empty() => b[at % n] ^= 1 << bit,
-            Mutation::Set { at, byte } if !b.is_empty() => b[at % n] = *byte,
-            Mutation::Truncate { at } => b.truncate(at % (b.len() + 1)),
-            Mutation::Splice { at, bytes } => {
-                let i = at % (b.len() + 1);
-                b.splice(i..i, bytes.iter().copied());
-            }
-            Mutation::Remove { at, len } if !b.is_empty() => {
-                let i = at % n;
-                let end = (i + len).min(b.len());
-                b.drain(i..end);
-            }
-            Mutation::HugeLength { at, shift } => {
-                let mut v = 1u64 << shift;
-                let mut varint = Vec::new();
-                while v >= 0x80 {
-                    varint.push((v as u8) | 0x80);
-                    v >>= 7;
-                }
-                varint.push(v as u8);
-                let i = at % (b.len() + 1);
-                b.splice(i..i, varint);
-            }
-            _ => {}
-        }
-    }
-    b
-}
+/// This campaign's mix: no appended bytes; splices (weight 2) of up to 23
+/// bytes and removals of up to 15.
+const MIX: MutationMix = MutationMix {
+    truncate: 1,
+    extend: 0,
+    splice: 2,
+    splice_max: 24,
+    remove_max: 16,
+};
 
 /// The requests mutated: valid ones of every kind the ledger decodes.
 #[derive(Clone)]
@@ -367,7 +302,7 @@ fn mutated_grpc_requests_never_break_the_ledger() {
     let valid = w.runtime.block_on(valid_requests(w, &mut c));
     let encoded: Vec<Vec<u8>> = valid.iter().map(Valid::encoded).collect();
     let mut runner = TestRunner::new(config());
-    let cases = (0..valid.len(), prop::collection::vec(mutation(), 1..4));
+    let cases = (0..valid.len(), mutations(MIX));
     let outcome = runner.run(&cases, |(kind, edits)| {
         let bytes = mutate(&encoded[kind], &edits);
         let mut c = c.clone();
@@ -545,7 +480,7 @@ fn mutated_checkpoints_decode_or_fail_and_never_verify_altered() {
     let expected = bound_parts(&decoded);
     let encoded = original.encode_to_vec();
     let mut runner = TestRunner::new(config());
-    let outcome = runner.run(&prop::collection::vec(mutation(), 1..4), |edits| {
+    let outcome = runner.run(&mutations(MIX), |edits| {
         let bytes = mutate(&encoded, &edits);
         let Ok(proto) = pb::Checkpoint::decode(bytes.as_slice()) else {
             return Ok(());

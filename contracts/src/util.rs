@@ -2,6 +2,7 @@
 
 use floe_core::move_types::{Ability, MoveTypeInfo, ObjectId, U256Le};
 use floe_runtime::framework::{BALANCE_ENOT_ENOUGH, CoinData};
+use floe_runtime::object_field::id_type;
 use floe_runtime::{Abilities, Call, NativeError, Runtime, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -84,18 +85,8 @@ pub(crate) fn u256(v: U256Le) -> Value {
     Value::new(TypeTag::U256, &v)
 }
 
-pub(crate) fn id_tag() -> TypeTag {
-    StructTag::new(
-        Address::TWO,
-        Identifier::from_static("object"),
-        Identifier::from_static("ID"),
-        vec![],
-    )
-    .into()
-}
-
 pub(crate) fn id_value(id: ObjectId) -> Value {
-    Value::new(id_tag(), &id)
+    Value::new(id_type(), &id)
 }
 
 pub(crate) fn string_tag() -> TypeTag {

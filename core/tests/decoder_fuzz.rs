@@ -26,116 +26,21 @@ use floe_core::messages::proof_of_possession::ProofOfPossessionBody;
 use floe_core::messages::storage_confirmation::BlobPersistenceType;
 use floe_core::messages::{ProtocolMessage, StorageConfirmationBody};
 use floe_core::{BlobId, EncodingConfig, UnverifiedBlobMetadataWithId, VerifiedBlobMetadataWithId};
+use floe_testkit::fuzz::{Mutation, MutationMix, config, mutate};
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 
-fn config() -> Config {
-    let cases = std::env::var("FLOE_FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    Config {
-        cases,
-        // Shrinking a failure is worth it; a campaign's many cases are not
-        // worth persisting regressions for in the source tree.
-        failure_persistence: None,
-        ..Config::default()
-    }
-}
-
-/// One edit of a byte string; positions are taken modulo its length.
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip {
-        at: usize,
-        bit: u8,
-    },
-    Set {
-        at: usize,
-        byte: u8,
-    },
-    Truncate {
-        at: usize,
-    },
-    Extend(Vec<u8>),
-    Splice {
-        at: usize,
-        bytes: Vec<u8>,
-    },
-    Remove {
-        at: usize,
-        len: usize,
-    },
-    /// A ULEB128 length of up to 2^63 written at `at` (BCS vector lengths).
-    HugeLength {
-        at: usize,
-        shift: u8,
-    },
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        4 => (any::<usize>(), 0u8..8).prop_map(|(at, bit)| Mutation::Flip { at, bit }),
-        3 => (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Set { at, byte }),
-        2 => any::<usize>().prop_map(|at| Mutation::Truncate { at }),
-        1 => prop::collection::vec(any::<u8>(), 1..16).prop_map(Mutation::Extend),
-        1 => (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16))
-            .prop_map(|(at, bytes)| Mutation::Splice { at, bytes }),
-        1 => (any::<usize>(), 1usize..8).prop_map(|(at, len)| Mutation::Remove { at, len }),
-        1 => (any::<usize>(), 20u8..63).prop_map(|(at, shift)| Mutation::HugeLength { at, shift }),
-    ]
-}
+/// This campaign's mix: cuts (weight 2), appended bytes (1), splices of up
+/// to 15 bytes and removals of up to 7.
+const MIX: MutationMix = MutationMix {
+    truncate: 2,
+    extend: 1,
+    splice: 1,
+    splice_max: 16,
+    remove_max: 8,
+};
 
 fn mutations() -> impl Strategy<Value = Vec<Mutation>> {
-    prop::collection::vec(mutation(), 1..4)
-}
-
-fn apply(original: &[u8], edits: &[Mutation]) -> Vec<u8> {
-    let mut b = original.to_vec();
-    for edit in edits {
-        let at = |at: usize, len: usize| if len == 0 { 0 } else { at % len };
-        match edit {
-            Mutation::Flip { at: i, bit } if !b.is_empty() => {
-                let i = at(*i, b.len());
-                b[i] ^= 1 << bit;
-            }
-            Mutation::Set { at: i, byte } if !b.is_empty() => {
-                let i = at(*i, b.len());
-                b[i] = *byte;
-            }
-            Mutation::Truncate { at: i } => {
-                let i = at(*i, b.len());
-                b.truncate(i);
-            }
-            Mutation::Extend(more) => b.extend_from_slice(more),
-            Mutation::Splice { at: i, bytes } => {
-                let i = at(*i, b.len() + 1);
-                b.splice(i..i, bytes.iter().copied());
-            }
-            Mutation::Remove { at: i, len } if !b.is_empty() => {
-                let i = at(*i, b.len());
-                let end = (i + len).min(b.len());
-                b.drain(i..end);
-            }
-            Mutation::HugeLength { at: i, shift } => {
-                let i = at(*i, b.len() + 1);
-                let mut value = 1u64 << shift;
-                let mut uleb = Vec::new();
-                loop {
-                    let byte = (value & 0x7f) as u8;
-                    value >>= 7;
-                    if value == 0 {
-                        uleb.push(byte);
-                        break;
-                    }
-                    uleb.push(byte | 0x80);
-                }
-                b.splice(i..i, uleb);
-            }
-            _ => {}
-        }
-    }
-    b
+    floe_testkit::fuzz::mutations(MIX)
 }
 
 /// The valid encodings the mutants start from, built once.
@@ -219,7 +124,7 @@ proptest! {
     #[test]
     fn mutated_metadata_never_verifies(edits in mutations()) {
         let s = seeds();
-        let bytes = apply(&s.metadata_bcs, &edits);
+        let bytes = mutate(&s.metadata_bcs, &edits);
         if let Ok(parsed) = UnverifiedBlobMetadataWithId::from_bcs(&bytes) {
             prop_assert_eq!(bcs::to_bytes(&parsed).unwrap(), bytes.clone(), "not canonical");
             let verified = parsed.verify_for(&s.config, s.metadata.blob_id());
@@ -231,14 +136,14 @@ proptest! {
     fn mutated_slivers_never_verify(edits in mutations(), secondary in any::<bool>()) {
         let s = seeds();
         if secondary {
-            let bytes = apply(&s.secondary_bcs, &edits);
+            let bytes = mutate(&s.secondary_bcs, &edits);
             if let Ok(sliver) = SecondarySliver::from_bcs(&bytes) {
                 prop_assert_eq!(sliver.to_bcs(), bytes.clone(), "not canonical");
                 let ok = sliver.verify(&s.config, &s.metadata).is_ok();
                 prop_assert_eq!(ok, sliver == s.secondary);
             }
         } else {
-            let bytes = apply(&s.primary_bcs, &edits);
+            let bytes = mutate(&s.primary_bcs, &edits);
             if let Ok(sliver) = PrimarySliver::from_bcs(&bytes) {
                 prop_assert_eq!(sliver.to_bcs(), bytes.clone(), "not canonical");
                 let ok = sliver.verify(&s.config, &s.metadata).is_ok();
@@ -250,7 +155,7 @@ proptest! {
     #[test]
     fn mutated_recovery_symbols_never_verify(edits in mutations()) {
         let s = seeds();
-        let bytes = apply(&s.primary_symbols_bcs, &edits);
+        let bytes = mutate(&s.primary_symbols_bcs, &edits);
         if let Ok(symbols) = bcs::from_bytes::<Vec<PrimaryRecoverySymbol>>(&bytes) {
             prop_assert_eq!(bcs::to_bytes(&symbols).unwrap(), bytes.clone(), "not canonical");
             if bytes != s.primary_symbols_bcs {
@@ -263,7 +168,7 @@ proptest! {
                 prop_assert!(!all_verify, "a mutant verified");
             }
         }
-        let bytes = apply(&s.general_symbol_bcs, &edits);
+        let bytes = mutate(&s.general_symbol_bcs, &edits);
         if let Ok(symbol) = bcs::from_bytes::<GeneralRecoverySymbol>(&bytes) {
             prop_assert_eq!(bcs::to_bytes(&symbol).unwrap(), bytes, "not canonical");
         }
@@ -272,11 +177,11 @@ proptest! {
     #[test]
     fn mutated_messages_are_refused_or_canonical(edits in mutations()) {
         let s = seeds();
-        let bytes = apply(&s.confirmation, &edits);
+        let bytes = mutate(&s.confirmation, &edits);
         if let Ok(message) = ProtocolMessage::<StorageConfirmationBody>::from_bytes(&bytes) {
             prop_assert_eq!(message.to_bytes(), bytes, "not canonical");
         }
-        let bytes = apply(&s.pop, &edits);
+        let bytes = mutate(&s.pop, &edits);
         if let Ok(message) = ProtocolMessage::<ProofOfPossessionBody>::from_bytes(&bytes) {
             prop_assert_eq!(message.to_bytes(), bytes, "not canonical");
         }
@@ -285,7 +190,7 @@ proptest! {
     #[test]
     fn mutated_signed_messages_never_verify(edits in mutations()) {
         let s = seeds();
-        let bytes = apply(&s.signed_confirmation, &edits);
+        let bytes = mutate(&s.signed_confirmation, &edits);
         if let Ok(signed) = bcs::from_bytes::<SignedMessage<StorageConfirmationBody>>(&bytes) {
             prop_assert_eq!(bcs::to_bytes(&signed).unwrap(), bytes.clone(), "not canonical");
             let ok = signed.verify(&s.key.public_key()).is_ok();
@@ -301,12 +206,12 @@ proptest! {
     ) {
         let s = seeds();
         let public = s.key.public_key().to_bytes();
-        let mutant = apply(&public, &edits);
+        let mutant = mutate(&public, &edits);
         if let Ok(key) = BlsPublicKey::from_bytes(&mutant) {
             prop_assert_eq!(key.to_bytes().to_vec(), mutant.clone());
         }
         let signature = s.key.sign(b"floe").0;
-        let mutant_sig = apply(&signature, &edits);
+        let mutant_sig = mutate(&signature, &edits);
         if let Ok(sig) = BlsSignature::from_bytes(&mutant_sig) {
             let ok = s.key.public_key().verify(b"floe", &sig).is_ok();
             prop_assert_eq!(ok, mutant_sig == signature);

@@ -20,12 +20,8 @@
 //! `FLOE_FUZZ_CASES` (default 256); `scripts/fuzz/run` for long runs.
 
 use floe_explorer::{Explorer, ExplorerConfig, Limits};
-use floe_indexer::api::{ApiState, router};
-use floe_indexer::committer::commit;
-use floe_indexer::pipeline::PIPELINE;
-use floe_indexer::processor::{Batch, BlobPatch, CheckpointRow, position};
-use floe_indexer::sqlx;
-use floe_indexer::{ManagedPostgres, Metrics};
+use floe_indexer::ManagedPostgres;
+use floe_indexer::sample::{self, object_id};
 use floe_testkit::fuzz::{config, percent};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
@@ -43,73 +39,21 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
-fn object_id(n: u64) -> String {
-    format!("0x{n:064x}")
-}
-
 fn blob_id(n: u64) -> String {
     floe_core::BlobId([n as u8; 32]).to_string()
 }
 
 const OWNER: &str = "0x00000000000000000000000000000000000000000000000000000000000000aa";
 
-/// The indexer API on a Postgres of the test's own and the explorer over
-/// it, both in this process; stopped when the world is dropped.
+/// The indexer API on a Postgres of the test's own holding three blobs
+/// (blob ids [`blob_id`]) and the explorer over it, both in this process;
+/// stopped when the world is dropped.
 fn world() -> World {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = floe_testkit::runtime();
     let dir = tempfile::tempdir().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (pg, base) = runtime.block_on(async {
-        let pg = ManagedPostgres::start(&dir.path().join("pg")).unwrap();
-        pg.create_database("fuzz").await.unwrap();
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(4)
-            .connect_with(pg.options("fuzz"))
-            .await
-            .unwrap();
-        floe_indexer::migrate(&pool).await.unwrap();
-        let mut batch = Batch::default();
-        for n in 1..=3u64 {
-            let pos = position(1, n as usize, 0).unwrap();
-            batch.blobs.insert(
-                object_id(n),
-                BlobPatch {
-                    blob_id: blob_id(n),
-                    size: Some(1_000 * n as i64),
-                    encoded_size: Some(5_000 * n as i64),
-                    encoding_type: Some(1),
-                    deletable: Some(n % 2 == 0),
-                    registered_epoch: Some(1),
-                    certified_epoch: Some(1),
-                    end_epoch: Some(5),
-                    status: Some("certified"),
-                    created_pos: Some(pos),
-                    pos,
-                },
-            );
-        }
-        batch.checkpoints.push(CheckpointRow {
-            sequence_number: 1,
-            digest: None,
-            timestamp_ms: Some(1_700_000_000_000),
-            transactions: 3,
-            floe_events: 0,
-        });
-        batch.first = Some(1);
-        batch.last = Some(1);
-        commit(&pool, PIPELINE, "chain", &batch).await.unwrap();
-        let api = router(ApiState {
-            pool,
-            registry: std::sync::Arc::new(prometheus::Registry::new()),
-            metrics: Metrics::new(&prometheus::Registry::new()),
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let indexer_url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, api).await });
+        let (pg, indexer_url) = sample::serve(dir.path(), blob_id).await;
         let explorer = Explorer::bind(&ExplorerConfig {
             indexer_url,
             aggregator_url: Some("http://127.0.0.1:9".into()),

@@ -21,6 +21,8 @@ pub mod objects;
 pub mod pipeline;
 pub mod postgres;
 pub mod processor;
+#[cfg(feature = "test-support")]
+pub mod sample;
 pub mod snapshot;
 
 use std::net::SocketAddr;

@@ -632,12 +632,9 @@ fn event_row(
 mod tests {
     use super::*;
 
-    use floe_chain::sui_sdk_types::{
-        Digest, ExecutionStatus, GasCostSummary, Identifier, StructTag, TransactionEffects,
-        TransactionEffectsV2,
-    };
-    use floe_chain::{ExecutedTx, TxStatus};
+    use floe_chain::sui_sdk_types::Digest;
     use floe_core::move_types::BlobRegistered;
+    use floe_testkit::events::event;
 
     fn floe() -> Address {
         "0xf10e".parse().unwrap()
@@ -651,54 +648,9 @@ mod tests {
         })
     }
 
-    fn event(package: Address, name: &'static str, contents: Vec<u8>) -> Event {
-        Event {
-            package_id: package,
-            module: Identifier::from_static("system"),
-            sender: Address::ZERO,
-            type_: StructTag::new(
-                package,
-                Identifier::from_static("events"),
-                Identifier::from_static(name),
-                vec![],
-            ),
-            contents,
-        }
-    }
-
-    /// Checkpoint 9 of one transaction (no object changes) with `events`.
+    /// Checkpoint 9 (at 1 s) of one transaction with `events`.
     fn checkpoint(events: Vec<Event>) -> Checkpoint {
-        let effects = TransactionEffects::V2(Box::new(TransactionEffectsV2 {
-            status: ExecutionStatus::Success,
-            epoch: 0,
-            gas_used: GasCostSummary::default(),
-            transaction_digest: Digest::new([2; 32]),
-            gas_object_index: None,
-            events_digest: None,
-            dependencies: vec![],
-            lamport_version: 1,
-            changed_objects: vec![],
-            unchanged_consensus_objects: vec![],
-            auxiliary_data_digest: None,
-        }));
-        Checkpoint {
-            sequence_number: 9,
-            digest: None,
-            summary: None,
-            signature: None,
-            contents: None,
-            timestamp_ms: Some(1_000),
-            transactions: vec![ExecutedTx {
-                digest: Digest::new([2; 32]),
-                transaction: None,
-                effects,
-                events,
-                status: TxStatus::Success,
-                checkpoint: Some(9),
-                timestamp_ms: Some(1_000),
-            }],
-            objects: vec![],
-        }
+        floe_testkit::events::checkpoint(Some(1_000), events)
     }
 
     fn registered() -> Vec<u8> {

@@ -186,29 +186,11 @@ fn node_event(event: FloeEvent) -> Option<NodeEvent> {
 
 #[cfg(test)]
 mod tests {
-    use floe_chain::sui_sdk_types::{
-        Address, Event, ExecutionStatus, GasCostSummary, Identifier, StructTag, TransactionEffects,
-        TransactionEffectsV2,
-    };
-    use floe_chain::{ExecutedTx, TxStatus};
+    use floe_chain::sui_sdk_types::Address;
     use floe_core::move_types::{BlobRegistered, EpochChangeStart, PricesUpdated, U256Le};
+    use floe_testkit::events::event;
 
     use super::*;
-
-    fn event(package: Address, name: &'static str, contents: Vec<u8>) -> Event {
-        Event {
-            package_id: package,
-            module: Identifier::from_static("system"),
-            sender: Address::ZERO,
-            type_: StructTag::new(
-                package,
-                Identifier::from_static("events"),
-                Identifier::from_static(name),
-                vec![],
-            ),
-            contents,
-        }
-    }
 
     #[test]
     fn event_ids_round_trip_and_print_as_sui_does() {
@@ -229,39 +211,10 @@ mod tests {
         );
     }
 
-    /// One checkpoint (sequence 9) of one transaction with `events`.
-    fn checkpoint(events: Vec<Event>) -> Checkpoint {
-        let effects = TransactionEffects::V2(Box::new(TransactionEffectsV2 {
-            status: ExecutionStatus::Success,
-            epoch: 0,
-            gas_used: GasCostSummary::default(),
-            transaction_digest: Digest::new([2; 32]),
-            gas_object_index: None,
-            events_digest: None,
-            dependencies: vec![],
-            lamport_version: 1,
-            changed_objects: vec![],
-            unchanged_consensus_objects: vec![],
-            auxiliary_data_digest: None,
-        }));
-        Checkpoint {
-            sequence_number: 9,
-            digest: None,
-            summary: None,
-            signature: None,
-            contents: None,
-            timestamp_ms: None,
-            transactions: vec![ExecutedTx {
-                digest: Digest::new([2; 32]),
-                transaction: None,
-                effects,
-                events,
-                status: TxStatus::Success,
-                checkpoint: Some(9),
-                timestamp_ms: None,
-            }],
-            objects: vec![],
-        }
+    /// One checkpoint (sequence 9, no timestamp) of one transaction with
+    /// `events`.
+    fn checkpoint(events: Vec<floe_chain::sui_sdk_types::Event>) -> Checkpoint {
+        floe_testkit::events::checkpoint(None, events)
     }
 
     #[test]

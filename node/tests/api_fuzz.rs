@@ -31,11 +31,7 @@ struct World {
 /// stops the runtime, and with it the server, and removes the store.
 fn world() -> World {
     {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = floe_testkit::runtime();
         let fixture = runtime.block_on(start(Limits {
             max_body_bytes: 64 << 10,
             request_timeout_ms: 10_000,

@@ -262,7 +262,7 @@ fn native(name: &str) -> Option<NativeBody> {
         "package_id" => |c| Ok(vec![id_value(arg::<System>(c, 0)?.package_id)]),
         "new_package_id" => |c| {
             let system: System = arg(c, 0)?;
-            let ty = crate::util::option_tag(crate::util::id_tag());
+            let ty = crate::util::option_tag(floe_runtime::object_field::id_type());
             Ok(vec![Value::new(ty, &system.new_package_id)])
         },
         _ => return None,
