@@ -460,10 +460,13 @@ impl NodeStore {
         // removed after the entry was read; the entry is gone too then,
         // unless the sliver was stored again meanwhile.
         for _ in 0..2 {
-            let Some(entry) = self.sliver_index.get(key)? else {
+            let Some(stored) = self.sliver_index.get(key)? else {
                 return Ok(self.slivers.get(key)?.map(Bytes::from_owner));
             };
-            let location = Location::decode(&entry)?;
+            let location = match IndexEntry::decode(&stored)? {
+                IndexEntry::Inline(_) => return Ok(Some(Bytes::from_owner(stored).slice(1..))),
+                IndexEntry::Logged(location) => location,
+            };
             if let Some(bytes) = self.sliver_log.read(&location)? {
                 return Ok(Some(Bytes::from(bytes)));
             }
@@ -693,7 +696,7 @@ fn parse_status(v: &[u8]) -> Result<ShardStatus, StoreError> {
 
 pub(crate) mod sliver_log;
 mod writer;
-use sliver_log::{Location, SliverLog};
+use sliver_log::{IndexEntry, SliverLog};
 pub use writer::WriteBatch;
 use writer::Writer;
 

@@ -417,3 +417,35 @@ fn slivers_of_a_store_written_before_the_sliver_log_are_served_and_removed() {
     assert!(!store.has_sliver(9, Axis::Primary, &id).unwrap());
     assert_eq!(store.get_sliver_bytes(9, Axis::Primary, &id).unwrap(), None);
 }
+
+#[test]
+fn small_slivers_stay_inline_and_large_ones_go_to_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_bytes = |dir: &std::path::Path| -> u64 {
+        std::fs::read_dir(dir.join("sliver-log"))
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum()
+    };
+    let small = vec![7u8; sliver_log::INLINE_MAX_BYTES];
+    let large = vec![8u8; sliver_log::INLINE_MAX_BYTES + 1];
+    let (a, b) = (BlobId([1; 32]), BlobId([2; 32]));
+    {
+        let store = NodeStore::open(dir.path()).unwrap();
+        store
+            .put_sliver_bytes(0, Axis::Primary, &a, small.clone())
+            .unwrap();
+        assert_eq!(log_bytes(dir.path()), 0, "a small sliver went to the log");
+        store
+            .put_sliver_bytes(0, Axis::Primary, &b, large.clone())
+            .unwrap();
+        assert_eq!(log_bytes(dir.path()), large.len() as u64);
+    }
+    let store = NodeStore::open(dir.path()).unwrap();
+    let read = |id| store.get_sliver_bytes(0, Axis::Primary, id).unwrap();
+    assert_eq!(read(&a).as_deref(), Some(small.as_slice()));
+    assert_eq!(read(&b).as_deref(), Some(large.as_slice()));
+    assert_eq!(store.drop_shard(0, 10).unwrap(), 2);
+    assert_eq!(read(&a), None);
+    assert_eq!(read(&b), None);
+}

@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 use fjall::{AbstractTree, Keyspace, PartitionHandle, PersistMode};
 
 use crate::store::StoreError;
-use crate::store::sliver_log::{Location, SliverLog};
+use crate::store::sliver_log::{INLINE_MAX_BYTES, IndexEntry, SliverLog};
 
 /// Batches waiting for the writer; more callers block on submission.
 const QUEUE: usize = 256;
@@ -303,10 +303,15 @@ fn commit_group(keyspace: &Keyspace, log: &SliverLog, group: &[Job]) -> Result<(
     for (index, op) in winning() {
         if let Op::PutSliver(key, _) | Op::RemoveSliver(key) = op
             && let Some(old) = index.get(key).map_err(|e| e.to_string())?
+            && let Some(segment) = IndexEntry::decode(&old)
+                .map_err(|e| e.to_string())?
+                .segment()
         {
-            replaced.push(Location::decode(&old).map_err(|e| e.to_string())?.segment);
+            replaced.push(segment);
         }
-        if let Op::PutSliver(_, value) = op {
+        if let Op::PutSliver(_, value) = op
+            && value.len() > INLINE_MAX_BYTES
+        {
             values.push(value.as_slice());
         }
     }
@@ -322,11 +327,22 @@ fn commit_group(keyspace: &Keyspace, log: &SliverLog, group: &[Job]) -> Result<(
         match op {
             Op::Insert(key, value) => batch.insert(partition, key.as_slice(), value.as_slice()),
             Op::Remove(key) | Op::RemoveSliver(key) => batch.remove(partition, key.as_slice()),
+            Op::PutSliver(key, value) if value.len() <= INLINE_MAX_BYTES => {
+                batch.insert(
+                    partition,
+                    key.as_slice(),
+                    IndexEntry::Inline(value).encode(),
+                );
+            }
             Op::PutSliver(key, _) => {
                 let location = locations_left
                     .next()
                     .ok_or("the sliver log returned fewer locations than slivers")?;
-                batch.insert(partition, key.as_slice(), location.encode().as_slice());
+                batch.insert(
+                    partition,
+                    key.as_slice(),
+                    IndexEntry::Logged(*location).encode(),
+                );
             }
         }
     }
