@@ -293,12 +293,6 @@ impl NodeStore {
             "slivers",
             plain()
                 .max_memtable_size(StoreConfig::default().sliver_memtable_bytes)
-                // Slivers are erasure-coded, near-random bytes: LZ4 (the
-                // engine's default) gains nothing on them and costs a pass
-                // over every sliver when the memtable flushes and on every
-                // read. Applies to a new store; fjall keeps the setting a
-                // partition was created with, so older stores still read.
-                .compression(fjall::CompressionType::None)
                 .with_kv_separation(fjall::KvSeparationOptions::default()),
         )?;
         let sliver_index = open("sliver_index")?;

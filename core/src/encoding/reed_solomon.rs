@@ -138,6 +138,26 @@ fn rs_err(e: reed_solomon_simd::Error) -> EncodingError {
     EncodingError::ReedSolomon(e.to_string())
 }
 
+/// A workspace's encoder, reset for `code` with shards of `shard_bytes`
+/// (built on first use, its buffers reused after). A free function over the
+/// one field, so the workspace's other buffers stay borrowable.
+fn encoder_for(
+    slot: &mut Option<ReedSolomonEncoder>,
+    code: RsCode,
+    shard_bytes: usize,
+) -> Result<&mut ReedSolomonEncoder, EncodingError> {
+    let recovery = code.n - code.k;
+    Ok(match slot {
+        Some(enc) => {
+            enc.reset(code.k, recovery, shard_bytes).map_err(rs_err)?;
+            enc
+        }
+        None => {
+            slot.insert(ReedSolomonEncoder::new(code.k, recovery, shard_bytes).map_err(rs_err)?)
+        }
+    })
+}
+
 impl RsWorkspace {
     /// Encodes `count` codewords at once.
     ///
@@ -160,16 +180,7 @@ impl RsWorkspace {
         } else {
             layout.packed_len()
         };
-        let recovery = code.n - code.k;
-        let encoder = match self.encoder.as_mut() {
-            Some(enc) => {
-                enc.reset(code.k, recovery, packed_len).map_err(rs_err)?;
-                enc
-            }
-            None => self
-                .encoder
-                .insert(ReedSolomonEncoder::new(code.k, recovery, packed_len).map_err(rs_err)?),
-        };
+        let encoder = encoder_for(&mut self.encoder, code, packed_len)?;
         if direct {
             for i in 0..code.k {
                 encoder.add_original_shard(source(i, 0)).map_err(rs_err)?;
@@ -215,16 +226,7 @@ impl RsWorkspace {
         with: impl FnOnce(&mut dyn Iterator<Item = &[u8]>) -> R,
     ) -> Result<R, EncodingError> {
         debug_assert_eq!(source.len(), code.k * symbol_size);
-        let recovery = code.n - code.k;
-        let encoder = match self.encoder.as_mut() {
-            Some(enc) => {
-                enc.reset(code.k, recovery, symbol_size).map_err(rs_err)?;
-                enc
-            }
-            None => self
-                .encoder
-                .insert(ReedSolomonEncoder::new(code.k, recovery, symbol_size).map_err(rs_err)?),
-        };
+        let encoder = encoder_for(&mut self.encoder, code, symbol_size)?;
         for symbol in source.chunks_exact(symbol_size) {
             encoder.add_original_shard(symbol).map_err(rs_err)?;
         }

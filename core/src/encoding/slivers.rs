@@ -357,17 +357,7 @@ impl<A: EncodingAxis> SliverData<A> {
             });
         }
         let mut leaves: Vec<Digest> = vec![EMPTY_NODE; code.n];
-        WORKSPACE.with(|workspace| {
-            // A re-entrant call (none exists today) gets its own workspace.
-            let mut fresh;
-            let mut borrowed = workspace.try_borrow_mut();
-            let ws = match borrowed.as_deref_mut() {
-                Ok(ws) => ws,
-                Err(_) => {
-                    fresh = RsWorkspace::default();
-                    &mut fresh
-                }
-            };
+        WORKSPACE.with_borrow_mut(|ws| {
             ws.encode_one(code, s, data, |recovery| {
                 let mut symbols: Vec<&[u8]> = Vec::with_capacity(code.n);
                 symbols.extend(data.chunks_exact(s));

@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use fjall::PartitionHandle;
 
-use crate::store::StoreError;
+use crate::store::{StoreError, corrupt};
 
 /// A segment stops taking appends once it is this large (one group may
 /// take it somewhat past). Small enough that whole segments die and are
@@ -85,10 +85,10 @@ impl<'a> IndexEntry<'a> {
         match bytes.split_first() {
             Some((&TAG_INLINE, rest)) => Ok(Self::Inline(rest)),
             Some((&TAG_LOGGED, rest)) => Ok(Self::Logged(Location::decode(rest)?)),
-            _ => Err(StoreError::Corrupt {
-                what: "sliver index entry",
-                reason: format!("unknown tag in {} bytes", bytes.len()),
-            }),
+            _ => Err(corrupt(
+                "sliver index entry",
+                format!("unknown tag in {} bytes", bytes.len()),
+            )),
         }
     }
 
@@ -124,11 +124,12 @@ impl Location {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        let bytes: &[u8; Self::ENCODED_LEN] =
-            bytes.try_into().map_err(|_| StoreError::Corrupt {
-                what: "sliver index entry",
-                reason: format!("{} bytes, expected {}", bytes.len(), Self::ENCODED_LEN),
-            })?;
+        let bytes: &[u8; Self::ENCODED_LEN] = bytes.try_into().map_err(|_| {
+            corrupt(
+                "sliver index entry",
+                format!("{} bytes, expected {}", bytes.len(), Self::ENCODED_LEN),
+            )
+        })?;
         let u64_at = |at: usize| {
             let mut b = [0; 8];
             b.copy_from_slice(&bytes[at..at + 8]);
@@ -212,19 +213,18 @@ impl SliverLog {
             }
         }
         if let Some(missing) = live.keys().find(|id| !segments.contains_key(id)) {
-            return Err(StoreError::Corrupt {
-                what: "sliver log",
-                reason: format!(
+            return Err(corrupt(
+                "sliver log",
+                format!(
                     "{} is missing from {} but the index points into it",
                     segment_name(*missing),
                     dir.display()
                 ),
-            });
+            ));
         }
-        let id = newest.checked_add(1).ok_or_else(|| StoreError::Corrupt {
-            what: "sliver log",
-            reason: "segment ids exhausted".into(),
-        })?;
+        let id = newest
+            .checked_add(1)
+            .ok_or_else(|| corrupt("sliver log", "segment ids exhausted"))?;
         let file = Arc::new(create_segment(dir, id)?);
         if removed {
             sync_dir(dir)?;
@@ -295,31 +295,35 @@ impl SliverLog {
         else {
             return Ok(None);
         };
-        let len = usize::try_from(location.len).map_err(|_| StoreError::Corrupt {
-            what: "sliver index entry",
-            reason: format!("length {} does not fit in memory", location.len),
+        let len = usize::try_from(location.len).map_err(|_| {
+            corrupt(
+                "sliver index entry",
+                format!("length {} does not fit in memory", location.len),
+            )
         })?;
         let mut bytes = vec![0; len];
         file.read_exact_at(&mut bytes, location.offset)
-            .map_err(|e| StoreError::Corrupt {
-                what: "sliver",
-                reason: format!(
-                    "reading {} bytes at {} of {}: {e}",
-                    location.len,
-                    location.offset,
-                    segment_name(location.segment)
-                ),
+            .map_err(|e| {
+                corrupt(
+                    "sliver",
+                    format!(
+                        "reading {} bytes at {} of {}: {e}",
+                        location.len,
+                        location.offset,
+                        segment_name(location.segment)
+                    ),
+                )
             })?;
         if xxhash_rust::xxh3::xxh3_64(&bytes) != location.checksum {
-            return Err(StoreError::Corrupt {
-                what: "sliver",
-                reason: format!(
+            return Err(corrupt(
+                "sliver",
+                format!(
                     "checksum mismatch for {} bytes at {} of {}",
                     location.len,
                     location.offset,
                     segment_name(location.segment)
                 ),
-            });
+            ));
         }
         Ok(Some(bytes))
     }

@@ -263,6 +263,14 @@ fn acknowledged_writes_survive_sigkill() {
     assert!(store.event_cursor().unwrap().is_some(), "cursor persisted");
 }
 
+/// A stored sliver's bytes, owned, for comparing with what was put.
+fn read_sliver(store: &NodeStore, shard: u16, axis: Axis, id: &BlobId) -> Option<Vec<u8>> {
+    store
+        .get_sliver_bytes(shard, axis, id)
+        .unwrap()
+        .map(Vec::from)
+}
+
 fn segment_files(store_dir: &std::path::Path) -> usize {
     std::fs::read_dir(store_dir.join("sliver-log"))
         .unwrap()
@@ -308,11 +316,8 @@ fn sliver_segments_are_deleted_once_every_sliver_in_them_is_gone() {
         assert_eq!(segment_files(dir.path()), after);
         for i in 6..8 {
             assert_eq!(
-                store
-                    .get_sliver_bytes(2, Axis::Primary, &id(i))
-                    .unwrap()
-                    .as_deref(),
-                Some(sliver_value(i).as_slice())
+                read_sliver(&store, 2, Axis::Primary, &id(i)),
+                Some(sliver_value(i))
             );
         }
     }
@@ -320,11 +325,8 @@ fn sliver_segments_are_deleted_once_every_sliver_in_them_is_gone() {
     let store = NodeStore::open(dir.path()).unwrap();
     for i in 6..8 {
         assert_eq!(
-            store
-                .get_sliver_bytes(2, Axis::Primary, &id(i))
-                .unwrap()
-                .as_deref(),
-            Some(sliver_value(i).as_slice())
+            read_sliver(&store, 2, Axis::Primary, &id(i)),
+            Some(sliver_value(i))
         );
     }
     while store.drop_shard(2, 4).unwrap() > 0 {}
@@ -353,11 +355,8 @@ fn a_replaced_sliver_frees_its_old_segment() {
     // is live, so at most its segment and the active one remain.
     assert!(store.sliver_segments() <= 2, "{}", store.sliver_segments());
     assert_eq!(
-        store
-            .get_sliver_bytes(4, Axis::Secondary, &id)
-            .unwrap()
-            .as_deref(),
-        Some(sliver_value(3).as_slice())
+        read_sliver(&store, 4, Axis::Secondary, &id),
+        Some(sliver_value(3))
     );
 }
 
@@ -406,13 +405,7 @@ fn slivers_of_a_store_written_before_the_sliver_log_are_served_and_removed() {
     }
     let store = NodeStore::open(dir.path()).unwrap();
     assert!(store.has_sliver(9, Axis::Primary, &id).unwrap());
-    assert_eq!(
-        store
-            .get_sliver_bytes(9, Axis::Primary, &id)
-            .unwrap()
-            .as_deref(),
-        Some(old.as_slice())
-    );
+    assert_eq!(read_sliver(&store, 9, Axis::Primary, &id), Some(old));
     assert_eq!(store.drop_shard(9, 10).unwrap(), 1);
     assert!(!store.has_sliver(9, Axis::Primary, &id).unwrap());
     assert_eq!(store.get_sliver_bytes(9, Axis::Primary, &id).unwrap(), None);
