@@ -93,6 +93,29 @@ impl ChainError {
         matches!(self, ChainError::Exhausted { .. })
             || matches!(self, ChainError::Rpc { code, .. } if is_transient_code(*code))
     }
+
+    /// True when the ledger refused a transaction, before executing it,
+    /// because an owned object it names (a gas coin, a capability) has moved
+    /// on to a newer version: another transaction of the same owner, often
+    /// another process with the same key, spent it first. Nothing was
+    /// charged, and the same intent with current versions may succeed.
+    pub fn is_stale_object(&self) -> bool {
+        match self {
+            ChainError::Rpc {
+                code: tonic::Code::FailedPrecondition,
+                message,
+                ..
+            } => {
+                // floe's ledger: "object X is at version N, the transaction
+                // names version M" / "object X digest mismatch"; Sui's full
+                // node: "... is not available for consumption ...".
+                message.contains("is at version")
+                    || message.contains("digest mismatch")
+                    || message.contains("not available for consumption")
+            }
+            _ => false,
+        }
+    }
 }
 
 /// gRPC codes worth retrying, possibly on another endpoint. tonic reports a

@@ -10,7 +10,10 @@
 //! Gas coins are chosen from the chain's current view, so two transactions
 //! of one sender prepared concurrently may pick the same coin; the second is
 //! then refused for a stale object version. Senders that submit in parallel
-//! should pass disjoint coins in [`GasConfig::coins`].
+//! should pass disjoint coins in [`GasConfig::coins`]. [`ChainClient::sign_and_execute`]
+//! rebuilds such a refused transaction with current versions (and gas chosen
+//! again) up to three times: the refusal comes before execution, so nothing
+//! was charged and nothing ran twice.
 
 use sui_rpc::proto::sui::rpc::v2 as proto;
 use sui_sdk_types::{
@@ -32,6 +35,9 @@ pub const DEFAULT_GAS_BUDGET: u64 = 50_000_000;
 pub const MAX_GAS_COINS: usize = 256;
 /// How many of the sender's SUI coins we look at when choosing gas.
 const MAX_COINS_SCANNED: usize = 10_000;
+/// How often [`ChainClient::sign_and_execute`] submits one intent whose
+/// owned inputs keep being spent by another transaction of the sender.
+const STALE_OBJECT_ATTEMPTS: u32 = 3;
 
 /// Gas settings for one transaction.
 #[derive(Clone, Debug, Default)]
@@ -294,8 +300,55 @@ impl ChainClient {
         gas: &GasConfig,
     ) -> Result<ExecutedTx, ChainError> {
         let tx = self.prepare(key.address(), builder, gas).await?;
-        let signature = key.sign_transaction(&tx)?;
-        self.execute(&tx, vec![signature]).await
+        self.sign_and_submit(key, tx, gas).await
+    }
+
+    /// Signs and executes a prepared `tx`; if the ledger refuses it because
+    /// an owned input moved on meanwhile ([`ChainError::is_stale_object`]),
+    /// brings its inputs and gas to current versions and submits again, at
+    /// most [`STALE_OBJECT_ATTEMPTS`] times in all.
+    pub async fn sign_and_submit(
+        &self,
+        key: &KeyPair,
+        mut tx: Transaction,
+        gas: &GasConfig,
+    ) -> Result<ExecutedTx, ChainError> {
+        let mut attempt = 1;
+        loop {
+            let signature = key.sign_transaction(&tx)?;
+            match self.execute(&tx, vec![signature]).await {
+                Err(e) if e.is_stale_object() && attempt < STALE_OBJECT_ATTEMPTS => {
+                    tracing::info!(attempt, error = %e, "an owned input moved on; retrying with current versions");
+                    self.refresh_owned_inputs(&mut tx, gas).await?;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Brings `tx`'s owned and immutable inputs to their current versions
+    /// and, unless `gas` names the coins, chooses the gas coins again: the
+    /// same intent after another transaction of the sender spent one of
+    /// them (see [`ChainError::is_stale_object`]).
+    async fn refresh_owned_inputs(
+        &self,
+        tx: &mut Transaction,
+        gas: &GasConfig,
+    ) -> Result<(), ChainError> {
+        if let TransactionKind::ProgrammableTransaction(ptb) = &mut tx.kind {
+            for input in &mut ptb.inputs {
+                if let Input::ImmutableOrOwned(reference) = input {
+                    *reference = self.get_object(*reference.object_id()).await?.reference;
+                }
+            }
+        }
+        if gas.coins.is_none() {
+            tx.gas_payment.objects = self
+                .select_gas(tx.sender, tx.gas_payment.budget, &input_object_ids(tx))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Dry-runs `tx`. With `checks` off the node skips signature, gas and

@@ -96,6 +96,70 @@ async fn transfer_sui_between_accounts() {
     ));
 }
 
+/// A transaction prepared before another one of the same sender spends its
+/// gas coin and its owned input is refused as stale, without a charge;
+/// `sign_and_submit` brings it to current versions and it lands (the race
+/// of a CLI command and a node's own transaction under one key).
+#[tokio::test]
+async fn a_transaction_whose_inputs_moved_on_is_resubmitted_with_current_versions() {
+    use floe_chain::sui_transaction_builder::TransactionBuilder;
+    use floe_chain::tx::GasConfig;
+
+    let alice = funded(100 * SUI, 1);
+    let ledger = LedgerProcess::start(&[&alice]);
+    let client = ledger.ready().await;
+    let bob = KeyPair::generate();
+    let me = alice.key.address();
+    let split = client
+        .split_coin(&alice.key, None, &[5 * SUI])
+        .await
+        .unwrap()
+        .ensure_success()
+        .unwrap();
+    let small = *split.created()[0].reference.object_id();
+
+    // Transfer `small` to bob, prepared now (gas: alice's other coin).
+    let mut b = TransactionBuilder::new();
+    let input = client.object_input(small, true).await.unwrap();
+    let object = b.object(input);
+    let to = b.pure(&bob.address());
+    b.transfer_objects(vec![object], to);
+    let gas = GasConfig::default();
+    let prepared = client.prepare(me, b, &gas).await.unwrap();
+
+    // Meanwhile another transaction of alice's moves `small` and the gas coin on.
+    client
+        .split_coin(&alice.key, Some(small), &[SUI])
+        .await
+        .unwrap()
+        .ensure_success()
+        .unwrap();
+    let before = client.get_balance(me, "0x2::sui::SUI").await.unwrap().total;
+
+    let signature = alice.key.sign_transaction(&prepared).unwrap();
+    let refused = client
+        .execute(&prepared, vec![signature])
+        .await
+        .unwrap_err();
+    assert!(refused.is_stale_object(), "{refused}");
+    assert_eq!(
+        client.get_balance(me, "0x2::sui::SUI").await.unwrap().total,
+        before,
+        "a refused transaction is not charged"
+    );
+
+    let landed = client
+        .sign_and_submit(&alice.key, prepared, &gas)
+        .await
+        .unwrap()
+        .ensure_success()
+        .unwrap();
+    let moved = client.get_object(small).await.unwrap();
+    assert_eq!(moved.object.owner(), &Owner::Address(bob.address()));
+    assert_eq!(moved.balance, Some(4 * SUI));
+    assert!(landed.net_gas_used() > 0);
+}
+
 #[tokio::test]
 async fn split_and_merge_coins() {
     let alice = funded(50 * SUI, 2);

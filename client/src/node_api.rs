@@ -383,6 +383,54 @@ impl NodeClient {
         SliverData::<A>::from_bcs_vec(body).map_err(|e| self.malformed(format!("sliver BCS: {e}")))
     }
 
+    /// `GET /v1/blobs/{id}/slivers/{pair}/primary` with the sliver's
+    /// symbols received straight into `dest` (see
+    /// [`crate::sliver_body::IncomingSliver`]): a body announcing another
+    /// length than `row_len` is refused before any of it is kept, so at
+    /// most `row_len` bytes are ever added to `dest`. Returns the sliver's
+    /// `(symbol_size, index)`; nothing is verified here.
+    pub(crate) async fn get_primary_sliver_into(
+        &self,
+        blob_id: &BlobId,
+        pair: u16,
+        row_len: usize,
+        dest: &mut bytes::BytesMut,
+    ) -> Result<(u16, u16), NodeError> {
+        let url = self.endpoint(&format!(
+            "v1/blobs/{blob_id}/slivers/{pair}/{}",
+            floe_core::encoding::Primary::AXIS
+        ))?;
+        let mut response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = self.read_bounded(response, MAX_JSON_BYTES).await?;
+            return Err(self.status_error(status, &body));
+        }
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_sliver_bytes)
+        {
+            return Err(NodeError::TooLarge {
+                url: self.base.to_string(),
+                limit: self.max_sliver_bytes,
+            });
+        }
+        let mut incoming = crate::sliver_body::IncomingSliver::new(row_len);
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(e))? {
+            incoming
+                .push(&chunk, dest)
+                .map_err(|e| self.malformed(format!("sliver {pair}: {e}")))?;
+        }
+        incoming
+            .finish()
+            .map_err(|e| self.malformed(format!("sliver {pair}: {e}")))
+    }
+
     /// `GET /v1/blobs/{id}/confirmation/{permanent|deletable/{object}}`,
     /// asking the node to wait up to `wait` for the registration event.
     /// The signature is not checked here (the caller knows the key).

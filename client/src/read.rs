@@ -24,6 +24,9 @@ use crate::hedge::{HedgePolicy, fetch_hedged};
 use crate::node_api::NodeClient;
 use crate::status::{NodeBlobStatus, StatusTally};
 use crate::types::{Progress, ProgressFn, report};
+use in_place::InPlace;
+
+mod in_place;
 
 impl Client {
     /// Reads and decodes blob `blob_id`.
@@ -117,9 +120,11 @@ pub(crate) async fn read_from_nodes(
     read_with_metadata(nodes, &metadata, Vec::new(), permits, limits, progress).await
 }
 
-/// Slivers and decoding for verified `metadata`; `have` are verified
-/// primary slivers already in hand (a range read that fell back), which
-/// count towards the `k_p` and are not asked again.
+/// The blob of verified `metadata`. With nothing in hand, first its
+/// systematic rows straight into place ([`in_place`]); otherwise, or when
+/// that fails, any `k_p` verified primary slivers and a decode. `have` are
+/// verified primary slivers already in hand (a range read that fell back),
+/// which count towards the `k_p` and are not asked again.
 pub(crate) async fn read_with_metadata(
     nodes: &NodeSet,
     metadata: &Arc<VerifiedBlobMetadataWithId>,
@@ -128,6 +133,22 @@ pub(crate) async fn read_with_metadata(
     limits: &ClientLimits,
     progress: Option<ProgressFn>,
 ) -> Result<Vec<u8>> {
+    let have = if have.is_empty() {
+        match in_place::read_rows_in_place(nodes, metadata, permits, limits, &progress).await? {
+            InPlace::Blob(blob) => return Ok(blob),
+            InPlace::Fallback { rows, reason } => {
+                tracing::info!(
+                    blob_id = %metadata.blob_id(),
+                    %reason,
+                    verified_rows = rows.len(),
+                    "the systematic rows could not all be read directly; reading any k_p slivers"
+                );
+                rows
+            }
+        }
+    } else {
+        have
+    };
     let mut slivers =
         fetch_primary_slivers(nodes, metadata, have, permits, limits, progress.clone()).await?;
     report(&progress, Progress::Decoding);

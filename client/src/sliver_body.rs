@@ -15,6 +15,9 @@ use bytes::Bytes;
 use floe_core::encoding::{EncodingAxis, SliverData};
 use http_body::{Body, Frame, SizeHint};
 
+mod incoming;
+pub(crate) use incoming::IncomingSliver;
+
 /// One sliver's BCS body in three shared parts; cloning shares them.
 #[derive(Debug, Clone)]
 pub struct SliverBytes {

@@ -334,3 +334,61 @@ fn systematic_rows_concatenate_to_what_the_decoder_returns() {
         );
     }
 }
+
+/// The usual read takes the `k_p` systematic rows straight into place:
+/// exactly `k_p` sliver requests, the blob byte for byte, at every length
+/// around the row and blob boundaries.
+#[tokio::test]
+async fn an_honest_read_asks_only_the_systematic_rows_and_returns_the_blob() {
+    let limits = limits();
+    let config = EncodingConfig::new(N_SHARDS).unwrap();
+    let k_p = usize::from(config.n_primary_source_symbols());
+    for len in [0usize, 1, 2, 399, 400, 401, 5_000, 5_041] {
+        let data: Vec<u8> = blob().into_iter().cycle().take(len).collect();
+        let net = fake_network(
+            &data,
+            &[&[0, 1, 2], &[3, 4, 5], &[6, 7, 8, 9]],
+            vec![
+                Behaviour::Answers(Duration::ZERO),
+                Behaviour::Answers(Duration::ZERO),
+                Behaviour::Answers(Duration::ZERO),
+            ],
+            &limits,
+        )
+        .await;
+        assert_eq!(
+            read(&net.nodes, &net.blob_id, &limits).await,
+            data,
+            "{len} bytes"
+        );
+        let asked: usize = net.asked.iter().map(|a| a.load(Ordering::SeqCst)).sum();
+        assert_eq!(
+            asked, k_p,
+            "{len} bytes: only the systematic rows are asked"
+        );
+    }
+}
+
+/// A node serving a systematic row that does not verify: the read falls
+/// back (the rows verified so far kept) and still returns the blob.
+#[tokio::test]
+async fn a_lying_holder_of_a_systematic_row_cannot_change_the_blob() {
+    let limits = limits();
+    let data = blob();
+    let net = fake_network(
+        &data,
+        &[&[1], &[0, 2, 3], &[4, 5, 6, 7, 8, 9]],
+        vec![
+            Behaviour::Lies,
+            Behaviour::Answers(Duration::ZERO),
+            Behaviour::Answers(Duration::ZERO),
+        ],
+        &limits,
+    )
+    .await;
+    assert_eq!(read(&net.nodes, &net.blob_id, &limits).await, data);
+    assert!(
+        net.asked[2].load(Ordering::SeqCst) >= 1,
+        "a repair row was needed"
+    );
+}

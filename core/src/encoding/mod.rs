@@ -17,8 +17,8 @@ pub use config::{Axis, EncodingConfig, EncodingType, MAX_SYMBOL_SIZE, MIN_SHARDS
 pub use decoder::{ConsistencyCheck, DecodeError, decode_primary, decode_secondary};
 pub use pair_encoder::{PairEncoder, PairWork};
 pub use slivers::{
-    EncodingAxis, Primary, PrimarySliver, Secondary, SecondarySliver, Sliver, SliverData,
-    SliverVerificationError, Symbols,
+    EncodingAxis, Primary, PrimarySliver, PrimarySliverView, Secondary, SecondarySliver, Sliver,
+    SliverData, SliverVerificationError, SliverView, Symbols, canonical_uleb128,
 };
 
 /// Errors of encoding arithmetic and of the Reed-Solomon coder.

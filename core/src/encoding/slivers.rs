@@ -17,7 +17,7 @@ use crate::metadata::VerifiedBlobMetadataWithId;
 /// A BCS sequence length at the start of `bytes`: its value and how many
 /// bytes it took, if it is minimal and within BCS's bound (2^31 - 1);
 /// `None` for anything else (the BCS decoder then says what is wrong).
-fn canonical_uleb128(bytes: &[u8]) -> Option<(usize, usize)> {
+pub fn canonical_uleb128(bytes: &[u8]) -> Option<(usize, usize)> {
     let mut value: u64 = 0;
     for (i, &byte) in bytes.iter().take(5).enumerate() {
         value |= u64::from(byte & 0x7f) << (7 * i);
@@ -284,27 +284,17 @@ impl<A: EncodingAxis> SliverData<A> {
         config: &EncodingConfig,
         symbol_size: u16,
     ) -> Result<(), SliverVerificationError> {
-        if self.index >= config.n_shards() {
-            return Err(SliverVerificationError::IndexOutOfRange {
-                index: self.index,
-                n_shards: config.n_shards(),
-            });
+        self.view().check_shape(config, symbol_size)
+    }
+
+    /// The sliver borrowed as a [`SliverView`].
+    pub fn view(&self) -> SliverView<'_, A> {
+        SliverView {
+            data: self.data(),
+            symbol_size: self.symbol_size(),
+            index: self.index,
+            _axis: PhantomData,
         }
-        if self.symbol_size() != symbol_size {
-            return Err(SliverVerificationError::WrongSymbolSize {
-                got: self.symbol_size(),
-                expected: symbol_size,
-            });
-        }
-        let expected = config.sliver_len(A::AXIS, symbol_size);
-        if self.data().len() != expected {
-            return Err(SliverVerificationError::WrongLength {
-                axis: A::AXIS,
-                got: self.data().len(),
-                expected,
-            });
-        }
-        Ok(())
     }
 
     /// Expands the sliver with the orthogonal code to all `n` symbols (a full
@@ -333,6 +323,98 @@ impl<A: EncodingAxis> SliverData<A> {
         Symbols::new(out, self.symbol_size())
     }
 
+    /// The Merkle root over the expanded sliver: what the metadata hold
+    /// ([`SliverView::hash`]).
+    pub fn hash(&self, config: &EncodingConfig) -> Result<Node, EncodingError> {
+        self.view().hash(config)
+    }
+
+    /// The full Merkle tree over the expanded sliver (for recovery proofs).
+    pub(crate) fn expanded_tree(
+        &self,
+        config: &EncodingConfig,
+    ) -> Result<(Symbols, MerkleTree), EncodingError> {
+        let expanded = self.expand(config)?;
+        let tree = MerkleTree::build(expanded.iter());
+        Ok((expanded, tree))
+    }
+
+    /// Checks the sliver against verified metadata ([`SliverView::verify`]).
+    pub fn verify(
+        &self,
+        config: &EncodingConfig,
+        metadata: &VerifiedBlobMetadataWithId,
+    ) -> Result<(), SliverVerificationError> {
+        self.view().verify(config, metadata)
+    }
+}
+
+/// A sliver's symbols where they already lie (a reader's output buffer, a
+/// received body), with its symbol size and index: what shape checks,
+/// hashing and verification need, without first moving the bytes into a
+/// [`SliverData`].
+#[derive(Debug, Clone, Copy)]
+pub struct SliverView<'a, A: EncodingAxis> {
+    data: &'a [u8],
+    symbol_size: u16,
+    index: u16,
+    _axis: PhantomData<A>,
+}
+
+/// A primary sliver (row) borrowed.
+pub type PrimarySliverView<'a> = SliverView<'a, Primary>;
+
+impl<'a, A: EncodingAxis> SliverView<'a, A> {
+    /// A view of `data` as the symbols of sliver `index`. The layout is
+    /// checked by [`Self::check_shape`] (and so by [`Self::verify`]).
+    pub fn new(data: &'a [u8], symbol_size: u16, index: u16) -> Self {
+        Self {
+            data,
+            symbol_size,
+            index,
+            _axis: PhantomData,
+        }
+    }
+
+    /// The symbols.
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Sliver index.
+    pub fn index(&self) -> u16 {
+        self.index
+    }
+
+    /// Index, symbol size and length for `config` and `symbol_size`.
+    pub fn check_shape(
+        &self,
+        config: &EncodingConfig,
+        symbol_size: u16,
+    ) -> Result<(), SliverVerificationError> {
+        if self.index >= config.n_shards() {
+            return Err(SliverVerificationError::IndexOutOfRange {
+                index: self.index,
+                n_shards: config.n_shards(),
+            });
+        }
+        if self.symbol_size != symbol_size {
+            return Err(SliverVerificationError::WrongSymbolSize {
+                got: self.symbol_size,
+                expected: symbol_size,
+            });
+        }
+        let expected = config.sliver_len(A::AXIS, symbol_size);
+        if self.data.len() != expected {
+            return Err(SliverVerificationError::WrongLength {
+                axis: A::AXIS,
+                got: self.data.len(),
+                expected,
+            });
+        }
+        Ok(())
+    }
+
     /// The Merkle root over the expanded sliver: what the metadata hold.
     ///
     /// The expansion is never materialised: the leaves are the sliver's own
@@ -348,12 +430,12 @@ impl<A: EncodingAxis> SliverData<A> {
                 std::cell::RefCell::new(RsWorkspace::default());
         }
         let code = expansion_code(config, A::AXIS)?;
-        let s = usize::from(self.symbol_size());
-        let data = self.data();
+        let s = usize::from(self.symbol_size);
+        let data = self.data;
         if s == 0 || data.len() != code.k * s {
             return Err(EncodingError::BadSymbolLayout {
                 len: data.len(),
-                symbol_size: self.symbol_size(),
+                symbol_size: self.symbol_size,
             });
         }
         let mut leaves: Vec<Digest> = vec![EMPTY_NODE; code.n];
@@ -368,16 +450,6 @@ impl<A: EncodingAxis> SliverData<A> {
             })
         })?;
         Ok(root_from_leaf_hashes(&mut leaves))
-    }
-
-    /// The full Merkle tree over the expanded sliver (for recovery proofs).
-    pub(crate) fn expanded_tree(
-        &self,
-        config: &EncodingConfig,
-    ) -> Result<(Symbols, MerkleTree), EncodingError> {
-        let expanded = self.expand(config)?;
-        let tree = MerkleTree::build(expanded.iter());
-        Ok((expanded, tree))
     }
 
     /// Checks the sliver against verified metadata: index, symbol size,

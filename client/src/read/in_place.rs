@@ -1,0 +1,236 @@
+//! The usual whole-blob read: the `k_p` systematic rows received straight
+//! into their places in one output buffer.
+//!
+//! Why: the systematic primary slivers *are* the blob's rows, so a read
+//! that gets all of them needs no decoding, only their bytes in order.
+//! Receiving each row into a buffer of its own, moving it past its length
+//! prefix and then concatenating the rows went over every byte of the blob
+//! three times and page-faulted two blob-sized sets of buffers. Here the
+//! output is allocated once (capacity `k_p * row_len`, never zeroed) and
+//! split into one disjoint piece per row ([`BytesMut::split_off`], one
+//! allocation); each row's symbols are written into its piece as they come
+//! off the socket ([`crate::sliver_body::IncomingSliver`]), verified where
+//! they lie (the same check as any sliver: the Merkle root over the
+//! re-expanded row equals the metadata's hash), and the pieces are joined
+//! again without a copy (`unsplit` of adjacent pieces) and cut to the
+//! blob's length.
+//!
+//! Anything else (a row whose holders are down, have no URL or serve bytes
+//! that do not verify, or no row arriving for a hedge delay) ends the
+//! attempt: the rows verified so far go to the general read of
+//! [`super::read_with_metadata`] (any `k_p` slivers with hedging, then a
+//! decode), which trusts them no more than it would its own.
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use floe_core::encoding::{EncodingConfig, PrimarySliver, PrimarySliverView};
+use floe_core::{BlobId, VerifiedBlobMetadataWithId};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::Semaphore;
+
+use super::SliverCandidate;
+use crate::client::NodeSet;
+use crate::config::ClientLimits;
+use crate::error::{ClientError, Result};
+use crate::types::{Progress, ProgressFn, report};
+
+/// What the attempt ended with.
+pub(super) enum InPlace {
+    /// The blob, every row verified.
+    Blob(Vec<u8>),
+    /// A row could not be had directly: the rows verified so far and why.
+    Fallback {
+        rows: Vec<PrimarySliver>,
+        reason: String,
+    },
+}
+
+/// The blob of `metadata` from its `k_p` systematic rows read into place
+/// (see the module docs), or what a fallback can reuse.
+pub(super) async fn read_rows_in_place(
+    nodes: &NodeSet,
+    metadata: &Arc<VerifiedBlobMetadataWithId>,
+    permits: &Arc<Semaphore>,
+    limits: &ClientLimits,
+    progress: &Option<ProgressFn>,
+) -> Result<InPlace> {
+    let config = nodes.encoding;
+    let blob_id = *metadata.blob_id();
+    let k_p = usize::from(config.n_primary_source_symbols());
+    let symbol_size = metadata.symbol_size(&config)?;
+    let row_len = config.primary_sliver_len(symbol_size);
+    let len = metadata.metadata().unencoded_length();
+    let total = k_p * row_len;
+    // Verified metadata have a symbol size that makes the blob fit k_p rows.
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|len| *len <= total)
+        .ok_or_else(|| {
+            ClientError::Invalid(format!(
+                "blob {blob_id} of {len} bytes does not fit {k_p} rows of {row_len}"
+            ))
+        })?;
+    let mut candidates = Vec::with_capacity(k_p);
+    for pair in 0..config.n_primary_source_symbols() {
+        match SliverCandidate::for_pair(nodes, &blob_id, pair) {
+            Some(candidate) => candidates.push(candidate),
+            None => {
+                return Ok(InPlace::Fallback {
+                    rows: Vec::new(),
+                    reason: format!("no holder of row {pair} has a URL"),
+                });
+            }
+        }
+    }
+    report(
+        progress,
+        Progress::DownloadStarted {
+            bytes: total as u64,
+        },
+    );
+    let mut rest = BytesMut::with_capacity(total);
+    let mut pieces = Vec::with_capacity(k_p);
+    for _ in 0..k_p {
+        let tail = rest.split_off(row_len);
+        pieces.push(std::mem::replace(&mut rest, tail));
+    }
+    let window = limits.max_concurrent_requests.clamp(1, k_p);
+    let stall = limits.hedge_delay();
+    let mut waiting = candidates.into_iter().zip(pieces).enumerate();
+    let mut running = FuturesUnordered::new();
+    let mut rows: Vec<Option<BytesMut>> = (0..k_p).map(|_| None).collect();
+    let failure = loop {
+        while running.len() < window {
+            let Some((position, (candidate, piece))) = waiting.next() else {
+                break;
+            };
+            let fetch = fetch_row_into(
+                candidate,
+                piece,
+                row_len,
+                metadata.clone(),
+                permits.clone(),
+                config,
+            );
+            running.push(async move { (position, fetch.await) });
+        }
+        match tokio::time::timeout(stall, running.next()).await {
+            Ok(Some((position, Ok(row)))) => {
+                report(
+                    progress,
+                    Progress::Downloaded {
+                        bytes: row_len as u64,
+                    },
+                );
+                rows[position] = Some(row);
+            }
+            Ok(Some((_, Err(reason)))) => break Some(reason),
+            Ok(None) => break None,
+            Err(_) => break Some(format!("no row arrived within {stall:?}")),
+        }
+    };
+    let failure = match failure {
+        Some(reason) => reason,
+        None => match join_rows(&mut rows, total) {
+            Some(mut blob) => {
+                blob.truncate(len);
+                return Ok(InPlace::Blob(Vec::from(blob)));
+            }
+            None => "not every row arrived".to_owned(),
+        },
+    };
+    let rows = rows
+        .into_iter()
+        .enumerate()
+        .filter_map(|(pair, row)| {
+            let row = row?;
+            PrimarySliver::new(row.to_vec(), symbol_size, u16::try_from(pair).ok()?).ok()
+        })
+        .collect();
+    Ok(InPlace::Fallback {
+        rows,
+        reason: failure,
+    })
+}
+
+/// The rows joined into the blob's buffer, when every one of them is there
+/// and filled: adjacent pieces of one allocation, so joining them moves no
+/// byte. `None` (and `rows` left alone) otherwise.
+fn join_rows(rows: &mut [Option<BytesMut>], total: usize) -> Option<BytesMut> {
+    if rows.iter().any(Option::is_none) {
+        return None;
+    }
+    let mut joined = rows.iter_mut().flat_map(Option::take);
+    let mut blob = joined.next()?;
+    for row in joined {
+        blob.unsplit(row);
+    }
+    (blob.len() == total).then_some(blob)
+}
+
+/// Row `candidate.pair` received into `piece` (empty, with room for exactly
+/// `row_len` bytes) from its shard's owner, then during an epoch change
+/// from the shard's previous owner, and verified there. `Ok` only for a
+/// row that hashes to the metadata's value.
+async fn fetch_row_into(
+    candidate: SliverCandidate,
+    mut piece: BytesMut,
+    row_len: usize,
+    metadata: Arc<VerifiedBlobMetadataWithId>,
+    permits: Arc<Semaphore>,
+    config: EncodingConfig,
+) -> std::result::Result<BytesMut, String> {
+    let blob_id: BlobId = *metadata.blob_id();
+    let SliverCandidate {
+        pair,
+        owner,
+        node,
+        previous,
+    } = candidate;
+    let mut failures = Vec::new();
+    for holder in [node, previous].into_iter().flatten() {
+        piece.clear();
+        let answer = {
+            let _permit = permits
+                .acquire()
+                .await
+                .map_err(|e| format!("request permits closed: {e}"))?;
+            holder
+                .get_primary_sliver_into(&blob_id, pair, row_len, &mut piece)
+                .await
+        };
+        let (symbol_size, index) = match answer {
+            Ok(parts) => parts,
+            Err(e) => {
+                failures.push(e.to_string());
+                continue;
+            }
+        };
+        if index != pair {
+            failures.push(format!(
+                "member {owner} sent sliver {index} for pair {pair}"
+            ));
+            continue;
+        }
+        let metadata = metadata.clone();
+        let (back, verified) = tokio::task::spawn_blocking(move || {
+            let verified =
+                PrimarySliverView::new(&piece, symbol_size, index).verify(&config, &metadata);
+            (piece, verified)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        piece = back;
+        match verified {
+            Ok(()) => return Ok(piece),
+            // A holder that lies: the previous owner may still be honest.
+            Err(e) => failures.push(format!("member {owner}: sliver {pair}: {e}")),
+        }
+    }
+    if failures.is_empty() {
+        failures.push("no URL for the shard's owner".to_owned());
+    }
+    Err(failures.join("; "))
+}
