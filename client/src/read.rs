@@ -353,14 +353,13 @@ pub(crate) async fn fetch_verified_primary(
             continue;
         }
         let metadata = metadata.clone();
-        let verified = tokio::task::spawn_blocking(move || {
+        let verified = floe_core::cpu_pool::on_cpu_pool(move || {
             sliver
                 .verify(&config, &metadata)
                 .map(|()| sliver)
                 .map_err(|e| format!("member {owner}: sliver {pair}: {e}"))
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         match verified {
             Ok(sliver) => return Ok(sliver),
             // A holder that lies: the previous owner may still be honest.

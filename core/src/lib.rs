@@ -9,6 +9,7 @@
 pub mod blob_id;
 pub mod bls;
 pub mod committee;
+pub mod cpu_pool;
 pub mod encoding;
 pub mod epoch;
 pub mod inconsistency;

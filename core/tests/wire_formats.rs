@@ -3,7 +3,9 @@
 use floe_core::encoding::symbols::{
     DecodingSymbol, EitherDecodingSymbol, GeneralRecoverySymbol, SymbolId,
 };
-use floe_core::encoding::{EncodingType, Primary, PrimarySliver, SecondarySliver, Sliver};
+use floe_core::encoding::{
+    EncodingType, Primary, PrimarySliver, PrimarySliverView, SecondarySliver, Sliver,
+};
 use floe_core::merkle::{MerkleProof, Node};
 use floe_core::metadata::{
     BlobMetadata, BlobMetadataV1, SliverPairMetadata, UnverifiedBlobMetadataWithId,
@@ -165,6 +167,20 @@ fn same_answer(bytes: Vec<u8>) -> Result<(), proptest::test_runner::TestCaseErro
         _ => prop_assert!(
             false,
             "from_bcs {borrowed:?} but from_bcs_vec {owned:?} for {bytes:?}"
+        ),
+    }
+    // The view parsed where the bytes lie: the same symbols, size and index.
+    let view = PrimarySliverView::from_bcs(&bytes);
+    match (&borrowed, &view) {
+        (Ok(a), Ok(v)) => {
+            prop_assert_eq!(a.data(), v.data());
+            prop_assert_eq!(a.symbol_size(), v.symbol_size());
+            prop_assert_eq!(a.index(), v.index());
+        }
+        (Err(_), Err(_)) => {}
+        _ => prop_assert!(
+            false,
+            "from_bcs {borrowed:?} but SliverView::from_bcs {view:?} for {bytes:?}"
         ),
     }
     Ok(())

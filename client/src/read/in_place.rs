@@ -90,12 +90,7 @@ pub(super) async fn read_rows_in_place(
             bytes: total as u64,
         },
     );
-    let mut rest = BytesMut::with_capacity(total);
-    let mut pieces = Vec::with_capacity(k_p);
-    for _ in 0..k_p {
-        let tail = rest.split_off(row_len);
-        pieces.push(std::mem::replace(&mut rest, tail));
-    }
+    let pieces = split_rows(k_p, row_len);
     let window = limits.max_concurrent_requests.clamp(1, k_p);
     let stall = limits.hedge_delay();
     let mut waiting = candidates.into_iter().zip(pieces).enumerate();
@@ -153,6 +148,22 @@ pub(super) async fn read_rows_in_place(
         rows,
         reason: failure,
     })
+}
+
+/// One buffer of `k_p * row_len` bytes (allocated, not touched) as `k_p`
+/// empty pieces with room for exactly `row_len` bytes each.
+fn split_rows(k_p: usize, row_len: usize) -> Vec<BytesMut> {
+    let mut rest = BytesMut::with_capacity(k_p * row_len);
+    let mut pieces = Vec::with_capacity(k_p);
+    for _ in 0..k_p {
+        let tail = rest.split_off(row_len);
+        pieces.push(std::mem::replace(&mut rest, tail));
+    }
+    // The empty tail still holds the allocation: alive, it would make the
+    // joined rows share their buffer, and turning them into a `Vec` would
+    // copy the whole blob.
+    drop(rest);
+    pieces
 }
 
 /// The rows joined into the blob's buffer, when every one of them is there
@@ -215,13 +226,12 @@ async fn fetch_row_into(
             continue;
         }
         let metadata = metadata.clone();
-        let (back, verified) = tokio::task::spawn_blocking(move || {
+        let (back, verified) = floe_core::cpu_pool::on_cpu_pool(move || {
             let verified =
                 PrimarySliverView::new(&piece, symbol_size, index).verify(&config, &metadata);
             (piece, verified)
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         piece = back;
         match verified {
             Ok(()) => return Ok(piece),
@@ -233,4 +243,50 @@ async fn fetch_row_into(
         failures.push("no URL for the shard's owner".to_owned());
     }
     Err(failures.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Split, filled, joined and turned into a `Vec`: the blob is the one
+    /// allocation made at the start, never copied.
+    #[test]
+    fn rows_join_into_the_buffer_they_were_split_from() {
+        let (k_p, row_len) = (5, 4096);
+        let mut pieces = split_rows(k_p, row_len);
+        let start = pieces[0].as_ptr();
+        for (i, piece) in pieces.iter_mut().enumerate() {
+            assert_eq!((piece.len(), piece.capacity()), (0, row_len));
+            piece.extend_from_slice(&vec![i as u8; row_len]);
+        }
+        let mut rows: Vec<Option<BytesMut>> = pieces.into_iter().map(Some).collect();
+        let mut blob = join_rows(&mut rows, k_p * row_len).expect("every row is there");
+        blob.truncate(k_p * row_len - 7);
+        let blob = Vec::from(blob);
+        assert_eq!(blob.as_ptr(), start, "the joined rows were copied");
+        assert_eq!(blob.len(), k_p * row_len - 7);
+        assert!(
+            blob.chunks(row_len)
+                .enumerate()
+                .all(|(i, row)| row.iter().all(|b| *b == i as u8))
+        );
+    }
+
+    #[test]
+    fn a_missing_or_short_row_is_not_joined() {
+        let mut pieces = split_rows(3, 8);
+        for piece in &mut pieces {
+            piece.extend_from_slice(&[1; 8]);
+        }
+        let mut rows: Vec<Option<BytesMut>> = pieces.into_iter().map(Some).collect();
+        rows[1] = None;
+        assert!(join_rows(&mut rows, 24).is_none());
+        assert!(rows[0].is_some(), "rows are left alone");
+        let mut short = split_rows(2, 8);
+        short[0].extend_from_slice(&[1; 8]);
+        short[1].extend_from_slice(&[1; 3]);
+        let mut rows: Vec<Option<BytesMut>> = short.into_iter().map(Some).collect();
+        assert!(join_rows(&mut rows, 16).is_none());
+    }
 }

@@ -376,9 +376,39 @@ impl<'a, A: EncodingAxis> SliverView<'a, A> {
         }
     }
 
+    /// Parses BCS sliver bytes where they lie: the view borrows the
+    /// symbols from `bytes` instead of copying them out (what a node pays
+    /// per uploaded sliver otherwise). Same answers as
+    /// [`SliverData::from_bcs`]: anything but a well-formed sliver goes
+    /// through it for its error.
+    pub fn from_bcs(bytes: &'a [u8]) -> Result<Self, bcs::Error> {
+        // BCS: ULEB128 length, the symbols, `symbol_size` u16, `index` u16.
+        if let Some((len, prefix)) = canonical_uleb128(bytes)
+            && let Some(end) = prefix.checked_add(len).filter(|end| end + 4 == bytes.len())
+        {
+            let symbol_size = u16::from_le_bytes([bytes[end], bytes[end + 1]]);
+            let index = u16::from_le_bytes([bytes[end + 2], bytes[end + 3]]);
+            if symbol_size != 0 && len.is_multiple_of(usize::from(symbol_size)) {
+                return Ok(Self::new(&bytes[prefix..end], symbol_size, index));
+            }
+        }
+        match SliverData::<A>::from_bcs(bytes) {
+            Err(e) => Err(e),
+            // Cannot happen: the checks above are BCS's own.
+            Ok(_) => Err(bcs::Error::Custom(
+                "a sliver BCS reads but its layout does not".to_owned(),
+            )),
+        }
+    }
+
     /// The symbols.
     pub fn data(&self) -> &'a [u8] {
         self.data
+    }
+
+    /// Bytes per symbol.
+    pub fn symbol_size(&self) -> u16 {
+        self.symbol_size
     }
 
     /// Sliver index.

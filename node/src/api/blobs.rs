@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use floe_core::encoding::{EncodingAxis, Primary, Secondary, SliverData};
+use floe_core::encoding::{EncodingAxis, Primary, Secondary, SliverView};
 use floe_core::messages::BlobPersistenceType;
 use floe_core::move_types::ObjectId;
 use floe_core::{Axis, BlobId, BlobMetadata, UnverifiedBlobMetadataWithId};
@@ -277,7 +277,9 @@ fn verify_sliver<A: EncodingAxis>(
     pair: u16,
     body: Bytes,
 ) -> Result<Vec<u8>, ApiError> {
-    let sliver = SliverData::<A>::from_bcs(&body)
+    // Parsed where it lies: copying the symbols out of the body would copy
+    // every uploaded byte once more.
+    let sliver = SliverView::<A>::from_bcs(&body)
         .map_err(|e| ApiError::bad_body(format!("unable to decode the body as BCS: {e}")))?;
     let n = committee.n_shards();
     let expected = match A::AXIS {
@@ -301,7 +303,6 @@ fn verify_sliver<A: EncodingAxis>(
             format!("the provided sliver is invalid: {e}"),
         )
     })?;
-    debug_assert_eq!(sliver.to_bcs(), &body[..]);
     Ok(Vec::from(body))
 }
 
@@ -336,15 +337,20 @@ pub(super) async fn put_sliver(
         .await?;
     let limit = sliver_bcs_limit(&committee, target.metadata(), axis)?;
     let body = read_body(&headers, body, limit, "a sliver of this blob").await?;
-    let uploaded = state
-        .blocking(move |ctx| {
+    // Hashing on the CPU pool, storing (which waits for the group commit's
+    // fsync) on the blocking pool.
+    let (bcs, target) = state
+        .cpu(move || {
             let metadata = target.metadata();
             let bcs = match axis {
                 Axis::Primary => verify_sliver::<Primary>(&committee, metadata, pair, body)?,
                 Axis::Secondary => verify_sliver::<Secondary>(&committee, metadata, pair, body)?,
             };
-            Ok(ctx.accept_sliver(&blob_id, shard, axis, bcs, &target)?)
+            Ok((bcs, target))
         })
+        .await?;
+    let uploaded = state
+        .blocking(move |ctx| Ok(ctx.accept_sliver(&blob_id, shard, axis, bcs, &target)?))
         .await?;
     let (status, message) = match uploaded {
         SliverUpload::AlreadyStored => (StatusCode::OK, "sliver already stored"),

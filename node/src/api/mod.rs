@@ -73,6 +73,36 @@ impl AppState {
         let ctx = self.ctx.clone();
         run_blocking(move || f(&ctx)).await
     }
+
+    /// Runs CPU-bound work (sliver verification) on the CPU pool, one
+    /// thread per core ([`floe_core::cpu_pool`]), charged to the route's
+    /// work limit like [`Self::blocking`]. Store work, which waits for
+    /// disk, stays on the blocking pool.
+    async fn cpu<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = work_permit()?;
+        floe_core::cpu_pool::on_cpu_pool(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("worker failed: {e}")))?
+    }
+}
+
+/// A permit of the running route's work limit (see [`run_blocking`]);
+/// `None` outside a limited route (tests, health), 503 when it is spent.
+fn work_permit() -> Result<Option<tokio::sync::OwnedSemaphorePermit>, ApiError> {
+    match WORK.try_with(|work| work.clone().try_acquire_owned()) {
+        Err(_) => Ok(None),
+        Ok(Ok(permit)) => Ok(Some(permit)),
+        Ok(Err(_)) => Err(ApiError::unavailable(
+            "the node is still working on earlier requests of this kind; retry later",
+        )),
+    }
 }
 
 tokio::task_local! {
@@ -95,16 +125,7 @@ where
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    let permit = match WORK.try_with(|work| work.clone().try_acquire_owned()) {
-        // Outside a limited route (tests, health): no limit to charge.
-        Err(_) => None,
-        Ok(Ok(permit)) => Some(permit),
-        Ok(Err(_)) => {
-            return Err(ApiError::unavailable(
-                "the node is still working on earlier requests of this kind; retry later",
-            ));
-        }
-    };
+    let permit = work_permit()?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         f()
