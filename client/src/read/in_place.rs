@@ -26,8 +26,6 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use floe_core::encoding::{EncodingConfig, PrimarySliver, PrimarySliverView};
 use floe_core::{BlobId, VerifiedBlobMetadataWithId};
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
 use tokio::sync::Semaphore;
 
 use super::SliverCandidate;
@@ -94,7 +92,11 @@ pub(super) async fn read_rows_in_place(
     let window = limits.max_concurrent_requests.clamp(1, k_p);
     let stall = limits.hedge_delay();
     let mut waiting = candidates.into_iter().zip(pieces).enumerate();
-    let mut running = FuturesUnordered::new();
+    // Each row is its own task, so receiving (a copy of every byte into
+    // place, first touch of the output's pages) spreads over the runtime's
+    // workers instead of running in the caller's task; dropping the set
+    // (a fallback) aborts the rows still on their way.
+    let mut running = tokio::task::JoinSet::new();
     let mut rows: Vec<Option<BytesMut>> = (0..k_p).map(|_| None).collect();
     let failure = loop {
         while running.len() < window {
@@ -109,10 +111,10 @@ pub(super) async fn read_rows_in_place(
                 permits.clone(),
                 config,
             );
-            running.push(async move { (position, fetch.await) });
+            running.spawn(async move { (position, fetch.await) });
         }
-        match tokio::time::timeout(stall, running.next()).await {
-            Ok(Some((position, Ok(row)))) => {
+        match tokio::time::timeout(stall, running.join_next()).await {
+            Ok(Some(Ok((position, Ok(row))))) => {
                 report(
                     progress,
                     Progress::Downloaded {
@@ -121,7 +123,8 @@ pub(super) async fn read_rows_in_place(
                 );
                 rows[position] = Some(row);
             }
-            Ok(Some((_, Err(reason)))) => break Some(reason),
+            Ok(Some(Ok((_, Err(reason))))) => break Some(reason),
+            Ok(Some(Err(e))) => break Some(format!("a row's task failed: {e}")),
             Ok(None) => break None,
             Err(_) => break Some(format!("no row arrived within {stall:?}")),
         }
