@@ -34,6 +34,13 @@ use crate::config::ClientLimits;
 use crate::error::{ClientError, Result};
 use crate::types::{Progress, ProgressFn, report};
 
+/// Rows received at once. Few enough that rows complete one after another
+/// and each is verified while later ones are still arriving (with all 34
+/// rows of a 100 MiB blob asked at once they all finished together, and
+/// the verification of every row came after the last byte); enough to
+/// keep every node of a small committee sending.
+const ROW_WINDOW: usize = 8;
+
 /// What the attempt ended with.
 pub(super) enum InPlace {
     /// The blob, every row verified.
@@ -89,7 +96,7 @@ pub(super) async fn read_rows_in_place(
         },
     );
     let pieces = split_rows(k_p, row_len);
-    let window = limits.max_concurrent_requests.clamp(1, k_p);
+    let window = ROW_WINDOW.min(limits.max_concurrent_requests).clamp(1, k_p);
     let stall = limits.hedge_delay();
     let mut waiting = candidates.into_iter().zip(pieces).enumerate();
     // Each row is its own task, so receiving (a copy of every byte into
