@@ -259,21 +259,16 @@ impl<A: EncodingAxis> SliverData<A> {
     /// slivers pays per sliver otherwise. Same answers as `from_bcs` for
     /// every input: anything but a well-formed sliver goes through it.
     pub fn from_bcs_vec(mut bytes: Vec<u8>) -> Result<Self, bcs::Error> {
-        // BCS: ULEB128 length, the symbols, `symbol_size` u16, `index` u16.
-        let Some((len, prefix)) = canonical_uleb128(&bytes) else {
+        let Some(SliverLayout {
+            symbols,
+            symbol_size,
+            index,
+        }) = sliver_layout(&bytes)
+        else {
             return Self::from_bcs(&bytes);
         };
-        let end = prefix.checked_add(len).filter(|end| end + 4 == bytes.len());
-        let Some(end) = end else {
-            return Self::from_bcs(&bytes);
-        };
-        let symbol_size = u16::from_le_bytes([bytes[end], bytes[end + 1]]);
-        let index = u16::from_le_bytes([bytes[end + 2], bytes[end + 3]]);
-        if symbol_size == 0 || !len.is_multiple_of(usize::from(symbol_size)) {
-            return Self::from_bcs(&bytes);
-        }
-        bytes.truncate(end);
-        bytes.drain(..prefix);
+        bytes.truncate(symbols.end);
+        bytes.drain(..symbols.start);
         Self::new(bytes, symbol_size, index).map_err(|e| bcs::Error::Custom(e.to_string()))
     }
 
@@ -382,15 +377,12 @@ impl<'a, A: EncodingAxis> SliverView<'a, A> {
     /// [`SliverData::from_bcs`]: anything but a well-formed sliver goes
     /// through it for its error.
     pub fn from_bcs(bytes: &'a [u8]) -> Result<Self, bcs::Error> {
-        // BCS: ULEB128 length, the symbols, `symbol_size` u16, `index` u16.
-        if let Some((len, prefix)) = canonical_uleb128(bytes)
-            && let Some(end) = prefix.checked_add(len).filter(|end| end + 4 == bytes.len())
-        {
-            let symbol_size = u16::from_le_bytes([bytes[end], bytes[end + 1]]);
-            let index = u16::from_le_bytes([bytes[end + 2], bytes[end + 3]]);
-            if symbol_size != 0 && len.is_multiple_of(usize::from(symbol_size)) {
-                return Ok(Self::new(&bytes[prefix..end], symbol_size, index));
-            }
+        if let Some(layout) = sliver_layout(bytes) {
+            return Ok(Self::new(
+                &bytes[layout.symbols],
+                layout.symbol_size,
+                layout.index,
+            ));
         }
         match SliverData::<A>::from_bcs(bytes) {
             Err(e) => Err(e),
@@ -505,6 +497,31 @@ impl<'a, A: EncodingAxis> SliverView<'a, A> {
         }
         Ok(())
     }
+}
+
+/// Where the parts of a well-formed sliver's BCS lie.
+struct SliverLayout {
+    symbols: std::ops::Range<usize>,
+    symbol_size: u16,
+    index: u16,
+}
+
+/// The layout of `bytes` if they are a well-formed sliver, by BCS's own
+/// rules (ULEB128 length, the symbols, `symbol_size` u16, `index` u16; a
+/// minimal length, nothing after, whole symbols of a non-zero size);
+/// `None` for anything else, whose error `SliverData::from_bcs` then gives.
+fn sliver_layout(bytes: &[u8]) -> Option<SliverLayout> {
+    let (len, prefix) = canonical_uleb128(bytes)?;
+    let end = prefix
+        .checked_add(len)
+        .filter(|end| end + 4 == bytes.len())?;
+    let symbol_size = u16::from_le_bytes([bytes[end], bytes[end + 1]]);
+    let index = u16::from_le_bytes([bytes[end + 2], bytes[end + 3]]);
+    (symbol_size != 0 && len.is_multiple_of(usize::from(symbol_size))).then_some(SliverLayout {
+        symbols: prefix..end,
+        symbol_size,
+        index,
+    })
 }
 
 /// The code that expands a sliver on `axis`: rows use the secondary code
