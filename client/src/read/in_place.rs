@@ -164,6 +164,7 @@ pub(super) async fn read_rows_in_place(
 /// empty pieces with room for exactly `row_len` bytes each.
 fn split_rows(k_p: usize, row_len: usize) -> Vec<BytesMut> {
     let mut rest = BytesMut::with_capacity(k_p * row_len);
+    advise_huge_pages(&rest);
     let mut pieces = Vec::with_capacity(k_p);
     for _ in 0..k_p {
         let tail = rest.split_off(row_len);
@@ -174,6 +175,51 @@ fn split_rows(k_p: usize, row_len: usize) -> Vec<BytesMut> {
     // copy the whole blob.
     drop(rest);
     pieces
+}
+
+/// Size of a transparent huge page on x86-64 and aarch64 (4 KiB base
+/// pages): the unit [`advise_huge_pages`] aligns to.
+const HUGE_PAGE: usize = 2 << 20;
+
+/// Asks the kernel to back `buffer`'s allocation with transparent huge
+/// pages (`MADV_HUGEPAGE`), where it covers whole ones.
+///
+/// Why: every page of the output is touched first by the copy of a row
+/// into place, and with 4 KiB pages a 100 MiB read took 25 600 page
+/// faults, a fifth of the reading process's CPU in a profile (the fault
+/// handling, more than the zeroing the kernel must do anyway). With the
+/// usual `madvise` THP setting the kernel gives huge pages only to ranges
+/// that ask. Advice only: nothing changes if the kernel refuses it or has
+/// THP off.
+fn advise_huge_pages(buffer: &BytesMut) {
+    #[cfg(target_os = "linux")]
+    {
+        let start = buffer.as_ptr() as usize;
+        let end = start + buffer.capacity();
+        let first = start.next_multiple_of(HUGE_PAGE);
+        let last = end - end % HUGE_PAGE;
+        if last <= first {
+            return;
+        }
+        let Some(address) = std::ptr::NonNull::new(first as *mut std::ffi::c_void) else {
+            return;
+        };
+        // SAFETY: `first..last` lies inside `buffer`'s live allocation and
+        // is page-aligned; MADV_HUGEPAGE changes how the kernel backs
+        // those pages, never their contents or whether they are mapped.
+        let advised = unsafe {
+            nix::sys::mman::madvise(
+                address,
+                last - first,
+                nix::sys::mman::MmapAdvise::MADV_HUGEPAGE,
+            )
+        };
+        if let Err(e) = advised {
+            tracing::debug!("no huge pages for the read buffer: {e}");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buffer;
 }
 
 /// The rows joined into the blob's buffer, when every one of them is there

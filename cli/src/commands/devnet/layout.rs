@@ -145,7 +145,8 @@ const INDEXER_PORT: u16 = 9400;
 const COORDINATOR_PORT: u16 = 9500;
 const EXPLORER_PORT: u16 = 9600;
 
-/// Hands out ports: the preferred one when free, else an ephemeral one.
+/// Hands out ports: the preferred one when free, else a fresh one
+/// ([`fresh_port`]).
 struct Ports {
     auto: bool,
     taken: Vec<u16>,
@@ -153,25 +154,65 @@ struct Ports {
 
 impl Ports {
     fn pick(&mut self, preferred: u16) -> Result<u16> {
-        let try_bind = |port: u16| TcpListener::bind(("127.0.0.1", port)).ok();
-        let listener = if self.auto || self.taken.contains(&preferred) {
-            None
+        let port = if !self.auto && !self.taken.contains(&preferred) && port_is_free(preferred) {
+            preferred
         } else {
-            try_bind(preferred)
-        };
-        let port = match listener {
-            Some(l) => l.local_addr()?.port(),
-            None => loop {
-                let l = try_bind(0).context("no free TCP port on 127.0.0.1")?;
-                let port = l.local_addr()?.port();
-                if !self.taken.contains(&port) {
-                    break port;
-                }
-            },
+            fresh_port(&self.taken)?
         };
         self.taken.push(port);
         Ok(port)
     }
+}
+
+/// Whether nothing listens on `127.0.0.1:port` (checked by binding it).
+pub fn port_is_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// Lowest port [`fresh_port`] hands out: above the well-known services.
+const FRESH_PORT_LOW: u16 = 20_000;
+
+/// A free port on 127.0.0.1, not in `taken`, chosen at random *below* the
+/// kernel's ephemeral range.
+///
+/// Why not `bind(0)`: a port taken that way is released until the service
+/// binds it, seconds later for the daemon that starts last, and meanwhile
+/// any outgoing connection on the machine may be given it as its local
+/// port (seen in the test suite: the daemon failed to start). Ports below
+/// the ephemeral range are never handed to outgoing connections, and a
+/// random choice makes two devnets created at once unlikely to collide
+/// (a collision that still happens is repaired at start-up, see
+/// `devnet::start_service`). Falls back to `bind(0)` when the range leaves
+/// no room below it.
+pub fn fresh_port(taken: &[u16]) -> Result<u16> {
+    use rand::Rng;
+    let ephemeral_low = ephemeral_port_low();
+    let mut rng = rand::rng();
+    if ephemeral_low > FRESH_PORT_LOW + 1_000 {
+        for _ in 0..1_000 {
+            let port = rng.random_range(FRESH_PORT_LOW..ephemeral_low);
+            if !taken.contains(&port) && port_is_free(port) {
+                return Ok(port);
+            }
+        }
+    }
+    loop {
+        let listener =
+            TcpListener::bind(("127.0.0.1", 0)).context("no free TCP port on 127.0.0.1")?;
+        let port = listener.local_addr()?.port();
+        if !taken.contains(&port) {
+            return Ok(port);
+        }
+    }
+}
+
+/// The first port of the kernel's ephemeral range (Linux's default when
+/// it cannot be read).
+fn ephemeral_port_low() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 /// Shards per node: as even as possible, the first nodes take the rest.
@@ -224,6 +265,19 @@ impl Manifest {
 
     pub fn ledger_listen(&self) -> Result<SocketAddr> {
         listen_of(&self.ledger_url)
+    }
+
+    /// Every port this devnet's endpoints name.
+    pub fn ports(&self) -> Vec<u16> {
+        let urls = [&self.ledger_url, &self.coordinator_url]
+            .into_iter()
+            .chain(self.nodes.iter().chain(&self.removed_nodes).map(|n| &n.url))
+            .chain(self.daemon_url.iter())
+            .chain(self.indexer_url.iter())
+            .chain(self.explorer_url.iter());
+        urls.filter_map(|url| listen_of(url).ok())
+            .map(|addr| addr.port())
+            .collect()
     }
 }
 
@@ -640,6 +694,20 @@ mod tests {
     }
 
     #[test]
+    fn fresh_ports_are_free_and_avoid_those_taken() {
+        let first = fresh_port(&[]).unwrap();
+        let held = TcpListener::bind(("127.0.0.1", first)).unwrap();
+        assert!(!port_is_free(first));
+        for _ in 0..50 {
+            let port = fresh_port(&[first]).unwrap();
+            assert_ne!(port, first);
+            assert!((FRESH_PORT_LOW..ephemeral_port_low()).contains(&port));
+        }
+        drop(held);
+        assert!(port_is_free(first));
+    }
+
+    #[test]
     fn create_writes_a_consistent_layout() {
         let dir = tempfile::tempdir().unwrap();
         let manifest = create(
@@ -667,6 +735,13 @@ mod tests {
         urls.sort();
         urls.dedup();
         assert_eq!(urls.len(), count);
+        // ... below the ephemeral range, where outgoing connections never
+        // take them, and all of them known to the manifest.
+        let mut ports = manifest.ports();
+        assert_eq!(ports.len(), count);
+        ports.sort_unstable();
+        assert!(ports[0] >= FRESH_PORT_LOW, "{ports:?}");
+        assert!(ports[count - 1] < ephemeral_port_low(), "{ports:?}");
         // The genesis parses as the ledger and the floe packages read it.
         let text = std::fs::read_to_string(&manifest.genesis).unwrap();
         let (rest, floe) = floe_contracts::genesis::split_genesis(&text, true).unwrap();

@@ -304,9 +304,7 @@ pub async fn add_node(dir: &Path, args: AddNodeArgs, json: bool) -> Result<()> {
     // Files: key, operator keystore, config.
     let port = match args.port {
         Some(p) => p,
-        None => std::net::TcpListener::bind(("127.0.0.1", 0))?
-            .local_addr()?
-            .port(),
+        None => layout::fresh_port(&manifest.ports())?,
     };
     let node_dir = dir.join("nodes").join(&name);
     std::fs::create_dir_all(node_dir.join("data"))

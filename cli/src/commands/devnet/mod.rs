@@ -50,8 +50,9 @@ pub struct DevnetArgs {
     /// Delete the data directory and start a new network.
     #[arg(long)]
     fresh: bool,
-    /// Use free ephemeral ports instead of the defaults (ledger 9000,
-    /// nodes from 9185); for tests and for running several devnets.
+    /// Use free ports chosen at random (below the kernel's ephemeral
+    /// range) instead of the defaults (ledger 9000, nodes from 9185); for
+    /// tests and for running several devnets.
     #[arg(long)]
     auto_ports: bool,
     /// Length of an epoch (only when creating), e.g. `30s`, `10m`, `1h`.
@@ -270,58 +271,62 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
     // The coordinator drives epoch changes; without it the network still
     // serves but stays in its epoch, so it is not essential.
     {
-        let config = layout::write_coordinator_config(manifest)?;
-        let args = vec![
-            "coordinator".into(),
-            "run".into(),
-            "--config".into(),
-            path_arg(&config),
-        ];
-        let mut process = supervisor::spawn("coordinator", &args, &logs, false)?;
-        let health = format!("{}/health", manifest.coordinator_url);
-        let result =
-            supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &health))
-                .await;
-        processes.push(process);
+        let (process, result) = start_service(manifest, Service::Coordinator, &http, |m| {
+            let config = layout::write_coordinator_config(m)?;
+            let args = vec![
+                "coordinator".into(),
+                "run".into(),
+                "--config".into(),
+                path_arg(&config),
+            ];
+            Ok(Some((args, format!("{}/health", m.coordinator_url))))
+        })
+        .await?;
+        processes.extend(process);
         result?;
     }
 
-    if let Some(url) = manifest.daemon_url.clone() {
-        let args = vec![
-            "daemon".into(),
-            "--config".into(),
-            path_arg(&manifest.client_config),
-            "--listen".into(),
-            layout::listen_of(&url)?.to_string(),
-        ];
-        let mut process = supervisor::spawn("daemon", &args, &logs, false)?;
-        let status = format!("{url}/status");
-        let result =
-            supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &status))
-                .await;
-        processes.push(process);
+    {
+        let (process, result) = start_service(manifest, Service::Daemon, &http, |m| {
+            let Some(url) = m.daemon_url.clone() else {
+                return Ok(None);
+            };
+            // The client config names the daemon: rewritten in case it moved.
+            layout::write_client_config(m)?;
+            let args = vec![
+                "daemon".into(),
+                "--config".into(),
+                path_arg(&m.client_config),
+                "--listen".into(),
+                layout::listen_of(&url)?.to_string(),
+            ];
+            Ok(Some((args, format!("{url}/status"))))
+        })
+        .await?;
+        processes.extend(process);
         result?;
     }
 
     // The indexer is useful but not required: if it cannot start (say
     // Postgres is broken), the network still runs and the user is told.
-    if let Some(config) = layout::write_indexer_config(manifest)?
-        && let Some(url) = manifest.indexer_url.clone()
     {
-        let args = vec![
-            "indexer".into(),
-            "run".into(),
-            "--config".into(),
-            path_arg(&config),
-        ];
-        let mut process = supervisor::spawn("indexer", &args, &logs, false)?;
-        let status = format!("{url}/v1/status");
-        let result =
-            supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &status))
-                .await;
-        match result {
-            Ok(()) => processes.push(process),
-            Err(err) => {
+        let (process, result) = start_service(manifest, Service::Indexer, &http, |m| {
+            let (Some(config), Some(url)) = (layout::write_indexer_config(m)?, &m.indexer_url)
+            else {
+                return Ok(None);
+            };
+            let args = vec![
+                "indexer".into(),
+                "run".into(),
+                "--config".into(),
+                path_arg(&config),
+            ];
+            Ok(Some((args, format!("{url}/v1/status"))))
+        })
+        .await?;
+        match (process, result) {
+            (Some(process), Ok(())) => processes.push(process),
+            (Some(mut process), Err(err)) => {
                 // Not listed as running: stop whatever is left of it.
                 supervisor::stop_all(std::slice::from_mut(&mut process));
                 tracing::warn!(
@@ -329,37 +334,124 @@ async fn start_all(manifest: &mut Manifest, processes: &mut Vec<Process>) -> Res
                      (it is tried again on the next start)"
                 );
             }
+            (None, _) => {}
         }
     }
 
     // The explorer reads the indexer's API, so it runs only beside it.
-    if let (Some(url), Some(indexer)) = (manifest.explorer_url.clone(), &manifest.indexer_url)
-        && processes.iter().any(|p| p.name == "indexer")
-    {
-        let mut args = vec![
-            "explorer".into(),
-            "run".into(),
-            "--indexer".into(),
-            indexer.clone(),
-            "--listen".into(),
-            layout::listen_of(&url)?.to_string(),
-        ];
-        if let Some(daemon) = &manifest.daemon_url {
-            args.extend(["--aggregator".into(), daemon.clone()]);
-        }
-        let mut process = supervisor::spawn("explorer", &args, &logs, false)?;
-        let health = format!("{url}/health");
-        match supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(&http, &health))
-            .await
-        {
-            Ok(()) => processes.push(process),
-            Err(err) => {
+    if processes.iter().any(|p| p.name == "indexer") {
+        let (process, result) = start_service(manifest, Service::Explorer, &http, |m| {
+            let (Some(url), Some(indexer)) = (&m.explorer_url, &m.indexer_url) else {
+                return Ok(None);
+            };
+            let mut args = vec![
+                "explorer".into(),
+                "run".into(),
+                "--indexer".into(),
+                indexer.clone(),
+                "--listen".into(),
+                layout::listen_of(url)?.to_string(),
+            ];
+            if let Some(daemon) = &m.daemon_url {
+                args.extend(["--aggregator".into(), daemon.clone()]);
+            }
+            Ok(Some((args, format!("{url}/health"))))
+        })
+        .await?;
+        match (process, result) {
+            (Some(process), Ok(())) => processes.push(process),
+            (Some(mut process), Err(err)) => {
                 supervisor::stop_all(std::slice::from_mut(&mut process));
                 tracing::warn!("the explorer did not start: {err:#}; the devnet runs without it");
             }
+            (None, _) => {}
         }
     }
     Ok(())
+}
+
+/// A service whose address only the devnet's own files name (not the
+/// chain, unlike a node's), so it can move to another port.
+#[derive(Clone, Copy, Debug)]
+enum Service {
+    Coordinator,
+    Daemon,
+    Indexer,
+    Explorer,
+}
+
+impl Service {
+    fn name(self) -> &'static str {
+        match self {
+            Service::Coordinator => "coordinator",
+            Service::Daemon => "daemon",
+            Service::Indexer => "indexer",
+            Service::Explorer => "explorer",
+        }
+    }
+
+    fn url(self, manifest: &mut Manifest) -> Option<&mut String> {
+        match self {
+            Service::Coordinator => Some(&mut manifest.coordinator_url),
+            Service::Daemon => manifest.daemon_url.as_mut(),
+            Service::Indexer => manifest.indexer_url.as_mut(),
+            Service::Explorer => manifest.explorer_url.as_mut(),
+        }
+    }
+}
+
+/// Times a service is moved to a fresh port before its start-up failure
+/// is reported.
+const MAX_PORT_MOVES: usize = 3;
+
+/// Starts `service` with the arguments and readiness URL `prepare` makes
+/// from the manifest (`None`: the service is not part of this devnet), and
+/// waits until it answers.
+///
+/// Why the loop: between the choice of a port and the service binding it
+/// something else may take it (another devnet started at the same moment,
+/// or any program on the machine). A service that exits during start-up
+/// while its port is held by someone else is given a fresh port, the
+/// manifest and the configs naming it are rewritten (by `prepare`), and it
+/// is started again. Any other failure is returned with the process, so
+/// the caller decides whether the devnet runs without it.
+async fn start_service(
+    manifest: &mut Manifest,
+    service: Service,
+    http: &reqwest::Client,
+    prepare: impl Fn(&Manifest) -> Result<Option<(Vec<String>, String)>>,
+) -> Result<(Option<Process>, Result<()>)> {
+    let logs = manifest.logs_dir.clone();
+    let mut moves = 0;
+    loop {
+        let Some((args, ready_url)) = prepare(manifest)? else {
+            return Ok((None, Ok(())));
+        };
+        let mut process = supervisor::spawn(service.name(), &args, &logs, false)?;
+        let result =
+            supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(http, &ready_url))
+                .await;
+        let Err(err) = result else {
+            return Ok((Some(process), Ok(())));
+        };
+        let port_taken = service
+            .url(manifest)
+            .and_then(|url| layout::listen_of(url).ok())
+            .is_some_and(|addr| !layout::port_is_free(addr.port()));
+        if process.exited.is_none() || !port_taken || moves == MAX_PORT_MOVES {
+            return Ok((Some(process), Err(err)));
+        }
+        moves += 1;
+        let port = layout::fresh_port(&manifest.ports())?;
+        if let Some(url) = service.url(manifest) {
+            tracing::warn!(
+                "{} could not listen on {url}, which something else holds: moving it to port {port}",
+                service.name()
+            );
+            *url = format!("http://127.0.0.1:{port}");
+        }
+        manifest.save()?;
+    }
 }
 
 /// Stakes [`layout::STAKE_PER_SHARD`] WAL per shard from the wallet with
