@@ -359,11 +359,27 @@ async fn devnet_starts_stops_resumes_and_leaves_no_orphans() {
     wait_gone(&running);
     assert!(manifest(&dir)["pids"].as_array().unwrap().is_empty());
 
-    // The next start resumes the same chain and wallet.
+    // Something else takes the daemon's port while the devnet is down.
+    let daemon_url = first["daemon_url"].as_str().expect("a daemon").to_owned();
+    let daemon_addr = daemon_url.trim_start_matches("http://").to_owned();
+    let squatter = std::net::TcpListener::bind(&daemon_addr).expect("the daemon's port is free");
+
+    // The next start resumes the same chain and wallet; the daemon moves
+    // to another port and the client config follows it.
     let (mut child, _) = start(&dir, &[]);
     let resumed = manifest(&dir);
     assert_eq!(resumed["wallet_address"], first["wallet_address"]);
     assert_eq!(resumed["ledger_url"], first["ledger_url"]);
+    let moved = resumed["daemon_url"].as_str().expect("a daemon").to_owned();
+    assert_ne!(
+        moved, daemon_url,
+        "the daemon kept a port something else holds"
+    );
+    let status = reqwest::get(format!("{moved}/status")).await.unwrap();
+    assert!(status.status().is_success(), "{}", status.status());
+    let client_yaml = std::fs::read_to_string(resumed["client_config"].as_str().unwrap()).unwrap();
+    assert!(client_yaml.contains(&moved), "{client_yaml}");
+    drop(squatter);
     assert!(checkpoint_height(&ledger).await >= height);
     assert!(chain.wal_balance(wallet).await.unwrap() > 0);
 

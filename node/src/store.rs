@@ -462,7 +462,7 @@ impl NodeStore {
                 IndexEntry::Logged(location) => location,
             };
             if let Some(bytes) = self.sliver_log.read(&location)? {
-                return Ok(Some(Bytes::from(bytes)));
+                return Ok(Some(bytes));
             }
         }
         Err(corrupt(
@@ -688,6 +688,7 @@ fn parse_status(v: &[u8]) -> Result<ShardStatus, StoreError> {
     }
 }
 
+mod read_buffers;
 pub(crate) mod sliver_log;
 mod writer;
 use sliver_log::{IndexEntry, SliverLog};

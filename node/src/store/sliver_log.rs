@@ -36,7 +36,10 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+use bytes::Bytes;
 use fjall::PartitionHandle;
+
+use super::read_buffers::ReadBuffers;
 
 use crate::store::{StoreError, corrupt};
 
@@ -161,6 +164,8 @@ pub(crate) struct SliverLog {
     /// Live slivers per segment.
     live: Mutex<HashMap<u32, u64>>,
     active: Mutex<Active>,
+    /// What reads copy into, reused (see `read_buffers`).
+    buffers: Arc<ReadBuffers>,
 }
 
 impl std::fmt::Debug for SliverLog {
@@ -235,6 +240,7 @@ impl SliverLog {
             segments: RwLock::new(segments),
             live: Mutex::new(live),
             active: Mutex::new(Active { id, file, len: 0 }),
+            buffers: Arc::default(),
         })
     }
 
@@ -285,7 +291,7 @@ impl SliverLog {
     /// The bytes at `location`, checked against its checksum; `None` if
     /// the segment is gone (every sliver in it was removed, so the caller's
     /// index entry was removed after it was read).
-    pub fn read(&self, location: &Location) -> Result<Option<Vec<u8>>, StoreError> {
+    pub fn read(&self, location: &Location) -> Result<Option<Bytes>, StoreError> {
         let Some(file) = self
             .segments
             .read()
@@ -301,8 +307,8 @@ impl SliverLog {
                 format!("length {} does not fit in memory", location.len),
             )
         })?;
-        let mut bytes = vec![0; len];
-        file.read_exact_at(&mut bytes, location.offset)
+        let mut buffer = self.buffers.take(len);
+        file.read_exact_at(buffer.as_mut_slice(), location.offset)
             .map_err(|e| {
                 corrupt(
                     "sliver",
@@ -314,7 +320,7 @@ impl SliverLog {
                     ),
                 )
             })?;
-        if xxhash_rust::xxh3::xxh3_64(&bytes) != location.checksum {
+        if xxhash_rust::xxh3::xxh3_64(buffer.as_ref()) != location.checksum {
             return Err(corrupt(
                 "sliver",
                 format!(
@@ -325,7 +331,7 @@ impl SliverLog {
                 ),
             ));
         }
-        Ok(Some(bytes))
+        Ok(Some(buffer.into_bytes()))
     }
 
     /// Records committed index changes: entries now pointing into

@@ -428,9 +428,10 @@ async fn start_service(
             return Ok((None, Ok(())));
         };
         let mut process = supervisor::spawn(service.name(), &args, &logs, false)?;
-        let result =
-            supervisor::wait_ready(&mut process, &logs, || supervisor::http_ok(http, &ready_url))
-                .await;
+        let result = supervisor::wait_ready(&mut process, &logs, || {
+            supervisor::http_ok(http, &ready_url)
+        })
+        .await;
         let Err(err) = result else {
             return Ok((Some(process), Ok(())));
         };
