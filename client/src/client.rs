@@ -158,10 +158,7 @@ impl Client {
     /// each member (plus the previous holders of moving shards during an
     /// epoch change).
     pub async fn node_set(&self) -> Result<NodeSet> {
-        let committee = self.floe.committee().await?;
-        let staking = self.floe.staking_state().await?;
-        let shards =
-            floe_chain::floe::staking::assignment(&committee, &staking.committee.pos0.contents)?;
+        let (committee, staking, shards) = self.floe.committee_and_staking().await?;
         let encoding = EncodingConfig::new(committee.n_shards())?;
         let endpoints = self.endpoints.current(Some(committee.epoch())).await?;
         let nodes = committee

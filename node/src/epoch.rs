@@ -17,9 +17,7 @@
 //! down across one or several epoch changes catches up in one step.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
-use floe_chain::floe::staking::assignment;
 use floe_chain::floe::{Floe, FloeError};
 use floe_core::bls::BlsPublicKey;
 use floe_core::move_types::ObjectId;
@@ -28,8 +26,6 @@ use crate::chain_view::{ChainViewError, CommitteeView, Holder};
 use crate::context::NodeContext;
 use crate::store::{LOST_SHARD_RETENTION, NodeStore, ShardDiff, ShardStatus, StoreError};
 
-/// Attempts at a consistent (same-epoch) read of the two committees.
-const READ_ATTEMPTS: u32 = 5;
 /// Slivers deleted per batch when a lost shard is dropped.
 const DROP_BATCH: usize = 1000;
 
@@ -39,14 +35,6 @@ pub enum EpochError {
     /// The chain could not be read.
     #[error("chain: {0}")]
     Chain(#[from] FloeError),
-    /// `System` and `Staking` kept disagreeing on the epoch.
-    #[error("System is at epoch {system} but Staking at {staking}")]
-    Straddled {
-        /// `System`'s committee epoch.
-        system: u32,
-        /// `Staking`'s epoch.
-        staking: u32,
-    },
     /// The committee is unusable.
     #[error(transparent)]
     View(#[from] ChainViewError),
@@ -67,23 +55,7 @@ pub async fn read_view(
     me: &BlsPublicKey,
     known: Option<&CommitteeView>,
 ) -> Result<CommitteeView, EpochError> {
-    let mut attempt = 0;
-    let (committee, state) = loop {
-        let committee = floe.committee().await?;
-        let state = floe.staking_state().await?;
-        if committee.epoch() == state.epoch {
-            break (committee, state);
-        }
-        attempt += 1;
-        if attempt >= READ_ATTEMPTS {
-            return Err(EpochError::Straddled {
-                system: committee.epoch(),
-                staking: state.epoch,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let shards = assignment(&committee, &state.committee.pos0.contents)?;
+    let (committee, state, shards) = floe.committee_and_staking().await?;
     let mut keys: BTreeMap<ObjectId, BlsPublicKey> = BTreeMap::new();
     if let Some(known) = known {
         let holders = known.previous_holders().values();

@@ -147,10 +147,44 @@ impl Floe {
     /// The current signing committee and where its shards are, checked
     /// against each other.
     pub async fn committee_with_shards(&self) -> Result<(Committee, ShardAssignment), FloeError> {
-        let committee = self.committee().await?;
-        let state = self.staking_state().await?;
-        let shards = assignment(&committee, &state.committee.pos0.contents)?;
+        let (committee, _, shards) = self.committee_and_staking().await?;
         Ok((committee, shards))
+    }
+
+    /// The current signing committee, the staking state and where the
+    /// committee's shards are, read so that they belong together.
+    ///
+    /// Why: the signing committee (in `System`) and the shard map (in
+    /// `Staking`) are two objects, read one after the other. The epoch
+    /// change rewrites both in one transaction, so when it lands between
+    /// the two reads, one epoch's committee meets the next epoch's shards
+    /// and the pair looks invalid (a node holding more shards than it
+    /// weighs) although the chain never held it (seen in
+    /// `epochs_e2e::reads_fall_back_to_previous_holders_during_an_epoch_change`).
+    /// A pair whose epochs differ is read again, a few times at most; a
+    /// pair of one epoch that does not fit is a real error.
+    pub async fn committee_and_staking(
+        &self,
+    ) -> Result<(Committee, StakingInnerV1, ShardAssignment), FloeError> {
+        let mut attempt = 1;
+        loop {
+            let committee = self.committee().await?;
+            let state = self.staking_state().await?;
+            if committee.epoch() == state.epoch {
+                let shards = assignment(&committee, &state.committee.pos0.contents)?;
+                return Ok((committee, state, shards));
+            }
+            if attempt == MAX_TORN_COMMITTEE_READS {
+                return Err(FloeError::Committee(format!(
+                    "the signing committee (epoch {}) and the staking state (epoch {}) \
+                     disagreed in {attempt} reads in a row",
+                    committee.epoch(),
+                    state.epoch
+                )));
+            }
+            attempt += 1;
+            tokio::time::sleep(TORN_READ_PAUSE).await;
+        }
     }
 
     /// One staking pool: the object whose id is the node id.
@@ -368,6 +402,13 @@ impl Floe {
         self.run(key, b).await
     }
 }
+
+/// Reads of the committee and the staking state in a row that may straddle
+/// epoch changes before giving up (each change needs a transaction, so
+/// more than one in a row means the chain is changing epochs constantly).
+const MAX_TORN_COMMITTEE_READS: u32 = 5;
+/// Pause before reading a torn pair again.
+const TORN_READ_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The shard assignment of `committee` from a staking committee map.
 pub fn assignment(
