@@ -83,7 +83,7 @@ pub struct Client {
     pub(crate) config: Arc<ClientConfig>,
     pub(crate) floe: Floe,
     pub(crate) wallet: Option<KeyPair>,
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: crate::node_api::NodeHttp,
     /// Node endpoints read from the chain, shared by clones.
     pub(crate) endpoints: EndpointCache,
     /// Node requests in flight, across all operations of this client.

@@ -16,6 +16,7 @@ pub mod byte_range;
 pub mod client;
 pub mod config;
 pub mod daemon;
+mod direct_get;
 pub mod error;
 mod hedge;
 pub mod node_api;

@@ -9,6 +9,7 @@
 //! Every answer is read with a size cap (a node cannot make the client
 //! buffer without bound) and every request has the configured timeout.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use floe_chain::floe::endpoints::StaleMarker;
@@ -20,6 +21,7 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use crate::config::ClientLimits;
+use crate::direct_get::{DirectError, DirectHttp};
 use crate::sliver_body::SliverBytes;
 use crate::status::NodeBlobStatus;
 
@@ -94,10 +96,20 @@ pub enum StoredOnNode {
     Stored,
 }
 
+/// The HTTP clients every node client of one [`crate::Client`] shares:
+/// reqwest for all requests, and the direct GET
+/// ([`crate::direct_get`]) that reads rows into place over plain HTTP.
+/// Cheap to clone (the connection pools are shared).
+#[derive(Debug, Clone)]
+pub struct NodeHttp {
+    pub(crate) client: reqwest::Client,
+    direct: Arc<DirectHttp>,
+}
+
 /// One node's REST client; cheap to clone (the connection pool is shared).
 #[derive(Debug, Clone)]
 pub struct NodeClient {
-    http: reqwest::Client,
+    http: NodeHttp,
     base: Url,
     max_sliver_bytes: u64,
     max_metadata_bytes: u64,
@@ -112,7 +124,14 @@ pub struct NodeClient {
 /// `limits.http2` each node gets one HTTP/2 connection (prior knowledge,
 /// no upgrade round trip) with flow-control windows large enough for
 /// several slivers in flight.
-pub fn http_client(limits: &ClientLimits) -> Result<reqwest::Client, reqwest::Error> {
+pub fn http_client(limits: &ClientLimits) -> Result<NodeHttp, reqwest::Error> {
+    Ok(NodeHttp {
+        client: reqwest_client(limits)?,
+        direct: Arc::new(DirectHttp::new(limits)),
+    })
+}
+
+fn reqwest_client(limits: &ClientLimits) -> Result<reqwest::Client, reqwest::Error> {
     let builder = reqwest::Client::builder()
         .timeout(Duration::from_millis(limits.request_timeout_ms))
         .connect_timeout(Duration::from_millis(limits.connect_timeout_ms))
@@ -169,7 +188,7 @@ struct ErrorDetail {
 
 impl NodeClient {
     /// A client of the node at `url`.
-    pub fn new(http: reqwest::Client, url: &str, limits: &ClientLimits) -> Result<Self, String> {
+    pub fn new(http: NodeHttp, url: &str, limits: &ClientLimits) -> Result<Self, String> {
         let mut base = Url::parse(url).map_err(|e| format!("{url:?}: {e}"))?;
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
@@ -218,6 +237,35 @@ impl NodeClient {
         NodeError::Unreachable {
             url: self.base.to_string(),
             reason: error_chain(&e),
+        }
+    }
+
+    /// The error of a direct sliver GET ([`crate::direct_get`]) as the
+    /// general client would have reported it.
+    fn direct_error(&self, pair: u16, e: DirectError) -> NodeError {
+        let unreachable = |reason: String| {
+            if let Some(stale) = &self.stale {
+                stale.mark();
+            }
+            NodeError::Unreachable {
+                url: self.base.to_string(),
+                reason,
+            }
+        };
+        match e {
+            DirectError::Connect(_) | DirectError::Timeout(_) => unreachable(e.to_string()),
+            DirectError::Io(e) => NodeError::Unreachable {
+                url: self.base.to_string(),
+                reason: e.to_string(),
+            },
+            DirectError::TooLarge(limit) => NodeError::TooLarge {
+                url: self.base.to_string(),
+                limit,
+            },
+            DirectError::Status { status, body } => self.status_error(status, &body),
+            DirectError::Malformed(reason) | DirectError::Unsupported(reason) => {
+                self.malformed(format!("sliver {pair}: {reason}"))
+            }
         }
     }
 
@@ -310,6 +358,7 @@ impl NodeClient {
             .map_err(|e| self.malformed(format!("metadata BCS: {e}")))?;
         let request = self
             .http
+            .client
             .put(url)
             .query(&[("pending", "true")])
             .header(http::header::CONTENT_TYPE, "application/octet-stream")
@@ -327,6 +376,7 @@ impl NodeClient {
         let url = self.endpoint(&format!("v1/blobs/{blob_id}/slivers/{pair}/{}", A::AXIS))?;
         let request = self
             .http
+            .client
             .put(url)
             .query(&[("pending", "true")])
             .header(http::header::CONTENT_TYPE, "application/octet-stream")
@@ -346,6 +396,7 @@ impl NodeClient {
         let url = self.endpoint(&format!("v1/blobs/{blob_id}/slivers/{pair}/{axis}"))?;
         let request = self
             .http
+            .client
             .put(url)
             .query(&[("pending", "true")])
             .header(http::header::CONTENT_TYPE, "application/octet-stream")
@@ -362,7 +413,7 @@ impl NodeClient {
     ) -> Result<VerifiedBlobMetadataWithId, NodeError> {
         let url = self.endpoint(&format!("v1/blobs/{blob_id}/metadata"))?;
         let body = self
-            .send(self.http.get(url), self.max_metadata_bytes)
+            .send(self.http.client.get(url), self.max_metadata_bytes)
             .await?;
         let unverified = UnverifiedBlobMetadataWithId::from_bcs(&body)
             .map_err(|e| self.malformed(format!("metadata BCS: {e}")))?;
@@ -379,7 +430,9 @@ impl NodeClient {
         pair: u16,
     ) -> Result<SliverData<A>, NodeError> {
         let url = self.endpoint(&format!("v1/blobs/{blob_id}/slivers/{pair}/{}", A::AXIS))?;
-        let body = self.send(self.http.get(url), self.max_sliver_bytes).await?;
+        let body = self
+            .send(self.http.client.get(url), self.max_sliver_bytes)
+            .await?;
         SliverData::<A>::from_bcs_vec(body).map_err(|e| self.malformed(format!("sliver BCS: {e}")))
     }
 
@@ -400,8 +453,21 @@ impl NodeClient {
             "v1/blobs/{blob_id}/slivers/{pair}/{}",
             floe_core::encoding::Primary::AXIS
         ))?;
+        match self
+            .http
+            .direct
+            .get_sliver_into(&url, self.max_sliver_bytes, row_len, dest)
+            .await
+        {
+            Ok(parts) => return Ok(parts),
+            Err(DirectError::Unsupported(why)) => {
+                tracing::trace!(node = %self.base, "sliver through reqwest: {why}");
+            }
+            Err(e) => return Err(self.direct_error(pair, e)),
+        }
         let mut response = self
             .http
+            .client
             .get(url)
             .send()
             .await
@@ -449,6 +515,7 @@ impl NodeClient {
         let url = self.endpoint(&path)?;
         let request = self
             .http
+            .client
             .get(url)
             .query(&[
                 ("wait_for_registration", "true".to_owned()),
@@ -463,7 +530,7 @@ impl NodeClient {
     /// `GET /v1/blobs/{id}/metadata/status`.
     pub async fn metadata_status(&self, blob_id: &BlobId) -> Result<StoredOnNode, NodeError> {
         let url = self.endpoint(&format!("v1/blobs/{blob_id}/metadata/status"))?;
-        let body = self.send(self.http.get(url), MAX_JSON_BYTES).await?;
+        let body = self.send(self.http.client.get(url), MAX_JSON_BYTES).await?;
         self.json(&body)
     }
 
@@ -477,14 +544,14 @@ impl NodeClient {
             "v1/blobs/{blob_id}/slivers/{pair}/{}/status",
             A::AXIS
         ))?;
-        let body = self.send(self.http.get(url), MAX_JSON_BYTES).await?;
+        let body = self.send(self.http.client.get(url), MAX_JSON_BYTES).await?;
         self.json(&body)
     }
 
     /// `GET /v1/blobs/{id}/status`.
     pub async fn blob_status(&self, blob_id: &BlobId) -> Result<NodeBlobStatus, NodeError> {
         let url = self.endpoint(&format!("v1/blobs/{blob_id}/status"))?;
-        let body = self.send(self.http.get(url), MAX_JSON_BYTES).await?;
+        let body = self.send(self.http.client.get(url), MAX_JSON_BYTES).await?;
         self.json(&body)
     }
 }
@@ -509,8 +576,12 @@ mod tests {
     #[test]
     fn error_bodies_yield_the_reason() {
         let limits = ClientLimits::default();
-        let client =
-            NodeClient::new(reqwest::Client::new(), "http://127.0.0.1:1/base", &limits).unwrap();
+        let client = NodeClient::new(
+            http_client(&limits).unwrap(),
+            "http://127.0.0.1:1/base",
+            &limits,
+        )
+        .unwrap();
         assert_eq!(client.url(), "http://127.0.0.1:1/base/");
         // Walrus's status object, as floe's node (and Walrus's) writes it.
         let body = br#"{"error":{"status":"FAILED_PRECONDITION","code":400,"message":"no","details":[{"@type":"ErrorInfo","reason":"NOT_REGISTERED","domain":"storage.walrus.space","metadata":{}}]}}"#;

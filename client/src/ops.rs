@@ -378,6 +378,7 @@ impl Client {
             }
             let response = self
                 .http
+                .client
                 .post(&url)
                 .json(&request)
                 .send()

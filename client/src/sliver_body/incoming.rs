@@ -84,6 +84,22 @@ impl IncomingSliver {
         Ok(())
     }
 
+    /// Data bytes the body goes on with, once its length prefix is in (0
+    /// before, and after the data): what a receiver may read from its
+    /// source straight into the destination and report with
+    /// [`IncomingSliver::took_data`] instead of pushing.
+    pub(crate) fn data_wanted(&self) -> usize {
+        self.data_left.unwrap_or(0)
+    }
+
+    /// Records `count` data bytes (at most [`IncomingSliver::data_wanted`])
+    /// that the receiver appended to the destination itself.
+    pub(crate) fn took_data(&mut self, count: usize) {
+        let left = self.data_wanted();
+        debug_assert!(count <= left, "took {count} data bytes of {left}");
+        self.data_left = self.data_left.map(|_| left.saturating_sub(count));
+    }
+
     /// The sliver's `(symbol_size, index)` once the whole body was pushed.
     pub(crate) fn finish(&self) -> Result<(u16, u16), String> {
         if self.data_left != Some(0) || self.trailer_len != self.trailer.len() {
