@@ -41,7 +41,9 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use floe_client::{Client, ClientConfig, Epochs, StoreOptions, StoreResult};
+use std::sync::{Arc, Mutex};
+
+use floe_client::{Client, ClientConfig, Epochs, Progress, StoreOptions, StoreResult};
 use floe_core::{EncodingConfig, encode_blob};
 use rand::RngCore;
 
@@ -52,6 +54,60 @@ fn ms(d: Duration) -> f64 {
 fn p50(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// When a store reached each of its steps, in ms from the call (from its
+/// progress events): where the time between the floor and floe's own
+/// goes.
+#[derive(Debug, Clone, Copy, Default)]
+struct StoreTimeline {
+    encoded: Option<f64>,
+    upload_started: Option<f64>,
+    first_confirmation: Option<f64>,
+    quorum: Option<f64>,
+    all_uploaded: Option<f64>,
+}
+
+impl StoreTimeline {
+    const STEPS: [&'static str; 5] = [
+        "encoded",
+        "upload started",
+        "first confirmation",
+        "quorum of confirmations",
+        "last sliver accepted",
+    ];
+
+    fn steps(&self) -> [Option<f64>; 5] {
+        [
+            self.encoded,
+            self.upload_started,
+            self.first_confirmation,
+            self.quorum,
+            self.all_uploaded,
+        ]
+    }
+
+    /// A progress callback filling a timeline that starts now.
+    fn recorder(timeline: &Arc<Mutex<StoreTimeline>>) -> floe_client::ProgressFn {
+        let timeline = timeline.clone();
+        let start = Instant::now();
+        Arc::new(move |event| {
+            let at = ms(start.elapsed());
+            let mut t = timeline.lock().unwrap_or_else(|p| p.into_inner());
+            match event {
+                Progress::Encoded => t.encoded = Some(at),
+                Progress::UploadStarted { .. } => t.upload_started = Some(at),
+                Progress::Uploaded { .. } => t.all_uploaded = Some(at),
+                Progress::Confirmed { weight, n_shards } => {
+                    t.first_confirmation.get_or_insert(at);
+                    if u64::from(weight) * 3 > 2 * u64::from(n_shards) {
+                        t.quorum.get_or_insert(at);
+                    }
+                }
+                _ => {}
+            }
+        })
+    }
 }
 
 /// Writes `total` bytes over loopback TCP, split evenly across `receivers`
@@ -109,8 +165,15 @@ fn loopback(total: u64, receivers: usize) -> std::io::Result<Duration> {
     Ok(elapsed)
 }
 
-/// Writes `total` bytes as `files` files in `dir` (one writer thread each,
-/// in `chunk`-byte writes) and fsyncs each once; returns the wall time.
+/// Writes `total` bytes as `files` new files in `dir` (one writer thread
+/// each, in `chunk`-byte writes) and fsyncs each once; returns the wall
+/// time. The files stay (the caller removes `dir`), as a node's slivers
+/// stay: the next run's bytes go into new page-cache pages as a store's
+/// do, not into the pages this run's deleted files would hand back. (On a
+/// virtual machine the first touch of a page the guest never used costs
+/// several times a reused one: a store's 444 MiB of slivers took 1.1 to
+/// 1.4 s to write into new pages and about 0.3 s into recycled ones; see
+/// BENCHMARKS.md.)
 fn fsync_bytes(dir: &std::path::Path, total: u64, files: usize, chunk: usize) -> Duration {
     let share = total / files as u64;
     let start = Instant::now();
@@ -127,8 +190,6 @@ fn fsync_bytes(dir: &std::path::Path, total: u64, files: usize, chunk: usize) ->
                     left -= n as u64;
                 }
                 file.sync_all().expect("fsync bench file");
-                drop(file);
-                let _ = std::fs::remove_file(&path);
             });
         }
     });
@@ -250,22 +311,26 @@ async fn main() -> anyhow::Result<()> {
         let range_len = (1u64 << 20).min(size);
         let range = size / 2 - range_len / 2..size / 2 - range_len / 2 + range_len;
         let mut peak = None;
+        let mut timelines = Vec::new();
         for run in 0..runs {
             // A different blob each run (the first bytes vary).
             if let Some(b) = blob.first_mut() {
                 *b = b.wrapping_add(run as u8 + 1);
             }
+            let timeline = Arc::new(Mutex::new(StoreTimeline::default()));
             let start = Instant::now();
             let stored = client
                 .store(
                     blob.clone(),
                     StoreOptions {
                         epochs: Epochs::Ahead(1),
+                        progress: Some(StoreTimeline::recorder(&timeline)),
                         ..StoreOptions::default()
                     },
                 )
                 .await?;
             stores.push(ms(start.elapsed()));
+            timelines.push(*timeline.lock().unwrap_or_else(|p| p.into_inner()));
             peak = peak.or_else(peak_rss_mib);
             let id = stored.blob_id();
             let start = Instant::now();
@@ -342,14 +407,31 @@ async fn main() -> anyhow::Result<()> {
             )?)
         })?;
         let sliver_len = (store_bytes / (2 * n as u64)) as usize;
+        // Each run into a directory of its own, kept until all have run.
+        let fsync_run = std::sync::atomic::AtomicUsize::new(0);
         let fsync = repeat(&|| {
-            Ok(fsync_bytes(
-                scratch.path(),
-                store_bytes,
-                members,
-                sliver_len,
-            ))
+            let run = fsync_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let dir = scratch.path().join(format!("fsync-{size}-{run}"));
+            std::fs::create_dir_all(&dir)?;
+            Ok(fsync_bytes(&dir, store_bytes, members, sliver_len))
         })?;
+        // For comparison: the same bytes into pages just freed (each
+        // run's files deleted before the next), what the model measured
+        // until 2026-12-07.
+        let fsync_recycled = repeat(&|| {
+            let dir = scratch.path().join(format!("recycled-{size}"));
+            std::fs::create_dir_all(&dir)?;
+            let took = fsync_bytes(&dir, store_bytes, members, sliver_len);
+            std::fs::remove_dir_all(&dir)?;
+            Ok(took)
+        })?;
+        for run in 0..runs {
+            let _ = std::fs::remove_dir_all(scratch.path().join(format!("fsync-{size}-{run}")));
+        }
+        println!(
+            "# {} store: fsync into new pages (the floor's) p50 {fsync:.1} ms, into recycled pages {fsync_recycled:.1} ms",
+            human(size)
+        );
 
         let chain = 2.0 * tx;
         let store_floor = encode + chain + net_store.max(verify_all).max(fsync);
@@ -358,7 +440,7 @@ async fn main() -> anyhow::Result<()> {
             parts: [encode, net_store, verify_all, fsync, chain],
             floor: store_floor,
             serial: encode + chain + net_store + verify_all + fsync,
-            actual: p50(stores),
+            actual: p50(stores.clone()),
         });
         rows.push(Row {
             what: format!("{} read", human(size)),
@@ -374,6 +456,20 @@ async fn main() -> anyhow::Result<()> {
             serial: net_range + verify_range,
             actual: p50(ranges),
         });
+        let steps: Vec<String> = StoreTimeline::STEPS
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| {
+                let times: Vec<f64> = timelines.iter().filter_map(|t| t.steps()[i]).collect();
+                (!times.is_empty()).then(|| format!("{name} {:.0}", p50(times)))
+            })
+            .collect();
+        println!(
+            "# {} store, p50 ms from the call: {}, returned {:.0}",
+            human(size),
+            steps.join(", "),
+            p50(stores.clone())
+        );
         if let Some(peak) = peak {
             println!(
                 "# {}: peak RSS of this process after the first store {peak:.0} MiB ({:.2}x the blob)",
