@@ -23,8 +23,9 @@
 //! "floor" is `encode + chain + max(loopback, verify, fsync)` for a
 //! store (the data-plane parts overlapped perfectly) and `max(loopback,
 //! verify)` for a read; "serial" adds them up. Every part is measured
-//! `--runs` times and its p50 taken, like floe's own times; the ratio is
-//! floe's p50 over the floor.
+//! `--runs` times and its p50 taken, like floe's own times, each run of the
+//! parts right after the same run of floe's store and reads (so a drift of
+//! the machine moves both); the ratio is floe's p50 over the floor.
 //!
 //! ```sh
 //! cargo run --release -p floe-client --example limit_model -- \
@@ -40,7 +41,6 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use std::sync::{Arc, Mutex};
 
 use floe_client::{Client, ClientConfig, Epochs, Progress, StoreOptions, StoreResult};
@@ -103,6 +103,143 @@ impl StoreTimeline {
                     if u64::from(weight) * 3 > 2 * u64::from(n_shards) {
                         t.quorum.get_or_insert(at);
                     }
+                }
+                _ => {}
+            }
+        })
+    }
+}
+
+/// The model's parts, one measurement per run each.
+#[derive(Debug, Default)]
+struct ModelParts<T = Vec<f64>> {
+    encode: T,
+    verify_all: T,
+    verify_read: T,
+    verify_range: T,
+    net_store: T,
+    net_read: T,
+    net_range: T,
+    fsync: T,
+    fsync_recycled: T,
+}
+
+impl ModelParts {
+    /// Measures every part once for `blob` (run number `run`).
+    fn measure(
+        &mut self,
+        config: &EncodingConfig,
+        blob: &[u8],
+        range: &std::ops::Range<u64>,
+        members: usize,
+        scratch: &std::path::Path,
+        run: usize,
+    ) -> anyhow::Result<()> {
+        let start = Instant::now();
+        let encoded = encode_blob(config, blob)?;
+        self.encode.push(ms(start.elapsed()));
+        let symbol_size = encoded.metadata.symbol_size(config)?;
+        let store_bytes: u64 = encoded
+            .primary
+            .iter()
+            .map(|s| s.data().len() as u64)
+            .chain(encoded.secondary.iter().map(|s| s.data().len() as u64))
+            .sum();
+        let k_p = usize::from(config.n_primary_source_symbols());
+        let row_len = config.primary_sliver_len(symbol_size) as u64;
+        let read_bytes = row_len * k_p as u64;
+        let range_rows = (range.end.max(1) - 1) / row_len - range.start / row_len + 1;
+        let metadata = &encoded.metadata;
+        let n = config.n();
+        self.verify_all.push(ms(on_all_cores(2 * n, |i| {
+            let ok = if i < n {
+                encoded.primary[i].verify(config, metadata).is_ok()
+            } else {
+                encoded.secondary[i - n].verify(config, metadata).is_ok()
+            };
+            assert!(ok, "own slivers verify");
+        })));
+        self.verify_read.push(ms(on_all_cores(k_p, |i| {
+            assert!(encoded.primary[i].verify(config, metadata).is_ok());
+        })));
+        self.verify_range
+            .push(ms(on_all_cores(range_rows as usize, |i| {
+                assert!(encoded.primary[i].verify(config, metadata).is_ok());
+            })));
+        drop(encoded);
+        self.net_store.push(ms(loopback(store_bytes, members)?));
+        self.net_read.push(ms(loopback(read_bytes, members)?));
+        self.net_range.push(ms(loopback(
+            range_rows * row_len,
+            members.min(range_rows as usize),
+        )?));
+        let sliver_len = (store_bytes / (2 * n as u64)) as usize;
+        // Into a directory of this run's own, kept until every run is
+        // done, as a node keeps its slivers (see `fsync_bytes`).
+        let dir = scratch.join(format!("fsync-{run}"));
+        std::fs::create_dir_all(&dir)?;
+        self.fsync
+            .push(ms(fsync_bytes(&dir, store_bytes, members, sliver_len)));
+        // For comparison: the same bytes into pages just freed (written
+        // and deleted once unmeasured first), what the model measured
+        // until 2026-12-07.
+        let dir = scratch.join("recycled");
+        for measured in [false, true] {
+            std::fs::create_dir_all(&dir)?;
+            let took = fsync_bytes(&dir, store_bytes, members, sliver_len);
+            std::fs::remove_dir_all(&dir)?;
+            if measured {
+                self.fsync_recycled.push(ms(took));
+            }
+        }
+        Ok(())
+    }
+
+    fn p50(self) -> ModelParts<f64> {
+        ModelParts {
+            encode: p50(self.encode),
+            verify_all: p50(self.verify_all),
+            verify_read: p50(self.verify_read),
+            verify_range: p50(self.verify_range),
+            net_store: p50(self.net_store),
+            net_read: p50(self.net_read),
+            net_range: p50(self.net_range),
+            fsync: p50(self.fsync),
+            fsync_recycled: p50(self.fsync_recycled),
+        }
+    }
+}
+
+/// When a read reached each of its steps, in ms from the call.
+#[derive(Debug, Clone, Copy, Default)]
+struct ReadTimeline {
+    download_started: Option<f64>,
+    first_row: Option<f64>,
+    last_row: Option<f64>,
+}
+
+impl ReadTimeline {
+    const STEPS: [&'static str; 3] = [
+        "metadata in, rows asked",
+        "first row verified",
+        "last row verified",
+    ];
+
+    fn steps(&self) -> [Option<f64>; 3] {
+        [self.download_started, self.first_row, self.last_row]
+    }
+
+    fn recorder(timeline: &Arc<Mutex<ReadTimeline>>) -> floe_client::ProgressFn {
+        let timeline = timeline.clone();
+        let start = Instant::now();
+        Arc::new(move |event| {
+            let at = ms(start.elapsed());
+            let mut t = timeline.lock().unwrap_or_else(|p| p.into_inner());
+            match event {
+                Progress::DownloadStarted { .. } => t.download_started = Some(at),
+                Progress::Downloaded { .. } => {
+                    t.first_row.get_or_insert(at);
+                    t.last_row = Some(at);
                 }
                 _ => {}
             }
@@ -306,12 +443,17 @@ async fn main() -> anyhow::Result<()> {
         let mut blob = vec![0u8; usize::try_from(size)?];
         rand::rng().fill_bytes(&mut blob);
 
-        // floe, end to end.
+        // floe, end to end, and the model's parts, interleaved run by run
+        // so that both see the same state of this noisy machine (measured
+        // one after the other, the model's parts moved by up to a third
+        // between runs minutes apart); p50 of each over `runs`.
         let (mut stores, mut reads, mut ranges) = (Vec::new(), Vec::new(), Vec::new());
         let range_len = (1u64 << 20).min(size);
         let range = size / 2 - range_len / 2..size / 2 - range_len / 2 + range_len;
         let mut peak = None;
         let mut timelines = Vec::new();
+        let mut read_timelines = Vec::new();
+        let mut parts = ModelParts::default();
         for run in 0..runs {
             // A different blob each run (the first bytes vary).
             if let Some(b) = blob.first_mut() {
@@ -333,9 +475,13 @@ async fn main() -> anyhow::Result<()> {
             timelines.push(*timeline.lock().unwrap_or_else(|p| p.into_inner()));
             peak = peak.or_else(peak_rss_mib);
             let id = stored.blob_id();
+            let read_steps = Arc::new(Mutex::new(ReadTimeline::default()));
             let start = Instant::now();
-            let back = client.read(&id, None).await?;
+            let back = client
+                .read(&id, Some(ReadTimeline::recorder(&read_steps)))
+                .await?;
             reads.push(ms(start.elapsed()));
+            read_timelines.push(*read_steps.lock().unwrap_or_else(|p| p.into_inner()));
             anyhow::ensure!(back == blob, "read back different bytes");
             drop(back);
             let start = Instant::now();
@@ -343,91 +489,24 @@ async fn main() -> anyhow::Result<()> {
             ranges.push(ms(start.elapsed()));
             let (a, b) = (range.start as usize, range.end as usize);
             anyhow::ensure!(part == blob[a..b], "range read differs");
-        }
+            drop(part);
 
-        // The model: each part measured `runs` times like floe's own
-        // operations, its p50 taken (one measurement of a part moved by up
-        // to a third between runs on a noisy machine).
-        let mut encodes = Vec::new();
-        let mut last = None;
-        for _ in 0..runs {
-            drop(last.take());
-            let encode_start = Instant::now();
-            last = Some(encode_blob(&config, &blob)?);
-            encodes.push(ms(encode_start.elapsed()));
+            parts.measure(&config, &blob, &range, members, scratch.path(), run)?;
         }
-        let encode = p50(encodes);
-        let encoded = last.context("at least one run")?;
-        let symbol_size = encoded.metadata.symbol_size(&config)?;
-        let store_bytes: u64 = encoded
-            .primary
-            .iter()
-            .map(|s| s.data().len() as u64)
-            .chain(encoded.secondary.iter().map(|s| s.data().len() as u64))
-            .sum();
-        let k_p = usize::from(config.n_primary_source_symbols());
-        let row_len = config.primary_sliver_len(symbol_size) as u64;
-        let read_bytes = row_len * k_p as u64;
-        let range_rows = (range.end.max(1) - 1) / row_len - range.start / row_len + 1;
-        let metadata = &encoded.metadata;
-        let n = config.n();
-        let repeat = |part: &dyn Fn() -> anyhow::Result<Duration>| -> anyhow::Result<f64> {
-            let times = (0..runs)
-                .map(|_| part().map(ms))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            Ok(p50(times))
-        };
-        let verify_all = repeat(&|| {
-            Ok(on_all_cores(2 * n, |i| {
-                let ok = if i < n {
-                    encoded.primary[i].verify(&config, metadata).is_ok()
-                } else {
-                    encoded.secondary[i - n].verify(&config, metadata).is_ok()
-                };
-                assert!(ok, "own slivers verify");
-            }))
-        })?;
-        let verify_read = repeat(&|| {
-            Ok(on_all_cores(k_p, |i| {
-                assert!(encoded.primary[i].verify(&config, metadata).is_ok());
-            }))
-        })?;
-        let verify_range = repeat(&|| {
-            Ok(on_all_cores(range_rows as usize, |i| {
-                assert!(encoded.primary[i].verify(&config, metadata).is_ok());
-            }))
-        })?;
-        drop(encoded);
-        let net_store = repeat(&|| Ok(loopback(store_bytes, members)?))?;
-        let net_read = repeat(&|| Ok(loopback(read_bytes, members)?))?;
-        let net_range = repeat(&|| {
-            Ok(loopback(
-                range_rows * row_len,
-                members.min(range_rows as usize),
-            )?)
-        })?;
-        let sliver_len = (store_bytes / (2 * n as u64)) as usize;
-        // Each run into a directory of its own, kept until all have run.
-        let fsync_run = std::sync::atomic::AtomicUsize::new(0);
-        let fsync = repeat(&|| {
-            let run = fsync_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let dir = scratch.path().join(format!("fsync-{size}-{run}"));
-            std::fs::create_dir_all(&dir)?;
-            Ok(fsync_bytes(&dir, store_bytes, members, sliver_len))
-        })?;
-        // For comparison: the same bytes into pages just freed (each
-        // run's files deleted before the next), what the model measured
-        // until 2026-12-07.
-        let fsync_recycled = repeat(&|| {
-            let dir = scratch.path().join(format!("recycled-{size}"));
-            std::fs::create_dir_all(&dir)?;
-            let took = fsync_bytes(&dir, store_bytes, members, sliver_len);
-            std::fs::remove_dir_all(&dir)?;
-            Ok(took)
-        })?;
         for run in 0..runs {
-            let _ = std::fs::remove_dir_all(scratch.path().join(format!("fsync-{size}-{run}")));
+            let _ = std::fs::remove_dir_all(scratch.path().join(format!("fsync-{run}")));
         }
+        let ModelParts {
+            encode,
+            verify_all,
+            verify_read,
+            verify_range,
+            net_store,
+            net_read,
+            net_range,
+            fsync,
+            fsync_recycled,
+        } = parts.p50();
         println!(
             "# {} store: fsync into new pages (the floor's) p50 {fsync:.1} ms, into recycled pages {fsync_recycled:.1} ms",
             human(size)
@@ -447,7 +526,7 @@ async fn main() -> anyhow::Result<()> {
             parts: [0.0, net_read, verify_read, 0.0, 0.0],
             floor: net_read.max(verify_read),
             serial: net_read + verify_read,
-            actual: p50(reads),
+            actual: p50(reads.clone()),
         });
         rows.push(Row {
             what: format!("{} of {} (range)", human(range_len), human(size)),
@@ -469,6 +548,20 @@ async fn main() -> anyhow::Result<()> {
             human(size),
             steps.join(", "),
             p50(stores.clone())
+        );
+        let steps: Vec<String> = ReadTimeline::STEPS
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| {
+                let times: Vec<f64> = read_timelines.iter().filter_map(|t| t.steps()[i]).collect();
+                (!times.is_empty()).then(|| format!("{name} {:.1}", p50(times)))
+            })
+            .collect();
+        println!(
+            "# {} read, p50 ms from the call: {}, returned {:.1}",
+            human(size),
+            steps.join(", "),
+            p50(reads.clone())
         );
         if let Some(peak) = peak {
             println!(
