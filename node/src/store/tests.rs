@@ -360,30 +360,41 @@ fn a_replaced_sliver_frees_its_old_segment() {
     );
 }
 
+/// Both ways a logged sliver is read: into a buffer (below 256 KiB) and
+/// from a map of its segment (above).
 #[test]
 fn a_corrupted_sliver_segment_is_reported_not_served() {
     use std::os::unix::fs::FileExt;
-    let dir = tempfile::tempdir().unwrap();
-    let id = BlobId([5; 32]);
-    {
-        let store = NodeStore::open(dir.path()).unwrap();
-        store
-            .put_sliver_bytes(7, Axis::Primary, &id, sliver_value(5))
-            .unwrap();
-    }
-    for entry in std::fs::read_dir(dir.path().join("sliver-log")).unwrap() {
-        let path = entry.unwrap().path();
-        if std::fs::metadata(&path).unwrap().len() > 1000 {
-            let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-            file.write_all_at(&[0xff], 1000).unwrap();
+    for len in [100 << 10, 400 << 10, 3 << 20] {
+        let dir = tempfile::tempdir().unwrap();
+        let id = BlobId([5; 32]);
+        let value: Vec<u8> = (0..len).map(|i| (i * 7 + i / 4099) as u8).collect();
+        {
+            let store = NodeStore::open(dir.path()).unwrap();
+            store
+                .put_sliver_bytes(7, Axis::Primary, &id, value.clone())
+                .unwrap();
+            assert_eq!(
+                read_sliver(&store, 7, Axis::Primary, &id),
+                Some(value.clone()),
+                "{len} bytes"
+            );
         }
+        for entry in std::fs::read_dir(dir.path().join("sliver-log")).unwrap() {
+            let path = entry.unwrap().path();
+            if std::fs::metadata(&path).unwrap().len() > 1000 {
+                let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                file.write_all_at(&[value[len / 2] ^ 0xff], len as u64 / 2)
+                    .unwrap();
+            }
+        }
+        let store = NodeStore::open(dir.path()).unwrap();
+        let read = store.get_sliver_bytes(7, Axis::Primary, &id);
+        assert!(
+            matches!(read, Err(StoreError::Corrupt { .. })),
+            "a flipped byte in {len} bytes was not caught: {read:?}"
+        );
     }
-    let store = NodeStore::open(dir.path()).unwrap();
-    let read = store.get_sliver_bytes(7, Axis::Primary, &id);
-    assert!(
-        matches!(read, Err(StoreError::Corrupt { .. })),
-        "a flipped byte was not caught: {read:?}"
-    );
 }
 
 #[test]
