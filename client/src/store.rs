@@ -186,7 +186,7 @@ impl Client {
         }
         report(&options.progress, Progress::Encoding { bytes: len });
         let config = nodes.encoding;
-        let buffer = self.config.limits.store_buffer_bytes;
+        let buffer = self.config.limits.store_buffer();
         let spill_dir = self.config.limits.store_spill_dir();
         let (source, metadata, spill_refused) = tokio::task::spawn_blocking(move || {
             encode_for_store(&config, blob, buffer, &spill_dir)
@@ -433,7 +433,10 @@ impl Client {
             nodes: plan.nodes.clone(),
             metadata: plan.metadata.clone(),
             source: plan.source.clone(),
-            buffer_bytes: self.config.limits.store_buffer_bytes,
+            buffer_bytes: self
+                .config
+                .limits
+                .store_window(plan.unencoded_length, plan.nodes.encoding.max_blob_size()),
             confirmation_wait: options.confirmation_wait,
             progress: options.progress.clone(),
         };

@@ -42,7 +42,7 @@ pub(crate) struct UploadJob {
     pub nodes: NodeSet,
     pub metadata: Arc<VerifiedBlobMetadataWithId>,
     pub source: Arc<SliverSource>,
-    /// `limits.store_buffer_bytes`: the window of produced pairs.
+    /// `limits.store_window(..)`: the window of produced pairs.
     pub buffer_bytes: u64,
     pub confirmation_wait: Duration,
     pub progress: Option<ProgressFn>,
