@@ -103,7 +103,9 @@ pub enum StoredOnNode {
 #[derive(Debug, Clone)]
 pub struct NodeHttp {
     pub(crate) client: reqwest::Client,
-    direct: Arc<DirectHttp>,
+    /// `None` when every request must go through `client`: HTTP/2 was
+    /// asked for, or a proxy is configured (only reqwest honours it).
+    direct: Option<Arc<DirectHttp>>,
 }
 
 /// One node's REST client; cheap to clone (the connection pool is shared).
@@ -125,10 +127,19 @@ pub struct NodeClient {
 /// no upgrade round trip) with flow-control windows large enough for
 /// several slivers in flight.
 pub fn http_client(limits: &ClientLimits) -> Result<NodeHttp, reqwest::Error> {
+    let direct = !limits.http2 && !proxy_configured();
     Ok(NodeHttp {
         client: reqwest_client(limits)?,
-        direct: Arc::new(DirectHttp::new(limits)),
+        direct: direct.then(|| Arc::new(DirectHttp::new(limits))),
     })
+}
+
+/// Whether the environment names an HTTP proxy, which reqwest uses for
+/// node requests and the direct GET would not.
+fn proxy_configured() -> bool {
+    ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
 fn reqwest_client(limits: &ClientLimits) -> Result<reqwest::Client, reqwest::Error> {
@@ -453,17 +464,17 @@ impl NodeClient {
             "v1/blobs/{blob_id}/slivers/{pair}/{}",
             floe_core::encoding::Primary::AXIS
         ))?;
-        match self
-            .http
-            .direct
-            .get_sliver_into(&url, self.max_sliver_bytes, row_len, dest)
-            .await
-        {
-            Ok(parts) => return Ok(parts),
-            Err(DirectError::Unsupported(why)) => {
-                tracing::trace!(node = %self.base, "sliver through reqwest: {why}");
+        if let Some(direct) = &self.http.direct {
+            match direct
+                .get_sliver_into(&url, self.max_sliver_bytes, row_len, dest)
+                .await
+            {
+                Ok(parts) => return Ok(parts),
+                Err(DirectError::Unsupported(why)) => {
+                    tracing::trace!(node = %self.base, "sliver through reqwest: {why}");
+                }
+                Err(e) => return Err(self.direct_error(pair, e)),
             }
-            Err(e) => return Err(self.direct_error(pair, e)),
         }
         let mut response = self
             .http

@@ -340,7 +340,16 @@ fn systematic_rows_concatenate_to_what_the_decoder_returns() {
 /// around the row and blob boundaries.
 #[tokio::test]
 async fn an_honest_read_asks_only_the_systematic_rows_and_returns_the_blob() {
-    let limits = limits();
+    // Rows straight off the socket (HTTP/1.1, `direct_get`), and through
+    // reqwest (HTTP/2, where the direct GET is not used).
+    for http2 in [false, true] {
+        let limits = ClientLimits { http2, ..limits() };
+        an_honest_read_returns_the_blob_with(&limits).await;
+    }
+}
+
+async fn an_honest_read_returns_the_blob_with(limits: &ClientLimits) {
+    let limits = limits.clone();
     let config = EncodingConfig::new(N_SHARDS).unwrap();
     let k_p = usize::from(config.n_primary_source_symbols());
     for len in [0usize, 1, 2, 399, 400, 401, 5_000, 5_041] {
