@@ -370,6 +370,15 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// Minor page faults of this process so far (`/proc/self/stat`, field
+/// 10): how much of an operation went to first touch of fresh memory.
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // After the command name in parentheses: state is field 3, minflt 10.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split_whitespace().nth(7)?.parse().ok()
+}
+
 struct Row {
     what: String,
     parts: [f64; 5],
@@ -453,6 +462,7 @@ async fn main() -> anyhow::Result<()> {
         let mut peak = None;
         let mut timelines = Vec::new();
         let mut read_timelines = Vec::new();
+        let mut read_faults = Vec::new();
         let mut parts = ModelParts::default();
         for run in 0..runs {
             // A different blob each run (the first bytes vary).
@@ -476,11 +486,15 @@ async fn main() -> anyhow::Result<()> {
             peak = peak.or_else(peak_rss_mib);
             let id = stored.blob_id();
             let read_steps = Arc::new(Mutex::new(ReadTimeline::default()));
+            let faults = minor_faults();
             let start = Instant::now();
             let back = client
                 .read(&id, Some(ReadTimeline::recorder(&read_steps)))
                 .await?;
             reads.push(ms(start.elapsed()));
+            if let (Some(before), Some(after)) = (faults, minor_faults()) {
+                read_faults.push((after - before) as f64);
+            }
             read_timelines.push(*read_steps.lock().unwrap_or_else(|p| p.into_inner()));
             anyhow::ensure!(back == blob, "read back different bytes");
             drop(back);
@@ -558,10 +572,15 @@ async fn main() -> anyhow::Result<()> {
             })
             .collect();
         println!(
-            "# {} read, p50 ms from the call: {}, returned {:.1}",
+            "# {} read, p50 ms from the call: {}, returned {:.1}; minor page faults p50 {}",
             human(size),
             steps.join(", "),
-            p50(reads.clone())
+            p50(reads.clone()),
+            if read_faults.is_empty() {
+                "-".to_owned()
+            } else {
+                format!("{:.0}", p50(read_faults))
+            }
         );
         if let Some(peak) = peak {
             println!(
