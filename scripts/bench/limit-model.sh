@@ -10,11 +10,13 @@
 # Builds `floe` and the `limit_model` example (release), starts
 # `floe devnet --auto-ports --no-indexer` (4 nodes, 100 shards) in a temp
 # directory, and runs the example against its client.yaml: for each size
-# floe's store, read and a 1 MiB range read out of the middle (p50 of RUNS,
-# each checked byte for byte), then the unavoidable work for the same blob
-# (encode, loopback TCP bytes, verification hashing, fsync, chain round
-# trips; see client/examples/limit_model.rs) and the ratio. The load
-# average is printed before and after: other work on the machine shows.
+# floe's store, read and a 1 MiB range read out of the middle (each checked
+# byte for byte), each run followed by the unavoidable work for the same
+# blob (encode, loopback TCP bytes, verification hashing, fsync into new
+# page-cache pages, chain round trips; see client/examples/limit_model.rs),
+# then the p50 of RUNS of each and the ratio, with the store's and the read's
+# timelines. The load average is printed before and after: other work on
+# the machine shows.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
