@@ -19,7 +19,11 @@ fn blob(len: usize) -> Vec<u8> {
 }
 
 fn reader(net: &FakeNetwork, data: &[u8], limits: &ClientLimits) -> BlobReader {
-    let config = EncodingConfig::new(N_SHARDS).unwrap();
+    reader_for(net, data, limits, N_SHARDS)
+}
+
+fn reader_for(net: &FakeNetwork, data: &[u8], limits: &ClientLimits, n_shards: u16) -> BlobReader {
+    let config = EncodingConfig::new(n_shards).unwrap();
     let metadata = floe_core::encode_blob(&config, data).unwrap().metadata;
     assert_eq!(metadata.blob_id(), &net.blob_id);
     BlobReader {
@@ -344,4 +348,49 @@ async fn a_stream_that_cannot_be_completed_ends_with_the_error() {
         matches!(error, Some(ClientError::NotEnoughNodes(_))),
         "{error:?}"
     );
+}
+
+/// A reader that takes its first chunk and then stops reading: the stream
+/// asks no row beyond its window ahead of what was taken, so what it holds
+/// for a slow reader is bounded by the window, not by the blob; reading on
+/// then yields the whole blob.
+#[tokio::test]
+async fn a_slow_reader_holds_the_stream_to_its_window() {
+    let limits = limits();
+    // 40 shards: k_p = 14 rows, more than the window of 8.
+    let pairs: Vec<Vec<u16>> = (0..4u16).map(|m| (m * 10..m * 10 + 10).collect()).collect();
+    let pairs: Vec<&[u16]> = pairs.iter().map(Vec::as_slice).collect();
+    let config = EncodingConfig::new(40).unwrap();
+    let k_p = usize::from(config.n_primary_source_symbols());
+    assert!(k_p > crate::blob_stream::STREAM_WINDOW + 1, "k_p = {k_p}");
+    let data = blob(20_000);
+    let honest = pairs
+        .iter()
+        .map(|_| Behaviour::Answers(Duration::ZERO))
+        .collect();
+    let net = fake_network(&data, &pairs, honest, &limits).await;
+    let mut chunks = reader_for(&net, &data, &limits, 40)
+        .stream_range(0..data.len() as u64)
+        .unwrap();
+    let mut got = tokio::time::timeout(Duration::from_secs(60), chunks.next())
+        .await
+        .expect("a first chunk")
+        .expect("the stream has chunks")
+        .expect("the first row verifies");
+    // The reader pauses; nothing more may be asked meanwhile.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ahead = asked(&net);
+    assert!(
+        ahead <= crate::blob_stream::STREAM_WINDOW + 1,
+        "{ahead} rows asked for a reader that took one (window {})",
+        crate::blob_stream::STREAM_WINDOW
+    );
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(60), chunks.next())
+        .await
+        .expect("the stream goes on")
+    {
+        got.extend_from_slice(&chunk.expect("every row verifies"));
+    }
+    assert_eq!(got, data);
+    assert_eq!(asked(&net), k_p, "each row asked once");
 }

@@ -122,7 +122,9 @@ pub(crate) async fn fake_network(
     behaviour: Vec<Behaviour>,
     limits: &ClientLimits,
 ) -> FakeNetwork {
-    let config = EncodingConfig::new(N_SHARDS).unwrap();
+    // As many shards as pairs are handed out ([`N_SHARDS`] in most tests).
+    let n_shards: u16 = pairs.iter().map(|p| p.len() as u16).sum();
+    let config = EncodingConfig::new(n_shards).unwrap();
     let encoded = encode_blob(&config, blob).unwrap();
     let blob_id = *encoded.metadata.blob_id();
     let keys: Vec<BlsSecretKey> = (0..pairs.len())
@@ -144,7 +146,7 @@ pub(crate) async fn fake_network(
         .map(|(i, p)| {
             let shards = p
                 .iter()
-                .map(|&pair| pair_to_shard(pair, &blob_id, N_SHARDS))
+                .map(|&pair| pair_to_shard(pair, &blob_id, n_shards))
                 .collect();
             (ObjectId([i as u8 + 1; 32]), shards)
         })
