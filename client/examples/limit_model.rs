@@ -51,9 +51,27 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn p50(mut v: Vec<f64>) -> f64 {
+fn p50(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// `name p50` of each step that every run's `steps` reached, joined.
+fn step_p50s<const N: usize>(
+    names: &[&str; N],
+    runs: impl Iterator<Item = [Option<f64>; N]> + Clone,
+    decimals: usize,
+) -> String {
+    names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| {
+            let times: Vec<f64> = runs.clone().filter_map(|steps| steps[i]).collect();
+            (!times.is_empty()).then(|| format!("{name} {:.decimals$}", p50(&times)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// When a store reached each of its steps, in ms from the call (from its
@@ -197,15 +215,15 @@ impl ModelParts {
 
     fn p50(self) -> ModelParts<f64> {
         ModelParts {
-            encode: p50(self.encode),
-            verify_all: p50(self.verify_all),
-            verify_read: p50(self.verify_read),
-            verify_range: p50(self.verify_range),
-            net_store: p50(self.net_store),
-            net_read: p50(self.net_read),
-            net_range: p50(self.net_range),
-            fsync: p50(self.fsync),
-            fsync_recycled: p50(self.fsync_recycled),
+            encode: p50(&self.encode),
+            verify_all: p50(&self.verify_all),
+            verify_read: p50(&self.verify_read),
+            verify_range: p50(&self.verify_range),
+            net_store: p50(&self.net_store),
+            net_read: p50(&self.net_read),
+            net_range: p50(&self.net_range),
+            fsync: p50(&self.fsync),
+            fsync_recycled: p50(&self.fsync_recycled),
         }
     }
 }
@@ -439,7 +457,7 @@ async fn main() -> anyhow::Result<()> {
         client.extend_blob(object, 1).await?;
         tx.push(ms(start.elapsed()));
     }
-    let tx = p50(tx);
+    let tx = p50(&tx);
 
     println!(
         "# {} cores, n = {}, {} members; {runs} runs; one floe transaction p50 {tx:.1} ms",
@@ -533,53 +551,45 @@ async fn main() -> anyhow::Result<()> {
             parts: [encode, net_store, verify_all, fsync, chain],
             floor: store_floor,
             serial: encode + chain + net_store + verify_all + fsync,
-            actual: p50(stores.clone()),
+            actual: p50(&stores),
         });
         rows.push(Row {
             what: format!("{} read", human(size)),
             parts: [0.0, net_read, verify_read, 0.0, 0.0],
             floor: net_read.max(verify_read),
             serial: net_read + verify_read,
-            actual: p50(reads.clone()),
+            actual: p50(&reads),
         });
         rows.push(Row {
             what: format!("{} of {} (range)", human(range_len), human(size)),
             parts: [0.0, net_range, verify_range, 0.0, 0.0],
             floor: net_range.max(verify_range),
             serial: net_range + verify_range,
-            actual: p50(ranges),
+            actual: p50(&ranges),
         });
-        let steps: Vec<String> = StoreTimeline::STEPS
-            .iter()
-            .enumerate()
-            .filter_map(|(i, name)| {
-                let times: Vec<f64> = timelines.iter().filter_map(|t| t.steps()[i]).collect();
-                (!times.is_empty()).then(|| format!("{name} {:.0}", p50(times)))
-            })
-            .collect();
         println!(
             "# {} store, p50 ms from the call: {}, returned {:.0}",
             human(size),
-            steps.join(", "),
-            p50(stores.clone())
+            step_p50s(
+                &StoreTimeline::STEPS,
+                timelines.iter().map(StoreTimeline::steps),
+                0
+            ),
+            p50(&stores)
         );
-        let steps: Vec<String> = ReadTimeline::STEPS
-            .iter()
-            .enumerate()
-            .filter_map(|(i, name)| {
-                let times: Vec<f64> = read_timelines.iter().filter_map(|t| t.steps()[i]).collect();
-                (!times.is_empty()).then(|| format!("{name} {:.1}", p50(times)))
-            })
-            .collect();
         println!(
             "# {} read, p50 ms from the call: {}, returned {:.1}; minor page faults p50 {}",
             human(size),
-            steps.join(", "),
-            p50(reads.clone()),
+            step_p50s(
+                &ReadTimeline::STEPS,
+                read_timelines.iter().map(ReadTimeline::steps),
+                1
+            ),
+            p50(&reads),
             if read_faults.is_empty() {
                 "-".to_owned()
             } else {
-                format!("{:.0}", p50(read_faults))
+                format!("{:.0}", p50(&read_faults))
             }
         );
         if let Some(peak) = peak {

@@ -240,35 +240,29 @@ impl NodeClient {
     }
 
     fn unreachable(&self, e: reqwest::Error) -> NodeError {
-        if (e.is_connect() || e.is_timeout())
-            && let Some(stale) = &self.stale
-        {
+        self.unreachable_because(e.is_connect() || e.is_timeout(), error_chain(&e))
+    }
+
+    /// No answer; a node that could not be connected to or timed out
+    /// (`may_have_moved`) marks the endpoints stale.
+    fn unreachable_because(&self, may_have_moved: bool, reason: String) -> NodeError {
+        if may_have_moved && let Some(stale) = &self.stale {
             stale.mark();
         }
         NodeError::Unreachable {
             url: self.base.to_string(),
-            reason: error_chain(&e),
+            reason,
         }
     }
 
     /// The error of a direct sliver GET ([`crate::direct_get`]) as the
     /// general client would have reported it.
     fn direct_error(&self, pair: u16, e: DirectError) -> NodeError {
-        let unreachable = |reason: String| {
-            if let Some(stale) = &self.stale {
-                stale.mark();
-            }
-            NodeError::Unreachable {
-                url: self.base.to_string(),
-                reason,
-            }
-        };
         match e {
-            DirectError::Connect(_) | DirectError::Timeout(_) => unreachable(e.to_string()),
-            DirectError::Io(e) => NodeError::Unreachable {
-                url: self.base.to_string(),
-                reason: e.to_string(),
-            },
+            DirectError::Connect(_) | DirectError::Timeout(_) => {
+                self.unreachable_because(true, e.to_string())
+            }
+            DirectError::Io(_) => self.unreachable_because(false, e.to_string()),
             DirectError::TooLarge(limit) => NodeError::TooLarge {
                 url: self.base.to_string(),
                 limit,

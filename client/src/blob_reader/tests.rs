@@ -9,7 +9,7 @@ use std::time::Duration;
 use floe_core::EncodingConfig;
 
 use super::*;
-use crate::read::tests::{Behaviour, FakeNetwork, N_SHARDS, fake_network, limits};
+use crate::read::tests::{Behaviour, FakeNetwork, fake_network, limits};
 
 /// Ten shards: k_p = 4 rows of k_s = 7 symbols.
 const ALL_HONEST: [&[u16]; 4] = [&[0, 1, 2], &[3, 4, 5], &[6, 7], &[8, 9]];
@@ -18,12 +18,15 @@ fn blob(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 251) as u8).collect()
 }
 
-fn reader(net: &FakeNetwork, data: &[u8], limits: &ClientLimits) -> BlobReader {
-    reader_for(net, data, limits, N_SHARDS)
+/// Every one of `members` answering at once.
+fn honest(members: usize) -> Vec<Behaviour> {
+    (0..members)
+        .map(|_| Behaviour::Answers(Duration::ZERO))
+        .collect()
 }
 
-fn reader_for(net: &FakeNetwork, data: &[u8], limits: &ClientLimits, n_shards: u16) -> BlobReader {
-    let config = EncodingConfig::new(n_shards).unwrap();
+fn reader(net: &FakeNetwork, data: &[u8], limits: &ClientLimits) -> BlobReader {
+    let config = net.nodes.encoding;
     let metadata = floe_core::encode_blob(&config, data).unwrap().metadata;
     assert_eq!(metadata.blob_id(), &net.blob_id);
     BlobReader {
@@ -49,12 +52,7 @@ fn asked(net: &FakeNetwork) -> usize {
 async fn every_boundary_equals_the_slice_and_asks_only_its_rows() {
     let limits = limits();
     let data = blob(5_000);
-    let honest = || {
-        ALL_HONEST
-            .iter()
-            .map(|_| Behaviour::Answers(Duration::ZERO))
-    };
-    let net = fake_network(&data, &ALL_HONEST, honest().collect(), &limits).await;
+    let net = fake_network(&data, &ALL_HONEST, honest(ALL_HONEST.len()), &limits).await;
     let reader = reader(&net, &data, &limits);
     assert_eq!(reader.len(), 5_000);
     // symbol size ceil(5000 / 28) = 179 -> 180; a row is 7 * 180 bytes.
@@ -112,11 +110,7 @@ async fn empty_and_one_byte_blobs() {
     let limits = limits();
     for len in [0usize, 1, 2] {
         let data = blob(len);
-        let honest = ALL_HONEST
-            .iter()
-            .map(|_| Behaviour::Answers(Duration::ZERO))
-            .collect();
-        let net = fake_network(&data, &ALL_HONEST, honest, &limits).await;
+        let net = fake_network(&data, &ALL_HONEST, honest(ALL_HONEST.len()), &limits).await;
         let reader = reader(&net, &data, &limits);
         assert_eq!(reader.len(), len as u64);
         let len = len as u64;
@@ -213,11 +207,7 @@ async fn a_hung_row_holder_costs_about_a_hedge_delay() {
 async fn a_row_without_a_reachable_holder_falls_back() {
     let limits = limits();
     let data = blob(5_000);
-    let honest = ALL_HONEST
-        .iter()
-        .map(|_| Behaviour::Answers(Duration::ZERO))
-        .collect();
-    let mut net = fake_network(&data, &ALL_HONEST, honest, &limits).await;
+    let mut net = fake_network(&data, &ALL_HONEST, honest(ALL_HONEST.len()), &limits).await;
     // Member 1 (pairs 3-5) has no URL.
     net.nodes.nodes[1] = None;
     let reader = reader(&net, &data, &limits);
@@ -247,11 +237,7 @@ async fn stream(reader: BlobReader, range: Range<u64>) -> (Vec<Vec<u8>>, Option<
 async fn a_stream_yields_each_row_as_it_is_verified() {
     let limits = limits();
     let data = blob(5_000);
-    let honest = ALL_HONEST
-        .iter()
-        .map(|_| Behaviour::Answers(Duration::ZERO))
-        .collect();
-    let net = fake_network(&data, &ALL_HONEST, honest, &limits).await;
+    let net = fake_network(&data, &ALL_HONEST, honest(ALL_HONEST.len()), &limits).await;
     let len = data.len() as u64;
     let row = 1_260u64;
     for (range, rows) in [
@@ -364,12 +350,8 @@ async fn a_slow_reader_holds_the_stream_to_its_window() {
     let k_p = usize::from(config.n_primary_source_symbols());
     assert!(k_p > crate::blob_stream::STREAM_WINDOW + 1, "k_p = {k_p}");
     let data = blob(20_000);
-    let honest = pairs
-        .iter()
-        .map(|_| Behaviour::Answers(Duration::ZERO))
-        .collect();
-    let net = fake_network(&data, &pairs, honest, &limits).await;
-    let mut chunks = reader_for(&net, &data, &limits, 40)
+    let net = fake_network(&data, &pairs, honest(pairs.len()), &limits).await;
+    let mut chunks = reader(&net, &data, &limits)
         .stream_range(0..data.len() as u64)
         .unwrap();
     let mut got = tokio::time::timeout(Duration::from_secs(60), chunks.next())
